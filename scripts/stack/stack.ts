@@ -1,0 +1,129 @@
+/**
+ * The local stack as one unit: moto (S3, KMS, Cognito) provisioned for Veil, a SoftHSM2 token
+ * with its key, and the HSM proxy; it yields the `config.json` that points the app at them.
+ * `npm start` uses it on fixed ports; tests use it on free ports in a temporary directory.
+ */
+import { randomBytes } from 'node:crypto';
+import { startHsmProxy } from './hsm-proxy';
+import { isMoto, startMoto } from './moto';
+import { StackError, type Managed } from './process';
+import { provisionAws, type Provisioned } from './provision';
+import { ensureSoftHsmToken, type SoftHsmToken } from './softhsm';
+
+export interface StackOptions {
+  /** Directory for the SoftHSM2 token and other local state. */
+  dir: string;
+  motoPort: number;
+  hsmPort: number;
+  /** Origins the app is served from (bucket CORS, proxy CORS). */
+  appOrigins: string[];
+  region?: string;
+  bucket?: string;
+  /** Reuse a moto server already listening on motoPort instead of failing. */
+  reuseMoto?: boolean;
+}
+
+/** The config.json content for the app (the shape parseConfig validates). */
+export interface AppConfigJson {
+  region: string;
+  bucket: string;
+  prefix: string;
+  forcePathStyle: boolean;
+  endpoints: { s3: string; kms: string; cognitoIdentity: string; cognitoIdentityProvider: string };
+  cognito: { identityPoolId: string; userPoolId: string; userPoolClientId: string };
+  kms: { keyId: string };
+  hsm: { proxyUrl: string; keyLabel: string };
+}
+
+export interface Stack {
+  config: AppConfigJson;
+  aws: Provisioned;
+  token: SoftHsmToken;
+  motoUrl: string;
+  hsmUrl: string;
+  stop(): Promise<void>;
+}
+
+export const DEMO = {
+  region: 'us-east-1',
+  bucket: 'veil-demo',
+  kmsAlias: 'alias/veil-demo',
+  tokenLabel: 'veil',
+  hsmKeyLabel: 'veil-wrap-1',
+  // Local demo secrets only: the SoftHSM2 token and the Cognito demo user of the local stack.
+  pin: '1234-veil-user',
+  soPin: '5678-veil-officer',
+  demoUser: { username: 'demo', password: 'Veil-demo-2026' },
+} as const;
+
+/** A bucket name unique to one test run. */
+export function testBucketName(): string {
+  return `veil-test-${randomBytes(6).toString('hex')}`;
+}
+
+export async function startStack(o: StackOptions): Promise<Stack> {
+  const region = o.region ?? DEMO.region;
+  const bucket = o.bucket ?? DEMO.bucket;
+  const started: Managed[] = [];
+  const stop = async (): Promise<void> => {
+    for (const managed of started.reverse()) await managed.stop();
+  };
+  try {
+    if (!(o.reuseMoto && (await isMoto(o.motoPort)))) started.push(await startMoto(o.motoPort));
+    const motoUrl = `http://127.0.0.1:${o.motoPort}`;
+    const aws = await provisionAws({
+      endpoint: motoUrl,
+      region,
+      bucket,
+      origins: o.appOrigins,
+      kmsAlias: DEMO.kmsAlias,
+      identityPoolName: 'veil_demo',
+      userPoolName: 'veil-demo-users',
+      demoUser: { ...DEMO.demoUser },
+    });
+    const token = await ensureSoftHsmToken({
+      dir: `${o.dir}/softhsm`,
+      tokenLabel: DEMO.tokenLabel,
+      pin: DEMO.pin,
+      soPin: DEMO.soPin,
+      keyLabel: DEMO.hsmKeyLabel,
+    });
+    if (token.key.extractable) {
+      throw new StackError(
+        `the HSM key "${DEMO.hsmKeyLabel}" is extractable; delete ${o.dir}/softhsm and start again`,
+      );
+    }
+    started.push(
+      await startHsmProxy({
+        port: o.hsmPort,
+        token,
+        keyLabel: DEMO.hsmKeyLabel,
+        allowedOrigins: o.appOrigins,
+      }),
+    );
+    const hsmUrl = `http://127.0.0.1:${o.hsmPort}`;
+    const config: AppConfigJson = {
+      region,
+      bucket,
+      prefix: '',
+      forcePathStyle: true,
+      endpoints: {
+        s3: motoUrl,
+        kms: motoUrl,
+        cognitoIdentity: motoUrl,
+        cognitoIdentityProvider: motoUrl,
+      },
+      cognito: {
+        identityPoolId: aws.identityPoolId,
+        userPoolId: aws.userPoolId,
+        userPoolClientId: aws.userPoolClientId,
+      },
+      kms: { keyId: aws.kmsAlias },
+      hsm: { proxyUrl: hsmUrl, keyLabel: DEMO.hsmKeyLabel },
+    };
+    return { config, aws, token, motoUrl, hsmUrl, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

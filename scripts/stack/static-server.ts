@@ -1,0 +1,76 @@
+/**
+ * Serves a built app (dist/) on 127.0.0.1 the way a static host does, with `config.json`
+ * supplied at run time (see [Note: runtime config] in vite.config.ts).
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { extname, join, normalize, resolve } from 'node:path';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.webmanifest': 'application/manifest+json',
+};
+
+export interface StaticServer {
+  origin: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export async function serveStatic(options: {
+  root: string;
+  port: number;
+  config: unknown;
+  headers?: Record<string, string>;
+}): Promise<StaticServer> {
+  const root = resolve(options.root);
+  const configBody = JSON.stringify(options.config, null, 2);
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://app').pathname);
+    const headers = { 'x-content-type-options': 'nosniff', ...options.headers };
+    if (path === '/config.json') {
+      res.writeHead(200, {
+        ...headers,
+        'content-type': TYPES['.json'],
+        'cache-control': 'no-store',
+      });
+      res.end(configBody);
+      return;
+    }
+    const file = normalize(join(root, path === '/' ? 'index.html' : path));
+    if (!file.startsWith(root)) {
+      res.writeHead(403).end();
+      return;
+    }
+    readFile(file).then(
+      (body) => {
+        res.writeHead(200, {
+          ...headers,
+          'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+        });
+        res.end(body);
+      },
+      () => {
+        res.writeHead(404, headers).end();
+      },
+    );
+  });
+  await new Promise<void>((done) => server.listen(options.port, '127.0.0.1', done));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    server,
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}

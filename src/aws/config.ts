@@ -1,0 +1,169 @@
+/**
+ * Veil's runtime configuration, read from `config.json` at start (see [Note: runtime config] in
+ * vite.config.ts). One build serves many deployments; this module validates the file and gives
+ * one error naming the first wrong field.
+ */
+import { VeilError } from '../core/errors';
+
+/** Per-service endpoint overrides, for the local stack or VPC endpoints. Absent means AWS. */
+export interface Endpoints {
+  s3?: string;
+  kms?: string;
+  cognitoIdentity?: string;
+  cognitoIdentityProvider?: string;
+}
+
+export interface CognitoConfig {
+  /** The identity pool that hands out temporary credentials (guest and/or authenticated). */
+  identityPoolId: string;
+  /** Optional user pool for username/password login (authenticated identities). */
+  userPoolId?: string;
+  userPoolClientId?: string;
+}
+
+export interface KmsConfig {
+  /** The KMS key for Model C, as an alias (`alias/...`) or a key ARN. */
+  keyId: string;
+}
+
+export interface HsmConfig {
+  /** Base URL of the HSM proxy for Model B, e.g. `https://hsm.example.org`. */
+  proxyUrl: string;
+  /** Label of the HSM-resident wrapping key to use by default. */
+  keyLabel: string;
+}
+
+export interface VeilConfig {
+  region: string;
+  bucket: string;
+  /** Key prefix inside the bucket under which Veil lists and writes objects ('' for the root). */
+  prefix: string;
+  endpoints: Endpoints;
+  /** Path-style S3 addressing (`endpoint/bucket/key`), needed by local S3 servers. */
+  forcePathStyle: boolean;
+  cognito?: CognitoConfig;
+  kms?: KmsConfig;
+  hsm?: HsmConfig;
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function fail(path: string, expected: string): never {
+  throw new VeilError('CONFIG_INVALID', `${path}: expected ${expected}`);
+}
+
+function str(obj: Json, key: string, path: string, pattern?: RegExp): string {
+  const value = obj[key];
+  if (typeof value !== 'string' || value.length === 0) fail(`${path}${key}`, 'a non-empty string');
+  if (pattern && !pattern.test(value)) fail(`${path}${key}`, `a value matching ${pattern.source}`);
+  return value;
+}
+
+function optStr(obj: Json, key: string, path: string, pattern?: RegExp): string | undefined {
+  return obj[key] === undefined ? undefined : str(obj, key, path, pattern);
+}
+
+function url(obj: Json, key: string, path: string): string | undefined {
+  const value = optStr(obj, key, path);
+  if (value === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    fail(`${path}${key}`, 'an absolute http(s) URL');
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    fail(`${path}${key}`, 'an absolute http(s) URL');
+  }
+  return value.replace(/\/+$/, '');
+}
+
+function section(obj: Json, key: string): Json | undefined {
+  const value = obj[key];
+  if (value === undefined) return undefined;
+  if (!isObject(value)) fail(key, 'an object');
+  return value;
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+// S3 bucket naming rules (general purpose buckets), without the IP-address exclusion.
+const BUCKET = /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const IDENTITY_POOL = /^[a-z]{2}(-[a-z]+)+-\d+:[0-9a-f-]+$/;
+
+/**
+ * Validates parsed config.json content.
+ * @throws VeilError CONFIG_INVALID naming the first field that is wrong.
+ */
+export function parseConfig(raw: unknown): VeilConfig {
+  if (!isObject(raw)) fail('config.json', 'a JSON object');
+  const region = str(raw, 'region', '', REGION);
+  const bucket = str(raw, 'bucket', '', BUCKET);
+  const prefixValue = raw.prefix ?? '';
+  if (typeof prefixValue !== 'string' || prefixValue.startsWith('/')) {
+    fail('prefix', 'a string that does not start with "/"');
+  }
+  const prefix = prefixValue === '' || prefixValue.endsWith('/') ? prefixValue : `${prefixValue}/`;
+
+  const endpointsRaw = section(raw, 'endpoints') ?? {};
+  const endpoints: Endpoints = {};
+  for (const key of ['s3', 'kms', 'cognitoIdentity', 'cognitoIdentityProvider'] as const) {
+    const value = url(endpointsRaw, key, 'endpoints.');
+    if (value !== undefined) endpoints[key] = value;
+  }
+
+  const forcePathStyle = raw.forcePathStyle ?? false;
+  if (typeof forcePathStyle !== 'boolean') fail('forcePathStyle', 'true or false');
+
+  const config: VeilConfig = { region, bucket, prefix, endpoints, forcePathStyle };
+
+  const cognito = section(raw, 'cognito');
+  if (cognito) {
+    config.cognito = { identityPoolId: str(cognito, 'identityPoolId', 'cognito.', IDENTITY_POOL) };
+    const userPoolId = optStr(cognito, 'userPoolId', 'cognito.');
+    const userPoolClientId = optStr(cognito, 'userPoolClientId', 'cognito.');
+    if ((userPoolId === undefined) !== (userPoolClientId === undefined)) {
+      fail('cognito.userPoolClientId', 'both userPoolId and userPoolClientId, or neither');
+    }
+    if (userPoolId && userPoolClientId)
+      Object.assign(config.cognito, { userPoolId, userPoolClientId });
+  }
+
+  const kms = section(raw, 'kms');
+  if (kms)
+    config.kms = {
+      keyId: str(kms, 'keyId', 'kms.', /^(alias\/[\w/+=,.@-]+|arn:aws[\w-]*:kms:.+)$/),
+    };
+
+  const hsm = section(raw, 'hsm');
+  if (hsm) {
+    const proxyUrl = url(hsm, 'proxyUrl', 'hsm.');
+    if (proxyUrl === undefined) fail('hsm.proxyUrl', 'an absolute http(s) URL');
+    config.hsm = { proxyUrl, keyLabel: str(hsm, 'keyLabel', 'hsm.') };
+  }
+  return config;
+}
+
+/**
+ * Fetches and validates `config.json` next to the app.
+ * @throws VeilError CONFIG_MISSING when it cannot be fetched or is not JSON; CONFIG_INVALID when a field is wrong.
+ */
+export async function loadConfig(
+  fetcher: typeof fetch,
+  url = './config.json',
+): Promise<VeilConfig> {
+  let raw: unknown;
+  try {
+    const response = await fetcher(url, { cache: 'no-store' });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    raw = await response.json();
+  } catch (cause) {
+    throw new VeilError('CONFIG_MISSING', cause instanceof Error ? cause.message : undefined, {
+      cause,
+    });
+  }
+  return parseConfig(raw);
+}

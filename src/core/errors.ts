@@ -1,0 +1,100 @@
+/**
+ * The one catalogue of Veil's error codes. Every failure a person can see carries one of these
+ * codes and the message here, which says what happened and what to do. Messages never hold key
+ * material or plaintext; `detail` may add a non-secret specific (a field name, a byte offset).
+ */
+export const ERRORS = {
+  // Input and programming errors.
+  BAD_ARGUMENT: 'An argument was missing or of the wrong type.',
+  OUT_OF_RANGE: 'A number or size was outside the range allowed.',
+  // Runtime configuration (config.json).
+  CONFIG_MISSING:
+    'config.json could not be loaded. Whoever hosts this site must place a config.json next to index.html (see config.example.json).',
+  CONFIG_INVALID: 'config.json is not valid. Fix the field named below and reload.',
+  // The worker pool.
+  WORKER_FAILED: 'A background worker stopped unexpectedly. Reload the page and try again.',
+  WORKER_UNKNOWN_REQUEST: 'A background worker received a request it does not know.',
+  // The message format (AWS Encryption SDK v2) and the keyrings.
+  NO_MATCHING_EDK:
+    'None of the keys in this file can be opened with the key you gave. Use the key (or key file) the file was encrypted with.',
+  WRONG_KEY:
+    'The key has the right name but could not open the file: it is a different key with the same name. Use the original key file.',
+  COMMITMENT_MISMATCH:
+    'The file failed its key-commitment check: it was altered or crafted to decrypt differently. Do not trust it; ask for a fresh copy.',
+  HEADER_TAMPERED:
+    'The file header failed authentication: it was changed after encryption, or it was written by a faulty encryptor. Ask for a fresh copy.',
+  FRAME_TAMPERED:
+    'Part of the file failed authentication: it was changed or damaged after encryption. Nothing from the damaged part was released; get a fresh copy.',
+  TRUNCATED:
+    'The file ends before its final frame: the download or copy was cut short. Fetch the whole file again.',
+  OUT_OF_ORDER:
+    'The parts of the file are out of order, repeated or missing. Fetch the whole file again.',
+  TRAILING_BYTES:
+    'There are extra bytes after the end of the encrypted message. The file was corrupted or two files were joined; fetch it again.',
+  NON_CANONICAL_IV:
+    'A frame of the file has an IV that does not match its sequence number. The file was altered or written by a non-conforming tool.',
+  UNSUPPORTED_VERSION:
+    'This is not an AWS Encryption SDK message of a version Veil reads (1 or 2). Check that you picked an encrypted file.',
+  UNSUPPORTED_SUITE:
+    'The file uses an algorithm suite Veil does not read. Veil reads the committing suites 0x0478 and 0x0578.',
+  NON_COMMITTING_SUITE:
+    'The file uses an older algorithm suite without key commitment, which Veil refuses. Re-encrypt it with a current AWS Encryption SDK (suite 0x0478 or 0x0578).',
+  MALFORMED:
+    'The file is not a well-formed AWS Encryption SDK message. Check that you picked the encrypted file and that it is complete.',
+  BASE64_INPUT:
+    'The file looks base64-encoded. Decode it to binary first (for example with `base64 -d`).',
+  TOO_MANY_EDKS:
+    'The file carries more encrypted data keys than allowed. It may be crafted to slow decryption down; raise the limit only if you trust it.',
+  FRAME_TOO_LARGE:
+    'The file declares frames larger than Veil accepts. Raise the maximum frame size only if you trust the file.',
+  NON_FRAMED_TOO_LARGE:
+    'The file is a legacy non-framed message larger than Veil decrypts in memory. Re-encrypt it in framed form with a current AWS Encryption SDK.',
+  SIGNATURE_INVALID:
+    'The file signature does not verify: it was changed after encryption. Do not trust it; ask for a fresh copy.',
+  RESERVED_CONTEXT_KEY:
+    'Encryption-context keys starting with "aws-crypto-" are reserved by the AWS Encryption SDK. Rename the key.',
+  CONTEXT_TOO_LARGE:
+    'The encryption context is too large: it must serialize to at most 65535 bytes. Use fewer or shorter pairs.',
+  CONTEXT_MISMATCH:
+    'The encryption context you gave does not match the one in the file. Check the key=value pairs you expect.',
+  LENGTH_MISMATCH:
+    'The input did not have the length announced before encryption. The source changed while it was being read; try again.',
+  KEYRING_INVALID:
+    'The keyring is not configured correctly (key name, namespace or key length). Check the key file.',
+  KEY_FILE_INVALID:
+    'The key file is not a valid Veil key (a JWK with "kty":"oct", a base64url "k" of 16, 24 or 32 bytes and a "kid"). Check that you picked the right file.',
+  // The command line.
+  USAGE: 'The command line was not understood. Run `npx veil --help` for usage.',
+  IO_FAILED: 'A file could not be read or written. Check the path and permissions.',
+  // AWS access.
+  CREDENTIALS_FAILED:
+    'Could not obtain AWS credentials. Check the identity pool id, region and endpoint in Settings.',
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error with a stable code from the catalogue. `detail` is non-secret context. */
+export class VeilError extends Error {
+  override readonly name = 'VeilError';
+  readonly code: ErrorCode;
+  readonly detail: string | undefined;
+
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+    super(detail ? `${ERRORS[code]} (${detail})` : ERRORS[code], options);
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+/** True when `value` is a code of the catalogue (used when an error crosses a worker boundary). */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERRORS, value);
+}
+
+/**
+ * Guard for public entries: throws VeilError(code) when the precondition does not hold.
+ * Use it with a comment stating the precondition.
+ */
+export function needs(condition: unknown, code: ErrorCode, detail?: string): asserts condition {
+  if (!condition) throw new VeilError(code, detail);
+}

@@ -1,0 +1,186 @@
+/**
+ * Frame-level encryption (FORMAT.md section 5). Every frame's IV and AAD depend only on
+ * (message id, seq, final?, length), so any frame can be encrypted or decrypted on its own, in any
+ * order, in any worker, given the derived content key.
+ *
+ * Regular frame: u32 seq || IV(12) || ciphertext(frameBytes) || tag(16).
+ * Final frame:   FFFFFFFF || u32 seq || IV(12) || u32 length || ciphertext(length) || tag(16).
+ */
+import { asBufferSource, concatBytes, readU32, u32, u64, utf8 } from './bytes';
+import { VeilError, needs } from './errors';
+import {
+  BODY_AAD_LABEL,
+  FINAL_FRAME_MARKER,
+  FINAL_FRAME_OVERHEAD_BYTES,
+  MESSAGE_ID_BYTES,
+  REGULAR_FRAME_OVERHEAD_BYTES,
+} from './suites';
+
+const IV_BYTES = 12;
+const LABELS = {
+  frame: utf8(BODY_AAD_LABEL.frame),
+  finalFrame: utf8(BODY_AAD_LABEL.finalFrame),
+  singleBlock: utf8(BODY_AAD_LABEL.singleBlock),
+};
+
+/** The canonical IV of frame `seq`: 00x8 || u32 seq. */
+export function frameIv(seq: number): Uint8Array {
+  const iv = new Uint8Array(IV_BYTES);
+  new DataView(iv.buffer).setUint32(8, seq);
+  return iv;
+}
+
+/** True when `iv` is the canonical IV of `seq`. */
+export function isCanonicalIv(iv: Uint8Array, seq: number): boolean {
+  if (iv.length !== IV_BYTES) return false;
+  for (let i = 0; i < 8; i++) if (iv[i] !== 0) return false;
+  return readU32(iv, 8) === seq;
+}
+
+/** Body AAD: messageId || label || u32 seq || u64 plaintextBytes. */
+export function bodyAad(
+  messageId: Uint8Array,
+  kind: keyof typeof LABELS,
+  seq: number,
+  plaintextBytes: number,
+): Uint8Array {
+  return concatBytes(messageId, LABELS[kind], u32(seq), u64(plaintextBytes));
+}
+
+/** Inputs of one frame operation. */
+export interface FrameParams {
+  /** The derived content key (non-extractable AES-GCM). */
+  readonly contentKey: CryptoKey;
+  /** The 32-byte message id from the header. */
+  readonly messageId: Uint8Array;
+  /** Sequence number, from 1. The final frame's seq is the frame count. */
+  readonly seq: number;
+  /** Whether this is the final frame. */
+  readonly isFinal: boolean;
+}
+
+function checkFrameParams(params: FrameParams): void {
+  // Precondition: a CryptoKey, a 32-byte message id and a seq in 1..2^32-2.
+  needs(params.contentKey instanceof CryptoKey, 'BAD_ARGUMENT', 'contentKey');
+  needs(params.messageId instanceof Uint8Array, 'BAD_ARGUMENT', 'messageId');
+  needs(params.messageId.length === MESSAGE_ID_BYTES, 'OUT_OF_RANGE', 'messageId must be 32 bytes');
+  needs(Number.isInteger(params.seq), 'BAD_ARGUMENT', 'seq');
+  needs(params.seq >= 1 && params.seq < FINAL_FRAME_MARKER, 'OUT_OF_RANGE', 'seq');
+  needs(typeof params.isFinal === 'boolean', 'BAD_ARGUMENT', 'isFinal');
+}
+
+/**
+ * Encrypts one frame and returns its serialized bytes (ready to place in the body).
+ * A regular frame must carry exactly the frame length; the caller guarantees that.
+ * @throws VeilError BAD_ARGUMENT / OUT_OF_RANGE on bad parameters.
+ */
+export async function encryptFrame(
+  params: FrameParams & { readonly plaintext: Uint8Array },
+): Promise<Uint8Array> {
+  checkFrameParams(params);
+  const { contentKey, messageId, seq, isFinal, plaintext } = params;
+  // Precondition: plaintext bytes (at most 2^32-1 in one frame).
+  needs(plaintext instanceof Uint8Array, 'BAD_ARGUMENT', 'plaintext');
+  needs(plaintext.length <= 0xffff_ffff, 'OUT_OF_RANGE', 'plaintext longer than a frame can be');
+  const iv = frameIv(seq);
+  const aad = bodyAad(messageId, isFinal ? 'finalFrame' : 'frame', seq, plaintext.length);
+  const sealed = new Uint8Array(
+    await crypto.subtle.encrypt(
+      {
+        name: 'AES-GCM',
+        iv: asBufferSource(iv),
+        additionalData: asBufferSource(aad),
+        tagLength: 128,
+      },
+      contentKey,
+      asBufferSource(plaintext),
+    ),
+  );
+  const prefixBytes = isFinal ? FINAL_FRAME_OVERHEAD_BYTES - 16 : REGULAR_FRAME_OVERHEAD_BYTES - 16;
+  const frame = new Uint8Array(prefixBytes + sealed.length);
+  const view = new DataView(frame.buffer);
+  let offsetBytes = 0;
+  if (isFinal) {
+    view.setUint32(0, FINAL_FRAME_MARKER);
+    offsetBytes = 4;
+  }
+  view.setUint32(offsetBytes, seq);
+  frame.set(iv, offsetBytes + 4);
+  if (isFinal) view.setUint32(offsetBytes + 16, plaintext.length);
+  frame.set(sealed, prefixBytes);
+  return frame;
+}
+
+/**
+ * Decrypts the AES-GCM part of a frame whose framing was already checked.
+ * @throws VeilError FRAME_TAMPERED when the tag does not verify.
+ */
+export async function openSealed(
+  contentKey: CryptoKey,
+  iv: Uint8Array,
+  aad: Uint8Array,
+  sealed: Uint8Array,
+): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(
+      await crypto.subtle.decrypt(
+        {
+          name: 'AES-GCM',
+          iv: asBufferSource(iv),
+          additionalData: asBufferSource(aad),
+          tagLength: 128,
+        },
+        contentKey,
+        asBufferSource(sealed),
+      ),
+    );
+  } catch (cause) {
+    throw new VeilError('FRAME_TAMPERED', undefined, { cause });
+  }
+}
+
+/**
+ * Decrypts one serialized frame (as found in the body) and checks it is frame `seq`, final or
+ * not as expected, with the canonical IV. Plaintext is returned only after the tag verifies.
+ * @throws VeilError OUT_OF_ORDER (wrong seq or final marker), NON_CANONICAL_IV, MALFORMED
+ *   (wrong size), FRAME_TAMPERED (tag), BAD_ARGUMENT / OUT_OF_RANGE on bad parameters.
+ */
+export async function decryptFrame(
+  params: FrameParams & { readonly frame: Uint8Array; readonly frameBytes: number },
+): Promise<Uint8Array> {
+  checkFrameParams(params);
+  const { contentKey, messageId, seq, isFinal, frame, frameBytes } = params;
+  // Precondition: frame bytes and a frame length of 1..2^32-1.
+  needs(frame instanceof Uint8Array, 'BAD_ARGUMENT', 'frame');
+  needs(Number.isInteger(frameBytes), 'BAD_ARGUMENT', 'frameBytes');
+  needs(frameBytes >= 1 && frameBytes <= 0xffff_ffff, 'OUT_OF_RANGE', 'frameBytes');
+  if (frame.length < REGULAR_FRAME_OVERHEAD_BYTES)
+    throw new VeilError('MALFORMED', 'frame too short');
+  const startsFinal = readU32(frame, 0) === FINAL_FRAME_MARKER;
+  if (startsFinal !== isFinal) {
+    throw new VeilError('OUT_OF_ORDER', isFinal ? 'expected the final frame' : 'early final frame');
+  }
+  const headBytes = isFinal ? 4 : 0;
+  if (frame.length < headBytes + 16 + (isFinal ? 4 : 0) + 16) {
+    throw new VeilError('MALFORMED', 'frame too short');
+  }
+  const storedSeq = readU32(frame, headBytes);
+  if (storedSeq !== seq)
+    throw new VeilError('OUT_OF_ORDER', `frame ${storedSeq} where ${seq} was expected`);
+  const iv = frame.subarray(headBytes + 4, headBytes + 16);
+  if (!isCanonicalIv(iv, seq)) throw new VeilError('NON_CANONICAL_IV', `frame ${seq}`);
+  let plaintextBytes = frameBytes;
+  let sealedAt = headBytes + 16;
+  if (isFinal) {
+    plaintextBytes = readU32(frame, headBytes + 16);
+    sealedAt += 4;
+    if (plaintextBytes > frameBytes) {
+      throw new VeilError('MALFORMED', 'final frame longer than the frame length');
+    }
+  }
+  if (frame.length !== sealedAt + plaintextBytes + 16) {
+    throw new VeilError('MALFORMED', `frame ${seq} has the wrong size`);
+  }
+  const aad = bodyAad(messageId, isFinal ? 'finalFrame' : 'frame', seq, plaintextBytes);
+  return openSealed(contentKey, iv, aad, frame.subarray(sealedAt));
+}

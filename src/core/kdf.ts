@@ -1,0 +1,58 @@
+/**
+ * Key derivation for the committing suites (FORMAT.md section 4): one HKDF-SHA-512 extract over
+ * the data key with the message id as salt gives the content key (info = suite id || "DERIVEKEY")
+ * and the commit key (info = "COMMITKEY").
+ */
+import { asBufferSource, concatBytes, u16, utf8 } from './bytes';
+import { needs } from './errors';
+import { MESSAGE_ID_BYTES } from './suites';
+import type { CommittingSuiteId } from './suites';
+
+const COMMIT_KEY_INFO = utf8('COMMITKEY');
+const DERIVE_KEY_LABEL = utf8('DERIVEKEY');
+
+/** The two keys derived from a data key for one message. */
+export interface DerivedKeys {
+  /** Non-extractable AES-256-GCM key for the header tag and every frame. */
+  readonly contentKey: CryptoKey;
+  /** 32 bytes stored in (or compared with) header field 10. */
+  readonly commitKey: Uint8Array;
+}
+
+/**
+ * Derives the content key and commit key for `messageId` (32 bytes) from `dataKey` (32 bytes).
+ * The caller still owns `dataKey` and zeroes it afterwards.
+ * @throws VeilError BAD_ARGUMENT / OUT_OF_RANGE for wrong argument types or sizes.
+ */
+export async function deriveMessageKeys(
+  suiteId: CommittingSuiteId,
+  dataKey: Uint8Array,
+  messageId: Uint8Array,
+): Promise<DerivedKeys> {
+  // Precondition: a 32-byte data key and a 32-byte message id.
+  needs(dataKey instanceof Uint8Array, 'BAD_ARGUMENT', 'dataKey');
+  needs(dataKey.length === 32, 'OUT_OF_RANGE', 'dataKey must be 32 bytes');
+  needs(messageId instanceof Uint8Array, 'BAD_ARGUMENT', 'messageId');
+  needs(messageId.length === MESSAGE_ID_BYTES, 'OUT_OF_RANGE', 'messageId must be 32 bytes');
+  const ikm = await crypto.subtle.importKey('raw', asBufferSource(dataKey), 'HKDF', false, [
+    'deriveBits',
+    'deriveKey',
+  ]);
+  const salt = asBufferSource(messageId);
+  const contentInfo = asBufferSource(concatBytes(u16(suiteId), DERIVE_KEY_LABEL));
+  const [contentKey, commitBits] = await Promise.all([
+    crypto.subtle.deriveKey(
+      { name: 'HKDF', hash: 'SHA-512', salt, info: contentInfo },
+      ikm,
+      { name: 'AES-GCM', length: 256 },
+      false,
+      ['encrypt', 'decrypt'],
+    ),
+    crypto.subtle.deriveBits(
+      { name: 'HKDF', hash: 'SHA-512', salt, info: asBufferSource(COMMIT_KEY_INFO) },
+      ikm,
+      256,
+    ),
+  ]);
+  return { contentKey, commitKey: new Uint8Array(commitBits) };
+}

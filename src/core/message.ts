@@ -1,0 +1,196 @@
+/**
+ * Building a header (writer) and opening one (reader): the keyring step, key derivation, key
+ * commitment and the header auth tag (FORMAT.md sections 3, 4 and 9 steps 2-5). Both return the
+ * derived content key, after which every frame is independent (see frame.ts).
+ */
+import { asBufferSource, concatBytes, constantTimeEqual } from './bytes';
+import { VeilError, needs } from './errors';
+import {
+  assertWritableContext,
+  serializeEncryptionContext,
+} from './encryption-context';
+import type { EncryptionContext } from './encryption-context';
+import type { MessageHeader } from './header';
+import { parseHeader, serializeHeaderBody } from './header';
+import { deriveMessageKeys } from './kdf';
+import type { Keyring } from './keyring';
+import {
+  DEFAULT_FRAME_BYTES,
+  HEADER_AUTH_TAG_BYTES,
+  MESSAGE_ID_BYTES,
+  SUITE_COMMIT_KEY,
+} from './suites';
+
+const ZERO_IV = new Uint8Array(12);
+
+/** Options of a message Veil writes. */
+export interface WriteOptions {
+  /** Wraps the data key (Model A raw AES, a multi-keyring, ...). */
+  readonly keyring: Keyring;
+  /** Authenticated, stored in clear; no secrets. Keys starting `aws-crypto-` are refused. */
+  readonly encryptionContext?: EncryptionContext;
+  /** Plaintext bytes per frame, 1..2^32-1; default DEFAULT_FRAME_BYTES (512 KiB). */
+  readonly frameBytes?: number;
+}
+
+/** A header ready to write, with what frame encryption needs. */
+export interface WrittenHeader {
+  readonly header: MessageHeader;
+  /** Serialized header body plus auth tag: the first bytes of the message. */
+  readonly headerBytes: Uint8Array;
+  /** The derived non-extractable content key. */
+  readonly contentKey: CryptoKey;
+  readonly messageId: Uint8Array;
+  readonly frameBytes: number;
+}
+
+async function headerTag(contentKey: CryptoKey, aad: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(
+    await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv: ZERO_IV, additionalData: asBufferSource(aad), tagLength: 128 },
+      contentKey,
+      new Uint8Array(0),
+    ),
+  );
+}
+
+/**
+ * Builds the header of a new 0x0478 framed message: asks the keyring for a data key and its
+ * EDKs, derives the content and commit keys (the data key is zeroed right after), and computes
+ * the header auth tag.
+ * @throws VeilError BAD_ARGUMENT / OUT_OF_RANGE on bad options, RESERVED_CONTEXT_KEY,
+ *   CONTEXT_TOO_LARGE, KEYRING_INVALID when the keyring returns no EDK or a bad data key, and
+ *   whatever the keyring throws.
+ */
+export async function createMessageHeader(options: WriteOptions): Promise<WrittenHeader> {
+  // Precondition: a keyring object and a frame length of 1..2^32-1.
+  needs(typeof options === 'object' && options !== null, 'BAD_ARGUMENT', 'options');
+  needs(typeof options.keyring?.onEncrypt === 'function', 'BAD_ARGUMENT', 'keyring');
+  const frameBytes = options.frameBytes ?? DEFAULT_FRAME_BYTES;
+  needs(Number.isInteger(frameBytes), 'BAD_ARGUMENT', 'frameBytes');
+  needs(frameBytes >= 1 && frameBytes <= 0xffff_ffff, 'OUT_OF_RANGE', 'frameBytes');
+  const encryptionContext = { ...(options.encryptionContext ?? {}) };
+  assertWritableContext(encryptionContext);
+  serializeEncryptionContext(encryptionContext); // fail early on size
+
+  const { dataKey, encryptedDataKeys } = await options.keyring.onEncrypt({
+    suiteId: SUITE_COMMIT_KEY,
+    encryptionContext,
+  });
+  try {
+    needs(dataKey instanceof Uint8Array && dataKey.length === 32, 'KEYRING_INVALID', 'data key');
+    needs(encryptedDataKeys.length >= 1, 'KEYRING_INVALID', 'no encrypted data key');
+    const messageId = crypto.getRandomValues(new Uint8Array(MESSAGE_ID_BYTES));
+    const { contentKey, commitKey } = await deriveMessageKeys(SUITE_COMMIT_KEY, dataKey, messageId);
+    const headerBody = serializeHeaderBody({
+      suiteId: SUITE_COMMIT_KEY,
+      messageId,
+      encryptionContext,
+      encryptedDataKeys,
+      frameBytes,
+      commitKey,
+    });
+    const headerAuthTag = await headerTag(contentKey, headerBody);
+    const headerBytes = concatBytes(headerBody, headerAuthTag);
+    const header: MessageHeader = {
+      version: 2,
+      suiteId: SUITE_COMMIT_KEY,
+      messageId,
+      encryptionContext,
+      encryptedDataKeys: [...encryptedDataKeys],
+      contentType: 'framed',
+      frameBytes,
+      commitKey,
+      headerBody,
+      headerAuthTag,
+      headerBytes: headerBytes.length,
+    };
+    return { header, headerBytes, contentKey, messageId, frameBytes };
+  } finally {
+    if (dataKey instanceof Uint8Array) dataKey.fill(0);
+  }
+}
+
+/** Options to open a message. */
+export interface OpenOptions {
+  /** Finds and unwraps an EDK. */
+  readonly keyring: Keyring;
+  /**
+   * Encryption context the caller expects. Pairs present in the header must match; pairs absent
+   * from it were authenticated but not stored (Required-EC CMM) and are added to the header AAD.
+   */
+  readonly reproducedContext?: EncryptionContext;
+}
+
+/**
+ * Opens a parsed header: unwraps the data key through the keyring, derives the keys, checks key
+ * commitment (constant time) and then the header auth tag. Returns the content key; only now may
+ * anything in the header be trusted.
+ * @throws VeilError CONTEXT_MISMATCH, NO_MATCHING_EDK, WRONG_KEY, COMMITMENT_MISMATCH,
+ *   HEADER_TAMPERED, and whatever the keyring throws.
+ */
+export async function openMessageHeader(
+  header: MessageHeader,
+  options: OpenOptions,
+): Promise<CryptoKey> {
+  // Precondition: a parsed header and a keyring.
+  needs(typeof header === 'object' && header !== null, 'BAD_ARGUMENT', 'header');
+  needs(header.headerBody instanceof Uint8Array, 'BAD_ARGUMENT', 'header');
+  needs(typeof options?.keyring?.onDecrypt === 'function', 'BAD_ARGUMENT', 'keyring');
+  const requiredOnly: Record<string, string> = {};
+  const materialsContext: Record<string, string> = { ...header.encryptionContext };
+  for (const [key, value] of Object.entries(options.reproducedContext ?? {})) {
+    if (Object.hasOwn(header.encryptionContext, key)) {
+      if (header.encryptionContext[key] !== value) throw new VeilError('CONTEXT_MISMATCH', key);
+    } else {
+      requiredOnly[key] = value;
+      materialsContext[key] = value;
+    }
+  }
+  const dataKey = await options.keyring.onDecrypt({
+    suiteId: header.suiteId,
+    encryptionContext: materialsContext,
+    encryptedDataKeys: header.encryptedDataKeys,
+  });
+  if (dataKey === undefined) {
+    const providers = [...new Set(header.encryptedDataKeys.map((edk) => edk.providerId))];
+    throw new VeilError('NO_MATCHING_EDK', `the file has keys from: ${providers.join(', ')}`);
+  }
+  let contentKey: CryptoKey;
+  let commitKey: Uint8Array;
+  try {
+    needs(dataKey.length === 32, 'WRONG_KEY', 'the unwrapped data key is not 32 bytes');
+    ({ contentKey, commitKey } = await deriveMessageKeys(header.suiteId, dataKey, header.messageId));
+  } finally {
+    dataKey.fill(0);
+  }
+  if (!constantTimeEqual(commitKey, header.commitKey)) throw new VeilError('COMMITMENT_MISMATCH');
+  const aad = concatBytes(header.headerBody, serializeEncryptionContext(requiredOnly));
+  try {
+    await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv: ZERO_IV, additionalData: asBufferSource(aad), tagLength: 128 },
+      contentKey,
+      asBufferSource(header.headerAuthTag),
+    );
+  } catch (cause) {
+    throw new VeilError('HEADER_TAMPERED', undefined, { cause });
+  }
+  return contentKey;
+}
+
+/**
+ * Parses a complete serialized header (body plus auth tag, as in WrittenHeader.headerBytes or
+ * the first bytes of a message); generous limits, for headers the caller produced or stored.
+ * @throws VeilError MALFORMED when `headerBytes` does not hold a whole header, and parse errors.
+ */
+export function parseHeaderBytes(headerBytes: Uint8Array): MessageHeader {
+  // Precondition: bytes.
+  needs(headerBytes instanceof Uint8Array, 'BAD_ARGUMENT', 'headerBytes');
+  const header = parseHeader(headerBytes, {
+    maxEncryptedDataKeys: 0xffff,
+    maxFrameBytes: 0xffff_ffff,
+  });
+  if (header === undefined) throw new VeilError('MALFORMED', 'the header is incomplete');
+  if (header.headerBytes < HEADER_AUTH_TAG_BYTES) throw new VeilError('MALFORMED');
+  return header;
+}

@@ -1,0 +1,32 @@
+/**
+ * The one message protocol between the page and Veil's module workers. Requests and replies are
+ * discriminated unions keyed by `type`; every request carries an `id` that its reply echoes. A
+ * failure crosses as `{ ok: false, code, message }` and is rebuilt into a VeilError on the page.
+ */
+import type { ErrorCode } from '../core/errors';
+
+export const PROTOCOL_VERSION = 1;
+
+export type WorkerRequest = { id: number; type: 'ping'; sentAtMs: number };
+
+export type WorkerReplyBody = {
+  type: 'ping';
+  protocolVersion: number;
+  sentAtMs: number;
+  /** True when the worker sees WebCrypto (crypto.subtle), which every later job needs. */
+  webCrypto: boolean;
+};
+
+export type WorkerReply =
+  | { id: number; ok: true; body: WorkerReplyBody }
+  | { id: number; ok: false; code: ErrorCode; message: string; detail?: string };
+
+/** The reply body type that answers a given request type. */
+export type ReplyFor<T extends WorkerRequest['type']> = Extract<WorkerReplyBody, { type: T }>;
+
+/** A request as the caller writes it; the client assigns the id. */
+export type RequestInput = WorkerRequest extends infer R
+  ? R extends WorkerRequest
+    ? Omit<R, 'id'>
+    : never
+  : never;
