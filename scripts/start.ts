@@ -1,0 +1,122 @@
+/**
+ * `npm start`: the local demo stack and the app, on 127.0.0.1 only.
+ * moto (S3, KMS, Cognito) provisioned for Veil, a SoftHSM2 token with its key, the HSM proxy, and
+ * the Vite dev server with a config.json pointing at all of them. Idempotent: when a stack is
+ * already running it prints its summary again; a second start after Ctrl-C reuses the token.
+ * Ctrl-C stops everything this command started.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { createServer } from 'vite';
+import { checkMoto } from './stack/moto';
+import { StackError } from './stack/process';
+import { findSoftHsm } from './stack/softhsm';
+import { DEMO, startStack } from './stack/stack';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const STATE_DIR = resolve('.veil');
+const CONFIG_FILE = resolve(STATE_DIR, 'config.json');
+const LOCK_FILE = resolve(STATE_DIR, 'stack.json');
+
+const ports = {
+  app: Number(process.env.VEIL_APP_PORT ?? 5173),
+  moto: Number(process.env.VEIL_MOTO_PORT ?? 4566),
+  hsm: Number(process.env.VEIL_HSM_PORT ?? 8787),
+};
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function summary(appUrl: string, config: Record<string, unknown>, extra: string[]): string {
+  const c = config as {
+    bucket: string;
+    region: string;
+    endpoints: { s3: string };
+    kms: { keyId: string };
+    hsm: { proxyUrl: string; keyLabel: string };
+    cognito: { identityPoolId: string; userPoolId: string };
+  };
+  return [
+    '',
+    'Veil is running (local demo stack, 127.0.0.1 only)',
+    '',
+    `  App            ${appUrl}`,
+    `  AWS (moto)     ${c.endpoints.s3}   region ${c.region}`,
+    `  Bucket         ${c.bucket}`,
+    `  KMS key        ${c.kms.keyId}`,
+    `  Identity pool  ${c.cognito.identityPoolId} (guest access on)`,
+    `  User pool      ${c.cognito.userPoolId}, demo user "${DEMO.demoUser.username}" / "${DEMO.demoUser.password}"`,
+    `  HSM proxy      ${c.hsm.proxyUrl}   key label ${c.hsm.keyLabel} (SoftHSM2 token "${DEMO.tokenLabel}" in .veil/softhsm)`,
+    `  Config         ${CONFIG_FILE}`,
+    ...extra,
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  if (existsSync(LOCK_FILE)) {
+    const lock = JSON.parse(readFileSync(LOCK_FILE, 'utf8')) as { pid: number; summary: string };
+    if (alive(lock.pid)) {
+      console.log(
+        `${lock.summary}\n  (already running as process ${lock.pid}; stop it with Ctrl-C in its terminal)\n`,
+      );
+      return;
+    }
+  }
+  // Fail at once, before starting anything, when a prerequisite is missing.
+  checkMoto();
+  findSoftHsm();
+  await mkdir(STATE_DIR, { recursive: true });
+
+  const appOrigins = [`http://127.0.0.1:${ports.app}`, `http://localhost:${ports.app}`];
+  console.log('Starting moto, SoftHSM2 and the HSM proxy…');
+  const stack = await startStack({
+    dir: STATE_DIR,
+    motoPort: ports.moto,
+    hsmPort: ports.hsm,
+    appOrigins,
+    reuseMoto: true,
+  });
+  let vite: Awaited<ReturnType<typeof createServer>> | undefined;
+  let stopping = false;
+  const stop = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping Veil…');
+    await vite?.close();
+    await stack.stop();
+    await rm(LOCK_FILE, { force: true });
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+
+  try {
+    await writeFile(CONFIG_FILE, `${JSON.stringify(stack.config, null, 2)}\n`);
+    process.env.VEIL_CONFIG = CONFIG_FILE;
+    vite = await createServer({ server: { host: '127.0.0.1', port: ports.app, strictPort: true } });
+    await vite.listen();
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    await stop(1);
+    return;
+  }
+  const appUrl = `http://127.0.0.1:${ports.app}/`;
+  const text = summary(appUrl, stack.config as unknown as Record<string, unknown>, []);
+  await writeFile(LOCK_FILE, JSON.stringify({ pid: process.pid, summary: text }));
+  console.log(`${text}\nPress Ctrl-C to stop everything.`);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof StackError) console.error(`\nVeil could not start: ${error.message}\n`);
+  else console.error(error);
+  process.exit(1);
+});
