@@ -5,7 +5,12 @@
 import { VeilError } from '../core/errors';
 import { PROTOCOL_VERSION, type WorkerReply, type WorkerRequest } from './protocol';
 
-const scope = self as unknown as DedicatedWorkerGlobalScope;
+// The app's tsconfig has the DOM lib; a worker's global scope needs only these two members.
+interface WorkerScope {
+  onmessage: ((event: MessageEvent<WorkerRequest>) => void) | null;
+  postMessage(message: WorkerReply): void;
+}
+const scope = self as unknown as WorkerScope;
 
 function handle(request: WorkerRequest): WorkerReply {
   switch (request.type) {

@@ -107,3 +107,11 @@ describe('loadConfig', () => {
     });
   });
 });
+
+test('config.example.json is a valid config', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const example: unknown = JSON.parse(
+    await readFile(new URL('../../../config.example.json', import.meta.url), 'utf8'),
+  );
+  expect(parseConfig(example).bucket).toBe('acme-veil-files');
+});
