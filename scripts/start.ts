@@ -16,7 +16,7 @@ import { DEMO, startStack } from './stack/stack';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const STATE_DIR = resolve('.veil');
+const STATE_DIR = resolve(process.env.VEIL_STATE_DIR ?? '.veil');
 const CONFIG_FILE = resolve(STATE_DIR, 'config.json');
 const LOCK_FILE = resolve(STATE_DIR, 'stack.json');
 
@@ -54,7 +54,7 @@ function summary(appUrl: string, config: Record<string, unknown>, extra: string[
     `  KMS key        ${c.kms.keyId}`,
     `  Identity pool  ${c.cognito.identityPoolId} (guest access on)`,
     `  User pool      ${c.cognito.userPoolId}, demo user "${DEMO.demoUser.username}" / "${DEMO.demoUser.password}"`,
-    `  HSM proxy      ${c.hsm.proxyUrl}   key label ${c.hsm.keyLabel} (SoftHSM2 token "${DEMO.tokenLabel}" in .veil/softhsm)`,
+    `  HSM proxy      ${c.hsm.proxyUrl}   key label ${c.hsm.keyLabel} (SoftHSM2 token "${DEMO.tokenLabel}" in ${STATE_DIR}/softhsm)`,
     `  Config         ${CONFIG_FILE}`,
     ...extra,
     '',
@@ -98,6 +98,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => void stop(0));
   process.once('SIGTERM', () => void stop(0));
+  process.once('SIGHUP', () => void stop(0));
 
   try {
     await writeFile(CONFIG_FILE, `${JSON.stringify(stack.config, null, 2)}\n`);
