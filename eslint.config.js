@@ -14,6 +14,7 @@ export default tseslint.config(
       '.veil/',
       'test-results/',
       'playwright-report/',
+      'reports/',
       'bin/',
       'eslint.config.js',
     ],

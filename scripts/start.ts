@@ -61,6 +61,10 @@ function summary(appUrl: string, config: Record<string, unknown>, extra: string[
   ].join('\n');
 }
 
+// A closed terminal or pipe must not turn a clean stop into a crash.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
+
 async function main(): Promise<void> {
   if (existsSync(LOCK_FILE)) {
     const lock = JSON.parse(readFileSync(LOCK_FILE, 'utf8')) as { pid: number; summary: string };

@@ -1,7 +1,12 @@
 /**
- * Starts the HSM proxy (server/hsm-proxy) as a child process against a SoftHSM2 token.
+ * Starts the HSM proxy (server/hsm-proxy) as a child process against a SoftHSM2 token, trusting
+ * the local user pool's tokens, with a key policy and an audit log in the stack's directory.
  */
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PolicyDocument } from '../../server/hsm-proxy/src/policy';
 import { startProcess, waitUntil, type Managed } from './process';
 import type { SoftHsmToken } from './softhsm';
 
@@ -10,13 +15,37 @@ const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.
 
 export interface HsmProxyOptions {
   port: number;
+  /** Directory for the policy, the JWKS copy and the audit log. */
+  dir: string;
   token: SoftHsmToken;
   keyLabel: string;
   allowedOrigins: string[];
+  userPoolId: string;
+  clientId: string;
+  /** The user pool's JWKS URL (moto serves it); copied to a file the proxy trusts. */
+  jwksUrl: string;
+  /** Written only when the stack's directory has no policy yet, so local edits survive. */
+  defaultPolicy: PolicyDocument;
+  extraEnv?: NodeJS.ProcessEnv;
 }
 
-export async function startHsmProxy(o: HsmProxyOptions): Promise<Managed> {
-  const proxy = startProcess('hsm-proxy', process.execPath, [TSX, MAIN], {
+export interface RunningProxy {
+  managed: Managed;
+  policyFile: string;
+  auditLog: string;
+}
+
+export async function startHsmProxy(o: HsmProxyOptions): Promise<RunningProxy> {
+  const jwksFile = join(o.dir, 'cognito-jwks.json');
+  const policyFile = join(o.dir, 'hsm-policy.json');
+  const auditLog = join(o.dir, 'hsm-audit.log');
+  const jwks = await fetch(o.jwksUrl);
+  if (!jwks.ok) throw new Error(`could not read the user pool's JWKS at ${o.jwksUrl}`);
+  await writeFile(jwksFile, await jwks.text());
+  if (!existsSync(policyFile)) {
+    await writeFile(policyFile, `${JSON.stringify(o.defaultPolicy, null, 2)}\n`);
+  }
+  const managed = startProcess('hsm-proxy', process.execPath, [TSX, MAIN], {
     ...process.env,
     SOFTHSM2_CONF: o.token.conf,
     VEIL_HSM_HOST: '127.0.0.1',
@@ -26,13 +55,19 @@ export async function startHsmProxy(o: HsmProxyOptions): Promise<Managed> {
     VEIL_HSM_PIN: o.token.pin,
     VEIL_HSM_KEY_LABEL: o.keyLabel,
     VEIL_HSM_ALLOWED_ORIGINS: o.allowedOrigins.join(','),
+    VEIL_HSM_USER_POOL_ID: o.userPoolId,
+    VEIL_HSM_CLIENT_ID: o.clientId,
+    VEIL_HSM_JWKS_FILE: jwksFile,
+    VEIL_HSM_POLICY_FILE: policyFile,
+    VEIL_HSM_AUDIT_LOG: auditLog,
+    ...o.extraEnv,
   });
-  await waitUntil(proxy, 'the HSM proxy', async () => {
+  await waitUntil(managed, 'the HSM proxy', async () => {
     const response = await fetch(`http://127.0.0.1:${o.port}/v1/health`, {
       signal: AbortSignal.timeout(2000),
     });
     await response.body?.cancel();
     return response.ok;
   });
-  return proxy;
+  return { managed, policyFile, auditLog };
 }

@@ -39,6 +39,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
+// Children run in their own process groups, so a terminal's Ctrl-C does not reach them and
+// stop() ends them in order. If this process exits without stopping them (a crash, a lost
+// terminal), this last handler kills what is left: the stack never outlives its starter.
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) {
+    try {
+      process.kill(-(child.pid ?? 0), 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+});
+
 /** Starts a long-running child in its own process group, keeping its last output lines. */
 export function startProcess(
   name: string,
@@ -60,7 +74,13 @@ export function startProcess(
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  running.add(child);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      running.delete(child);
+      resolve();
+    }),
+  );
   return {
     name,
     child,

@@ -9,9 +9,11 @@ import {
   ListIdentityPoolsCommand,
 } from '@aws-sdk/client-cognito-identity';
 import {
+  AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
   AdminSetUserPasswordCommand,
   CognitoIdentityProviderClient,
+  CreateGroupCommand,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
   ListUserPoolClientsCommand,
@@ -58,6 +60,9 @@ export interface ProvisionOptions {
   identityPoolName: string;
   userPoolName: string;
   demoUser: { username: string; password: string };
+  /** Cognito groups to create; the demo user joins `demoGroups`. */
+  groups: string[];
+  demoGroups: string[];
 }
 
 export interface Provisioned {
@@ -203,6 +208,22 @@ async function provisionUserPool(
       Permanent: true,
     }),
   );
+  for (const group of o.groups) {
+    try {
+      await idp.send(new CreateGroupCommand({ UserPoolId: userPoolId, GroupName: group }));
+    } catch (error) {
+      if (errorName(error) !== 'GroupExistsException') throw error;
+    }
+  }
+  for (const group of o.demoGroups) {
+    await idp.send(
+      new AdminAddUserToGroupCommand({
+        UserPoolId: userPoolId,
+        Username: o.demoUser.username,
+        GroupName: group,
+      }),
+    );
+  }
   return { userPoolId, userPoolClientId };
 }
 

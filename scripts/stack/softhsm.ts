@@ -93,13 +93,14 @@ export async function ensureSoftHsmToken(o: SoftHsmOptions): Promise<SoftHsmToke
     ]);
   }
   process.env.SOFTHSM2_CONF = conf;
-  const hsm = Hsm.open({ libraryPath, tokenLabel: o.tokenLabel, pin: o.pin });
+  const hsm = await Hsm.open({ libraryPath, tokenLabel: o.tokenLabel, pin: o.pin }, 1);
   try {
-    const keyCreated = hsm.ensureAesKey(o.keyLabel);
-    const key = hsm.describeKey(o.keyLabel);
+    const existing = await hsm.keys.describeKey(o.keyLabel);
+    if (!existing) await hsm.keys.createKey(o.keyLabel);
+    const key = existing ?? (await hsm.keys.describeKey(o.keyLabel));
     if (!key) throw new StackError(`the key "${o.keyLabel}" was not found after creating it`);
-    return { conf, libraryPath, tokenLabel: o.tokenLabel, pin: o.pin, key, keyCreated };
+    return { conf, libraryPath, tokenLabel: o.tokenLabel, pin: o.pin, key, keyCreated: !existing };
   } finally {
-    hsm.close();
+    await hsm.close();
   }
 }

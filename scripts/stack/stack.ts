@@ -3,11 +3,17 @@
  * with its key, and the HSM proxy; it yields the `config.json` that points the app at them.
  * `npm start` uses it on fixed ports; tests use it on free ports in a temporary directory.
  */
+import {
+  CognitoIdentityProviderClient,
+  InitiateAuthCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { startHsmProxy } from './hsm-proxy';
 import { isMoto, startMoto } from './moto';
 import { StackError, type Managed } from './process';
-import { provisionAws, type Provisioned } from './provision';
+import { LOCAL_CREDENTIALS, provisionAws, type Provisioned } from './provision';
 import { ensureSoftHsmToken, type SoftHsmToken } from './softhsm';
 
 export interface StackOptions {
@@ -41,6 +47,11 @@ export interface Stack {
   token: SoftHsmToken;
   motoUrl: string;
   hsmUrl: string;
+  /** The HSM proxy's key policy file and audit log. */
+  hsmPolicyFile: string;
+  hsmAuditLog: string;
+  /** A fresh ID token of the demo user (valid one hour), also written to `<dir>/demo-id-token`. */
+  demoIdToken: string;
   stop(): Promise<void>;
 }
 
@@ -54,7 +65,37 @@ export const DEMO = {
   pin: '1234-veil-user',
   soPin: '5678-veil-officer',
   demoUser: { username: 'demo', password: 'Veil-demo-2026' },
+  /** Cognito groups the proxy's policy refers to; the demo user is in the first. */
+  hsmUsersGroup: 'veil-hsm-users',
+  hsmAdminsGroup: 'veil-hsm-admins',
 } as const;
+
+/** Signs the demo user in to the local user pool and returns the ID token. */
+export async function demoIdToken(
+  motoUrl: string,
+  region: string,
+  clientId: string,
+): Promise<string> {
+  const idp = new CognitoIdentityProviderClient({
+    region,
+    endpoint: motoUrl,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  try {
+    const auth = await idp.send(
+      new InitiateAuthCommand({
+        AuthFlow: 'USER_PASSWORD_AUTH',
+        ClientId: clientId,
+        AuthParameters: { USERNAME: DEMO.demoUser.username, PASSWORD: DEMO.demoUser.password },
+      }),
+    );
+    const token = auth.AuthenticationResult?.IdToken;
+    if (!token) throw new StackError('the demo user could not sign in to the local user pool');
+    return token;
+  } finally {
+    idp.destroy();
+  }
+}
 
 /** A bucket name unique to one test run. */
 export function testBucketName(): string {
@@ -80,6 +121,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       identityPoolName: 'veil_demo',
       userPoolName: 'veil-demo-users',
       demoUser: { ...DEMO.demoUser },
+      groups: [DEMO.hsmUsersGroup, DEMO.hsmAdminsGroup],
+      demoGroups: [DEMO.hsmUsersGroup],
     });
     const token = await ensureSoftHsmToken({
       dir: `${o.dir}/softhsm`,
@@ -93,14 +136,23 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         `the HSM key "${DEMO.hsmKeyLabel}" is extractable; delete ${o.dir}/softhsm and start again`,
       );
     }
-    started.push(
-      await startHsmProxy({
-        port: o.hsmPort,
-        token,
-        keyLabel: DEMO.hsmKeyLabel,
-        allowedOrigins: o.appOrigins,
-      }),
-    );
+    const proxy = await startHsmProxy({
+      port: o.hsmPort,
+      dir: o.dir,
+      token,
+      keyLabel: DEMO.hsmKeyLabel,
+      allowedOrigins: o.appOrigins,
+      userPoolId: aws.userPoolId,
+      clientId: aws.userPoolClientId,
+      jwksUrl: `${motoUrl}/${aws.userPoolId}/.well-known/jwks.json`,
+      defaultPolicy: {
+        groups: { [DEMO.hsmUsersGroup]: [DEMO.hsmKeyLabel] },
+        admins: { groups: [DEMO.hsmAdminsGroup] },
+      },
+    });
+    started.push(proxy.managed);
+    const idToken = await demoIdToken(motoUrl, region, aws.userPoolClientId);
+    await writeFile(join(o.dir, 'demo-id-token'), `${idToken}\n`, { mode: 0o600 });
     const hsmUrl = `http://127.0.0.1:${o.hsmPort}`;
     const config: AppConfigJson = {
       region,
@@ -121,7 +173,17 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       kms: { keyId: aws.kmsAlias },
       hsm: { proxyUrl: hsmUrl, keyLabel: DEMO.hsmKeyLabel },
     };
-    return { config, aws, token, motoUrl, hsmUrl, stop };
+    return {
+      config,
+      aws,
+      token,
+      motoUrl,
+      hsmUrl,
+      hsmPolicyFile: proxy.policyFile,
+      hsmAuditLog: proxy.auditLog,
+      demoIdToken: idToken,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -218,13 +218,15 @@ describe('Cognito (moto)', () => {
       identityPoolName: 'veil_demo',
       userPoolName: 'veil-demo-users',
       demoUser: { ...DEMO.demoUser },
+      groups: [DEMO.hsmUsersGroup, DEMO.hsmAdminsGroup],
+      demoGroups: [DEMO.hsmUsersGroup],
     });
     expect(again).toEqual(stack.aws);
   });
 });
 
 describe('SoftHSM2 token', () => {
-  test('holds a non-extractable, sensitive AES-256 key that wraps with AES-GCM bound to its AAD', () => {
+  test('holds a non-extractable, sensitive AES-256 key that wraps with AES-GCM bound to its AAD', async () => {
     expect(stack.token.key).toEqual({
       label: DEMO.hsmKeyLabel,
       bits: 256,
@@ -234,31 +236,33 @@ describe('SoftHSM2 token', () => {
       canDecrypt: true,
     });
     process.env.SOFTHSM2_CONF = stack.token.conf;
-    const hsm = Hsm.open({
+    const hsm = await Hsm.open({
       libraryPath: stack.token.libraryPath,
       tokenLabel: stack.token.tokenLabel,
       pin: stack.token.pin,
     });
     try {
-      expect(hsm.selfTest(DEMO.hsmKeyLabel)).toEqual({
-        ivBytes: 12,
-        wrappedBytes: 48,
-        aadBound: true,
-      });
-      expect(() => hsm.selfTest('no-such-key')).toThrow(/no key labelled/);
+      const aad = Buffer.from('veil-stack-test');
+      const { plaintext, wrapped } = await hsm.keys.generateDataKey(DEMO.hsmKeyLabel, aad);
+      expect(plaintext).toHaveLength(32);
+      expect(wrapped).toHaveLength(60);
+      expect(await hsm.keys.decryptDataKey(DEMO.hsmKeyLabel, wrapped, aad)).toEqual(plaintext);
+      await expect(
+        hsm.keys.decryptDataKey(DEMO.hsmKeyLabel, wrapped, Buffer.from('other')),
+      ).rejects.toMatchObject({ code: 'HSM_UNWRAP_FAILED' });
     } finally {
-      hsm.close();
+      await hsm.close();
     }
   });
 
-  test('a wrong PIN is refused without revealing it', () => {
-    expect(() =>
+  test('a wrong PIN is refused without revealing it', async () => {
+    await expect(
       Hsm.open({
         libraryPath: stack.token.libraryPath,
         tokenLabel: stack.token.tokenLabel,
         pin: '0000-wrong',
       }),
-    ).toThrow(/^login to token "veil" failed$/);
+    ).rejects.toThrow(/^login to token "veil" failed$/);
   });
 
   test('ensuring the token again keeps the same key', async () => {
