@@ -27,6 +27,8 @@ export interface StackOptions {
   bucket?: string;
   /** Reuse a moto server already listening on motoPort instead of failing. */
   reuseMoto?: boolean;
+  /** Extra environment for the HSM proxy (limits, sessions). */
+  hsmEnv?: NodeJS.ProcessEnv;
 }
 
 /** The config.json content for the app (the shape parseConfig validates). */
@@ -149,6 +151,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         groups: { [DEMO.hsmUsersGroup]: [DEMO.hsmKeyLabel] },
         admins: { groups: [DEMO.hsmAdminsGroup] },
       },
+      ...(o.hsmEnv ? { extraEnv: o.hsmEnv } : {}),
     });
     started.push(proxy.managed);
     const idToken = await demoIdToken(motoUrl, region, aws.userPoolClientId);

@@ -5,6 +5,7 @@
  * stack supplies moto's JWKS by configuration.
  */
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
+import { JwtExpiredError } from 'aws-jwt-verify/error';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 
 export interface Identity {
@@ -55,7 +56,7 @@ export function cognitoAuthenticator(config: AuthConfig): Authenticator {
       try {
         payload = await verifier.verify(match[1]);
       } catch (error) {
-        const expired = error instanceof Error && error.name === 'JwtExpiredError';
+        const expired = error instanceof JwtExpiredError;
         throw expired
           ? new AuthError('TOKEN_EXPIRED', 'the ID token has expired: sign in again')
           : new AuthError('TOKEN_INVALID', 'the ID token is not valid for this proxy');

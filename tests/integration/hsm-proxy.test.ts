@@ -1,0 +1,423 @@
+/**
+ * The HSM proxy over HTTP against a SoftHSM2 token in a temporary directory, with ID tokens from
+ * the local Cognito user pool (moto). Forged tokens (expired, wrong audience) are signed with
+ * moto's own user-pool key, which the moto package ships, so the proxy's verification is real.
+ */
+import {
+  AdminAddUserToGroupCommand,
+  AdminCreateUserCommand,
+  AdminSetUserPasswordCommand,
+  CognitoIdentityProviderClient,
+  InitiateAuthCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes, type JsonWebKey } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { freePort } from '../../scripts/stack/process';
+import { LOCAL_CREDENTIALS } from '../../scripts/stack/provision';
+import { DEMO, startStack, testBucketName, type Stack } from '../../scripts/stack/stack';
+
+const ORIGIN = 'http://127.0.0.1:5998';
+let stack: Stack;
+let dir: string;
+let demo: string;
+let outsider: string;
+let admin: string;
+
+async function signIn(username: string, groups: string[]): Promise<string> {
+  const idp = new CognitoIdentityProviderClient({
+    region: stack.config.region,
+    endpoint: stack.motoUrl,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const UserPoolId = stack.aws.userPoolId;
+  const password = `Pw-${randomBytes(8).toString('hex')}-A1`;
+  await idp.send(
+    new AdminCreateUserCommand({ UserPoolId, Username: username, MessageAction: 'SUPPRESS' }),
+  );
+  await idp.send(
+    new AdminSetUserPasswordCommand({
+      UserPoolId,
+      Username: username,
+      Password: password,
+      Permanent: true,
+    }),
+  );
+  for (const GroupName of groups) {
+    await idp.send(new AdminAddUserToGroupCommand({ UserPoolId, Username: username, GroupName }));
+  }
+  const auth = await idp.send(
+    new InitiateAuthCommand({
+      AuthFlow: 'USER_PASSWORD_AUTH',
+      ClientId: stack.aws.userPoolClientId,
+      AuthParameters: { USERNAME: username, PASSWORD: password },
+    }),
+  );
+  idp.destroy();
+  return auth.AuthenticationResult?.IdToken ?? '';
+}
+
+/**
+ * RS256 by hand: moto's private JWK has only n, e and d (no CRT parameters), which node:crypto
+ * will not import. EMSA-PKCS1-v1_5 with SHA-256, then m^d mod n.
+ */
+function rs256(data: Buffer, jwk: JsonWebKey): string {
+  const big = (b64: string | undefined) =>
+    BigInt(`0x${Buffer.from(b64 ?? '', 'base64url').toString('hex')}`);
+  const n = big(jwk.n);
+  const d = big(jwk.d);
+  const size = Buffer.from(jwk.n ?? '', 'base64url').length;
+  const digestInfo = Buffer.concat([
+    Buffer.from('3031300d060960864801650304020105000420', 'hex'),
+    createHash('sha256').update(data).digest(),
+  ]);
+  const encoded = Buffer.concat([
+    Buffer.from([0, 1]),
+    Buffer.alloc(size - digestInfo.length - 3, 0xff),
+    Buffer.from([0]),
+    digestInfo,
+  ]);
+  let result = 1n;
+  let base = BigInt(`0x${encoded.toString('hex')}`) % n;
+  for (let exponent = d; exponent > 0n; exponent >>= 1n) {
+    if (exponent & 1n) result = (result * base) % n;
+    base = (base * base) % n;
+  }
+  return Buffer.from(result.toString(16).padStart(size * 2, '0'), 'hex').toString('base64url');
+}
+
+/** An ID token signed with moto's user-pool key, with the claims given. */
+function forge(claims: Record<string, unknown>): string {
+  const jwk = JSON.parse(
+    spawnSync(
+      process.env.VEIL_PYTHON ?? 'python3',
+      [
+        '-c',
+        "import json; from moto.utilities.utils import load_resource; print(json.dumps(load_resource('moto.cognitoidp.models', 'resources/jwks-private.json')))",
+      ],
+      { encoding: 'utf8' },
+    ).stdout,
+  ) as JsonWebKey;
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const payload = {
+    iss: `https://cognito-idp.${stack.config.region}.amazonaws.com/${stack.aws.userPoolId}`,
+    sub: 'forged-sub',
+    aud: stack.aws.userPoolClientId,
+    token_use: 'id',
+    iat: nowSeconds - 7200,
+    exp: nowSeconds - 3600,
+    'cognito:username': 'forged',
+    'cognito:groups': [DEMO.hsmUsersGroup],
+    ...claims,
+  };
+  const input = `${b64({ alg: 'RS256', kid: 'dummy' })}.${b64(payload)}`;
+  return `${input}.${rs256(Buffer.from(input), jwk)}`;
+}
+
+type Reply = { status: number; body: Record<string, unknown>; headers: Headers };
+
+async function call(
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+  raw?: string,
+): Promise<Reply> {
+  const response = await fetch(`${stack.hsmUrl}${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined
+      ? { body: JSON.stringify(body) }
+      : raw !== undefined
+        ? { body: raw }
+        : {}),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+    headers: response.headers,
+  };
+}
+
+const aadOf = (text: string) => Buffer.from(text).toString('base64');
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'veil-proxy-'));
+  stack = await startStack({
+    dir,
+    motoPort: await freePort(),
+    hsmPort: await freePort(),
+    appOrigins: [ORIGIN],
+    bucket: testBucketName(),
+    hsmEnv: {
+      VEIL_HSM_RATE_PER_SECOND: '100000',
+      VEIL_HSM_RATE_BURST: '100000',
+      VEIL_HSM_SESSIONS: '4',
+    },
+  });
+  demo = stack.demoIdToken;
+  outsider = await signIn('outsider', []);
+  admin = await signIn('keeper', [DEMO.hsmAdminsGroup]);
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('data keys', () => {
+  test('a generated data key unwraps with the same AAD, and only with it', async () => {
+    const made = await call('POST', '/v1/data-keys', demo, {
+      keyLabel: DEMO.hsmKeyLabel,
+      aad: aadOf('ctx-1'),
+    });
+    expect(made.status).toBe(200);
+    const plaintext = Buffer.from(made.body.plaintext as string, 'base64');
+    const wrapped = Buffer.from(made.body.wrapped as string, 'base64');
+    expect(plaintext).toHaveLength(32);
+    expect(wrapped).toHaveLength(60);
+    expect(wrapped.includes(plaintext)).toBe(false);
+
+    const opened = await call('POST', '/v1/data-keys/decrypt', demo, {
+      keyLabel: DEMO.hsmKeyLabel,
+      wrapped: made.body.wrapped,
+      aad: aadOf('ctx-1'),
+    });
+    expect(opened.status).toBe(200);
+    expect(opened.body.plaintext).toBe(made.body.plaintext);
+
+    const wrongAad = await call('POST', '/v1/data-keys/decrypt', demo, {
+      keyLabel: DEMO.hsmKeyLabel,
+      wrapped: made.body.wrapped,
+      aad: aadOf('ctx-2'),
+    });
+    expect(wrongAad).toMatchObject({ status: 400, body: { error: 'UNWRAP_FAILED' } });
+
+    for (const index of [0, 20, 59]) {
+      const tampered = Buffer.from(wrapped);
+      tampered[index]! ^= 0x01;
+      const reply = await call('POST', '/v1/data-keys/decrypt', demo, {
+        keyLabel: DEMO.hsmKeyLabel,
+        wrapped: tampered.toString('base64'),
+        aad: aadOf('ctx-1'),
+      });
+      expect(reply).toMatchObject({ status: 400, body: { error: 'UNWRAP_FAILED' } });
+      expect(reply.body).not.toHaveProperty('plaintext');
+    }
+  });
+
+  test('hundreds of requests in flight all succeed', async () => {
+    const count = 300;
+    const made = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        call('POST', '/v1/data-keys', demo, { keyLabel: DEMO.hsmKeyLabel, aad: aadOf(`c${i}`) }),
+      ),
+    );
+    expect(made.map((reply) => reply.status)).toEqual(Array(count).fill(200));
+    expect(new Set(made.map((reply) => reply.body.plaintext)).size).toBe(count);
+    const opened = await Promise.all(
+      made.map((reply, i) =>
+        call('POST', '/v1/data-keys/decrypt', demo, {
+          keyLabel: DEMO.hsmKeyLabel,
+          wrapped: reply.body.wrapped,
+          aad: aadOf(`c${i}`),
+        }),
+      ),
+    );
+    expect(opened.map((reply, i) => reply.body.plaintext === made[i]?.body.plaintext)).toEqual(
+      Array(count).fill(true),
+    );
+  });
+});
+
+describe('authentication and authorisation', () => {
+  test('refuses requests without a valid, current ID token', async () => {
+    const body = { keyLabel: DEMO.hsmKeyLabel, aad: aadOf('x') };
+    expect(await call('POST', '/v1/data-keys', undefined, body)).toMatchObject({
+      status: 401,
+      body: { error: 'UNAUTHENTICATED' },
+    });
+    expect(await call('POST', '/v1/data-keys', 'not.a.jwt', body)).toMatchObject({
+      status: 401,
+      body: { error: 'TOKEN_INVALID' },
+    });
+    expect(await call('POST', '/v1/data-keys', forge({}), body)).toMatchObject({
+      status: 401,
+      body: { error: 'TOKEN_EXPIRED' },
+    });
+    const current = { exp: Math.floor(Date.now() / 1000) + 600 };
+    expect(
+      await call('POST', '/v1/data-keys', forge({ ...current, aud: 'another-client' }), body),
+    ).toMatchObject({
+      status: 401,
+      body: { error: 'TOKEN_INVALID' },
+    });
+    const [head, payload] = forge(current).split('.');
+    expect(
+      await call('POST', '/v1/data-keys', `${head}.${payload}.${'A'.repeat(342)}`, body),
+    ).toMatchObject({
+      status: 401,
+      body: { error: 'TOKEN_INVALID' },
+    });
+    // The same forged claims with a current expiry and moto's key are accepted: the refusals
+    // above come from expiry, audience and signature, not from forging as such.
+    expect((await call('POST', '/v1/data-keys', forge(current), body)).status).toBe(200);
+  });
+
+  test('a label outside the policy is refused, and listing shows only granted labels', async () => {
+    const body = { keyLabel: DEMO.hsmKeyLabel, aad: aadOf('x') };
+    expect(await call('POST', '/v1/data-keys', outsider, body)).toMatchObject({
+      status: 403,
+      body: { error: 'FORBIDDEN_LABEL' },
+    });
+    expect((await call('GET', '/v1/keys', outsider)).body).toEqual({ keys: [] });
+    expect((await call('GET', '/v1/keys', demo)).body).toEqual({
+      keys: [{ label: DEMO.hsmKeyLabel }],
+    });
+  });
+
+  test('only administrators create keys; a new label is usable once the policy grants it', async () => {
+    expect(await call('POST', '/v1/keys', demo, { label: 'team-b' })).toMatchObject({
+      status: 403,
+      body: { error: 'NOT_ADMIN' },
+    });
+    expect(await call('POST', '/v1/keys', admin, { label: 'team-b' })).toMatchObject({
+      status: 201,
+      body: { label: 'team-b' },
+    });
+    expect(await call('POST', '/v1/keys', admin, { label: 'team-b' })).toMatchObject({
+      status: 409,
+      body: { error: 'KEY_EXISTS' },
+    });
+    // The demo policy grants the demo group only veil-wrap-1.
+    expect(
+      await call('POST', '/v1/data-keys', demo, { keyLabel: 'team-b', aad: '' }),
+    ).toMatchObject({
+      status: 403,
+      body: { error: 'FORBIDDEN_LABEL' },
+    });
+  });
+});
+
+describe('robustness', () => {
+  test('malformed input gets clear 4xx errors and the proxy keeps serving', async () => {
+    const cases: [Promise<Reply>, number, string][] = [
+      [call('POST', '/v1/data-keys', demo, undefined, '{"keyLabel":'), 400, 'MALFORMED_JSON'],
+      [call('POST', '/v1/data-keys', demo, undefined, '[1,2]'), 400, 'MALFORMED_JSON'],
+      [
+        call('POST', '/v1/data-keys', demo, { keyLabel: 'bad label!', aad: '' }),
+        400,
+        'BAD_REQUEST',
+      ],
+      [
+        call('POST', '/v1/data-keys', demo, { keyLabel: DEMO.hsmKeyLabel, aad: '%%%' }),
+        400,
+        'BAD_REQUEST',
+      ],
+      [call('POST', '/v1/data-keys', demo, { keyLabel: DEMO.hsmKeyLabel }), 400, 'BAD_REQUEST'],
+      [
+        call('POST', '/v1/data-keys/decrypt', demo, {
+          keyLabel: DEMO.hsmKeyLabel,
+          wrapped: 'AAAA',
+          aad: '',
+        }),
+        400,
+        'UNWRAP_FAILED',
+      ],
+      [
+        call('POST', '/v1/data-keys', demo, {
+          keyLabel: DEMO.hsmKeyLabel,
+          aad: 'A'.repeat(200_000),
+        }),
+        413,
+        'BODY_TOO_LARGE',
+      ],
+      [call('GET', '/v1/data-keys', demo), 405, 'METHOD_NOT_ALLOWED'],
+      [call('GET', '/v2/anything', demo), 404, 'NOT_FOUND'],
+    ];
+    for (const [reply, status, error] of cases) {
+      expect(await reply).toMatchObject({ status, body: { error } });
+    }
+    expect((await call('GET', '/v1/health')).status).toBe(200);
+  });
+
+  test('CORS answers the app origin only, including the Authorization header', async () => {
+    const preflight = await fetch(`${stack.hsmUrl}/v1/data-keys`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: ORIGIN,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('authorization');
+    const other = await fetch(`${stack.hsmUrl}/v1/data-keys`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.test' },
+    });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('audit log', () => {
+  test('records each key use with identity, operation, label and result, and no key material', async () => {
+    const made = await call('POST', '/v1/data-keys', demo, {
+      keyLabel: DEMO.hsmKeyLabel,
+      aad: aadOf('audit'),
+    });
+    const requestId = made.headers.get('x-request-id');
+    await call('POST', '/v1/data-keys', outsider, {
+      keyLabel: DEMO.hsmKeyLabel,
+      aad: aadOf('audit'),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const text = await readFile(stack.hsmAuditLog, 'utf8');
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.find((line) => line.requestId === requestId)).toMatchObject({
+      identity: { username: DEMO.demoUser.username },
+      operation: 'generate-data-key',
+      label: DEMO.hsmKeyLabel,
+      result: 'ok',
+    });
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        identity: expect.objectContaining({ username: 'outsider' }),
+        result: 'FORBIDDEN_LABEL',
+      }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({ identity: null, result: 'UNAUTHENTICATED' }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({ operation: 'decrypt', result: 'UNWRAP_FAILED' }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({ operation: 'create-key', label: 'team-b', result: 'ok' }),
+    );
+    expect(text).not.toContain(made.body.plaintext as string);
+    expect(text).not.toContain(made.body.wrapped as string);
+    expect(text).not.toContain(demo);
+    for (const line of lines)
+      expect(Object.keys(line).sort()).toEqual([
+        'identity',
+        'label',
+        'operation',
+        'requestId',
+        'result',
+        'time',
+      ]);
+  });
+});
