@@ -3,6 +3,8 @@
  * the local user pool's tokens, with a key policy and an audit log in the stack's directory.
  */
 import { existsSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +29,24 @@ export interface HsmProxyOptions {
   /** Written only when the stack's directory has no policy yet, so local edits survive. */
   defaultPolicy: PolicyDocument;
   extraEnv?: NodeJS.ProcessEnv;
+  /** Serve HTTPS with this certificate and key (PEM files). */
+  tls?: { certFile: string; keyFile: string };
+}
+
+/** GET /v1/health; over HTTPS the certificate is not checked (this is only a liveness probe). */
+function healthy(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = (url.startsWith('https:') ? httpsGet : httpGet)(
+      url,
+      { rejectUnauthorized: false, timeout: 2000 },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode === 200);
+      },
+    );
+    request.on('error', () => resolve(false));
+    request.on('timeout', () => request.destroy());
+  });
 }
 
 export interface RunningProxy {
@@ -60,14 +80,12 @@ export async function startHsmProxy(o: HsmProxyOptions): Promise<RunningProxy> {
     VEIL_HSM_JWKS_FILE: jwksFile,
     VEIL_HSM_POLICY_FILE: policyFile,
     VEIL_HSM_AUDIT_LOG: auditLog,
+    ...(o.tls ? { VEIL_HSM_TLS_CERT: o.tls.certFile, VEIL_HSM_TLS_KEY: o.tls.keyFile } : {}),
     ...o.extraEnv,
   });
-  await waitUntil(managed, 'the HSM proxy', async () => {
-    const response = await fetch(`http://127.0.0.1:${o.port}/v1/health`, {
-      signal: AbortSignal.timeout(2000),
-    });
-    await response.body?.cancel();
-    return response.ok;
-  });
+  const scheme = o.tls ? 'https' : 'http';
+  await waitUntil(managed, 'the HSM proxy', () =>
+    healthy(`${scheme}://127.0.0.1:${o.port}/v1/health`),
+  );
   return { managed, policyFile, auditLog };
 }

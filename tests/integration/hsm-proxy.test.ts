@@ -15,7 +15,9 @@ import { createHash, randomBytes, type JsonWebKey } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startHsmProxy } from '../../scripts/stack/hsm-proxy';
 import { freePort } from '../../scripts/stack/process';
 import { LOCAL_CREDENTIALS } from '../../scripts/stack/provision';
 import { DEMO, startStack, testBucketName, type Stack } from '../../scripts/stack/stack';
@@ -212,6 +214,30 @@ describe('data keys', () => {
       expect(reply).toMatchObject({ status: 400, body: { error: 'UNWRAP_FAILED' } });
       expect(reply.body).not.toHaveProperty('plaintext');
     }
+  });
+
+  test('a data key the caller has is wrapped for a second EDK and unwraps to the same bytes', async () => {
+    const dataKey = randomBytes(32).toString('base64');
+    const sealed = await call('POST', '/v1/data-keys/encrypt', demo, {
+      keyLabel: DEMO.hsmKeyLabel,
+      plaintext: dataKey,
+      aad: aadOf('multi'),
+    });
+    expect(sealed.status).toBe(200);
+    expect(sealed.body).not.toHaveProperty('plaintext');
+    const opened = await call('POST', '/v1/data-keys/decrypt', demo, {
+      keyLabel: DEMO.hsmKeyLabel,
+      wrapped: sealed.body.wrapped,
+      aad: aadOf('multi'),
+    });
+    expect(opened.body.plaintext).toBe(dataKey);
+    expect(
+      await call('POST', '/v1/data-keys/encrypt', demo, {
+        keyLabel: DEMO.hsmKeyLabel,
+        plaintext: randomBytes(16).toString('base64'),
+        aad: '',
+      }),
+    ).toMatchObject({ status: 400, body: { error: 'BAD_REQUEST' } });
   });
 
   test('hundreds of requests in flight all succeed', async () => {
@@ -419,5 +445,75 @@ describe('audit log', () => {
         'result',
         'time',
       ]);
+  });
+});
+
+describe('TLS', () => {
+  test('serves the API over HTTPS with the configured certificate, and nothing in clear', async () => {
+    const certFile = join(dir, 'proxy-cert.pem');
+    const keyFile = join(dir, 'proxy-key.pem');
+    const made = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(made.status, made.stderr).toBe(0);
+    const port = await freePort();
+    const proxy = await startHsmProxy({
+      port,
+      dir,
+      token: stack.token,
+      keyLabel: DEMO.hsmKeyLabel,
+      allowedOrigins: [ORIGIN],
+      userPoolId: stack.aws.userPoolId,
+      clientId: stack.aws.userPoolClientId,
+      jwksUrl: `${stack.motoUrl}/${stack.aws.userPoolId}/.well-known/jwks.json`,
+      defaultPolicy: {},
+      tls: { certFile, keyFile },
+    });
+    try {
+      const ca = await readFile(certFile);
+      const body = JSON.stringify({ keyLabel: DEMO.hsmKeyLabel, aad: aadOf('tls') });
+      const reply = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = httpsRequest(
+          `https://127.0.0.1:${port}/v1/data-keys`,
+          {
+            method: 'POST',
+            ca,
+            headers: { authorization: `Bearer ${demo}`, 'content-type': 'application/json' },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect(reply.status).toBe(200);
+      expect(JSON.parse(reply.text)).toHaveProperty('wrapped');
+      await expect(fetch(`http://127.0.0.1:${port}/v1/health`)).rejects.toThrow();
+    } finally {
+      await proxy.managed.stop();
+    }
   });
 });

@@ -4,7 +4,8 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 
-export type AuditOperation = 'generate-data-key' | 'decrypt' | 'list-keys' | 'create-key';
+export type AuditOperation =
+  'generate-data-key' | 'encrypt' | 'decrypt' | 'list-keys' | 'create-key';
 
 export interface AuditRecord {
   time: string;

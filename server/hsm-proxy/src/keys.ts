@@ -108,20 +108,35 @@ export class HsmKeys {
     const module = this.#token.module;
     return this.#withKey(label, async (session, key) => {
       const plaintext = module.C_GenerateRandom(session, Buffer.alloc(DATA_KEY_BYTES));
-      const iv = Buffer.alloc(IV_BYTES);
-      if (this.#token.ivSource === 'caller') module.C_GenerateRandom(session, iv);
-      module.C_EncryptInit(session, gcm(iv, aad), key);
-      const sealed = await module.C_EncryptAsync(
-        session,
-        plaintext,
-        Buffer.alloc(DATA_KEY_BYTES + TAG_BYTES),
-      );
-      // The IV is read back now: an HSM that picks its own IV (CloudHSM) wrote it into `iv`.
-      if (iv.every((byte) => byte === 0)) {
-        throw new HsmError('HSM_FAILED', 'the HSM returned no AES-GCM IV');
-      }
-      return { plaintext, wrapped: Buffer.concat([iv, sealed]) };
+      return { plaintext, wrapped: await this.#wrap(session, key, plaintext, aad) };
     });
+  }
+
+  /**
+   * Wraps a data key the caller already has (a second EDK for the same message).
+   * @throws HsmError HSM_KEY_NOT_FOUND.
+   */
+  encryptDataKey(label: string, plaintext: Buffer, aad: Buffer): Promise<Buffer> {
+    if (plaintext.length !== DATA_KEY_BYTES) {
+      return Promise.reject(new HsmError('HSM_FAILED', `a data key is ${DATA_KEY_BYTES} bytes`));
+    }
+    return this.#withKey(label, (session, key) => this.#wrap(session, key, plaintext, aad));
+  }
+
+  async #wrap(session: Buffer, key: Buffer, plaintext: Buffer, aad: Buffer): Promise<Buffer> {
+    const module = this.#token.module;
+    const iv = Buffer.alloc(IV_BYTES);
+    if (this.#token.ivSource === 'caller') module.C_GenerateRandom(session, iv);
+    module.C_EncryptInit(session, gcm(iv, aad), key);
+    const sealed = await module.C_EncryptAsync(
+      session,
+      plaintext,
+      Buffer.alloc(DATA_KEY_BYTES + TAG_BYTES),
+    );
+    // The IV is read back now: an HSM that picks its own IV (CloudHSM) wrote it into `iv`.
+    if (iv.every((byte) => byte === 0))
+      throw new HsmError('HSM_FAILED', 'the HSM returned no AES-GCM IV');
+    return Buffer.concat([iv, sealed]);
   }
 
   /**

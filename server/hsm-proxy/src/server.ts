@@ -214,6 +214,21 @@ export function createProxyServer(deps: ProxyDeps): HttpServer | HttpsServer {
         return [200, response];
       });
     }
+    if (path === '/v1/data-keys/encrypt' && method === 'POST') {
+      return keyOperation(req, requestId, 'encrypt', async (call, body) => {
+        const keyLabel = grantedLabel(call, body);
+        const plaintext = base64(body, 'plaintext', 64);
+        const aad = base64(body, 'aad', MAX_AAD_BYTES);
+        try {
+          if (plaintext.length !== 32)
+            throw new ApiError(400, 'BAD_REQUEST', 'plaintext must be a 32-byte data key');
+          const wrapped = await hsm.keys.encryptDataKey(keyLabel, plaintext, aad);
+          return [200, { keyLabel, wrapped: wrapped.toString('base64') }];
+        } finally {
+          plaintext.fill(0);
+        }
+      });
+    }
     if (path === '/v1/data-keys/decrypt' && method === 'POST') {
       return keyOperation(req, requestId, 'decrypt', async (call, body) => {
         const keyLabel = grantedLabel(call, body);
