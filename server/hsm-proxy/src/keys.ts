@@ -39,7 +39,17 @@ function gcm(iv: Buffer, aad: Buffer): pkcs11js.Mechanism {
   return { mechanism: pkcs11js.CKM_AES_GCM, parameter };
 }
 
-export class HsmKeys {
+/** The key operations the HTTP layer needs; HsmKeys implements them on a PKCS#11 token. */
+export interface KeyService {
+  generateDataKey(label: string, aad: Buffer): Promise<{ plaintext: Buffer; wrapped: Buffer }>;
+  encryptDataKey(label: string, plaintext: Buffer, aad: Buffer): Promise<Buffer>;
+  decryptDataKey(label: string, wrapped: Buffer, aad: Buffer): Promise<Buffer>;
+  listLabels(): Promise<string[]>;
+  describeKey(label: string): Promise<HsmKeyInfo | undefined>;
+  createKey(label: string): Promise<void>;
+}
+
+export class HsmKeys implements KeyService {
   readonly #token: Pkcs11Token;
   readonly #pool: SessionPool;
 

@@ -15,7 +15,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { AuthError, type Authenticator, type Identity } from './auth';
 import type { AuditLog, AuditOperation } from './audit';
 import type { ProxyConfig } from './config';
-import type { Hsm } from './hsm';
+import type { KeyService } from './keys';
 import { HsmError } from './pkcs11';
 import { BodyError, RateLimiter, readJson } from './limits';
 import type { Policy } from './policy';
@@ -27,7 +27,8 @@ const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const MAX_AAD_BYTES = 65_535;
 
 export interface ProxyDeps {
-  hsm: Hsm;
+  /** The token's label and its key operations (an Hsm in production). */
+  hsm: { tokenLabel: string; keys: KeyService };
   auth: Authenticator;
   policy: Policy;
   audit: AuditLog;
@@ -115,7 +116,7 @@ function base64(body: Record<string, unknown>, field: string, maxBytes: number):
   return bytes;
 }
 
-export async function health(hsm: Hsm, config: ProxyConfig) {
+export async function health(hsm: ProxyDeps['hsm'], config: ProxyConfig) {
   const key = await hsm.keys.describeKey(config.defaultKeyLabel);
   return {
     service: SERVICE_NAME,
