@@ -66,9 +66,62 @@ export const ERRORS = {
   // The command line.
   USAGE: 'The command line was not understood. Run `npx veil --help` for usage.',
   IO_FAILED: 'A file could not be read or written. Check the path and permissions.',
+  INTERNAL_ERROR:
+    'Something unexpected went wrong inside Veil. Please report it with the steps that led here.',
+  // The HSM proxy (Model B).
+  HSM_PROXY_UNREACHABLE:
+    'The HSM proxy could not be reached. Check that it is running and that its URL in Settings is right (and, for HTTPS, that its certificate is trusted).',
+  HSM_UNAUTHENTICATED:
+    'The HSM proxy did not accept your sign-in (missing, invalid or expired token). Sign in again and retry.',
+  HSM_FORBIDDEN_LABEL:
+    'You are not allowed to use this HSM key. Ask your administrator to grant you its label, or pick another key.',
+  HSM_KEY_NOT_FOUND: 'The HSM has no key with this label. Check the label in Settings.',
+  HSM_BUSY:
+    'The HSM proxy is busy or restarting and retries did not get through. Wait a moment and try again.',
+  HSM_PROXY_FAILED: 'The HSM proxy failed to complete the request. Try again; if it persists, ask its administrator.',
+  HSM_INVALID_RESPONSE:
+    'The HSM proxy sent an answer Veil cannot use. Check that the URL in Settings points at a Veil HSM proxy.',
   // AWS access.
   CREDENTIALS_FAILED:
     'Could not obtain AWS credentials. Check the identity pool id, region and endpoint in Settings.',
+  CREDENTIALS_MISSING:
+    'No AWS credentials are available. Sign in or paste access keys in Settings; on the command line set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE.',
+  CREDENTIALS_EXPIRED:
+    'Your AWS credentials have expired and could not be renewed. Sign in again (or paste fresh keys) in Settings and retry.',
+  CREDENTIALS_INVALID:
+    'AWS did not accept these credentials (unknown access key or wrong secret). Check the keys you pasted or sign in again.',
+  LOGIN_FAILED:
+    'Sign-in failed: the user name or password is wrong, or the account is not confirmed. Check them and try again.',
+  LOGIN_CHALLENGE:
+    'The user pool asks for an extra sign-in step (new password, MFA) that Veil does not handle here. Complete it in the hosted sign-in page, then try again.',
+  OIDC_STATE_MISMATCH:
+    'The sign-in redirect does not match a sign-in this tab started (state mismatch or replay). Start the sign-in again from Settings.',
+  OIDC_FAILED:
+    'The sign-in provider refused the login or the token exchange. Start the sign-in again; if it keeps failing, ask your administrator to check the app client settings.',
+  // AWS KMS (Model C).
+  KMS_ACCESS_DENIED:
+    'AWS KMS denied access to the key. Ask your administrator to allow your identity to use this key (key policy or IAM policy, including any encryption-context conditions).',
+  KMS_KEY_DISABLED:
+    'The KMS key is disabled. Ask its administrator to enable it; nothing encrypted under it can be opened until then.',
+  KMS_KEY_PENDING_DELETION:
+    'The KMS key is scheduled for deletion. Ask its administrator to cancel the deletion now: once deleted, every file encrypted under it is lost for good.',
+  KMS_KEY_UNAVAILABLE:
+    'The KMS key cannot be used in its current state (for example pending import or its custom key store is disconnected). Ask its administrator.',
+  KMS_KEY_NOT_FOUND:
+    'The KMS key was not found. Check the alias or ARN and that the region in Settings (or --region) is the key’s region.',
+  KMS_WRONG_REGION:
+    'The KMS key lives in a different region from the one Veil can reach. Use a key in the configured region, or change the region (and KMS endpoint).',
+  KMS_CONTEXT_MISMATCH:
+    'AWS KMS refused to unwrap the data key: the encryption context differs from the one it was wrapped with, or the wrapped key was altered. The file cannot be opened as it is.',
+  KMS_WRONG_KEY:
+    'The file’s data key was wrapped by a different KMS key than the one Veil asked to use. Decrypt with the key named in the file.',
+  KMS_THROTTLED:
+    'AWS KMS is throttling requests (too many in a short time) and retries did not get through. Wait a minute and try again.',
+  KMS_INVALID_RESPONSE:
+    'AWS KMS returned a response Veil cannot use (wrong key id or data key length). Check the KMS endpoint setting.',
+  KMS_KEY_INVALID:
+    'The KMS key cannot be used for this: it must be a symmetric ENCRYPT_DECRYPT key, named by alias, alias ARN, key id or key ARN.',
+  KMS_FAILED: 'AWS KMS could not complete the request. Check your network and try again.',
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,0 +1,218 @@
+/**
+ * Model B: a keyring whose wrapping keys live in an HSM behind Veil's HSM proxy
+ * (server/hsm-proxy, API v1). The data key is wrapped with AES-256-GCM inside the HSM under the
+ * key named by label, bound to the serialized encryption context as AAD.
+ *
+ * EDK: provider id `veil-hsm`; provider info = UTF-8(key label); ciphertext = the proxy's wrapped
+ * key, `iv (12) || ciphertext (32) || tag (16)`. By design of Model B the proxy sees the data key
+ * while it wraps or unwraps it; it is reached over TLS (or loopback) with the user's ID token.
+ */
+import { fromBase64, fromUtf8, toBase64, utf8 } from '../core/bytes';
+import { serializeEncryptionContext } from '../core/encryption-context';
+import { VeilError, needs, type ErrorCode } from '../core/errors';
+import type {
+  DecryptRequest,
+  EncryptRequest,
+  EncryptResult,
+  EncryptedDataKey,
+  Keyring,
+} from '../core/keyring';
+
+export const HSM_PROVIDER_ID = 'veil-hsm';
+const WRAPPED_BYTES = 60;
+const DATA_KEY_BYTES = 32;
+const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export interface HsmProxyKeyringOptions {
+  /** Base URL of the proxy, e.g. `https://hsm.example.org`. */
+  readonly proxyUrl: string;
+  /** The key label that wraps new data keys. Needed to encrypt, not to decrypt. */
+  readonly keyLabel?: string;
+  /** The caller's current Cognito ID token (called for each request, so it may refresh). */
+  readonly idToken: () => string | Promise<string>;
+  /** Injected fetch (the page's, a worker's, or Node's). */
+  readonly fetch?: typeof fetch;
+  /** Attempts for a request refused as busy (429, 503) or lost on the network; default 3. */
+  readonly attempts?: number;
+}
+
+const STATUS_CODES: Record<string, ErrorCode> = {
+  UNAUTHENTICATED: 'HSM_UNAUTHENTICATED',
+  TOKEN_INVALID: 'HSM_UNAUTHENTICATED',
+  TOKEN_EXPIRED: 'HSM_UNAUTHENTICATED',
+  FORBIDDEN_LABEL: 'HSM_FORBIDDEN_LABEL',
+  KEY_NOT_FOUND: 'HSM_KEY_NOT_FOUND',
+  UNWRAP_FAILED: 'WRONG_KEY',
+  RATE_LIMITED: 'HSM_BUSY',
+  HSM_UNAVAILABLE: 'HSM_BUSY',
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Lists the key labels the caller may use (GET /v1/keys). */
+export async function listHsmKeyLabels(
+  options: Pick<HsmProxyKeyringOptions, 'proxyUrl' | 'idToken' | 'fetch'>,
+): Promise<string[]> {
+  const reply = await new HsmProxyClient(options).call('GET', '/v1/keys');
+  const keys = reply.keys;
+  if (!Array.isArray(keys)) throw new VeilError('HSM_INVALID_RESPONSE', 'keys');
+  return keys.map((key: unknown) => String((key as { label?: unknown }).label));
+}
+
+/** A thin JSON client of the proxy that maps its error codes onto Veil's catalogue. */
+class HsmProxyClient {
+  readonly #url: string;
+  readonly #idToken: () => string | Promise<string>;
+  readonly #fetch: typeof fetch;
+  readonly #attempts: number;
+
+  constructor(
+    options: Pick<HsmProxyKeyringOptions, 'proxyUrl' | 'idToken' | 'fetch' | 'attempts'>,
+  ) {
+    // Precondition: an absolute http(s) URL and a token source.
+    needs(
+      typeof options.proxyUrl === 'string' && /^https?:\/\//.test(options.proxyUrl),
+      'BAD_ARGUMENT',
+      'proxyUrl',
+    );
+    needs(typeof options.idToken === 'function', 'BAD_ARGUMENT', 'idToken');
+    this.#url = options.proxyUrl.replace(/\/+$/, '');
+    this.#idToken = options.idToken;
+    this.#fetch = options.fetch ?? fetch.bind(globalThis);
+    this.#attempts = options.attempts ?? 3;
+  }
+
+  async call(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<Record<string, unknown>> {
+    for (let attempt = 1; ; attempt++) {
+      let response: Response;
+      try {
+        response = await this.#fetch(`${this.#url}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${await this.#idToken()}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          cache: 'no-store',
+        });
+      } catch (cause) {
+        if (attempt < this.#attempts) {
+          await sleep(backoffMs(attempt));
+          continue;
+        }
+        throw new VeilError('HSM_PROXY_UNREACHABLE', this.#url, { cause });
+      }
+      let reply: Record<string, unknown>;
+      try {
+        reply = (await response.json()) as Record<string, unknown>;
+      } catch (cause) {
+        throw new VeilError('HSM_INVALID_RESPONSE', `HTTP ${response.status}`, { cause });
+      }
+      if (response.ok) return reply;
+      const code = STATUS_CODES[String(reply.error)] ?? 'HSM_PROXY_FAILED';
+      if (code === 'HSM_BUSY' && attempt < this.#attempts) {
+        await sleep(backoffMs(attempt));
+        continue;
+      }
+      throw new VeilError(code, `${String(reply.error ?? response.status)}`);
+    }
+  }
+}
+
+/** Exponential backoff with full jitter: up to 200 ms, 400 ms, ... */
+function backoffMs(attempt: number): number {
+  return Math.random() * 100 * 2 ** attempt;
+}
+
+function bytesField(reply: Record<string, unknown>, field: string, length: number): Uint8Array {
+  const value = reply[field];
+  if (typeof value !== 'string') throw new VeilError('HSM_INVALID_RESPONSE', field);
+  const bytes = fromBase64(value, field);
+  if (bytes.length !== length) {
+    bytes.fill(0);
+    throw new VeilError('HSM_INVALID_RESPONSE', `${field} length`);
+  }
+  return bytes;
+}
+
+export class HsmProxyKeyring implements Keyring {
+  readonly keyLabel: string | undefined;
+  readonly #client: HsmProxyClient;
+
+  /** @throws VeilError BAD_ARGUMENT for a missing URL or token source, KEYRING_INVALID for a bad label. */
+  constructor(options: HsmProxyKeyringOptions) {
+    needs(typeof options === 'object' && options !== null, 'BAD_ARGUMENT', 'options');
+    // Precondition: a label, when given, is one the proxy accepts.
+    needs(
+      options.keyLabel === undefined || LABEL.test(options.keyLabel),
+      'KEYRING_INVALID',
+      'HSM key label',
+    );
+    this.keyLabel = options.keyLabel;
+    this.#client = new HsmProxyClient(options);
+  }
+
+  /**
+   * Wraps a new data key (or the one given by an earlier keyring) under `keyLabel`.
+   * @throws VeilError KEYRING_INVALID without a key label; HSM_* codes from the proxy.
+   */
+  async onEncrypt(request: EncryptRequest): Promise<EncryptResult> {
+    const keyLabel = this.keyLabel;
+    needs(keyLabel !== undefined, 'KEYRING_INVALID', 'an HSM key label is needed to encrypt');
+    const aad = toBase64(serializeEncryptionContext(request.encryptionContext));
+    let dataKey: Uint8Array;
+    let wrapped: Uint8Array;
+    if (request.dataKey) {
+      const reply = await this.#client.call('POST', '/v1/data-keys/encrypt', {
+        keyLabel,
+        plaintext: toBase64(request.dataKey),
+        aad,
+      });
+      dataKey = request.dataKey;
+      wrapped = bytesField(reply, 'wrapped', WRAPPED_BYTES);
+    } else {
+      const reply = await this.#client.call('POST', '/v1/data-keys', { keyLabel, aad });
+      wrapped = bytesField(reply, 'wrapped', WRAPPED_BYTES);
+      dataKey = bytesField(reply, 'plaintext', DATA_KEY_BYTES);
+    }
+    const edk: EncryptedDataKey = {
+      providerId: HSM_PROVIDER_ID,
+      providerInfo: utf8(keyLabel),
+      ciphertext: wrapped,
+    };
+    return { dataKey, encryptedDataKeys: [edk] };
+  }
+
+  /**
+   * Unwraps the first `veil-hsm` EDK the proxy opens. Returns undefined when there is none.
+   * @throws VeilError WRONG_KEY when every such EDK was refused; HSM_* codes from the proxy.
+   */
+  async onDecrypt(request: DecryptRequest): Promise<Uint8Array | undefined> {
+    const candidates = request.encryptedDataKeys.filter(
+      (edk) => edk.providerId === HSM_PROVIDER_ID,
+    );
+    if (candidates.length === 0) return undefined;
+    const aad = toBase64(serializeEncryptionContext(request.encryptionContext));
+    let refused: VeilError | undefined;
+    for (const edk of candidates) {
+      const keyLabel = fromUtf8(edk.providerInfo, 'HSM key label');
+      if (!LABEL.test(keyLabel) || edk.ciphertext.length !== WRAPPED_BYTES) continue;
+      try {
+        const reply = await this.#client.call('POST', '/v1/data-keys/decrypt', {
+          keyLabel,
+          wrapped: toBase64(edk.ciphertext),
+          aad,
+        });
+        return bytesField(reply, 'plaintext', DATA_KEY_BYTES);
+      } catch (error) {
+        if (!(error instanceof VeilError) || error.code !== 'WRONG_KEY') throw error;
+        refused = error;
+      }
+    }
+    throw refused ?? new VeilError('NO_MATCHING_EDK', 'no well-formed HSM key in the file');
+  }
+}
