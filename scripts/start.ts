@@ -55,6 +55,7 @@ function summary(appUrl: string, config: Record<string, unknown>, extra: string[
     `  Identity pool  ${c.cognito.identityPoolId} (guest access on)`,
     `  User pool      ${c.cognito.userPoolId}, demo user "${DEMO.demoUser.username}" / "${DEMO.demoUser.password}"`,
     `  HSM proxy      ${c.hsm.proxyUrl}   key label ${c.hsm.keyLabel} (SoftHSM2 token "${DEMO.tokenLabel}" in ${STATE_DIR}/softhsm)`,
+    `  Demo ID token  ${STATE_DIR}/demo-id-token (valid one hour; VEIL_HSM_TOKEN for the command line)`,
     `  Config         ${CONFIG_FILE}`,
     ...extra,
     '',
