@@ -118,7 +118,10 @@ class HsmProxyClient {
         await sleep(backoffMs(attempt));
         continue;
       }
-      throw new VeilError(code, `${String(reply.error ?? response.status)}`);
+      throw new VeilError(
+        code,
+        typeof reply.error === 'string' ? reply.error : `HTTP ${response.status}`,
+      );
     }
   }
 }

@@ -420,7 +420,7 @@ describe('audit log', () => {
     });
     expect(lines).toContainEqual(
       expect.objectContaining({
-        identity: expect.objectContaining({ username: 'outsider' }),
+        identity: expect.objectContaining({ username: 'outsider' }) as unknown,
         result: 'FORBIDDEN_LABEL',
       }),
     );

@@ -13,7 +13,8 @@ export interface AuditRecord {
   identity: { sub: string; username: string } | null;
   operation: AuditOperation;
   label: string | null;
-  result: 'ok' | string;
+  /** `ok`, or the error code the caller received. */
+  result: string;
 }
 
 export interface AuditLog {

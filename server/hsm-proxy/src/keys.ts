@@ -209,7 +209,7 @@ export class HsmKeys implements KeyService {
         const [attr] = module.C_GetAttributeValue(session.handle, handle, [
           { type: pkcs11js.CKA_LABEL },
         ]);
-        return (attr?.value as Buffer | undefined)?.toString('utf8') ?? '';
+        return attr?.value?.toString('utf8') ?? '';
       });
       return Promise.resolve([...new Set(labels.filter(Boolean))].sort());
     });
