@@ -9,42 +9,24 @@ import {
   InitiateAuthCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { decryptBytes, encryptBytes, parseHeaderBytes } from '../../src/core';
 import { createMultiKeyring } from '../../src/core/multi-keyring';
 import { HSM_PROVIDER_ID, HsmProxyKeyring, listHsmKeyLabels } from '../../src/keyrings/hsm-proxy';
 import { RawAesKeyring } from '../../src/keyrings/raw-aes';
 import { freePort } from '../../scripts/stack/process';
 import { LOCAL_CREDENTIALS } from '../../scripts/stack/provision';
-import { DEMO, startStack, testBucketName, type Stack } from '../../scripts/stack/stack';
+import { DEMO } from '../../scripts/stack/stack';
+import { useLocalStack } from './local-stack';
 
-let stack: Stack;
-let dir: string;
 const plaintext = new Uint8Array(randomBytes(300_000));
 const context = { 'veil-purpose': 'hsm-keyring-test', 'veil-object': 'a1b2c3' };
 
-function keyring(token = () => stack.demoIdToken, keyLabel: string = DEMO.hsmKeyLabel) {
-  return new HsmProxyKeyring({ proxyUrl: stack.hsmUrl, keyLabel, idToken: token });
+function keyring(token = () => local.stack.demoIdToken, keyLabel: string = DEMO.hsmKeyLabel) {
+  return new HsmProxyKeyring({ proxyUrl: local.stack.hsmUrl, keyLabel, idToken: token });
 }
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'veil-hsm-keyring-'));
-  stack = await startStack({
-    dir,
-    motoPort: await freePort(),
-    hsmPort: await freePort(),
-    appOrigins: ['http://127.0.0.1:5997'],
-    bucket: testBucketName(),
-  });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const local = useLocalStack(['http://127.0.0.1:5997']);
 
 describe('HSM-proxy keyring (Model B)', () => {
   test('round-trips a message and writes one veil-hsm EDK naming the label', async () => {
@@ -60,7 +42,10 @@ describe('HSM-proxy keyring (Model B)', () => {
     expect(new TextDecoder().decode(edk?.providerInfo)).toBe(DEMO.hsmKeyLabel);
     expect(edk?.ciphertext).toHaveLength(60);
     const opened = await decryptBytes(message, {
-      keyring: new HsmProxyKeyring({ proxyUrl: stack.hsmUrl, idToken: () => stack.demoIdToken }),
+      keyring: new HsmProxyKeyring({
+        proxyUrl: local.stack.hsmUrl,
+        idToken: () => local.stack.demoIdToken,
+      }),
     });
     expect(opened).toEqual(plaintext);
   });
@@ -101,11 +86,11 @@ describe('HSM-proxy keyring (Model B)', () => {
 
   test('the proxy refuses users without the label, and a dead proxy is named as such', async () => {
     const idp = new CognitoIdentityProviderClient({
-      region: stack.config.region,
-      endpoint: stack.motoUrl,
+      region: local.stack.config.region,
+      endpoint: local.stack.motoUrl,
       credentials: LOCAL_CREDENTIALS,
     });
-    const UserPoolId = stack.aws.userPoolId;
+    const UserPoolId = local.stack.aws.userPoolId;
     await idp.send(
       new AdminCreateUserCommand({ UserPoolId, Username: 'no-hsm', MessageAction: 'SUPPRESS' }),
     );
@@ -120,7 +105,7 @@ describe('HSM-proxy keyring (Model B)', () => {
     const auth = await idp.send(
       new InitiateAuthCommand({
         AuthFlow: 'USER_PASSWORD_AUTH',
-        ClientId: stack.aws.userPoolClientId,
+        ClientId: local.stack.aws.userPoolClientId,
         AuthParameters: { USERNAME: 'no-hsm', PASSWORD: 'No-hsm-user-2026' },
       }),
     );
@@ -139,15 +124,20 @@ describe('HSM-proxy keyring (Model B)', () => {
     const dead = new HsmProxyKeyring({
       proxyUrl: `http://127.0.0.1:${await freePort()}`,
       keyLabel: DEMO.hsmKeyLabel,
-      idToken: () => stack.demoIdToken,
+      idToken: () => local.stack.demoIdToken,
       attempts: 2,
     });
     await expect(encryptBytes(plaintext, { keyring: dead })).rejects.toMatchObject({
       code: 'HSM_PROXY_UNREACHABLE',
     });
-    expect(await listHsmKeyLabels({ proxyUrl: stack.hsmUrl, idToken: () => outsider })).toEqual([]);
     expect(
-      await listHsmKeyLabels({ proxyUrl: stack.hsmUrl, idToken: () => stack.demoIdToken }),
+      await listHsmKeyLabels({ proxyUrl: local.stack.hsmUrl, idToken: () => outsider }),
+    ).toEqual([]);
+    expect(
+      await listHsmKeyLabels({
+        proxyUrl: local.stack.hsmUrl,
+        idToken: () => local.stack.demoIdToken,
+      }),
     ).toEqual([DEMO.hsmKeyLabel]);
   });
 

@@ -12,30 +12,28 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes, type JsonWebKey } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { startHsmProxy } from '../../scripts/stack/hsm-proxy';
 import { freePort } from '../../scripts/stack/process';
 import { LOCAL_CREDENTIALS } from '../../scripts/stack/provision';
-import { DEMO, startStack, testBucketName, type Stack } from '../../scripts/stack/stack';
+import { DEMO } from '../../scripts/stack/stack';
+import { useLocalStack } from './local-stack';
 
 const ORIGIN = 'http://127.0.0.1:5998';
-let stack: Stack;
-let dir: string;
 let demo: string;
 let outsider: string;
 let admin: string;
 
 async function signIn(username: string, groups: string[]): Promise<string> {
   const idp = new CognitoIdentityProviderClient({
-    region: stack.config.region,
-    endpoint: stack.motoUrl,
+    region: local.stack.config.region,
+    endpoint: local.stack.motoUrl,
     credentials: LOCAL_CREDENTIALS,
   });
-  const UserPoolId = stack.aws.userPoolId;
+  const UserPoolId = local.stack.aws.userPoolId;
   const password = `Pw-${randomBytes(8).toString('hex')}-A1`;
   await idp.send(
     new AdminCreateUserCommand({ UserPoolId, Username: username, MessageAction: 'SUPPRESS' }),
@@ -54,7 +52,7 @@ async function signIn(username: string, groups: string[]): Promise<string> {
   const auth = await idp.send(
     new InitiateAuthCommand({
       AuthFlow: 'USER_PASSWORD_AUTH',
-      ClientId: stack.aws.userPoolClientId,
+      ClientId: local.stack.aws.userPoolClientId,
       AuthParameters: { USERNAME: username, PASSWORD: password },
     }),
   );
@@ -106,9 +104,9 @@ function forge(claims: Record<string, unknown>): string {
   const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const nowSeconds = Math.floor(Date.now() / 1000);
   const payload = {
-    iss: `https://cognito-idp.${stack.config.region}.amazonaws.com/${stack.aws.userPoolId}`,
+    iss: `https://cognito-idp.${local.stack.config.region}.amazonaws.com/${local.stack.aws.userPoolId}`,
     sub: 'forged-sub',
-    aud: stack.aws.userPoolClientId,
+    aud: local.stack.aws.userPoolClientId,
     token_use: 'id',
     iat: nowSeconds - 7200,
     exp: nowSeconds - 3600,
@@ -129,7 +127,7 @@ async function call(
   body?: unknown,
   raw?: string,
 ): Promise<Reply> {
-  const response = await fetch(`${stack.hsmUrl}${path}`, {
+  const response = await fetch(`${local.stack.hsmUrl}${path}`, {
     method,
     headers: {
       ...(token ? { authorization: `Bearer ${token}` } : {}),
@@ -151,28 +149,18 @@ async function call(
 
 const aadOf = (text: string) => Buffer.from(text).toString('base64');
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'veil-proxy-'));
-  stack = await startStack({
-    dir,
-    motoPort: await freePort(),
-    hsmPort: await freePort(),
-    appOrigins: [ORIGIN],
-    bucket: testBucketName(),
-    hsmEnv: {
-      VEIL_HSM_RATE_PER_SECOND: '100000',
-      VEIL_HSM_RATE_BURST: '100000',
-      VEIL_HSM_SESSIONS: '4',
-    },
-  });
-  demo = stack.demoIdToken;
-  outsider = await signIn('outsider', []);
-  admin = await signIn('keeper', [DEMO.hsmAdminsGroup]);
+const local = useLocalStack([ORIGIN], {
+  hsmEnv: {
+    VEIL_HSM_RATE_PER_SECOND: '100000',
+    VEIL_HSM_RATE_BURST: '100000',
+    VEIL_HSM_SESSIONS: '4',
+  },
 });
 
-afterAll(async () => {
-  await stack?.stop();
-  await rm(dir, { recursive: true, force: true });
+beforeAll(async () => {
+  demo = local.stack.demoIdToken;
+  outsider = await signIn('outsider', []);
+  admin = await signIn('keeper', [DEMO.hsmAdminsGroup]);
 });
 
 describe('data keys', () => {
@@ -376,7 +364,7 @@ describe('robustness', () => {
   });
 
   test('CORS answers the app origin only, including the Authorization header', async () => {
-    const preflight = await fetch(`${stack.hsmUrl}/v1/data-keys`, {
+    const preflight = await fetch(`${local.stack.hsmUrl}/v1/data-keys`, {
       method: 'OPTIONS',
       headers: {
         origin: ORIGIN,
@@ -387,7 +375,7 @@ describe('robustness', () => {
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(ORIGIN);
     expect(preflight.headers.get('access-control-allow-headers')).toContain('authorization');
-    const other = await fetch(`${stack.hsmUrl}/v1/data-keys`, {
+    const other = await fetch(`${local.stack.hsmUrl}/v1/data-keys`, {
       method: 'OPTIONS',
       headers: { origin: 'http://evil.test' },
     });
@@ -407,7 +395,7 @@ describe('audit log', () => {
       aad: aadOf('audit'),
     });
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const text = await readFile(stack.hsmAuditLog, 'utf8');
+    const text = await readFile(local.stack.hsmAuditLog, 'utf8');
     const lines = text
       .trim()
       .split('\n')
@@ -450,8 +438,8 @@ describe('audit log', () => {
 
 describe('TLS', () => {
   test('serves the API over HTTPS with the configured certificate, and nothing in clear', async () => {
-    const certFile = join(dir, 'proxy-cert.pem');
-    const keyFile = join(dir, 'proxy-key.pem');
+    const certFile = join(local.dir, 'proxy-cert.pem');
+    const keyFile = join(local.dir, 'proxy-key.pem');
     const made = spawnSync(
       'openssl',
       [
@@ -479,13 +467,13 @@ describe('TLS', () => {
     const port = await freePort();
     const proxy = await startHsmProxy({
       port,
-      dir,
-      token: stack.token,
+      dir: local.dir,
+      token: local.stack.token,
       keyLabel: DEMO.hsmKeyLabel,
       allowedOrigins: [ORIGIN],
-      userPoolId: stack.aws.userPoolId,
-      clientId: stack.aws.userPoolClientId,
-      jwksUrl: `${stack.motoUrl}/${stack.aws.userPoolId}/.well-known/jwks.json`,
+      userPoolId: local.stack.aws.userPoolId,
+      clientId: local.stack.aws.userPoolClientId,
+      jwksUrl: `${local.stack.motoUrl}/${local.stack.aws.userPoolId}/.well-known/jwks.json`,
       defaultPolicy: {},
       tls: { certFile, keyFile },
     });

@@ -24,44 +24,30 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { Hsm } from '../../server/hsm-proxy/src/hsm';
-import { freePort } from '../../scripts/stack/process';
 import { EXPOSED_HEADERS, LOCAL_CREDENTIALS, provisionAws } from '../../scripts/stack/provision';
 import { ensureSoftHsmToken } from '../../scripts/stack/softhsm';
-import { DEMO, startStack, testBucketName, type Stack } from '../../scripts/stack/stack';
+import { DEMO } from '../../scripts/stack/stack';
+import { useLocalStack } from './local-stack';
 
 const ORIGIN = 'http://127.0.0.1:5999';
-let stack: Stack;
-let dir: string;
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'veil-it-'));
-  stack = await startStack({
-    dir,
-    motoPort: await freePort(),
-    hsmPort: await freePort(),
-    appOrigins: [ORIGIN],
-    bucket: testBucketName(),
-  });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const local = useLocalStack([ORIGIN]);
 
 function clientConfig() {
-  return { region: stack.config.region, endpoint: stack.motoUrl, credentials: LOCAL_CREDENTIALS };
+  return {
+    region: local.stack.config.region,
+    endpoint: local.stack.motoUrl,
+    credentials: LOCAL_CREDENTIALS,
+  };
 }
 
 describe('S3 (moto)', () => {
   test('the bucket allows the app origin and exposes ETag and checksum headers', async () => {
     const s3 = new S3Client({ ...clientConfig(), forcePathStyle: true });
-    const cors = await s3.send(new GetBucketCorsCommand({ Bucket: stack.config.bucket }));
+    const cors = await s3.send(new GetBucketCorsCommand({ Bucket: local.stack.config.bucket }));
     const rule = cors.CORSRules?.[0];
     expect(rule?.AllowedOrigins).toEqual([ORIGIN]);
     expect(rule?.ExposeHeaders).toEqual(expect.arrayContaining(['ETag', 'x-amz-checksum-sha256']));
@@ -75,13 +61,13 @@ describe('S3 (moto)', () => {
     const s3 = new S3Client({ ...clientConfig(), forcePathStyle: true });
     await s3.send(
       new PutObjectCommand({
-        Bucket: stack.config.bucket,
+        Bucket: local.stack.config.bucket,
         Key: 'probe/a.bin',
         Body: new Uint8Array(16),
       }),
     );
     const preflight = (origin: string) =>
-      fetch(`${stack.motoUrl}/${stack.config.bucket}/probe/a.bin`, {
+      fetch(`${local.stack.motoUrl}/${local.stack.config.bucket}/probe/a.bin`, {
         method: 'OPTIONS',
         headers: {
           origin,
@@ -101,7 +87,7 @@ describe('S3 (moto)', () => {
     const body = crypto.getRandomValues(new Uint8Array(4096));
     const put = await s3.send(
       new PutObjectCommand({
-        Bucket: stack.config.bucket,
+        Bucket: local.stack.config.bucket,
         Key: 'probe/b.bin',
         Body: body,
         ChecksumAlgorithm: 'SHA256',
@@ -109,7 +95,7 @@ describe('S3 (moto)', () => {
     );
     expect(put.ChecksumSHA256).toBeTruthy();
     const got = await s3.send(
-      new GetObjectCommand({ Bucket: stack.config.bucket, Key: 'probe/b.bin' }),
+      new GetObjectCommand({ Bucket: local.stack.config.bucket, Key: 'probe/b.bin' }),
     );
     expect(new Uint8Array(await got.Body!.transformToByteArray())).toEqual(body);
     s3.destroy();
@@ -120,7 +106,7 @@ describe('KMS (moto)', () => {
   test('the alias names a key that makes and opens data keys bound to an encryption context', async () => {
     const kms = new KMSClient(clientConfig());
     const described = await kms.send(new DescribeKeyCommand({ KeyId: DEMO.kmsAlias }));
-    expect(described.KeyMetadata?.Arn).toBe(stack.aws.kmsKeyArn);
+    expect(described.KeyMetadata?.Arn).toBe(local.stack.aws.kmsKeyArn);
     const context = { 'veil-purpose': 'integration-test' };
     const made = await kms.send(
       new GenerateDataKeyCommand({
@@ -130,7 +116,7 @@ describe('KMS (moto)', () => {
       }),
     );
     expect(made.Plaintext).toHaveLength(32);
-    expect(made.KeyId).toBe(stack.aws.kmsKeyArn);
+    expect(made.KeyId).toBe(local.stack.aws.kmsKeyArn);
     const opened = await kms.send(
       new DecryptCommand({ CiphertextBlob: made.CiphertextBlob, EncryptionContext: context }),
     );
@@ -150,11 +136,11 @@ describe('KMS (moto)', () => {
 describe('Cognito (moto)', () => {
   test('a guest identity gets temporary credentials', async () => {
     const identity = new CognitoIdentityClient({
-      region: stack.config.region,
-      endpoint: stack.motoUrl,
+      region: local.stack.config.region,
+      endpoint: local.stack.motoUrl,
     });
     const id = await identity.send(
-      new GetIdCommand({ IdentityPoolId: stack.config.cognito.identityPoolId }),
+      new GetIdCommand({ IdentityPoolId: local.stack.config.cognito.identityPoolId }),
     );
     expect(id.IdentityId).toMatch(/^us-east-1:/);
     const creds = await identity.send(
@@ -168,13 +154,13 @@ describe('Cognito (moto)', () => {
 
   test('the demo user signs in and gets authenticated credentials', async () => {
     const idp = new CognitoIdentityProviderClient({
-      region: stack.config.region,
-      endpoint: stack.motoUrl,
+      region: local.stack.config.region,
+      endpoint: local.stack.motoUrl,
     });
     const auth = await idp.send(
       new InitiateAuthCommand({
         AuthFlow: 'USER_PASSWORD_AUTH',
-        ClientId: stack.config.cognito.userPoolClientId,
+        ClientId: local.stack.config.cognito.userPoolClientId,
         AuthParameters: { USERNAME: DEMO.demoUser.username, PASSWORD: DEMO.demoUser.password },
       }),
     );
@@ -184,21 +170,24 @@ describe('Cognito (moto)', () => {
       idp.send(
         new InitiateAuthCommand({
           AuthFlow: 'USER_PASSWORD_AUTH',
-          ClientId: stack.config.cognito.userPoolClientId,
+          ClientId: local.stack.config.cognito.userPoolClientId,
           AuthParameters: { USERNAME: DEMO.demoUser.username, PASSWORD: 'wrong-password-1A' },
         }),
       ),
     ).rejects.toMatchObject({ name: 'NotAuthorizedException' });
 
     const logins = {
-      [`cognito-idp.us-east-1.amazonaws.com/${stack.config.cognito.userPoolId}`]: idToken!,
+      [`cognito-idp.us-east-1.amazonaws.com/${local.stack.config.cognito.userPoolId}`]: idToken!,
     };
     const identity = new CognitoIdentityClient({
-      region: stack.config.region,
-      endpoint: stack.motoUrl,
+      region: local.stack.config.region,
+      endpoint: local.stack.motoUrl,
     });
     const id = await identity.send(
-      new GetIdCommand({ IdentityPoolId: stack.config.cognito.identityPoolId, Logins: logins }),
+      new GetIdCommand({
+        IdentityPoolId: local.stack.config.cognito.identityPoolId,
+        Logins: logins,
+      }),
     );
     const creds = await identity.send(
       new GetCredentialsForIdentityCommand({ IdentityId: id.IdentityId, Logins: logins }),
@@ -210,9 +199,9 @@ describe('Cognito (moto)', () => {
 
   test('provisioning again on the same server changes nothing', async () => {
     const again = await provisionAws({
-      endpoint: stack.motoUrl,
-      region: stack.config.region,
-      bucket: stack.config.bucket,
+      endpoint: local.stack.motoUrl,
+      region: local.stack.config.region,
+      bucket: local.stack.config.bucket,
       origins: [ORIGIN],
       kmsAlias: DEMO.kmsAlias,
       identityPoolName: 'veil_demo',
@@ -221,13 +210,13 @@ describe('Cognito (moto)', () => {
       groups: [DEMO.hsmUsersGroup, DEMO.hsmAdminsGroup],
       demoGroups: [DEMO.hsmUsersGroup],
     });
-    expect(again).toEqual(stack.aws);
+    expect(again).toEqual(local.stack.aws);
   });
 });
 
 describe('SoftHSM2 token', () => {
   test('holds a non-extractable, sensitive AES-256 key that wraps with AES-GCM bound to its AAD', async () => {
-    expect(stack.token.key).toEqual({
+    expect(local.stack.token.key).toEqual({
       label: DEMO.hsmKeyLabel,
       bits: 256,
       extractable: false,
@@ -235,11 +224,11 @@ describe('SoftHSM2 token', () => {
       canEncrypt: true,
       canDecrypt: true,
     });
-    process.env.SOFTHSM2_CONF = stack.token.conf;
+    process.env.SOFTHSM2_CONF = local.stack.token.conf;
     const hsm = await Hsm.open({
-      libraryPath: stack.token.libraryPath,
-      tokenLabel: stack.token.tokenLabel,
-      pin: stack.token.pin,
+      libraryPath: local.stack.token.libraryPath,
+      tokenLabel: local.stack.token.tokenLabel,
+      pin: local.stack.token.pin,
     });
     try {
       const aad = Buffer.from('veil-stack-test');
@@ -258,8 +247,8 @@ describe('SoftHSM2 token', () => {
   test('a wrong PIN is refused without revealing it', async () => {
     await expect(
       Hsm.open({
-        libraryPath: stack.token.libraryPath,
-        tokenLabel: stack.token.tokenLabel,
+        libraryPath: local.stack.token.libraryPath,
+        tokenLabel: local.stack.token.tokenLabel,
         pin: '0000-wrong',
       }),
     ).rejects.toThrow(/^login to token "veil" failed$/);
@@ -267,7 +256,7 @@ describe('SoftHSM2 token', () => {
 
   test('ensuring the token again keeps the same key', async () => {
     const again = await ensureSoftHsmToken({
-      dir: join(dir, 'softhsm'),
+      dir: join(local.dir, 'softhsm'),
       tokenLabel: DEMO.tokenLabel,
       pin: DEMO.pin,
       soPin: DEMO.soPin,
@@ -279,7 +268,9 @@ describe('SoftHSM2 token', () => {
 
 describe('HSM proxy', () => {
   test('reports healthy with the token and a non-extractable default key', async () => {
-    const response = await fetch(`${stack.hsmUrl}/v1/health`, { headers: { origin: ORIGIN } });
+    const response = await fetch(`${local.stack.hsmUrl}/v1/health`, {
+      headers: { origin: ORIGIN },
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('access-control-allow-origin')).toBe(ORIGIN);
     expect(await response.json()).toEqual({
@@ -292,11 +283,11 @@ describe('HSM proxy', () => {
   });
 
   test('gives no CORS grant to other origins and a JSON 404 for unknown routes', async () => {
-    const other = await fetch(`${stack.hsmUrl}/v1/health`, {
+    const other = await fetch(`${local.stack.hsmUrl}/v1/health`, {
       headers: { origin: 'http://evil.test' },
     });
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
-    const missing = await fetch(`${stack.hsmUrl}/v1/nothing`);
+    const missing = await fetch(`${local.stack.hsmUrl}/v1/nothing`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: 'NOT_FOUND' });
   });
