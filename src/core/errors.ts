@@ -78,7 +78,8 @@ export const ERRORS = {
   HSM_KEY_NOT_FOUND: 'The HSM has no key with this label. Check the label in Settings.',
   HSM_BUSY:
     'The HSM proxy is busy or restarting and retries did not get through. Wait a moment and try again.',
-  HSM_PROXY_FAILED: 'The HSM proxy failed to complete the request. Try again; if it persists, ask its administrator.',
+  HSM_PROXY_FAILED:
+    'The HSM proxy failed to complete the request. Try again; if it persists, ask its administrator.',
   HSM_INVALID_RESPONSE:
     'The HSM proxy sent an answer Veil cannot use. Check that the URL in Settings points at a Veil HSM proxy.',
   // AWS access.
@@ -122,6 +123,23 @@ export const ERRORS = {
   KMS_KEY_INVALID:
     'The KMS key cannot be used for this: it must be a symmetric ENCRYPT_DECRYPT key, named by alias, alias ARN, key id or key ARN.',
   KMS_FAILED: 'AWS KMS could not complete the request. Check your network and try again.',
+  // Uploads (src/transfer).
+  UPLOAD_CORS_HEADERS:
+    'The bucket’s CORS rules do not let the browser read the ETag and checksum headers of S3 responses, which uploads need. Add the CORS rule shown below to the bucket (S3 console: Permissions, CORS), then try again.',
+  UPLOAD_S3_REJECTED:
+    'S3 refused the upload. Check the bucket name, your permissions on it (s3:PutObject, s3:AbortMultipartUpload, s3:ListMultipartUploadParts) and any bucket policy; the S3 error is named below.',
+  UPLOAD_RETRIES_EXHAUSTED:
+    'The upload kept failing on network or server errors after several retries. Check your connection and try again: finished parts are kept, so it resumes where it stopped.',
+  UPLOAD_UNREACHABLE:
+    'S3 could not be reached from this page: the network is down, or the bucket’s CORS rules do not allow this site. Check the connection; if it works, add the CORS rule shown below to the bucket, then try again.',
+  UPLOAD_CANCELLED:
+    'The upload was cancelled. Nothing was kept in the bucket; start it again to upload the file.',
+  UPLOAD_FILE_UNREADABLE:
+    'The file could not be read (it was moved, deleted or changed while uploading). Pick the file again and resume.',
+  RESUME_FILE_MISMATCH:
+    'This is not the file the unfinished upload was started with (name, size, date or first bytes differ). Pick the same file, or discard the unfinished upload.',
+  RESUME_UPLOAD_GONE:
+    'The unfinished upload no longer exists in the bucket (it was aborted or expired by a lifecycle rule). Discard it and upload the file again.',
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -69,19 +69,25 @@ function checkFrameParams(params: FrameParams): void {
   needs(typeof params.isFinal === 'boolean', 'BAD_ARGUMENT', 'isFinal');
 }
 
+/** A frame as two parts: its prefix (marker, seq, IV, length) and ciphertext || tag. */
+export interface SealedFrame {
+  readonly prefix: Uint8Array;
+  readonly sealed: Uint8Array;
+}
+
 /**
- * Encrypts one frame and returns its serialized bytes (ready to place in the body).
+ * Encrypts one frame into its two parts, which placed one after the other are the serialized
+ * frame; streams emit them as two chunks, which saves copying the ciphertext.
  * A regular frame must carry exactly the frame length; the caller guarantees that.
  * @throws VeilError BAD_ARGUMENT / OUT_OF_RANGE on bad parameters.
  */
-export async function encryptFrame(
+export async function sealFrame(
   params: FrameParams & { readonly plaintext: Uint8Array },
-): Promise<Uint8Array> {
+): Promise<SealedFrame> {
   checkFrameParams(params);
   const { contentKey, messageId, seq, isFinal, plaintext } = params;
-  // Precondition: plaintext bytes (at most 2^32-1 in one frame).
+  // Precondition: plaintext bytes; callers pass at most one frame (at most 2^32-1 bytes).
   needs(plaintext instanceof Uint8Array, 'BAD_ARGUMENT', 'plaintext');
-  needs(plaintext.length <= 0xffff_ffff, 'OUT_OF_RANGE', 'plaintext longer than a frame can be');
   const iv = frameIv(seq);
   const aad = bodyAad(messageId, isFinal ? 'finalFrame' : 'frame', seq, plaintext.length);
   const sealed = new Uint8Array(
@@ -96,19 +102,30 @@ export async function encryptFrame(
       asBufferSource(plaintext),
     ),
   );
-  const prefixBytes = isFinal ? FINAL_FRAME_OVERHEAD_BYTES - 16 : REGULAR_FRAME_OVERHEAD_BYTES - 16;
-  const frame = new Uint8Array(prefixBytes + sealed.length);
-  const view = new DataView(frame.buffer);
-  let offsetBytes = 0;
+  const prefix = new Uint8Array(
+    isFinal ? FINAL_FRAME_OVERHEAD_BYTES - 16 : REGULAR_FRAME_OVERHEAD_BYTES - 16,
+  );
+  const view = new DataView(prefix.buffer);
+  const seqAt = isFinal ? 4 : 0;
   if (isFinal) {
     view.setUint32(0, FINAL_FRAME_MARKER);
-    offsetBytes = 4;
+    view.setUint32(seqAt + 16, plaintext.length);
   }
-  view.setUint32(offsetBytes, seq);
-  frame.set(iv, offsetBytes + 4);
-  if (isFinal) view.setUint32(offsetBytes + 16, plaintext.length);
-  frame.set(sealed, prefixBytes);
-  return frame;
+  view.setUint32(seqAt, seq);
+  prefix.set(iv, seqAt + 4);
+  return { prefix, sealed };
+}
+
+/**
+ * Encrypts one frame and returns its serialized bytes (ready to place in the body).
+ * A regular frame must carry exactly the frame length; the caller guarantees that.
+ * @throws VeilError BAD_ARGUMENT / OUT_OF_RANGE on bad parameters.
+ */
+export async function encryptFrame(
+  params: FrameParams & { readonly plaintext: Uint8Array },
+): Promise<Uint8Array> {
+  const { prefix, sealed } = await sealFrame(params);
+  return concatBytes(prefix, sealed);
 }
 
 /**
@@ -146,7 +163,12 @@ export async function openSealed(
  *   (wrong size), FRAME_TAMPERED (tag), BAD_ARGUMENT / OUT_OF_RANGE on bad parameters.
  */
 export async function decryptFrame(
-  params: FrameParams & { readonly frame: Uint8Array; readonly frameBytes: number },
+  params: FrameParams & {
+    readonly frame: Uint8Array;
+    readonly frameBytes: number;
+    /** Accept an IV other than the canonical one (see DecryptOptions); default false. */
+    readonly allowNonCanonicalIv?: boolean;
+  },
 ): Promise<Uint8Array> {
   checkFrameParams(params);
   const { contentKey, messageId, seq, isFinal, frame, frameBytes } = params;
@@ -168,7 +190,8 @@ export async function decryptFrame(
   if (storedSeq !== seq)
     throw new VeilError('OUT_OF_ORDER', `frame ${storedSeq} where ${seq} was expected`);
   const iv = frame.subarray(headBytes + 4, headBytes + 16);
-  if (!isCanonicalIv(iv, seq)) throw new VeilError('NON_CANONICAL_IV', `frame ${seq}`);
+  if (!params.allowNonCanonicalIv && !isCanonicalIv(iv, seq))
+    throw new VeilError('NON_CANONICAL_IV', `frame ${seq}`);
   let plaintextBytes = frameBytes;
   let sealedAt = headBytes + 16;
   if (isFinal) {

@@ -44,6 +44,11 @@ export interface HeaderLimits {
   readonly maxFrameBytes: number;
 }
 
+/** Most EDKs a reader accepts unless told otherwise. */
+export const DEFAULT_MAX_ENCRYPTED_DATA_KEYS = 16;
+/** Largest frame length a reader accepts unless told otherwise (64 MiB). */
+export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
+
 /** What the writer puts in a header. */
 export interface HeaderFields {
   readonly suiteId: CommittingSuiteId;
@@ -82,7 +87,11 @@ export function serializeHeaderBody(fields: HeaderFields): Uint8Array {
 }
 
 /** Thrown internally when the buffer ends before the header does. */
-class NeedMoreBytes extends Error {}
+class NeedMoreBytes extends Error {
+  constructor(readonly needBytes: number) {
+    super('need more bytes');
+  }
+}
 
 /** A bounds-checked cursor over the bytes received so far. */
 class Cursor {
@@ -90,7 +99,8 @@ class Cursor {
   constructor(private readonly bytes: Uint8Array) {}
 
   take(lengthBytes: number): Uint8Array {
-    if (this.offsetBytes + lengthBytes > this.bytes.length) throw new NeedMoreBytes();
+    const endBytes = this.offsetBytes + lengthBytes;
+    if (endBytes > this.bytes.length) throw new NeedMoreBytes(endBytes);
     const field = this.bytes.subarray(this.offsetBytes, this.offsetBytes + lengthBytes);
     this.offsetBytes += lengthBytes;
     return field;
@@ -139,6 +149,19 @@ function checkVersionAndSuite(bytes: Uint8Array): void {
  *   TOO_MANY_EDKS, FRAME_TOO_LARGE, BASE64_INPUT.
  */
 export function parseHeader(bytes: Uint8Array, limits: HeaderLimits): MessageHeader | undefined {
+  const result = tryParseHeader(bytes, limits);
+  return 'header' in result ? result.header : undefined;
+}
+
+/**
+ * As parseHeader, but when the header is incomplete says how many bytes (from the start) the
+ * next field needs, so a streaming reader waits for them instead of re-parsing every chunk.
+ * @throws VeilError as parseHeader.
+ */
+export function tryParseHeader(
+  bytes: Uint8Array,
+  limits: HeaderLimits,
+): { readonly header: MessageHeader } | { readonly needBytes: number } {
   checkVersionAndSuite(bytes);
   const cursor = new Cursor(bytes);
   try {
@@ -177,7 +200,7 @@ export function parseHeader(bytes: Uint8Array, limits: HeaderLimits): MessageHea
     const commitKey = cursor.take(suite.commitKeyBytes).slice();
     const headerBodyBytes = cursor.offsetBytes;
     const headerAuthTag = cursor.take(HEADER_AUTH_TAG_BYTES).slice();
-    return {
+    const header: MessageHeader = {
       version: 2,
       suiteId: suite.id,
       messageId: messageId.slice(),
@@ -190,8 +213,9 @@ export function parseHeader(bytes: Uint8Array, limits: HeaderLimits): MessageHea
       headerAuthTag,
       headerBytes: cursor.offsetBytes,
     };
+    return { header };
   } catch (error) {
-    if (error instanceof NeedMoreBytes) return undefined;
+    if (error instanceof NeedMoreBytes) return { needBytes: error.needBytes };
     throw error;
   }
 }

@@ -5,21 +5,18 @@
  */
 import { asBufferSource, concatBytes, constantTimeEqual } from './bytes';
 import { VeilError, needs } from './errors';
-import {
-  assertWritableContext,
-  serializeEncryptionContext,
-} from './encryption-context';
+import { assertWritableContext, serializeEncryptionContext } from './encryption-context';
 import type { EncryptionContext } from './encryption-context';
-import type { MessageHeader } from './header';
-import { parseHeader, serializeHeaderBody } from './header';
+import type { HeaderLimits, MessageHeader } from './header';
+import {
+  DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
+  DEFAULT_MAX_FRAME_BYTES,
+  parseHeader,
+  serializeHeaderBody,
+} from './header';
 import { deriveMessageKeys } from './kdf';
 import type { Keyring } from './keyring';
-import {
-  DEFAULT_FRAME_BYTES,
-  HEADER_AUTH_TAG_BYTES,
-  MESSAGE_ID_BYTES,
-  SUITE_COMMIT_KEY,
-} from './suites';
+import { DEFAULT_FRAME_BYTES, MESSAGE_ID_BYTES, SUITE_COMMIT_KEY } from './suites';
 
 const ZERO_IV = new Uint8Array(12);
 
@@ -29,8 +26,10 @@ export interface WriteOptions {
   readonly keyring: Keyring;
   /** Authenticated, stored in clear; no secrets. Keys starting `aws-crypto-` are refused. */
   readonly encryptionContext?: EncryptionContext;
-  /** Plaintext bytes per frame, 1..2^32-1; default DEFAULT_FRAME_BYTES (512 KiB). */
+  /** Plaintext bytes per frame, 1..64 MiB; default DEFAULT_FRAME_BYTES (512 KiB). */
   readonly frameBytes?: number;
+  /** Most EDKs the keyring may produce (readers refuse more); default 16. */
+  readonly maxEncryptedDataKeys?: number;
 }
 
 /** A header ready to write, with what frame encryption needs. */
@@ -59,8 +58,8 @@ async function headerTag(contentKey: CryptoKey, aad: Uint8Array): Promise<Uint8A
  * EDKs, derives the content and commit keys (the data key is zeroed right after), and computes
  * the header auth tag.
  * @throws VeilError BAD_ARGUMENT / OUT_OF_RANGE on bad options, RESERVED_CONTEXT_KEY,
- *   CONTEXT_TOO_LARGE, KEYRING_INVALID when the keyring returns no EDK or a bad data key, and
- *   whatever the keyring throws.
+ *   CONTEXT_TOO_LARGE, KEYRING_INVALID when the keyring returns no EDK or a bad data key,
+ *   TOO_MANY_EDKS beyond maxEncryptedDataKeys, and whatever the keyring throws.
  */
 export async function createMessageHeader(options: WriteOptions): Promise<WrittenHeader> {
   // Precondition: a keyring object and a frame length of 1..2^32-1.
@@ -68,7 +67,16 @@ export async function createMessageHeader(options: WriteOptions): Promise<Writte
   needs(typeof options.keyring?.onEncrypt === 'function', 'BAD_ARGUMENT', 'keyring');
   const frameBytes = options.frameBytes ?? DEFAULT_FRAME_BYTES;
   needs(Number.isInteger(frameBytes), 'BAD_ARGUMENT', 'frameBytes');
-  needs(frameBytes >= 1 && frameBytes <= 0xffff_ffff, 'OUT_OF_RANGE', 'frameBytes');
+  // Precondition: frames no larger than readers accept by default (64 MiB), so every Veil reader
+  // opens what Veil writes; the format itself allows up to 2^32-1.
+  needs(
+    frameBytes >= 1 && frameBytes <= DEFAULT_MAX_FRAME_BYTES,
+    'OUT_OF_RANGE',
+    `frameBytes must be 1..${DEFAULT_MAX_FRAME_BYTES}`,
+  );
+  const maxEdks = options.maxEncryptedDataKeys ?? DEFAULT_MAX_ENCRYPTED_DATA_KEYS;
+  // Precondition: a positive EDK limit.
+  needs(Number.isSafeInteger(maxEdks) && maxEdks >= 1, 'OUT_OF_RANGE', 'maxEncryptedDataKeys');
   const encryptionContext = { ...(options.encryptionContext ?? {}) };
   assertWritableContext(encryptionContext);
   serializeEncryptionContext(encryptionContext); // fail early on size
@@ -80,6 +88,9 @@ export async function createMessageHeader(options: WriteOptions): Promise<Writte
   try {
     needs(dataKey instanceof Uint8Array && dataKey.length === 32, 'KEYRING_INVALID', 'data key');
     needs(encryptedDataKeys.length >= 1, 'KEYRING_INVALID', 'no encrypted data key');
+    if (encryptedDataKeys.length > maxEdks) {
+      throw new VeilError('TOO_MANY_EDKS', `${encryptedDataKeys.length} > ${maxEdks}`);
+    }
     const messageId = crypto.getRandomValues(new Uint8Array(MESSAGE_ID_BYTES));
     const { contentKey, commitKey } = await deriveMessageKeys(SUITE_COMMIT_KEY, dataKey, messageId);
     const headerBody = serializeHeaderBody({
@@ -160,7 +171,11 @@ export async function openMessageHeader(
   let commitKey: Uint8Array;
   try {
     needs(dataKey.length === 32, 'WRONG_KEY', 'the unwrapped data key is not 32 bytes');
-    ({ contentKey, commitKey } = await deriveMessageKeys(header.suiteId, dataKey, header.messageId));
+    ({ contentKey, commitKey } = await deriveMessageKeys(
+      header.suiteId,
+      dataKey,
+      header.messageId,
+    ));
   } finally {
     dataKey.fill(0);
   }
@@ -180,17 +195,21 @@ export async function openMessageHeader(
 
 /**
  * Parses a complete serialized header (body plus auth tag, as in WrittenHeader.headerBytes or
- * the first bytes of a message); generous limits, for headers the caller produced or stored.
- * @throws VeilError MALFORMED when `headerBytes` does not hold a whole header, and parse errors.
+ * the first bytes of a message, e.g. a ranged GET of an object). Nothing in it may be trusted
+ * before openMessageHeader succeeds. Limits default to the decrypt stream's (16 EDKs, 64 MiB).
+ * @throws VeilError MALFORMED when `headerBytes` does not hold a whole header, TOO_MANY_EDKS,
+ *   FRAME_TOO_LARGE and the other parse errors of parseHeader.
  */
-export function parseHeaderBytes(headerBytes: Uint8Array): MessageHeader {
+export function parseHeaderBytes(
+  headerBytes: Uint8Array,
+  limits: Partial<HeaderLimits> = {},
+): MessageHeader {
   // Precondition: bytes.
   needs(headerBytes instanceof Uint8Array, 'BAD_ARGUMENT', 'headerBytes');
   const header = parseHeader(headerBytes, {
-    maxEncryptedDataKeys: 0xffff,
-    maxFrameBytes: 0xffff_ffff,
+    maxEncryptedDataKeys: limits.maxEncryptedDataKeys ?? DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
+    maxFrameBytes: limits.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
   });
   if (header === undefined) throw new VeilError('MALFORMED', 'the header is incomplete');
-  if (header.headerBytes < HEADER_AUTH_TAG_BYTES) throw new VeilError('MALFORMED');
   return header;
 }

@@ -42,12 +42,17 @@ export function finalFramePlaintextBytes(plaintextBytes: number, frameBytes: num
  * framed body. Unsigned suite, so there is no footer.
  * @throws VeilError BAD_ARGUMENT / OUT_OF_RANGE for bad sizes.
  */
-export function ciphertextSize(plaintextBytes: number, frameBytes: number, headerBytes: number): number {
+export function ciphertextSize(
+  plaintextBytes: number,
+  frameBytes: number,
+  headerBytes: number,
+): number {
   // Precondition: a non-negative header size.
   needs(Number.isSafeInteger(headerBytes) && headerBytes >= 0, 'OUT_OF_RANGE', 'headerBytes');
   const count = frameCount(plaintextBytes, frameBytes);
   const regularBytes = (count - 1) * (frameBytes + REGULAR_FRAME_OVERHEAD_BYTES);
-  const finalBytes = finalFramePlaintextBytes(plaintextBytes, frameBytes) + FINAL_FRAME_OVERHEAD_BYTES;
+  const finalBytes =
+    finalFramePlaintextBytes(plaintextBytes, frameBytes) + FINAL_FRAME_OVERHEAD_BYTES;
   return headerBytes + regularBytes + finalBytes;
 }
 
@@ -110,10 +115,15 @@ export function framesForPlaintextRange(
 ): { readonly firstSeq: number; readonly lastSeq: number } {
   const count = frameCount(plaintextBytes, frameBytes);
   // Precondition: 0 <= startBytes <= endBytes <= plaintextBytes.
-  needs(Number.isSafeInteger(startBytes) && Number.isSafeInteger(endBytes), 'BAD_ARGUMENT', 'range');
+  needs(
+    Number.isSafeInteger(startBytes) && Number.isSafeInteger(endBytes),
+    'BAD_ARGUMENT',
+    'range',
+  );
   needs(0 <= startBytes && startBytes <= endBytes, 'OUT_OF_RANGE', 'range start');
   needs(endBytes <= plaintextBytes, 'OUT_OF_RANGE', 'range end beyond the plaintext');
   const firstSeq = Math.min(count, Math.floor(startBytes / frameBytes) + 1);
-  const lastSeq = endBytes === startBytes ? firstSeq : Math.min(count, Math.ceil(endBytes / frameBytes));
+  const lastSeq =
+    endBytes === startBytes ? firstSeq : Math.min(count, Math.ceil(endBytes / frameBytes));
   return { firstSeq, lastSeq };
 }

@@ -1,0 +1,60 @@
+/**
+ * Key files on disk for the command line: load one into a raw AES keyring, write a fresh one with
+ * mode 0600. The JWK format itself lives in the core (src/core/key-file.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { access, readFile } from 'node:fs/promises';
+import { DEFAULT_KEY_NAMESPACE, parseKeyFile, serializeKeyFile } from '../core/key-file';
+import { VeilError } from '../core/errors';
+import { RawAesKeyring } from '../keyrings/raw-aes';
+import { writeAtomically } from './files';
+
+/**
+ * Reads a key file and builds its keyring; the raw key bytes are zeroed once imported.
+ * @throws VeilError IO_FAILED when the file cannot be read, KEY_FILE_INVALID when it is not a key.
+ */
+export async function loadKeyring(keyFilePath: string): Promise<RawAesKeyring> {
+  let text: string;
+  try {
+    text = await readFile(keyFilePath, 'utf8');
+  } catch (cause) {
+    throw new VeilError('IO_FAILED', `cannot read key file ${keyFilePath}`, { cause });
+  }
+  return RawAesKeyring.fromBytes(parseKeyFile(text));
+}
+
+/**
+ * Writes a fresh 256-bit key file (mode 0600); refuses to replace an existing file.
+ * @returns the key name written.
+ * @throws VeilError IO_FAILED when the file exists or cannot be written.
+ */
+export async function writeNewKeyFile(
+  outPath: string,
+  keyName: string | undefined,
+  keyNamespace: string | undefined,
+): Promise<string> {
+  const keyBytes = new Uint8Array(randomBytes(32));
+  const name =
+    keyName ?? `veil-${new Date().toISOString().slice(0, 10)}-${randomBytes(4).toString('hex')}`;
+  const text = serializeKeyFile({
+    keyBytes,
+    keyName: name,
+    keyNamespace: keyNamespace ?? DEFAULT_KEY_NAMESPACE,
+  });
+  keyBytes.fill(0);
+  const exists = await access(outPath).then(
+    () => true,
+    () => false,
+  );
+  if (exists) throw new VeilError('IO_FAILED', `${outPath} exists; refusing to overwrite a key`);
+  await writeAtomically(
+    outPath,
+    async (sink) => {
+      const writer = sink.getWriter();
+      await writer.write(new TextEncoder().encode(text));
+      await writer.close();
+    },
+    0o600,
+  );
+  return name;
+}

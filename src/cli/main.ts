@@ -1,0 +1,140 @@
+/**
+ * The `veil` command line (bin/veil.mjs runs this file through tsx), on the same core as the app:
+ *
+ *   veil encrypt --key-file KEY.jwk [--frame-bytes N] [--context k=v]... IN OUT
+ *   veil decrypt --key-file KEY.jwk IN OUT
+ *   veil inspect IN [--key-file KEY.jwk]
+ *   veil keygen OUT.jwk [--kid NAME] [--namespace NS]
+ *
+ * Exit 0 on success. On failure: one line on stderr that starts with the error code, exit 1
+ * (2 for usage errors), and OUT does not exist unless it existed before.
+ */
+import { parseArgs } from 'node:util';
+import { contextFromPairs } from '../core/encryption-context';
+import { VeilError } from '../core/errors';
+import { DEFAULT_MAX_FRAME_BYTES } from '../core/header';
+import { inspectFile } from './inspect';
+import { writeNewKeyFile } from './key-files';
+import { decryptFile, encryptFile } from './transcode';
+
+const USAGE_TEXT = `Usage:
+  veil encrypt --key-file KEY.jwk [--frame-bytes N] [--context k=v]... IN OUT
+  veil decrypt --key-file KEY.jwk IN OUT
+  veil inspect IN [--key-file KEY.jwk]
+  veil keygen OUT.jwk [--kid NAME] [--namespace NS]
+
+Files are AWS Encryption SDK messages (suite 0x0478, framed). The key file is a JWK:
+{"kty":"oct","k":"<base64url>","kid":"<key name>","namespace":"veil"}.`;
+
+function usage(detail: string): never {
+  throw new VeilError('USAGE', detail);
+}
+
+function parseFrameBytes(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[0-9]+$/.test(text)) usage('--frame-bytes takes a whole number of bytes');
+  const frameBytes = Number(text);
+  if (frameBytes < 1 || frameBytes > DEFAULT_MAX_FRAME_BYTES) {
+    usage(`--frame-bytes must be 1..${DEFAULT_MAX_FRAME_BYTES} (64 MiB)`);
+  }
+  return frameBytes;
+}
+
+function positionals(values: string[], names: readonly string[]): string[] {
+  if (values.length !== names.length) usage(`expected ${names.join(' ')}`);
+  return values;
+}
+
+function requireKeyFile(keyFile: string | undefined): string {
+  if (keyFile === undefined) usage('--key-file is required');
+  return keyFile;
+}
+
+async function run(argv: readonly string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE_TEXT}\n`);
+    return;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...rest],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        'key-file': { type: 'string' },
+        'frame-bytes': { type: 'string' },
+        context: { type: 'string', multiple: true },
+        kid: { type: 'string' },
+        namespace: { type: 'string' },
+      },
+    });
+  } catch (error) {
+    usage(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals: args } = parsed;
+  const allowed: Record<string, readonly string[]> = {
+    encrypt: ['key-file', 'frame-bytes', 'context'],
+    decrypt: ['key-file'],
+    inspect: ['key-file'],
+    keygen: ['kid', 'namespace'],
+  };
+  const allowedOptions = allowed[command];
+  if (!allowedOptions) usage(`unknown command "${command}"`);
+  for (const name of Object.keys(values)) {
+    if (!allowedOptions.includes(name)) usage(`--${name} does not apply to ${command}`);
+  }
+  switch (command) {
+    case 'encrypt': {
+      const [inPath = '', outPath = ''] = positionals(args, ['IN', 'OUT']);
+      await encryptFile({
+        keyFile: requireKeyFile(values['key-file']),
+        inPath,
+        outPath,
+        frameBytes: parseFrameBytes(values['frame-bytes']),
+        encryptionContext: contextFromPairs(values.context ?? []),
+      });
+      return;
+    }
+    case 'decrypt': {
+      const [inPath = '', outPath = ''] = positionals(args, ['IN', 'OUT']);
+      await decryptFile({ keyFile: requireKeyFile(values['key-file']), inPath, outPath });
+      return;
+    }
+    case 'inspect': {
+      const [inPath = ''] = positionals(args, ['IN']);
+      await inspectFile({
+        inPath,
+        keyFile: values['key-file'],
+        print: (text) => process.stdout.write(`${text}\n`),
+      });
+      return;
+    }
+    case 'keygen': {
+      const [outPath = ''] = positionals(args, ['OUT.jwk']);
+      const keyName = await writeNewKeyFile(outPath, values.kid, values.namespace);
+      process.stderr.write(`wrote ${outPath} (key name "${keyName}", mode 0600)\n`);
+      return;
+    }
+  }
+}
+
+/** One line for stderr that starts with the error code; never key material. */
+function errorLine(error: unknown): string {
+  if (error instanceof VeilError) return `${error.code}: ${error.message}`;
+  const systemCode = (error as { code?: unknown } | null)?.code;
+  if (typeof systemCode === 'string' && /^E[A-Z]+$/.test(systemCode)) {
+    const message = error instanceof Error ? error.message : String(error);
+    return `IO_FAILED: ${message}`;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return `INTERNAL_ERROR: ${message}`;
+}
+
+try {
+  await run(process.argv.slice(2));
+} catch (error) {
+  process.stderr.write(`${errorLine(error).replace(/\s*\n\s*/g, ' ')}\n`);
+  process.exitCode = error instanceof VeilError && error.code === 'USAGE' ? 2 : 1;
+}

@@ -1,0 +1,56 @@
+/**
+ * The public surface of Veil's encryption core: AWS Encryption SDK v2 messages on WebCrypto.
+ * Writers produce suite 0x0478, framed, in the full-final form ([Note: full final frame] in
+ * sizes.ts); readers take 0x0478 and 0x0578, framed and non-framed.
+ */
+export { ERRORS, VeilError, isErrorCode, needs } from './errors';
+export type { ErrorCode } from './errors';
+export type { EncryptionContext } from './encryption-context';
+export {
+  assertWritableContext,
+  contextFromPairs,
+  parseEncryptionContext,
+  serializeEncryptionContext,
+} from './encryption-context';
+export type { ContentType, HeaderLimits, MessageHeader } from './header';
+export {
+  DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
+  DEFAULT_MAX_FRAME_BYTES,
+  parseHeader,
+  tryParseHeader,
+} from './header';
+export type {
+  DecryptRequest,
+  EncryptRequest,
+  EncryptResult,
+  EncryptedDataKey,
+  Keyring,
+} from './keyring';
+export { createMultiKeyring } from './multi-keyring';
+export type { MultiKeyringOptions } from './multi-keyring';
+export { createMessageHeader, openMessageHeader, parseHeaderBytes } from './message';
+export type { OpenOptions, WriteOptions, WrittenHeader } from './message';
+export { decryptFrame, encryptFrame, sealFrame } from './frame';
+export type { FrameParams, SealedFrame } from './frame';
+export {
+  ciphertextSize,
+  finalFramePlaintextBytes,
+  frameCount,
+  frameRange,
+  framesForPlaintextRange,
+} from './sizes';
+export type { FrameRange } from './sizes';
+export { createEncryptStream } from './encrypt-stream';
+export type { EncryptStreamOptions } from './encrypt-stream';
+export { DEFAULT_MAX_NON_FRAMED_BYTES, createDecryptStream } from './decrypt-stream';
+export type { DecryptOptions } from './decrypt-stream';
+export { decryptBytes, encryptBytes, runTransform } from './one-shot';
+export { DEFAULT_KEY_NAMESPACE, parseKeyFile, serializeKeyFile } from './key-file';
+export type { RawAesKeyMaterial } from './key-file';
+export {
+  DEFAULT_FRAME_BYTES,
+  SUITE_COMMIT_KEY,
+  SUITE_COMMIT_KEY_ECDSA_P384,
+  suiteName,
+} from './suites';
+export type { CommittingSuiteId } from './suites';
