@@ -10,7 +10,7 @@ import { parseHeader } from '../core/header';
 import type { EncryptedDataKey } from '../core/keyring';
 import { suiteName } from '../core/suites';
 import { countingSink, readFileStream } from './files';
-import { loadKeyring } from './key-files';
+import { cliKeyring, type KeyringFlags } from './keyrings';
 
 const SUITE_DESCRIPTIONS: Readonly<Record<number, string>> = {
   0x0478: 'AES-256-GCM, HKDF-SHA512, key commitment',
@@ -84,28 +84,30 @@ async function readHeaderOnly(inPath: string): Promise<MessageHeader> {
 }
 
 /**
- * Prints the header of IN as JSON to `print`; with a key file, also decrypts the body to nowhere
+ * Prints the header of IN as JSON to `print`; with keys, also decrypts the body to nowhere
  * and reports whether it is complete and authenticated.
  * @throws VeilError on a malformed header, or with a key on any decryption failure (after
  *   printing what was learned).
  */
 export async function inspectFile(options: {
   readonly inPath: string;
-  readonly keyFile: string | undefined;
+  /** Keys to check the body with; none means the header only. */
+  readonly keys: KeyringFlags | undefined;
   readonly print: (text: string) => void;
 }): Promise<void> {
-  if (options.keyFile === undefined) {
+  if (options.keys === undefined) {
     const header = await readHeaderOnly(options.inPath);
     options.print(JSON.stringify(describeHeader(header, false), null, 2));
     return;
   }
-  const keyring = await loadKeyring(options.keyFile);
+  const { keyring, close } = await cliKeyring('decrypt', options.keys);
   let header: MessageHeader | undefined;
   const { sink, bytes } = countingSink();
   const decryptor = createDecryptStream({ keyring, onHeader: (parsed) => (header = parsed) });
   try {
     await readFileStream(options.inPath).pipeThrough(decryptor).pipeTo(sink);
   } catch (error) {
+    close();
     if (header) {
       const code = error instanceof VeilError ? error.code : 'IO_FAILED';
       const view = describeHeader(header, true);
@@ -114,6 +116,7 @@ export async function inspectFile(options: {
     }
     throw error;
   }
+  close();
   if (!header) throw new VeilError('MALFORMED');
   const view = describeHeader(header, true);
   view.body = { complete: true, authenticated: true, plaintextBytes: bytes() };

@@ -1,10 +1,14 @@
 /**
  * The `veil` command line (bin/veil.mjs runs this file through tsx), on the same core as the app:
  *
- *   veil encrypt --key-file KEY.jwk [--frame-bytes N] [--context k=v]... IN OUT
- *   veil decrypt --key-file KEY.jwk IN OUT
- *   veil inspect IN [--key-file KEY.jwk]
+ *   veil encrypt KEYS [--frame-bytes N] [--context k=v]... IN OUT
+ *   veil decrypt [KEYS] IN OUT
+ *   veil inspect IN [KEYS]
  *   veil keygen OUT.jwk [--kid NAME] [--namespace NS]
+ *
+ * KEYS are any of --key-file KEY.jwk (Model A), --hsm-proxy URL --hsm-key LABEL (Model B, with
+ * the ID token in VEIL_HSM_TOKEN) and --kms-key ALIAS|ARN [--region R] [--endpoint-url URL]
+ * (Model C); see keyrings.ts for how they combine.
  *
  * Exit 0 on success. On failure: one line on stderr that starts with the error code, exit 1
  * (2 for usage errors), and OUT does not exist unless it existed before.
@@ -15,13 +19,23 @@ import { VeilError } from '../core/errors';
 import { DEFAULT_MAX_FRAME_BYTES } from '../core/header';
 import { inspectFile } from './inspect';
 import { writeNewKeyFile } from './key-files';
+import type { KeyringFlags } from './keyrings';
 import { decryptFile, encryptFile } from './transcode';
 
 const USAGE_TEXT = `Usage:
-  veil encrypt --key-file KEY.jwk [--frame-bytes N] [--context k=v]... IN OUT
-  veil decrypt --key-file KEY.jwk IN OUT
-  veil inspect IN [--key-file KEY.jwk]
+  veil encrypt KEYS [--frame-bytes N] [--context k=v]... IN OUT
+  veil decrypt [KEYS] IN OUT
+  veil inspect IN [KEYS]
   veil keygen OUT.jwk [--kid NAME] [--namespace NS]
+
+KEYS (one or more; to encrypt, each adds an encrypted copy of the data key):
+  --key-file KEY.jwk                      Model A: a key you hold (JWK file from keygen)
+  --hsm-proxy URL [--hsm-key LABEL]       Model B: an HSM key behind Veil's HSM proxy;
+                                          the ID token is read from VEIL_HSM_TOKEN
+  --kms-key ALIAS|ARN [--region R] [--endpoint-url URL]
+                                          Model C: AWS KMS; credentials from the AWS
+                                          environment variables or profiles
+To decrypt, give the keys you have; with none, AWS KMS opens the key the file names.
 
 Files are AWS Encryption SDK messages (suite 0x0478, framed). The key file is a JWK:
 {"kty":"oct","k":"<base64url>","kid":"<key name>","namespace":"veil"}.`;
@@ -45,11 +59,6 @@ function positionals(values: string[], names: readonly string[]): string[] {
   return values;
 }
 
-function requireKeyFile(keyFile: string | undefined): string {
-  if (keyFile === undefined) usage('--key-file is required');
-  return keyFile;
-}
-
 async function run(argv: readonly string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
@@ -64,6 +73,11 @@ async function run(argv: readonly string[]): Promise<void> {
       strict: true,
       options: {
         'key-file': { type: 'string' },
+        'hsm-proxy': { type: 'string' },
+        'hsm-key': { type: 'string' },
+        'kms-key': { type: 'string' },
+        region: { type: 'string' },
+        'endpoint-url': { type: 'string' },
         'frame-bytes': { type: 'string' },
         context: { type: 'string', multiple: true },
         kid: { type: 'string' },
@@ -74,10 +88,11 @@ async function run(argv: readonly string[]): Promise<void> {
     usage(error instanceof Error ? error.message : String(error));
   }
   const { values, positionals: args } = parsed;
+  const keyOptions = ['key-file', 'hsm-proxy', 'hsm-key', 'kms-key', 'region', 'endpoint-url'];
   const allowed: Record<string, readonly string[]> = {
-    encrypt: ['key-file', 'frame-bytes', 'context'],
-    decrypt: ['key-file'],
-    inspect: ['key-file'],
+    encrypt: [...keyOptions, 'frame-bytes', 'context'],
+    decrypt: keyOptions,
+    inspect: keyOptions,
     keygen: ['kid', 'namespace'],
   };
   const allowedOptions = allowed[command];
@@ -85,11 +100,20 @@ async function run(argv: readonly string[]): Promise<void> {
   for (const name of Object.keys(values)) {
     if (!allowedOptions.includes(name)) usage(`--${name} does not apply to ${command}`);
   }
+  const keys: KeyringFlags = {
+    keyFile: values['key-file'],
+    hsmProxy: values['hsm-proxy'],
+    hsmKey: values['hsm-key'],
+    kmsKey: values['kms-key'],
+    region: values.region,
+    endpointUrl: values['endpoint-url'],
+  };
+  const anyKey = keyOptions.some((name) => name in values);
   switch (command) {
     case 'encrypt': {
       const [inPath = '', outPath = ''] = positionals(args, ['IN', 'OUT']);
       await encryptFile({
-        keyFile: requireKeyFile(values['key-file']),
+        keys,
         inPath,
         outPath,
         frameBytes: parseFrameBytes(values['frame-bytes']),
@@ -99,14 +123,14 @@ async function run(argv: readonly string[]): Promise<void> {
     }
     case 'decrypt': {
       const [inPath = '', outPath = ''] = positionals(args, ['IN', 'OUT']);
-      await decryptFile({ keyFile: requireKeyFile(values['key-file']), inPath, outPath });
+      await decryptFile({ keys, inPath, outPath });
       return;
     }
     case 'inspect': {
       const [inPath = ''] = positionals(args, ['IN']);
       await inspectFile({
         inPath,
-        keyFile: values['key-file'],
+        keys: anyKey ? keys : undefined,
         print: (text) => process.stdout.write(`${text}\n`),
       });
       return;

@@ -8,7 +8,7 @@ import { createEncryptStream } from '../core/encrypt-stream';
 import type { EncryptionContext } from '../core/encryption-context';
 import { VeilError } from '../core/errors';
 import { readFileStream, writeAtomically } from './files';
-import { loadKeyring } from './key-files';
+import { cliKeyring, type KeyringFlags } from './keyrings';
 
 async function inputBytes(inPath: string): Promise<number> {
   try {
@@ -26,23 +26,27 @@ async function inputBytes(inPath: string): Promise<number> {
  * @throws VeilError from the key file, the core, or IO_FAILED.
  */
 export async function encryptFile(options: {
-  readonly keyFile: string;
+  readonly keys: KeyringFlags;
   readonly inPath: string;
   readonly outPath: string;
   readonly frameBytes: number | undefined;
   readonly encryptionContext: EncryptionContext;
 }): Promise<void> {
   const plaintextBytes = await inputBytes(options.inPath);
-  const keyring = await loadKeyring(options.keyFile);
-  const encryptor = createEncryptStream({
-    keyring,
-    encryptionContext: options.encryptionContext,
-    frameBytes: options.frameBytes,
-    plaintextBytes,
-  });
-  await writeAtomically(options.outPath, (sink) =>
-    readFileStream(options.inPath).pipeThrough(encryptor).pipeTo(sink),
-  );
+  const { keyring, close } = await cliKeyring('encrypt', options.keys);
+  try {
+    const encryptor = createEncryptStream({
+      keyring,
+      encryptionContext: options.encryptionContext,
+      frameBytes: options.frameBytes,
+      plaintextBytes,
+    });
+    await writeAtomically(options.outPath, (sink) =>
+      readFileStream(options.inPath).pipeThrough(encryptor).pipeTo(sink),
+    );
+  } finally {
+    close();
+  }
 }
 
 /**
@@ -50,17 +54,21 @@ export async function encryptFile(options: {
  * @throws VeilError from the key file, the core, or IO_FAILED.
  */
 export async function decryptFile(options: {
-  readonly keyFile: string;
+  readonly keys: KeyringFlags;
   readonly inPath: string;
   readonly outPath: string;
 }): Promise<void> {
   await inputBytes(options.inPath);
-  const keyring = await loadKeyring(options.keyFile);
-  // Plaintext is written owner-only (0600): it was worth encrypting.
-  await writeAtomically(
-    options.outPath,
-    (sink) =>
-      readFileStream(options.inPath).pipeThrough(createDecryptStream({ keyring })).pipeTo(sink),
-    0o600,
-  );
+  const { keyring, close } = await cliKeyring('decrypt', options.keys);
+  try {
+    // Plaintext is written owner-only (0600): it was worth encrypting.
+    await writeAtomically(
+      options.outPath,
+      (sink) =>
+        readFileStream(options.inPath).pipeThrough(createDecryptStream({ keyring })).pipeTo(sink),
+      0o600,
+    );
+  } finally {
+    close();
+  }
 }
