@@ -27,7 +27,7 @@ export interface KeyringFlags {
 /** A keyring for one command and what to close when the command is done. */
 export interface CliKeyring {
   readonly keyring: Keyring;
-  close(): void;
+  close(this: void): void;
 }
 
 function hsmKeyring(flags: KeyringFlags, env: NodeJS.ProcessEnv, keyLabel?: string): Keyring {
