@@ -1,19 +1,11 @@
 import { defineConfig } from '@playwright/test';
+import { chromiumLaunchOptions } from './scripts/chromium';
 
 /**
  * End-to-end tests in Debian's Chromium (Playwright cannot download its own browsers here),
  * against the production build served locally. The global setup starts the local stack on free
  * ports and serves dist/ with a config.json for it; the teardown stops everything.
  */
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -26,10 +18,7 @@ export default defineConfig({
   reporter: [['list'], ['json', { outputFile: 'reports/e2e.json' }]],
   use: {
     headless: true,
-    launchOptions: {
-      executablePath: process.env.VEIL_CHROMIUM ?? '/usr/bin/chromium',
-      args: CHROMIUM_ARGS,
-    },
+    launchOptions: chromiumLaunchOptions(),
     trace: 'off',
   },
   outputDir: 'test-results',

@@ -7,6 +7,7 @@
  * VEIL_CHROMIUM (browser path, default /usr/bin/chromium).
  */
 import { chromium } from '@playwright/test';
+import { chromiumLaunchOptions } from '../scripts/chromium';
 import { buildAndServe } from '../tests/e2e/harness/serve';
 import type { BenchConfig, BenchRow } from './measure';
 import { runBench } from './measure';
@@ -18,23 +19,10 @@ const config: BenchConfig = {
   runs: Number(process.env.VEIL_BENCH_RUNS ?? 7),
   feedBytes: 4 * 1024 * KIB,
 };
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 async function inChromium(): Promise<BenchRow[]> {
   const served = await buildAndServe(new URL('./browser-entry.ts', import.meta.url));
-  const browser = await chromium.launch({
-    executablePath: process.env.VEIL_CHROMIUM ?? '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-    headless: true,
-  });
+  const browser = await chromium.launch(chromiumLaunchOptions());
   try {
     const page = await browser.newPage();
     await page.goto(served.url);
