@@ -64,7 +64,8 @@ export default tseslint.config(
           patterns: [
             {
               regex: '^(?!\\.{1,2}/|@noble/(hashes|curves)(/|$))',
-              message: 'src/core is pure: only relative imports and @noble/* (see [Note: the pure core]).',
+              message:
+                'src/core is pure: only relative imports and @noble/* (see [Note: the pure core]).',
             },
           ],
         },
