@@ -17,6 +17,7 @@ export default tseslint.config(
       'reports/',
       'bin/',
       'eslint.config.js',
+      'svelte.config.js',
     ],
   },
   js.configs.recommended,
