@@ -19,6 +19,19 @@ export interface CognitoConfig {
   /** Optional user pool for username/password login (authenticated identities). */
   userPoolId?: string;
   userPoolClientId?: string;
+  /** Optional hosted UI (OAuth 2.0 code flow with PKCE, see src/aws/oidc.ts); needs the user pool. */
+  hostedUi?: HostedUiSettings;
+}
+
+export interface HostedUiSettings {
+  /** The user pool domain, an absolute https URL (http only for 127.0.0.1/localhost). */
+  domain: string;
+  /** Registered redirect URI; default: the app's own URL without query or fragment. */
+  redirectUri?: string;
+  /** OAuth scopes; default `openid email profile`. */
+  scopes: string[];
+  /** A federated identity provider name to go to directly (SSO). */
+  identityProvider?: string;
 }
 
 export interface KmsConfig {
@@ -94,6 +107,39 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const BUCKET = /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const IDENTITY_POOL = /^[a-z]{2}(-[a-z]+)+-\d+:[0-9a-f-]+$/;
 
+function parseHostedUi(cognito: Json): HostedUiSettings | undefined {
+  const raw = cognito.hostedUi;
+  if (raw === undefined) return undefined;
+  if (!isObject(raw)) fail('cognito.hostedUi', 'an object');
+  const path = 'cognito.hostedUi.';
+  const domain = url(raw, 'domain', path);
+  if (domain === undefined) fail(`${path}domain`, 'an absolute https URL');
+  const host = new URL(domain).hostname;
+  if (!domain.startsWith('https:') && host !== '127.0.0.1' && host !== 'localhost') {
+    fail(`${path}domain`, 'an absolute https URL');
+  }
+  const scopesRaw = raw.scopes ?? ['openid', 'email', 'profile'];
+  if (
+    !Array.isArray(scopesRaw) ||
+    scopesRaw.length === 0 ||
+    !scopesRaw.every(
+      (scope) => typeof scope === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope),
+    )
+  ) {
+    fail(`${path}scopes`, 'a non-empty list of scope names');
+  }
+  const settings: HostedUiSettings = { domain, scopes: scopesRaw as string[] };
+  // Kept exactly as written: it must equal the URI registered on the app client.
+  const redirectUri = optStr(raw, 'redirectUri', path);
+  if (redirectUri !== undefined) {
+    if (url(raw, 'redirectUri', path) === undefined) fail(`${path}redirectUri`, 'a URL');
+    settings.redirectUri = redirectUri;
+  }
+  const identityProvider = optStr(raw, 'identityProvider', path);
+  if (identityProvider !== undefined) settings.identityProvider = identityProvider;
+  return settings;
+}
+
 /**
  * Validates parsed config.json content.
  * @throws VeilError CONFIG_INVALID naming the first field that is wrong.
@@ -130,6 +176,12 @@ export function parseConfig(raw: unknown): VeilConfig {
     }
     if (userPoolId && userPoolClientId)
       Object.assign(config.cognito, { userPoolId, userPoolClientId });
+    const hostedUi = parseHostedUi(cognito);
+    if (hostedUi) {
+      if (!userPoolClientId)
+        fail('cognito.hostedUi', 'a user pool (userPoolId and userPoolClientId)');
+      config.cognito.hostedUi = hostedUi;
+    }
   }
 
   const kms = section(raw, 'kms');

@@ -18,9 +18,7 @@ test('the app loads its config, the worker answers, and a Cognito guest gets cre
   await expect(page.getByTestId('config-status')).toHaveText(
     `${process.env.VEIL_BUCKET ?? ''} · us-east-1`,
   );
-  await expect(page.getByTestId('worker-status')).toHaveText(
-    'Worker ready · WebCrypto available',
-  );
+  await expect(page.getByTestId('worker-status')).toHaveText('Worker ready · WebCrypto available');
 
   await page.getByRole('link', { name: 'Settings' }).click();
   await expect(page).toHaveURL(/#\/settings$/);
@@ -32,9 +30,7 @@ test('the app loads its config, the worker answers, and a Cognito guest gets cre
   expect(requests.some((url) => /\/assets\/worker-[\w-]+\.js$/.test(url))).toBe(true);
   // The credentials came from the local Cognito endpoint, not from anywhere else.
   const origins = new Set(requests.map((url) => new URL(url).origin));
-  expect([...origins].sort()).toEqual(
-    [new URL(appUrl()).origin, process.env.VEIL_MOTO_URL].sort(),
-  );
+  expect([...origins].sort()).toEqual([new URL(appUrl()).origin, process.env.VEIL_MOTO_URL].sort());
   expect(errors).toEqual([]);
 });
 

@@ -20,7 +20,7 @@ import {
 import { KMS } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LOCAL_CREDENTIALS } from '../../scripts/stack/provision';
-import { AwsClients } from '../../src/aws/clients';
+import { AwsClients, KMS_MAX_ATTEMPTS } from '../../src/aws/clients';
 import { createCliKmsKeyring } from '../../src/cli/kms';
 import { fromUtf8 } from '../../src/core/bytes';
 import { VeilError } from '../../src/core/errors';
@@ -246,16 +246,95 @@ describe('catalogued errors', () => {
   });
 
   test('no credentials at all is CREDENTIALS_MISSING (the SDK refuses before calling)', async () => {
-    const { CredentialsProviderError } = await import('@smithy/core/config');
-    const noCredentials = new AwsClients(stack.config, () =>
-      Promise.reject(new CredentialsProviderError('none', { tryNextLink: false })),
-    );
+    // What the SDK's providers throw when a chain finds nothing (CredentialsProviderError).
+    const nothing = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+      tryNextLink: false,
+    });
+    const noCredentials = new AwsClients(stack.config, () => Promise.reject(nothing));
     const ring = new KmsKeyring({
       clients: noCredentials.kmsSupplier(),
       generatorKeyId: stack.aws.kmsAlias,
     });
     expect(await codeOf(encryptBytes(plaintext(1), { keyring: ring }))).toBe('CREDENTIALS_MISSING');
     noCredentials.destroy();
+  });
+});
+
+describe('throttling', () => {
+  /**
+   * A proxy in front of moto that answers the first `throttles` KMS calls with the error KMS
+   * sends when its request quota is exceeded, then forwards. It tests the retry policy of the
+   * client factory and the mapping of what gets through, not KMS's own quotas.
+   */
+  async function throttlingProxy(throttles: number) {
+    const { createServer } = await import('node:http');
+    let left = throttles;
+    let seen = 0;
+    const server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        seen += 1;
+        if (left > 0) {
+          left -= 1;
+          response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
+          response.end(JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded' }));
+          return;
+        }
+        const headers = Object.fromEntries(
+          Object.entries(request.headers).filter(
+            (entry): entry is [string, string] => typeof entry[1] === 'string',
+          ),
+        );
+        void fetch(`${stack.motoUrl}${request.url ?? '/'}`, {
+          method: request.method,
+          headers,
+          body: Buffer.concat(chunks),
+        }).then(async (answer) => {
+          response.writeHead(answer.status, {
+            'content-type': answer.headers.get('content-type') ?? 'application/json',
+          });
+          response.end(Buffer.from(await answer.arrayBuffer()));
+        });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      seen: () => seen,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  test.each([
+    [2, 'absorbed by the SDK retries'],
+    [KMS_MAX_ATTEMPTS, 'KMS_THROTTLED once the retries are spent'],
+  ])('%i throttled answers are %s', async (throttles, _outcome) => {
+    const proxy = await throttlingProxy(throttles);
+    const throttled = new AwsClients(
+      { ...stack.config, endpoints: { ...stack.config.endpoints, kms: proxy.url } },
+      LOCAL_CREDENTIALS,
+    );
+    try {
+      const ring = new KmsKeyring({
+        clients: throttled.kmsSupplier(),
+        generatorKeyId: stack.aws.kmsKeyArn,
+      });
+      const attempt = encryptBytes(plaintext(10), { keyring: ring });
+      if (throttles < KMS_MAX_ATTEMPTS) {
+        await expect(attempt).resolves.toBeInstanceOf(Uint8Array);
+        expect(proxy.seen()).toBe(throttles + 1);
+      } else {
+        expect(await codeOf(attempt)).toBe('KMS_THROTTLED');
+        expect(proxy.seen()).toBe(KMS_MAX_ATTEMPTS);
+      }
+    } finally {
+      throttled.destroy();
+      await proxy.close();
+    }
   });
 });
 

@@ -69,10 +69,67 @@ describe('parseConfig', () => {
     ['HSM without proxy URL', { ...valid, hsm: { keyLabel: 'k' } }, 'hsm.proxyUrl'],
     ['HSM without key label', { ...valid, hsm: { proxyUrl: 'https://h.test' } }, 'hsm.keyLabel'],
     ['section of the wrong type', { ...valid, kms: 'alias/veil' }, 'kms'],
+    [
+      'hosted UI over plain http',
+      { ...valid, cognito: { ...valid.cognito, hostedUi: { domain: 'http://auth.example.org' } } },
+      'cognito.hostedUi.domain',
+    ],
+    [
+      'hosted UI without a user pool',
+      {
+        ...valid,
+        cognito: {
+          identityPoolId: valid.cognito.identityPoolId,
+          hostedUi: { domain: 'https://auth.example.org' },
+        },
+      },
+      'cognito.hostedUi',
+    ],
+    [
+      'hosted UI scopes not a list',
+      {
+        ...valid,
+        cognito: {
+          ...valid.cognito,
+          hostedUi: { domain: 'https://auth.example.org', scopes: 'openid' },
+        },
+      },
+      'cognito.hostedUi.scopes',
+    ],
   ])('refuses %s, naming the field', (_name, raw, field) => {
     const [code, detail] = codeAndDetail(raw);
     expect(code).toBe('CONFIG_INVALID');
     expect(detail?.startsWith(`${field}:`)).toBe(true);
+  });
+});
+
+describe('cognito.hostedUi', () => {
+  test('takes a domain, defaults the scopes, keeps the redirect URI exactly', () => {
+    const config = parseConfig({
+      ...valid,
+      cognito: {
+        ...valid.cognito,
+        hostedUi: {
+          domain: 'https://auth.example.org/',
+          redirectUri: 'https://app.example.org/',
+          identityProvider: 'CorpSSO',
+        },
+      },
+    });
+    expect(config.cognito?.hostedUi).toEqual({
+      domain: 'https://auth.example.org',
+      redirectUri: 'https://app.example.org/',
+      scopes: ['openid', 'email', 'profile'],
+      identityProvider: 'CorpSSO',
+    });
+  });
+
+  test('allows http for a loopback domain only', () => {
+    const config = parseConfig({
+      ...valid,
+      cognito: { ...valid.cognito, hostedUi: { domain: 'http://127.0.0.1:9229' } },
+    });
+    expect(config.cognito?.hostedUi?.domain).toBe('http://127.0.0.1:9229');
   });
 });
 

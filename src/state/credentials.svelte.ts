@@ -1,0 +1,248 @@
+/**
+ * The app's AWS session: which credentials the user chose (Cognito guest, user-pool sign-in,
+ * hosted UI / SSO, or pasted IAM keys), kept refreshing ([Note: credential refresh] in
+ * src/aws/credentials.ts), and the AWS clients built on them ([Note: one client factory]).
+ *
+ * One instance for the whole app, `awsSession`: Settings changes it; uploads and downloads ask
+ * it for clients. UI state holds only summaries (identity id, a 4-character key hint, expiry);
+ * secrets stay inside the credential provider and the IAM key store.
+ */
+import { AwsClients } from '../aws/clients';
+import type { VeilConfig } from '../aws/config';
+import type { CredentialProvider, CredentialSummary, RefreshingProvider } from '../aws/credentials';
+import {
+  UserPoolTokens,
+  cognitoGuestProvider,
+  cognitoUserProvider,
+  credentialsError,
+  refreshUserPoolSession,
+  refreshingProvider,
+  signInWithPassword,
+} from '../aws/credentials';
+import type { IamKeys } from '../aws/iam-keys';
+import { IamKeyStore, iamKeysProvider, parseIamKeys } from '../aws/iam-keys';
+import type { HostedUiConfig } from '../aws/oidc';
+import { beginSignIn, exchangeCode, readRedirect } from '../aws/oidc';
+import { VeilError } from '../core/errors';
+
+/** Where the credentials come from. */
+export type CredentialSource = 'guest' | 'user' | 'sso' | 'keys';
+
+export type SessionStatus =
+  | { state: 'signed-out' }
+  | { state: 'working'; source: CredentialSource }
+  | {
+      state: 'ready';
+      source: CredentialSource;
+      summary: CredentialSummary;
+      /** The user name for a user-pool or SSO sign-in. */
+      username: string | undefined;
+      /** True when pasted keys are remembered for this tab. */
+      remembered: boolean;
+    }
+  | { state: 'failed'; source: CredentialSource; code: string; message: string };
+
+function sessionStorageOrUndefined(): Storage | undefined {
+  try {
+    return typeof sessionStorage === 'undefined' ? undefined : sessionStorage;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The hosted UI settings of a config, with the redirect URI defaulting to this page. */
+export function hostedUiOf(config: VeilConfig): HostedUiConfig | undefined {
+  const ui = config.cognito?.hostedUi;
+  const clientId = config.cognito?.userPoolClientId;
+  if (!ui || !clientId) return undefined;
+  return {
+    domain: ui.domain,
+    clientId,
+    redirectUri: ui.redirectUri ?? `${location.origin}${location.pathname}`,
+    scopes: ui.scopes,
+    ...(ui.identityProvider ? { identityProvider: ui.identityProvider } : {}),
+  };
+}
+
+export class AwsSession {
+  #status = $state<SessionStatus>({ state: 'signed-out' });
+  #provider: RefreshingProvider | undefined;
+  #clients: AwsClients | undefined;
+  #keys = new IamKeyStore(sessionStorageOrUndefined());
+
+  get status(): SessionStatus {
+    return this.#status;
+  }
+
+  /** The Cognito identity id of the current credentials ('' for IAM keys or when signed out). */
+  get identityId(): string {
+    return this.#status.state === 'ready' ? this.#status.summary.identityId : '';
+  }
+
+  /** True when pasted IAM keys are remembered for this tab (offered again after a reload). */
+  get hasRememberedKeys(): boolean {
+    return this.#keys.remembered();
+  }
+
+  /**
+   * The AWS clients on the current credentials.
+   * @throws VeilError CREDENTIALS_MISSING when no credentials were chosen.
+   */
+  clients(): AwsClients {
+    if (!this.#clients) throw new VeilError('CREDENTIALS_MISSING');
+    return this.#clients;
+  }
+
+  /** Uses a guest identity of the identity pool. Never throws (errors become status). */
+  async connectGuest(config: VeilConfig): Promise<void> {
+    await this.#use(config, 'guest', () => Promise.resolve(cognitoGuestProvider(config)));
+  }
+
+  /** Signs in to the user pool with a password, then uses the authenticated identity. */
+  async signIn(config: VeilConfig, username: string, password: string): Promise<void> {
+    await this.#use(
+      config,
+      'user',
+      async () => {
+        const lookup = new AwsClients(config);
+        try {
+          const session = await signInWithPassword(lookup, config, username.trim(), password);
+          return this.#userProvider(config, new UserPoolTokens(session, this.#renewer(config)));
+        } finally {
+          lookup.destroy();
+        }
+      },
+      username.trim(),
+    );
+  }
+
+  /** Uses pasted IAM keys; `remember` keeps them in this tab's session storage. */
+  async useKeys(
+    config: VeilConfig,
+    input: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+    remember: boolean,
+  ): Promise<void> {
+    await this.#use(config, 'keys', () => {
+      const keys = parseIamKeys(input);
+      this.#keys.save(keys, remember);
+      return Promise.resolve(iamKeysProvider(keys));
+    });
+  }
+
+  /** Uses IAM keys remembered for this tab, if any. */
+  async useRememberedKeys(config: VeilConfig): Promise<void> {
+    const keys: IamKeys | undefined = this.#keys.load();
+    if (!keys) return;
+    await this.#use(config, 'keys', () => Promise.resolve(iamKeysProvider(keys)));
+  }
+
+  /** Leaves for the hosted UI (PKCE). Untested locally: moto has no hosted UI. */
+  async beginSso(config: VeilConfig): Promise<void> {
+    const ui = hostedUiOf(config);
+    const storage = sessionStorageOrUndefined();
+    if (!ui || !storage) return;
+    this.#status = { state: 'working', source: 'sso' };
+    location.assign(await beginSignIn(ui, storage));
+  }
+
+  /**
+   * Completes a hosted-UI sign-in when this page is its redirect (`?code=&state=`), then removes
+   * the code from the address bar. Does nothing otherwise. Untested locally (no hosted UI).
+   */
+  async completeSsoRedirect(config: VeilConfig): Promise<void> {
+    const ui = hostedUiOf(config);
+    const storage = sessionStorageOrUndefined();
+    if (!ui || !storage) return;
+    let answer: { code: string; verifier: string } | undefined;
+    try {
+      answer = readRedirect(location.href, storage);
+    } catch (error) {
+      this.#fail('sso', error);
+      return;
+    } finally {
+      if (/[?&]state=/.test(location.search)) {
+        history.replaceState(history.state, '', `${location.pathname}${location.hash}`);
+      }
+    }
+    if (!answer) return;
+    const { code, verifier } = answer;
+    await this.#use(config, 'sso', async () => {
+      const session = await exchangeCode(ui, code, verifier, fetch.bind(globalThis), Date.now());
+      return this.#userProvider(config, new UserPoolTokens(session, this.#renewer(config)));
+    });
+  }
+
+  /** Forgets credentials, remembered keys and clients. */
+  signOut(): void {
+    this.#provider?.forget();
+    this.#provider = undefined;
+    this.#clients?.destroy();
+    this.#clients = undefined;
+    this.#keys.clear();
+    this.#status = { state: 'signed-out' };
+  }
+
+  #renewer(config: VeilConfig) {
+    return async (session: Parameters<typeof refreshUserPoolSession>[2]) => {
+      const lookup = new AwsClients(config);
+      try {
+        return await refreshUserPoolSession(lookup, config, session);
+      } finally {
+        lookup.destroy();
+      }
+    };
+  }
+
+  #userProvider(config: VeilConfig, tokens: UserPoolTokens): CredentialProvider {
+    return cognitoUserProvider(config, () => tokens.idToken());
+  }
+
+  async #use(
+    config: VeilConfig,
+    source: CredentialSource,
+    makeProvider: () => Promise<CredentialProvider>,
+    username?: string,
+  ): Promise<void> {
+    this.#signOutQuietly();
+    this.#status = { state: 'working', source };
+    try {
+      const provider = refreshingProvider(await makeProvider(), {
+        onRefresh: (summary) => {
+          if (this.#status.state === 'ready' && this.#provider === provider) {
+            this.#status = { ...this.#status, summary };
+          }
+        },
+      });
+      await provider();
+      const summary = provider.summary();
+      if (!summary) throw new VeilError('CREDENTIALS_FAILED');
+      this.#provider = provider;
+      this.#clients = new AwsClients(config, provider);
+      this.#status = {
+        state: 'ready',
+        source,
+        summary,
+        username,
+        remembered: source === 'keys' && this.#keys.remembered(),
+      };
+    } catch (error) {
+      this.#fail(source, error);
+    }
+  }
+
+  /** Drops the current provider and clients but keeps remembered keys. */
+  #signOutQuietly(): void {
+    this.#provider?.forget();
+    this.#provider = undefined;
+    this.#clients?.destroy();
+    this.#clients = undefined;
+  }
+
+  #fail(source: CredentialSource, error: unknown): void {
+    const veil = credentialsError(error);
+    this.#status = { state: 'failed', source, code: veil.code, message: veil.message };
+  }
+}
+
+/** The app's one AWS session. */
+export const awsSession = new AwsSession();

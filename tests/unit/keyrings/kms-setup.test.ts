@@ -1,0 +1,91 @@
+/**
+ * Building Model C keyrings without calling AWS: the command-line flags (src/cli/kms.ts) and the
+ * app's helpers (src/aws/model-c.ts).
+ */
+import { describe, expect, test } from 'vitest';
+import { AwsClients } from '../../../src/aws/clients';
+import { parseConfig } from '../../../src/aws/config';
+import {
+  modelCReadKeyring,
+  modelCUploadContext,
+  modelCWriteKeyring,
+} from '../../../src/aws/model-c';
+import { createCliKmsKeyring } from '../../../src/cli/kms';
+import { KEY_ARN } from './kms-fake';
+
+const ENV = {};
+
+describe('createCliKmsKeyring', () => {
+  test('--kms-key makes a generator keyring; the region comes from --region, env or the ARN', async () => {
+    const byFlag = await createCliKmsKeyring({
+      kmsKey: 'alias/veil',
+      region: 'eu-west-1',
+      env: ENV,
+    });
+    expect(byFlag.keyring.generatorKeyId).toBe('alias/veil');
+    expect(byFlag.region).toBe('eu-west-1');
+    byFlag.close();
+    const byEnv = await createCliKmsKeyring({
+      kmsKey: 'alias/veil',
+      env: { AWS_REGION: 'ap-south-1' },
+    });
+    expect(byEnv.region).toBe('ap-south-1');
+    byEnv.close();
+    const byArn = await createCliKmsKeyring({ kmsKey: KEY_ARN, env: ENV });
+    expect(byArn.region).toBe('eu-central-1');
+    byArn.close();
+  });
+
+  test('without --kms-key the keyring is a discovery keyring', async () => {
+    const reader = await createCliKmsKeyring({ region: 'us-east-1', env: ENV });
+    expect(reader.keyring.discovery).toBe(true);
+    expect(reader.keyring.generatorKeyId).toBeUndefined();
+    reader.close();
+  });
+
+  test('--endpoint-url pins KMS to the region: a key elsewhere is KMS_WRONG_REGION', async () => {
+    const pinned = await createCliKmsKeyring({
+      kmsKey: KEY_ARN,
+      region: 'us-east-1',
+      endpointUrl: 'http://127.0.0.1:1',
+      env: ENV,
+    });
+    await expect(
+      pinned.keyring.onEncrypt({ suiteId: 0x0478, encryptionContext: {} }),
+    ).rejects.toMatchObject({ code: 'KMS_WRONG_REGION' });
+    pinned.close();
+  });
+
+  test.each([
+    [{ kmsKey: 'alias/veil', region: 'Europe' }, 'USAGE'],
+    [{ kmsKey: 'alias/veil', region: 'us-east-1', endpointUrl: 'ftp://x' }, 'USAGE'],
+    [{ kmsKey: 'my key', region: 'us-east-1' }, 'KMS_KEY_INVALID'],
+  ])('refuses %j with %s', async (options, code) => {
+    await expect(createCliKmsKeyring({ ...options, env: ENV })).rejects.toMatchObject({ code });
+  });
+});
+
+describe('app helpers', () => {
+  const base = { region: 'eu-central-1', bucket: 'team-files' };
+
+  test('write with the configured key; read by discovery within its account', () => {
+    const config = parseConfig({ ...base, kms: { keyId: KEY_ARN } });
+    const clients = new AwsClients(config, { accessKeyId: 'a', secretAccessKey: 'b' });
+    expect(modelCWriteKeyring(clients, config).generatorKeyId).toBe(KEY_ARN);
+    expect(modelCReadKeyring(clients, config).discovery).toEqual({
+      partition: 'aws',
+      accountIds: ['111122223333'],
+    });
+    const byAlias = parseConfig({ ...base, kms: { keyId: 'alias/veil' } });
+    expect(modelCReadKeyring(clients, byAlias).discovery).toBe(true);
+    expect(() => modelCWriteKeyring(clients, parseConfig(base))).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }) as Error,
+    );
+    expect(modelCUploadContext(config, 'eu-central-1:x')).toEqual({
+      'veil-app': 'veil',
+      'veil-bucket': 'team-files',
+      'veil-identity-id': 'eu-central-1:x',
+    });
+    clients.destroy();
+  });
+});
