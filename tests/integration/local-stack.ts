@@ -1,6 +1,7 @@
 /**
- * One local stack per test file: moto, a SoftHSM2 token in a temporary folder and the HSM proxy,
- * on free ports with a fresh bucket, started before the file's tests and stopped after them.
+ * The local stack for integration tests: moto, a SoftHSM2 token in a temporary folder and the HSM
+ * proxy, on free ports with a fresh bucket. `useLocalStack` starts one before a file's tests and
+ * stops it after them.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,17 +19,18 @@ export interface LocalStack {
   readonly stack: Stack;
   /** The temporary folder holding the token, policy, JWKS copy and audit log. */
   readonly dir: string;
+  /** Stops every process and removes the folder. */
+  stop(): Promise<void>;
 }
 
-export function useLocalStack(
+/** Starts a stack in a new temporary folder; the folder is removed again if the start fails. */
+export async function startLocalStack(
   appOrigins: string[],
   options: Pick<StackOptions, 'hsmEnv'> = {},
-): LocalStack {
-  let stack: Stack | undefined;
-  let dir: string | undefined;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'veil-it-'));
-    stack = await startStack({
+): Promise<LocalStack> {
+  const dir = await mkdtemp(join(tmpdir(), 'veil-it-'));
+  try {
+    const stack = await startStack({
       dir,
       motoPort: await freePort(),
       hsmPort: await freePort(),
@@ -36,19 +38,42 @@ export function useLocalStack(
       bucket: testBucketName(),
       ...options,
     });
+    return {
+      stack,
+      dir,
+      stop: async () => {
+        await stack.stop();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** A stack started before the calling file's tests and stopped after them. */
+export function useLocalStack(
+  appOrigins: string[],
+  options: Pick<StackOptions, 'hsmEnv'> = {},
+): Omit<LocalStack, 'stop'> {
+  let local: LocalStack | undefined;
+  beforeAll(async () => {
+    local = await startLocalStack(appOrigins, options);
   });
   afterAll(async () => {
-    await stack?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await local?.stop();
   });
+  const started = (): LocalStack => {
+    if (!local) throw new Error('the local stack is not started yet');
+    return local;
+  };
   return {
     get stack() {
-      if (!stack) throw new Error('the local stack is not started yet');
-      return stack;
+      return started().stack;
     },
     get dir() {
-      if (!dir) throw new Error('the local stack is not started yet');
-      return dir;
+      return started().dir;
     },
   };
 }
