@@ -12,7 +12,7 @@ import { createServer } from 'vite';
 import { checkMoto } from './stack/moto';
 import { StackError } from './stack/process';
 import { findSoftHsm } from './stack/softhsm';
-import { DEMO, startStack } from './stack/stack';
+import { DEMO, startStack, type Stack } from './stack/stack';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -82,6 +82,24 @@ async function main(): Promise<void> {
   await mkdir(STATE_DIR, { recursive: true });
 
   const appOrigins = [`http://127.0.0.1:${ports.app}`, `http://localhost:${ports.app}`];
+  const started: { stack?: Stack } = {};
+  let vite: Awaited<ReturnType<typeof createServer>> | undefined;
+  let stopping = false;
+  // Installed before anything starts: a Ctrl-C during start-up stops what has started so far
+  // (children not yet handed over are killed by the exit hook in stack/process.ts).
+  const stop = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping Veil…');
+    await vite?.close();
+    await started.stack?.stop();
+    await rm(LOCK_FILE, { force: true });
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+  process.once('SIGHUP', () => void stop(0));
+
   console.log('Starting moto, SoftHSM2 and the HSM proxy…');
   const stack = await startStack({
     dir: STATE_DIR,
@@ -90,20 +108,7 @@ async function main(): Promise<void> {
     appOrigins,
     reuseMoto: true,
   });
-  let vite: Awaited<ReturnType<typeof createServer>> | undefined;
-  let stopping = false;
-  const stop = async (code: number): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    console.log('\nStopping Veil…');
-    await vite?.close();
-    await stack.stop();
-    await rm(LOCK_FILE, { force: true });
-    process.exit(code);
-  };
-  process.once('SIGINT', () => void stop(0));
-  process.once('SIGTERM', () => void stop(0));
-  process.once('SIGHUP', () => void stop(0));
+  started.stack = stack;
 
   try {
     await writeFile(CONFIG_FILE, `${JSON.stringify(stack.config, null, 2)}\n`);

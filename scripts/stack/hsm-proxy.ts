@@ -9,11 +9,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PolicyDocument } from '../../server/hsm-proxy/src/policy';
-import { startProcess, waitUntil, type Managed } from './process';
+import { assertPortFree, startedWhenReady, startProcess, type Managed } from './process';
 import type { SoftHsmToken } from './softhsm';
 
 const MAIN = fileURLToPath(new URL('../../server/hsm-proxy/src/main.ts', import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
+const TSX_LOADER = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
 export interface HsmProxyOptions {
   port: number;
@@ -65,13 +65,15 @@ export async function startHsmProxy(o: HsmProxyOptions): Promise<RunningProxy> {
   if (!existsSync(policyFile)) {
     await writeFile(policyFile, `${JSON.stringify(o.defaultPolicy, null, 2)}\n`);
   }
-  const managed = startProcess('hsm-proxy', process.execPath, [TSX, MAIN], {
+  await assertPortFree(o.port, 'the HSM proxy');
+  // `node --import tsx`: one process, which gets the stop signal itself.
+  const managed = startProcess('hsm-proxy', process.execPath, ['--import', TSX_LOADER, MAIN], {
     ...process.env,
     SOFTHSM2_CONF: o.token.conf,
     VEIL_HSM_HOST: '127.0.0.1',
     VEIL_HSM_PORT: String(o.port),
     VEIL_HSM_LIBRARY: o.token.libraryPath,
-    VEIL_HSM_TOKEN: o.token.tokenLabel,
+    VEIL_HSM_TOKEN_LABEL: o.token.tokenLabel,
     VEIL_HSM_PIN: o.token.pin,
     VEIL_HSM_KEY_LABEL: o.keyLabel,
     VEIL_HSM_ALLOWED_ORIGINS: o.allowedOrigins.join(','),
@@ -84,7 +86,7 @@ export async function startHsmProxy(o: HsmProxyOptions): Promise<RunningProxy> {
     ...o.extraEnv,
   });
   const scheme = o.tls ? 'https' : 'http';
-  await waitUntil(managed, 'the HSM proxy', () =>
+  await startedWhenReady(managed, 'the HSM proxy', () =>
     healthy(`${scheme}://127.0.0.1:${o.port}/v1/health`),
   );
   return { managed, policyFile, auditLog };

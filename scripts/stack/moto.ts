@@ -3,7 +3,14 @@
  * moto keeps whole objects in memory (about 5 GB for a 1 GiB upload): keep test objects small.
  */
 import { spawnSync } from 'node:child_process';
-import { httpOk, startProcess, StackError, waitUntil, type Managed } from './process';
+import {
+  assertPortFree,
+  httpOk,
+  StackError,
+  startedWhenReady,
+  startProcess,
+  type Managed,
+} from './process';
 
 export const MOTO_INSTALL = 'python3 -m pip install "moto[server]"';
 
@@ -35,6 +42,7 @@ export function checkMoto(): void {
 /** Starts moto on 127.0.0.1:port and waits until it answers. */
 export async function startMoto(port: number): Promise<Managed> {
   checkMoto();
+  await assertPortFree(port, 'moto');
   const moto = startProcess(
     'moto',
     python(),
@@ -45,8 +53,7 @@ export async function startMoto(port: number): Promise<Managed> {
       AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
     },
   );
-  await waitUntil(moto, 'moto', () => httpOk(`http://127.0.0.1:${port}/moto-api/`));
-  return moto;
+  return startedWhenReady(moto, 'moto', () => httpOk(`http://127.0.0.1:${port}/moto-api/`));
 }
 
 /** True when a moto server answers on this port (used to reuse a running stack). */

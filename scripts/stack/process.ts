@@ -110,6 +110,39 @@ export function startProcess(
  * Polls `check` until it resolves true; fails early when the process exits.
  * @throws StackError after `timeoutMs`, with the process's last output.
  */
+/** Waits until `managed` is ready; stops it (and rethrows) when it never gets there. */
+export async function startedWhenReady(
+  managed: Managed,
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs?: number,
+): Promise<Managed> {
+  try {
+    await waitUntil(managed, what, check, timeoutMs);
+    return managed;
+  } catch (error) {
+    await managed.stop();
+    throw error;
+  }
+}
+
+/**
+ * @throws StackError when something already listens on 127.0.0.1:port, naming what it is for.
+ */
+export async function assertPortFree(port: number, what: string): Promise<void> {
+  const free = await new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+  if (!free) {
+    throw new StackError(
+      `port ${port} (for ${what}) is already in use, perhaps by an earlier run that did not stop.`,
+      `stop that process (\`fuser -k ${port}/tcp\`), or choose other ports with VEIL_*_PORT`,
+    );
+  }
+}
+
 export async function waitUntil(
   managed: Managed | undefined,
   what: string,

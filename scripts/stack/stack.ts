@@ -109,7 +109,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const bucket = o.bucket ?? DEMO.bucket;
   const started: Managed[] = [];
   const stop = async (): Promise<void> => {
-    for (const managed of started.reverse()) await managed.stop();
+    for (const managed of [...started].reverse()) await managed.stop();
   };
   try {
     if (!(o.reuseMoto && (await isMoto(o.motoPort)))) started.push(await startMoto(o.motoPort));

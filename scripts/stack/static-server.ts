@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { extname, join, normalize, resolve } from 'node:path';
+import { extname, join, normalize, resolve, sep } from 'node:path';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -32,8 +32,14 @@ export async function serveStatic(options: {
   const root = resolve(options.root);
   const configBody = JSON.stringify(options.config, null, 2);
   const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://app').pathname);
     const headers = { 'x-content-type-options': 'nosniff', ...options.headers };
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://app').pathname);
+    } catch {
+      res.writeHead(400, headers).end();
+      return;
+    }
     if (path === '/config.json') {
       res.writeHead(200, {
         ...headers,
@@ -44,7 +50,7 @@ export async function serveStatic(options: {
       return;
     }
     const file = normalize(join(root, path === '/' ? 'index.html' : path));
-    if (!file.startsWith(root)) {
+    if (!file.startsWith(root + sep)) {
       res.writeHead(403).end();
       return;
     }

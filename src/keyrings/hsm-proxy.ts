@@ -47,6 +47,19 @@ const STATUS_CODES: Record<string, ErrorCode> = {
   HSM_UNAVAILABLE: 'HSM_BUSY',
 };
 
+/** One proxy request may take this long before it counts as lost (and is retried). */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+function isSafeUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    if (url.protocol === 'https:') return true;
+    return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Lists the key labels the caller may use (GET /v1/keys). */
@@ -69,11 +82,11 @@ class HsmProxyClient {
   constructor(
     options: Pick<HsmProxyKeyringOptions, 'proxyUrl' | 'idToken' | 'fetch' | 'attempts'>,
   ) {
-    // Precondition: an absolute http(s) URL and a token source.
+    // Precondition: an https URL (http only on loopback: the token and data keys cross it).
     needs(
-      typeof options.proxyUrl === 'string' && /^https?:\/\//.test(options.proxyUrl),
+      typeof options.proxyUrl === 'string' && isSafeUrl(options.proxyUrl),
       'BAD_ARGUMENT',
-      'proxyUrl',
+      'proxyUrl must be https (http only for 127.0.0.1 or localhost)',
     );
     needs(typeof options.idToken === 'function', 'BAD_ARGUMENT', 'idToken');
     this.#url = options.proxyUrl.replace(/\/+$/, '');
@@ -98,6 +111,7 @@ class HsmProxyClient {
           },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
           cache: 'no-store',
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         });
       } catch (cause) {
         if (attempt < this.#attempts) {
@@ -200,6 +214,8 @@ export class HsmProxyKeyring implements Keyring {
     );
     if (candidates.length === 0) return undefined;
     const aad = toBase64(serializeEncryptionContext(request.encryptionContext));
+    // Errors that concern one EDK: try the next one, and report the last if none opens.
+    const perEdk = new Set(['WRONG_KEY', 'HSM_FORBIDDEN_LABEL', 'HSM_KEY_NOT_FOUND']);
     let refused: VeilError | undefined;
     for (const edk of candidates) {
       const keyLabel = fromUtf8(edk.providerInfo, 'HSM key label');
@@ -212,7 +228,7 @@ export class HsmProxyKeyring implements Keyring {
         });
         return bytesField(reply, 'plaintext', DATA_KEY_BYTES);
       } catch (error) {
-        if (!(error instanceof VeilError) || error.code !== 'WRONG_KEY') throw error;
+        if (!(error instanceof VeilError) || !perEdk.has(error.code)) throw error;
         refused = error;
       }
     }

@@ -12,11 +12,12 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes, type JsonWebKey } from 'node:crypto';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { startHsmProxy } from '../../scripts/stack/hsm-proxy';
+import { startHsmProxy, type HsmProxyOptions } from '../../scripts/stack/hsm-proxy';
 import { freePort } from '../../scripts/stack/process';
 import { LOCAL_CREDENTIALS } from '../../scripts/stack/provision';
 import { DEMO } from '../../scripts/stack/stack';
@@ -389,38 +390,53 @@ describe('audit log', () => {
       keyLabel: DEMO.hsmKeyLabel,
       aad: aadOf('audit'),
     });
-    const requestId = made.headers.get('x-request-id');
-    await call('POST', '/v1/data-keys', outsider, {
-      keyLabel: DEMO.hsmKeyLabel,
-      aad: aadOf('audit'),
-    });
+    const ids = {
+      ok: made.headers.get('x-request-id'),
+      forbidden: (
+        await call('POST', '/v1/data-keys', outsider, {
+          keyLabel: DEMO.hsmKeyLabel,
+          aad: aadOf('audit'),
+        })
+      ).headers.get('x-request-id'),
+      anonymous: (
+        await call('POST', '/v1/data-keys', undefined, { keyLabel: DEMO.hsmKeyLabel, aad: '' })
+      ).headers.get('x-request-id'),
+      refused: (
+        await call('POST', '/v1/data-keys/decrypt', demo, {
+          keyLabel: DEMO.hsmKeyLabel,
+          wrapped: made.body.wrapped,
+          aad: aadOf('not-audit'),
+        })
+      ).headers.get('x-request-id'),
+      created: (await call('POST', '/v1/keys', admin, { label: 'audit-key' })).headers.get(
+        'x-request-id',
+      ),
+    };
     await new Promise((resolve) => setTimeout(resolve, 200));
     const text = await readFile(local.stack.hsmAuditLog, 'utf8');
     const lines = text
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(lines.find((line) => line.requestId === requestId)).toMatchObject({
+    const byId = (id: string | null) => lines.find((line) => line.requestId === id);
+    expect(byId(ids.ok)).toMatchObject({
       identity: { username: DEMO.demoUser.username },
       operation: 'generate-data-key',
       label: DEMO.hsmKeyLabel,
       result: 'ok',
     });
-    expect(lines).toContainEqual(
-      expect.objectContaining({
-        identity: expect.objectContaining({ username: 'outsider' }) as unknown,
-        result: 'FORBIDDEN_LABEL',
-      }),
-    );
-    expect(lines).toContainEqual(
-      expect.objectContaining({ identity: null, result: 'UNAUTHENTICATED' }),
-    );
-    expect(lines).toContainEqual(
-      expect.objectContaining({ operation: 'decrypt', result: 'UNWRAP_FAILED' }),
-    );
-    expect(lines).toContainEqual(
-      expect.objectContaining({ operation: 'create-key', label: 'team-b', result: 'ok' }),
-    );
+    expect(byId(ids.forbidden)).toMatchObject({
+      identity: { username: 'outsider' },
+      label: DEMO.hsmKeyLabel,
+      result: 'FORBIDDEN_LABEL',
+    });
+    expect(byId(ids.anonymous)).toMatchObject({ identity: null, result: 'UNAUTHENTICATED' });
+    expect(byId(ids.refused)).toMatchObject({ operation: 'decrypt', result: 'UNWRAP_FAILED' });
+    expect(byId(ids.created)).toMatchObject({
+      operation: 'create-key',
+      label: 'audit-key',
+      result: 'ok',
+    });
     expect(text).not.toContain(made.body.plaintext as string);
     expect(text).not.toContain(made.body.wrapped as string);
     expect(text).not.toContain(demo);
@@ -436,10 +452,57 @@ describe('audit log', () => {
   });
 });
 
-describe('TLS', () => {
+/** A second proxy on the same token, with its own folder, policy, limits and options. */
+async function secondProxy(name: string, options: Partial<HsmProxyOptions>) {
+  const dir = join(local.dir, name);
+  mkdirSync(dir);
+  const port = await freePort();
+  const proxy = await startHsmProxy({
+    port,
+    dir,
+    token: local.stack.token,
+    keyLabel: DEMO.hsmKeyLabel,
+    allowedOrigins: [ORIGIN],
+    userPoolId: local.stack.aws.userPoolId,
+    clientId: local.stack.aws.userPoolClientId,
+    jwksUrl: `${local.stack.motoUrl}/${local.stack.aws.userPoolId}/.well-known/jwks.json`,
+    defaultPolicy: { groups: { [DEMO.hsmUsersGroup]: [DEMO.hsmKeyLabel, 'absent-key'] } },
+    ...options,
+  });
+  return { dir, port, stop: () => proxy.managed.stop() };
+}
+
+function httpsPost(url: string, ca: Buffer, token: string, body: unknown): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      url,
+      {
+        method: 'POST',
+        ca,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: JSON.parse(text) as Record<string, unknown>,
+            headers: new Headers(),
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+describe('a second proxy', () => {
   test('serves the API over HTTPS with the configured certificate, and nothing in clear', async () => {
-    const certFile = join(local.dir, 'proxy-cert.pem');
-    const keyFile = join(local.dir, 'proxy-key.pem');
+    const certDir = mkdtempSync(join(local.dir, 'cert-'));
+    const certFile = join(certDir, 'proxy-cert.pem');
+    const keyFile = join(certDir, 'proxy-key.pem');
     const made = spawnSync(
       'openssl',
       [
@@ -464,44 +527,50 @@ describe('TLS', () => {
       { encoding: 'utf8' },
     );
     expect(made.status, made.stderr).toBe(0);
-    const port = await freePort();
-    const proxy = await startHsmProxy({
-      port,
-      dir: local.dir,
-      token: local.stack.token,
-      keyLabel: DEMO.hsmKeyLabel,
-      allowedOrigins: [ORIGIN],
-      userPoolId: local.stack.aws.userPoolId,
-      clientId: local.stack.aws.userPoolClientId,
-      jwksUrl: `${local.stack.motoUrl}/${local.stack.aws.userPoolId}/.well-known/jwks.json`,
-      defaultPolicy: {},
-      tls: { certFile, keyFile },
-    });
+    const proxy = await secondProxy('tls', { tls: { certFile, keyFile } });
     try {
       const ca = await readFile(certFile);
-      const body = JSON.stringify({ keyLabel: DEMO.hsmKeyLabel, aad: aadOf('tls') });
-      const reply = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-        const req = httpsRequest(
-          `https://127.0.0.1:${port}/v1/data-keys`,
-          {
-            method: 'POST',
-            ca,
-            headers: { authorization: `Bearer ${demo}`, 'content-type': 'application/json' },
-          },
-          (res) => {
-            let text = '';
-            res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
+      const url = `https://127.0.0.1:${proxy.port}`;
+      const reply = await httpsPost(`${url}/v1/data-keys`, ca, demo, {
+        keyLabel: DEMO.hsmKeyLabel,
+        aad: aadOf('tls'),
       });
       expect(reply.status).toBe(200);
-      expect(JSON.parse(reply.text)).toHaveProperty('wrapped');
-      await expect(fetch(`http://127.0.0.1:${port}/v1/health`)).rejects.toThrow();
+      expect(reply.body).toHaveProperty('wrapped');
+      // Granted by this proxy's policy but not on the token.
+      expect(
+        await httpsPost(`${url}/v1/data-keys`, ca, demo, { keyLabel: 'absent-key', aad: '' }),
+      ).toMatchObject({
+        status: 404,
+        body: { error: 'KEY_NOT_FOUND' },
+      });
+      await expect(fetch(`http://127.0.0.1:${proxy.port}/v1/health`)).rejects.toThrow();
     } finally {
-      await proxy.managed.stop();
+      await proxy.stop();
+    }
+  });
+
+  test('answers 429 past the rate it is configured for, and serves again after a pause', async () => {
+    const proxy = await secondProxy('limited', {
+      extraEnv: { VEIL_HSM_RATE_PER_SECOND: '5', VEIL_HSM_RATE_BURST: '3' },
+    });
+    try {
+      const post = () =>
+        fetch(`http://127.0.0.1:${proxy.port}/v1/data-keys`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${demo}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ keyLabel: DEMO.hsmKeyLabel, aad: '' }),
+        });
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) statuses.push((await post()).status);
+      expect(statuses).toContain(429);
+      expect(statuses[0]).toBe(200);
+      const limited = await post();
+      expect(await limited.json()).toMatchObject({ error: 'RATE_LIMITED' });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect((await post()).status).toBe(200);
+    } finally {
+      await proxy.stop();
     }
   });
 });

@@ -2,7 +2,7 @@
  * The append-only audit log of key use: one JSON line per operation with time, identity,
  * operation, label and result. Never key material, AAD or tokens.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 
 export type AuditOperation =
   'generate-data-key' | 'encrypt' | 'decrypt' | 'list-keys' | 'create-key';
@@ -18,14 +18,27 @@ export interface AuditRecord {
 }
 
 export interface AuditLog {
+  /** False once a write failed: key operations are then refused (no unaudited key use). */
+  readonly healthy: boolean;
   write(record: Omit<AuditRecord, 'time'>): void;
   close(): Promise<void>;
 }
 
-/** Opens `path` for appending (mode 0600); lines are written in order. */
+/**
+ * Opens `path` for appending (mode 0600) now, so a wrong path fails at start; lines are written
+ * in order. A failed write (a full disk) marks the log unhealthy instead of crashing the proxy.
+ */
 export function fileAuditLog(path: string): AuditLog {
-  const stream: WriteStream = createWriteStream(path, { flags: 'a', mode: 0o600 });
+  const stream: WriteStream = createWriteStream(path, { fd: openSync(path, 'a', 0o600) });
+  let healthy = true;
+  stream.on('error', (error) => {
+    healthy = false;
+    console.error(`audit log ${path} failed: ${error.message}; refusing key operations`);
+  });
   return {
+    get healthy() {
+      return healthy;
+    },
     write(record) {
       stream.write(`${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
     },

@@ -71,7 +71,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProxyConfig
     port: int(env, 'VEIL_HSM_PORT', 8787, 0, 65535),
     hsm: {
       libraryPath: required(env, 'VEIL_HSM_LIBRARY'),
-      ...(env.VEIL_HSM_TOKEN ? { tokenLabel: env.VEIL_HSM_TOKEN } : {}),
+      ...(env.VEIL_HSM_TOKEN_LABEL ? { tokenLabel: env.VEIL_HSM_TOKEN_LABEL } : {}),
       pin: required(env, 'VEIL_HSM_PIN'),
       ivSource,
     },

@@ -13,6 +13,16 @@ export const IV_BYTES = 12;
 export const TAG_BYTES = 16;
 export const WRAPPED_BYTES = IV_BYTES + DATA_KEY_BYTES + TAG_BYTES;
 
+/**
+ * What C_Decrypt answers when the AES-GCM tag does not verify (wrong AAD, altered blob, another
+ * key): SoftHSM2 2.6.1 says CKR_GENERAL_ERROR, the standard and CloudHSM CKR_ENCRYPTED_DATA_*.
+ */
+const UNWRAP_REFUSED = new Set<number>([
+  pkcs11js.CKR_ENCRYPTED_DATA_INVALID,
+  pkcs11js.CKR_ENCRYPTED_DATA_LEN_RANGE,
+  pkcs11js.CKR_GENERAL_ERROR,
+]);
+
 /** Public facts about a key: nothing that could reveal its value. */
 export interface HsmKeyInfo {
   label: string;
@@ -52,6 +62,7 @@ export interface KeyService {
 export class HsmKeys implements KeyService {
   readonly #token: Pkcs11Token;
   readonly #pool: SessionPool;
+  #creating: Promise<unknown> = Promise.resolve();
 
   constructor(token: Pkcs11Token, pool: SessionPool) {
     this.#token = token;
@@ -63,6 +74,7 @@ export class HsmKeys implements KeyService {
     const module = this.#token.module;
     module.C_FindObjectsInit(session, [
       { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
       { type: pkcs11js.CKA_LABEL, value: label },
     ]);
     try {
@@ -75,8 +87,15 @@ export class HsmKeys implements KeyService {
   #keyHandle(session: PooledSession, label: string): Buffer {
     const cached = session.keys.get(label);
     if (cached) return cached;
-    const [handle] = this.#find(session.handle, label);
+    const handles = this.#find(session.handle, label);
+    const [handle] = handles;
     if (!handle) throw new HsmError('HSM_KEY_NOT_FOUND', `no key labelled "${label}"`);
+    if (handles.length > 1) {
+      throw new HsmError(
+        'HSM_FAILED',
+        `the label "${label}" names ${handles.length} keys; an administrator must resolve it`,
+      );
+    }
     session.keys.set(label, handle);
     return handle;
   }
@@ -170,13 +189,9 @@ export class HsmKeys implements KeyService {
           Buffer.alloc(DATA_KEY_BYTES + TAG_BYTES),
         );
       } catch (error) {
-        const code = ckr(error);
-        if (
-          code === pkcs11js.CKR_OBJECT_HANDLE_INVALID ||
-          code === pkcs11js.CKR_USER_NOT_LOGGED_IN
-        ) {
-          throw error;
-        }
+        // Only a failed tag check means "does not open"; anything else is the HSM's own failure
+        // and passes through (the pool replaces lost sessions, the API answers 503).
+        if (!UNWRAP_REFUSED.has(ckr(error) ?? -1)) throw error;
         throw new HsmError(
           'HSM_UNWRAP_FAILED',
           'the wrapped key does not open with this key label and AAD',
@@ -247,24 +262,29 @@ export class HsmKeys implements KeyService {
    */
   createKey(label: string): Promise<void> {
     const module = this.#token.module;
-    return this.#pool.use(async (session) => {
-      if (this.#find(session.handle, label).length > 0) {
-        throw new HsmError('HSM_KEY_EXISTS', `a key labelled "${label}" already exists`);
-      }
-      await module.C_GenerateKeyAsync(session.handle, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
-        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
-        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
-        { type: pkcs11js.CKA_LABEL, value: label },
-        { type: pkcs11js.CKA_VALUE_LEN, value: DATA_KEY_BYTES },
-        { type: pkcs11js.CKA_TOKEN, value: true },
-        { type: pkcs11js.CKA_PRIVATE, value: true },
-        { type: pkcs11js.CKA_SENSITIVE, value: true },
-        { type: pkcs11js.CKA_EXTRACTABLE, value: false },
-        { type: pkcs11js.CKA_ENCRYPT, value: true },
-        { type: pkcs11js.CKA_DECRYPT, value: true },
-        { type: pkcs11js.CKA_WRAP, value: false },
-        { type: pkcs11js.CKA_UNWRAP, value: false },
-      ]);
-    });
+    // One create at a time: the check for an existing label and the creation are not atomic.
+    const created = this.#creating.then(() =>
+      this.#pool.use(async (session) => {
+        if (this.#find(session.handle, label).length > 0) {
+          throw new HsmError('HSM_KEY_EXISTS', `a key labelled "${label}" already exists`);
+        }
+        await module.C_GenerateKeyAsync(session.handle, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
+          { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+          { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+          { type: pkcs11js.CKA_LABEL, value: label },
+          { type: pkcs11js.CKA_VALUE_LEN, value: DATA_KEY_BYTES },
+          { type: pkcs11js.CKA_TOKEN, value: true },
+          { type: pkcs11js.CKA_PRIVATE, value: true },
+          { type: pkcs11js.CKA_SENSITIVE, value: true },
+          { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+          { type: pkcs11js.CKA_ENCRYPT, value: true },
+          { type: pkcs11js.CKA_DECRYPT, value: true },
+          { type: pkcs11js.CKA_WRAP, value: false },
+          { type: pkcs11js.CKA_UNWRAP, value: false },
+        ]);
+      }),
+    );
+    this.#creating = created.catch(() => undefined);
+    return created;
   }
 }

@@ -8,6 +8,7 @@ export class RateLimiter {
   readonly #ratePerSecond: number;
   readonly #burst: number;
   readonly #buckets = new Map<string, { tokens: number; atMs: number }>();
+  #sweptAtMs = 0;
 
   constructor(ratePerSecond: number, burst: number) {
     this.#ratePerSecond = ratePerSecond;
@@ -25,12 +26,13 @@ export class RateLimiter {
     const allowed = bucket.tokens >= 1;
     if (allowed) bucket.tokens -= 1;
     this.#buckets.set(caller, bucket);
-    if (this.#buckets.size > 10_000) this.#sweep(nowMs);
+    if (this.#buckets.size > 10_000 && nowMs - this.#sweptAtMs > 1000) this.#sweep(nowMs);
     return allowed;
   }
 
   /** Forgets callers whose buckets are full again. */
   #sweep(nowMs: number): void {
+    this.#sweptAtMs = nowMs;
     const fullAfterMs = (this.#burst / this.#ratePerSecond) * 1000;
     for (const [caller, bucket] of this.#buckets) {
       if (nowMs - bucket.atMs > fullAfterMs) this.#buckets.delete(caller);

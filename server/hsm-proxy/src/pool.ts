@@ -20,20 +20,29 @@ const SESSION_GONE = new Set<number>([
   pkcs11js.CKR_TOKEN_NOT_PRESENT,
 ]);
 
+type Waiter = {
+  resolve: (session: PooledSession) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+};
+
 export class SessionPool {
   readonly #token: Pkcs11Token;
   readonly #size: number;
+  readonly #checkoutTimeoutMs: number;
   readonly #idle: PooledSession[] = [];
-  readonly #waiters: ((session: PooledSession) => void)[] = [];
+  readonly #waiters: Waiter[] = [];
   #open = 0;
   #inFlight = 0;
   #draining: Promise<void> | undefined;
   #drained: (() => void) | undefined;
 
-  constructor(token: Pkcs11Token, size: number) {
+  /** @param checkoutTimeoutMs how long a request may wait for a free session before 503. */
+  constructor(token: Pkcs11Token, size: number, checkoutTimeoutMs = 30_000) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError('pool size must be >= 1');
     this.#token = token;
     this.#size = size;
+    this.#checkoutTimeoutMs = checkoutTimeoutMs;
   }
 
   get inFlight(): number {
@@ -41,23 +50,18 @@ export class SessionPool {
   }
 
   /**
-   * Runs `work` with a session of its own. A session the token reports gone is replaced.
-   * @throws HsmError HSM_UNAVAILABLE once draining has begun.
+   * Runs `work` with a session of its own. A session the token reports gone is closed and
+   * replaced, also for requests already waiting.
+   * @throws HsmError HSM_UNAVAILABLE once draining has begun, or after waiting too long.
    */
   async use<T>(work: (session: PooledSession) => Promise<T>): Promise<T> {
     if (this.#draining) throw new HsmError('HSM_UNAVAILABLE', 'the HSM proxy is shutting down');
     // Counted from the moment it waits, so drain() also waits for queued work.
     this.#inFlight++;
-    let session: PooledSession;
-    try {
-      session = await this.#checkout();
-    } catch (error) {
-      this.#inFlight--;
-      if (this.#draining && this.#inFlight === 0) this.#drained?.();
-      throw error;
-    }
+    let session: PooledSession | undefined;
     let broken = false;
     try {
+      session = await this.#checkout();
       return await work(session);
     } catch (error) {
       const code = ckr(error);
@@ -65,35 +69,61 @@ export class SessionPool {
       throw error;
     } finally {
       this.#inFlight--;
-      if (broken) {
-        this.#token.closeSession(session.handle);
-        this.#open--;
-      } else {
-        this.#checkin(session);
-      }
+      if (session && broken) this.#replace(session);
+      else if (session) this.#checkin(session);
       if (this.#draining && this.#inFlight === 0) this.#drained?.();
     }
   }
 
-  async #checkout(): Promise<PooledSession> {
-    const idle = this.#idle.pop();
-    if (idle) return idle;
-    if (this.#open < this.#size) {
-      this.#open++;
-      try {
-        return { handle: this.#token.openSession(), keys: new Map() };
-      } catch (error) {
-        this.#open--;
-        throw error;
-      }
+  #openSession(): PooledSession {
+    this.#open++;
+    try {
+      return { handle: this.#token.openSession(), keys: new Map() };
+    } catch (error) {
+      this.#open--;
+      throw error;
     }
-    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  #checkout(): Promise<PooledSession> {
+    const idle = this.#idle.pop();
+    if (idle) return Promise.resolve(idle);
+    if (this.#open < this.#size) return Promise.resolve(this.#openSession());
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+          reject(new HsmError('HSM_UNAVAILABLE', 'every HSM session stayed busy: try again'));
+        }, this.#checkoutTimeoutMs),
+      };
+      this.#waiters.push(waiter);
+    });
   }
 
   #checkin(session: PooledSession): void {
     const next = this.#waiters.shift();
-    if (next) next(session);
-    else this.#idle.push(session);
+    if (!next) {
+      this.#idle.push(session);
+      return;
+    }
+    clearTimeout(next.timer);
+    next.resolve(session);
+  }
+
+  /** Closes a session the token reported gone and, if a request waits, opens it a new one. */
+  #replace(session: PooledSession): void {
+    this.#token.closeSession(session.handle);
+    this.#open--;
+    const next = this.#waiters.shift();
+    if (!next) return;
+    clearTimeout(next.timer);
+    try {
+      next.resolve(this.#openSession());
+    } catch (error) {
+      next.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   /** Stops new work, waits for work in flight, closes all sessions. Idempotent. */

@@ -16,7 +16,7 @@ import { AuthError, type Authenticator, type Identity } from './auth';
 import type { AuditLog, AuditOperation } from './audit';
 import type { ProxyConfig } from './config';
 import type { KeyService } from './keys';
-import { HsmError } from './pkcs11';
+import { ckr, HsmError } from './pkcs11';
 import { BodyError, RateLimiter, readJson } from './limits';
 import type { Policy } from './policy';
 
@@ -25,6 +25,7 @@ export const SERVICE_NAME = 'veil-hsm-proxy';
 
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const MAX_AAD_BYTES = 65_535;
+const HEALTH_CACHE_MS = 2000;
 
 export interface ProxyDeps {
   /** The token's label and its key operations (an Hsm in production). */
@@ -76,6 +77,13 @@ function toApiError(error: unknown): ApiError {
   if (error instanceof HsmError) {
     const [status, code] = HSM_STATUS[error.code];
     return new ApiError(status, code, error.message);
+  }
+  if (ckr(error) !== undefined) {
+    return new ApiError(
+      503,
+      'HSM_UNAVAILABLE',
+      'the HSM failed to complete the operation: try again',
+    );
   }
   return new ApiError(
     500,
@@ -132,6 +140,7 @@ export async function health(hsm: ProxyDeps['hsm'], config: ProxyConfig) {
 export function createProxyServer(deps: ProxyDeps): HttpServer | HttpsServer {
   const { hsm, auth, policy, audit, config } = deps;
   const limiter = new RateLimiter(config.ratePerSecond, config.rateBurst);
+  let cachedHealth: { atMs: number; body: Awaited<ReturnType<typeof health>> } | undefined;
 
   const allowOrigin = (req: IncomingMessage, res: ServerResponse): void => {
     const origin = req.headers.origin;
@@ -154,6 +163,13 @@ export function createProxyServer(deps: ProxyDeps): HttpServer | HttpsServer {
   ): Promise<[number, unknown]> => {
     const call: Call = { identity: null, label: null };
     try {
+      if (!audit.healthy) {
+        throw new ApiError(
+          503,
+          'AUDIT_UNAVAILABLE',
+          'the audit log cannot be written: key use is suspended',
+        );
+      }
       call.identity = await auth.authenticate(req.headers.authorization);
       if (!limiter.take(`id:${call.identity.sub}`)) {
         throw new ApiError(429, 'RATE_LIMITED', 'too many requests: slow down and retry');
@@ -194,12 +210,19 @@ export function createProxyServer(deps: ProxyDeps): HttpServer | HttpsServer {
   const route = async (req: IncomingMessage, requestId: string): Promise<[number, unknown]> => {
     const path = new URL(req.url ?? '/', 'http://proxy').pathname;
     const method = req.method ?? 'GET';
-    if (path === '/v1/health' && method === 'GET') {
-      const body = await health(hsm, config);
-      return [body.status === 'ok' ? 200 : 503, body];
-    }
     if (!limiter.take(`ip:${req.socket.remoteAddress ?? ''}`)) {
       throw new ApiError(429, 'RATE_LIMITED', 'too many requests: slow down and retry');
+    }
+    if (path === '/v1/health' && method === 'GET') {
+      // Cached briefly: an unauthenticated route must not keep HSM sessions busy.
+      const now = Date.now();
+      if (!cachedHealth || now - cachedHealth.atMs > HEALTH_CACHE_MS) {
+        cachedHealth = { atMs: now, body: await health(hsm, config) };
+      }
+      const body = audit.healthy
+        ? cachedHealth.body
+        : { ...cachedHealth.body, status: 'degraded' as const };
+      return [body.status === 'ok' ? 200 : 503, body];
     }
     if (path === '/v1/data-keys' && method === 'POST') {
       return keyOperation(req, requestId, 'generate-data-key', async (call, body) => {
@@ -260,9 +283,13 @@ export function createProxyServer(deps: ProxyDeps): HttpServer | HttpsServer {
         return [201, { label: keyLabel }];
       });
     }
-    const known = ['/v1/health', '/v1/data-keys', '/v1/data-keys/decrypt', '/v1/keys'].includes(
-      path,
-    );
+    const known = [
+      '/v1/health',
+      '/v1/data-keys',
+      '/v1/data-keys/encrypt',
+      '/v1/data-keys/decrypt',
+      '/v1/keys',
+    ].includes(path);
     throw known
       ? new ApiError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`)
       : new ApiError(404, 'NOT_FOUND', `no route ${path}`);

@@ -74,15 +74,27 @@ describe('HsmKeys recovery', () => {
   });
 
   test('reports a refused unwrap as HSM_UNWRAP_FAILED and checks the blob length first', async () => {
-    const { keys } = setup([], pkcs11js.CKR_ENCRYPTED_DATA_INVALID);
-    await expect(keys.decryptDataKey('k', Buffer.alloc(60), Buffer.alloc(0))).rejects.toMatchObject(
+    for (const code of [pkcs11js.CKR_ENCRYPTED_DATA_INVALID, pkcs11js.CKR_GENERAL_ERROR]) {
+      const { keys } = setup([], code);
+      await expect(
+        keys.decryptDataKey('k', Buffer.alloc(60), Buffer.alloc(0)),
+      ).rejects.toMatchObject({
+        code: 'HSM_UNWRAP_FAILED',
+      });
+    }
+    const { keys } = setup([]);
+    await expect(keys.decryptDataKey('k', Buffer.alloc(59), Buffer.alloc(0))).rejects.toMatchObject(
       {
         code: 'HSM_UNWRAP_FAILED',
       },
     );
-    await expect(keys.decryptDataKey('k', Buffer.alloc(59), Buffer.alloc(0))).rejects.toMatchObject(
+  });
+
+  test('passes an HSM failure during unwrap through with its PKCS#11 code, not as a wrong key', async () => {
+    const { keys } = setup([], pkcs11js.CKR_DEVICE_REMOVED);
+    await expect(keys.decryptDataKey('k', Buffer.alloc(60), Buffer.alloc(0))).rejects.toMatchObject(
       {
-        code: 'HSM_UNWRAP_FAILED',
+        code: pkcs11js.CKR_DEVICE_REMOVED,
       },
     );
   });

@@ -72,3 +72,31 @@ describe('SessionPool', () => {
     expect(() => new SessionPool(fakeToken().token, 0)).toThrow(RangeError);
   });
 });
+
+describe('SessionPool when the token loses a session', () => {
+  test('a request waiting for the lost session gets a new one', async () => {
+    const { token, state } = fakeToken();
+    const pool = new SessionPool(token, 1);
+    const gone = Object.assign(new Error('CKR_SESSION_HANDLE_INVALID'), { code: 0xb3 });
+    const first = pool.use(async () => {
+      await tick();
+      throw gone;
+    });
+    const second = pool.use((session) => Promise.resolve(session.handle[0]));
+    await expect(first).rejects.toBe(gone);
+    expect(await second).toBe(2);
+    expect(state).toEqual({ opened: 2, closed: 1 });
+    await pool.drain();
+  });
+
+  test('a request that waits too long is refused with HSM_UNAVAILABLE', async () => {
+    const pool = new SessionPool(fakeToken().token, 1, 20);
+    let release: () => void = () => undefined;
+    const holder = pool.use(() => new Promise<void>((resolve) => (release = resolve)));
+    await expect(pool.use(() => Promise.resolve())).rejects.toMatchObject({
+      code: 'HSM_UNAVAILABLE',
+    });
+    release();
+    await holder;
+  });
+});
