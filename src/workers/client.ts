@@ -38,6 +38,11 @@ export class WorkerClient {
     });
   }
 
+  /** Requests sent and not yet answered (the pool sends new work to the least busy worker). */
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
   /** Round trip time of a ping, in milliseconds; proves the worker is alive. */
   async ping(): Promise<{ roundTripMs: number; webCrypto: boolean; protocolVersion: number }> {
     const sentAtMs = performance.now();

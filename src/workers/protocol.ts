@@ -2,20 +2,33 @@
  * The one message protocol between the page and Veil's module workers. Requests and replies are
  * discriminated unions keyed by `type`; every request carries an `id` that its reply echoes. A
  * failure crosses as `{ ok: false, code, message }` and is rebuilt into a VeilError on the page.
+ * Big buffers cross by transfer, never by copy (see src/transfer/worker-pool.ts).
  */
 import type { ErrorCode } from '../core/errors';
+import type { PartJob } from '../transfer/build-part';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
-export type WorkerRequest = { id: number; type: 'ping'; sentAtMs: number };
+export type WorkerRequest =
+  | { id: number; type: 'ping'; sentAtMs: number }
+  /** Build (read and, with a cipher, encrypt) one upload part; see src/transfer/build-part.ts. */
+  | { id: number; type: 'buildPart'; job: PartJob };
 
-export type WorkerReplyBody = {
-  type: 'ping';
-  protocolVersion: number;
-  sentAtMs: number;
-  /** True when the worker sees WebCrypto (crypto.subtle), which every later job needs. */
-  webCrypto: boolean;
-};
+export type WorkerReplyBody =
+  | {
+      type: 'ping';
+      protocolVersion: number;
+      sentAtMs: number;
+      /** True when the worker sees WebCrypto (crypto.subtle), which every later job needs. */
+      webCrypto: boolean;
+    }
+  | {
+      type: 'buildPart';
+      /** The part's bytes; the buffer was transferred to the page. */
+      bytes: Uint8Array<ArrayBuffer>;
+      plaintextBytes: number;
+      buildMs: number;
+    };
 
 export type WorkerReply =
   | { id: number; ok: true; body: WorkerReplyBody }

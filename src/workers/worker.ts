@@ -1,30 +1,44 @@
 /**
  * The module worker entry. No logic lives here: it forwards each request to its handler and sends
- * the reply, turning any failure into `{ ok: false, code, message }` (see protocol.ts).
+ * the reply (big buffers by transfer), turning any failure into `{ ok: false, code, message }`
+ * (see protocol.ts).
  */
 import { VeilError } from '../core/errors';
+import { buildPart } from '../transfer/build-part';
 import { PROTOCOL_VERSION, type WorkerReply, type WorkerRequest } from './protocol';
 
 // The app's tsconfig has the DOM lib; a worker's global scope needs only these two members.
 interface WorkerScope {
   onmessage: ((event: MessageEvent<WorkerRequest>) => void) | null;
-  postMessage(message: WorkerReply): void;
+  postMessage(message: WorkerReply, transfer?: Transferable[]): void;
 }
 const scope = self as unknown as WorkerScope;
 
-function handle(request: WorkerRequest): WorkerReply {
+type Answer = { reply: WorkerReply; transfer: Transferable[] };
+
+async function handle(request: WorkerRequest): Promise<Answer> {
   switch (request.type) {
     case 'ping':
       return {
-        id: request.id,
-        ok: true,
-        body: {
-          type: 'ping',
-          protocolVersion: PROTOCOL_VERSION,
-          sentAtMs: request.sentAtMs,
-          webCrypto: typeof crypto !== 'undefined' && typeof crypto.subtle !== 'undefined',
+        reply: {
+          id: request.id,
+          ok: true,
+          body: {
+            type: 'ping',
+            protocolVersion: PROTOCOL_VERSION,
+            sentAtMs: request.sentAtMs,
+            webCrypto: typeof crypto !== 'undefined' && typeof crypto.subtle !== 'undefined',
+          },
         },
+        transfer: [],
       };
+    case 'buildPart': {
+      const part = await buildPart(request.job);
+      return {
+        reply: { id: request.id, ok: true, body: { type: 'buildPart', ...part } },
+        transfer: [part.bytes.buffer],
+      };
+    }
     default: {
       const unknown = request as { id: number; type: string };
       throw Object.assign(new VeilError('WORKER_UNKNOWN_REQUEST', unknown.type), {
@@ -34,22 +48,22 @@ function handle(request: WorkerRequest): WorkerReply {
   }
 }
 
+function failure(id: number, error: unknown): WorkerReply {
+  return error instanceof VeilError
+    ? { id, ok: false, code: error.code, message: error.message, detail: error.detail }
+    : {
+        id,
+        ok: false,
+        code: 'WORKER_FAILED',
+        message: String(error),
+        detail: error instanceof Error ? error.name : undefined,
+      };
+}
+
 scope.onmessage = (event: MessageEvent<WorkerRequest>) => {
   const request = event.data;
-  let reply: WorkerReply;
-  try {
-    reply = handle(request);
-  } catch (error) {
-    reply =
-      error instanceof VeilError
-        ? {
-            id: request.id,
-            ok: false,
-            code: error.code,
-            message: error.message,
-            detail: error.detail,
-          }
-        : { id: request.id, ok: false, code: 'WORKER_FAILED', message: String(error) };
-  }
-  scope.postMessage(reply);
+  handle(request).then(
+    ({ reply, transfer }) => scope.postMessage(reply, transfer),
+    (error: unknown) => scope.postMessage(failure(request.id, error)),
+  );
 };

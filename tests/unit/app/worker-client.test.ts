@@ -26,7 +26,12 @@ describe('WorkerClient', () => {
     const fake = new FakeWorker((request) => ({
       id: request.id,
       ok: true,
-      body: { type: 'ping', protocolVersion: 1, sentAtMs: request.sentAtMs, webCrypto: true },
+      body: {
+        type: 'ping',
+        protocolVersion: 1,
+        sentAtMs: request.type === 'ping' ? request.sentAtMs : 0,
+        webCrypto: true,
+      },
     }));
     const worker = client(fake);
     const [a, b] = await Promise.all([worker.ping(), worker.ping()]);

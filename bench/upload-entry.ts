@@ -1,0 +1,183 @@
+/**
+ * Browser side of `npm run bench:upload` (bundled and served by tests/e2e/harness/serve.ts):
+ * the upload engine with its worker pool, against a discarding sink (no network) or moto, and the
+ * limits it is compared with, measured in the same page: reading the same File with
+ * `File.stream()`, and raw WebCrypto AES-GCM in the same number of plain workers.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { RawAesKeyring } from '../src/keyrings/raw-aes';
+import { uploadS3For, type UploadS3 } from '../src/transfer/s3-api';
+import { FileUpload } from '../src/transfer/upload';
+import { WorkerPool } from '../src/transfer/worker-pool';
+
+const files = new Map<string, File>();
+let pool: WorkerPool | undefined;
+
+function poolOf(workers: number): WorkerPool {
+  if (pool?.size !== workers) {
+    pool?.terminate();
+    pool = new WorkerPool(workers);
+  }
+  return pool;
+}
+
+/** Makes an in-memory File of random bytes under `name`. */
+export function makeFile(name: string, sizeBytes: number): number {
+  const bytes = new Uint8Array(sizeBytes);
+  for (let at = 0; at < sizeBytes; at += 65536) {
+    crypto.getRandomValues(bytes.subarray(at, Math.min(sizeBytes, at + 65536)));
+  }
+  files.set(name, new File([bytes], name));
+  return sizeBytes;
+}
+
+/** Registers the file chosen in the page's <input type=file> (set by the bench) as `name`. */
+export function takeInputFile(name: string): number {
+  const input = document.querySelector<HTMLInputElement>('#bench-file');
+  const file = input?.files?.[0];
+  if (!file) throw new Error('no file in #bench-file');
+  files.set(name, file);
+  return file.size;
+}
+
+/** Adds the <input type=file> the bench fills with setInputFiles. */
+export function addFileInput(): void {
+  if (document.querySelector('#bench-file')) return;
+  const input = document.createElement('input');
+  input.type = 'file';
+  input.id = 'bench-file';
+  document.body.append(input);
+}
+
+function fileOf(name: string): File {
+  const file = files.get(name);
+  if (!file) throw new Error(`no file ${name}`);
+  return file;
+}
+
+/** An S3 that accepts and drops every part: the pipeline without the network. */
+const sink: UploadS3 = {
+  createMultipartUpload: () => Promise.resolve({ UploadId: 'sink', $metadata: {} }),
+  uploadPart: () => Promise.resolve({ ETag: '"sink"', ChecksumCRC32: 'AAAAAA==', $metadata: {} }),
+  completeMultipartUpload: () => Promise.resolve({ ETag: '"sink"', $metadata: {} }),
+  abortMultipartUpload: () => Promise.resolve({ $metadata: {} }),
+  listParts: () => Promise.resolve({ Parts: [], $metadata: {} }),
+  putObject: () => Promise.resolve({ ETag: '"sink"', $metadata: {} }),
+};
+
+async function keyring(): Promise<RawAesKeyring> {
+  return RawAesKeyring.fromBytes({
+    keyBytes: crypto.getRandomValues(new Uint8Array(32)),
+    keyName: 'bench',
+    keyNamespace: 'veil',
+  });
+}
+
+/** Where `upload` sends parts: the sink, or moto. */
+export interface Target {
+  readonly motoUrl?: string;
+  readonly bucket?: string;
+}
+
+/** Uploads file `name` through the engine; returns the elapsed milliseconds. */
+export async function uploadMs(
+  name: string,
+  workers: number,
+  protection: 'client-side' | 'none',
+  target: Target,
+): Promise<number> {
+  const s3 = target.motoUrl
+    ? uploadS3For(
+        new S3Client({
+          region: 'us-east-1',
+          endpoint: target.motoUrl,
+          forcePathStyle: true,
+          credentials: { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' },
+          requestChecksumCalculation: 'WHEN_SUPPORTED',
+        }),
+      )
+    : sink;
+  const builder = poolOf(workers);
+  await builder.ping();
+  const startMs = performance.now();
+  const upload = FileUpload.start({
+    s3,
+    builder,
+    keyring: await keyring(),
+    protection,
+    file: fileOf(name),
+    bucket: target.bucket ?? 'sink',
+    key: `bench/${name}-${protection}-${Date.now()}`,
+    partsInFlight: 2 * workers,
+  });
+  await upload.done;
+  return performance.now() - startMs;
+}
+
+/** Reads file `name` once with File.stream(); returns the elapsed milliseconds. */
+export async function streamReadMs(name: string): Promise<number> {
+  const startMs = performance.now();
+  const reader = fileOf(name).stream().getReader();
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.length;
+  }
+  if (bytes !== fileOf(name).size) throw new Error('short read');
+  return performance.now() - startMs;
+}
+
+const RAW_AES_WORKER = `
+onmessage = async (event) => {
+  const { totalBytes, frameBytes } = event.data;
+  const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt']);
+  const frame = new Uint8Array(frameBytes);
+  for (let at = 0; at < frameBytes; at += 65536) crypto.getRandomValues(frame.subarray(at, Math.min(frameBytes, at + 65536)));
+  const iv = new Uint8Array(12);
+  const startMs = performance.now();
+  for (let done = 0; done < totalBytes; done += frameBytes) {
+    new DataView(iv.buffer).setUint32(8, done / frameBytes + 1);
+    await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: iv, tagLength: 128 }, key, frame);
+  }
+  postMessage(performance.now() - startMs);
+};`;
+
+/**
+ * Raw WebCrypto AES-GCM in `workers` plain workers, one call per frame, `totalBytes` split
+ * between them; returns the elapsed milliseconds of the slowest worker.
+ */
+export async function rawAesMs(
+  totalBytes: number,
+  workers: number,
+  frameBytes: number,
+): Promise<number> {
+  const url = URL.createObjectURL(new Blob([RAW_AES_WORKER], { type: 'text/javascript' }));
+  const started = Array.from({ length: workers }, () => new Worker(url));
+  try {
+    const times = await Promise.all(
+      started.map(
+        (worker) =>
+          new Promise<number>((resolve, reject) => {
+            worker.onmessage = (event: MessageEvent<number>) => resolve(event.data);
+            worker.onerror = (event) => reject(new Error(event.message));
+            worker.postMessage({ totalBytes: Math.ceil(totalBytes / workers), frameBytes });
+          }),
+      ),
+    );
+    return Math.max(...times);
+  } finally {
+    for (const worker of started) worker.terminate();
+    URL.revokeObjectURL(url);
+  }
+}
+
+/** Drops a file and the pool. */
+export function release(name?: string): void {
+  if (name) files.delete(name);
+  else {
+    files.clear();
+    pool?.terminate();
+    pool = undefined;
+  }
+}

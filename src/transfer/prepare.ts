@@ -1,0 +1,209 @@
+/**
+ * What an upload settles before its first part: the header and plan of a new upload, or, for a
+ * resume, the file check, the data key unwrapped again through the keyring, the stored plan and
+ * the parts S3 still holds; plus the object's metadata and the job each part is built from.
+ * See [Note: upload pipeline] in upload.ts.
+ */
+import type { ServerSideEncryption } from '@aws-sdk/client-s3';
+import { VeilError, needs } from '../core/errors';
+import type { EncryptionContext } from '../core/encryption-context';
+import type { Keyring } from '../core/keyring';
+import { createMessageHeader, openMessageHeader, parseHeaderBytes } from '../core/message';
+import { DEFAULT_FRAME_BYTES } from '../core/suites';
+import type { PartJob } from './build-part';
+import { partSpec, planUpload, type UploadPlan } from './part-plan';
+import { withRetry, type RetryHooks, type RetryPolicy } from './retry';
+import type { UploadS3 } from './s3-api';
+import { fileIdentity, sameFile, type StoredPart, type UploadRecord } from './upload-store';
+
+/** User metadata naming the object's format (x-amz-meta-veil-format). */
+export const FORMAT_METADATA = { encrypted: 'esdk-v2-0478-framed', plain: 'plain' } as const;
+
+/** Server-side encryption at rest, on top of (or, for comparison, instead of) Veil's. */
+export type AtRest = { readonly type: 'SSE-S3' } | { readonly type: 'SSE-KMS'; kmsKeyId?: string };
+
+/** An upload ready for its parts. */
+export interface Prepared {
+  readonly plan: UploadPlan;
+  /** The serialized header (empty when not encrypted). */
+  readonly headerBytes: Uint8Array;
+  /** Absent when not encrypted. */
+  readonly cipher?: { readonly contentKey: CryptoKey; readonly messageId: Uint8Array };
+}
+
+/** What a new upload is made of. */
+export interface NewUploadInput {
+  readonly protection?: 'client-side' | 'none';
+  readonly keyring?: Keyring;
+  readonly encryptionContext?: EncryptionContext;
+  readonly frameBytes?: number;
+  readonly partBytes?: number;
+}
+
+/**
+ * Builds the header (through the keyring) and the plan of a new upload of `file`.
+ * @throws VeilError BAD_ARGUMENT without a keyring when encrypting, the plan's and the keyring's.
+ */
+export async function prepareNew(file: File, input: NewUploadInput): Promise<Prepared> {
+  const partBytes = input.partBytes === undefined ? {} : { partBytes: input.partBytes };
+  if (input.protection === 'none') {
+    const plan = planUpload({
+      plaintextBytes: file.size,
+      frameBytes: input.frameBytes ?? DEFAULT_FRAME_BYTES,
+      headerBytes: 0,
+      encrypted: false,
+      ...partBytes,
+    });
+    return { plan, headerBytes: new Uint8Array(0) };
+  }
+  // Precondition: encrypting needs a keyring.
+  needs(input.keyring, 'BAD_ARGUMENT', 'keyring');
+  const written = await createMessageHeader({
+    keyring: input.keyring,
+    frameBytes: input.frameBytes ?? DEFAULT_FRAME_BYTES,
+    ...(input.encryptionContext ? { encryptionContext: input.encryptionContext } : {}),
+  });
+  const plan = planUpload({
+    plaintextBytes: file.size,
+    frameBytes: written.frameBytes,
+    headerBytes: written.headerBytes.length,
+    encrypted: true,
+    ...partBytes,
+  });
+  return {
+    plan,
+    headerBytes: written.headerBytes,
+    cipher: { contentKey: written.contentKey, messageId: written.messageId },
+  };
+}
+
+/** How to reach S3 for the ListParts of a resume. */
+export interface ResumeAccess {
+  readonly s3: UploadS3;
+  readonly retry?: RetryPolicy;
+  readonly retryHooks?: RetryHooks;
+}
+
+const unquote = (etag: string | undefined): string | undefined => etag?.replace(/^"|"$/g, '');
+
+/**
+ * Prepares the resume of `record` with `file`: checks it is the same file, unwraps the data key
+ * again through `keyring`, replays the stored plan, and keeps the stored parts that S3 still
+ * holds with the same ETag (ListParts); every other part is sent again.
+ * @throws VeilError RESUME_FILE_MISMATCH, RESUME_UPLOAD_GONE, the keyring's, and S3 failures.
+ */
+export async function prepareResume(
+  record: UploadRecord,
+  file: File,
+  keyring: Keyring | undefined,
+  access: ResumeAccess,
+): Promise<{ prepared: Prepared; doneParts: StoredPart[] }> {
+  if (!sameFile(record.file, await fileIdentity(file))) {
+    throw new VeilError('RESUME_FILE_MISMATCH', `expected "${record.file.name}"`);
+  }
+  const encrypted = record.protection === 'client-side';
+  let cipher: Prepared['cipher'];
+  if (encrypted) {
+    const header = parseHeaderBytes(record.headerBytes);
+    needs(header.frameBytes === record.frameBytes, 'MALFORMED', 'stored frame length');
+    // Precondition: an encrypted upload resumes only with a keyring that opens its header.
+    needs(keyring, 'BAD_ARGUMENT', 'keyring');
+    const contentKey = await openMessageHeader(header, { keyring });
+    cipher = { contentKey, messageId: header.messageId };
+  }
+  const plan = planUpload({
+    plaintextBytes: file.size,
+    frameBytes: record.frameBytes,
+    headerBytes: record.headerBytes.length,
+    encrypted,
+    framesPerPart: record.framesPerPart,
+  });
+  needs(plan.partCount === record.partCount, 'RESUME_FILE_MISMATCH', 'part count');
+  const listed = await listUploadedParts(record, access);
+  const doneParts = record.parts.filter(
+    (part) => unquote(listed.get(part.partNumber)) === unquote(part.etag),
+  );
+  return {
+    prepared: { plan, headerBytes: record.headerBytes, ...(cipher ? { cipher } : {}) },
+    doneParts,
+  };
+}
+
+/** Part number to ETag of every part S3 holds for the upload (all ListParts pages). */
+async function listUploadedParts(
+  record: UploadRecord,
+  access: ResumeAccess,
+): Promise<Map<number, string | undefined>> {
+  const listed = new Map<number, string | undefined>();
+  let marker: string | undefined;
+  do {
+    const page = await withRetry(
+      () =>
+        access.s3.listParts({
+          Bucket: record.bucket,
+          Key: record.key,
+          UploadId: record.uploadId,
+          ...(marker ? { PartNumberMarker: marker } : {}),
+        }),
+      access.retry,
+      undefined,
+      access.retryHooks,
+    ).catch((error: unknown) => {
+      if (error instanceof VeilError && error.detail === 'NoSuchUpload') {
+        throw new VeilError('RESUME_UPLOAD_GONE', undefined, { cause: error });
+      }
+      throw error;
+    });
+    for (const part of page.Parts ?? []) {
+      if (part.PartNumber !== undefined) listed.set(part.PartNumber, part.ETag);
+    }
+    marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+  } while (marker);
+  return listed;
+}
+
+/** Content type, user metadata and server-side encryption of the object. */
+export function objectParams(
+  encrypted: boolean,
+  model: 'A' | 'B' | 'C' | undefined,
+  atRest: AtRest | undefined,
+): {
+  ContentType: string;
+  Metadata: Record<string, string>;
+  ServerSideEncryption?: ServerSideEncryption;
+  SSEKMSKeyId?: string;
+} {
+  return {
+    ContentType: 'application/octet-stream',
+    Metadata: {
+      'veil-format': encrypted ? FORMAT_METADATA.encrypted : FORMAT_METADATA.plain,
+      ...(encrypted && model ? { 'veil-model': model } : {}),
+    },
+    ...(atRest?.type === 'SSE-S3' ? { ServerSideEncryption: 'AES256' as const } : {}),
+    ...(atRest?.type === 'SSE-KMS'
+      ? {
+          ServerSideEncryption: 'aws:kms' as const,
+          ...(atRest.kmsKeyId ? { SSEKMSKeyId: atRest.kmsKeyId } : {}),
+        }
+      : {}),
+  };
+}
+
+/** The job that builds part `partNumber` of `file` (part 1 carries the header). */
+export function partJob(prepared: Prepared, file: File, partNumber: number): PartJob {
+  const spec = partSpec(prepared.plan, partNumber);
+  return {
+    file,
+    frameBytes: prepared.plan.frameBytes,
+    firstSeq: spec.firstSeq,
+    lastSeq: spec.lastSeq,
+    ...(prepared.cipher
+      ? {
+          cipher: {
+            ...prepared.cipher,
+            ...(partNumber === 1 ? { headerBytes: prepared.headerBytes } : {}),
+          },
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * The S3 operations the upload engine needs, as a narrow interface (CONVENTIONS 3): the app
+ * adapts the S3Client from src/aws/clients.ts, tests adapt one built from @aws-sdk/client-s3 or
+ * pass a fake. Every call takes an AbortSignal so pause and cancel stop requests in flight.
+ */
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListPartsCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import type {
+  AbortMultipartUploadCommandInput,
+  AbortMultipartUploadCommandOutput,
+  CompleteMultipartUploadCommandInput,
+  CompleteMultipartUploadCommandOutput,
+  CreateMultipartUploadCommandInput,
+  CreateMultipartUploadCommandOutput,
+  ListPartsCommandInput,
+  ListPartsCommandOutput,
+  PutObjectCommandInput,
+  PutObjectCommandOutput,
+  S3Client,
+  UploadPartCommandInput,
+  UploadPartCommandOutput,
+} from '@aws-sdk/client-s3';
+
+/** What the upload engine calls on S3. */
+export interface UploadS3 {
+  createMultipartUpload(
+    input: CreateMultipartUploadCommandInput,
+    signal?: AbortSignal,
+  ): Promise<CreateMultipartUploadCommandOutput>;
+  uploadPart(input: UploadPartCommandInput, signal?: AbortSignal): Promise<UploadPartCommandOutput>;
+  completeMultipartUpload(
+    input: CompleteMultipartUploadCommandInput,
+    signal?: AbortSignal,
+  ): Promise<CompleteMultipartUploadCommandOutput>;
+  abortMultipartUpload(
+    input: AbortMultipartUploadCommandInput,
+    signal?: AbortSignal,
+  ): Promise<AbortMultipartUploadCommandOutput>;
+  listParts(input: ListPartsCommandInput, signal?: AbortSignal): Promise<ListPartsCommandOutput>;
+  putObject(input: PutObjectCommandInput, signal?: AbortSignal): Promise<PutObjectCommandOutput>;
+}
+
+const options = (signal?: AbortSignal): { abortSignal?: AbortSignal } =>
+  signal ? { abortSignal: signal } : {};
+
+/** Adapts an SDK S3Client (one command per operation). */
+export function uploadS3For(client: S3Client): UploadS3 {
+  return {
+    createMultipartUpload: (input, signal) =>
+      client.send(new CreateMultipartUploadCommand(input), options(signal)),
+    uploadPart: (input, signal) => client.send(new UploadPartCommand(input), options(signal)),
+    completeMultipartUpload: (input, signal) =>
+      client.send(new CompleteMultipartUploadCommand(input), options(signal)),
+    abortMultipartUpload: (input, signal) =>
+      client.send(new AbortMultipartUploadCommand(input), options(signal)),
+    listParts: (input, signal) => client.send(new ListPartsCommand(input), options(signal)),
+    putObject: (input, signal) => client.send(new PutObjectCommand(input), options(signal)),
+  };
+}

@@ -1,0 +1,559 @@
+/**
+ * The upload engine: one file to one S3 object, encrypted in the browser (an ESDK v2 message,
+ * suite 0x0478, framed) or, for the plain server-side modes, as it is.
+ *
+ * [Note: upload pipeline] The header is built on the page (the keyring may call KMS or the HSM
+ * proxy); the plan fixes every part's frames and size up front (part-plan.ts). A file of one part
+ * goes in one PutObject. Otherwise `partsInFlight` lanes each take the next part number, have a
+ * worker build it (read + encrypt), upload it with retries, record its ETag and checksum, and take
+ * the next: memory holds at most `partsInFlight` parts, whatever the file size. Frames are
+ * deterministic given the key, message id and seq, so a part rebuilt after a pause or a reload is
+ * byte-identical, and a resumed upload yields the same object as an uninterrupted one.
+ * Complete carries every part's CRC32 (the SDK computes it on each request).
+ */
+import type { ChecksumAlgorithm } from '@aws-sdk/client-s3';
+import { VeilError, needs } from '../core/errors';
+import type { EncryptionContext } from '../core/encryption-context';
+import type { Keyring } from '../core/keyring';
+import { corsError, explainUnreachable, pageOrigin } from './cors';
+import { partSpec } from './part-plan';
+import {
+  objectParams,
+  partJob,
+  prepareNew,
+  prepareResume,
+  type AtRest,
+  type Prepared,
+} from './prepare';
+import { ProgressMeter, type UploadProgress, type UploadState } from './progress';
+import { DEFAULT_RETRY_POLICY, withRetry, type RetryHooks, type RetryPolicy } from './retry';
+import type { UploadS3 } from './s3-api';
+import { fileIdentity, type StoredPart, type UploadRecord, type UploadStore } from './upload-store';
+import type { PartBuilder } from './worker-pool';
+
+export { FORMAT_METADATA, type AtRest } from './prepare';
+
+/** Parts in flight (being built or uploaded) by default. */
+export const DEFAULT_PARTS_IN_FLIGHT = 4;
+
+const CHECKSUM: ChecksumAlgorithm = 'CRC32';
+
+/** What every upload needs. */
+export interface UploadSetup {
+  readonly s3: UploadS3;
+  /** Builds parts: a WorkerPool in the browser. */
+  readonly builder: PartBuilder;
+  /** Keeps resume records; without it an upload cannot resume after a reload. */
+  readonly store?: UploadStore;
+  /** Wraps (new upload) or unwraps (resume) the data key; required when encrypting. */
+  readonly keyring?: Keyring;
+  /** Parts built or uploading at once (memory bound), 1..32; default 4. */
+  readonly partsInFlight?: number;
+  readonly retry?: RetryPolicy;
+  readonly retryHooks?: RetryHooks;
+  /** Keep the multipart upload on a permanent failure so it can be resumed (default: abort). */
+  readonly keepOnFailure?: boolean;
+  readonly onProgress?: (progress: UploadProgress) => void;
+  /** The page origin, for the CORS rule in UPLOAD_CORS_HEADERS; default location.origin. */
+  readonly origin?: string;
+  /** Clock for progress, in milliseconds. */
+  readonly nowMs?: () => number;
+}
+
+/** A new upload. */
+export interface UploadOptions extends UploadSetup {
+  readonly file: File;
+  readonly bucket: string;
+  readonly key: string;
+  /** 'client-side' (default): an ESDK message; 'none': the file as it is (comparison only). */
+  readonly protection?: 'client-side' | 'none';
+  /** Which key model wrapped the data key, for the object's metadata (A, B or C). */
+  readonly model?: 'A' | 'B' | 'C';
+  /** Authenticated and stored in clear in the header: no file names or secrets. */
+  readonly encryptionContext?: EncryptionContext;
+  /** Plaintext bytes per frame; default 512 KiB. */
+  readonly frameBytes?: number;
+  /** Plaintext bytes per part to start from; at least 5 MiB; default 8 MiB. */
+  readonly partBytes?: number;
+  readonly atRest?: AtRest;
+}
+
+/** A finished upload. */
+export interface UploadResult {
+  readonly bucket: string;
+  readonly key: string;
+  readonly objectBytes: number;
+  readonly partCount: number;
+  /** 'put' for one PutObject, 'multipart' otherwise. */
+  readonly method: 'put' | 'multipart';
+  readonly etag: string | undefined;
+}
+
+interface Deferred {
+  readonly promise: Promise<void>;
+  readonly resolve: () => void;
+}
+
+function deferred(): Deferred {
+  let resolve = (): void => undefined;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/**
+ * One file's upload. Start it with `FileUpload.start`, or continue a stored one with
+ * `FileUpload.resume`; await `done`; `pause`, `resume`, `cancel` control it.
+ */
+export class FileUpload {
+  /** Resolves with the result; rejects with a VeilError (UPLOAD_CANCELLED after cancel). */
+  readonly done: Promise<UploadResult>;
+  readonly file: File;
+  readonly bucket: string;
+  readonly key: string;
+
+  readonly #setup: UploadSetup;
+  readonly #options: UploadOptions | undefined;
+  readonly #record: UploadRecord | undefined;
+  readonly #meter: ProgressMeter;
+  readonly #controllers = new Set<AbortController>();
+  #state: UploadState = 'preparing';
+  #gate: Deferred | undefined;
+  #failure: Error | undefined;
+  #uploadId: string | undefined;
+  #parts = new Map<number, StoredPart>();
+  #queue: number[] = [];
+  #storeWrites: Promise<void> = Promise.resolve();
+  #storedRecord: UploadRecord | undefined;
+
+  private constructor(
+    file: File,
+    target: { bucket: string; key: string },
+    setup: UploadSetup,
+    options?: UploadOptions,
+    record?: UploadRecord,
+  ) {
+    // Precondition: a File, a bucket, a key and a part-building service.
+    needs(file instanceof Blob, 'BAD_ARGUMENT', 'file');
+    needs(typeof target.bucket === 'string' && target.bucket.length > 0, 'BAD_ARGUMENT', 'bucket');
+    needs(typeof target.key === 'string' && target.key.length > 0, 'BAD_ARGUMENT', 'key');
+    needs(typeof setup.s3?.uploadPart === 'function', 'BAD_ARGUMENT', 's3');
+    needs(typeof setup.builder?.buildPart === 'function', 'BAD_ARGUMENT', 'builder');
+    const inFlight = setup.partsInFlight ?? DEFAULT_PARTS_IN_FLIGHT;
+    // Precondition: a bounded number of parts in memory.
+    needs(
+      Number.isInteger(inFlight) && inFlight >= 1 && inFlight <= 32,
+      'OUT_OF_RANGE',
+      'partsInFlight',
+    );
+    this.file = file;
+    this.bucket = target.bucket;
+    this.key = target.key;
+    this.#setup = setup;
+    this.#options = options;
+    this.#record = record;
+    this.#meter = new ProgressMeter(setup.nowMs);
+    this.done = this.#run();
+    // The caller may only await `done` later; failures are reported there, not as unhandled.
+    this.done.catch(() => undefined);
+  }
+
+  /**
+   * Starts uploading `options.file` to `options.bucket`/`options.key`.
+   * @throws VeilError BAD_ARGUMENT / OUT_OF_RANGE on bad options (synchronously); `done` rejects
+   *   with the keyring's errors, UPLOAD_CORS_HEADERS, UPLOAD_S3_REJECTED,
+   *   UPLOAD_RETRIES_EXHAUSTED, UPLOAD_FILE_UNREADABLE or UPLOAD_CANCELLED.
+   */
+  static start(options: UploadOptions): FileUpload {
+    // Precondition: encrypting needs a keyring.
+    needs(
+      options.protection === 'none' || typeof options.keyring?.onEncrypt === 'function',
+      'BAD_ARGUMENT',
+      'keyring',
+    );
+    return new FileUpload(options.file, options, options, options);
+  }
+
+  /**
+   * Continues the stored upload `record` with `file`, which must be the same file. The data key
+   * is unwrapped again through `setup.keyring`; parts S3 already holds (ListParts) are skipped.
+   * @throws VeilError BAD_ARGUMENT (synchronously); `done` rejects with RESUME_FILE_MISMATCH,
+   *   RESUME_UPLOAD_GONE, the keyring's errors, and the errors of `start`.
+   */
+  static resume(record: UploadRecord, file: File, setup: UploadSetup): FileUpload {
+    // Precondition: a stored record; encrypted uploads need the keyring to unwrap the key.
+    needs(typeof record?.uploadId === 'string', 'BAD_ARGUMENT', 'record');
+    needs(
+      record.protection === 'none' || typeof setup.keyring?.onDecrypt === 'function',
+      'BAD_ARGUMENT',
+      'keyring',
+    );
+    return new FileUpload(file, record, setup, undefined, record);
+  }
+
+  /** The S3 multipart upload id, once created (undefined for a single PutObject). */
+  get uploadId(): string | undefined {
+    return this.#uploadId;
+  }
+
+  get state(): UploadState {
+    return this.#state;
+  }
+
+  /** The current progress figures. */
+  get progress(): UploadProgress {
+    return this.#meter.snapshot(this.#state);
+  }
+
+  /** Stops sending: requests in flight are aborted and their parts sent again on resume(). */
+  pause(): void {
+    if (this.#state !== 'uploading' && this.#state !== 'preparing') return;
+    this.#state = 'paused';
+    this.#gate = deferred();
+    this.#abortInFlight('paused');
+    this.#report();
+  }
+
+  /** Continues after pause(). */
+  resume(): void {
+    if (this.#state !== 'paused') return;
+    this.#state = 'uploading';
+    this.#meter.restartRate();
+    this.#gate?.resolve();
+    this.#gate = undefined;
+    this.#report();
+  }
+
+  /**
+   * Cancels: aborts requests in flight, then aborts the multipart upload (no orphan parts stay
+   * in the bucket) and forgets the resume record. Resolves once that is done. Once Complete has
+   * been sent it is too late: cancel then waits for the upload to finish.
+   */
+  async cancel(): Promise<void> {
+    if (this.#state === 'done' || this.#state === 'failed' || this.#state === 'cancelled') return;
+    if (this.#state === 'completing') {
+      // Too late: Complete is in flight and may already have made the object.
+      await this.done.catch(() => undefined);
+      return;
+    }
+    this.#state = 'cancelled';
+    this.#abortInFlight('cancelled');
+    this.#gate?.resolve();
+    await this.done.catch(() => undefined);
+  }
+
+  #report(): void {
+    this.#setup.onProgress?.(this.progress);
+  }
+
+  #abortInFlight(reason: string): void {
+    for (const controller of this.#controllers) {
+      controller.abort(new DOMException(reason, 'AbortError'));
+    }
+  }
+
+  /** Waits while paused; false when the upload must stop (cancelled or failed). */
+  async #proceed(): Promise<boolean> {
+    while (this.#state === 'paused') await this.#gate?.promise;
+    return this.#state !== 'cancelled' && this.#failure === undefined;
+  }
+
+  async #run(): Promise<UploadResult> {
+    try {
+      const prepared = this.#record
+        ? await this.#prepareResume(this.#record)
+        : await this.#prepareNew();
+      if (!(await this.#proceed())) throw new VeilError('UPLOAD_CANCELLED');
+      if (this.#state === 'preparing') this.#state = 'uploading';
+      const result = prepared.plan.singleRequest
+        ? await this.#putObject(prepared)
+        : await this.#multipart(prepared);
+      this.#state = 'done';
+      this.#report();
+      return result;
+    } catch (error) {
+      const cancelled = this.#state === 'cancelled';
+      if (!cancelled) this.#state = 'failed';
+      await this.#cleanUp(cancelled);
+      this.#report();
+      throw cancelled
+        ? new VeilError('UPLOAD_CANCELLED', undefined, { cause: error })
+        : explainUnreachable(error, this.#setup.origin ?? pageOrigin());
+    }
+  }
+
+  async #cleanUp(cancelled: boolean): Promise<void> {
+    const uploadId = this.#uploadId;
+    if (uploadId === undefined || (!cancelled && this.#setup.keepOnFailure)) return;
+    await this.#storeWrites.catch(() => undefined);
+    try {
+      await withRetry(
+        () =>
+          this.#setup.s3.abortMultipartUpload({
+            Bucket: this.bucket,
+            Key: this.key,
+            UploadId: uploadId,
+          }),
+        this.#setup.retry ?? DEFAULT_RETRY_POLICY,
+        undefined,
+        this.#setup.retryHooks,
+      );
+      await this.#setup.store?.delete(uploadId);
+    } catch {
+      // The upload already failed or was cancelled; the record stays so the app can retry the abort.
+    }
+  }
+
+  async #prepareNew(): Promise<Prepared> {
+    const options = this.#options;
+    needs(options, 'INTERNAL_ERROR', 'options');
+    const prepared = await prepareNew(this.file, options);
+    this.#meter.start({
+      plaintextBytes: prepared.plan.plaintextBytes,
+      objectBytes: prepared.plan.objectBytes,
+      partCount: prepared.plan.partCount,
+    });
+    this.#report();
+    return prepared;
+  }
+
+  async #prepareResume(record: UploadRecord): Promise<Prepared> {
+    const { prepared, doneParts } = await prepareResume(record, this.file, this.#setup.keyring, {
+      s3: this.#setup.s3,
+      ...(this.#setup.retry ? { retry: this.#setup.retry } : {}),
+      ...(this.#setup.retryHooks ? { retryHooks: this.#setup.retryHooks } : {}),
+    });
+    this.#uploadId = record.uploadId;
+    this.#storedRecord = record;
+    let doneObjectBytes = 0;
+    let donePlaintextBytes = 0;
+    for (const part of doneParts) {
+      this.#parts.set(part.partNumber, part);
+      const spec = partSpec(prepared.plan, part.partNumber);
+      doneObjectBytes += spec.objectBytes;
+      donePlaintextBytes += spec.plaintextBytes;
+    }
+    const { plan } = prepared;
+    this.#meter.start(
+      {
+        plaintextBytes: plan.plaintextBytes,
+        objectBytes: plan.objectBytes,
+        partCount: plan.partCount,
+      },
+      { parts: doneParts.length, objectBytes: doneObjectBytes, plaintextBytes: donePlaintextBytes },
+    );
+    this.#report();
+    return prepared;
+  }
+
+  #objectParams(): ReturnType<typeof objectParams> {
+    const options = this.#options;
+    return objectParams(options?.protection !== 'none', options?.model, options?.atRest);
+  }
+
+  /** Runs `send` with retries under a fresh AbortController that pause and cancel abort. */
+  async #send<T>(send: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    this.#controllers.add(controller);
+    try {
+      return await withRetry(
+        () => send(controller.signal),
+        this.#setup.retry ?? DEFAULT_RETRY_POLICY,
+        controller.signal,
+        this.#setup.retryHooks,
+      );
+    } finally {
+      this.#controllers.delete(controller);
+    }
+  }
+
+  async #putObject(prepared: Prepared): Promise<UploadResult> {
+    for (;;) {
+      const built = await this.#setup.builder.buildPart(partJob(prepared, this.file, 1));
+      this.#meter.addEncrypted(built.plaintextBytes);
+      this.#report();
+      if (!(await this.#proceed())) throw new VeilError('UPLOAD_CANCELLED');
+      try {
+        const reply = await this.#send((signal) =>
+          this.#setup.s3.putObject(
+            {
+              Bucket: this.bucket,
+              Key: this.key,
+              Body: built.bytes,
+              ContentLength: built.bytes.length,
+              ChecksumAlgorithm: CHECKSUM,
+              ...this.#objectParams(),
+            },
+            signal,
+          ),
+        );
+        this.#meter.addUploaded(built.bytes.length);
+        return {
+          bucket: this.bucket,
+          key: this.key,
+          objectBytes: prepared.plan.objectBytes,
+          partCount: 1,
+          method: 'put',
+          etag: reply.ETag,
+        };
+      } catch (error) {
+        if (this.#state !== 'paused') throw error;
+        this.#meter.dropEncrypted(built.plaintextBytes);
+      }
+    }
+  }
+
+  async #multipart(prepared: Prepared): Promise<UploadResult> {
+    const { plan } = prepared;
+    if (this.#uploadId === undefined) {
+      const identity = await fileIdentity(this.file);
+      // Not abortable: a cancel during the call must still learn the upload id to abort it.
+      const created = await withRetry(
+        () =>
+          this.#setup.s3.createMultipartUpload({
+            Bucket: this.bucket,
+            Key: this.key,
+            ChecksumAlgorithm: CHECKSUM,
+            ...this.#objectParams(),
+          }),
+        this.#setup.retry ?? DEFAULT_RETRY_POLICY,
+        undefined,
+        this.#setup.retryHooks,
+      );
+      needs(created.UploadId, 'UPLOAD_S3_REJECTED', 'CreateMultipartUpload returned no upload id');
+      this.#uploadId = created.UploadId;
+      this.#storedRecord = {
+        id: created.UploadId,
+        bucket: this.bucket,
+        key: this.key,
+        uploadId: created.UploadId,
+        protection: prepared.cipher ? 'client-side' : 'none',
+        headerBytes: prepared.headerBytes,
+        frameBytes: plan.frameBytes,
+        framesPerPart: plan.framesPerPart,
+        partCount: plan.partCount,
+        file: identity,
+        parts: [],
+        createdAtMs: Date.now(),
+      };
+      this.#saveRecord();
+      if (this.#state === 'cancelled') throw new VeilError('UPLOAD_CANCELLED');
+    }
+    const uploadId = this.#uploadId;
+    this.#queue = [];
+    for (let partNumber = 1; partNumber <= plan.partCount; partNumber++) {
+      if (!this.#parts.has(partNumber)) this.#queue.push(partNumber);
+    }
+    const lanes = Math.min(this.#setup.partsInFlight ?? DEFAULT_PARTS_IN_FLIGHT, plan.partCount);
+    await Promise.all(Array.from({ length: lanes }, () => this.#lane(prepared, uploadId)));
+    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#state === 'cancelled') throw new VeilError('UPLOAD_CANCELLED');
+
+    this.#state = 'completing';
+    this.#report();
+    const parts = [...this.#parts.values()].sort((a, b) => a.partNumber - b.partNumber);
+    const completed = await this.#send((signal) =>
+      this.#setup.s3.completeMultipartUpload(
+        {
+          Bucket: this.bucket,
+          Key: this.key,
+          UploadId: uploadId,
+          MultipartUpload: {
+            Parts: parts.map((part) => ({
+              PartNumber: part.partNumber,
+              ETag: part.etag,
+              ...(part.checksumCrc32 ? { ChecksumCRC32: part.checksumCrc32 } : {}),
+            })),
+          },
+        },
+        signal,
+      ),
+    );
+    await this.#storeWrites.catch(() => undefined);
+    await this.#setup.store?.delete(uploadId);
+    return {
+      bucket: this.bucket,
+      key: this.key,
+      objectBytes: plan.objectBytes,
+      partCount: plan.partCount,
+      method: 'multipart',
+      etag: completed.ETag,
+    };
+  }
+
+  async #lane(prepared: Prepared, uploadId: string): Promise<void> {
+    while (await this.#proceed()) {
+      const partNumber = this.#queue.shift();
+      if (partNumber === undefined) return;
+      try {
+        await this.#uploadPart(prepared, uploadId, partNumber);
+      } catch (error) {
+        if (this.#state === 'paused') {
+          this.#queue.unshift(partNumber);
+          continue;
+        }
+        if (this.#state === 'cancelled') return;
+        if (this.#failure === undefined) {
+          this.#failure =
+            error instanceof Error ? error : new VeilError('INTERNAL_ERROR', String(error));
+          this.#abortInFlight('failed');
+        }
+        return;
+      }
+    }
+  }
+
+  async #uploadPart(prepared: Prepared, uploadId: string, partNumber: number): Promise<void> {
+    const built = await this.#setup.builder.buildPart(partJob(prepared, this.file, partNumber));
+    this.#meter.addEncrypted(built.plaintextBytes);
+    this.#report();
+    try {
+      if (this.#state !== 'uploading') throw new DOMException(this.#state, 'AbortError');
+      const reply = await this.#send((signal) =>
+        this.#setup.s3.uploadPart(
+          {
+            Bucket: this.bucket,
+            Key: this.key,
+            UploadId: uploadId,
+            PartNumber: partNumber,
+            Body: built.bytes,
+            ContentLength: built.bytes.length,
+            ChecksumAlgorithm: CHECKSUM,
+          },
+          signal,
+        ),
+      );
+      const missing = [
+        ...(reply.ETag ? [] : ['ETag']),
+        ...(reply.ChecksumCRC32 ? [] : ['x-amz-checksum-crc32']),
+      ];
+      if (missing.length > 0) throw corsError(this.#setup.origin ?? pageOrigin(), missing);
+      const etag = reply.ETag ?? '';
+      this.#parts.set(partNumber, {
+        partNumber,
+        etag,
+        ...(reply.ChecksumCRC32 ? { checksumCrc32: reply.ChecksumCRC32 } : {}),
+      });
+      this.#meter.addUploaded(built.bytes.length);
+      this.#saveRecord();
+      this.#report();
+    } catch (error) {
+      this.#meter.dropEncrypted(built.plaintextBytes);
+      throw error;
+    }
+  }
+
+  /** Queues a write of the record with the parts finished so far (writes stay in order). */
+  #saveRecord(): void {
+    const store = this.#setup.store;
+    const base = this.#storedRecord;
+    if (!store || !base) return;
+    this.#storeWrites = this.#storeWrites
+      .catch(() => undefined)
+      .then(() =>
+        store.put({
+          ...base,
+          parts: [...this.#parts.values()].sort((a, b) => a.partNumber - b.partNumber),
+        }),
+      );
+  }
+}

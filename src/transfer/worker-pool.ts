@@ -1,0 +1,73 @@
+/**
+ * The pool of module workers that build upload parts. Its size follows
+ * `navigator.hardwareConcurrency`, capped; each part goes to the least busy worker, the File
+ * crosses by reference and the built part comes back by transfer (no copy of the bytes).
+ */
+import { needs } from '../core/errors';
+import { WorkerClient } from '../workers/client';
+import { buildPart, type BuiltPart, type PartJob } from './build-part';
+
+/** Builds parts: the worker pool in the browser, `inProcessBuilder` in Node tests. */
+export interface PartBuilder {
+  buildPart(job: PartJob): Promise<BuiltPart>;
+}
+
+/** Builds parts on the calling thread (Node, tests, or a page without workers). */
+export const inProcessBuilder: PartBuilder = { buildPart };
+
+/** The most workers a pool starts. */
+export const MAX_POOL_WORKERS = 4;
+
+/** Workers to start on this machine: hardwareConcurrency (default 2), 1..MAX_POOL_WORKERS. */
+export function defaultPoolSize(): number {
+  const cores = typeof navigator === 'undefined' ? 2 : navigator.hardwareConcurrency || 2;
+  return Math.min(MAX_POOL_WORKERS, Math.max(1, cores));
+}
+
+/** A pool of Veil module workers. Call `terminate()` when done with it. */
+export class WorkerPool implements PartBuilder {
+  readonly #clients: WorkerClient[];
+
+  /**
+   * @param size workers to start, 1..16; default defaultPoolSize().
+   * @param createClient builds one worker client (tests pass fakes).
+   * @throws VeilError OUT_OF_RANGE for a bad size.
+   */
+  constructor(
+    size = defaultPoolSize(),
+    createClient: () => WorkerClient = () => new WorkerClient(),
+  ) {
+    // Precondition: a sensible worker count.
+    needs(Number.isInteger(size) && size >= 1 && size <= 16, 'OUT_OF_RANGE', 'pool size');
+    this.#clients = Array.from({ length: size }, createClient);
+  }
+
+  /** Number of workers. */
+  get size(): number {
+    return this.#clients.length;
+  }
+
+  /** Builds one part in the least busy worker; rejects with the worker's VeilError. */
+  async buildPart(job: PartJob): Promise<BuiltPart> {
+    let client = this.#clients[0];
+    for (const candidate of this.#clients) {
+      if (client === undefined || candidate.pendingCount < client.pendingCount) client = candidate;
+    }
+    needs(client, 'WORKER_FAILED', 'the pool was terminated');
+    const { bytes, plaintextBytes, buildMs } = await client.request<'buildPart'>({
+      type: 'buildPart',
+      job,
+    });
+    return { bytes, plaintextBytes, buildMs };
+  }
+
+  /** Round trip of a ping to every worker, in milliseconds. */
+  async ping(): Promise<number[]> {
+    return Promise.all(this.#clients.map(async (client) => (await client.ping()).roundTripMs));
+  }
+
+  /** Stops every worker; pending builds reject with WORKER_FAILED. */
+  terminate(): void {
+    for (const client of this.#clients.splice(0)) client.terminate();
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * An in-memory stand-in for the S3 calls of the upload engine, honest about what it checks:
+ * parts assemble in part-number order, Complete requires every listed part with its ETag, and
+ * aborted uploads disappear. It can drop response headers (as a hiding CORS rule would) and fail
+ * chosen calls.
+ */
+import { createHash } from 'node:crypto';
+import type { UploadS3 } from '../../../src/transfer/s3-api';
+
+type Failure = (call: string, input: { PartNumber?: number }) => Error | undefined;
+
+function named(name: string, status?: number): Error {
+  return Object.assign(new Error(name), {
+    name,
+    ...(status === undefined ? {} : { $metadata: { httpStatusCode: status } }),
+  });
+}
+
+/** An S3 error as the SDK shapes it: name = S3 code, $metadata.httpStatusCode. */
+export const s3Error = named;
+
+export class FakeS3 implements UploadS3 {
+  readonly objects = new Map<string, { body: Uint8Array; metadata?: Record<string, string> }>();
+  readonly uploads = new Map<string, { key: string; parts: Map<number, Uint8Array> }>();
+  readonly calls: string[] = [];
+  /** Most UploadPart calls in flight at once. */
+  maxPartsInFlight = 0;
+  hideEtag = false;
+  hideChecksum = false;
+  failWith: Failure = () => undefined;
+  /** Resolves each UploadPart after this many milliseconds. */
+  partDelayMs = 0;
+  #inFlight = 0;
+  #nextId = 1;
+
+  #check(call: string, input: { PartNumber?: number }): void {
+    this.calls.push(input.PartNumber === undefined ? call : `${call}:${input.PartNumber}`);
+    const error = this.failWith(call, input);
+    if (error) throw error;
+  }
+
+  createMultipartUpload: UploadS3['createMultipartUpload'] = (input) => {
+    this.#check('create', {});
+    const uploadId = `upload-${this.#nextId++}`;
+    this.uploads.set(uploadId, { key: input.Key ?? '', parts: new Map() });
+    return Promise.resolve({ UploadId: uploadId, $metadata: {} });
+  };
+
+  uploadPart: UploadS3['uploadPart'] = async (input, signal) => {
+    this.#inFlight += 1;
+    this.maxPartsInFlight = Math.max(this.maxPartsInFlight, this.#inFlight);
+    try {
+      if (this.partDelayMs > 0) {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(resolve, this.partDelayMs);
+          signal?.addEventListener('abort', () => {
+            clearTimeout(timer);
+            reject(signal.reason as Error);
+          });
+        });
+      }
+      this.#check('part', input);
+      const upload = this.uploads.get(input.UploadId ?? '');
+      if (!upload) throw named('NoSuchUpload', 404);
+      const body = (input.Body as Uint8Array).slice();
+      upload.parts.set(input.PartNumber ?? 0, body);
+      return {
+        ...(this.hideEtag ? {} : { ETag: `"${createHash('md5').update(body).digest('hex')}"` }),
+        ...(this.hideChecksum ? {} : { ChecksumCRC32: 'AAAAAA==' }),
+        $metadata: {},
+      };
+    } finally {
+      this.#inFlight -= 1;
+    }
+  };
+
+  completeMultipartUpload: UploadS3['completeMultipartUpload'] = (input) => {
+    this.#check('complete', {});
+    const upload = this.uploads.get(input.UploadId ?? '');
+    if (!upload) throw named('NoSuchUpload', 404);
+    const parts = input.MultipartUpload?.Parts ?? [];
+    const bodies = parts.map((part, index) => {
+      const body = upload.parts.get(part.PartNumber ?? 0);
+      const etag = body && `"${createHash('md5').update(body).digest('hex')}"`;
+      if (!body || part.ETag !== etag || part.PartNumber !== index + 1)
+        throw named('InvalidPart', 400);
+      if (!part.ChecksumCRC32) throw named('InvalidRequest', 400);
+      return body;
+    });
+    const total = bodies.reduce((sum, body) => sum + body.length, 0);
+    const joined = new Uint8Array(total);
+    let at = 0;
+    for (const body of bodies) {
+      joined.set(body, at);
+      at += body.length;
+    }
+    this.objects.set(upload.key, { body: joined });
+    this.uploads.delete(input.UploadId ?? '');
+    return Promise.resolve({ ETag: '"done-1"', $metadata: {} });
+  };
+
+  abortMultipartUpload: UploadS3['abortMultipartUpload'] = (input) => {
+    this.#check('abort', {});
+    this.uploads.delete(input.UploadId ?? '');
+    return Promise.resolve({ $metadata: {} });
+  };
+
+  listParts: UploadS3['listParts'] = (input) => {
+    this.#check('list', {});
+    const upload = this.uploads.get(input.UploadId ?? '');
+    if (!upload) return Promise.reject(named('NoSuchUpload', 404));
+    return Promise.resolve({
+      Parts: [...upload.parts].map(([partNumber, body]) => ({
+        PartNumber: partNumber,
+        ETag: `"${createHash('md5').update(body).digest('hex')}"`,
+      })),
+      IsTruncated: false,
+      $metadata: {},
+    });
+  };
+
+  putObject: UploadS3['putObject'] = (input) => {
+    this.#check('put', {});
+    this.objects.set(input.Key ?? '', {
+      body: (input.Body as Uint8Array).slice(),
+      ...(input.Metadata ? { metadata: input.Metadata } : {}),
+    });
+    return Promise.resolve({ ETag: '"put-1"', ChecksumCRC32: 'AAAAAA==', $metadata: {} });
+  };
+}
