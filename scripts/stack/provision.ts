@@ -48,6 +48,7 @@ export const EXPOSED_HEADERS = [
   'x-amz-checksum-sha256',
   'x-amz-checksum-type',
   'x-amz-meta-veil-format',
+  'x-amz-meta-veil-model',
 ];
 
 export interface ProvisionOptions {

@@ -1,5 +1,6 @@
 /**
- * The persistent resume store: UploadRecords in a key-value store, one entry per upload id. In
+ * The persistent resume store: UploadRecords in a key-value store, one entry per upload id (the
+ * app builds it on IndexedDB in idb-store.ts). In
  * the app the key-value store is IndexedDB through idb-keyval, which structured-clones the
  * records (Uint8Array headers included); the API is injected so this file needs no import of it:
  *

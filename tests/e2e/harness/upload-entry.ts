@@ -15,7 +15,7 @@ import { RawAesKeyring } from '../../../src/keyrings/raw-aes';
 import { uploadS3For } from '../../../src/transfer/s3-api';
 import { FileUpload, type AtRest, type UploadResult } from '../../../src/transfer/upload';
 import type { UploadProgress } from '../../../src/transfer/progress';
-import { KeyValueUploadStore, type KeyValueApi } from '../../../src/transfer/kv-store';
+import { indexedDbUploadStore } from '../../../src/transfer/idb-store';
 import type { UploadRecord } from '../../../src/transfer/upload-store';
 import { WorkerPool } from '../../../src/transfer/worker-pool';
 
@@ -70,45 +70,8 @@ const KEY_NAMESPACE = 'veil';
 const fromBase64 = (text: string): Uint8Array =>
   Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
 
-/**
- * Test-only key-value calls on localStorage (JSON, Uint8Array as base64), so the resume records
- * of KeyValueUploadStore survive a page reload in the reload spec. The app gives the same store
- * IndexedDB through idb-keyval instead.
- */
-const LOCAL_PREFIX = 'veil-upload-test:';
-const toJson = (_key: string, value: unknown): unknown =>
-  value instanceof Uint8Array ? { $bytes: btoa(String.fromCharCode(...value)) } : value;
-const fromJson = (_key: string, value: unknown): unknown =>
-  typeof value === 'object' && value !== null && '$bytes' in value
-    ? fromBase64(String((value as { $bytes: string }).$bytes))
-    : value;
-const localKv: KeyValueApi = {
-  get: (key) => {
-    const text = localStorage.getItem(LOCAL_PREFIX + key);
-    return Promise.resolve(text === null ? undefined : (JSON.parse(text, fromJson) as unknown));
-  },
-  set: (key, value) => {
-    localStorage.setItem(LOCAL_PREFIX + key, JSON.stringify(value, toJson));
-    return Promise.resolve();
-  },
-  del: (key) => {
-    localStorage.removeItem(LOCAL_PREFIX + key);
-    return Promise.resolve();
-  },
-  entries: () => {
-    const found: [string, unknown][] = [];
-    for (let i = 0; i < localStorage.length; i++) {
-      const name = localStorage.key(i);
-      const text = name?.startsWith(LOCAL_PREFIX) ? localStorage.getItem(name) : null;
-      if (name && text !== null) {
-        found.push([name.slice(LOCAL_PREFIX.length), JSON.parse(text, fromJson) as unknown]);
-      }
-    }
-    return Promise.resolve(found);
-  },
-};
-
-const store = new KeyValueUploadStore(localKv);
+// The app's own store: resume records in IndexedDB survive the reload in the reload spec.
+const store = indexedDbUploadStore();
 const uploads = new Map<string, { upload: FileUpload; counter: { events: number } }>();
 let pool: WorkerPool | undefined;
 let nextId = 1;
