@@ -49,8 +49,9 @@ export class AwsClients {
   private readonly credentials: CredentialsInput;
   private s3Client: S3Client | undefined;
   private readonly kmsClients = new Map<string, KMSClient>();
-  private identityClient: CognitoIdentityClient | undefined;
-  private idpClient: CognitoIdentityProviderClient | undefined;
+  /** Cognito clients by region: two pools in different regions need two clients. */
+  private readonly identityClients = new Map<string, CognitoIdentityClient>();
+  private readonly idpClients = new Map<string, CognitoIdentityProviderClient>();
 
   constructor(target: AwsTarget, credentials?: CredentialsInput) {
     this.target = target;
@@ -106,38 +107,43 @@ export class AwsClients {
     return (region) => this.kmsApi(region ?? this.target.region);
   }
 
-  /** The Cognito identity pool client (unsigned calls), in the pool's region. */
+  /**
+   * The Cognito identity pool client (unsigned calls), in the pool's region; the SDK's identity
+   * pool credential provider is given this one (credentials.ts) rather than building its own.
+   */
   cognitoIdentity(identityPoolId?: string): CognitoIdentityClient {
-    this.identityClient ??= new CognitoIdentityClient({
-      region: poolRegion(identityPoolId, ':') ?? this.target.region,
-      ...(this.target.endpoints.cognitoIdentity
-        ? { endpoint: this.target.endpoints.cognitoIdentity }
-        : {}),
-    });
-    return this.identityClient;
+    const region = poolRegion(identityPoolId, ':') ?? this.target.region;
+    let client = this.identityClients.get(region);
+    if (!client) {
+      const endpoint = this.target.endpoints.cognitoIdentity;
+      client = new CognitoIdentityClient({ region, ...(endpoint ? { endpoint } : {}) });
+      this.identityClients.set(region, client);
+    }
+    return client;
   }
 
   /** The Cognito user pool client (InitiateAuth is unsigned), in the user pool's region. */
   cognitoIdentityProvider(userPoolId?: string): CognitoIdentityProviderClient {
-    this.idpClient ??= new CognitoIdentityProviderClient({
-      region: poolRegion(userPoolId, '_') ?? this.target.region,
-      ...(this.target.endpoints.cognitoIdentityProvider
-        ? { endpoint: this.target.endpoints.cognitoIdentityProvider }
-        : {}),
-    });
-    return this.idpClient;
+    const region = poolRegion(userPoolId, '_') ?? this.target.region;
+    let client = this.idpClients.get(region);
+    if (!client) {
+      const endpoint = this.target.endpoints.cognitoIdentityProvider;
+      client = new CognitoIdentityProviderClient({ region, ...(endpoint ? { endpoint } : {}) });
+      this.idpClients.set(region, client);
+    }
+    return client;
   }
 
   /** Closes every client built so far (sockets in Node). */
   destroy(): void {
     this.s3Client?.destroy();
     for (const client of this.kmsClients.values()) client.destroy();
-    this.identityClient?.destroy();
-    this.idpClient?.destroy();
+    for (const client of this.identityClients.values()) client.destroy();
+    for (const client of this.idpClients.values()) client.destroy();
     this.s3Client = undefined;
     this.kmsClients.clear();
-    this.identityClient = undefined;
-    this.idpClient = undefined;
+    this.identityClients.clear();
+    this.idpClients.clear();
   }
 }
 

@@ -4,6 +4,7 @@
  * one error naming the first wrong field.
  */
 import { VeilError } from '../core/errors';
+import { parseKmsKeyName } from '../keyrings/kms-arn';
 
 /** Per-service endpoint overrides, for the local stack or VPC endpoints. Absent means AWS. */
 export interface Endpoints {
@@ -35,7 +36,7 @@ export interface HostedUiSettings {
 }
 
 export interface KmsConfig {
-  /** The KMS key for Model C, as an alias (`alias/...`) or a key ARN. */
+  /** The KMS key for Model C: alias name (`alias/...`), alias ARN, key id or key ARN. */
   keyId: string;
 }
 
@@ -185,10 +186,16 @@ export function parseConfig(raw: unknown): VeilConfig {
   }
 
   const kms = section(raw, 'kms');
-  if (kms)
-    config.kms = {
-      keyId: str(kms, 'keyId', 'kms.', /^(alias\/[\w/+=,.@-]+|arn:aws[\w-]*:kms:.+)$/),
-    };
+  if (kms) {
+    const keyId = str(kms, 'keyId', 'kms.');
+    try {
+      // The keyring's own parser: the four forms, ARNs down to their region, account and id.
+      parseKmsKeyName(keyId);
+    } catch {
+      fail('kms.keyId', 'an alias (alias/...), alias ARN, key id or key ARN');
+    }
+    config.kms = { keyId };
+  }
 
   const hsm = section(raw, 'hsm');
   if (hsm) {

@@ -12,7 +12,9 @@
  * within 5 minutes as stale, so with short sessions (moto's last 90 s) they would ask on every
  * request. `refreshingProvider` keeps one set until `marginMs` before its expiry, then fetches
  * the next one (concurrent callers share one fetch); a failed refresh falls back to the current
- * set while it is still valid. Secrets stay inside providers and never reach UI state or logs.
+ * set while it is still valid, and the next attempt waits `retryDelayMs` (not one per request).
+ * Sign-out starts a new generation, so a fetch under way then never hands out the old identity.
+ * Secrets stay inside providers and never reach UI state or logs.
  */
 import { fromCognitoIdentityPool } from '@aws-sdk/credential-provider-cognito-identity';
 import { InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
@@ -23,6 +25,7 @@ import { credentialErrorCode, errorName } from '../keyrings/kms-errors';
 import type { AwsClients } from './clients';
 import { poolRegion } from './clients';
 import type { VeilConfig } from './config';
+import { sessionExpiryMs } from './id-token';
 
 /** What the app may show about a credential: never the secret, never the session token. */
 export interface CredentialSummary {
@@ -49,6 +52,11 @@ export interface RefreshingProvider extends CredentialProvider {
 export interface RefreshOptions {
   /** Refresh this long before expiry, in milliseconds; default 60 000. */
   readonly marginMs?: number;
+  /**
+   * After a failed refresh, wait this long before the next attempt while the credentials in hand
+   * are still valid, in milliseconds; default 10 000.
+   */
+  readonly retryDelayMs?: number;
   /** The clock, in milliseconds since the epoch (tests pass a fake). */
   readonly now?: () => number;
   /** Called after each successful fetch with the new summary. */
@@ -56,6 +64,7 @@ export interface RefreshOptions {
 }
 
 export const DEFAULT_REFRESH_MARGIN_MS = 60_000;
+export const DEFAULT_RETRY_DELAY_MS = 10_000;
 
 /** The summary of credentials, without secrets. */
 export function summaryOf(credentials: VeilCredentials): CredentialSummary {
@@ -68,7 +77,10 @@ export function summaryOf(credentials: VeilCredentials): CredentialSummary {
 
 /**
  * Wraps `fetch` so that credentials are reused until `marginMs` before they expire
- * ([Note: credential refresh]). Credentials without an expiry are kept until forgotten.
+ * ([Note: credential refresh]). Credentials without an expiry are kept until forgotten. A failed
+ * refresh is not retried for `retryDelayMs` while the credentials in hand are still valid.
+ * `forget()` starts a new generation: a fetch begun before it never reaches a caller or the
+ * cache; callers waiting on it fetch again.
  * @throws VeilError (from the returned provider) CREDENTIALS_* codes mapped from the source.
  */
 export function refreshingProvider(
@@ -76,12 +88,18 @@ export function refreshingProvider(
   options: RefreshOptions = {},
 ): RefreshingProvider {
   const marginMs = options.marginMs ?? DEFAULT_REFRESH_MARGIN_MS;
+  const retryDelayMs = options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
   const now = options.now ?? Date.now;
-  // Precondition: a non-negative margin.
+  // Precondition: a non-negative margin and retry delay.
   needs(Number.isFinite(marginMs) && marginMs >= 0, 'OUT_OF_RANGE', 'marginMs');
+  needs(Number.isFinite(retryDelayMs) && retryDelayMs >= 0, 'OUT_OF_RANGE', 'retryDelayMs');
   let current: VeilCredentials | undefined;
   let inFlight: Promise<VeilCredentials> | undefined;
   let generation = 0;
+  /** No new attempt before this time (ms) while `current` is valid, after a failure. */
+  let retryAfterMs = 0;
+  /** True once this generation obtained credentials: a later failure is a failed refresh. */
+  let connected = false;
 
   const fresh = (credentials: VeilCredentials | undefined): credentials is VeilCredentials =>
     credentials !== undefined &&
@@ -90,34 +108,57 @@ export function refreshingProvider(
     credentials !== undefined &&
     (credentials.expiration === undefined || credentials.expiration.getTime() > now());
 
-  const provider = (async () => {
-    if (fresh(current)) return current;
-    if (!inFlight) {
-      const started = generation;
-      inFlight = fetch()
-        .then((credentials) => {
+  const start = (): Promise<VeilCredentials> => {
+    const started = generation;
+    const promise: Promise<VeilCredentials> = fetch()
+      .then(
+        (credentials) => {
           if (started === generation) {
             current = credentials;
+            connected = true;
+            retryAfterMs = 0;
             options.onRefresh?.(summaryOf(credentials));
           }
           return credentials;
-        })
-        .finally(() => {
-          inFlight = undefined;
-        });
-    }
-    try {
-      return await inFlight;
-    } catch (error) {
-      // A refresh that fails early is not fatal while the credentials in hand still work.
-      if (valid(current)) return current;
-      throw credentialsError(error);
+        },
+        (error: unknown) => {
+          if (started === generation) retryAfterMs = now() + retryDelayMs;
+          throw error;
+        },
+      )
+      .finally(() => {
+        // Only this fetch's own slot: a newer one may have started after forget().
+        if (inFlight === promise) inFlight = undefined;
+      });
+    inFlight = promise;
+    return promise;
+  };
+
+  const provider = (async () => {
+    for (;;) {
+      if (fresh(current)) return current;
+      if (!inFlight && valid(current) && now() < retryAfterMs) return current;
+      const started = generation;
+      const refreshing = connected;
+      try {
+        const credentials = await (inFlight ?? start());
+        // Forgotten while it was under way: these belong to the old identity.
+        if (started !== generation) continue;
+        return credentials;
+      } catch (error) {
+        if (started !== generation) continue;
+        // A refresh that fails early is not fatal while the credentials in hand still work.
+        if (valid(current)) return current;
+        throw credentialsError(error, refreshing ? 'refresh' : 'connect');
+      }
     }
   }) as RefreshingProvider;
   provider.summary = () => (current ? summaryOf(current) : undefined);
   provider.forget = () => {
     current = undefined;
     inFlight = undefined;
+    connected = false;
+    retryAfterMs = 0;
     generation += 1;
   };
   return provider;
@@ -125,13 +166,26 @@ export function refreshingProvider(
 
 /**
  * Maps a failure to obtain credentials to the catalogue (VeilError passes through).
- * Cognito's NotAuthorizedException means the login token is no longer accepted.
+ * Cognito's NotAuthorizedException on a first connection means the pool refuses this kind of
+ * identity (guest access off, a user pool it does not trust): CREDENTIALS_FAILED. On a refresh
+ * (`phase` 'refresh') it means the login token is no longer accepted: CREDENTIALS_EXPIRED.
  */
-export function credentialsError(error: unknown): VeilError {
+export function credentialsError(
+  error: unknown,
+  phase: 'connect' | 'refresh' = 'connect',
+): VeilError {
   if (error instanceof VeilError) return error;
   const name = errorName(error) || 'Error';
-  let code: ErrorCode = credentialErrorCode(error) ?? 'CREDENTIALS_FAILED';
-  if (name === 'NotAuthorizedException') code = 'CREDENTIALS_EXPIRED';
+  if (name === 'NotAuthorizedException') {
+    return phase === 'refresh'
+      ? new VeilError('CREDENTIALS_EXPIRED', name, { cause: error })
+      : new VeilError(
+          'CREDENTIALS_FAILED',
+          `${name}: the identity pool refused this identity (guest access off, or the user pool is not one of its providers)`,
+          { cause: error },
+        );
+  }
+  const code: ErrorCode = credentialErrorCode(error) ?? 'CREDENTIALS_FAILED';
   return new VeilError(code, name, { cause: error });
 }
 
@@ -140,27 +194,62 @@ function identityPoolOf(config: VeilConfig): string {
   return config.cognito.identityPoolId;
 }
 
+/** What the Cognito providers need of the client factory ([Note: one client factory]). */
+export type CognitoClientSource = Pick<AwsClients, 'cognitoIdentity'>;
+
 /**
- * Client settings for the SDK's Cognito credential provider, which builds its own (nested)
- * Cognito client from them: region from the pool id, endpoint from the config.
+ * The SDK provider types its `client` as the trimmed CognitoIdentityClient of
+ * @aws-sdk/nested-clients; the factory's full client of @aws-sdk/client-cognito-identity sends
+ * the same two commands (GetId, GetCredentialsForIdentity) alike but has a wider command union,
+ * so the types differ only there.
  */
-function cognitoClientConfig(config: VeilConfig): { region: string; endpoint?: string } {
-  const endpoint = config.endpoints.cognitoIdentity;
-  return {
-    region: poolRegion(config.cognito?.identityPoolId, ':') ?? config.region,
-    ...(endpoint ? { endpoint } : {}),
-  };
+type ProviderClient = NonNullable<Parameters<typeof fromCognitoIdentityPool>[0]['client']>;
+
+function providerClient(clients: CognitoClientSource, identityPoolId: string): ProviderClient {
+  return clients.cognitoIdentity(identityPoolId) as unknown as ProviderClient;
+}
+
+/**
+ * Where the SDK's identity-pool provider caches a guest's identity id: in memory, for this page
+ * only. The SDK's default would keep it in IndexedDB or localStorage, where it outlives sign-out
+ * and is shared by everyone using the browser. The session clears it on sign-out.
+ */
+export class IdentityIdCache {
+  private readonly items = new Map<string, string>();
+
+  getItem(key: string): string | null {
+    return this.items.get(key) ?? null;
+  }
+
+  setItem(key: string, value: string): void {
+    this.items.set(key, value);
+  }
+
+  removeItem(key: string): void {
+    this.items.delete(key);
+  }
+
+  /** Forgets every cached identity id (sign-out). */
+  clear(): void {
+    this.items.clear();
+  }
 }
 
 /**
  * Temporary credentials for a guest identity of the configured identity pool (not refreshing by
- * itself; wrap it with refreshingProvider).
+ * itself; wrap it with refreshingProvider). The guest's identity id is cached in `cache` only.
  * @throws VeilError CONFIG_INVALID when the configuration has no identity pool.
  */
-export function cognitoGuestProvider(config: VeilConfig): CredentialProvider {
+export function cognitoGuestProvider(
+  clients: CognitoClientSource,
+  config: VeilConfig,
+  cache: IdentityIdCache = new IdentityIdCache(),
+): CredentialProvider {
+  const identityPoolId = identityPoolOf(config);
   return fromCognitoIdentityPool({
-    identityPoolId: identityPoolOf(config),
-    clientConfig: cognitoClientConfig(config),
+    identityPoolId,
+    client: providerClient(clients, identityPoolId),
+    cache,
   });
 }
 
@@ -169,7 +258,7 @@ export interface UserPoolSession {
   readonly username: string;
   readonly idToken: string;
   readonly refreshToken: string | undefined;
-  /** When the ID token expires, in milliseconds since the epoch. */
+  /** When the ID token expires (its `exp` claim), in milliseconds since the epoch. */
   readonly expiresAtMs: number;
 }
 
@@ -213,7 +302,8 @@ function sessionFrom(
     username,
     idToken: result.IdToken,
     refreshToken: result.RefreshToken ?? previousRefreshToken,
-    expiresAtMs: nowMs + (result.ExpiresIn ?? 3600) * 1000,
+    // The ID token's own `exp`: ExpiresIn is the access token's lifetime.
+    expiresAtMs: sessionExpiryMs(result.IdToken, nowMs, result.ExpiresIn),
   };
 }
 
@@ -271,40 +361,50 @@ export async function refreshUserPoolSession(
     );
     return sessionFrom(session.username, answer.AuthenticationResult, session.refreshToken, now());
   } catch (error) {
-    throw credentialsError(error);
+    throw credentialsError(error, 'refresh');
   }
 }
 
 /**
  * Temporary credentials for the authenticated identity of a user-pool login. `idToken` is asked
- * for on every credential fetch, so it can renew the token (see UserPoolTokens).
+ * for on every credential fetch, so it can renew the token (see UserPoolTokens). The SDK caches
+ * no identity id for authenticated identities; `cache` is passed so that it never falls back to
+ * browser storage.
  * @throws VeilError CONFIG_INVALID without an identity pool or user pool.
  */
 export function cognitoUserProvider(
+  clients: CognitoClientSource,
   config: VeilConfig,
   idToken: () => Promise<string>,
+  cache: IdentityIdCache = new IdentityIdCache(),
 ): CredentialProvider {
   const { userPoolId } = userPoolOf(config);
+  const identityPoolId = identityPoolOf(config);
   return fromCognitoIdentityPool({
-    identityPoolId: identityPoolOf(config),
-    clientConfig: cognitoClientConfig(config),
+    identityPoolId,
+    client: providerClient(clients, identityPoolId),
+    cache,
     logins: { [userPoolProviderName(userPoolId, config.region)]: idToken },
   });
 }
 
 /**
  * Holds a user-pool session and hands out an ID token that is valid for at least `marginMs`,
- * renewing it with the refresh token when needed.
+ * renewing it with the refresh token when needed. A failed renewal is not retried for
+ * `retryDelayMs` while the token in hand is still valid.
  */
 export class UserPoolTokens {
   private session: UserPoolSession;
   private renewing: Promise<UserPoolSession> | undefined;
+  /** No renewal before this time (ms) while the token in hand is valid, after a failure. */
+  private retryAfterMs = 0;
 
   constructor(
     session: UserPoolSession,
     private readonly renew: (session: UserPoolSession) => Promise<UserPoolSession>,
     private readonly marginMs = DEFAULT_REFRESH_MARGIN_MS,
     private readonly now: () => number = Date.now,
+    private readonly retryDelayMs = DEFAULT_RETRY_DELAY_MS,
   ) {
     this.session = session;
   }
@@ -318,17 +418,31 @@ export class UserPoolTokens {
    * @throws VeilError CREDENTIALS_EXPIRED when it ran out and could not be renewed.
    */
   async idToken(): Promise<string> {
-    if (this.session.expiresAtMs - this.now() > this.marginMs) return this.session.idToken;
-    this.renewing ??= this.renew(this.session).finally(() => {
-      this.renewing = undefined;
-    });
+    const leftMs = this.session.expiresAtMs - this.now();
+    if (leftMs > this.marginMs) return this.session.idToken;
+    if (!this.renewing && leftMs > 0 && this.now() < this.retryAfterMs) return this.session.idToken;
+    let renewing = this.renewing;
+    if (!renewing) {
+      const started: Promise<UserPoolSession> = this.renew(this.session).finally(() => {
+        if (this.renewing === started) this.renewing = undefined;
+      });
+      this.renewing = renewing = started;
+      started.then(
+        (session) => {
+          this.session = session;
+          this.retryAfterMs = 0;
+        },
+        () => {
+          this.retryAfterMs = this.now() + this.retryDelayMs;
+        },
+      );
+    }
     try {
-      this.session = await this.renewing;
+      return (await renewing).idToken;
     } catch (error) {
       if (this.session.expiresAtMs > this.now()) return this.session.idToken;
-      throw credentialsError(error);
+      throw credentialsError(error, 'refresh');
     }
-    return this.session.idToken;
   }
 }
 

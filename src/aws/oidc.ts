@@ -18,6 +18,7 @@ import { toBase64Url, utf8 } from '../core/bytes';
 import { VeilError } from '../core/errors';
 import type { UserPoolSession } from './credentials';
 import type { KeyStorage } from './iam-keys';
+import { sessionExpiryMs } from './id-token';
 
 /** The hosted UI settings (config.json `cognito.hostedUi`). */
 export interface HostedUiConfig {
@@ -84,8 +85,9 @@ export async function beginSignIn(ui: HostedUiConfig, storage: KeyStorage): Prom
 /**
  * Reads a redirect back from the provider. Returns undefined when the URL carries no sign-in
  * answer; otherwise consumes the stored state (one use) and returns the code and verifier.
- * @throws VeilError OIDC_FAILED when the provider sent an error, OIDC_STATE_MISMATCH when the
- *   state is missing, different, or no sign-in was started in this tab.
+ * @throws VeilError OIDC_STATE_MISMATCH when the state is missing, different, or no sign-in was
+ *   started in this tab (for an error answer too); OIDC_FAILED when the provider sent an error
+ *   for the sign-in this tab started.
  */
 export function readRedirect(
   url: string,
@@ -97,17 +99,19 @@ export function readRedirect(
   if (code === null && error === null) return undefined;
   const raw = storage.getItem(PENDING_SIGN_IN_KEY);
   storage.removeItem(PENDING_SIGN_IN_KEY);
-  if (error !== null) throw new VeilError('OIDC_FAILED', error.slice(0, 64));
   let pending: Partial<PendingSignIn>;
   try {
     pending = raw ? (JSON.parse(raw) as Partial<PendingSignIn>) : {};
   } catch {
     pending = {};
   }
+  // An error answer must also answer a sign-in this tab started: anyone can link to `?error=`.
   const state = params.get('state');
-  if (!pending.state || !pending.verifier || state !== pending.state || !code) {
+  if (!pending.state || !pending.verifier || state !== pending.state) {
     throw new VeilError('OIDC_STATE_MISMATCH');
   }
+  if (error !== null) throw new VeilError('OIDC_FAILED', providerError(error));
+  if (!code) throw new VeilError('OIDC_STATE_MISMATCH');
   return { code, verifier: pending.verifier };
 }
 
@@ -133,8 +137,15 @@ export function tokenRequest(
   };
 }
 
+/** A provider's error code as shown: OAuth error codes are short ASCII words; cut anything else. */
+function providerError(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '').slice(0, 64);
+}
+
 /**
- * Turns the token endpoint's JSON into a user-pool session.
+ * Turns the token endpoint's JSON into a user-pool session. The expiry is the ID token's own
+ * `exp` claim (`expires_in` is the access token's lifetime), `expires_in` only when the ID
+ * token carries none.
  * @throws VeilError OIDC_FAILED for an error answer or one without an ID token.
  */
 export function parseTokenResponse(
@@ -143,23 +154,24 @@ export function parseTokenResponse(
   username = 'sso',
 ): UserPoolSession {
   const body = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
-  if (typeof body.error === 'string') throw new VeilError('OIDC_FAILED', body.error.slice(0, 64));
+  if (typeof body.error === 'string') throw new VeilError('OIDC_FAILED', providerError(body.error));
   const idToken = body.id_token;
   if (typeof idToken !== 'string' || idToken === '') {
     throw new VeilError('OIDC_FAILED', 'no id_token');
   }
-  const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : 3600;
+  const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : undefined;
   return {
     username,
     idToken,
     refreshToken: typeof body.refresh_token === 'string' ? body.refresh_token : undefined,
-    expiresAtMs: nowMs + expiresIn * 1000,
+    expiresAtMs: sessionExpiryMs(idToken, nowMs, expiresIn),
   };
 }
 
 /**
  * Exchanges the code for tokens.
- * @throws VeilError OIDC_FAILED when the endpoint refuses or cannot be reached.
+ * @throws VeilError OIDC_FAILED when the endpoint cannot be reached, answers with an error
+ *   status (its OAuth `error` code in the detail) or without an ID token.
  */
 export async function exchangeCode(
   ui: HostedUiConfig,
@@ -169,12 +181,23 @@ export async function exchangeCode(
   nowMs: number,
 ): Promise<UserPoolSession> {
   const request = tokenRequest(ui, code, verifier);
-  let json: unknown;
+  let response: Response;
   try {
-    const response = await fetcher(request.url, request.init);
-    json = await response.json();
+    response = await fetcher(request.url, request.init);
   } catch (cause) {
     throw new VeilError('OIDC_FAILED', 'token endpoint unreachable', { cause });
+  }
+  let json: unknown;
+  try {
+    json = await response.json();
+  } catch (cause) {
+    json = undefined;
+    if (response.ok) throw new VeilError('OIDC_FAILED', 'token answer is not JSON', { cause });
+  }
+  if (!response.ok) {
+    const error = (json as { error?: unknown } | undefined)?.error;
+    const detail = typeof error === 'string' ? providerError(error) : '';
+    throw new VeilError('OIDC_FAILED', `token endpoint: HTTP ${response.status} ${detail}`.trim());
   }
   return parseTokenResponse(json, nowMs);
 }

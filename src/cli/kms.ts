@@ -5,7 +5,9 @@
  * client uses when it is given none (the chain of @aws-sdk/credential-provider-node).
  *
  * Without `--kms-key` the keyring is a discovery keyring (decrypt only): it opens whichever KMS
- * EDK the file names, with a KMS client in that key's region.
+ * EDK the file names, with a KMS client in that key's region. With `--kms-key` decrypt is strict:
+ * an alias or key id is resolved to its key ARN with DescribeKey and only EDKs of that key are
+ * tried ([Note: KMS key names] in src/keyrings/kms.ts), which is narrower than an account filter.
  */
 import { VeilError } from '../core/errors';
 import { parseKmsKeyName, regionOfKeyName } from '../keyrings/kms-arn';

@@ -1,7 +1,7 @@
 /**
  * The narrow KMS interface the Model C keyring and the key helpers need: five operations with
- * plain inputs and outputs. `src/aws/kms-client.ts` adapts the SDK's KMSClient to it; unit
- * tests pass a fake. (Like the ESDK's `kms_types.ts` and its `clientProvider`.)
+ * plain inputs and outputs. `kmsApiFor` in `src/aws/clients.ts` adapts the SDK's KMSClient to
+ * it; unit tests pass a fake. (Like the ESDK's `kms_types.ts` and its `clientProvider`.)
  */
 
 /** A KMS endpoint in one region. */

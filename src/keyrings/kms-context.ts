@@ -14,12 +14,21 @@
  * there, not in key policies):
  *
  * ```json
- * { "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
- *   "Resource": "arn:aws:kms:REGION:ACCOUNT:key/KEY-ID",
- *   "Condition": { "StringEquals": {
- *     "kms:EncryptionContext:veil-app": "veil",
- *     "kms:EncryptionContext:veil-identity-id": "${cognito-identity.amazonaws.com:sub}" } } }
+ * [{ "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+ *    "Resource": "arn:aws:kms:REGION:ACCOUNT:key/KEY-ID",
+ *    "Condition": { "StringEquals": {
+ *      "kms:EncryptionContext:veil-app": "veil",
+ *      "kms:EncryptionContext:veil-identity-id": "${cognito-identity.amazonaws.com:sub}" } } },
+ *  { "Effect": "Allow", "Action": "kms:DescribeKey",
+ *    "Resource": "arn:aws:kms:REGION:ACCOUNT:key/KEY-ID" }]
  * ```
+ *
+ * The second statement is needed when config.json names the key by alias name or key id: Veil
+ * then resolves it to the key ARN with DescribeKey (to check EDKs against it, and to limit the
+ * download keyring to the key's account). DescribeKey carries no encryption context, so a
+ * statement with `kms:EncryptionContext:` conditions never allows it; it reveals only the key's
+ * metadata. With the key ARN (or an alias ARN) in config.json the downloads need no DescribeKey;
+ * Settings' "Check KMS key" always uses it.
  *
  * KMS checks the context on Decrypt (a different one fails), which the local stack (moto)
  * enforces too; the policy conditions above are not evaluated by moto and are untested locally.

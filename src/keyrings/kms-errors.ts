@@ -22,7 +22,11 @@ const CREDENTIAL_ERRORS: Readonly<Record<string, ErrorCode>> = {
   CredentialsProviderError: 'CREDENTIALS_MISSING',
 };
 
-/** KMS error names (the API's exception shapes, plus throttling which it sends unmodelled). */
+/**
+ * KMS error names (the API's exception shapes, plus throttling which it sends unmodelled).
+ * LimitExceededException is a quota on resources (keys, aliases, grants), not a request rate:
+ * it stays KMS_FAILED, not KMS_THROTTLED.
+ */
 const KMS_ERRORS: Readonly<Record<string, ErrorCode>> = {
   AccessDeniedException: 'KMS_ACCESS_DENIED',
   DisabledException: 'KMS_KEY_DISABLED',
@@ -35,7 +39,6 @@ const KMS_ERRORS: Readonly<Record<string, ErrorCode>> = {
   IncorrectKeyException: 'KMS_WRONG_KEY',
   ThrottlingException: 'KMS_THROTTLED',
   TooManyRequestsException: 'KMS_THROTTLED',
-  LimitExceededException: 'KMS_THROTTLED',
 };
 
 /** The `name` of an error-like value, '' when it has none. */

@@ -122,10 +122,13 @@ export class KmsKeyring implements Keyring {
     try {
       let wrapWith = this.names;
       if (dataKey === undefined) {
-        // Precondition: only a generator may produce the data key.
-        needs(this.generatorKeyId !== undefined, 'KEYRING_INVALID', 'no generator key');
         const [generator, ...rest] = this.names;
-        if (!generator) throw new VeilError('KEYRING_INVALID', 'no generator key');
+        // Precondition: only a generator may produce the data key.
+        needs(
+          this.generatorKeyId !== undefined && generator,
+          'KEYRING_INVALID',
+          'no generator key',
+        );
         const made = await this.call(generator, 'GenerateDataKey', (api) =>
           api.generateDataKey({
             KeyId: generator.text,
@@ -162,8 +165,9 @@ export class KmsKeyring implements Keyring {
   /**
    * Unwraps the first KMS EDK addressed to a configured key (or, in discovery mode, any KMS
    * EDK the filter allows). Returns undefined when no EDK is addressed to this keyring.
-   * @throws VeilError with the first KMS failure when EDKs were addressed to it but none opened
-   *   (KMS_CONTEXT_MISMATCH, KMS_ACCESS_DENIED, KMS_KEY_DISABLED, ...), KMS_INVALID_RESPONSE.
+   * @throws VeilError with the first failure when EDKs were addressed to it but none opened
+   *   (KMS_CONTEXT_MISMATCH, KMS_ACCESS_DENIED, KMS_KEY_DISABLED, KMS_INVALID_RESPONSE, ...);
+   *   each EDK is tried before that.
    */
   async onDecrypt(request: DecryptRequest): Promise<Uint8Array | undefined> {
     const kmsEdks = request.encryptedDataKeys.filter((edk) => edk.providerId === KMS_PROVIDER_ID);
@@ -193,9 +197,8 @@ export class KmsKeyring implements Keyring {
         }
         return takePlaintext(opened.Plaintext, 'Decrypt');
       } catch (error) {
-        const mapped = kmsError(error, 'Decrypt', arn.text);
-        if (mapped.code === 'KMS_INVALID_RESPONSE') throw mapped;
-        errors.push(mapped);
+        // As the ESDK: any failure, an unusable answer included, is kept and the next EDK tried.
+        errors.push(kmsError(error, 'Decrypt', arn.text));
       }
     }
     if (tried === 0 && errors.length === 0) return undefined;
@@ -221,7 +224,8 @@ export class KmsKeyring implements Keyring {
 
   /** Resolves configured keys to key ARNs once ([Note: KMS key names]). */
   private resolveKeys(): Promise<ResolvedKeys> {
-    this.resolved ??= (async () => {
+    if (this.resolved) return this.resolved;
+    const pending = (async (): Promise<ResolvedKeys> => {
       const arns = new Set<string>();
       const errors: VeilError[] = [];
       for (const name of this.names) {
@@ -242,7 +246,7 @@ export class KmsKeyring implements Keyring {
       }
       return { arns, errors };
     })();
-    const pending = this.resolved;
+    this.resolved = pending;
     // A failed lookup (network, credentials) should not stick: try again next time.
     void pending.then((result) => {
       if (result.errors.length > 0 && this.resolved === pending) this.resolved = undefined;

@@ -9,8 +9,14 @@
  */
 import { AwsClients } from '../aws/clients';
 import type { VeilConfig } from '../aws/config';
-import type { CredentialProvider, CredentialSummary, RefreshingProvider } from '../aws/credentials';
+import type {
+  CredentialProvider,
+  CredentialSummary,
+  RefreshingProvider,
+  UserPoolSession,
+} from '../aws/credentials';
 import {
+  IdentityIdCache,
   UserPoolTokens,
   cognitoGuestProvider,
   cognitoUserProvider,
@@ -68,6 +74,10 @@ export class AwsSession {
   #status = $state<SessionStatus>({ state: 'signed-out' });
   #provider: RefreshingProvider | undefined;
   #clients: AwsClients | undefined;
+  /** Unsigned Cognito clients (sign-in, token renewal, identity pool), one set per config. */
+  #cognito: { config: VeilConfig; clients: AwsClients } | undefined;
+  /** The guest identity id, for this page only; cleared on sign-out. */
+  #identityIds = new IdentityIdCache();
   #keys = new IamKeyStore(sessionStorageOrUndefined());
 
   get status(): SessionStatus {
@@ -93,9 +103,24 @@ export class AwsSession {
     return this.#clients;
   }
 
+  /**
+   * At start-up: completes a hosted-UI sign-in when this page is its redirect, else brings back
+   * IAM keys remembered for this tab. Never throws (errors become status).
+   */
+  async start(config: VeilConfig): Promise<void> {
+    if (await this.completeSsoRedirect(config)) return;
+    if (this.#status.state === 'signed-out' && this.hasRememberedKeys) {
+      await this.useRememberedKeys(config);
+    }
+  }
+
   /** Uses a guest identity of the identity pool. Never throws (errors become status). */
   async connectGuest(config: VeilConfig): Promise<void> {
-    await this.#use(config, 'guest', () => Promise.resolve(cognitoGuestProvider(config)));
+    await this.#use(config, 'guest', () =>
+      Promise.resolve(
+        cognitoGuestProvider(this.#cognitoClients(config), config, this.#identityIds),
+      ),
+    );
   }
 
   /** Signs in to the user pool with a password, then uses the authenticated identity. */
@@ -104,13 +129,9 @@ export class AwsSession {
       config,
       'user',
       async () => {
-        const lookup = new AwsClients(config);
-        try {
-          const session = await signInWithPassword(lookup, config, username.trim(), password);
-          return this.#userProvider(config, new UserPoolTokens(session, this.#renewer(config)));
-        } finally {
-          lookup.destroy();
-        }
+        const cognito = this.#cognitoClients(config);
+        const session = await signInWithPassword(cognito, config, username.trim(), password);
+        return this.#userProvider(config, session);
       },
       username.trim(),
     );
@@ -136,65 +157,74 @@ export class AwsSession {
     await this.#use(config, 'keys', () => Promise.resolve(iamKeysProvider(keys)));
   }
 
-  /** Leaves for the hosted UI (PKCE). Untested locally: moto has no hosted UI. */
+  /**
+   * Leaves for the hosted UI (PKCE). Never throws: a failure to start becomes status.
+   * Untested locally: moto has no hosted UI.
+   */
   async beginSso(config: VeilConfig): Promise<void> {
     const ui = hostedUiOf(config);
     const storage = sessionStorageOrUndefined();
     if (!ui || !storage) return;
     this.#status = { state: 'working', source: 'sso' };
-    location.assign(await beginSignIn(ui, storage));
+    try {
+      location.assign(await beginSignIn(ui, storage));
+    } catch (error) {
+      this.#fail('sso', error);
+    }
   }
 
   /**
-   * Completes a hosted-UI sign-in when this page is its redirect (`?code=&state=`), then removes
-   * the code from the address bar. Does nothing otherwise. Untested locally (no hosted UI).
+   * Completes a hosted-UI sign-in when this page is its redirect (`?code=&state=` or
+   * `?error=&state=`), and removes the answer from the address bar whatever it was. Returns true
+   * when it handled a sign-in answer. Never throws. Untested locally (no hosted UI).
    */
-  async completeSsoRedirect(config: VeilConfig): Promise<void> {
+  async completeSsoRedirect(config: VeilConfig): Promise<boolean> {
+    if (!/[?&](code|error)(=|&|$)/.test(location.search)) return false;
+    const href = location.href;
+    // A code or error in the address bar must not stay there (history, bookmarks, referrers).
+    history.replaceState(history.state, '', `${location.pathname}${location.hash}`);
     const ui = hostedUiOf(config);
     const storage = sessionStorageOrUndefined();
-    if (!ui || !storage) return;
+    if (!ui || !storage) return false;
     let answer: { code: string; verifier: string } | undefined;
     try {
-      answer = readRedirect(location.href, storage);
+      answer = readRedirect(href, storage);
     } catch (error) {
       this.#fail('sso', error);
-      return;
-    } finally {
-      if (/[?&]state=/.test(location.search)) {
-        history.replaceState(history.state, '', `${location.pathname}${location.hash}`);
-      }
+      return true;
     }
-    if (!answer) return;
+    if (!answer) return true;
     const { code, verifier } = answer;
     await this.#use(config, 'sso', async () => {
       const session = await exchangeCode(ui, code, verifier, fetch.bind(globalThis), Date.now());
-      return this.#userProvider(config, new UserPoolTokens(session, this.#renewer(config)));
+      return this.#userProvider(config, session);
     });
+    return true;
   }
 
-  /** Forgets credentials, remembered keys and clients. */
+  /** Forgets credentials, remembered keys, the cached guest identity id and the clients. */
   signOut(): void {
-    this.#provider?.forget();
-    this.#provider = undefined;
-    this.#clients?.destroy();
-    this.#clients = undefined;
+    this.#signOutQuietly();
     this.#keys.clear();
+    this.#identityIds.clear();
+    this.#cognito?.clients.destroy();
+    this.#cognito = undefined;
     this.#status = { state: 'signed-out' };
   }
 
-  #renewer(config: VeilConfig) {
-    return async (session: Parameters<typeof refreshUserPoolSession>[2]) => {
-      const lookup = new AwsClients(config);
-      try {
-        return await refreshUserPoolSession(lookup, config, session);
-      } finally {
-        lookup.destroy();
-      }
-    };
+  #cognitoClients(config: VeilConfig): AwsClients {
+    if (this.#cognito?.config !== config) {
+      this.#cognito?.clients.destroy();
+      this.#cognito = { config, clients: new AwsClients(config) };
+    }
+    return this.#cognito.clients;
   }
 
-  #userProvider(config: VeilConfig, tokens: UserPoolTokens): CredentialProvider {
-    return cognitoUserProvider(config, () => tokens.idToken());
+  #userProvider(config: VeilConfig, session: UserPoolSession): CredentialProvider {
+    const tokens = new UserPoolTokens(session, (current) =>
+      refreshUserPoolSession(this.#cognitoClients(config), config, current),
+    );
+    return cognitoUserProvider(this.#cognitoClients(config), config, () => tokens.idToken());
   }
 
   async #use(
@@ -216,6 +246,8 @@ export class AwsSession {
       await provider();
       const summary = provider.summary();
       if (!summary) throw new VeilError('CREDENTIALS_FAILED');
+      // Keys remembered for this tab must not come back on reload once another source is used.
+      if (source !== 'keys') this.#keys.clear();
       this.#provider = provider;
       this.#clients = new AwsClients(config, provider);
       this.#status = {

@@ -8,13 +8,14 @@
 import type { AwsClients } from '../aws/clients';
 import type { VeilConfig } from '../aws/config';
 import { modelCReadKeyring, modelCUploadContext, modelCWriteKeyring } from '../aws/model-c';
+import { storeAndFetch } from '../aws/self-test-s3';
 import { fromUtf8 } from '../core/bytes';
 import { VeilError } from '../core/errors';
 import { parseHeaderBytes } from '../core/message';
 import { decryptBytes, encryptBytes } from '../core/one-shot';
+import { credentialErrorCode, errorName } from '../keyrings/kms-errors';
 import type { KmsAliasEntry, KmsKeyInfo } from '../keyrings/kms-keys';
 import { describeKmsKey, listKmsAliases } from '../keyrings/kms-keys';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 
 type Task<T> =
   | { state: 'idle' }
@@ -37,11 +38,14 @@ export interface SelfTestResult {
 
 const SELF_TEST_BYTES = 64 * 1024;
 
+/** A self-test failure as shown: catalogue errors as they are, AWS errors mapped, never raw. */
 function failed(error: unknown): { state: 'failed'; code: string; message: string } {
-  const veil =
-    error instanceof VeilError
-      ? error
-      : new VeilError('INTERNAL_ERROR', error instanceof Error ? error.name : undefined);
+  let veil: VeilError;
+  if (error instanceof VeilError) veil = error;
+  else {
+    const code = credentialErrorCode(error);
+    veil = new VeilError(code ?? 'INTERNAL_ERROR', errorName(error) || undefined, { cause: error });
+  }
   return { state: 'failed', code: veil.code, message: veil.message };
 }
 
@@ -111,7 +115,8 @@ export class KmsPanel {
         objectKey = `${config.prefix}.veil-selftest/${crypto.randomUUID()}.veil`;
         message = await storeAndFetch(aws, config.bucket, objectKey, message);
       }
-      const opened = await decryptBytes(message, { keyring: modelCReadKeyring(aws, config) });
+      const reader = await modelCReadKeyring(aws, config);
+      const opened = await decryptBytes(message, { keyring: reader });
       if (opened.length !== plaintext.length || !opened.every((byte, i) => byte === plaintext[i])) {
         throw new VeilError('INTERNAL_ERROR', 'self test: decrypted bytes differ');
       }
@@ -136,31 +141,4 @@ export class KmsPanel {
 function configuredKey(config: VeilConfig): string {
   if (!config.kms) throw new VeilError('CONFIG_INVALID', 'kms.keyId is not set');
   return config.kms.keyId;
-}
-
-/** PutObject, GetObject, DeleteObject of the self-test message. */
-async function storeAndFetch(
-  aws: AwsClients,
-  bucket: string,
-  key: string,
-  message: Uint8Array,
-): Promise<Uint8Array> {
-  const s3 = aws.s3();
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: bucket,
-      Key: key,
-      Body: message,
-      ContentType: 'application/octet-stream',
-    }),
-  );
-  try {
-    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    // The SDK's streaming body type resolves differently per platform; this part is common.
-    const body = got.Body as { transformToByteArray(): Promise<Uint8Array> } | undefined;
-    if (!body) throw new VeilError('INTERNAL_ERROR', 'GetObject returned no body');
-    return await body.transformToByteArray();
-  } finally {
-    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
-  }
 }

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AwsClients } from '../../src/aws/clients';
 import type { VeilCredentials } from '../../src/aws/credentials';
 import {
+  IdentityIdCache,
   UserPoolTokens,
   cognitoGuestProvider,
   cognitoUserProvider,
@@ -21,6 +22,7 @@ import {
   signInWithPassword,
   summarise,
 } from '../../src/aws/credentials';
+import { idTokenExpiryMs } from '../../src/aws/id-token';
 import { DEMO } from '../../scripts/stack/stack';
 import { decryptBytes, encryptBytes } from '../../src/core/one-shot';
 import { KmsKeyring } from '../../src/keyrings/kms';
@@ -42,8 +44,17 @@ afterAll(async () => {
 
 describe('Cognito identities', () => {
   test('a guest gets an identity id and temporary credentials that expire', async () => {
-    const summary = await summarise(cognitoGuestProvider(stack.config));
+    const cache = new IdentityIdCache();
+    const summary = await summarise(cognitoGuestProvider(clients, stack.config, cache));
     expect(summary.identityId).toMatch(/^us-east-1:[0-9a-f-]{36}$/);
+    // The guest identity id is cached in the given in-memory cache, and reused from it.
+    expect(
+      cache.getItem(
+        `aws:cognito-identity-credentials:${stack.config.cognito!.identityPoolId}:ANONYMOUS`,
+      ),
+    ).toBe(summary.identityId);
+    const again = await summarise(cognitoGuestProvider(clients, stack.config, cache));
+    expect(again.identityId).toBe(summary.identityId);
     expect(summary.accessKeyHint).toHaveLength(4);
     expect(summary.expiresAt!.getTime()).toBeGreaterThan(Date.now());
   });
@@ -57,12 +68,16 @@ describe('Cognito identities', () => {
     );
     expect(session.idToken.split('.')).toHaveLength(3);
     expect(session.refreshToken).toBeTruthy();
+    // The session ends when the ID token does (its `exp`), not after the access token's lifetime.
+    expect(session.expiresAtMs).toBe(idTokenExpiryMs(session.idToken));
     const renewed = await refreshUserPoolSession(clients, stack.config, session);
     expect(renewed.idToken.split('.')).toHaveLength(3);
     const tokens = new UserPoolTokens(session, (s) =>
       refreshUserPoolSession(clients, stack.config, s),
     );
-    const summary = await summarise(cognitoUserProvider(stack.config, () => tokens.idToken()));
+    const summary = await summarise(
+      cognitoUserProvider(clients, stack.config, () => tokens.idToken()),
+    );
     expect(summary.identityId).toMatch(/^us-east-1:/);
     expect(summary.expiresAt!.getTime()).toBeGreaterThan(Date.now());
   });
@@ -83,7 +98,7 @@ describe('Cognito identities', () => {
       ...stack.config,
       cognito: { identityPoolId: 'us-east-1:00000000-0000-0000-0000-000000000000' },
     };
-    await expect(summarise(cognitoGuestProvider(config))).rejects.toMatchObject({
+    await expect(summarise(cognitoGuestProvider(clients, config))).rejects.toMatchObject({
       code: 'CREDENTIALS_FAILED',
     });
   });
@@ -93,7 +108,7 @@ describe('refresh across an expiry', () => {
   test('a Model C workload outlives the first credentials without ever signing with stale ones', async () => {
     const marginMs = 30_000;
     const fetched: { at: number; credentials: VeilCredentials }[] = [];
-    const guest = cognitoGuestProvider(stack.config);
+    const guest = cognitoGuestProvider(clients, stack.config);
     const provider = refreshingProvider(
       async () => {
         const credentials = await guest();

@@ -21,6 +21,7 @@ import { KMS } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LOCAL_CREDENTIALS } from '../../scripts/stack/provision';
 import { AwsClients, KMS_MAX_ATTEMPTS } from '../../src/aws/clients';
+import { modelCReadKeyring } from '../../src/aws/model-c';
 import { createCliKmsKeyring } from '../../src/cli/kms';
 import { fromUtf8 } from '../../src/core/bytes';
 import { VeilError } from '../../src/core/errors';
@@ -107,6 +108,21 @@ describe('Model C round trip (Veil only)', () => {
     ]) {
       expect(await decryptBytes(message, { keyring: reader })).toEqual(input);
     }
+  });
+
+  test("the app's read keyring resolves a configured alias to its account with DescribeKey", async () => {
+    const input = crypto.getRandomValues(new Uint8Array(2048));
+    const message = await encryptBytes(input, {
+      keyring: keyring(stack.aws.kmsAlias),
+      encryptionContext: context(),
+    });
+    const config = { ...stack.config, kms: { keyId: stack.aws.kmsAlias } };
+    const reader = await modelCReadKeyring(clients, config);
+    expect(reader.discovery).toEqual({
+      partition: 'aws',
+      accountIds: [stack.aws.kmsKeyArn.split(':')[4]!],
+    });
+    expect(await decryptBytes(message, { keyring: reader })).toEqual(input);
   });
 
   test('a second KMS key and a raw AES recovery key each open the same message', async () => {

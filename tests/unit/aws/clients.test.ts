@@ -80,6 +80,19 @@ describe('AwsClients', () => {
     clients.destroy();
   });
 
+  test('a Cognito pool in another region gets its own client, the same region the same one', async () => {
+    const clients = new AwsClients(local);
+    const west = clients.cognitoIdentity('eu-west-1:0f3b8a2c-1111-2222-3333-444455556666');
+    const east = clients.cognitoIdentity('us-east-2:0f3b8a2c-1111-2222-3333-444455556666');
+    expect(east).not.toBe(west);
+    expect(await east.config.region()).toBe('us-east-2');
+    expect(clients.cognitoIdentity('eu-west-1:00000000-0000-0000-0000-000000000000')).toBe(west);
+    const idpEast = clients.cognitoIdentityProvider('us-east-2_abc');
+    expect(await idpEast.config.region()).toBe('us-east-2');
+    expect(clients.cognitoIdentityProvider('eu-west-2_abc')).not.toBe(idpEast);
+    clients.destroy();
+  });
+
   test.each([
     ['us-east-1:abc', ':', 'us-east-1'],
     ['eu-west-2_abc', '_', 'eu-west-2'],

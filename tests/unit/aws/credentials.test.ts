@@ -1,18 +1,27 @@
 /**
  * Credential refresh with a fake clock: reuse until the margin, one shared fetch for concurrent
- * callers, fallback to still-valid credentials when a refresh fails, sign-out; ID-token renewal
- * of a user-pool session; the error mapping; and the IAM key store (memory, opt-in session
- * storage, never localStorage).
+ * callers, fallback to still-valid credentials when a refresh fails (with a pause before the next
+ * attempt), sign-out while a fetch is under way; ID-token renewal of a user-pool session and its
+ * expiry from the token's `exp`; the error mapping (first connection versus refresh); the Cognito
+ * providers on the factory's client with an in-memory identity cache; and the IAM key store
+ * (memory, opt-in session storage, never localStorage).
  */
-import { describe, expect, test } from 'vitest';
-import type { VeilCredentials } from '../../../src/aws/credentials';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import type { AwsClients } from '../../../src/aws/clients';
+import { parseConfig } from '../../../src/aws/config';
+import type { CognitoClientSource, VeilCredentials } from '../../../src/aws/credentials';
 import {
+  IdentityIdCache,
   UserPoolTokens,
+  cognitoGuestProvider,
   credentialsError,
   refreshingProvider,
+  signInWithPassword,
   summarise,
   userPoolProviderName,
 } from '../../../src/aws/credentials';
+import { idTokenExpiryMs } from '../../../src/aws/id-token';
+import { beginSignIn, readRedirect } from '../../../src/aws/oidc';
 import {
   IAM_KEYS_STORAGE_KEY,
   IamKeyStore,
@@ -49,6 +58,27 @@ function nameOf(error: string): Error {
   e.name = error;
   return e;
 }
+
+/** A promise with its resolve and reject, for fetches that finish when a test says so. */
+function deferred<T>() {
+  let resolve: (value: T) => void = () => undefined;
+  let reject: (error: unknown) => void = () => undefined;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** An unsigned JWT with the given claims (only decoded, never verified, by Veil). */
+function jwt(claims: Record<string, unknown>): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'none' })}.${part(claims)}.sig`;
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
 
 describe('refreshingProvider', () => {
   test('reuses credentials until the margin before expiry, then fetches the next', async () => {
@@ -135,20 +165,101 @@ describe('refreshingProvider', () => {
     const pending = provider();
     provider.forget();
     release({ accessKeyId: 'AKIAOLD', secretAccessKey: 's' });
-    await pending;
+    await new Promise((resolve) => setTimeout(resolve, 0));
     expect(provider.summary()).toBeUndefined();
+    release({ accessKeyId: 'AKIANEW', secretAccessKey: 's' });
+    // The caller that was waiting gets the new identity's credentials, not the old ones.
+    expect((await pending).accessKeyId).toBe('AKIANEW');
+  });
+
+  test('after forget, callers get the new identity and the old fetch leaves the new one alone', async () => {
+    const clock = new Clock();
+    const fetches: ReturnType<typeof deferred<VeilCredentials>>[] = [];
+    const provider = refreshingProvider(
+      () => {
+        const next = deferred<VeilCredentials>();
+        fetches.push(next);
+        return next.promise;
+      },
+      { now: clock.now },
+    );
+    const before = provider(); // fetch 1, old identity
+    provider.forget();
+    const after = provider(); // fetch 2, new identity
+    expect(fetches).toHaveLength(2);
+    fetches[0]!.resolve({ accessKeyId: 'AKIAOLD', secretAccessKey: 's' });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    // The old fetch settled; a new caller still shares fetch 2 (its slot was not cleared).
+    const joined = provider();
+    expect(fetches).toHaveLength(2);
+    fetches[1]!.resolve({ accessKeyId: 'AKIANEW', secretAccessKey: 's' });
+    const results = await Promise.all([before, after, joined]);
+    expect(results.map((c) => c.accessKeyId)).toEqual(['AKIANEW', 'AKIANEW', 'AKIANEW']);
+    expect(provider.summary()?.accessKeyHint).toBe('AKIA');
+    expect(fetches).toHaveLength(2);
+  });
+
+  test('a failed refresh is not retried on every call while the credentials still work', async () => {
+    const clock = new Clock();
+    const src = source(clock);
+    let fail = false;
+    let attempts = 0;
+    const provider = refreshingProvider(
+      () => {
+        attempts += 1;
+        return fail ? Promise.reject(nameOf('TypeError')) : src.fetch();
+      },
+      { marginMs: 30_000, retryDelayMs: 10_000, now: clock.now },
+    );
+    const first = await provider();
+    fail = true;
+    clock.advance(65_000); // inside the margin
+    for (let i = 0; i < 5; i++) expect(await provider()).toBe(first);
+    expect(attempts).toBe(2); // one failed refresh, then a pause
+    clock.advance(9_999);
+    expect(await provider()).toBe(first);
+    expect(attempts).toBe(2);
+    clock.advance(1); // the pause is over: one more attempt
+    expect(await provider()).toBe(first);
+    expect(attempts).toBe(3);
+    fail = false;
+    clock.advance(10_000);
+    const second = await provider();
+    expect(second).not.toBe(first);
+    expect(attempts).toBe(4);
+  });
+
+  test('a refused first connection is CREDENTIALS_FAILED, a refused refresh CREDENTIALS_EXPIRED', async () => {
+    const clock = new Clock();
+    const refused = refreshingProvider(() => Promise.reject(nameOf('NotAuthorizedException')), {
+      now: clock.now,
+    });
+    await expect(refused()).rejects.toMatchObject({ code: 'CREDENTIALS_FAILED' });
+    const src = source(clock);
+    let fail = false;
+    const later = refreshingProvider(
+      () => (fail ? Promise.reject(nameOf('NotAuthorizedException')) : src.fetch()),
+      { now: clock.now },
+    );
+    await later();
+    fail = true;
+    clock.advance(90_001);
+    await expect(later()).rejects.toMatchObject({ code: 'CREDENTIALS_EXPIRED' });
   });
 
   test('refuses a negative margin', () => {
     expect(() =>
       refreshingProvider(() => Promise.reject(new Error('x')), { marginMs: -1 }),
     ).toThrow(expect.objectContaining({ code: 'OUT_OF_RANGE' }) as Error);
+    expect(() =>
+      refreshingProvider(() => Promise.reject(new Error('x')), { retryDelayMs: Number.NaN }),
+    ).toThrow(expect.objectContaining({ code: 'OUT_OF_RANGE' }) as Error);
   });
 });
 
 describe('errors', () => {
   test.each([
-    ['NotAuthorizedException', 'CREDENTIALS_EXPIRED'],
+    ['NotAuthorizedException', 'CREDENTIALS_FAILED'],
     ['ExpiredTokenException', 'CREDENTIALS_EXPIRED'],
     ['CredentialsProviderError', 'CREDENTIALS_MISSING'],
     ['InvalidClientTokenId', 'CREDENTIALS_INVALID'],
@@ -156,6 +267,15 @@ describe('errors', () => {
     ['TypeError', 'CREDENTIALS_FAILED'],
   ])('%s becomes %s', (name, code) => {
     expect(credentialsError(nameOf(name)).code).toBe(code);
+  });
+
+  test('NotAuthorizedException is CREDENTIALS_EXPIRED only on a refresh', () => {
+    expect(credentialsError(nameOf('NotAuthorizedException'), 'refresh').code).toBe(
+      'CREDENTIALS_EXPIRED',
+    );
+    expect(credentialsError(nameOf('NotAuthorizedException'), 'connect').message).toContain(
+      'guest access',
+    );
   });
 
   test('summarise gives no secret and maps failures', async () => {
@@ -218,6 +338,121 @@ describe('UserPoolTokens', () => {
     expect(await tokens.idToken()).toBe('id-1');
     clock.advance(50_000);
     await expect(tokens.idToken()).rejects.toMatchObject({ code: 'CREDENTIALS_EXPIRED' });
+  });
+
+  test('a failed renewal is not retried on every call while the token still works', async () => {
+    const clock = new Clock();
+    let renewals = 0;
+    const tokens = new UserPoolTokens(
+      session(clock, 'id-1', 100_000),
+      () => {
+        renewals += 1;
+        return Promise.reject(nameOf('TypeError'));
+      },
+      60_000,
+      clock.now,
+      5_000,
+    );
+    clock.advance(50_000); // inside the margin
+    for (let i = 0; i < 4; i++) expect(await tokens.idToken()).toBe('id-1');
+    expect(renewals).toBe(1);
+    clock.advance(5_000);
+    expect(await tokens.idToken()).toBe('id-1');
+    expect(renewals).toBe(2);
+  });
+
+  test('the session expiry is the ID token exp, not the access token lifetime', async () => {
+    const clock = new Clock();
+    const expSeconds = Math.floor(clock.ms / 1000) + 300;
+    const idToken = jwt({ sub: 'u', exp: expSeconds });
+    const clients = {
+      cognitoIdentityProvider: () => ({
+        send: () =>
+          Promise.resolve({
+            AuthenticationResult: { IdToken: idToken, RefreshToken: 'r', ExpiresIn: 3600 },
+          }),
+      }),
+    } as unknown as AwsClients;
+    const config = parseConfig({
+      region: 'us-east-1',
+      bucket: 'b-1',
+      cognito: {
+        identityPoolId: 'us-east-1:00000000-0000-0000-0000-000000000000',
+        userPoolId: 'us-east-1_abc',
+        userPoolClientId: 'c',
+      },
+    });
+    const session = await signInWithPassword(clients, config, 'demo', 'pw', clock.now);
+    expect(session.expiresAtMs).toBe(expSeconds * 1000);
+    expect(idTokenExpiryMs('not-a-jwt')).toBeUndefined();
+    expect(idTokenExpiryMs(jwt({ exp: 'soon' }))).toBeUndefined();
+  });
+});
+
+describe('Cognito identity pool providers', () => {
+  const POOL = 'eu-west-1:00000000-0000-0000-0000-000000000000';
+  const config = parseConfig({
+    region: 'us-east-1',
+    bucket: 'b-1',
+    cognito: { identityPoolId: POOL },
+  });
+
+  /** A Cognito client that answers GetId and GetCredentialsForIdentity, counting each. */
+  function fakeCognito() {
+    const sent: string[] = [];
+    const pools: (string | undefined)[] = [];
+    const client = {
+      send: (command: { input: Record<string, unknown> }) => {
+        if ('IdentityPoolId' in command.input) {
+          sent.push('GetId');
+          return Promise.resolve({ IdentityId: `eu-west-1:guest-${sent.length}` });
+        }
+        sent.push('GetCredentialsForIdentity');
+        return Promise.resolve({
+          IdentityId: command.input.IdentityId,
+          Credentials: {
+            AccessKeyId: 'ASIAFAKE',
+            SecretKey: 's',
+            SessionToken: 't',
+            Expiration: new Date(Date.now() + 3_600_000),
+          },
+        });
+      },
+    };
+    const clients: CognitoClientSource = {
+      cognitoIdentity: (poolId) => {
+        pools.push(poolId);
+        return client as unknown as ReturnType<AwsClients['cognitoIdentity']>;
+      },
+    };
+    return { clients, sent, pools };
+  }
+
+  test('use the factory client, and keep the guest identity id in the given memory cache only', async () => {
+    const recorded: string[] = [];
+    const spy = {
+      getItem: (key: string) => (recorded.push(`get ${key}`), null),
+      setItem: (key: string) => void recorded.push(`set ${key}`),
+      removeItem: (key: string) => void recorded.push(`remove ${key}`),
+    };
+    // Where the SDK would keep the identity id by default in a browser.
+    vi.stubGlobal('window', { localStorage: spy });
+    vi.stubGlobal('localStorage', spy);
+    const { clients, sent, pools } = fakeCognito();
+    const cache = new IdentityIdCache();
+    const first = await cognitoGuestProvider(clients, config, cache)();
+    expect(first.identityId).toBe('eu-west-1:guest-1');
+    expect(pools).toEqual([POOL]);
+    const again = await cognitoGuestProvider(clients, config, cache)();
+    expect(again.identityId).toBe('eu-west-1:guest-1');
+    expect(sent.filter((name) => name === 'GetId')).toHaveLength(1);
+    // Sign-out clears the cache: the next guest is a new identity.
+    cache.clear();
+    await cognitoGuestProvider(clients, config, cache)();
+    expect(sent.filter((name) => name === 'GetId')).toHaveLength(2);
+    // Without a cache argument, still no browser storage.
+    await cognitoGuestProvider(clients, config)();
+    expect(recorded).toEqual([]);
   });
 });
 
@@ -286,11 +521,32 @@ describe('IAM keys', () => {
     expect(storage.items.size).toBe(0);
   });
 
-  test('the module never touches localStorage', async () => {
-    const { readFile } = await import('node:fs/promises');
-    for (const file of ['iam-keys.ts', 'credentials.ts', 'oidc.ts']) {
-      const text = await readFile(new URL(`../../../src/aws/${file}`, import.meta.url), 'utf8');
-      expect(text.replace(/\/\/.*|\/\*[\s\S]*?\*\//g, '')).not.toMatch(/localStorage/);
-    }
+  test('keys, PKCE state and identity ids never reach localStorage', async () => {
+    const recorded: string[] = [];
+    const spy = {
+      getItem: (key: string) => (recorded.push(`get ${key}`), null),
+      setItem: (key: string) => void recorded.push(`set ${key}`),
+      removeItem: (key: string) => void recorded.push(`remove ${key}`),
+    };
+    vi.stubGlobal('localStorage', spy);
+    vi.stubGlobal('window', { localStorage: spy });
+    const session = new MemoryStorage();
+    const store = new IamKeyStore(session);
+    store.save(parseIamKeys(valid), true);
+    expect(new IamKeyStore(session).load()).toEqual(parseIamKeys(valid));
+    store.clear();
+    const url = new URL(
+      await beginSignIn(
+        {
+          domain: 'https://auth.example.org',
+          clientId: 'c',
+          redirectUri: 'https://a/',
+          scopes: [],
+        },
+        session,
+      ),
+    );
+    readRedirect(`https://a/?code=x&state=${url.searchParams.get('state')}`, session);
+    expect(recorded).toEqual([]);
   });
 });

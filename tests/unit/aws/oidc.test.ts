@@ -94,12 +94,24 @@ describe('the redirect round trip', () => {
 
   test('a provider error becomes OIDC_FAILED; a URL without an answer is ignored', async () => {
     const storage = new MemoryStorage();
-    await beginSignIn(UI, storage);
+    const state = new URL(await beginSignIn(UI, storage)).searchParams.get('state')!;
     expect(readRedirect('https://app.example.org/#/upload', storage)).toBeUndefined();
     expect(storage.items.size).toBe(1);
     expect(() =>
-      readRedirect('https://app.example.org/?error=access_denied&state=x', storage),
+      readRedirect(`https://app.example.org/?error=access_denied&state=${state}`, storage),
     ).toThrow(expect.objectContaining({ code: 'OIDC_FAILED', detail: 'access_denied' }) as Error);
+  });
+
+  test('an error answer with another state (or none started) is a state mismatch', async () => {
+    const storage = new MemoryStorage();
+    await beginSignIn(UI, storage);
+    expect(() =>
+      readRedirect('https://app.example.org/?error=access_denied&state=forged', storage),
+    ).toThrow(expect.objectContaining({ code: 'OIDC_STATE_MISMATCH' }) as Error);
+    expect(storage.items.size).toBe(0);
+    expect(() => readRedirect('https://app.example.org/?error=access_denied', storage)).toThrow(
+      expect.objectContaining({ code: 'OIDC_STATE_MISMATCH' }) as Error,
+    );
   });
 });
 
@@ -135,5 +147,32 @@ describe('token exchange', () => {
     const ok = (() =>
       Promise.resolve(new Response(JSON.stringify({ id_token: 'x.y.z' })))) as typeof fetch;
     expect((await exchangeCode(UI, 'c', 'v', ok, 0)).idToken).toBe('x.y.z');
+  });
+
+  test('an error status is OIDC_FAILED with the provider error, even with a token-like body', async () => {
+    const refused = (() =>
+      Promise.resolve(
+        new Response(JSON.stringify({ error: 'invalid_grant', id_token: 'x.y.z' }), {
+          status: 400,
+        }),
+      )) as typeof fetch;
+    await expect(exchangeCode(UI, 'c', 'v', refused, 0)).rejects.toMatchObject({
+      code: 'OIDC_FAILED',
+      detail: 'token endpoint: HTTP 400 invalid_grant',
+    });
+    const broken = (() =>
+      Promise.resolve(new Response('<html>bad gateway</html>', { status: 502 }))) as typeof fetch;
+    await expect(exchangeCode(UI, 'c', 'v', broken, 0)).rejects.toMatchObject({
+      code: 'OIDC_FAILED',
+      detail: 'token endpoint: HTTP 502',
+    });
+  });
+
+  test('the session ends at the ID token exp, not after expires_in', () => {
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const idToken = `${part({ alg: 'none' })}.${part({ exp: 1_700_000_300 })}.sig`;
+    expect(
+      parseTokenResponse({ id_token: idToken, expires_in: 3600 }, 1_700_000_000_000).expiresAtMs,
+    ).toBe(1_700_000_300_000);
   });
 });

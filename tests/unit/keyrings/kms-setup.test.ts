@@ -11,7 +11,9 @@ import {
   modelCWriteKeyring,
 } from '../../../src/aws/model-c';
 import { createCliKmsKeyring } from '../../../src/cli/kms';
-import { KEY_ARN } from './kms-fake';
+import { utf8 } from '../../../src/core/bytes';
+import { KMS_PROVIDER_ID } from '../../../src/keyrings/kms';
+import { ACCOUNT, ALIAS, FakeKms, KEY_ARN, KEY_ID, REGION } from './kms-fake';
 
 const ENV = {};
 
@@ -68,16 +70,23 @@ describe('createCliKmsKeyring', () => {
 describe('app helpers', () => {
   const base = { region: 'eu-central-1', bucket: 'team-files' };
 
-  test('write with the configured key; read by discovery within its account', () => {
+  test('write with the configured key; read by discovery within its account', async () => {
     const config = parseConfig({ ...base, kms: { keyId: KEY_ARN } });
     const clients = new AwsClients(config, { accessKeyId: 'a', secretAccessKey: 'b' });
     expect(modelCWriteKeyring(clients, config).generatorKeyId).toBe(KEY_ARN);
-    expect(modelCReadKeyring(clients, config).discovery).toEqual({
+    expect((await modelCReadKeyring(clients, config)).discovery).toEqual({
       partition: 'aws',
-      accountIds: ['111122223333'],
+      accountIds: [ACCOUNT],
     });
-    const byAlias = parseConfig({ ...base, kms: { keyId: 'alias/veil' } });
-    expect(modelCReadKeyring(clients, byAlias).discovery).toBe(true);
+    const byAliasArn = parseConfig({
+      ...base,
+      kms: { keyId: `arn:aws-cn:kms:cn-north-1:${ACCOUNT}:alias/veil` },
+    });
+    expect((await modelCReadKeyring(clients, byAliasArn)).discovery).toEqual({
+      partition: 'aws-cn',
+      accountIds: [ACCOUNT],
+    });
+    expect((await modelCReadKeyring(clients, parseConfig(base))).discovery).toBe(true);
     expect(() => modelCWriteKeyring(clients, parseConfig(base))).toThrow(
       expect.objectContaining({ code: 'CONFIG_INVALID' }) as Error,
     );
@@ -87,5 +96,48 @@ describe('app helpers', () => {
       'veil-identity-id': 'eu-central-1:x',
     });
     clients.destroy();
+  });
+
+  test.each([ALIAS, KEY_ID])(
+    'a key configured as %s is resolved once with DescribeKey to filter by its account',
+    async (keyId) => {
+      const kms = new FakeKms();
+      const clients = { kmsApi: () => kms, kmsSupplier: () => () => kms };
+      const config = parseConfig({ ...base, kms: { keyId } });
+      const reader = await modelCReadKeyring(clients, config);
+      expect(reader.discovery).toEqual({ partition: 'aws', accountIds: [ACCOUNT] });
+      await modelCReadKeyring(clients, config);
+      expect(kms.count('describeKey')).toBe(1);
+      // An EDK of a key in another account is not sent to KMS.
+      const foreign = {
+        providerId: KMS_PROVIDER_ID,
+        providerInfo: utf8(`arn:aws:kms:${REGION}:999999999999:key/${KEY_ID}`),
+        ciphertext: new Uint8Array(8),
+      };
+      expect(
+        await reader.onDecrypt({
+          suiteId: 0x0478,
+          encryptionContext: {},
+          encryptedDataKeys: [foreign],
+        }),
+      ).toBeUndefined();
+      expect(kms.count('decrypt')).toBe(0);
+    },
+  );
+
+  test('a failed alias lookup fails the read keyring and is tried again next time', async () => {
+    const kms = new FakeKms();
+    kms.failures.describeKey = ['AccessDeniedException'];
+    const clients = { kmsApi: () => kms, kmsSupplier: () => () => kms };
+    const config = parseConfig({ ...base, kms: { keyId: ALIAS } });
+    await expect(modelCReadKeyring(clients, config)).rejects.toMatchObject({
+      code: 'KMS_ACCESS_DENIED',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect((await modelCReadKeyring(clients, config)).discovery).toEqual({
+      partition: 'aws',
+      accountIds: [ACCOUNT],
+    });
+    expect(kms.count('describeKey')).toBe(2);
   });
 });

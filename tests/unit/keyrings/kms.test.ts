@@ -265,6 +265,32 @@ describe('decrypt', () => {
     ).toBe('KMS_INVALID_RESPONSE');
   });
 
+  test('an unusable answer for one EDK is kept and the next EDK tried, as the ESDK does', async () => {
+    let lies = 1;
+    class LyingOnce extends FakeKms {
+      override async decrypt(input: Parameters<KmsApi['decrypt']>[0]) {
+        const answer = await super.decrypt(input);
+        if (lies-- > 0)
+          return {
+            ...answer,
+            KeyId: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${'f'.repeat(8)}-ffff-ffff-ffff-${'f'.repeat(12)}`,
+          };
+        return answer;
+      }
+    }
+    const kms = new LyingOnce();
+    const { dataKey, edks } = await encrypted(kms, [OTHER_KEY_ARN]);
+    const request = { suiteId: SUITE, encryptionContext: EC, encryptedDataKeys: edks };
+    expect(await ring(kms, { discovery: true }).onDecrypt(request)).toEqual(dataKey);
+    expect(kms.count('decrypt')).toBe(2);
+    // When every EDK fails, the collected failure is thrown at the end.
+    lies = 2;
+    expect(await codeOf(ring(kms, { discovery: true }).onDecrypt(request))).toBe(
+      'KMS_INVALID_RESPONSE',
+    );
+    expect(kms.count('decrypt')).toBe(4);
+  });
+
   test('a failed alias lookup is reported and retried on the next message', async () => {
     const kms = new FakeKms();
     const { dataKey, edks } = await encrypted(kms);
@@ -302,7 +328,7 @@ describe('errors', () => {
     ['InvalidCiphertextException', 'KMS_CONTEXT_MISMATCH'],
     ['IncorrectKeyException', 'KMS_WRONG_KEY'],
     ['ThrottlingException', 'KMS_THROTTLED'],
-    ['LimitExceededException', 'KMS_THROTTLED'],
+    ['LimitExceededException', 'KMS_FAILED'],
     ['ExpiredTokenException', 'CREDENTIALS_EXPIRED'],
     ['UnrecognizedClientException', 'CREDENTIALS_INVALID'],
     ['InvalidSignatureException', 'CREDENTIALS_INVALID'],
