@@ -1,11 +1,13 @@
 /**
  * File plumbing for the command line: Node file streams as WHATWG streams, and atomic outputs
- * (written to OUT.tmp-xxxx and renamed at the end, removed on any failure, so OUT only ever
- * appears complete).
+ * (written to OUT.tmp-xxxx, synced and renamed at the end, removed on any failure or on SIGINT /
+ * SIGTERM through discardPendingOutputs, so OUT only ever appears complete).
  */
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { unlinkSync } from 'node:fs';
+import { link, open, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 /** Read size for input files: large reads keep per-chunk overhead low; memory stays flat. */
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -42,37 +44,96 @@ export function readFileStream(path: string): ReadableStream<Uint8Array> {
   );
 }
 
+/** An output being written: its temporary path and a way to stop the pipe feeding it. */
+interface PendingOutput {
+  readonly tmpPath: string;
+  stop(reason: unknown): void;
+}
+
+/** Outputs whose temporary file may exist, for discardPendingOutputs. */
+const pendingOutputs = new Set<PendingOutput>();
+
 /**
- * Runs `produce` with a WritableStream on a temporary file next to `outPath`, then renames it to
- * `outPath`. On any failure the temporary file is removed and the error rethrown; an existing
- * `outPath` is left untouched.
+ * Stops every pipe still writing an output and removes their temporary files, synchronously, so
+ * the command line can exit at once on SIGINT/SIGTERM leaving neither OUT nor OUT.tmp-* behind.
+ */
+export function discardPendingOutputs(reason: unknown): void {
+  for (const pending of pendingOutputs) {
+    pending.stop(reason);
+    try {
+      unlinkSync(pending.tmpPath);
+    } catch {
+      // Not created yet, or already renamed or removed.
+    }
+  }
+  pendingOutputs.clear();
+}
+
+/** Flushes a directory entry change (a rename or link) to disk; best effort. */
+async function syncDirectory(path: string): Promise<void> {
+  try {
+    const directory = await open(dirname(path), 'r');
+    try {
+      await directory.sync();
+    } finally {
+      await directory.close();
+    }
+  } catch {
+    // Some platforms and file systems cannot fsync a directory; the data itself is synced.
+  }
+}
+
+/**
+ * Runs `produce` with a WritableStream on a temporary file next to `outPath`, syncs it to disk
+ * and then moves it to `outPath`. On any failure the temporary file is removed and the error
+ * rethrown; an existing `outPath` is left untouched.
  * @param mode file mode of the new file (e.g. 0o600 for key files).
+ * @param options.noOverwrite never replace an existing `outPath` (link, not rename): IO_FAILED
+ *   with EEXIST if it exists, even when it was created while `produce` ran.
  */
 export async function writeAtomically(
   outPath: string,
   produce: (sink: WritableStream<Uint8Array>) => Promise<void>,
   mode = 0o644,
+  options: { readonly noOverwrite?: boolean } = {},
 ): Promise<void> {
   const tmpPath = `${outPath}.tmp-${randomBytes(6).toString('hex')}`;
-  const handle = await open(tmpPath, 'wx', mode);
+  let sinkController: WritableStreamDefaultController | undefined;
+  const pending: PendingOutput = { tmpPath, stop: (reason) => sinkController?.error(reason) };
+  pendingOutputs.add(pending); // before open: a signal during open still removes the file
+  let handle: FileHandle | undefined;
   let closed = false;
   try {
+    handle = await open(tmpPath, 'wx', mode);
+    const file = handle;
     const sink = new WritableStream<Uint8Array>({
+      start(controller) {
+        sinkController = controller;
+      },
       async write(chunk) {
         let offsetBytes = 0;
         while (offsetBytes < chunk.length) {
-          const { bytesWritten } = await handle.write(chunk, offsetBytes);
+          const { bytesWritten } = await file.write(chunk, offsetBytes);
           offsetBytes += bytesWritten;
         }
       },
     });
     await produce(sink);
-    await handle.close();
+    await file.sync(); // the data is on disk before the name points at it
+    await file.close();
     closed = true;
-    await rename(tmpPath, outPath);
+    if (options.noOverwrite) {
+      await link(tmpPath, outPath); // fails with EEXIST instead of replacing
+      await rm(tmpPath, { force: true });
+    } else {
+      await rename(tmpPath, outPath);
+    }
+    pendingOutputs.delete(pending);
+    await syncDirectory(outPath);
   } catch (error) {
-    if (!closed) await handle.close().catch(() => undefined);
+    if (handle && !closed) await handle.close().catch(() => undefined);
     await rm(tmpPath, { force: true });
+    pendingOutputs.delete(pending);
     throw error;
   }
 }

@@ -5,8 +5,13 @@
 import { readU32, toBase64 } from '../core/bytes';
 import { createDecryptStream } from '../core/decrypt-stream';
 import { VeilError } from '../core/errors';
+import { ByteQueue } from '../core/byte-queue';
 import type { MessageHeader } from '../core/header';
-import { parseHeader } from '../core/header';
+import {
+  DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
+  DEFAULT_MAX_FRAME_BYTES,
+  tryParseHeader,
+} from '../core/header';
 import type { EncryptedDataKey } from '../core/keyring';
 import { suiteName } from '../core/suites';
 import { countingSink, readFileStream } from './files';
@@ -56,27 +61,29 @@ export function describeHeader(
   };
 }
 
+/**
+ * Reads just the header of `inPath`, with the decrypt stream's limits (16 EDKs, 64 MiB frames,
+ * hence a header of at most about 3.2 MiB) and its parsing pattern: bytes are queued and the
+ * parser runs again only once the field it was missing can be complete, so a crafted header
+ * costs time and memory linear in its size, and a hostile EDK count fails on the first chunk.
+ * @throws VeilError TRUNCATED, TOO_MANY_EDKS, FRAME_TOO_LARGE and the other header errors.
+ */
 async function readHeaderOnly(inPath: string): Promise<MessageHeader> {
   const reader = readFileStream(inPath).getReader();
-  const parts: Uint8Array[] = [];
-  let bufferedBytes = 0;
+  const queue = new ByteQueue();
+  let needBytes = 1;
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) throw new VeilError('TRUNCATED', 'in the header');
-      parts.push(value);
-      bufferedBytes += value.length;
-      const buffered = new Uint8Array(bufferedBytes);
-      let offsetBytes = 0;
-      for (const part of parts) {
-        buffered.set(part, offsetBytes);
-        offsetBytes += part.length;
-      }
-      const header = parseHeader(buffered, {
-        maxEncryptedDataKeys: 0xffff,
-        maxFrameBytes: 0xffff_ffff,
+      queue.push(value);
+      if (queue.lengthBytes < needBytes) continue;
+      const parsed = tryParseHeader(queue.peek(queue.lengthBytes) ?? new Uint8Array(0), {
+        maxEncryptedDataKeys: DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
+        maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
       });
-      if (header) return header;
+      if ('header' in parsed) return parsed.header;
+      needBytes = Math.max(parsed.needBytes, 1);
     }
   } finally {
     await reader.cancel().catch(() => undefined);

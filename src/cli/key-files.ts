@@ -24,7 +24,8 @@ export async function loadKeyring(keyFilePath: string): Promise<RawAesKeyring> {
 }
 
 /**
- * Writes a fresh 256-bit key file (mode 0600); refuses to replace an existing file.
+ * Writes a fresh 256-bit key file (mode 0600); refuses to replace an existing file, also one
+ * created while it runs (the new file is linked into place, which fails if the name exists).
  * @returns the key name written.
  * @throws VeilError IO_FAILED when the file exists or cannot be written.
  */
@@ -33,7 +34,9 @@ export async function writeNewKeyFile(
   keyName: string | undefined,
   keyNamespace: string | undefined,
 ): Promise<string> {
-  const keyBytes = new Uint8Array(randomBytes(32));
+  // Drawn straight into the array zeroed below (a copy of randomBytes' Buffer would leave the key
+  // in that Buffer).
+  const keyBytes = crypto.getRandomValues(new Uint8Array(32));
   const name =
     keyName ?? `veil-${new Date().toISOString().slice(0, 10)}-${randomBytes(4).toString('hex')}`;
   const text = serializeKeyFile({
@@ -42,19 +45,34 @@ export async function writeNewKeyFile(
     keyNamespace: keyNamespace ?? DEFAULT_KEY_NAMESPACE,
   });
   keyBytes.fill(0);
+  const refuse = (cause?: unknown): VeilError =>
+    new VeilError('IO_FAILED', `${outPath} exists; refusing to overwrite a key`, { cause });
+  // Fail early when OUT exists; the no-overwrite link below is what makes it safe against a key
+  // created in between.
   const exists = await access(outPath).then(
     () => true,
     () => false,
   );
-  if (exists) throw new VeilError('IO_FAILED', `${outPath} exists; refusing to overwrite a key`);
-  await writeAtomically(
-    outPath,
-    async (sink) => {
-      const writer = sink.getWriter();
-      await writer.write(new TextEncoder().encode(text));
-      await writer.close();
-    },
-    0o600,
-  );
+  if (exists) throw refuse();
+  try {
+    await writeAtomically(
+      outPath,
+      async (sink) => {
+        const bytes = new TextEncoder().encode(text);
+        try {
+          const writer = sink.getWriter();
+          await writer.write(bytes);
+          await writer.close();
+        } finally {
+          bytes.fill(0);
+        }
+      },
+      0o600,
+      { noOverwrite: true },
+    );
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code === 'EEXIST') throw refuse(error);
+    throw error;
+  }
   return name;
 }

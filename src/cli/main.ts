@@ -11,12 +11,14 @@
  * (Model C); see keyrings.ts for how they combine.
  *
  * Exit 0 on success. On failure: one line on stderr that starts with the error code, exit 1
- * (2 for usage errors), and OUT does not exist unless it existed before.
+ * (2 for usage errors; 130 and 143 on SIGINT and SIGTERM), and OUT does not exist unless it
+ * existed before.
  */
 import { parseArgs } from 'node:util';
 import { contextFromPairs } from '../core/encryption-context';
 import { VeilError } from '../core/errors';
 import { DEFAULT_MAX_FRAME_BYTES } from '../core/header';
+import { discardPendingOutputs } from './files';
 import { inspectFile } from './inspect';
 import { writeNewKeyFile } from './key-files';
 import type { KeyringFlags } from './keyrings';
@@ -154,6 +156,19 @@ function errorLine(error: unknown): string {
   }
   const message = error instanceof Error ? error.message : String(error);
   return `INTERNAL_ERROR: ${message}`;
+}
+
+// On Ctrl-C (SIGINT) or SIGTERM: stop the pipes, remove the temporary outputs, exit 128+signal.
+for (const [signal, exitCode] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  process.once(signal, () => {
+    const interrupted = new VeilError('INTERRUPTED', signal);
+    discardPendingOutputs(interrupted);
+    process.stderr.write(`${errorLine(interrupted)}\n`);
+    process.exit(exitCode);
+  });
 }
 
 try {

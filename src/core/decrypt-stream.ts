@@ -5,9 +5,13 @@
  * count, and bounded frame and non-framed sizes (so memory stays bounded by one frame).
  *
  * A frame's plaintext is released only after its tag verifies, and in order; frames at hand are
- * decrypted concurrently (see [Note: frames in flight]). For 0x0578 the signature covers
- * the whole message and is checked at the end: frames are released as they verify and a bad
- * signature errors the stream at the end, as the ESDK's streaming decryptors do.
+ * decrypted concurrently (see [Note: frames in flight]). For 0x0578 see [Note: signed release].
+ *
+ * [Note: signed release] The 0x0578 signature covers the whole message and is checked at the
+ * footer. As the ESDK spec (client-apis/decrypt.md) requires, regular frames are released as
+ * their tags verify, but the final frame's plaintext and a non-framed body are held back until
+ * the signature verifies; on a bad signature they are dropped (zeroed) unseen and the stream
+ * errors. So a truncation or signature forgery can never hand out the end of the plaintext.
  */
 import { ByteQueue } from './byte-queue';
 import { readU16, readU32, readU64 } from './bytes';
@@ -21,12 +25,15 @@ import { SignatureVerifier } from './signature';
 import { FINAL_FRAME_MARKER, committingSuite } from './suites';
 
 /** Options of a decryption. */
-export interface DecryptOptions extends OpenOptions {
+export interface DecryptOptions extends Omit<OpenOptions, 'allowUnverifiedSignature'> {
   /** Most EDKs accepted in a header; default 16. */
   readonly maxEncryptedDataKeys?: number;
   /** Largest frame length accepted, in bytes; default 64 MiB. */
   readonly maxFrameBytes?: number;
-  /** Largest non-framed body accepted, in bytes; default 64 MiB (it is held in memory). */
+  /**
+   * Largest non-framed body accepted, in bytes, at most 2^36 - 32 (the format's limit); default
+   * 64 MiB (it is held in memory until its tag verifies).
+   */
   readonly maxNonFramedBytes?: number;
   /**
    * Accept frame IVs other than the canonical 00x8 || u32 seq. Off by default: Veil and current
@@ -48,6 +55,8 @@ export const DEFAULT_FRAMES_IN_FLIGHT = 2;
 
 /** Largest non-framed body a reader accepts unless told otherwise (64 MiB). */
 export const DEFAULT_MAX_NON_FRAMED_BYTES = 64 * 1024 * 1024;
+/** The format's own limit on a non-framed body, 2^36 - 32 bytes (AES-GCM's limit). */
+const FORMAT_MAX_NON_FRAMED_BYTES = 2 ** 36 - 32;
 
 type Phase = 'header' | 'body' | 'footer' | 'done';
 
@@ -59,6 +68,8 @@ class Decryptor {
   private contentKey: CryptoKey | undefined;
   private verifier: SignatureVerifier | undefined;
   private nextSeq = 1;
+  /** Plaintext of a signed message's final frame or non-framed body, until the footer verifies. */
+  private heldBack: Uint8Array | undefined;
   /** Bytes the header parser needs before it is worth trying again. */
   private headerNeedBytes = 1;
   private readonly maxEncryptedDataKeys: number;
@@ -81,16 +92,17 @@ class Decryptor {
     // framesInFlight), and their plaintext is emitted strictly in order, each only after its own
     // tag and every earlier one verified. A failure stops emission at that frame; frames started
     // after it are dropped unseen. Nothing stays in flight when push returns.
-    const inFlight: Promise<Uint8Array>[] = [];
+    // A signed message's final frame resolves to undefined: its plaintext waits in heldBack.
+    const inFlight: Promise<Uint8Array | undefined>[] = [];
     const drain = async (keep: number): Promise<void> => {
       while (inFlight.length > keep) {
-        const next = inFlight.shift();
-        if (next) emit(await next);
+        const plaintext = await inFlight.shift();
+        if (plaintext) emit(plaintext);
       }
     };
     for (;;) {
       if (this.phase === 'body' && this.header?.contentType === 'framed') {
-        let started: Promise<Uint8Array> | undefined;
+        let started: Promise<Uint8Array | undefined> | undefined;
         try {
           started = this.startFrame();
         } catch (error) {
@@ -110,6 +122,8 @@ class Decryptor {
   }
 
   finish(): void {
+    this.heldBack?.fill(0);
+    this.heldBack = undefined;
     if (this.phase !== 'done') {
       throw new VeilError('TRUNCATED', this.phase === 'header' ? 'in the header' : undefined);
     }
@@ -123,7 +137,7 @@ class Decryptor {
       case 'body':
         return this.readNonFramed(emit);
       case 'footer':
-        return this.readFooter();
+        return this.readFooter(emit);
       case 'done':
         if (this.queue.lengthBytes > 0) {
           throw new VeilError('TRAILING_BYTES', `${this.queue.lengthBytes} bytes`);
@@ -151,7 +165,12 @@ class Decryptor {
       this.verifier = new SignatureVerifier(header.encryptionContext);
       this.verifier.update(headerBytes);
     }
-    this.contentKey = await openMessageHeader(header, this.options);
+    // The stream checks the signature itself, at the footer ([Note: signed release]).
+    this.contentKey = await openMessageHeader(header, {
+      keyring: this.options.keyring,
+      reproducedContext: this.options.reproducedContext,
+      allowUnverifiedSignature: true,
+    });
     this.header = header;
     this.phase = 'body';
     this.options.onHeader?.(header);
@@ -160,9 +179,10 @@ class Decryptor {
 
   /**
    * Checks the next frame's framing and starts its decryption once all its bytes are queued;
-   * undefined while waiting. Order, IV and length checks are synchronous and in order.
+   * undefined while waiting. Order, IV and length checks are synchronous and in order. The
+   * final frame of a signed message resolves to undefined, its plaintext kept in heldBack.
    */
-  private startFrame(): Promise<Uint8Array> | undefined {
+  private startFrame(): Promise<Uint8Array | undefined> | undefined {
     const header = this.header;
     const contentKey = this.contentKey;
     if (!header || !contentKey) throw new VeilError('MALFORMED');
@@ -203,6 +223,12 @@ class Decryptor {
     });
     this.nextSeq += 1;
     if (isFinal) this.phase = this.verifier ? 'footer' : 'done';
+    if (isFinal && this.verifier) {
+      return decrypted.then((plaintext) => {
+        this.heldBack = plaintext;
+        return undefined;
+      });
+    }
     return decrypted;
   }
 
@@ -226,19 +252,34 @@ class Decryptor {
     const body = this.queue.take(20 + contentBytes + 16);
     this.verifier?.update(body);
     const aad = bodyAad(header.messageId, 'singleBlock', 1, contentBytes);
-    emit(await openSealed(contentKey, body.slice(0, 12), aad, body.subarray(20)));
-    this.phase = this.verifier ? 'footer' : 'done';
+    const plaintext = await openSealed(contentKey, body.slice(0, 12), aad, body.subarray(20));
+    if (this.verifier) {
+      this.heldBack = plaintext; // [Note: signed release]
+      this.phase = 'footer';
+    } else {
+      emit(plaintext);
+      this.phase = 'done';
+    }
     return true;
   }
 
-  private readFooter(): boolean {
+  /** Checks the signature, then releases the held-back plaintext ([Note: signed release]). */
+  private readFooter(emit: (plaintext: Uint8Array) => void): boolean {
     const lengthField = this.queue.peek(2);
     if (!lengthField) return false;
     const signatureBytes = readU16(lengthField, 0);
     if (this.queue.lengthBytes < 2 + signatureBytes) return false;
     const footer = this.queue.take(2 + signatureBytes);
-    this.verifier?.verify(footer.subarray(2));
+    const held = this.heldBack;
+    this.heldBack = undefined;
+    try {
+      this.verifier?.verify(footer.subarray(2));
+    } catch (error) {
+      held?.fill(0);
+      throw error;
+    }
     this.phase = 'done';
+    if (held) emit(held);
     return true;
   }
 }
@@ -266,6 +307,13 @@ export function createDecryptStream(
     const limit = options[name];
     needs(limit === undefined || (Number.isSafeInteger(limit) && limit >= 1), 'OUT_OF_RANGE', name);
   }
+  // Precondition: no larger non-framed body than the format allows.
+  needs(
+    options.maxNonFramedBytes === undefined ||
+      options.maxNonFramedBytes <= FORMAT_MAX_NON_FRAMED_BYTES,
+    'OUT_OF_RANGE',
+    'maxNonFramedBytes must be at most 2^36 - 32',
+  );
   const decryptor = new Decryptor(options);
   return new TransformStream<Uint8Array, Uint8Array>({
     transform: (chunk, controller) =>

@@ -99,7 +99,8 @@ export function parseEncryptionContext(bytes: Uint8Array): Record<string, string
  * @throws VeilError BAD_ARGUMENT for an entry without `=` or a repeated key.
  */
 export function contextFromPairs(pairs: readonly string[]): Record<string, string> {
-  const context: Record<string, string> = {};
+  // No prototype, so keys such as `__proto__` are stored as ordinary pairs, not dropped.
+  const context = Object.create(null) as Record<string, string>;
   for (const pair of pairs) {
     const equalsAt = pair.indexOf('=');
     // Precondition: every pair is key=value with a non-empty key, and keys are unique.

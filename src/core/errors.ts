@@ -51,6 +51,8 @@ export const ERRORS = {
     'The file is a legacy non-framed message larger than Veil decrypts in memory. Re-encrypt it in framed form with a current AWS Encryption SDK.',
   SIGNATURE_INVALID:
     'The file signature does not verify: it was changed after encryption. Do not trust it; ask for a fresh copy.',
+  SIGNATURE_UNCHECKED:
+    'The file is signed (suite 0x0578) and this way of opening it cannot check the signature. Decrypt the whole file as a stream (for example with `veil decrypt`), which verifies it.',
   RESERVED_CONTEXT_KEY:
     'Encryption-context keys starting with "aws-crypto-" are reserved by the AWS Encryption SDK. Rename the key.',
   CONTEXT_TOO_LARGE:
@@ -66,6 +68,8 @@ export const ERRORS = {
   // The command line.
   USAGE: 'The command line was not understood. Run `npx veil --help` for usage.',
   IO_FAILED: 'A file could not be read or written. Check the path and permissions.',
+  INTERRUPTED:
+    'Stopped by a signal (Ctrl-C or a kill) before finishing; no output was written. Run the command again.',
   INTERNAL_ERROR:
     'Something unexpected went wrong inside Veil. Please report it with the steps that led here.',
   // The HSM proxy (Model B).
@@ -123,6 +127,11 @@ export const ERRORS = {
   KMS_KEY_INVALID:
     'The KMS key cannot be used for this: it must be a symmetric ENCRYPT_DECRYPT key, named by alias, alias ARN, key id or key ARN.',
   KMS_FAILED: 'AWS KMS could not complete the request. Check your network and try again.',
+  // S3 outside uploads (the Settings self test).
+  S3_REJECTED:
+    'S3 refused the request. Check the bucket name and your permissions on it (s3:PutObject, s3:GetObject, s3:DeleteObject under the prefix) and any bucket policy; the S3 error name follows.',
+  S3_UNREACHABLE:
+    'S3 could not be reached from this page: the network is down, the S3 endpoint is wrong, or the bucket’s CORS rules do not allow this site. Check them, then try again.',
   // Uploads (src/transfer).
   UPLOAD_CORS_HEADERS:
     'The bucket’s CORS rules do not let the browser read the ETag and checksum headers of S3 responses, which uploads need. Add the CORS rule shown below to the bucket (S3 console: Permissions, CORS), then try again.',
@@ -140,6 +149,20 @@ export const ERRORS = {
     'This is not the file the unfinished upload was started with (name, size, date or first bytes differ). Pick the same file, or discard the unfinished upload.',
   RESUME_UPLOAD_GONE:
     'The unfinished upload no longer exists in the bucket (it was aborted or expired by a lifecycle rule). Discard it and upload the file again.',
+  // Downloads (src/transfer/download*.ts).
+  DOWNLOAD_OBJECT_CHANGED:
+    'The object changed in the bucket while it was being downloaded (its ETag differs between requests). Nothing was kept; download it again.',
+  DOWNLOAD_S3_REJECTED:
+    'S3 refused the download. Check the object key, your permissions (s3:GetObject) and any bucket policy; the S3 error is named below.',
+  DOWNLOAD_RETRIES_EXHAUSTED:
+    'The download kept failing on network or server errors after several retries. Nothing was kept; check your connection and try again.',
+  DOWNLOAD_UNREACHABLE:
+    'S3 could not be reached from this page: the network is down, or the bucket’s CORS rules do not allow this site. Check the connection; if it works, add the CORS rule shown below to the bucket, then try again.',
+  DOWNLOAD_CORS_HEADERS:
+    'The bucket’s CORS rules do not let the browser read the ETag of S3 responses, which downloads need to notice a changed object. Add the CORS rule shown below to the bucket, then try again.',
+  DOWNLOAD_CANCELLED: 'The download was cancelled. The partial file was discarded.',
+  DOWNLOAD_SAVE_FAILED:
+    'The file could not be written where you chose to save it (disk full, permission withdrawn or the file was removed). Nothing usable was kept; pick another place and try again.',
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -142,21 +142,12 @@ function checkVersionAndSuite(bytes: Uint8Array): void {
 }
 
 /**
- * Parses a v2 header and its auth tag from the start of `bytes`.
- * Returns `undefined` when more bytes are needed; extra bytes after the header are ignored.
+ * Parses a v2 header and its auth tag from the start of `bytes`; extra bytes after the header
+ * are ignored. When the header is incomplete, says how many bytes (from the start) the next
+ * field needs, so a streaming reader waits for them instead of re-parsing every chunk.
  * Nothing of a parsed header may be trusted before its auth tag is verified (see message.ts).
  * @throws VeilError UNSUPPORTED_VERSION, NON_COMMITTING_SUITE, UNSUPPORTED_SUITE, MALFORMED,
  *   TOO_MANY_EDKS, FRAME_TOO_LARGE, BASE64_INPUT.
- */
-export function parseHeader(bytes: Uint8Array, limits: HeaderLimits): MessageHeader | undefined {
-  const result = tryParseHeader(bytes, limits);
-  return 'header' in result ? result.header : undefined;
-}
-
-/**
- * As parseHeader, but when the header is incomplete says how many bytes (from the start) the
- * next field needs, so a streaming reader waits for them instead of re-parsing every chunk.
- * @throws VeilError as parseHeader.
  */
 export function tryParseHeader(
   bytes: Uint8Array,

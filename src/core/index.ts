@@ -13,12 +13,7 @@ export {
   serializeEncryptionContext,
 } from './encryption-context';
 export type { ContentType, HeaderLimits, MessageHeader } from './header';
-export {
-  DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
-  DEFAULT_MAX_FRAME_BYTES,
-  parseHeader,
-  tryParseHeader,
-} from './header';
+export { DEFAULT_MAX_ENCRYPTED_DATA_KEYS, DEFAULT_MAX_FRAME_BYTES, tryParseHeader } from './header';
 export type {
   DecryptRequest,
   EncryptRequest,

@@ -11,14 +11,53 @@ import type { HeaderLimits, MessageHeader } from './header';
 import {
   DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
   DEFAULT_MAX_FRAME_BYTES,
-  parseHeader,
+  tryParseHeader,
   serializeHeaderBody,
 } from './header';
 import { deriveMessageKeys } from './kdf';
 import type { Keyring } from './keyring';
-import { DEFAULT_FRAME_BYTES, MESSAGE_ID_BYTES, SUITE_COMMIT_KEY } from './suites';
+import {
+  DEFAULT_FRAME_BYTES,
+  MESSAGE_ID_BYTES,
+  SUITE_COMMIT_KEY,
+  committingSuite,
+  suiteName,
+} from './suites';
 
 const ZERO_IV = new Uint8Array(12);
+
+/** Longest piece of unauthenticated header text quoted in an error detail, in characters. */
+const QUOTED_MAX_CHARS = 80;
+
+/** True for C0/C1 controls, DEL, bidirectional controls and line/paragraph separators. */
+function isUnsafeChar(code: number): boolean {
+  return (
+    code < 0x20 ||
+    (code >= 0x7f && code <= 0x9f) ||
+    code === 0x061c ||
+    code === 0x200e ||
+    code === 0x200f ||
+    (code >= 0x2028 && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069)
+  );
+}
+
+/**
+ * `text` from an unauthenticated header, quoted for an error message: unsafe characters (see
+ * isUnsafeChar) become \uXXXX escapes, so a hostile file cannot drive the terminal that prints
+ * the error, and long text is cut short.
+ */
+function quoteUntrusted(text: string): string {
+  const cut = text.length > QUOTED_MAX_CHARS ? `${text.slice(0, QUOTED_MAX_CHARS)}…` : text;
+  let quoted = '"';
+  for (const char of cut) {
+    const code = char.codePointAt(0) ?? 0;
+    if (char === '"' || char === '\\') quoted += `\\${char}`;
+    else if (isUnsafeChar(code)) quoted += `\\u${code.toString(16).padStart(4, '0')}`;
+    else quoted += char;
+  }
+  return `${quoted}"`;
+}
 
 /** Options of a message Veil writes. */
 export interface WriteOptions {
@@ -131,14 +170,23 @@ export interface OpenOptions {
    * from it were authenticated but not stored (Required-EC CMM) and are added to the header AAD.
    */
   readonly reproducedContext?: EncryptionContext;
+  /**
+   * Open a signed (0x0578) header even though the caller will not check the footer signature.
+   * Off by default: frames decrypted with decryptFrame are authentic under the data key, but
+   * without the signature anyone who can unwrap that key could have written them. Only a caller
+   * that verifies the signature itself (as createDecryptStream does) should set it.
+   */
+  readonly allowUnverifiedSignature?: boolean;
 }
 
 /**
  * Opens a parsed header: unwraps the data key through the keyring, derives the keys, checks key
  * commitment (constant time) and then the header auth tag. Returns the content key; only now may
  * anything in the header be trusted.
- * @throws VeilError CONTEXT_MISMATCH, NO_MATCHING_EDK, WRONG_KEY, COMMITMENT_MISMATCH,
- *   HEADER_TAMPERED, and whatever the keyring throws.
+ * A signed (0x0578) header is refused with SIGNATURE_UNCHECKED unless
+ * `options.allowUnverifiedSignature` is set: the frame-level API checks no signature.
+ * @throws VeilError SIGNATURE_UNCHECKED, CONTEXT_MISMATCH, NO_MATCHING_EDK, WRONG_KEY,
+ *   COMMITMENT_MISMATCH, HEADER_TAMPERED, and whatever the keyring throws.
  */
 export async function openMessageHeader(
   header: MessageHeader,
@@ -148,6 +196,11 @@ export async function openMessageHeader(
   needs(typeof header === 'object' && header !== null, 'BAD_ARGUMENT', 'header');
   needs(header.headerBody instanceof Uint8Array, 'BAD_ARGUMENT', 'header');
   needs(typeof options?.keyring?.onDecrypt === 'function', 'BAD_ARGUMENT', 'keyring');
+  // Precondition: a signed suite only when the caller verifies the signature (the frame-level
+  // API cannot: the signature covers the whole message).
+  if (committingSuite(header.suiteId).signed && options.allowUnverifiedSignature !== true) {
+    throw new VeilError('SIGNATURE_UNCHECKED', suiteName(header.suiteId));
+  }
   const requiredOnly: Record<string, string> = {};
   const materialsContext: Record<string, string> = { ...header.encryptionContext };
   for (const [key, value] of Object.entries(options.reproducedContext ?? {})) {
@@ -165,7 +218,8 @@ export async function openMessageHeader(
   });
   if (dataKey === undefined) {
     const providers = [...new Set(header.encryptedDataKeys.map((edk) => edk.providerId))];
-    throw new VeilError('NO_MATCHING_EDK', `the file has keys from: ${providers.join(', ')}`);
+    const named = providers.map(quoteUntrusted).join(', ');
+    throw new VeilError('NO_MATCHING_EDK', `the file has keys from: ${named}`);
   }
   let contentKey: CryptoKey;
   let commitKey: Uint8Array;
@@ -198,7 +252,7 @@ export async function openMessageHeader(
  * the first bytes of a message, e.g. a ranged GET of an object). Nothing in it may be trusted
  * before openMessageHeader succeeds. Limits default to the decrypt stream's (16 EDKs, 64 MiB).
  * @throws VeilError MALFORMED when `headerBytes` does not hold a whole header, TOO_MANY_EDKS,
- *   FRAME_TOO_LARGE and the other parse errors of parseHeader.
+ *   FRAME_TOO_LARGE and the other parse errors of tryParseHeader.
  */
 export function parseHeaderBytes(
   headerBytes: Uint8Array,
@@ -206,10 +260,10 @@ export function parseHeaderBytes(
 ): MessageHeader {
   // Precondition: bytes.
   needs(headerBytes instanceof Uint8Array, 'BAD_ARGUMENT', 'headerBytes');
-  const header = parseHeader(headerBytes, {
+  const parsed = tryParseHeader(headerBytes, {
     maxEncryptedDataKeys: limits.maxEncryptedDataKeys ?? DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
     maxFrameBytes: limits.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
   });
-  if (header === undefined) throw new VeilError('MALFORMED', 'the header is incomplete');
-  return header;
+  if (!('header' in parsed)) throw new VeilError('MALFORMED', 'the header is incomplete');
+  return parsed.header;
 }

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { concatBytes } from '../../../src/core/bytes';
 import { createDecryptStream } from '../../../src/core/decrypt-stream';
 import { VeilError } from '../../../src/core/errors';
-import { parseHeader } from '../../../src/core/header';
+import { tryParseHeader } from '../../../src/core/header';
 import type { DecryptRequest, Keyring } from '../../../src/core/keyring';
 import { createMultiKeyring } from '../../../src/core/multi-keyring';
 import { decryptBytes, encryptBytes } from '../../../src/core/one-shot';
@@ -116,9 +116,9 @@ describe('EDK limits (TOO_MANY_EDKS)', () => {
     expect(unwrapCalls).toBe(0);
     // The count sits right after the (empty) EC: version 1 + suite 2 + id 32 + AAD length 2.
     const upToCount = message.subarray(0, 1 + 2 + 32 + 2 + 2);
-    expect(() => parseHeader(upToCount, { maxEncryptedDataKeys: 2, maxFrameBytes: 1e9 })).toThrow(
-      VeilError,
-    );
+    expect(() =>
+      tryParseHeader(upToCount, { maxEncryptedDataKeys: 2, maxFrameBytes: 1e9 }),
+    ).toThrow(VeilError);
     expect(await decryptBytes(message, { keyring: spy, maxEncryptedDataKeys: 3 })).toHaveLength(10);
   });
   it('defaults to at most 16 EDKs, on encrypt and on decrypt', async () => {
@@ -248,6 +248,32 @@ describe('keys', () => {
       keyNamespace: 'elsewhere',
     });
     await expectCode(decryptBytes(built.whole, { keyring: otherNamespace }), 'NO_MATCHING_EDK');
+  });
+  it("names the file's providers with control and bidi characters escaped", async () => {
+    const hostile = '\u001b]0;owned\u0007\u001b[2J\r\n\u009b31m\u202efdp.exe"\\';
+    const writers = await Promise.all(
+      [hostile, 'x'.repeat(500)].map((keyNamespace) =>
+        RawAesKeyring.fromBytes({ keyBytes: KEY.slice(), keyName: 'k', keyNamespace }),
+      ),
+    );
+    const message = await encryptBytes(patternBytes(5), {
+      keyring: createMultiKeyring({ generator: writers[0], children: writers.slice(1) }),
+    });
+    const error = await expectCode(
+      decryptBytes(message, { keyring: await ourKeyring(KEY, 'k', 'veil') }),
+      'NO_MATCHING_EDK',
+    );
+    const detail = error.detail ?? '';
+    const unsafe = (text: string): number[] =>
+      [...text]
+        .map((char) => char.codePointAt(0) ?? 0)
+        .filter((code) => code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x202e);
+    expect(unsafe(error.message)).toEqual([]);
+    expect(detail).toContain(
+      '"\\u001b]0;owned\\u0007\\u001b[2J\\u000d\\u000a\\u009b31m\\u202efdp.exe\\"\\\\"',
+    );
+    expect(detail).toContain(`"${'x'.repeat(80)}…"`);
+    expect(detail.length).toBeLessThan(300);
   });
 });
 

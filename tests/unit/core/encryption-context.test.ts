@@ -7,7 +7,9 @@ import {
   parseEncryptionContext,
   serializeEncryptionContext,
 } from '../../../src/core/encryption-context';
-import { expectThrowsCode } from './helpers';
+import { parseHeaderBytes } from '../../../src/core/message';
+import { decryptBytes, encryptBytes } from '../../../src/core/one-shot';
+import { expectThrowsCode, ourKeyring, testKeyBytes } from './helpers';
 
 const keysInOrder = (bytes: Uint8Array): string[] => Object.keys(parseEncryptionContext(bytes));
 
@@ -93,5 +95,28 @@ describe('parseEncryptionContext', () => {
 describe('contextFromPairs', () => {
   it('splits at the first =', () => {
     expect(contextFromPairs(['a=b=c', 'd='])).toEqual({ a: 'b=c', d: '' });
+  });
+  it('keeps __proto__ and other Object.prototype names as ordinary keys', () => {
+    const context = contextFromPairs(['__proto__=x', 'constructor=y', 'toString=z']);
+    expect(Object.keys(context)).toEqual(['__proto__', 'constructor', 'toString']);
+    expect(Object.getOwnPropertyDescriptor(context, '__proto__')?.value).toBe('x');
+    expect(keysInOrder(serializeEncryptionContext(context))).toEqual([
+      '__proto__',
+      'constructor',
+      'toString',
+    ]);
+    expectThrowsCode(() => contextFromPairs(['__proto__=1', '__proto__=2']), 'BAD_ARGUMENT');
+    expectThrowsCode(() => contextFromPairs(['toString=1', 'toString=2']), 'BAD_ARGUMENT');
+  });
+  it('carries a __proto__ pair into the header of a message', async () => {
+    const keyring = await ourKeyring(testKeyBytes(256));
+    const message = await encryptBytes(new Uint8Array(3), {
+      keyring,
+      encryptionContext: contextFromPairs(['__proto__=x', 'a=1']),
+    });
+    const stored = parseHeaderBytes(message).encryptionContext;
+    expect(Object.keys(stored)).toEqual(['__proto__', 'a']);
+    expect(Object.getOwnPropertyDescriptor(stored, '__proto__')?.value).toBe('x');
+    expect(await decryptBytes(message, { keyring })).toEqual(new Uint8Array(3));
   });
 });

@@ -250,6 +250,11 @@ const CASES: Case[] = [
     'OUT_OF_RANGE',
   ],
   [
+    'createDecryptStream: maxNonFramedBytes above 2^36 - 32',
+    () => createDecryptStream({ keyring, maxNonFramedBytes: 2 ** 36 - 31 }),
+    'OUT_OF_RANGE',
+  ],
+  [
     'decrypt stream: chunk type',
     () => pipeNonBytes(createDecryptStream({ keyring })),
     'BAD_ARGUMENT',

@@ -4,7 +4,7 @@
  * multi-keyring, and key hygiene (non-extractable, raw bytes zeroed).
  */
 import { describe, expect, it } from 'vitest';
-import { readU32 } from '../../../src/core/bytes';
+import { concatBytes, readU32, u32 } from '../../../src/core/bytes';
 import { createMultiKeyring } from '../../../src/core/multi-keyring';
 import { parseHeaderBytes } from '../../../src/core/message';
 import { decryptBytes, encryptBytes } from '../../../src/core/one-shot';
@@ -98,8 +98,13 @@ describe('EDK layout', () => {
     if (!edk) throw new Error('no EDK');
     const badTag = edk.providerInfo.slice();
     badTag[4] = 0x60; // tag length 96 bits
+    // IV length 16 announced, with 16 IV bytes or with the usual 12.
+    const ivInfo = (ivBytes: number): Uint8Array =>
+      concatBytes(edk.providerInfo.subarray(0, 1), u32(128), u32(16), new Uint8Array(ivBytes));
     const variants = [
       { ...edk, providerInfo: badTag },
+      { ...edk, providerInfo: ivInfo(16) },
+      { ...edk, providerInfo: ivInfo(12) },
       { ...edk, providerId: 'other' },
       { ...edk, providerInfo: edk.providerInfo.subarray(1) },
     ];
@@ -108,6 +113,30 @@ describe('EDK layout', () => {
         suiteId: 0x0478,
         encryptionContext: {},
         encryptedDataKeys: variants,
+      }),
+    ).toBeUndefined();
+  });
+
+  it('does not try an EDK whose key name only starts with its own (k vs kk)', async () => {
+    const mine = await ourKeyring(testKeyBytes(256), 'k', 'veil');
+    const longer = await ourKeyring(testKeyBytes(256), 'kk', 'veil');
+    const { encryptedDataKeys } = await longer.onEncrypt({
+      suiteId: 0x0478,
+      encryptionContext: {},
+    });
+    // Same wrapping key: had "k" tried the "kk" EDK, it would report WRONG_KEY, not no match.
+    expect(
+      await mine.onDecrypt({ suiteId: 0x0478, encryptionContext: {}, encryptedDataKeys }),
+    ).toBeUndefined();
+    const [edk] = encryptedDataKeys;
+    if (!edk) throw new Error('no EDK');
+    // "kk" with an 11-byte IV has the length of a "k" EDK; still not "k"'s.
+    const sameLength = { ...edk, providerInfo: edk.providerInfo.subarray(0, -1) };
+    expect(
+      await mine.onDecrypt({
+        suiteId: 0x0478,
+        encryptionContext: {},
+        encryptedDataKeys: [sameLength],
       }),
     ).toBeUndefined();
   });
