@@ -47,7 +47,7 @@ function isUnsafeChar(code: number): boolean {
  * isUnsafeChar) become \uXXXX escapes, so a hostile file cannot drive the terminal that prints
  * the error, and long text is cut short.
  */
-function quoteUntrusted(text: string): string {
+export function quoteUntrusted(text: string): string {
   const cut = text.length > QUOTED_MAX_CHARS ? `${text.slice(0, QUOTED_MAX_CHARS)}…` : text;
   let quoted = '"';
   for (const char of cut) {

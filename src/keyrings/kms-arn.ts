@@ -4,6 +4,7 @@
  * three with DescribeKey once (see [Note: KMS key names] in kms.ts).
  */
 import { VeilError } from '../core/errors';
+import { quoteUntrusted } from '../core/message';
 
 /** A parsed KMS key identifier. `region` is known only for the two ARN forms. */
 export type KmsKeyName =
@@ -45,16 +46,17 @@ export function parseKmsKeyName(text: string): KmsKeyName {
   if (arn) {
     const [, partition = '', region = '', accountId = '', type, resource = ''] = arn;
     if (type === 'key') {
-      if (!KEY_ID.test(resource)) throw new VeilError('KMS_KEY_INVALID', text);
+      if (!KEY_ID.test(resource)) throw new VeilError('KMS_KEY_INVALID', quoteUntrusted(text));
       return { kind: 'key-arn', text, partition, region, accountId, keyId: resource };
     }
     const aliasName = `alias/${resource}`;
-    if (!ALIAS.test(aliasName)) throw new VeilError('KMS_KEY_INVALID', text);
+    if (!ALIAS.test(aliasName)) throw new VeilError('KMS_KEY_INVALID', quoteUntrusted(text));
     return { kind: 'alias-arn', text, partition, region, accountId, aliasName };
   }
   if (ALIAS.test(text)) return { kind: 'alias', text, aliasName: text };
   if (KEY_ID.test(text)) return { kind: 'key-id', text, keyId: text };
-  throw new VeilError('KMS_KEY_INVALID', text);
+  // The text may come from a file's header: quoted, so it cannot drive a terminal.
+  throw new VeilError('KMS_KEY_INVALID', quoteUntrusted(text));
 }
 
 /** The parsed key ARN, or undefined when `text` is not a key ARN (e.g. an EDK from elsewhere). */
