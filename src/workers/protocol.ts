@@ -6,13 +6,16 @@
  */
 import type { ErrorCode } from '../core/errors';
 import type { PartJob } from '../transfer/build-part';
+import type { FramesJob } from '../transfer/download-frames';
 
 export const PROTOCOL_VERSION = 2;
 
 export type WorkerRequest =
   | { id: number; type: 'ping'; sentAtMs: number }
   /** Build (read and, with a cipher, encrypt) one upload part; see src/transfer/build-part.ts. */
-  | { id: number; type: 'buildPart'; job: PartJob };
+  | { id: number; type: 'buildPart'; job: PartJob }
+  /** Decrypt one ranged GET of whole frames; see src/transfer/download-frames.ts. */
+  | { id: number; type: 'decryptFrames'; job: FramesJob };
 
 export type WorkerReplyBody =
   | {
@@ -28,6 +31,12 @@ export type WorkerReplyBody =
       bytes: Uint8Array<ArrayBuffer>;
       plaintextBytes: number;
       buildMs: number;
+    }
+  | {
+      type: 'decryptFrames';
+      /** The frames' plaintext, released only after every tag verified; transferred. */
+      plaintext: Uint8Array<ArrayBuffer>;
+      decryptMs: number;
     };
 
 export type WorkerReply =

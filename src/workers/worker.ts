@@ -5,6 +5,7 @@
  */
 import { VeilError } from '../core/errors';
 import { buildPart } from '../transfer/build-part';
+import { decryptFrames } from '../transfer/download-frames';
 import { PROTOCOL_VERSION, type WorkerReply, type WorkerRequest } from './protocol';
 
 // The app's tsconfig has the DOM lib; a worker's global scope needs only these two members.
@@ -37,6 +38,13 @@ async function handle(request: WorkerRequest): Promise<Answer> {
       return {
         reply: { id: request.id, ok: true, body: { type: 'buildPart', ...part } },
         transfer: [part.bytes.buffer],
+      };
+    }
+    case 'decryptFrames': {
+      const opened = await decryptFrames(request.job);
+      return {
+        reply: { id: request.id, ok: true, body: { type: 'decryptFrames', ...opened } },
+        transfer: [opened.plaintext.buffer],
       };
     }
     default: {

@@ -1,0 +1,55 @@
+/**
+ * Browser side of `npm run bench:download` (bundled and served by tests/e2e/harness/serve.ts):
+ * the download engine with its worker pool, saving through the save picker, which the bench
+ * replaces with a stub returning an origin-private-file-system handle (a persistent profile, so
+ * GiB files go to disk). Each run removes its file afterwards.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { RawAesKeyring } from '../src/keyrings/raw-aes';
+import { downloadObject } from '../src/transfer/download';
+import { downloadS3For } from '../src/transfer/download-s3';
+import { chooseSaveTarget } from '../src/transfer/download-sink';
+import { DownloadWorkerPool } from '../src/transfer/download-workers';
+
+let pool: DownloadWorkerPool | undefined;
+
+/** Downloads `key` from the bench's S3 endpoint into OPFS; returns the time and what was saved. */
+export async function downloadMs(params: {
+  endpoint: string;
+  key: string;
+  keyBase64: string;
+  workers: number;
+}): Promise<{ ms: number; writtenBytes: number; kind: string }> {
+  if (pool?.size !== params.workers) {
+    pool?.terminate();
+    pool = new DownloadWorkerPool(params.workers);
+  }
+  const keyring = await RawAesKeyring.fromBytes({
+    keyBytes: Uint8Array.from(atob(params.keyBase64), (char) => char.charCodeAt(0)),
+    keyName: 'bench',
+    keyNamespace: 'veil',
+  });
+  const s3 = new S3Client({
+    region: 'us-east-1',
+    endpoint: params.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    maxAttempts: 1,
+  });
+  const fileName = `bench-${params.key}`;
+  const startedMs = performance.now();
+  const { sink } = await chooseSaveTarget(fileName, 0);
+  const result = await downloadObject({
+    s3: downloadS3For(s3),
+    bucket: 'bench',
+    key: params.key,
+    keyring,
+    decryptor: pool,
+    sink,
+  });
+  const ms = performance.now() - startedMs;
+  const root = await navigator.storage.getDirectory();
+  await root.removeEntry(fileName);
+  s3.destroy();
+  return { ms, writtenBytes: result.writtenBytes, kind: result.kind };
+}

@@ -1,0 +1,206 @@
+/**
+ * `npm run bench:download`: the download engine in headless Chromium, ratios from one run.
+ *
+ * (a) download + decrypt (worker pool) + write to the origin-private file system of a Veil object
+ *     against the plain download of an object of the same size through the same engine and save
+ *     path (no decryption), from a disk-backed S3 stand-in on loopback (download-server.ts);
+ * (b) peak memory of Chromium (sum of the RSS of its processes, and of its renderers alone) while
+ *     a 1 GiB and a 2 GiB Veil object download to OPFS in a persistent profile (the incognito
+ *     profile keeps OPFS in memory).
+ *
+ * Env: VEIL_BENCH_MIB (object for a, default 256), VEIL_BENCH_RUNS (median of, default 3),
+ * VEIL_BENCH_BIG_GIB (sizes for b, default "1,2"; "0" skips), VEIL_BENCH_WORKERS (default
+ * min(4, cores)), VEIL_CHROMIUM. Writes bench/results/download.json.
+ */
+import { chromium } from '@playwright/test';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { createEncryptStream } from '../src/core/encrypt-stream';
+import { RawAesKeyring } from '../src/keyrings/raw-aes';
+import { chromiumLaunchOptions } from '../scripts/chromium';
+import { buildAndServe } from '../tests/e2e/harness/serve';
+import { startDiskS3 } from './download-server';
+import type * as Entry from './download-entry';
+
+const MiB = 1024 * 1024;
+const sizeBytes = Number(process.env.VEIL_BENCH_MIB ?? 256) * MiB;
+const runs = Number(process.env.VEIL_BENCH_RUNS ?? 3);
+const bigGiB = (process.env.VEIL_BENCH_BIG_GIB ?? '1,2')
+  .split(',')
+  .map(Number)
+  .filter((gib) => gib > 0);
+const workers = Number(process.env.VEIL_BENCH_WORKERS ?? Math.min(4, availableParallelism()));
+const KEY = randomBytes(32);
+const KEY_BASE64 = KEY.toString('base64');
+
+declare global {
+  interface Window {
+    downloadBench: typeof Entry;
+  }
+}
+
+const median = (values: number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+const mbps = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1000);
+const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
+
+/** Random bytes from one 16 MiB block, `totalBytes` in all. */
+function randomSource(totalBytes: number): ReadableStream<Uint8Array> {
+  const block = new Uint8Array(randomBytes(16 * MiB));
+  let sent = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent >= totalBytes) {
+        controller.close();
+        return;
+      }
+      const chunk = block.slice(0, Math.min(block.length, totalBytes - sent));
+      sent += chunk.length;
+      controller.enqueue(chunk);
+    },
+  });
+}
+
+/** Writes a Veil object of `plaintextBytes` to `path` with the core (flat memory). */
+async function writeVeilObject(path: string, plaintextBytes: number): Promise<number> {
+  const keyring = await RawAesKeyring.fromBytes({
+    keyBytes: new Uint8Array(KEY),
+    keyName: 'bench',
+    keyNamespace: 'veil',
+  });
+  await randomSource(plaintextBytes)
+    .pipeThrough(createEncryptStream({ keyring, plaintextBytes }))
+    .pipeTo(Writable.toWeb(createWriteStream(path)) as WritableStream<Uint8Array>);
+  return (await stat(path)).size;
+}
+
+async function writePlainObject(path: string, bytes: number): Promise<void> {
+  await randomSource(bytes).pipeTo(
+    Writable.toWeb(createWriteStream(path)) as WritableStream<Uint8Array>,
+  );
+}
+
+/** Sum of VmRSS of this process's Chromium descendants (as in bench/upload.ts), in bytes. */
+async function chromiumRssBytes(): Promise<{ total: number; renderer: number }> {
+  const parents = new Map<number, number>();
+  const rss = new Map<number, number>();
+  const renderers = new Set<number>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = await readFile(`/proc/${entry}/status`, 'utf8');
+      parents.set(Number(entry), Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0));
+      const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8');
+      if (!cmdline.includes('chrom')) continue;
+      if (cmdline.includes('--type=renderer')) renderers.add(Number(entry));
+      rss.set(Number(entry), Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) * 1024);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  let total = 0;
+  let renderer = 0;
+  for (const [pid, bytes] of rss) {
+    for (let at: number | undefined = pid; at; at = parents.get(at)) {
+      if (at === process.pid) {
+        total += bytes;
+        if (renderers.has(pid)) renderer += bytes;
+        break;
+      }
+    }
+  }
+  return { total, renderer };
+}
+
+const startedMs = performance.now();
+const dir = await mkdtemp(join(tmpdir(), 'veil-bench-download-'));
+const profile = await mkdtemp(join(tmpdir(), 'veil-bench-profile-'));
+const served = await buildAndServe(new URL('./download-entry.ts', import.meta.url));
+const s3 = await startDiskS3(dir);
+const context = await chromium.launchPersistentContext(profile, chromiumLaunchOptions());
+try {
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.addInitScript(`
+    window.showSaveFilePicker = async (options) => {
+      const root = await navigator.storage.getDirectory();
+      return root.getFileHandle(options.suggestedName, { create: true });
+    };`);
+  await page.goto(served.url);
+  await page.waitForFunction(() => document.title === 'ready');
+  await page.evaluate(() => {
+    window.downloadBench = (window as unknown as { harness: typeof Entry }).harness;
+  });
+  const run = (key: string) =>
+    page.evaluate((p) => window.downloadBench.downloadMs(p), {
+      endpoint: s3.url,
+      key,
+      keyBase64: KEY_BASE64,
+      workers,
+    });
+
+  const objectBytes = await writeVeilObject(join(dir, 'veil-a'), sizeBytes);
+  await writePlainObject(join(dir, 'plain-a'), objectBytes);
+  const veilMs: number[] = [];
+  const plainMs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const veil = await run('veil-a');
+    if (veil.kind !== 'esdk-framed' || veil.writtenBytes !== sizeBytes) throw new Error('veil run');
+    veilMs.push(veil.ms);
+    const plain = await run('plain-a');
+    if (plain.kind !== 'plain') throw new Error('plain run');
+    plainMs.push(plain.ms);
+  }
+  const pipeline = {
+    objectMiB: round(objectBytes / MiB),
+    workers,
+    decryptMBps: round(mbps(sizeBytes, median(veilMs))),
+    plainMBps: round(mbps(objectBytes, median(plainMs))),
+    ratio: round(median(plainMs) / median(veilMs), 2),
+  };
+  console.log('download + decrypt + write vs plain download + write:', pipeline);
+
+  const memory = [];
+  for (const gib of bigGiB) {
+    const key = `veil-big-${gib}`;
+    await writeVeilObject(join(dir, key), gib * 1024 * MiB);
+    const baseline = await chromiumRssBytes();
+    const peak = { ...baseline };
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const now = await chromiumRssBytes();
+        peak.total = Math.max(peak.total, now.total);
+        peak.renderer = Math.max(peak.renderer, now.renderer);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    const result = await run(key);
+    sampling = false;
+    await sampler;
+    await rm(join(dir, key), { force: true });
+    const row = {
+      objectGiB: gib,
+      MBps: round(mbps(result.writtenBytes, result.ms)),
+      growthMiB: round((peak.total - baseline.total) / MiB, 0),
+      rendererGrowthMiB: round((peak.renderer - baseline.renderer) / MiB, 0),
+      peakMiB: round(peak.total / MiB, 0),
+    };
+    console.log('peak memory:', row);
+    memory.push(row);
+  }
+  await mkdir(new URL('./results/', import.meta.url), { recursive: true });
+  await writeFile(
+    new URL('./results/download.json', import.meta.url),
+    `${JSON.stringify({ pipeline, memory, seconds: round((performance.now() - startedMs) / 1000) }, null, 2)}\n`,
+  );
+} finally {
+  await context.close();
+  await s3.close();
+  await served.close();
+  await rm(dir, { recursive: true, force: true });
+  await rm(profile, { recursive: true, force: true });
+}

@@ -1,0 +1,127 @@
+/**
+ * Where a download is written: the File System Access API's save picker (a
+ * FileSystemWritableFileStream, which Chromium fills in a temporary swap file and commits only on
+ * close, so abort() leaves no partial file), any WritableStream, or, for small objects in browsers
+ * without the picker, a Blob saved through a link. A streaming service-worker download for large
+ * objects without the picker is not built yet.
+ */
+import { VeilError } from '../core/errors';
+
+/** The download's output. Writes are awaited in order; abort discards what was written. */
+export interface DownloadSink {
+  write(chunk: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+  abort(reason?: unknown): Promise<void>;
+}
+
+function saveFailed(cause: unknown): VeilError {
+  return cause instanceof VeilError
+    ? cause
+    : new VeilError('DOWNLOAD_SAVE_FAILED', cause instanceof Error ? cause.name : undefined, {
+        cause,
+      });
+}
+
+/** A sink over a WritableStream (e.g. from FileSystemFileHandle.createWritable()). */
+export function sinkFromWritable(writable: WritableStream<Uint8Array>): DownloadSink {
+  const writer = writable.getWriter();
+  return {
+    async write(chunk) {
+      try {
+        await writer.write(chunk);
+      } catch (cause) {
+        throw saveFailed(cause);
+      }
+    },
+    async close() {
+      try {
+        await writer.close();
+      } catch (cause) {
+        throw saveFailed(cause);
+      }
+    },
+    async abort(reason) {
+      await writer.abort(reason).catch(() => undefined);
+    },
+  };
+}
+
+/** A sink that collects the bytes in memory and hands a Blob to `onDone` when closed. */
+export function blobSink(
+  onDone: (blob: Blob) => void,
+  type = 'application/octet-stream',
+): DownloadSink {
+  let chunks: Uint8Array<ArrayBuffer>[] = [];
+  return {
+    write(chunk) {
+      chunks.push(new Uint8Array(chunk));
+      return Promise.resolve();
+    },
+    close() {
+      const blob = new Blob(chunks, { type });
+      chunks = [];
+      onDone(blob);
+      return Promise.resolve();
+    },
+    abort() {
+      chunks = [];
+      return Promise.resolve();
+    },
+  };
+}
+
+/** Saves `blob` as a file named `name` through a temporary link (a normal browser download). */
+export function saveBlob(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.style.display = 'none';
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** The part of the File System Access API the save target uses (not in TypeScript's DOM lib). */
+interface SavePickerWindow {
+  showSaveFilePicker?: (options?: {
+    suggestedName?: string;
+  }) => Promise<{ createWritable(): Promise<WritableStream<Uint8Array>> }>;
+}
+
+/** Largest object saved through a Blob (held in memory) when the save picker is missing. */
+export const DEFAULT_BLOB_LIMIT_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Asks the user where to save `suggestedName` (call it from the click handler: the picker needs
+ * a user gesture) and returns the sink. Without the picker, objects up to `blobLimitBytes` are
+ * collected into a Blob and saved through a link when the download completes.
+ * @throws VeilError DOWNLOAD_CANCELLED when the user dismisses the picker, DOWNLOAD_SAVE_FAILED
+ *   when the picker fails or the object is too large for the Blob fallback.
+ */
+export async function chooseSaveTarget(
+  suggestedName: string,
+  sizeBytes: number,
+  blobLimitBytes = DEFAULT_BLOB_LIMIT_BYTES,
+): Promise<{ sink: DownloadSink; kind: 'file-system-access' | 'blob' }> {
+  const picker = (globalThis as SavePickerWindow).showSaveFilePicker;
+  if (typeof picker === 'function') {
+    try {
+      const handle = await picker.call(globalThis, { suggestedName });
+      return { sink: sinkFromWritable(await handle.createWritable()), kind: 'file-system-access' };
+    } catch (cause) {
+      if (cause instanceof Error && cause.name === 'AbortError') {
+        throw new VeilError('DOWNLOAD_CANCELLED', 'no place to save was chosen', { cause });
+      }
+      throw saveFailed(cause);
+    }
+  }
+  if (sizeBytes > blobLimitBytes) {
+    throw new VeilError(
+      'DOWNLOAD_SAVE_FAILED',
+      `this browser has no save picker, and ${sizeBytes} bytes is too large to hold in memory`,
+    );
+  }
+  return { sink: blobSink((blob) => saveBlob(blob, suggestedName)), kind: 'blob' };
+}
