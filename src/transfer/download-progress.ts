@@ -2,7 +2,7 @@
  * Download progress: object bytes fetched, plaintext bytes written, rate over a sliding window
  * (of written bytes) and ETA. Bytes count per finished ranged GET and per written batch.
  */
-import { RATE_WINDOW_MS } from './progress';
+import { RateWindow } from './rate';
 
 /** Where a download is in its life. */
 export type DownloadState = 'opening' | 'downloading' | 'done' | 'failed' | 'cancelled';
@@ -26,21 +26,20 @@ export interface DownloadProgress {
 
 /** Counts bytes and derives rate and ETA; `nowMs` is injectable for tests. */
 export class DownloadMeter {
-  readonly #nowMs: () => number;
   #objectBytes = 0;
   #totalBytes = 0;
   #fetchedBytes = 0;
   #writtenBytes = 0;
-  #samples: { atMs: number; writtenBytes: number }[] = [];
+  readonly #rate: RateWindow;
 
   constructor(nowMs: () => number = () => performance.now()) {
-    this.#nowMs = nowMs;
+    this.#rate = new RateWindow(nowMs);
   }
 
   start(objectBytes: number, totalBytes: number): void {
     this.#objectBytes = objectBytes;
     this.#totalBytes = totalBytes;
-    this.#samples = [{ atMs: this.#nowMs(), writtenBytes: this.#writtenBytes }];
+    this.#rate.restart(this.#writtenBytes);
   }
 
   addFetched(bytes: number): void {
@@ -49,19 +48,11 @@ export class DownloadMeter {
 
   addWritten(bytes: number): void {
     this.#writtenBytes += bytes;
-    const atMs = this.#nowMs();
-    this.#samples.push({ atMs, writtenBytes: this.#writtenBytes });
-    while (this.#samples.length > 2 && (this.#samples[1]?.atMs ?? atMs) < atMs - RATE_WINDOW_MS) {
-      this.#samples.shift();
-    }
+    this.#rate.record(this.#writtenBytes);
   }
 
   snapshot(state: DownloadState): DownloadProgress {
-    const first = this.#samples[0];
-    const elapsedMs = first ? this.#nowMs() - first.atMs : 0;
-    const rateBytesPerSecond =
-      first && elapsedMs > 0 ? ((this.#writtenBytes - first.writtenBytes) * 1000) / elapsedMs : 0;
-    const remainingBytes = Math.max(0, this.#totalBytes - this.#writtenBytes);
+    const rateBytesPerSecond = this.#rate.rateBytesPerSecond(this.#writtenBytes);
     return {
       state,
       objectBytes: this.#objectBytes,
@@ -69,12 +60,7 @@ export class DownloadMeter {
       fetchedBytes: this.#fetchedBytes,
       writtenBytes: this.#writtenBytes,
       rateBytesPerSecond,
-      etaSeconds:
-        remainingBytes === 0
-          ? 0
-          : rateBytesPerSecond > 0
-            ? remainingBytes / rateBytesPerSecond
-            : undefined,
+      etaSeconds: RateWindow.etaSeconds(this.#totalBytes - this.#writtenBytes, rateBytesPerSecond),
     };
   }
 }

@@ -3,6 +3,7 @@
  * per finished part (fetch reports no upload progress within a request), so the figures move in
  * part-sized steps.
  */
+import { RateWindow } from './rate';
 
 /** Where an upload is in its life. */
 export type UploadState =
@@ -27,23 +28,20 @@ export interface UploadProgress {
   readonly etaSeconds: number | undefined;
 }
 
-/** The window the rate is measured over, in milliseconds. */
-export const RATE_WINDOW_MS = 10_000;
+export { RATE_WINDOW_MS } from './rate';
 
 /** Counts bytes and derives rate and ETA; `nowMs` is injectable for tests. */
 export class ProgressMeter {
-  readonly #nowMs: () => number;
   #plaintextBytes = 0;
   #objectBytes = 0;
   #partCount = 0;
   #encryptedBytes = 0;
   #uploadedBytes = 0;
   #partsDone = 0;
-  /** (time, uploaded bytes) samples, oldest first, spanning at most the window. */
-  #samples: { atMs: number; uploadedBytes: number }[] = [];
+  readonly #rate: RateWindow;
 
   constructor(nowMs: () => number = () => performance.now()) {
-    this.#nowMs = nowMs;
+    this.#rate = new RateWindow(nowMs);
   }
 
   /** Sets the totals; `doneParts` finished parts of `doneObjectBytes` count as already there. */
@@ -61,7 +59,7 @@ export class ProgressMeter {
     this.#partsDone = done.parts;
     this.#uploadedBytes = done.objectBytes;
     this.#encryptedBytes = done.plaintextBytes;
-    this.#samples = [{ atMs: this.#nowMs(), uploadedBytes: this.#uploadedBytes }];
+    this.#rate.restart(this.#uploadedBytes);
   }
 
   /** A part's plaintext was encrypted (or read, in the plain modes). */
@@ -78,25 +76,17 @@ export class ProgressMeter {
   addUploaded(objectBytes: number): void {
     this.#uploadedBytes += objectBytes;
     this.#partsDone += 1;
-    const atMs = this.#nowMs();
-    this.#samples.push({ atMs, uploadedBytes: this.#uploadedBytes });
-    while (this.#samples.length > 2 && (this.#samples[1]?.atMs ?? atMs) < atMs - RATE_WINDOW_MS) {
-      this.#samples.shift();
-    }
+    this.#rate.record(this.#uploadedBytes);
   }
 
   /** Restarts the rate window (after a pause, whose idle time must not lower the rate). */
   restartRate(): void {
-    this.#samples = [{ atMs: this.#nowMs(), uploadedBytes: this.#uploadedBytes }];
+    this.#rate.restart(this.#uploadedBytes);
   }
 
   /** The current figures. */
   snapshot(state: UploadState): UploadProgress {
-    const first = this.#samples[0];
-    const elapsedMs = first ? this.#nowMs() - first.atMs : 0;
-    const rateBytesPerSecond =
-      first && elapsedMs > 0 ? ((this.#uploadedBytes - first.uploadedBytes) * 1000) / elapsedMs : 0;
-    const remainingBytes = this.#objectBytes - this.#uploadedBytes;
+    const rateBytesPerSecond = this.#rate.rateBytesPerSecond(this.#uploadedBytes);
     return {
       state,
       plaintextBytes: this.#plaintextBytes,
@@ -106,12 +96,10 @@ export class ProgressMeter {
       partsDone: this.#partsDone,
       partCount: this.#partCount,
       rateBytesPerSecond,
-      etaSeconds:
-        remainingBytes === 0
-          ? 0
-          : rateBytesPerSecond > 0
-            ? remainingBytes / rateBytesPerSecond
-            : undefined,
+      etaSeconds: RateWindow.etaSeconds(
+        this.#objectBytes - this.#uploadedBytes,
+        rateBytesPerSecond,
+      ),
     };
   }
 }
