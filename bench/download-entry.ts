@@ -9,9 +9,9 @@ import { RawAesKeyring } from '../src/keyrings/raw-aes';
 import { downloadObject } from '../src/transfer/download';
 import { downloadS3For } from '../src/transfer/download-s3';
 import { chooseSaveTarget } from '../src/transfer/download-sink';
-import { DownloadWorkerPool } from '../src/transfer/download-workers';
+import { WorkerPool } from '../src/transfer/worker-pool';
 
-let pool: DownloadWorkerPool | undefined;
+let pool: WorkerPool | undefined;
 
 /** Downloads `key` from the bench's S3 endpoint into OPFS; returns the time and what was saved. */
 export async function downloadMs(params: {
@@ -22,7 +22,7 @@ export async function downloadMs(params: {
 }): Promise<{ ms: number; writtenBytes: number; kind: string }> {
   if (pool?.size !== params.workers) {
     pool?.terminate();
-    pool = new DownloadWorkerPool(params.workers);
+    pool = new WorkerPool(params.workers);
   }
   const keyring = await RawAesKeyring.fromBytes({
     keyBytes: Uint8Array.from(atob(params.keyBase64), (char) => char.charCodeAt(0)),

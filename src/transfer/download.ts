@@ -67,7 +67,7 @@ export interface DownloadSetup {
    * (createMultiKeyring({ children }) tries each). Not needed for plain objects.
    */
   readonly keyring?: Keyring;
-  /** Decrypts frame batches: a DownloadWorkerPool in the browser; default in process. */
+  /** Decrypts frame batches: a WorkerPool in the browser; default in process. */
   readonly decryptor?: FrameDecryptor;
   /** Object bytes per ranged GET (rounded to whole frames), 64 KiB..64 MiB; default 8 MiB. */
   readonly rangeBytes?: number;

@@ -1,11 +1,15 @@
 /**
- * The pool of module workers that build upload parts. Its size follows
- * `navigator.hardwareConcurrency`, capped; each part goes to the least busy worker, the File
- * crosses by reference and the built part comes back by transfer (no copy of the bytes).
+ * The one pool of Veil's module workers, for both directions. Its size follows
+ * `navigator.hardwareConcurrency`, capped; each job goes to the least busy worker.
+ * Uploads: the File crosses by reference and the built part comes back by transfer.
+ * Downloads: a batch's ciphertext crosses by transfer, the content key by clone (a
+ * non-extractable CryptoKey stays non-extractable), and the plaintext comes back by transfer.
  */
 import { needs } from '../core/errors';
 import { WorkerClient } from '../workers/client';
 import { buildPart, type BuiltPart, type PartJob } from './build-part';
+import type { FramesJob, OpenedFrames } from './download-frames';
+import type { FrameDecryptor } from './download-workers';
 
 /** Builds parts: the worker pool in the browser, `inProcessBuilder` in Node tests. */
 export interface PartBuilder {
@@ -25,7 +29,7 @@ export function defaultPoolSize(): number {
 }
 
 /** A pool of Veil module workers. Call `terminate()` when done with it. */
-export class WorkerPool implements PartBuilder {
+export class WorkerPool implements PartBuilder, FrameDecryptor {
   readonly #clients: WorkerClient[];
 
   /**
@@ -47,18 +51,32 @@ export class WorkerPool implements PartBuilder {
     return this.#clients.length;
   }
 
-  /** Builds one part in the least busy worker; rejects with the worker's VeilError. */
-  async buildPart(job: PartJob): Promise<BuiltPart> {
+  /** The worker with the fewest requests pending. */
+  #leastBusy(): WorkerClient {
     let client = this.#clients[0];
     for (const candidate of this.#clients) {
       if (client === undefined || candidate.pendingCount < client.pendingCount) client = candidate;
     }
     needs(client, 'WORKER_FAILED', 'the pool was terminated');
-    const { bytes, plaintextBytes, buildMs } = await client.request<'buildPart'>({
+    return client;
+  }
+
+  /** Builds one part in the least busy worker; rejects with the worker's VeilError. */
+  async buildPart(job: PartJob): Promise<BuiltPart> {
+    const { bytes, plaintextBytes, buildMs } = await this.#leastBusy().request<'buildPart'>({
       type: 'buildPart',
       job,
     });
     return { bytes, plaintextBytes, buildMs };
+  }
+
+  /** Decrypts one batch of frames in the least busy worker; `job.frames` is transferred. */
+  async decryptFrames(job: FramesJob): Promise<OpenedFrames> {
+    const { plaintext, decryptMs } = await this.#leastBusy().request<'decryptFrames'>(
+      { type: 'decryptFrames', job },
+      [job.frames.buffer],
+    );
+    return { plaintext, decryptMs };
   }
 
   /** Round trip of a ping to every worker, in milliseconds. */

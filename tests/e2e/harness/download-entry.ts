@@ -22,7 +22,7 @@ import {
 import type { DownloadProgress } from '../../../src/transfer/download-progress';
 import { downloadS3For } from '../../../src/transfer/download-s3';
 import { chooseSaveTarget } from '../../../src/transfer/download-sink';
-import { DownloadWorkerPool } from '../../../src/transfer/download-workers';
+import { WorkerPool } from '../../../src/transfer/worker-pool';
 
 export { uploadOnce } from './upload-entry';
 
@@ -52,7 +52,7 @@ export type DownloadOutcome =
 const LOCAL = { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' };
 const fromBase64 = (text: string): Uint8Array =>
   Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
-let pool: DownloadWorkerPool | undefined;
+let pool: WorkerPool | undefined;
 
 async function keyringFor(params: DownloadParams): Promise<Keyring | undefined> {
   const children: Keyring[] = [];
@@ -86,7 +86,7 @@ async function setupFor(params: DownloadParams): Promise<DownloadSetup> {
     pool.terminate();
     pool = undefined;
   }
-  pool ??= new DownloadWorkerPool(params.workers);
+  pool ??= new WorkerPool(params.workers);
   const keyring = await keyringFor(params);
   const s3 = new S3Client({
     region: 'us-east-1',

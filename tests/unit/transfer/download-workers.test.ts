@@ -1,5 +1,5 @@
 /**
- * The download side of the worker protocol: DownloadWorkerPool sends 'decryptFrames' with the
+ * The download side of the worker protocol: WorkerPool sends 'decryptFrames' with the
  * ciphertext in the transfer list to the least busy worker, and a failure comes back as the same
  * VeilError code. The fake worker runs the real handler, decryptFrames.
  */
@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { openMessageHeader, parseHeaderBytes } from '../../../src/core/message';
 import { encryptBytes } from '../../../src/core/one-shot';
 import { decryptFrames } from '../../../src/transfer/download-frames';
-import { DownloadWorkerPool } from '../../../src/transfer/download-workers';
+import { WorkerPool } from '../../../src/transfer/worker-pool';
 import { WorkerClient } from '../../../src/workers/client';
 import type { WorkerReply, WorkerRequest } from '../../../src/workers/protocol';
 import { flipByte, ourKeyring, patternBytes, testKeyBytes } from '../core/helpers';
@@ -43,10 +43,10 @@ async function message(size: number) {
   return { plain, bytes, header, contentKey };
 }
 
-describe('DownloadWorkerPool', () => {
+describe('WorkerPool', () => {
   test('spreads batches over workers, transfers the ciphertext, returns the plaintext', async () => {
     const fakes: FakeWorker[] = [];
-    const pool = new DownloadWorkerPool(2, () => {
+    const pool = new WorkerPool(2, () => {
       const fake = new FakeWorker();
       fakes.push(fake);
       return new WorkerClient(fake as unknown as Worker);
@@ -97,10 +97,7 @@ describe('DownloadWorkerPool', () => {
   });
 
   test('a tampered frame comes back as FRAME_TAMPERED; bad jobs are refused', async () => {
-    const pool = new DownloadWorkerPool(
-      1,
-      () => new WorkerClient(new FakeWorker() as unknown as Worker),
-    );
+    const pool = new WorkerPool(1, () => new WorkerClient(new FakeWorker() as unknown as Worker));
     const { bytes, header, contentKey } = await message(FRAME);
     const frames = bytes.slice(header.headerBytes);
     flipByte(frames, 30);
@@ -120,6 +117,6 @@ describe('DownloadWorkerPool', () => {
     await expect(decryptFrames({ ...job, frames: frames.subarray(0, 20) })).rejects.toMatchObject({
       code: 'MALFORMED',
     });
-    expect(() => new DownloadWorkerPool(0)).toThrow(/range/);
+    expect(() => new WorkerPool(0)).toThrow(/range/);
   });
 });
