@@ -15,7 +15,11 @@ import { serveStatic } from '../../scripts/stack/static-server';
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  if (!existsSync('dist/index.html')) throw new Error('dist/ is missing: run `vite build` first');
+  // VEIL_DIST_DIR serves another build (e.g. `vite build --outDir /tmp/x`); default dist/.
+  const dist = process.env.VEIL_DIST_DIR ?? 'dist';
+  if (!existsSync(join(dist, 'index.html'))) {
+    throw new Error(`${dist}/ is missing: run \`vite build\` first`);
+  }
   const dir = await mkdtemp(join(tmpdir(), 'veil-e2e-'));
   const appPort = await freePort();
   const appOrigin = `http://127.0.0.1:${appPort}`;
@@ -28,7 +32,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     appOrigins: [appOrigin, `http://127.0.0.1:${harnessPort}`],
     bucket: testBucketName(),
   });
-  const app = await serveStatic({ root: 'dist', port: appPort, config: stack.config });
+  const app = await serveStatic({ root: dist, port: appPort, config: stack.config });
   process.env.VEIL_APP_URL = `${app.origin}/`;
   process.env.VEIL_MOTO_URL = stack.motoUrl;
   process.env.VEIL_HSM_URL = stack.hsmUrl;
