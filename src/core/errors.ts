@@ -163,6 +163,11 @@ export const ERRORS = {
   DOWNLOAD_CANCELLED: 'The download was cancelled. The partial file was discarded.',
   DOWNLOAD_SAVE_FAILED:
     'The file could not be written where you chose to save it (disk full, permission withdrawn or the file was removed). Nothing usable was kept; pick another place and try again.',
+  // The app's key choices (src/state/keyrings.ts).
+  VAULT_KEY_MISSING:
+    'That key is not in this browser’s vault. Import its key file or backup in Keys, or choose another key in Settings.',
+  MODEL_NOT_CONFIGURED:
+    'This key model is not set up for this deployment (config.json names no HSM proxy or KMS key for it). Choose another model, or ask whoever hosts Veil to configure it.',
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -79,6 +79,8 @@ export class AwsSession {
   /** The guest identity id, for this page only; cleared on sign-out. */
   #identityIds = new IdentityIdCache();
   #keys = new IamKeyStore(sessionStorageOrUndefined());
+  /** The user-pool tokens of a password or hosted-UI sign-in (Model B sends the ID token). */
+  #tokens: UserPoolTokens | undefined;
 
   get status(): SessionStatus {
     return this.#status;
@@ -92,6 +94,23 @@ export class AwsSession {
   /** True when pasted IAM keys are remembered for this tab (offered again after a reload). */
   get hasRememberedKeys(): boolean {
     return this.#keys.remembered();
+  }
+
+  /** True when the session has a user-pool sign-in, so an ID token for the HSM proxy. */
+  get hasIdToken(): boolean {
+    return this.#status.state === 'ready' && this.#tokens !== undefined;
+  }
+
+  /**
+   * The current user-pool ID token (renewed when close to expiry), for the HSM proxy.
+   * @throws VeilError HSM_UNAUTHENTICATED when the session is not a user-pool sign-in.
+   */
+  async idToken(): Promise<string> {
+    const tokens = this.#tokens;
+    if (this.#status.state !== 'ready' || !tokens) {
+      throw new VeilError('HSM_UNAUTHENTICATED', 'sign in with a user account in Settings');
+    }
+    return tokens.idToken();
   }
 
   /**
@@ -224,6 +243,7 @@ export class AwsSession {
     const tokens = new UserPoolTokens(session, (current) =>
       refreshUserPoolSession(this.#cognitoClients(config), config, current),
     );
+    this.#tokens = tokens;
     return cognitoUserProvider(this.#cognitoClients(config), config, () => tokens.idToken());
   }
 
@@ -266,6 +286,7 @@ export class AwsSession {
   #signOutQuietly(): void {
     this.#provider?.forget();
     this.#provider = undefined;
+    this.#tokens = undefined;
     this.#clients?.destroy();
     this.#clients = undefined;
   }

@@ -1,0 +1,102 @@
+/**
+ * [Note: keyring choice] The one place the app turns the user's choices into keyrings.
+ *
+ * Upload (write): the model's keyring with the chosen key (preferences, falling back to
+ * config.json) and the encryption context (src/keyrings/kms-context.ts: app, bucket, identity;
+ * never a file name), the same for every model so policies can bind to it.
+ *
+ * Download (read): a multi-keyring of everything this session could open: the vault's keys
+ * (Model A), the HSM proxy when configured and signed in (Model B), and KMS discovery limited to
+ * the configured key's account (Model C). The core picks the EDK a child can open.
+ */
+import type { VeilConfig } from '../aws/config';
+import { modelCReadKeyring, modelCUploadContext } from '../aws/model-c';
+import { VeilError } from '../core/errors';
+import type { EncryptionContext } from '../core/encryption-context';
+import type { Keyring } from '../core/keyring';
+import { createMultiKeyring } from '../core/multi-keyring';
+import { HsmProxyKeyring } from '../keyrings/hsm-proxy';
+import { KmsKeyring } from '../keyrings/kms';
+import type { AwsSession } from './credentials.svelte';
+import type { PreferenceValues } from './preference-values';
+import type { ModelId } from './protection';
+import type { Vault } from './vault.svelte';
+
+/** What the choice needs of the app. */
+export interface KeyringSources {
+  readonly config: VeilConfig;
+  readonly session: Pick<AwsSession, 'clients' | 'identityId' | 'idToken' | 'hasIdToken'>;
+  readonly vault: Pick<Vault, 'keyring' | 'keyrings' | 'keys'>;
+  readonly preferences: PreferenceValues;
+}
+
+/** A new upload's keyring and encryption context. */
+export interface WriteKeys {
+  readonly keyring: Keyring;
+  readonly encryptionContext: EncryptionContext;
+  /** What wraps the data key, for display (vault key name, HSM label or KMS key). */
+  readonly keyName: string;
+}
+
+/**
+ * The keyring and context that write a new object under `model`.
+ * @throws VeilError VAULT_KEY_MISSING (A without a chosen vault key), MODEL_NOT_CONFIGURED
+ *   (B or C without proxy or KMS key), CREDENTIALS_MISSING (C without credentials),
+ *   HSM_UNAUTHENTICATED (B without a user sign-in).
+ */
+export function writeKeys(model: ModelId, sources: KeyringSources): WriteKeys {
+  const { config, session, preferences } = sources;
+  const encryptionContext = modelCUploadContext(config, session.identityId || undefined);
+  switch (model) {
+    case 'A': {
+      const name = preferences.vaultKeyId ?? sources.vault.keys[0]?.keyName;
+      if (!name) throw new VeilError('VAULT_KEY_MISSING', 'no key in the vault yet');
+      return { keyring: sources.vault.keyring(name), encryptionContext, keyName: name };
+    }
+    case 'B': {
+      if (!config.hsm) throw new VeilError('MODEL_NOT_CONFIGURED', 'config.json has no hsm');
+      if (!session.hasIdToken) {
+        throw new VeilError('HSM_UNAUTHENTICATED', 'Model B needs a user sign-in in Settings');
+      }
+      const keyLabel = preferences.hsmKeyLabel ?? config.hsm.keyLabel;
+      const keyring = new HsmProxyKeyring({
+        proxyUrl: config.hsm.proxyUrl,
+        keyLabel,
+        idToken: () => session.idToken(),
+      });
+      return { keyring, encryptionContext, keyName: keyLabel };
+    }
+    case 'C': {
+      const keyId = preferences.kmsKeyId ?? config.kms?.keyId;
+      if (!keyId) throw new VeilError('MODEL_NOT_CONFIGURED', 'config.json has no kms.keyId');
+      const keyring = new KmsKeyring({
+        clients: session.clients().kmsSupplier(),
+        generatorKeyId: keyId,
+      });
+      return { keyring, encryptionContext, keyName: keyId };
+    }
+  }
+}
+
+/**
+ * The keyring that opens downloads: every source available now. Sources that are not set up
+ * (no vault keys, no sign-in, no credentials) are left out; the core then reports
+ * NO_MATCHING_EDK, and the view names the key the object needs (keysNeeded).
+ */
+export async function readKeyring(sources: KeyringSources): Promise<Keyring | undefined> {
+  const { config, session } = sources;
+  const children: Keyring[] = [...sources.vault.keyrings()];
+  if (config.hsm && session.hasIdToken) {
+    children.push(
+      new HsmProxyKeyring({ proxyUrl: config.hsm.proxyUrl, idToken: () => session.idToken() }),
+    );
+  }
+  let clients;
+  try {
+    clients = session.clients();
+  } catch {
+    clients = undefined;
+  }
+  if (clients) children.push(await modelCReadKeyring(clients, config));
+  return children.length === 0 ? undefined : createMultiKeyring({ children });
+}
