@@ -38,7 +38,7 @@ async function sources(over: Partial<KeyringSources> = {}): Promise<KeyringSourc
       clients: () => ({ kmsSupplier: () => () => undefined }) as unknown as AwsClients,
     },
     vault: {
-      keys: [{ keyName: 'team-key' }] as KeyringSources['vault']['keys'],
+      keys: [{ keyName: 'team-key' }] as unknown as KeyringSources['vault']['keys'],
       keyring: (name: string) => {
         if (name !== 'team-key') throw new VeilError('VAULT_KEY_MISSING', name);
         return keyring;
