@@ -16,6 +16,8 @@ export default tseslint.config(
       'playwright-report/',
       'reports/',
       'bin/',
+      // infra/ is its own package (AWS CDK), checked by its own tsc in `npm run test:infra`.
+      'infra/',
       'eslint.config.js',
       'svelte.config.js',
     ],

@@ -1,7 +1,10 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Connect, Plugin } from 'vite';
 import { defineConfig } from 'vite';
+import { finishBuild } from './scripts/build/verifiable-build';
+import { metaPolicy } from './src/hosting/csp';
 
 /**
  * [Note: runtime config] The build holds no deployment values: the app fetches `config.json` at
@@ -31,8 +34,49 @@ function runtimeConfig(): Plugin {
   };
 }
 
+/**
+ * The production build's `<meta>` CSP (see [Note: content security policy] in src/hosting/csp.ts),
+ * right after the charset so it governs everything below it. Build only: the dev server's hot
+ * reload adds inline style elements that the policy refuses.
+ */
+function cspMeta(): Plugin {
+  return {
+    name: 'veil-csp-meta',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler: (html) => {
+        const charset = /<meta charset="[^"]*" \/>/;
+        if (!charset.test(html)) throw new Error('index.html has no <meta charset="..." />');
+        const meta = `<meta http-equiv="Content-Security-Policy" content="${metaPolicy()}" />`;
+        return html.replace(charset, (found) => `${found}\n    ${meta}`);
+      },
+    },
+  };
+}
+
+/** Integrity attributes and the build hash, on the written output (see [Note: verifiable build]). */
+function verifiableBuild(): Plugin {
+  let outDir = 'dist';
+  return {
+    name: 'veil-verifiable-build',
+    apply: 'build',
+    enforce: 'post',
+    configResolved: (config) => void (outDir = resolve(config.root, config.build.outDir)),
+    // After the output is written (not closeBundle, which also runs when the build failed).
+    writeBundle: {
+      order: 'post',
+      sequential: true,
+      handler: async () => {
+        const manifest = await finishBuild(outDir);
+        console.log(`veil build hash: ${manifest.buildHash}`);
+      },
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [svelte(), runtimeConfig()],
+  plugins: [svelte(), runtimeConfig(), cspMeta(), verifiableBuild()],
   server: { host: '127.0.0.1', port: 5173, strictPort: true },
   preview: { host: '127.0.0.1', port: 4173, strictPort: true },
   build: { target: 'es2022', sourcemap: false },

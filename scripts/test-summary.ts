@@ -1,6 +1,6 @@
 /**
  * Prints one closing line for `npm test` from the reports each tier wrote to reports/:
- * "N passed, N failed, N skipped" over unit, integration and end-to-end tests.
+ * "N passed, N failed, N skipped" over unit, integration, infrastructure and end-to-end tests.
  */
 import { readFileSync } from 'node:fs';
 
@@ -34,6 +34,7 @@ function playwright(file: string): Counts {
 const tiers: [string, Counts][] = [
   ['unit', vitest('reports/unit.json')],
   ['integration', vitest('reports/integration.json')],
+  ['infra', vitest('reports/infra.json')],
   ['e2e', playwright('reports/e2e.json')],
 ];
 const total = tiers.reduce(

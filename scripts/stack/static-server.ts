@@ -1,10 +1,14 @@
 /**
  * Serves a built app (dist/) on 127.0.0.1 the way a static host does, with `config.json`
- * supplied at run time (see [Note: runtime config] in vite.config.ts).
+ * supplied at run time (see [Note: runtime config] in vite.config.ts) and, like CloudFront's
+ * response headers policy in infra/, the strict Content-Security-Policy header computed from that
+ * config on every response (see [Note: content security policy] in src/hosting/csp.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { parseConfig } from '../../src/aws/config';
+import { contentSecurityPolicy } from '../../src/hosting/csp';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -19,6 +23,8 @@ const TYPES: Record<string, string> = {
 
 export interface StaticServer {
   origin: string;
+  /** The Content-Security-Policy header sent with every response, or undefined when off. */
+  csp: string | undefined;
   server: Server;
   close(): Promise<void>;
 }
@@ -28,11 +34,20 @@ export async function serveStatic(options: {
   port: number;
   config: unknown;
   headers?: Record<string, string>;
+  /** Send the strict CSP for `config` (default true; it must then be a valid config). */
+  csp?: boolean;
 }): Promise<StaticServer> {
   const root = resolve(options.root);
   const configBody = JSON.stringify(options.config, null, 2);
+  // Parsed up front: a config the app would refuse cannot give a policy either.
+  const parsed = options.csp === false ? undefined : parseConfig(options.config);
+  let csp: string | undefined;
   const server = createServer((req, res) => {
-    const headers = { 'x-content-type-options': 'nosniff', ...options.headers };
+    const headers: Record<string, string> = {
+      'x-content-type-options': 'nosniff',
+      ...(csp ? { 'content-security-policy': csp } : {}),
+      ...options.headers,
+    };
     let path: string;
     try {
       path = decodeURIComponent(new URL(req.url ?? '/', 'http://app').pathname);
@@ -70,8 +85,11 @@ export async function serveStatic(options: {
   await new Promise<void>((done) => server.listen(options.port, '127.0.0.1', done));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
+  const origin = `http://127.0.0.1:${port}`;
+  if (parsed) csp = contentSecurityPolicy(parsed, { configUrl: `${origin}/config.json` });
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin,
+    csp,
     server,
     close: () =>
       new Promise<void>((done) => {

@@ -47,11 +47,34 @@ export interface HsmConfig {
   keyLabel: string;
 }
 
-export interface VeilConfig {
+/**
+ * One place files can go: a bucket in a region, under a prefix. config.json's top-level
+ * `region`/`bucket`/`prefix` are the default target; `targets` may list more.
+ */
+export interface StorageTarget {
   region: string;
   bucket: string;
-  /** Key prefix inside the bucket under which Veil lists and writes objects ('' for the root). */
+  /** Key prefix, '' or ending in '/'; may hold {identityId} (see [Note: per-identity prefix]). */
   prefix: string;
+  /** A name to show for this target; default `bucket · region`. */
+  label?: string;
+}
+
+export interface VeilConfig {
+  /** The default target's region (the first of `targets`). */
+  region: string;
+  /** The default target's bucket (the first of `targets`). */
+  bucket: string;
+  /**
+   * The default target's key prefix inside the bucket under which Veil lists and writes objects
+   * ('' for the root). It may hold `{identityId}`: build object keys with `objectPrefix`.
+   */
+  prefix: string;
+  /**
+   * Every configured target, the default first, when config.json lists `targets`; absent when it
+   * lists none (then the default is the only one). Read it through `targetsOf`.
+   */
+  targets?: StorageTarget[];
   endpoints: Endpoints;
   /** Path-style S3 addressing (`endpoint/bucket/key`), needed by local S3 servers. */
   forcePathStyle: boolean;
@@ -104,6 +127,8 @@ function section(obj: Json, key: string): Json | undefined {
 }
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+/** The placeholder a prefix may hold (see [Note: per-identity prefix]). */
+export const IDENTITY_PLACEHOLDER = '{identityId}';
 // S3 bucket naming rules (general purpose buckets), without the IP-address exclusion.
 const BUCKET = /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const IDENTITY_POOL = /^[a-z]{2}(-[a-z]+)+-\d+:[0-9a-f-]+$/;
@@ -142,6 +167,67 @@ function parseHostedUi(cognito: Json): HostedUiSettings | undefined {
 }
 
 /**
+ * [Note: per-identity prefix] A team that confines each Cognito identity to its own folder (the
+ * authenticated role of infra/ allows only `users/${cognito-identity.amazonaws.com:sub}/*`) sets
+ * `"prefix": "users/{identityId}/"`. The app then lists and writes under the caller's identity
+ * id, which it knows once it has identity-pool credentials: `objectPrefix(target.prefix, id)`.
+ * A prefix without the placeholder is used as written.
+ */
+function parsePrefix(value: unknown, path: string): string {
+  const prefixValue = value ?? '';
+  if (typeof prefixValue !== 'string' || prefixValue.startsWith('/')) {
+    fail(path, 'a string that does not start with "/"');
+  }
+  const rest = prefixValue.split(IDENTITY_PLACEHOLDER).join('');
+  if (/[{}]/.test(rest)) fail(path, `a prefix whose only placeholder is ${IDENTITY_PLACEHOLDER}`);
+  return prefixValue === '' || prefixValue.endsWith('/') ? prefixValue : `${prefixValue}/`;
+}
+
+function parseTargets(value: unknown, first: StorageTarget): StorageTarget[] {
+  const targets = [first];
+  if (!Array.isArray(value)) fail('targets', 'a list of { region, bucket, prefix?, label? }');
+  value.forEach((entry: unknown, index) => {
+    const path = `targets[${index}].`;
+    if (!isObject(entry)) fail(`targets[${index}]`, 'an object');
+    const target: StorageTarget = {
+      region: str(entry, 'region', path, REGION),
+      bucket: str(entry, 'bucket', path, BUCKET),
+      prefix: parsePrefix(entry.prefix, `${path}prefix`),
+    };
+    const label = optStr(entry, 'label', path);
+    if (label !== undefined) target.label = label;
+    if (targets.some((t) => t.bucket === target.bucket && t.prefix === target.prefix)) {
+      fail(`${path}bucket`, 'a bucket and prefix not listed before');
+    }
+    targets.push(target);
+  });
+  return targets;
+}
+
+/** Every target files can go to, the default (config.region/bucket/prefix) first. */
+export function targetsOf(config: VeilConfig): StorageTarget[] {
+  return (
+    config.targets ?? [{ region: config.region, bucket: config.bucket, prefix: config.prefix }]
+  );
+}
+
+/**
+ * The key prefix to list and write under for `prefix` (a target's), filling in the caller's
+ * Cognito identity id (see [Note: per-identity prefix]).
+ * @throws VeilError CREDENTIALS_MISSING when the prefix needs an identity id and none is given.
+ */
+export function objectPrefix(prefix: string, identityId?: string): string {
+  if (!prefix.includes(IDENTITY_PLACEHOLDER)) return prefix;
+  if (!identityId) {
+    throw new VeilError(
+      'CREDENTIALS_MISSING',
+      'this deployment keeps each user’s files in their own folder: connect with the identity pool in Settings first',
+    );
+  }
+  return prefix.split(IDENTITY_PLACEHOLDER).join(identityId);
+}
+
+/**
  * Validates parsed config.json content.
  * @throws VeilError CONFIG_INVALID naming the first field that is wrong.
  */
@@ -149,11 +235,9 @@ export function parseConfig(raw: unknown): VeilConfig {
   if (!isObject(raw)) fail('config.json', 'a JSON object');
   const region = str(raw, 'region', '', REGION);
   const bucket = str(raw, 'bucket', '', BUCKET);
-  const prefixValue = raw.prefix ?? '';
-  if (typeof prefixValue !== 'string' || prefixValue.startsWith('/')) {
-    fail('prefix', 'a string that does not start with "/"');
-  }
-  const prefix = prefixValue === '' || prefixValue.endsWith('/') ? prefixValue : `${prefixValue}/`;
+  const prefix = parsePrefix(raw.prefix, 'prefix');
+  const targets =
+    raw.targets === undefined ? undefined : parseTargets(raw.targets, { region, bucket, prefix });
 
   const endpointsRaw = section(raw, 'endpoints') ?? {};
   const endpoints: Endpoints = {};
@@ -166,6 +250,7 @@ export function parseConfig(raw: unknown): VeilConfig {
   if (typeof forcePathStyle !== 'boolean') fail('forcePathStyle', 'true or false');
 
   const config: VeilConfig = { region, bucket, prefix, endpoints, forcePathStyle };
+  if (targets) config.targets = targets;
 
   const cognito = section(raw, 'cognito');
   if (cognito) {

@@ -3,6 +3,7 @@
  */
 import { loadConfig, type VeilConfig } from '../aws/config';
 import { VeilError } from '../core/errors';
+import { narrowConnectSrc } from '../hosting/runtime-csp';
 import { WorkerClient } from '../workers/client';
 
 export type WorkerStatus =
@@ -34,6 +35,7 @@ export class AppState {
   async #loadConfig(): Promise<void> {
     try {
       this.#config = await loadConfig(fetch.bind(globalThis));
+      narrowConnectSrc(this.#config);
     } catch (error) {
       this.#configError =
         error instanceof VeilError ? error : new VeilError('CONFIG_MISSING', String(error));
