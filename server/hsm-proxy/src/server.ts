@@ -313,9 +313,11 @@ export function createProxyServer(deps: ProxyDeps): HttpServer | HttpsServer {
           console.error(
             `${requestId} ${apiError.code}: ${error instanceof Error ? error.name : 'error'}`,
           );
+        // A body over the limit is answered 413 at once, and Node then reads and discards what
+        // the client still sends (bounded by requestTimeout). Closing or resetting the
+        // connection instead would often lose the 413 before the client reads it.
         if (!res.headersSent)
           send(res, apiError.status, { error: apiError.code, message: apiError.message });
-        if (apiError.code === 'BODY_TOO_LARGE') req.destroy();
       },
     );
   };
