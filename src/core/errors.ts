@@ -168,6 +168,20 @@ export const ERRORS = {
     'That key is not in this browser’s vault. Import its key file or backup in Keys, or choose another key in Settings.',
   MODEL_NOT_CONFIGURED:
     'This key model is not set up for this deployment (config.json names no HSM proxy or KMS key for it). Choose another model, or ask whoever hosts Veil to configure it.',
+  // Keys view: key names, key files and passphrase backups (src/state/keys*.ts, backup.ts).
+  KEY_NAME_INVALID:
+    'A key name must be 1 to 64 letters, digits, dots, dashes or underscores, and not the name of another key in this browser. Choose another name.',
+  KEY_SAVE_FAILED:
+    'The file could not be saved (the save was refused or the disk is full). Try again and pick another place; the key itself is unchanged.',
+  BACKUP_PASSPHRASE_WEAK:
+    'The passphrase is too short for a key backup: use at least 12 characters (four random words are a good choice), and keep it somewhere safe.',
+  BACKUP_INVALID:
+    'This file is not a Veil key backup (a JWE protected with a passphrase: PBES2 key wrapping and A256GCM, holding a key file). Check that you picked the right file.',
+  BACKUP_WRONG_PASSPHRASE:
+    'The passphrase does not open this backup (or the backup was altered). Check the passphrase, which is case-sensitive, and try again.',
+  // Settings: check connection (src/state/connection-checks.ts).
+  CONNECTION_CORS_BLOCKED:
+    'S3 can be reached, but the bucket’s CORS rules do not allow this site, so the browser may not read its answers. Add the CORS rule shown below to the bucket (S3 console: Permissions, CORS), then check again.',
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

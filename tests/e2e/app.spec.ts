@@ -20,7 +20,7 @@ test('the app loads its config, the worker answers, and a Cognito guest gets cre
   );
   await expect(page.getByTestId('worker-status')).toHaveText('Worker ready · WebCrypto available');
 
-  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
   await expect(page).toHaveURL(/#\/settings$/);
   await page.getByRole('button', { name: 'Get guest credentials' }).click();
   const identity = page.getByTestId('identity-id');

@@ -17,7 +17,7 @@ function appUrl(): string {
 
 async function openSettings(page: Page): Promise<void> {
   await page.goto(appUrl());
-  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
   await expect(page).toHaveURL(/#\/settings$/);
 }
 

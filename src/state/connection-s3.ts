@@ -1,0 +1,55 @@
+/**
+ * The connection checks' S3 calls (connection-checks.ts, CheckS3) on the app's S3 client, and the
+ * session as the checks see it.
+ */
+import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { AwsClients } from '../aws/clients';
+import type { CheckS3, ConnectionDeps } from './connection-checks';
+import type { AwsSession } from './credentials.svelte';
+
+/** CheckS3 over an S3 client (its SDK checksums on, so PutObject sends a CRC32). */
+export function checkS3For(s3: S3Client): CheckS3 {
+  return {
+    async listOne(bucket, prefix) {
+      await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1 }));
+    },
+    async putProbe(bucket, key, body) {
+      const out = await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentType: 'text/plain',
+          ChecksumAlgorithm: 'CRC32',
+        }),
+      );
+      return { etag: out.ETag, checksumCrc32: out.ChecksumCRC32 };
+    },
+    async deleteProbe(bucket, key) {
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+  };
+}
+
+/** The app session as the checks need it. */
+export function checkSessionOf(session: AwsSession): ConnectionDeps['session'] {
+  const status = session.status;
+  if (status.state === 'signed-out' || status.state === 'working') return { state: status.state };
+  if (status.state === 'failed') {
+    return { state: 'failed', code: status.code, message: status.message };
+  }
+  const clients = (): AwsClients => session.clients();
+  return {
+    state: 'ready',
+    identityId: session.identityId,
+    hasIdToken: session.hasIdToken,
+    idToken: () => session.idToken(),
+    credentials: async () => {
+      const provider = clients().s3().config.credentials;
+      return provider();
+    },
+    s3: () => checkS3For(clients().s3()),
+    kms: () => clients().kmsApi(),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * The keys of Models B and C as the Keys and Settings views list them: the HSM key labels the
+ * proxy lets the signed-in user use (GET /v1/keys), and the KMS aliases of the region with the
+ * state of the key behind each (ListAliases, then DescribeKey per alias). Pure over injected
+ * clients, so the rules have unit tests with fakes.
+ */
+import type { VeilConfig } from '../aws/config';
+import { VeilError } from '../core/errors';
+import { listHsmKeyLabels } from '../keyrings/hsm-proxy';
+import type { KmsApi } from '../keyrings/kms-api';
+import { describeKmsKey, listKmsAliases } from '../keyrings/kms-keys';
+import { shownError, type ShownError } from '../views/ui/errors';
+
+/** An alias and the state of its key. */
+export interface KmsAliasRow {
+  readonly aliasName: string;
+  readonly targetKeyId: string;
+  /** Enabled, Disabled, PendingDeletion... or undefined when DescribeKey failed. */
+  readonly state: string | undefined;
+  /** Why Model C cannot use it (key state, key type, or the DescribeKey failure). */
+  readonly problem: ShownError | undefined;
+}
+
+/** Aliases described at most; a region with more shows the first ones and says so. */
+export const MAX_DESCRIBED_ALIASES = 25;
+
+/**
+ * The aliases Model C could use, each with its key's state. One alias failing DescribeKey (no
+ * permission, say) shows as a problem on its row; the list itself fails only when ListAliases
+ * does.
+ * @throws VeilError from listKmsAliases (KMS_ACCESS_DENIED, ...).
+ */
+export async function kmsAliasesWithState(
+  api: KmsApi,
+): Promise<{ rows: KmsAliasRow[]; more: number }> {
+  const aliases = await listKmsAliases(api);
+  const shown = aliases.slice(0, MAX_DESCRIBED_ALIASES);
+  const rows = await Promise.all(
+    shown.map(async (alias): Promise<KmsAliasRow> => {
+      try {
+        const key = await describeKmsKey(api, alias.aliasName);
+        return {
+          aliasName: alias.aliasName,
+          targetKeyId: alias.targetKeyId,
+          state: key.state,
+          problem: key.problem ? shownError(key.problem) : undefined,
+        };
+      } catch (error) {
+        return {
+          aliasName: alias.aliasName,
+          targetKeyId: alias.targetKeyId,
+          state: undefined,
+          problem: shownError(error),
+        };
+      }
+    }),
+  );
+  return { rows, more: aliases.length - shown.length };
+}
+
+/** What listing HSM labels needs of the session. */
+export interface HsmSession {
+  readonly hasIdToken: boolean;
+  idToken(): Promise<string>;
+}
+
+/**
+ * The HSM key labels the signed-in user may use.
+ * @throws VeilError MODEL_NOT_CONFIGURED without an HSM proxy in config.json;
+ *   HSM_UNAUTHENTICATED when the session has no user sign-in; HSM_* codes from the proxy.
+ */
+export async function hsmKeyLabels(
+  config: Pick<VeilConfig, 'hsm'>,
+  session: HsmSession,
+  fetcher?: typeof fetch,
+): Promise<string[]> {
+  if (!config.hsm) throw new VeilError('MODEL_NOT_CONFIGURED', 'config.json has no hsm');
+  if (!session.hasIdToken) {
+    throw new VeilError('HSM_UNAUTHENTICATED', 'sign in with a user account in Settings');
+  }
+  const labels = await listHsmKeyLabels({
+    proxyUrl: config.hsm.proxyUrl,
+    idToken: () => session.idToken(),
+    ...(fetcher ? { fetch: fetcher } : {}),
+  });
+  return [...labels].sort();
+}
