@@ -1,0 +1,98 @@
+/**
+ * Which key an encrypted object needs, in words a person can act on. The header names each
+ * encrypted data key's provider and key (keysNeeded in src/transfer/download.ts); this module
+ * turns them into advice per model:
+ * - Model A (a raw AES key; provider = the key namespace, e.g. `veil`): the key's name, and the
+ *   offer to pick its key file;
+ * - Model B (provider `veil-hsm`): the HSM key label, and that a user sign-in is needed;
+ * - Model C (provider `aws-kms`): the KMS key ARN, and that the current credentials may not be
+ *   allowed to use it.
+ * The names come from the unauthenticated header: shown to guide, never trusted.
+ */
+import type { NeededKey } from '../transfer/download';
+import { HSM_PROVIDER_ID } from '../keyrings/hsm-proxy';
+import { KMS_PROVIDER_ID } from '../keyrings/kms';
+import type { ModelId } from './protection';
+
+/** One key the object could be opened with, and what to do about it. */
+export interface KeyAdvice {
+  readonly model: ModelId;
+  readonly providerId: string;
+  readonly keyName: string;
+  /** One sentence: which key, and what the user can do. */
+  readonly text: string;
+}
+
+/** What the session has that bears on the advice. */
+export interface SessionFacts {
+  /** A user-pool sign-in (Model B needs its ID token). */
+  readonly signedIn: boolean;
+  /** Names of the Model A keys held (vault and this page). */
+  readonly vaultKeyNames: readonly string[];
+}
+
+/** The model of an EDK's provider id. */
+export function modelOfProvider(providerId: string): ModelId {
+  if (providerId === KMS_PROVIDER_ID) return 'C';
+  if (providerId === HSM_PROVIDER_ID) return 'B';
+  return 'A';
+}
+
+/** Advice for each key the header names, Model A keys first (the user can act at once). */
+export function keyAdvice(needed: readonly NeededKey[], session: SessionFacts): KeyAdvice[] {
+  const order: Record<ModelId, number> = { A: 0, B: 1, C: 2 };
+  return needed
+    .map((key): KeyAdvice => {
+      const model = modelOfProvider(key.providerId);
+      const name = key.keyName || '(unnamed)';
+      switch (model) {
+        case 'A':
+          return {
+            model,
+            providerId: key.providerId,
+            keyName: name,
+            text: session.vaultKeyNames.includes(key.keyName)
+              ? `Your key “${name}” is in this browser but did not open the file: it may be a different key with the same name. Pick the original key file.`
+              : `Needs your key “${name}” (Model A). Pick its key file to open the file.`,
+          };
+        case 'B':
+          return {
+            model,
+            providerId: key.providerId,
+            keyName: name,
+            text: session.signedIn
+              ? `Needs the HSM key “${name}” (Model B). Your account may not be allowed to use it: ask your administrator.`
+              : `Needs the HSM key “${name}” (Model B). Sign in with your user account in Settings, then try again.`,
+          };
+        case 'C':
+          return {
+            model,
+            providerId: key.providerId,
+            keyName: name,
+            text: `Needs the AWS KMS key ${name} (Model C). Your credentials may not be allowed to use it: sign in with an account that may, or ask the key’s administrator.`,
+          };
+      }
+    })
+    .sort((a, b) => order[a.model] - order[b.model]);
+}
+
+/** True when the advice offers picking a key file (some key is a Model A key). */
+export function offersKeyFile(advice: readonly KeyAdvice[]): boolean {
+  return advice.some((item) => item.model === 'A');
+}
+
+/**
+ * Whether a picked key file can be the one the object needs: its name must be one of the Model A
+ * key names (namespace and name, as the raw AES keyring matches them).
+ */
+export function keyFileMatches(
+  advice: readonly KeyAdvice[],
+  keyFile: { readonly keyName: string; readonly keyNamespace: string },
+): boolean {
+  return advice.some(
+    (item) =>
+      item.model === 'A' &&
+      item.keyName === keyFile.keyName &&
+      item.providerId === keyFile.keyNamespace,
+  );
+}

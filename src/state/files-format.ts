@@ -1,0 +1,55 @@
+/**
+ * How the Files view writes sizes, dates, rates and times left: short, in the user's locale,
+ * binary units (KiB, MiB) as the rest of Veil counts them. Pure.
+ */
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
+
+/** `bytes` in human units: 0 B, 999 B, 1.0 KiB, 12.3 MiB, 512 GiB (three significant digits). */
+export function humanBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '—';
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  if (unit === 0) return `${value} B`;
+  const digits = value < 10 ? 1 : value < 100 ? 1 : 0;
+  // 1023.95 KiB would round to "1024.0 KiB": show the next unit instead.
+  const rounded = Number(value.toFixed(digits));
+  if (rounded >= 1024 && unit < UNITS.length - 1) return `1.0 ${UNITS[unit + 1]}`;
+  return `${rounded.toFixed(digits)} ${UNITS[unit]}`;
+}
+
+/** A transfer rate: `humanBytes(rate)/s`; '—' before the first sample. */
+export function humanRate(bytesPerSecond: number): string {
+  return bytesPerSecond > 0 ? `${humanBytes(bytesPerSecond)}/s` : '—';
+}
+
+/** Seconds left as `45 s`, `3 min 05 s`, `2 h 07 min`; '—' when unknown. */
+export function humanEta(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '—';
+  const whole = Math.ceil(seconds);
+  if (whole < 60) return `${whole} s`;
+  const minutes = Math.floor(whole / 60);
+  if (minutes < 60) return `${minutes} min ${String(whole % 60).padStart(2, '0')} s`;
+  const hours = Math.floor(minutes / 60);
+  return `${hours} h ${String(minutes % 60).padStart(2, '0')} min`;
+}
+
+/** A last-modified time in the user's locale (date and minutes); '—' when unknown. */
+export function humanDate(ms: number | undefined, locale?: string, timeZone?: string): string {
+  if (ms === undefined || !Number.isFinite(ms)) return '—';
+  return new Intl.DateTimeFormat(locale, {
+    dateStyle: 'medium',
+    timeStyle: 'short',
+    ...(timeZone ? { timeZone } : {}),
+  }).format(new Date(ms));
+}
+
+/** Whole percent of `done` out of `total` (100 for an empty total). */
+export function percentOf(done: number, total: number): number {
+  if (total <= 0) return 100;
+  return Math.min(100, Math.floor((done / total) * 100));
+}
