@@ -97,6 +97,14 @@ export async function readKeyring(sources: KeyringSources): Promise<Keyring | un
   } catch {
     clients = undefined;
   }
-  if (clients) children.push(await modelCReadKeyring(clients, config));
+  if (clients) {
+    try {
+      children.push(await modelCReadKeyring(clients, config));
+    } catch {
+      // KMS is out of reach for this session (DescribeKey denied, no KMS in the region): leave
+      // it out so keys from the vault and the HSM still open their objects; a Model C object
+      // then fails with NO_MATCHING_EDK and the view names its key.
+    }
+  }
   return children.length === 0 ? undefined : createMultiKeyring({ children });
 }

@@ -4,7 +4,7 @@ import { VeilError } from '../../../src/core/errors';
 import { RawAesKeyring } from '../../../src/keyrings/raw-aes';
 import { HsmProxyKeyring } from '../../../src/keyrings/hsm-proxy';
 import { KmsKeyring } from '../../../src/keyrings/kms';
-import { writeKeys, type KeyringSources } from '../../../src/state/keyrings';
+import { readKeyring, writeKeys, type KeyringSources } from '../../../src/state/keyrings';
 import { DEFAULT_PREFERENCES, parsePreferences } from '../../../src/state/preference-values';
 import { badgeLabel, badgeOf, protectionStatement } from '../../../src/state/protection';
 import type { AwsClients } from '../../../src/aws/clients';
@@ -155,5 +155,43 @@ describe('protection', () => {
       /not zero knowledge/,
     );
     expect(protectionStatement({ kind: 'none' })).toMatch(/not zero knowledge/);
+  });
+});
+
+describe('readKeyring', () => {
+  test('a KMS lookup failure leaves KMS out instead of failing Model A downloads', async () => {
+    const base = await sources({
+      config: parseConfig({
+        region: 'eu-central-1',
+        bucket: 'team-files.example',
+        prefix: '',
+        endpoints: {},
+        kms: { keyId: 'alias/veil' },
+      }),
+    });
+    const denied = {
+      ...base,
+      session: {
+        ...base.session,
+        // DescribeKey cannot run: no KMS client for the region.
+        clients: () =>
+          ({
+            kmsApi: () => undefined,
+            kmsSupplier: () => () => undefined,
+          }) as unknown as AwsClients,
+      },
+    };
+    const keyring = await readKeyring(denied);
+    expect(keyring).toBeDefined();
+    // The vault key still opens what it wrapped.
+    const [vaultKey] = base.vault.keyrings();
+    if (!vaultKey || !keyring) throw new Error('keyrings missing');
+    const written = await vaultKey.onEncrypt({ encryptionContext: {}, suiteId: 0x0478 });
+    const opened = await keyring.onDecrypt({
+      encryptionContext: {},
+      encryptedDataKeys: written.encryptedDataKeys,
+      suiteId: 0x0478,
+    });
+    expect(opened).toEqual(written.dataKey);
   });
 });
