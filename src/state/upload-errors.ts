@@ -1,0 +1,44 @@
+/**
+ * Errors as Upload shows them: the catalogued code and text (ErrorNotice), plus where the user can
+ * fix it (Settings for credentials and sign-in, Keys for a missing vault key). Pure.
+ */
+import { VeilError } from '../core/errors';
+import { shownError, type ShownError } from '../views/ui/errors';
+
+/** Where the user can fix what stops an upload. */
+export type FixPlace = 'settings' | 'keys';
+
+/** An error as a row or notice shows it, with where to fix it. */
+export interface RowError extends ShownError {
+  readonly fix: FixPlace | undefined;
+}
+
+/** Where errors with `code` are fixed, if the app has such a place. */
+export function fixFor(code: string): FixPlace | undefined {
+  if (code.startsWith('CREDENTIALS_') || code === 'HSM_UNAUTHENTICATED') return 'settings';
+  if (code === 'MODEL_NOT_CONFIGURED' || code === 'HSM_FORBIDDEN_LABEL') return 'settings';
+  if (code === 'VAULT_KEY_MISSING') return 'keys';
+  return undefined;
+}
+
+/** Any thrown value as a RowError. */
+export function rowError(error: unknown): RowError {
+  const shown = shownError(error);
+  return { ...shown, fix: fixFor(shown.code) };
+}
+
+/**
+ * An S3 failure outside the engine (the key lookup, a discard) as a catalogued error: network and
+ * CORS failures (fetch's TypeError) as S3_UNREACHABLE, expired tokens as CREDENTIALS_EXPIRED,
+ * anything else as S3_REJECTED with the S3 error name. VeilErrors pass as they are.
+ */
+export function s3Error(error: unknown): VeilError {
+  if (error instanceof VeilError) return error;
+  if (error instanceof TypeError)
+    return new VeilError('S3_UNREACHABLE', undefined, { cause: error });
+  const name = error instanceof Error ? error.name : typeof error;
+  if (/^ExpiredToken/.test(name)) {
+    return new VeilError('CREDENTIALS_EXPIRED', name, { cause: error });
+  }
+  return new VeilError('S3_REJECTED', name, { cause: error });
+}

@@ -1,0 +1,63 @@
+/**
+ * The rows of the upload queue as the view shows them, and small pure helpers of the queue: the
+ * row phase of an engine state, and bounded concurrency for the key lookups.
+ */
+import type { UploadProgress } from '../transfer/progress';
+import type { Protection } from './protection';
+import type { RowError } from './upload-errors';
+import type { RowPhase } from './upload-format';
+
+/** What a conflict is settled with ([Note: existing objects]). */
+export type ConflictAction = 'replace' | 'keep-both' | 'skip';
+
+/** One file in the queue. */
+export interface UploadRow {
+  readonly id: number;
+  /** The path shown: the file's path below the destination folder. */
+  readonly relativePath: string;
+  /** The object key (changes when the user keeps both). */
+  key: string;
+  readonly sizeBytes: number;
+  readonly protection: Protection;
+  readonly protectionLabel: string;
+  /** What protects the file, in one line (shown once it is done). */
+  readonly statement: string;
+  /** The key that wraps the data key, when encrypted. */
+  readonly keyName: string | undefined;
+  phase: RowPhase;
+  /** The engine's state while active ('preparing', 'uploading', 'paused', 'completing'). */
+  engineState: UploadProgress['state'] | undefined;
+  progress: UploadProgress | undefined;
+  error: RowError | undefined;
+  /** True when the row continues an upload of an earlier session. */
+  readonly resumed: boolean;
+}
+
+/** The row phase of an engine state. */
+export function phaseOf(state: UploadProgress['state']): RowPhase {
+  if (state === 'done') return 'done';
+  if (state === 'failed') return 'failed';
+  if (state === 'cancelled') return 'cancelled';
+  return 'active';
+}
+
+/** Runs `work` over `items` with at most `limit` at once. */
+export async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+/** Whether the chosen protection can write now, and with which key. */
+export type WriteReadiness =
+  | { readonly ok: true; readonly keyName: string | undefined }
+  | { readonly ok: false; readonly error: RowError };
