@@ -57,7 +57,6 @@ export type DetailsState =
 
 export class FilesBrowser {
   readonly config: VeilConfig;
-  readonly root: string;
   #prefix = $state('');
   #rows = $state<Row[]>([]);
   #nextToken = $state<string | undefined>(undefined);
@@ -76,13 +75,28 @@ export class FilesBrowser {
 
   constructor(config: VeilConfig) {
     this.config = config;
-    this.root = rootPrefix(config);
     this.#prefix = this.root;
     this.#probes = new ProbeQueue({
       limit: BADGE_PROBES_IN_FLIGHT,
       probe: (key, sizeBytes, signal) => probeBadge(this.#s3(), key, sizeBytes, signal),
       onChange: (cacheKey, state) => this.#badges.set(cacheKey, state),
     });
+  }
+
+  /**
+   * The prefix the view lists under: config.prefix, with the caller's identity id when it holds
+   * `{identityId}` ('' until that is known; listing then reports why).
+   */
+  get root(): string {
+    return this.#rootOrError().root;
+  }
+
+  #rootOrError(): { root: string; error?: ShownError } {
+    try {
+      return { root: rootPrefix(this.config, awsSession.identityId || undefined) };
+    } catch (error) {
+      return { root: '', error: shownError(error) };
+    }
   }
 
   get prefix(): string {
@@ -174,6 +188,12 @@ export class FilesBrowser {
 
   async #page(generation: number, token: string | undefined): Promise<void> {
     if (!this.connected) {
+      this.#loaded = true;
+      return;
+    }
+    const rootError = this.#rootOrError().error;
+    if (rootError) {
+      this.#error = rootError;
       this.#loaded = true;
       return;
     }

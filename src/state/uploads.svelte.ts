@@ -225,7 +225,7 @@ export class Uploads {
     for (const { file, relativePath } of picked) {
       let key: string;
       try {
-        key = objectKeyFor(config, relativePath, folder.folder);
+        key = objectKeyFor(config, relativePath, folder.folder, awsSession.identityId || undefined);
       } catch (error) {
         this.#addError = rowError(error);
         continue;
