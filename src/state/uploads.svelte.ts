@@ -154,15 +154,17 @@ export class Uploads {
     return { config, session: awsSession, vault, preferences: preferences.values };
   }
 
-  /** The SSE-KMS key: the preference's, else config.json's KMS key, else S3's default. */
-  sseKmsKeyId(config: VeilConfig): string | undefined {
+  /** The SSE-KMS key: the preference's, else S3's default for the bucket. */
+  sseKmsKeyId(): string | undefined {
     const preferred = preferences.values.atRest;
-    return (preferred?.type === 'SSE-KMS' ? preferred.kmsKeyId : undefined) ?? config.kms?.keyId;
+    // Blank means the bucket's AWS managed key (aws/s3), as Settings says. Never the Model C key:
+    // S3's own KMS calls carry another encryption context, which a Model C key policy refuses.
+    return preferred?.type === 'SSE-KMS' ? preferred.kmsKeyId : undefined;
   }
 
   /** The Protection of the current choice. */
-  protection(config: VeilConfig): Protection {
-    return protectionOf(this.choice, this.sseKmsKeyId(config));
+  protection(): Protection {
+    return protectionOf(this.choice, this.sseKmsKeyId());
   }
 
   /** Whether the current choice can upload now (reactive: reads the session, vault, prefs). */
@@ -210,7 +212,7 @@ export class Uploads {
       this.#addError = rowError(new VeilError('BAD_ARGUMENT', 'destination folder'));
       return;
     }
-    const protection = this.protection(config);
+    const protection = this.protection();
     let keys: WriteKeys | undefined;
     try {
       awsSession.clients();
