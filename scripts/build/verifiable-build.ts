@@ -91,12 +91,31 @@ export async function addIntegrity(html: string, dir: string): Promise<string> {
 }
 
 /**
+ * Checks that index.html pins what it loads: at least one script, and every `<script src>` and
+ * module preload or stylesheet link carrying an integrity attribute, so a change in how Vite
+ * writes its tags cannot make addIntegrity skip the entry script without anyone noticing.
+ * @throws Error naming the first tag without integrity, or saying there is no entry script.
+ */
+export function requireIntegrity(html: string): void {
+  const scripts = [...html.matchAll(/<script\b[^>]*>/g)].map(([tag]) => tag);
+  const loaded = scripts.filter((tag) => /\bsrc=/.test(tag));
+  if (loaded.length === 0) throw new Error('index.html has no entry script to pin');
+  const links = [...html.matchAll(/<link\b[^>]*>/g)]
+    .map(([tag]) => tag)
+    .filter((tag) => /\brel=["']?(modulepreload|stylesheet)\b/.test(tag));
+  const bare = [...loaded, ...links].find((tag) => !/\bintegrity="sha384-[^"]+"/.test(tag));
+  if (bare) throw new Error(`index.html: no integrity attribute on ${bare}`);
+}
+
+/**
  * Finishes a build in `dir`: integrity attributes, then the build hash into index.html and
  * veil-build.json. Returns the manifest.
+ * @throws Error when the entry script (or a preload or stylesheet) is left without integrity.
  */
 export async function finishBuild(dir: string): Promise<BuildManifest> {
   const indexPath = join(dir, 'index.html');
   const html = await addIntegrity(withoutBuildHashMeta(await readFile(indexPath, 'utf8')), dir);
+  requireIntegrity(html);
   await writeFile(indexPath, html);
   const files: Record<string, string> = {};
   for (const path of await listFiles(dir)) {

@@ -25,7 +25,7 @@ export interface CognitoConfig {
 }
 
 export interface HostedUiSettings {
-  /** The user pool domain, an absolute https URL (http only for 127.0.0.1/localhost). */
+  /** The user pool domain, an absolute https URL (http only for a loopback host). */
   domain: string;
   /** Registered redirect URI; default: the app's own URL without query or fragment. */
   redirectUri?: string;
@@ -104,6 +104,16 @@ function optStr(obj: Json, key: string, path: string, pattern?: RegExp): string 
   return obj[key] === undefined ? undefined : str(obj, key, path, pattern);
 }
 
+/** Hosts plain http is allowed for: this machine only (the local stack, a local proxy). */
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+const URL_EXPECTED = 'an absolute https URL (http only for 127.0.0.1, localhost or [::1])';
+
+/**
+ * An endpoint URL: https, or http on a loopback host (anything else would send credentials,
+ * wrapped keys or data keys in clear); a literal host, since a wildcard would widen the content
+ * security policy (src/hosting/csp.ts) to hosts nobody configured.
+ */
 function url(obj: Json, key: string, path: string): string | undefined {
   const value = optStr(obj, key, path);
   if (value === undefined) return undefined;
@@ -111,10 +121,14 @@ function url(obj: Json, key: string, path: string): string | undefined {
   try {
     parsed = new URL(value);
   } catch {
-    fail(`${path}${key}`, 'an absolute http(s) URL');
+    fail(`${path}${key}`, URL_EXPECTED);
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    fail(`${path}${key}`, 'an absolute http(s) URL');
+  const loopback = LOOPBACK_HOSTS.has(parsed.hostname);
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback)) {
+    fail(`${path}${key}`, URL_EXPECTED);
+  }
+  if (parsed.host.includes('*')) {
+    fail(`${path}${key}`, 'a URL with one exact host (no wildcard)');
   }
   return value.replace(/\/+$/, '');
 }
@@ -139,11 +153,7 @@ function parseHostedUi(cognito: Json): HostedUiSettings | undefined {
   if (!isObject(raw)) fail('cognito.hostedUi', 'an object');
   const path = 'cognito.hostedUi.';
   const domain = url(raw, 'domain', path);
-  if (domain === undefined) fail(`${path}domain`, 'an absolute https URL');
-  const host = new URL(domain).hostname;
-  if (!domain.startsWith('https:') && host !== '127.0.0.1' && host !== 'localhost') {
-    fail(`${path}domain`, 'an absolute https URL');
-  }
+  if (domain === undefined) fail(`${path}domain`, URL_EXPECTED);
   const scopesRaw = raw.scopes ?? ['openid', 'email', 'profile'];
   if (
     !Array.isArray(scopesRaw) ||
@@ -285,7 +295,7 @@ export function parseConfig(raw: unknown): VeilConfig {
   const hsm = section(raw, 'hsm');
   if (hsm) {
     const proxyUrl = url(hsm, 'proxyUrl', 'hsm.');
-    if (proxyUrl === undefined) fail('hsm.proxyUrl', 'an absolute http(s) URL');
+    if (proxyUrl === undefined) fail('hsm.proxyUrl', URL_EXPECTED);
     config.hsm = { proxyUrl, keyLabel: str(hsm, 'keyLabel', 'hsm.') };
   }
   return config;

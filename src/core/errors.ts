@@ -171,6 +171,8 @@ export const ERRORS = {
   // Keys view: key names, key files and passphrase backups (src/state/keys*.ts, backup.ts).
   KEY_NAME_INVALID:
     'A key name must be 1 to 64 letters, digits, dots, dashes or underscores, and not the name of another key in this browser. Choose another name.',
+  KEY_NAME_TAKEN:
+    'Another key in this browser already has this name. The name is bound into every object it encrypts: delete or rename the other key first, or import under its own name.',
   KEY_SAVE_FAILED:
     'The file could not be saved (the save was refused or the disk is full). Try again and pick another place; the key itself is unchanged.',
   BACKUP_PASSPHRASE_WEAK:

@@ -77,7 +77,8 @@ function source(url: string, path = ''): string {
   } catch {
     value = `${url.replace(/\/+$/, '')}${path}`;
   }
-  if (/[\s;,']/.test(value)) throw new TypeError(`not usable in a CSP: ${value}`);
+  // A wildcard would widen the policy to hosts nobody configured.
+  if (/[\s;,'*]/.test(value)) throw new TypeError(`not usable in a CSP: ${value}`);
   return value;
 }
 
@@ -99,6 +100,22 @@ function s3Sources(bucket: string, region: string, endpoints: Endpoints, pathSty
     return [source(`${parsed.protocol}//${bucket}.${parsed.host}`)];
   }
   return [`https://${bucket}.s3.${region}.${dnsSuffix(region)}`];
+}
+
+/**
+ * The URL of a bucket as the S3 client addresses it (the same choice as s3Sources: the
+ * configured endpoint or AWS's, path-style when configured or when the name has a dot,
+ * virtual-hosted otherwise), so a request to it falls inside the policy's connect-src. Path-style
+ * URLs end with the bucket name, virtual-hosted ones with `/`.
+ */
+export function s3BucketUrl(
+  config: Pick<CspConfig, 'bucket' | 'region' | 'endpoints' | 'forcePathStyle'>,
+): string {
+  const { bucket, region, endpoints } = config;
+  const base = endpoints.s3 ?? `https://s3.${region}.${dnsSuffix(region)}`;
+  if (config.forcePathStyle || bucket.includes('.')) return `${base.replace(/\/+$/, '')}/${bucket}`;
+  const parsed = new URL(base);
+  return `${parsed.protocol}//${bucket}.${parsed.host}${parsed.pathname.replace(/\/+$/, '')}/`;
 }
 
 /**

@@ -2,19 +2,30 @@
  * "Check connection" in Settings: each part Veil needs, tested for real and reported as a row
  * (ok, failed with a catalogued error and the fix, or skipped with the reason):
  *
- * 1. credentials: the current provider hands out AWS credentials;
+ * 1. credentials: the current provider hands out AWS credentials (pasted IAM keys are checked by
+ *    the signed request of the bucket check, and the row says so);
  * 2. bucket: ListObjectsV2 (max-keys 1) under the prefix;
- * 3. CORS: a real cross-origin PutObject of a small probe (deleted after) whose response must
- *    let the page read ETag and the CRC32 checksum, which uploads need;
+ * 3. CORS: every kind of request uploads and downloads make, cross-origin, on a small probe
+ *    object under the prefix ([Note: the CORS probe]);
  * 4. KMS key: DescribeKey of the Model C key and its state;
  * 5. HSM proxy: GET /v1/health;
  * 6. HSM sign-in: GET /v1/keys with the user's ID token, and the chosen label among those allowed.
  *
+ * [Note: the CORS probe] A bucket's CORS rule lists methods and exposed headers, and a rule that
+ * allows PUT but not POST or DELETE, or exposes ETag but not Veil's metadata, breaks uploads or
+ * downloads while a simpler check goes green. So the probe does what the engines do: PutObject
+ * with Veil's metadata (must expose ETag and x-amz-checksum-crc32), GetObject of its first byte
+ * (must expose ETag, x-amz-meta-veil-format and x-amz-meta-veil-model, which Files and downloads
+ * read), CreateMultipartUpload then AbortMultipartUpload (POST and DELETE, as multipart uploads
+ * and their cancel), and DeleteObject. A probe that cannot be deleted is a failure that names the
+ * object left behind. Every failure that CORS explains carries the rule to add.
+ *
  * [Note: telling CORS from an unreachable endpoint] A page cannot see why a cross-origin request
  * failed: a CORS refusal and a dead endpoint are the same TypeError. After such a failure the
- * check sends one `no-cors` request to the same endpoint: an (opaque) answer means S3 is there and
- * CORS is what blocks the page (CONNECTION_CORS_BLOCKED, with the rule to add); no answer means
- * the endpoint cannot be reached (S3_UNREACHABLE).
+ * check sends one `no-cors` request to the bucket's URL as the S3 client addresses it
+ * (s3BucketUrl, inside the policy's connect-src): an (opaque) answer means S3 is there and CORS
+ * is what blocks the page (CONNECTION_CORS_BLOCKED, with the rule to add); no answer means the
+ * endpoint cannot be reached (S3_UNREACHABLE).
  *
  * Pure over injected clients (ConnectionDeps), so every branch has a unit test with fakes; the
  * adapter over the app's AWS clients is connection-s3.ts.
@@ -26,6 +37,7 @@ import { VeilError } from '../core/errors';
 import { listHsmKeyLabels } from '../keyrings/hsm-proxy';
 import type { KmsApi } from '../keyrings/kms-api';
 import { describeKmsKey } from '../keyrings/kms-keys';
+import { s3BucketUrl } from '../hosting/csp';
 import { corsRuleFor } from '../transfer/cors';
 import { shownError } from '../views/ui/errors';
 
@@ -58,10 +70,33 @@ export interface ProbeAnswer {
   readonly checksumCrc32: string | undefined;
 }
 
+/** What a ranged GetObject of the probe let the page read. */
+export interface ProbeRead {
+  readonly etag: string | undefined;
+  /** x-amz-meta-* headers the page could read, without the prefix. */
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** The metadata the probe is written with; a GET must read it back (see [Note: the CORS probe]). */
+export const PROBE_METADATA: Readonly<Record<string, string>> = {
+  'veil-format': 'probe',
+  'veil-model': 'probe',
+};
+
 /** The S3 calls the checks make. Errors are the SDK's, mapped here. */
 export interface CheckS3 {
   listOne(bucket: string, prefix: string): Promise<void>;
-  putProbe(bucket: string, key: string, body: Uint8Array): Promise<ProbeAnswer>;
+  putProbe(
+    bucket: string,
+    key: string,
+    body: Uint8Array,
+    metadata: Readonly<Record<string, string>>,
+  ): Promise<ProbeAnswer>;
+  /** GetObject with `Range: bytes=0-0`. */
+  getProbe(bucket: string, key: string): Promise<ProbeRead>;
+  /** CreateMultipartUpload; resolves to the upload id. */
+  startMultipart(bucket: string, key: string): Promise<string>;
+  abortMultipart(bucket: string, key: string, uploadId: string): Promise<void>;
   deleteProbe(bucket: string, key: string): Promise<void>;
 }
 
@@ -77,6 +112,8 @@ export interface ConnectionDeps {
         readonly state: 'ready';
         readonly identityId: string;
         readonly hasIdToken: boolean;
+        /** True for IAM keys pasted in Settings, which nothing has checked yet. */
+        readonly pastedKeys?: boolean;
         idToken(): Promise<string>;
         /** Resolves the current credentials (renewing them if due). */
         credentials(): Promise<{ readonly accessKeyId: string; readonly expiration?: Date }>;
@@ -94,11 +131,11 @@ export interface ConnectionDeps {
 /** The folder probes go in, under the prefix (the Model C self test uses one beside it). */
 export const PROBE_FOLDER = '.veil-check/';
 
-/** The S3 endpoint the page talks to, for the no-cors reachability probe. */
-export function s3EndpointUrl(config: Pick<VeilConfig, 'endpoints' | 'bucket' | 'region'>): string {
-  const endpoint = config.endpoints.s3;
-  if (endpoint) return `${endpoint}/${config.bucket}`;
-  return `https://${config.bucket}.s3.${config.region}.amazonaws.com/`;
+/** The bucket's URL as the S3 client addresses it, for the no-cors reachability probe. */
+export function s3EndpointUrl(
+  config: Pick<VeilConfig, 'endpoints' | 'bucket' | 'region' | 'forcePathStyle'>,
+): string {
+  return s3BucketUrl(config);
 }
 
 /** The CORS configuration (a list of rules, as the S3 console takes it) for `origin`. */
@@ -148,6 +185,12 @@ async function checkCredentials(session: Ready): Promise<CheckResult> {
   try {
     const identity = await session.credentials();
     const hint = `${identity.accessKeyId.slice(0, 4)}…`;
+    if (session.pastedKeys) {
+      return ok(
+        'credentials',
+        `Key ${hint} (pasted): present, not verified by this row; the bucket check below signs a request with it.`,
+      );
+    }
     const expiry = identity.expiration
       ? `, valid until ${identity.expiration.toISOString().slice(11, 16)} UTC (renewed automatically)`
       : '';
@@ -159,6 +202,37 @@ async function checkCredentials(session: Ready): Promise<CheckResult> {
       error instanceof VeilError ? error : s3Error(error, 'credentials'),
     );
   }
+}
+
+/** Codes of a signed request that say the credentials themselves were refused. */
+const CREDENTIAL_CODES: ReadonlySet<string> = new Set([
+  'CREDENTIALS_INVALID',
+  'CREDENTIALS_EXPIRED',
+  'CREDENTIALS_FAILED',
+]);
+
+/**
+ * The credentials row once the bucket check has signed a request with them: refused credentials
+ * fail the row; pasted keys S3 accepted are verified.
+ */
+function credentialsAfterBucket(
+  credentials: CheckResult,
+  bucket: CheckResult,
+  session: Ready,
+): CheckResult {
+  if (bucket.status === 'failed' && CREDENTIAL_CODES.has(bucket.code)) {
+    return { ...bucket, id: 'credentials' };
+  }
+  if (credentials.status === 'ok' && session.pastedKeys && bucket.status === 'ok') {
+    return ok(
+      'credentials',
+      credentials.detail.replace(
+        /: present, not verified by this row; .*$/,
+        ': accepted by S3 (the bucket check signed a request with it).',
+      ),
+    );
+  }
+  return credentials;
 }
 
 function prefixOf(deps: ConnectionDeps, session: Ready): string {
@@ -177,31 +251,96 @@ async function checkBucket(deps: ConnectionDeps, session: Ready): Promise<CheckR
   return ok('bucket', `Listed ${bucket}${prefix ? ` under ${prefix}` : ''}.`);
 }
 
+/** Says in a failed row that the probe object could not be deleted. */
+function withLeftover(result: CheckResult, leftover: string | undefined): CheckResult {
+  if (leftover === undefined || result.status !== 'failed') return result;
+  return { ...result, message: `${result.message} ${leftover}` };
+}
+
+/** See [Note: the CORS probe]. */
 async function checkCors(deps: ConnectionDeps, session: Ready): Promise<CheckResult> {
   const { bucket } = deps.config;
+  const s3 = session.s3();
+  const rule = corsConfigurationText(deps.origin);
   let key: string;
   let answer: ProbeAnswer;
-  const s3 = session.s3();
   try {
     key = `${prefixOf(deps, session)}${PROBE_FOLDER}${deps.randomId()}`;
-    answer = await s3.putProbe(bucket, key, new TextEncoder().encode('Veil connection check\n'));
+    const body = new TextEncoder().encode('Veil connection check\n');
+    answer = await s3.putProbe(bucket, key, body, PROBE_METADATA);
   } catch (error) {
     return networkFailure(deps, 'PutObject', s3Error(error, 'PutObject'), 'cors');
   }
-  // Best effort: the probe is 22 bytes; a failed delete changes nothing about CORS.
-  await s3.deleteProbe(bucket, key).catch(() => undefined);
-  const missing = [
-    answer.etag ? '' : 'ETag',
-    answer.checksumCrc32 ? '' : 'x-amz-checksum-crc32',
-  ].filter((name) => name !== '');
-  if (missing.length > 0) {
-    return failed(
-      'cors',
-      new VeilError('UPLOAD_CORS_HEADERS', `the page cannot read ${missing.join(', ')}`),
-      corsConfigurationText(deps.origin),
+  const missing = new Set<string>();
+  if (!answer.etag) missing.add('ETag');
+  if (!answer.checksumCrc32) missing.add('x-amz-checksum-crc32');
+
+  let failure: CheckResult | undefined;
+  try {
+    const read = await s3.getProbe(bucket, key);
+    if (!read.etag) missing.add('ETag');
+    for (const [name, value] of Object.entries(PROBE_METADATA)) {
+      if (read.metadata[name] !== value) missing.add(`x-amz-meta-${name}`);
+    }
+  } catch (error) {
+    failure = await networkFailure(deps, 'GetObject', s3Error(error, 'GetObject'), 'cors');
+  }
+  if (!failure) failure = await probeMultipart(deps, s3, key);
+
+  let leftover: string | undefined;
+  let deleteFailure: CheckResult | undefined;
+  try {
+    await s3.deleteProbe(bucket, key);
+  } catch (error) {
+    leftover = `The probe object ${key} was left in the bucket: delete it.`;
+    deleteFailure = withLeftover(
+      await networkFailure(deps, 'DeleteObject', s3Error(error, 'DeleteObject'), 'cors'),
+      leftover,
     );
   }
-  return ok('cors', `This site (${deps.origin}) may call the bucket and read ETag and checksums.`);
+
+  if (failure) return withLeftover(failure, leftover);
+  if (missing.size > 0) {
+    return withLeftover(
+      failed(
+        'cors',
+        new VeilError('UPLOAD_CORS_HEADERS', `the page cannot read ${[...missing].join(', ')}`),
+        rule,
+      ),
+      leftover,
+    );
+  }
+  if (deleteFailure) return deleteFailure;
+  return ok(
+    'cors',
+    `This site (${deps.origin}) may PUT, GET, POST and DELETE in the bucket and read ETag, checksums and Veil's metadata.`,
+  );
+}
+
+/** CreateMultipartUpload then AbortMultipartUpload of the probe's key: POST and DELETE. */
+async function probeMultipart(
+  deps: ConnectionDeps,
+  s3: CheckS3,
+  key: string,
+): Promise<CheckResult | undefined> {
+  const { bucket } = deps.config;
+  let uploadId: string;
+  try {
+    uploadId = await s3.startMultipart(bucket, key);
+  } catch (error) {
+    const operation = 'CreateMultipartUpload';
+    return networkFailure(deps, operation, s3Error(error, operation), 'cors');
+  }
+  try {
+    await s3.abortMultipart(bucket, key, uploadId);
+  } catch (error) {
+    const operation = 'AbortMultipartUpload';
+    return withLeftover(
+      await networkFailure(deps, operation, s3Error(error, operation), 'cors'),
+      `An unfinished multipart upload of ${key} was left in the bucket (a lifecycle rule for incomplete uploads removes it).`,
+    );
+  }
+  return undefined;
 }
 
 async function checkKms(deps: ConnectionDeps, session: Ready): Promise<CheckResult> {
@@ -306,12 +445,12 @@ export async function runConnectionChecks(deps: ConnectionDeps): Promise<CheckRe
       await checkHsmLogin(deps, session),
     ];
   }
-  const rest = await Promise.all([
+  const [bucket, ...rest] = await Promise.all([
     checkBucket(deps, session),
     checkCors(deps, session),
     checkKms(deps, session),
     health,
     checkHsmLogin(deps, session),
   ]);
-  return [credentials, ...rest];
+  return [credentialsAfterBucket(credentials, bucket, session), bucket, ...rest];
 }

@@ -2,9 +2,17 @@
  * The connection checks' S3 calls (connection-checks.ts, CheckS3) on the app's S3 client, and the
  * session as the checks see it.
  */
-import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../aws/clients';
+import { VeilError } from '../core/errors';
 import type { CheckS3, ConnectionDeps } from './connection-checks';
 import type { AwsSession } from './credentials.svelte';
 
@@ -14,7 +22,7 @@ export function checkS3For(s3: S3Client): CheckS3 {
     async listOne(bucket, prefix) {
       await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1 }));
     },
-    async putProbe(bucket, key, body) {
+    async putProbe(bucket, key, body, metadata) {
       const out = await s3.send(
         new PutObjectCommand({
           Bucket: bucket,
@@ -22,9 +30,36 @@ export function checkS3For(s3: S3Client): CheckS3 {
           Body: body,
           ContentType: 'text/plain',
           ChecksumAlgorithm: 'CRC32',
+          Metadata: { ...metadata },
         }),
       );
       return { etag: out.ETag, checksumCrc32: out.ChecksumCRC32 };
+    },
+    async getProbe(bucket, key) {
+      const out = await s3.send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, Range: 'bytes=0-0' }),
+      );
+      // Read the one byte so the connection is released.
+      const body = out.Body as { transformToByteArray(): Promise<Uint8Array> } | undefined;
+      await body?.transformToByteArray();
+      return { etag: out.ETag, metadata: out.Metadata ?? {} };
+    },
+    async startMultipart(bucket, key) {
+      const out = await s3.send(
+        new CreateMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          ContentType: 'application/octet-stream',
+          ChecksumAlgorithm: 'CRC32',
+        }),
+      );
+      if (!out.UploadId) throw new VeilError('S3_REJECTED', 'CreateMultipartUpload: no upload id');
+      return out.UploadId;
+    },
+    async abortMultipart(bucket, key, uploadId) {
+      await s3.send(
+        new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }),
+      );
     },
     async deleteProbe(bucket, key) {
       await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
@@ -44,6 +79,7 @@ export function checkSessionOf(session: AwsSession): ConnectionDeps['session'] {
     state: 'ready',
     identityId: session.identityId,
     hasIdToken: session.hasIdToken,
+    pastedKeys: status.source === 'keys',
     idToken: () => session.idToken(),
     credentials: async () => {
       const provider = clients().s3().config.credentials;

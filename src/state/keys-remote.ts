@@ -24,38 +24,63 @@ export interface KmsAliasRow {
 /** Aliases described at most; a region with more shows the first ones and says so. */
 export const MAX_DESCRIBED_ALIASES = 25;
 
+/** The KMS keys Model C could use, as the Keys and Settings views list them. */
+export interface KmsAliasList {
+  readonly rows: KmsAliasRow[];
+  /** Aliases listed but not described (beyond MAX_DESCRIBED_ALIASES). */
+  readonly more: number;
+  /**
+   * True when ListAliases was denied, so `rows` hold only the configured keys (see
+   * [Note: listing KMS aliases without kms:ListAliases]).
+   */
+  readonly listDenied: boolean;
+}
+
+async function describedRow(api: KmsApi, aliasName: string, targetKeyId: string) {
+  try {
+    const key = await describeKmsKey(api, aliasName);
+    return {
+      aliasName,
+      targetKeyId: targetKeyId || key.keyId,
+      state: key.state,
+      problem: key.problem ? shownError(key.problem) : undefined,
+    } satisfies KmsAliasRow;
+  } catch (error) {
+    return { aliasName, targetKeyId, state: undefined, problem: shownError(error) };
+  }
+}
+
 /**
  * The aliases Model C could use, each with its key's state. One alias failing DescribeKey (no
- * permission, say) shows as a problem on its row; the list itself fails only when ListAliases
- * does.
- * @throws VeilError from listKmsAliases (KMS_ACCESS_DENIED, ...).
+ * permission, say) shows as a problem on its row.
+ *
+ * [Note: listing KMS aliases without kms:ListAliases] ListAliases cannot be limited to one key
+ * (it lists every alias of the account and region), so the reference deployment (infra/) does
+ * not grant it: its users get only DescribeKey, GenerateDataKey and Decrypt on the one key. When
+ * the list is denied, the rows are the keys the deployment names (`configuredKeyIds`: config.json's
+ * and the one chosen in Settings), each described, and `listDenied` says why nothing else shows.
+ * @throws VeilError from listKmsAliases (KMS_ACCESS_DENIED when no key is configured, ...).
  */
 export async function kmsAliasesWithState(
   api: KmsApi,
-): Promise<{ rows: KmsAliasRow[]; more: number }> {
-  const aliases = await listKmsAliases(api);
+  configuredKeyIds: readonly (string | undefined)[] = [],
+): Promise<KmsAliasList> {
+  let aliases;
+  try {
+    aliases = await listKmsAliases(api);
+  } catch (error) {
+    const known = [...new Set(configuredKeyIds.filter((id): id is string => !!id))];
+    if (!(error instanceof VeilError) || error.code !== 'KMS_ACCESS_DENIED' || known.length === 0) {
+      throw error;
+    }
+    const rows = await Promise.all(known.map((keyId) => describedRow(api, keyId, '')));
+    return { rows, more: 0, listDenied: true };
+  }
   const shown = aliases.slice(0, MAX_DESCRIBED_ALIASES);
   const rows = await Promise.all(
-    shown.map(async (alias): Promise<KmsAliasRow> => {
-      try {
-        const key = await describeKmsKey(api, alias.aliasName);
-        return {
-          aliasName: alias.aliasName,
-          targetKeyId: alias.targetKeyId,
-          state: key.state,
-          problem: key.problem ? shownError(key.problem) : undefined,
-        };
-      } catch (error) {
-        return {
-          aliasName: alias.aliasName,
-          targetKeyId: alias.targetKeyId,
-          state: undefined,
-          problem: shownError(error),
-        };
-      }
-    }),
+    shown.map((alias) => describedRow(api, alias.aliasName, alias.targetKeyId)),
   );
-  return { rows, more: aliases.length - shown.length };
+  return { rows, more: aliases.length - shown.length, listDenied: false };
 }
 
 /** What listing HSM labels needs of the session. */

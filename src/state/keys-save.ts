@@ -16,8 +16,12 @@ export interface SaveRequest {
   readonly extension: string;
 }
 
-/** What came of it: saved (or handed to the browser's downloads), or cancelled by the user. */
-export type SaveOutcome = 'saved' | 'cancelled';
+/**
+ * What came of it: written where the user chose ('saved'), handed to the browser's downloads
+ * ('downloaded': the page cannot tell whether the user kept it, so the caller asks), or
+ * cancelled by the user.
+ */
+export type SaveOutcome = 'saved' | 'downloaded' | 'cancelled';
 
 interface WritableLike {
   write(data: Blob): Promise<void>;
@@ -48,7 +52,8 @@ function isAbort(error: unknown): boolean {
 }
 
 /**
- * Saves `request.text` where the user chooses.
+ * Saves `request.text` where the user chooses: through the save picker ('saved' or
+ * 'cancelled'), else as a download ('downloaded').
  * @throws VeilError KEY_SAVE_FAILED when the file could not be written.
  */
 export async function saveTextFile(
@@ -101,5 +106,6 @@ export async function saveTextFile(
     // The download has started from the click; the URL may go once the event loop turns.
     setTimeout(() => env.url.revokeObjectURL(href), 60_000);
   }
-  return 'saved';
+  // A download may be cancelled, blocked or deleted later without the page hearing of it.
+  return 'downloaded';
 }

@@ -1,41 +1,29 @@
 /**
- * The Keys view's state: generating and importing Model A keys into the vault, saving the key
- * file and the passphrase backup while the key's bytes are still in memory ([Note: copies of a
- * vault key] in keys.ts), deleting keys, and listing the keys of Models B (HSM labels) and C (KMS
- * aliases with their state). One instance per view; `finish()` wipes any key bytes still held.
+ * The Keys view's state: the Model A flows of keys-core.ts (generate, import, save the key file
+ * and the passphrase backup while the key's bytes are still in memory, see [Note: copies of a
+ * vault key] in keys.ts) with what is in progress and the last error, deleting keys, and listing
+ * the keys of Models B (HSM labels) and C (KMS aliases with their state). One instance per view;
+ * `close()` when the view goes away wipes any key bytes still held, also those of a flow that
+ * finishes later ([Note: a key held after the view closed]).
  */
 import type { VeilConfig } from '../aws/config';
 import { VeilError } from '../core/errors';
-import { parseKeyFile, serializeKeyFile, type RawAesKeyMaterial } from '../core/key-file';
 import { shownError, type ShownError } from '../views/ui/errors';
-import { createBackup, describeBackup, openBackup, type BackupSummary } from './backup';
+import { describeBackup, type BackupSummary } from './backup';
 import type { AwsSession } from './credentials.svelte';
-import {
-  backupFileName,
-  checkKeyName,
-  copyMaterial,
-  generateKeyMaterial,
-  keyFileName,
-} from './keys';
-import { hsmKeyLabels, kmsAliasesWithState, type KmsAliasRow } from './keys-remote';
+import { KeysCore, type CopyKind, type PendingKey } from './keys-core';
+import { hsmKeyLabels, kmsAliasesWithState, type KmsAliasList } from './keys-remote';
 import { saveTextFile, type SaveOutcome } from './keys-save';
 import type { Preferences } from './preferences.svelte';
 import type { Vault, VaultKeyInfo } from './vault.svelte';
+
+export type { PendingKey, PendingOrigin, CopyKind } from './keys-core';
 
 type Task<T> =
   | { state: 'idle' }
   | { state: 'working' }
   | { state: 'done'; value: T }
   | { state: 'failed'; error: ShownError };
-
-/** How a key held for saving copies came to be. */
-export type PendingOrigin = 'generated' | 'key file' | 'backup';
-
-/** A key whose bytes are still in memory, so its key file and backup can still be saved. */
-export interface PendingKey {
-  readonly keyName: string;
-  readonly origin: PendingOrigin;
-}
 
 /** What the view needs of the app. */
 export interface KeysDeps {
@@ -46,16 +34,25 @@ export interface KeysDeps {
 
 export class KeysPanel {
   readonly #deps: KeysDeps;
-  // The bytes behind `pending`: never reactive, never shown, zeroed by finish().
-  #material: RawAesKeyMaterial | undefined;
+  readonly #core: KeysCore;
   #pending = $state<PendingKey | undefined>(undefined);
   #busy = $state<'generate' | 'key file' | 'backup' | 'import' | undefined>(undefined);
   #error = $state<{ where: string; error: ShownError } | undefined>(undefined);
   #hsm = $state<Task<string[]>>({ state: 'idle' });
-  #kms = $state<Task<{ rows: KmsAliasRow[]; more: number }>>({ state: 'idle' });
+  #kms = $state<Task<KmsAliasList>>({ state: 'idle' });
 
   constructor(deps: KeysDeps) {
     this.#deps = deps;
+    this.#core = new KeysCore(
+      {
+        vault: deps.vault,
+        preferences: deps.preferences,
+        save: (request) => saveTextFile(request),
+      },
+      (pending) => {
+        this.#pending = pending;
+      },
+    );
   }
 
   get pending(): PendingKey | undefined {
@@ -77,7 +74,7 @@ export class KeysPanel {
   get hsm(): Task<string[]> {
     return this.#hsm;
   }
-  get kms(): Task<{ rows: KmsAliasRow[]; more: number }> {
+  get kms(): Task<KmsAliasList> {
     return this.#kms;
   }
 
@@ -85,37 +82,14 @@ export class KeysPanel {
     this.#error = undefined;
   }
 
-  /**
-   * Generates an AES-256 key named `name` and keeps it in the vault (or for this page only when
-   * `keepInVault` is false); its bytes stay in memory until finish() so copies can be saved.
-   */
-  async generate(name: string, keepInVault: boolean): Promise<boolean> {
-    return this.#run('generate', 'generate', async () => {
-      await this.#deps.vault.load();
-      const keyName = checkKeyName(
-        name,
-        this.#deps.vault.keys.map((k) => k.keyName),
-      );
-      const material = generateKeyMaterial(keyName);
-      try {
-        await this.#deps.vault.add(copyMaterial(material), { sessionOnly: !keepInVault });
-      } catch (error) {
-        material.keyBytes.fill(0);
-        throw error;
-      }
-      this.#hold(material, 'generated');
-      if (!this.#deps.preferences.values.vaultKeyId) {
-        this.#deps.preferences.update({ vaultKeyId: keyName });
-      }
-    });
+  /** See KeysCore.generate. */
+  generate(name: string, keepInVault: boolean): Promise<boolean> {
+    return this.#run('generate', 'generate', () => this.#core.generate(name, keepInVault));
   }
 
   /** Imports a key file (the JWK) into the vault; it counts as a saved copy. */
-  async importKeyFile(text: string, keepInVault: boolean): Promise<boolean> {
-    return this.#run('import', 'import', async () => {
-      const material = parseKeyFile(text);
-      await this.#add(material, 'key file', keepInVault);
-    });
+  importKeyFile(text: string, keepInVault: boolean): Promise<boolean> {
+    return this.#run('import', 'import', () => this.#core.importKeyFile(text, keepInVault));
   }
 
   /** Reads what a backup file says about itself (no passphrase needed). */
@@ -130,26 +104,17 @@ export class KeysPanel {
   }
 
   /** Opens a backup with its passphrase and imports the key; it counts as a saved copy. */
-  async importBackup(text: string, passphrase: string, keepInVault: boolean): Promise<boolean> {
-    return this.#run('import', 'import', async () => {
-      const material = await openBackup(text, passphrase);
-      await this.#add(material, 'backup', keepInVault);
-    });
+  importBackup(text: string, passphrase: string, keepInVault: boolean): Promise<boolean> {
+    return this.#run('import', 'import', () =>
+      this.#core.importBackup(text, passphrase, keepInVault),
+    );
   }
 
-  /** Saves the pending key as a key file. */
+  /** Saves the pending key as a key file (see KeysCore.saveKeyFile). */
   async saveKeyFile(): Promise<SaveOutcome | undefined> {
     let outcome: SaveOutcome | undefined;
     await this.#run('key file', 'copies', async () => {
-      const material = this.#needMaterial();
-      outcome = await saveTextFile({
-        suggestedName: keyFileName(material.keyName),
-        text: serializeKeyFile(material),
-        mimeType: 'application/jwk+json',
-        description: 'Veil key file (JWK)',
-        extension: '.jwk',
-      });
-      if (outcome === 'saved') await this.#deps.vault.markCopy(material.keyName, 'keyFile');
+      outcome = await this.#core.saveKeyFile();
     });
     return outcome;
   }
@@ -158,25 +123,26 @@ export class KeysPanel {
   async saveBackup(passphrase: string): Promise<SaveOutcome | undefined> {
     let outcome: SaveOutcome | undefined;
     await this.#run('backup', 'copies', async () => {
-      const material = this.#needMaterial();
-      const backup = await createBackup(material, passphrase);
-      outcome = await saveTextFile({
-        suggestedName: backupFileName(material.keyName),
-        text: `${backup}\n`,
-        mimeType: 'application/jose',
-        description: 'Veil key backup (JWE, passphrase)',
-        extension: '.jwe',
-      });
-      if (outcome === 'saved') await this.#deps.vault.markCopy(material.keyName, 'backup');
+      outcome = await this.#core.saveBackup(passphrase);
     });
     return outcome;
   }
 
+  /** The user confirms a downloaded copy is saved. */
+  async confirmSaved(copy: CopyKind): Promise<void> {
+    await this.#run(copy === 'keyFile' ? 'key file' : 'backup', 'copies', () =>
+      this.#core.confirmSaved(copy),
+    );
+  }
+
   /** Ends the saving of copies: the key's bytes are wiped from memory. */
   finish(): void {
-    this.#material?.keyBytes.fill(0);
-    this.#material = undefined;
-    this.#pending = undefined;
+    this.#core.finish();
+  }
+
+  /** The view is gone: see KeysCore.close. */
+  close(): void {
+    this.#core.close();
   }
 
   /** Deletes a key from the vault (the view asks for confirmation first). */
@@ -202,44 +168,20 @@ export class KeysPanel {
     }
   }
 
-  /** Lists the KMS aliases with their keys' state. Never throws. */
+  /**
+   * Lists the KMS aliases with their keys' state (only the configured keys when the list is
+   * denied, see keys-remote.ts). Never throws.
+   */
   async listKms(config: VeilConfig): Promise<void> {
     this.#kms = { state: 'working' };
     try {
       const api = this.#deps.session.clients().kmsApi();
       if (!api) throw new VeilError('KMS_WRONG_REGION', config.region);
-      this.#kms = { state: 'done', value: await kmsAliasesWithState(api) };
+      const known = [config.kms?.keyId, this.#deps.preferences.values.kmsKeyId];
+      this.#kms = { state: 'done', value: await kmsAliasesWithState(api, known) };
     } catch (error) {
       this.#kms = { state: 'failed', error: shownError(error) };
     }
-  }
-
-  async #add(
-    material: RawAesKeyMaterial,
-    origin: 'key file' | 'backup',
-    keepInVault: boolean,
-  ): Promise<void> {
-    try {
-      await this.#deps.vault.add(copyMaterial(material), {
-        sessionOnly: !keepInVault,
-        copies: { keyFile: origin === 'key file', backup: origin === 'backup' },
-      });
-    } catch (error) {
-      material.keyBytes.fill(0);
-      throw error;
-    }
-    this.#hold(material, origin);
-  }
-
-  #hold(material: RawAesKeyMaterial, origin: PendingOrigin): void {
-    this.finish();
-    this.#material = material;
-    this.#pending = { keyName: material.keyName, origin };
-  }
-
-  #needMaterial(): RawAesKeyMaterial {
-    if (!this.#material) throw new VeilError('INTERNAL_ERROR', 'no key is held for saving');
-    return this.#material;
   }
 
   async #run(

@@ -11,7 +11,7 @@
  */
 import { VeilError } from '../core/errors';
 import { DEFAULT_KEY_NAMESPACE, type RawAesKeyMaterial } from '../core/key-file';
-import type { VaultKeyInfo } from './vault.svelte';
+import type { VaultKeyInfo } from './vault-core';
 
 /** Key names: what the HSM labels allow too, so a name reads the same everywhere. */
 const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -92,4 +92,17 @@ export function deleteWarning(info: Pick<VaultKeyInfo, 'keyName' | 'copies'>): s
     return `This is the only copy of “${info.keyName}”: no key file or backup was saved. Every object encrypted with it becomes unreadable, for you and for anyone else, and nothing can bring it back.`;
   }
   return `“${info.keyName}” is removed from this browser. Objects encrypted with it stay readable with the key file or backup you saved: import it again to open them.`;
+}
+
+/**
+ * The Model A default (preferences.vaultKeyId) after generating `keyName`: a key kept in the
+ * vault becomes the default when there is none; a page-only key never does, since it is gone
+ * after a reload and the default would name nothing.
+ */
+export function vaultKeyIdAfterGenerate(
+  current: string | undefined,
+  keyName: string,
+  keepInVault: boolean,
+): string | undefined {
+  return keepInVault ? (current ?? keyName) : current;
 }

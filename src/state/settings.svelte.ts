@@ -75,7 +75,8 @@ export class SettingsPanel {
     try {
       const api = this.#session.clients().kmsApi();
       if (!api) throw new VeilError('KMS_WRONG_REGION', config.region);
-      this.#kmsAliases = { state: 'done', value: (await kmsAliasesWithState(api)).rows };
+      const known = [config.kms?.keyId, this.#preferences.values.kmsKeyId];
+      this.#kmsAliases = { state: 'done', value: (await kmsAliasesWithState(api, known)).rows };
     } catch (error) {
       this.#kmsAliases = { state: 'failed', error: shownError(error) };
     }

@@ -1,7 +1,8 @@
 /**
  * The Keys view in Chromium against the local stack: generate a Model A key, save its key file
  * and passphrase backup (caught as downloads: the save picker is removed so the app takes its
- * Blob-link path, which Playwright can drive; the picker path has unit tests with fakes), delete
+ * Blob-link path, which Playwright can drive; the picker path has unit tests with fakes; a
+ * download counts as a copy only once the user confirms it), delete
  * it behind the confirm dialog, and import the backup and the key file in fresh browser contexts
  * (fresh IndexedDB), where the same fingerprint shows. A wrong passphrase gives the catalogued
  * error. The backup is also opened in Node with jose, as another JOSE tool would.
@@ -86,7 +87,14 @@ test('generate a key, save its key file and backup, delete it, import both elsew
     namespace: 'veil',
   });
   expect(Buffer.from(jwk.k ?? '', 'base64url')).toHaveLength(32);
+  // A download may still be cancelled or deleted: the copy counts once the user confirms it.
+  await expect(page.getByTestId('key-file-downloaded')).toContainText('e2e-team-key.jwk');
+  await expect(page.getByTestId('key-file-saved')).toHaveCount(0);
+  await expect(page.getByTestId('key-copies')).toHaveText(/Only in this browser/);
+  await page.getByRole('button', { name: 'I have saved the key file' }).click();
   await expect(page.getByTestId('key-file-saved')).toBeVisible();
+  await expect(page.getByTestId('key-file-downloaded')).toHaveCount(0);
+  await expect(page.getByTestId('key-copies')).toHaveText('In this browser, and saved as key file');
 
   await pending.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
   await pending.getByLabel('Repeat the passphrase').fill(`${PASSPHRASE}!`);
@@ -95,6 +103,9 @@ test('generate a key, save its key file and backup, delete it, import both elsew
   await pending.getByLabel('Repeat the passphrase').fill(PASSPHRASE);
   const backup = await download(page, () => page.getByTestId('save-backup').click());
   expect(backup.name).toBe('e2e-team-key.backup.jwe');
+  await expect(page.getByTestId('backup-downloaded')).toContainText('e2e-team-key.backup.jwe');
+  await screenshots(page, 'keys-confirm-download');
+  await page.getByTestId('confirm-backup').click();
   await expect(page.getByTestId('backup-saved')).toBeVisible();
   await screenshots(page, 'keys-new-key');
   // A standard JWE: jose in Node opens it with the passphrase and finds the same key file.

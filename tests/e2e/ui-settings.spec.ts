@@ -8,16 +8,46 @@
  * measured, is leave out Access-Control-Expose-Headers, so the page cannot read ETag or the
  * checksum, which is exactly the case uploads stumble on. The test creates such a bucket in
  * moto from Node, points the page at it by serving config.json with that bucket (page.route),
- * and expects the CORS row to fail with UPLOAD_CORS_HEADERS and the rule to add. The "request
- * blocked" branch (CONNECTION_CORS_BLOCKED) has unit tests with fakes.
+ * and expects the CORS row to fail with UPLOAD_CORS_HEADERS, naming the headers uploads and
+ * downloads read, and the rule to add. The "request blocked" branches (CONNECTION_CORS_BLOCKED
+ * for PUT, GET, POST or DELETE) and a probe that cannot be deleted have unit tests with fakes.
  */
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { expect, test, type Page } from '@playwright/test';
 
 function env(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: run through playwright.config.ts`);
   return value;
+}
+
+function motoS3(): S3Client {
+  return new S3Client({
+    region: 'us-east-1',
+    endpoint: env('VEIL_MOTO_URL'),
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' },
+  });
+}
+
+/** Probe objects and unfinished multipart uploads the connection check left in `bucket`. */
+async function probesLeft(bucket: string): Promise<string[]> {
+  const s3 = motoS3();
+  try {
+    const objects = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    return [
+      ...(objects.Contents ?? []).map((o) => o.Key ?? ''),
+      ...(uploads.Uploads ?? []).map((u) => `upload of ${u.Key ?? ''}`),
+    ].filter((key) => key.includes('.veil-check/'));
+  } finally {
+    s3.destroy();
+  }
 }
 
 function nav(page: Page, name: string) {
@@ -80,6 +110,9 @@ test('check connection: all green as a guest (HSM sign-in skipped) and as the de
   });
   await expect(page.getByTestId('check-hsm-login')).toContainText('user account');
   await expect(page.getByTestId('check-kms')).toContainText('Enabled');
+  // The probe did PUT, ranged GET, multipart create and abort, and DELETE, and left nothing.
+  await expect(page.getByTestId('check-cors')).toContainText('PUT, GET, POST and DELETE');
+  expect(await probesLeft(env('VEIL_BUCKET'))).toEqual([]);
 
   await signInDemo(page);
   expect(await checkConnection(page)).toEqual({
@@ -145,12 +178,7 @@ test('check connection explains a bucket without CORS rules and shows the rule t
   page,
 }) => {
   const bucket = `veil-nocors-${Date.now().toString(36)}`;
-  const s3 = new S3Client({
-    region: 'us-east-1',
-    endpoint: env('VEIL_MOTO_URL'),
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' },
-  });
+  const s3 = motoS3();
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   s3.destroy();
   await page.route('**/config.json', async (route) => {
@@ -166,7 +194,10 @@ test('check connection explains a bucket without CORS rules and shows the rule t
   expect(statuses).toMatchObject({ credentials: 'ok', bucket: 'ok', cors: 'failed' });
   const cors = page.getByTestId('check-cors');
   await expect(cors.getByRole('alert')).toHaveAttribute('data-code', 'UPLOAD_CORS_HEADERS');
-  await expect(cors).toContainText('cannot read ETag, x-amz-checksum-crc32');
+  // Neither what uploads read (PUT) nor what Files and downloads read (ranged GET).
+  await expect(cors).toContainText(
+    'cannot read ETag, x-amz-checksum-crc32, x-amz-meta-veil-format, x-amz-meta-veil-model',
+  );
   const rule = JSON.parse((await cors.getByTestId('cors-rule').textContent()) ?? '') as {
     AllowedOrigins: string[];
     ExposeHeaders: string[];

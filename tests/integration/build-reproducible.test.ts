@@ -2,7 +2,8 @@
  * The production build is reproducible (see [Note: verifiable build]): two clean builds of one
  * snapshot of the sources, checked out at two different paths, give the same files byte for
  * byte; the build hash and integrity attributes they carry match their own files; and
- * scripts/verify-deployment.ts tells a served copy from a changed one. About 10 s.
+ * scripts/verify-deployment.ts tells a served copy from a changed one, and from the same bytes
+ * served with a config.json other than the expected one. About 10 s.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -124,19 +125,38 @@ describe('the production build', () => {
     expect(html).not.toMatch(/<style\b|\sstyle="/);
   });
 
-  test('verify-deployment finds a served copy the same, and a changed file different', async () => {
+  test('verify-deployment finds a served copy the same, and a changed file or a hostile config.json different', async () => {
     const [first = '', second = ''] = dirs;
     const config = { region: 'eu-central-1', bucket: 'acme-veil-files' };
     const served = await serveStatic({ root: first, port: await freePort(), config });
     try {
-      const report = await verifyDeployment(`${served.origin}/`, second);
+      const report = await verifyDeployment(`${served.origin}/`, second, fetch, {
+        expectedConfig: config,
+      });
       expect(report.files.filter((file) => file.result !== 'same')).toEqual([]);
       expect(report.deployedBuildHash).toBe(report.buildHash);
       expect(report.cspHeader).toBe(served.csp);
-      expect(report.cspMatchesConfig).toBe(true);
+      expect(report.cspMatches).toBe(true);
+      expect(report.configMatchesExpected).toBe(true);
       expect(report.ok).toBe(true);
     } finally {
       await served.close();
+    }
+
+    // The same bytes with a config.json whose HSM proxy is the host's own (and a header to match).
+    const hostile = { ...config, hsm: { proxyUrl: 'https://collector.example', keyLabel: 'k' } };
+    const rogue = await serveStatic({ root: first, port: await freePort(), config: hostile });
+    try {
+      const report = await verifyDeployment(`${rogue.origin}/`, second, fetch, {
+        expectedConfig: config,
+      });
+      expect(report.files.filter((file) => file.result !== 'same')).toEqual([]);
+      expect(report.deployedConfig).toContain('https://collector.example');
+      expect(report.configMatchesExpected).toBe(false);
+      expect(report.cspMatches).toBe(false);
+      expect(report.ok).toBe(false);
+    } finally {
+      await rogue.close();
     }
 
     const tampered = join(root, 'tampered');

@@ -8,6 +8,7 @@ import {
   type CheckS3,
   type ConnectionDeps,
 } from '../../../src/state/connection-checks';
+import { corsRuleFor } from '../../../src/transfer/cors';
 
 const config = parseConfig({
   region: 'us-east-1',
@@ -26,6 +27,9 @@ const networkError = () => new TypeError('Failed to fetch');
 
 interface Calls {
   puts: string[];
+  metadata: Readonly<Record<string, string>>[];
+  gets: string[];
+  multipart: string[];
   deletes: string[];
   lists: string[];
   fetches: { url: string; mode: string | undefined }[];
@@ -41,16 +45,41 @@ function deps(over: {
   credentials?: () => Promise<{ accessKeyId: string; expiration?: Date }>;
   session?: ConnectionDeps['session'];
   hsmKeyLabel?: string;
+  pastedKeys?: boolean;
+  config?: ConnectionDeps['config'];
 }): { deps: ConnectionDeps; calls: Calls } {
-  const calls: Calls = { puts: [], deletes: [], lists: [], fetches: [] };
+  const calls: Calls = {
+    puts: [],
+    metadata: [],
+    gets: [],
+    multipart: [],
+    deletes: [],
+    lists: [],
+    fetches: [],
+  };
+  const stored = new Map<string, Readonly<Record<string, string>>>();
   const s3: CheckS3 = {
     listOne: (bucket, prefix) => {
       calls.lists.push(`${bucket}/${prefix}`);
       return Promise.resolve();
     },
-    putProbe: (_bucket, key) => {
+    putProbe: (_bucket, key, _body, metadata) => {
       calls.puts.push(key);
+      calls.metadata.push(metadata);
+      stored.set(key, metadata);
       return Promise.resolve({ etag: '"abc"', checksumCrc32: 'AAAAAA==' });
+    },
+    getProbe: (_bucket, key) => {
+      calls.gets.push(key);
+      return Promise.resolve({ etag: '"abc"', metadata: stored.get(key) ?? {} });
+    },
+    startMultipart: (_bucket, key) => {
+      calls.multipart.push(`create ${key}`);
+      return Promise.resolve('upload-1');
+    },
+    abortMultipart: (_bucket, key, uploadId) => {
+      calls.multipart.push(`abort ${key} ${uploadId}`);
+      return Promise.resolve();
     },
     deleteProbe: (_bucket, key) => {
       calls.deletes.push(key);
@@ -95,6 +124,7 @@ function deps(over: {
     state: 'ready',
     identityId: 'us-east-1:1111',
     hasIdToken: over.hasIdToken ?? true,
+    pastedKeys: over.pastedKeys ?? false,
     idToken: () => Promise.resolve('id-token'),
     credentials:
       over.credentials ??
@@ -108,7 +138,7 @@ function deps(over: {
   };
   return {
     deps: {
-      config,
+      config: over.config ?? config,
       origin: ORIGIN,
       session,
       hsmKeyLabel: over.hsmKeyLabel,
@@ -135,8 +165,13 @@ describe('check connection', () => {
       ['hsm-login', 'ok'],
     ]);
     expect(calls.lists).toEqual(['team-files/users/us-east-1:1111/']);
-    expect(calls.puts).toEqual(['users/us-east-1:1111/.veil-check/probe-1']);
-    expect(calls.deletes).toEqual(calls.puts);
+    const probe = 'users/us-east-1:1111/.veil-check/probe-1';
+    expect(calls.puts).toEqual([probe]);
+    // Every request the engines make: PUT with Veil's metadata, a ranged GET, POST and DELETE.
+    expect(calls.metadata).toEqual([{ 'veil-format': 'probe', 'veil-model': 'probe' }]);
+    expect(calls.gets).toEqual([probe]);
+    expect(calls.multipart).toEqual([`create ${probe}`, `abort ${probe} upload-1`]);
+    expect(calls.deletes).toEqual([probe]);
     const r = byId(rows);
     expect(r.credentials).toMatchObject({ detail: expect.stringContaining('ASIA…') as unknown });
     expect(r.kms).toMatchObject({ detail: expect.stringContaining('Enabled') as unknown });
@@ -266,8 +301,128 @@ describe('check connection', () => {
   });
 
   test('the S3 endpoint for the reachability probe', () => {
-    expect(s3EndpointUrl({ ...config, endpoints: {} })).toBe(
+    expect(s3EndpointUrl({ ...config, endpoints: {}, forcePathStyle: false })).toBe(
       'https://team-files.s3.us-east-1.amazonaws.com/',
     );
+  });
+
+  test('the reachability probe goes where the S3 client goes: a configured endpoint, virtual-hosted', async () => {
+    const internal = parseConfig({
+      region: 'eu-central-1',
+      bucket: 'team-files',
+      endpoints: { s3: 'https://s3.internal.example' },
+    });
+    const { deps: d, calls } = deps({
+      config: internal,
+      s3: { putProbe: () => Promise.reject(networkError()) },
+    });
+    expect(byId(await runConnectionChecks(d)).cors).toMatchObject({
+      code: 'CONNECTION_CORS_BLOCKED',
+    });
+    expect(calls.fetches.filter((f) => f.mode === 'no-cors').map((f) => f.url)).toEqual([
+      'https://team-files.s3.internal.example/',
+    ]);
+    // China's partition has its own DNS suffix.
+    expect(s3EndpointUrl({ ...internal, region: 'cn-north-1', endpoints: {} })).toBe(
+      'https://team-files.s3.cn-north-1.amazonaws.com.cn/',
+    );
+  });
+
+  test('CORS: metadata a ranged GET cannot read fails with the rule, naming the headers', async () => {
+    const { deps: d, calls } = deps({
+      s3: { getProbe: () => Promise.resolve({ etag: undefined, metadata: {} }) },
+    });
+    const cors = byId(await runConnectionChecks(d)).cors;
+    expect(cors).toMatchObject({ status: 'failed', code: 'UPLOAD_CORS_HEADERS' });
+    if (cors?.status !== 'failed') throw new Error('expected a failure');
+    expect(cors.message).toContain('ETag, x-amz-meta-veil-format, x-amz-meta-veil-model');
+    expect(JSON.parse(cors.fix ?? '[]')).toEqual([corsRuleFor(ORIGIN)]);
+    expect(calls.deletes).toHaveLength(1);
+  });
+
+  test('CORS: a GET, POST or multipart DELETE the rule blocks is CONNECTION_CORS_BLOCKED naming it, with the rule', async () => {
+    const blocked: [string, Partial<CheckS3>][] = [
+      ['GetObject', { getProbe: () => Promise.reject(networkError()) }],
+      ['CreateMultipartUpload', { startMultipart: () => Promise.reject(networkError()) }],
+      ['AbortMultipartUpload', { abortMultipart: () => Promise.reject(networkError()) }],
+    ];
+    for (const [operation, s3] of blocked) {
+      const { deps: d, calls } = deps({ s3 });
+      const cors = byId(await runConnectionChecks(d)).cors;
+      expect(cors, operation).toMatchObject({ status: 'failed', code: 'CONNECTION_CORS_BLOCKED' });
+      if (cors?.status !== 'failed') throw new Error('expected a failure');
+      expect(cors.message).toContain(`${operation} from ${ORIGIN}`);
+      expect(JSON.parse(cors.fix ?? '[]')).toEqual([corsRuleFor(ORIGIN)]);
+      // The probe object is still deleted.
+      expect(calls.deletes, operation).toHaveLength(1);
+    }
+  });
+
+  test('CORS: a refused multipart upload is S3_REJECTED (a permission, not CORS)', async () => {
+    const { deps: d } = deps({
+      s3: { startMultipart: () => Promise.reject(s3Answer('AccessDenied')) },
+    });
+    const cors = byId(await runConnectionChecks(d)).cors;
+    expect(cors).toMatchObject({
+      status: 'failed',
+      code: 'S3_REJECTED',
+      message: expect.stringContaining('CreateMultipartUpload: AccessDenied') as unknown,
+    });
+    expect(cors && 'fix' in cors).toBe(false);
+  });
+
+  test('CORS: a probe that cannot be deleted fails the row and names the object left behind', async () => {
+    const probe = 'users/us-east-1:1111/.veil-check/probe-1';
+    const { deps: d } = deps({
+      s3: { deleteProbe: () => Promise.reject(s3Answer('AccessDenied')) },
+    });
+    const cors = byId(await runConnectionChecks(d)).cors;
+    expect(cors).toMatchObject({ status: 'failed', code: 'S3_REJECTED' });
+    if (cors?.status !== 'failed') throw new Error('expected a failure');
+    expect(cors.message).toContain('DeleteObject: AccessDenied');
+    expect(cors.message).toContain(`The probe object ${probe} was left in the bucket`);
+
+    // Blocked by CORS: the rule to add, and the object named too.
+    const blocked = deps({ s3: { deleteProbe: () => Promise.reject(networkError()) } }).deps;
+    const row = byId(await runConnectionChecks(blocked)).cors;
+    expect(row).toMatchObject({ status: 'failed', code: 'CONNECTION_CORS_BLOCKED' });
+    if (row?.status !== 'failed') throw new Error('expected a failure');
+    expect(row.message).toContain(probe);
+    expect(row.fix).toBeDefined();
+  });
+
+  test('pasted IAM keys: present but not verified by the row itself; S3 verifies them', async () => {
+    const pasted = () =>
+      Promise.resolve({ accessKeyId: 'AKIAEXAMPLE' }) as Promise<{
+        accessKeyId: string;
+        expiration?: Date;
+      }>;
+    const accepted = byId(
+      await runConnectionChecks(deps({ pastedKeys: true, credentials: pasted }).deps),
+    );
+    expect(accepted.credentials).toMatchObject({
+      status: 'ok',
+      detail: 'Key AKIA… (pasted): accepted by S3 (the bucket check signed a request with it).',
+    });
+
+    const refused = deps({
+      pastedKeys: true,
+      credentials: pasted,
+      s3: { listOne: () => Promise.reject(s3Answer('InvalidAccessKeyId')) },
+    }).deps;
+    const rows = byId(await runConnectionChecks(refused));
+    expect(rows.credentials).toMatchObject({ status: 'failed', code: 'CREDENTIALS_INVALID' });
+    expect(rows.bucket).toMatchObject({ status: 'failed', code: 'CREDENTIALS_INVALID' });
+
+    // The bucket failing for another reason says nothing about the keys: not claimed verified.
+    const missing = deps({
+      pastedKeys: true,
+      credentials: pasted,
+      s3: { listOne: () => Promise.reject(s3Answer('NoSuchBucket')) },
+    }).deps;
+    expect(byId(await runConnectionChecks(missing)).credentials).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining('present, not verified') as unknown,
+    });
   });
 });

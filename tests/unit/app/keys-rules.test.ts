@@ -136,9 +136,10 @@ describe('saving a file', () => {
     expect(abort).toHaveBeenCalled();
   });
 
-  test('without a picker, a Blob link download with the file name', async () => {
+  test('without a picker, a Blob link download with the file name: "downloaded", not "saved"', async () => {
     const { env, clicked } = fakeEnv();
-    expect(await saveTextFile(request, env)).toBe('saved');
+    // The page cannot see whether the download was kept, so it must not claim the file is saved.
+    expect(await saveTextFile(request, env)).toBe('downloaded');
     expect(clicked).toEqual([{ href: 'blob:x', download: 'k.jwk' }]);
   });
 });
@@ -189,6 +190,30 @@ describe('keys of Models B and C', () => {
       ['alias/b-off', 'Disabled', 'KMS_KEY_DISABLED'],
       ['alias/c-denied', undefined, 'KMS_ACCESS_DENIED'],
     ]);
+  });
+
+  test('ListAliases denied: only the configured keys, described, and the list says why', async () => {
+    const denied = () => Object.assign(new Error(''), { name: 'AccessDeniedException' });
+    const api = {
+      ...fakeKms([], {}),
+      listAliases: () => Promise.reject(denied()),
+    } as unknown as KmsApi;
+    const list = await kmsAliasesWithState(api, ['alias/veil', undefined, 'alias/veil']);
+    expect(list.listDenied).toBe(true);
+    expect(list.more).toBe(0);
+    expect(list.rows).toEqual([
+      { aliasName: 'alias/veil', targetKeyId: 'k1', state: 'Enabled', problem: undefined },
+    ]);
+    // Without a configured key there is nothing to show: the denial is the answer.
+    await expect(kmsAliasesWithState(api)).rejects.toMatchObject({ code: 'KMS_ACCESS_DENIED' });
+    // Other failures stay failures.
+    const down = {
+      ...fakeKms([], {}),
+      listAliases: () => Promise.reject(new TypeError('Failed to fetch')),
+    } as unknown as KmsApi;
+    await expect(kmsAliasesWithState(down, ['alias/veil'])).rejects.toBeInstanceOf(VeilError);
+    // A listed region says so.
+    expect((await kmsAliasesWithState(fakeKms([], {}), ['alias/veil'])).listDenied).toBe(false);
   });
 
   test('HSM labels need an HSM proxy and a user sign-in, then come from GET /v1/keys', async () => {

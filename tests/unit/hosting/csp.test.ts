@@ -22,6 +22,7 @@ import {
   connectSources,
   contentSecurityPolicy,
   metaPolicy,
+  s3BucketUrl,
 } from '../../../src/hosting/csp';
 
 const CREDENTIALS = { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' };
@@ -181,6 +182,16 @@ describe('contentSecurityPolicy', () => {
     expect(() => contentSecurityPolicy(bad)).toThrow(TypeError);
   });
 
+  test('refuses a wildcard host, even from a config that skipped parseConfig (infra values)', () => {
+    const bad = parseConfig({ region: 'eu-central-1', bucket: 'acme' });
+    bad.hsm = { proxyUrl: 'https://*.example.org', keyLabel: 'k' };
+    expect(() => contentSecurityPolicy(bad)).toThrow(TypeError);
+    const s3 = parseConfig({ region: 'eu-central-1', bucket: 'acme' });
+    s3.endpoints = { kms: 'https://*' };
+    s3.kms = { keyId: 'alias/x' };
+    expect(() => connectSources(s3)).toThrow(TypeError);
+  });
+
   test('a team configuration fits CloudFront’s header limit', () => {
     expect(contentSecurityPolicy(team).length).toBeLessThan(CLOUDFRONT_CSP_MAX_CHARS);
   });
@@ -214,6 +225,35 @@ describe('the SDK clients the app builds stay inside the policy', () => {
       expect(allowed(config, url), url).toBe(!confinesBucket);
     }
   });
+
+  test.each([
+    ['AWS, virtual-hosted', parseConfig({ region: 'eu-central-1', bucket: 'acme-veil-files' })],
+    ['AWS China', parseConfig({ region: 'cn-north-1', bucket: 'acme-veil-files' })],
+    ['AWS, dotted bucket', parseConfig({ region: 'eu-west-1', bucket: 'files.acme.example' })],
+    [
+      'an endpoint, virtual-hosted',
+      parseConfig({
+        region: 'us-east-1',
+        bucket: 'acme',
+        endpoints: { s3: 'https://s3.internal.example' },
+      }),
+    ],
+    ['local stack, path-style', local],
+  ])(
+    'the bucket URL (the no-cors reachability probe) is the SDK’s and inside the policy: %s',
+    async (_name, config) => {
+      const url = s3BucketUrl(config);
+      expect(allowed(config, url), url).toBe(true);
+      const clients = new AwsClients(config, CREDENTIALS);
+      const list = new URL(
+        await urlOf(clients.s3(), new ListObjectsV2Command({ Bucket: config.bucket })),
+      );
+      clients.destroy();
+      const sdk = `${list.origin}${list.pathname}`;
+      // Path-style: the SDK lists at `/bucket`, or `/bucket/`; virtual-hosted: at `/`.
+      expect([sdk, `${sdk}/`]).toContain(url.endsWith('/') ? url : `${url}/`);
+    },
+  );
 
   test('KMS in the key’s region and each target’s, and not elsewhere', async () => {
     const clients = new AwsClients(team, CREDENTIALS);

@@ -13,6 +13,7 @@ import {
   buildHashMeta,
   buildHashOf,
   finishBuild,
+  requireIntegrity,
   withoutBuildHashMeta,
 } from '../../../scripts/build/verifiable-build';
 
@@ -81,5 +82,46 @@ describe('verifiable build', () => {
     expect(stripped).not.toContain('veil-build-hash');
     expect(createHash('sha256').update(stripped).digest('hex')).toBe(manifest.files['index.html']);
     expect(buildHashOf(manifest.files)).toBe(manifest.buildHash);
+  });
+
+  test('the build fails when the entry script would go without integrity (a tag addIntegrity does not recognise)', async () => {
+    const other = await mkdtemp(join(tmpdir(), 'veil-vb-'));
+    try {
+      await mkdir(join(other, 'assets'));
+      await writeFile(join(other, 'assets/index-a.js'), 'export {};\n');
+      // Unquoted attributes: the entry is loaded but matched by no integrity rule.
+      await writeFile(
+        join(other, 'index.html'),
+        '<!doctype html>\n<html><head><meta charset="UTF-8" />\n<script type=module src="/assets/index-a.js"></script></head></html>\n',
+      );
+      await expect(finishBuild(other)).rejects.toThrow(/no integrity attribute on <script/);
+      // Nothing was written: no manifest, index.html as it was.
+      await expect(readFile(join(other, 'veil-build.json'))).rejects.toThrow();
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
+  test('requireIntegrity: an entry script, every script and preload or stylesheet pinned', () => {
+    const pinned = 'integrity="sha384-abc"';
+    expect(() => requireIntegrity('<html><body></body></html>')).toThrow(/no entry script/);
+    expect(() =>
+      requireIntegrity(`<script type="module" src="/a.js" ${pinned}></script>`),
+    ).not.toThrow();
+    expect(() =>
+      requireIntegrity(
+        `<script type="module" src="/a.js" ${pinned}></script><link rel="stylesheet" href="/c.css">`,
+      ),
+    ).toThrow(/rel="stylesheet"/);
+    expect(() =>
+      requireIntegrity(
+        `<script type="module" src="/a.js" ${pinned}></script><script src="/b.js"></script>`,
+      ),
+    ).toThrow(/b\.js/);
+    expect(() =>
+      requireIntegrity(
+        `<script type="module" src="/a.js" ${pinned}></script><link rel="icon" href="/i.svg">`,
+      ),
+    ).not.toThrow();
   });
 });
