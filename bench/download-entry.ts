@@ -2,23 +2,30 @@
  * Browser side of `npm run bench:download` (bundled and served by tests/e2e/harness/serve.ts):
  * the download engine with its worker pool, saving through the save picker, which the bench
  * replaces with a stub returning an origin-private-file-system handle (a persistent profile, so
- * GiB files go to disk). Each run removes its file afterwards.
+ * GiB files go to disk), or streaming into the browser's downloads through Veil's service worker.
+ * Each OPFS run removes its file afterwards; the bench deletes the downloads.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { RawAesKeyring } from '../src/keyrings/raw-aes';
 import { downloadObject } from '../src/transfer/download';
 import { downloadS3For } from '../src/transfer/download-s3';
-import { chooseSaveTarget } from '../src/transfer/download-sink';
+import { chooseSaveTarget, type DownloadSink } from '../src/transfer/download-sink';
+import { serviceWorkerSink } from '../src/transfer/download-sw-sink';
 import { WorkerPool } from '../src/transfer/worker-pool';
 
 let pool: WorkerPool | undefined;
 
-/** Downloads `key` from the bench's S3 endpoint into OPFS; returns the time and what was saved. */
+/**
+ * Downloads `key` from the bench's S3 endpoint into OPFS through the (stubbed) save picker, or
+ * with `target: 'service-worker'` into the browser's downloads through Veil's service worker;
+ * returns the time and what was saved.
+ */
 export async function downloadMs(params: {
   endpoint: string;
   key: string;
   keyBase64: string;
   workers: number;
+  target?: 'opfs' | 'service-worker';
 }): Promise<{ ms: number; writtenBytes: number; kind: string }> {
   if (pool?.size !== params.workers) {
     pool?.terminate();
@@ -38,7 +45,10 @@ export async function downloadMs(params: {
   });
   const fileName = `bench-${params.key}`;
   const startedMs = performance.now();
-  const { sink } = await chooseSaveTarget(fileName, 0);
+  const viaWorker = params.target === 'service-worker';
+  const sink: DownloadSink = viaWorker
+    ? await serviceWorkerSink({ fileName })
+    : (await chooseSaveTarget(fileName, 0)).sink;
   const result = await downloadObject({
     s3: downloadS3For(s3),
     bucket: 'bench',
@@ -48,8 +58,10 @@ export async function downloadMs(params: {
     sink,
   });
   const ms = performance.now() - startedMs;
-  const root = await navigator.storage.getDirectory();
-  await root.removeEntry(fileName);
+  if (!viaWorker) {
+    const root = await navigator.storage.getDirectory();
+    await root.removeEntry(fileName);
+  }
   s3.destroy();
   return { ms, writtenBytes: result.writtenBytes, kind: result.kind };
 }

@@ -5,8 +5,10 @@
  *     against the plain download of an object of the same size through the same engine and save
  *     path (no decryption), from a disk-backed S3 stand-in on loopback (download-server.ts);
  * (b) peak memory of Chromium (sum of the RSS of its processes, and of its renderers alone) while
- *     a 1 GiB and a 2 GiB Veil object download to OPFS in a persistent profile (the incognito
- *     profile keeps OPFS in memory).
+ *     a 1 GiB and a 2 GiB Veil object download from that disk-backed stand-in, to OPFS in a
+ *     persistent profile (the incognito profile keeps OPFS in memory) through the save picker, and
+ *     into the browser's downloads through Veil's service worker (the target for browsers without
+ *     the picker); each service-worker download is checked complete and of the right size.
  *
  * Env: VEIL_BENCH_MIB (object for a, default 256), VEIL_BENCH_RUNS (median of, default 3),
  * VEIL_BENCH_BIG_GIB (sizes for b, default "1,2"; "0" skips), VEIL_BENCH_WORKERS (default
@@ -134,12 +136,13 @@ try {
   await page.evaluate(() => {
     window.downloadBench = (window as unknown as { harness: typeof Entry }).harness;
   });
-  const run = (key: string) =>
+  const run = (key: string, target: 'opfs' | 'service-worker' = 'opfs') =>
     page.evaluate((p) => window.downloadBench.downloadMs(p), {
       endpoint: s3.url,
       key,
       keyBase64: KEY_BASE64,
       workers,
+      target,
     });
 
   const objectBytes = await writeVeilObject(join(dir, 'veil-a'), sizeBytes);
@@ -167,30 +170,43 @@ try {
   for (const gib of bigGiB) {
     const key = `veil-big-${gib}`;
     await writeVeilObject(join(dir, key), gib * 1024 * MiB);
-    const baseline = await chromiumRssBytes();
-    const peak = { ...baseline };
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        const now = await chromiumRssBytes();
-        peak.total = Math.max(peak.total, now.total);
-        peak.renderer = Math.max(peak.renderer, now.renderer);
-        await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const target of ['opfs', 'service-worker'] as const) {
+      const baseline = await chromiumRssBytes();
+      const peak = { ...baseline };
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const now = await chromiumRssBytes();
+          peak.total = Math.max(peak.total, now.total);
+          peak.renderer = Math.max(peak.renderer, now.renderer);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      })();
+      const started = target === 'service-worker' ? page.waitForEvent('download') : undefined;
+      const result = await run(key, target);
+      if (started) {
+        // The browser's download must finish complete and of the right size.
+        const download = await started;
+        const failure = await download.failure();
+        const saved = failure ? 0 : (await stat(await download.path())).size;
+        if (saved !== result.writtenBytes) throw new Error(`download ${failure ?? saved}`);
+        await download.delete();
       }
-    })();
-    const result = await run(key);
-    sampling = false;
-    await sampler;
+      sampling = false;
+      await sampler;
+      const row = {
+        objectGiB: gib,
+        target,
+        MBps: round(mbps(result.writtenBytes, result.ms)),
+        growthMiB: round((peak.total - baseline.total) / MiB, 0),
+        rendererGrowthMiB: round((peak.renderer - baseline.renderer) / MiB, 0),
+        rendererPeakMiB: round(peak.renderer / MiB, 0),
+        peakMiB: round(peak.total / MiB, 0),
+      };
+      console.log('peak memory:', row);
+      memory.push(row);
+    }
     await rm(join(dir, key), { force: true });
-    const row = {
-      objectGiB: gib,
-      MBps: round(mbps(result.writtenBytes, result.ms)),
-      growthMiB: round((peak.total - baseline.total) / MiB, 0),
-      rendererGrowthMiB: round((peak.renderer - baseline.renderer) / MiB, 0),
-      peakMiB: round(peak.total / MiB, 0),
-    };
-    console.log('peak memory:', row);
-    memory.push(row);
   }
   await mkdir(new URL('./results/', import.meta.url), { recursive: true });
   await writeFile(

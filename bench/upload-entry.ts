@@ -1,11 +1,13 @@
 /**
  * Browser side of `npm run bench:upload` (bundled and served by tests/e2e/harness/serve.ts):
- * the upload engine with its worker pool, against a discarding sink (no network) or moto, and the
+ * the upload engine with its worker pool, against a discarding sink (no network), moto or the
+ * disk-backed S3 stand-in (download-server.ts), and the
  * limits it is compared with, measured in the same page: reading the same File with
  * `File.stream()`, and raw WebCrypto AES-GCM in the same number of plain workers.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { RawAesKeyring } from '../src/keyrings/raw-aes';
+import type { PartJob } from '../src/transfer/build-part';
 import { uploadS3For, type UploadS3 } from '../src/transfer/s3-api';
 import { FileUpload } from '../src/transfer/upload';
 import { WorkerPool } from '../src/transfer/worker-pool';
@@ -73,11 +75,25 @@ async function keyring(): Promise<RawAesKeyring> {
   });
 }
 
-/** Where `upload` sends parts: the sink, or moto. */
+/** Where `upload` sends parts: the sink, or an S3 endpoint (moto, or the disk-backed one). */
 export interface Target {
-  readonly motoUrl?: string;
+  readonly endpoint?: string;
   readonly bucket?: string;
 }
+
+let lastObjectBytes = 0;
+
+/** The object size of the last finished upload. */
+export function lastUploadObjectBytes(): number {
+  return lastObjectBytes;
+}
+
+/**
+ * How the pool builds parts: 'runs' (the engine's arrangement: runs of consecutive parts per
+ * worker job, reads prefetched across part boundaries) or 'one-part' (the earlier arrangement:
+ * one job per part, one read per part), by hiding the pool's buildParts from the engine.
+ */
+export type Arrangement = 'runs' | 'one-part';
 
 /** Uploads file `name` through the engine; returns the elapsed milliseconds. */
 export async function uploadMs(
@@ -85,20 +101,26 @@ export async function uploadMs(
   workers: number,
   protection: 'client-side' | 'none',
   target: Target,
+  arrangement: Arrangement = 'runs',
+  partsInFlight = 2 * workers,
 ): Promise<number> {
-  const s3 = target.motoUrl
+  const s3 = target.endpoint
     ? uploadS3For(
         new S3Client({
           region: 'us-east-1',
-          endpoint: target.motoUrl,
+          endpoint: target.endpoint,
           forcePathStyle: true,
           credentials: { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' },
           requestChecksumCalculation: 'WHEN_SUPPORTED',
         }),
       )
     : sink;
-  const builder = poolOf(workers);
-  await builder.ping();
+  const pool = poolOf(workers);
+  await pool.ping();
+  const builder =
+    arrangement === 'runs'
+      ? pool
+      : { size: pool.size, buildPart: (job: PartJob) => pool.buildPart(job) };
   const startMs = performance.now();
   const upload = FileUpload.start({
     s3,
@@ -108,9 +130,9 @@ export async function uploadMs(
     file: fileOf(name),
     bucket: target.bucket ?? 'sink',
     key: `bench/${name}-${protection}-${Date.now()}`,
-    partsInFlight: 2 * workers,
+    partsInFlight,
   });
-  await upload.done;
+  lastObjectBytes = (await upload.done).objectBytes;
   return performance.now() - startMs;
 }
 

@@ -2,36 +2,42 @@
  * `npm run bench:upload`: the upload engine in headless Chromium, ratios from one run.
  *
  * (a) the encrypt pipeline alone (read + encrypt in the worker pool, parts dropped by a sink, no
- *     network) against the limit measured in the same page: the slower of reading the same File
- *     with `File.stream()` and raw WebCrypto AES-GCM (one call per frame) in as many workers;
- *     also the same pipeline without encryption (slice reads in the workers only);
- * (b) an encrypted upload against a plaintext upload of the same file, same engine, same moto;
- * (c) peak memory of Chromium (sum of the RSS of its processes) while the pipeline runs over a
- *     1 GiB and a 2 GiB file picked from disk through an <input type=file>. These go to the sink,
- *     not to S3: moto holds objects in memory (about 5 GB for 1 GiB) and no disk-backed S3
- *     server is installed here, so (c) measures the browser side only.
+ *     network) on a file picked from disk, in the engine's arrangement (runs of consecutive parts
+ *     per worker job, [Note: part runs]) and in the earlier one (one part per job), alternated,
+ *     with medians, the ratio and the CPU time per GiB; against the limit measured in the same
+ *     page: the slower of reading the same File with `File.stream()` and raw WebCrypto AES-GCM
+ *     (one call per frame) in as many workers; also the same pipeline without encryption;
+ * (b) an encrypted upload against a plaintext upload of the same in-memory file, same engine,
+ *     same moto;
+ * (c) peak memory of Chromium (sum of the RSS of its processes, and of the renderer, which holds
+ *     the page and its workers) while a 1 GiB and a 2 GiB file picked from disk upload to the
+ *     disk-backed S3 stand-in (download-server.ts; moto would hold them in memory).
  *
- * Env: VEIL_BENCH_MIB (file for a and b, default 64), VEIL_BENCH_RUNS (median of, default 3),
- * VEIL_BENCH_BIG_GIB (sizes for c, default "1,2"; "0" skips), VEIL_BENCH_WORKERS (default
+ * Env: VEIL_BENCH_PIPELINE_MIB (file for a, default 512), VEIL_BENCH_MIB (file for b, default
+ * 64), VEIL_BENCH_RUNS (medians of a, default 5), VEIL_BENCH_UPLOAD_RUNS (medians of b, default
+ * 3), VEIL_BENCH_BIG_GIB (sizes for c, default "1,2"; "0" skips), VEIL_BENCH_WORKERS (default
  * min(4, cores)), VEIL_CHROMIUM. Writes bench/results/upload.json.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { chromium, type Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMoto } from '../scripts/stack/moto';
 import { freePort } from '../scripts/stack/process';
 import { provisionBucket, type ProvisionOptions } from '../scripts/stack/provision';
 import { buildAndServe } from '../tests/e2e/harness/serve';
+import { startDiskS3 } from './download-server';
 import type * as Entry from './upload-entry';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const MiB = 1024 * 1024;
 const sizeBytes = Number(process.env.VEIL_BENCH_MIB ?? 64) * MiB;
-const runs = Number(process.env.VEIL_BENCH_RUNS ?? 3);
+const runs = Number(process.env.VEIL_BENCH_RUNS ?? 5);
+const uploadRuns = Number(process.env.VEIL_BENCH_UPLOAD_RUNS ?? 3);
+const pipelineBytes = Number(process.env.VEIL_BENCH_PIPELINE_MIB ?? 512) * MiB;
 const bigGiB = (process.env.VEIL_BENCH_BIG_GIB ?? '1,2')
   .split(',')
   .map(Number)
@@ -101,6 +107,38 @@ async function chromiumRssBytes(): Promise<{ total: number; renderer: number }> 
   return { total, renderer };
 }
 
+/** CPU time used so far by this process's Chromium descendants (Linux /proc), in ms. */
+async function chromiumCpuMs(): Promise<number> {
+  const parents = new Map<number, number>();
+  const ticks = new Map<number, number>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command name: state ppid ... utime(14) stime(15), counted from 3.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parents.set(Number(entry), Number(fields[1]));
+      const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmdline.includes('chrom')) {
+        ticks.set(Number(entry), Number(fields[11]) + Number(fields[12]));
+      }
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  let total = 0;
+  for (const [pid, used] of ticks) {
+    for (let at: number | undefined = pid; at; at = parents.get(at)) {
+      if (at === process.pid) {
+        total += used;
+        break;
+      }
+    }
+  }
+  // Linux reports 100 ticks per second (USER_HZ).
+  return total * 10;
+}
+
 async function writeBigFile(path: string, bytes: number): Promise<void> {
   const block = randomBytes(16 * MiB);
   const out = createWriteStream(path);
@@ -114,7 +152,13 @@ async function writeBigFile(path: string, bytes: number): Promise<void> {
   });
 }
 
-async function peakMemory(page: Page, dir: string, gib: number) {
+async function peakMemory(
+  page: Page,
+  dir: string,
+  gib: number,
+  diskS3Url: string,
+  diskDir: string,
+) {
   const path = join(dir, `big-${gib}.bin`);
   await writeBigFile(path, gib * 1024 * MiB);
   await page.evaluate(() => window.bench.addFileInput());
@@ -132,16 +176,24 @@ async function peakMemory(page: Page, dir: string, gib: number) {
     }
   })();
   const ms = await page.evaluate(
-    (w) => window.bench.uploadMs('big', w, 'client-side', {}),
-    workers,
+    ([w, endpoint]) =>
+      window.bench.uploadMs('big', w, 'client-side', { endpoint, bucket: 'bench' }),
+    [workers, diskS3Url] as const,
   );
   sampling = false;
   await sampler;
   await page.evaluate(() => window.bench.release('big'));
   await rm(path, { force: true });
+  // The object the disk-backed endpoint assembled: exactly the message's size.
+  const objectBytes = await page.evaluate(() => window.bench.lastUploadObjectBytes());
+  const stored = (await readdir(diskDir)).filter((name) => !name.startsWith('.'));
+  if (stored.length !== 1 || (await stat(join(diskDir, stored[0] ?? ''))).size !== objectBytes) {
+    throw new Error(`the uploaded object is missing or has the wrong size: ${stored.join(', ')}`);
+  }
+  await rm(join(diskDir, stored[0] ?? ''), { force: true });
   return {
     fileGiB: gib,
-    pipelineMBps: round(mbps(gib * 1024 * MiB, ms)),
+    uploadMBps: round(mbps(gib * 1024 * MiB, ms)),
     baselineMiB: round(baseline.total / MiB, 0),
     peakMiB: round(peak.total / MiB, 0),
     growthMiB: round((peak.total - baseline.total) / MiB, 0),
@@ -181,45 +233,89 @@ try {
   });
   await page.evaluate((size) => window.bench.makeFile('same', size), sizeBytes);
   console.log(
-    `veil upload bench: ${sizeBytes / MiB} MiB file, ${workers} workers, frame 512 KiB, part 8 MiB, ` +
-      `median of ${runs}`,
+    `veil upload bench: ${pipelineBytes / MiB} MiB file from disk for (a), ${sizeBytes / MiB} MiB ` +
+      `in memory for (b), ${workers} workers, frame 512 KiB, part 8 MiB, medians of ${runs} (a) ` +
+      `and ${uploadRuns} (b)`,
   );
 
-  // (a) pipeline vs its limit. One warm-up run first.
-  await page.evaluate((w) => window.bench.uploadMs('same', w, 'client-side', {}), workers);
-  const pipelineMs = await medianMs(() =>
-    page.evaluate((w) => window.bench.uploadMs('same', w, 'client-side', {}), workers),
-  );
-  const plainPipelineMs = await medianMs(() =>
-    page.evaluate((w) => window.bench.uploadMs('same', w, 'none', {}), workers),
-  );
-  const readMs = await medianMs(() => page.evaluate(() => window.bench.streamReadMs('same')));
+  // (a) pipeline vs its limit, on a file picked from disk, and the two arrangements side by side
+  // (runs interleaved so the machine's load weighs on both alike). One warm-up run first.
+  const pipelinePath = join(dir, 'pipeline.bin');
+  await writeBigFile(pipelinePath, pipelineBytes);
+  await page.evaluate(() => window.bench.addFileInput());
+  await page.setInputFiles('#bench-file', pipelinePath);
+  await page.evaluate(() => window.bench.takeInputFile('disk'));
+  const pipelineRun = async (
+    arrangement: 'runs' | 'one-part',
+    protection: 'client-side' | 'none' = 'client-side',
+  ): Promise<{ ms: number; cpuMs: number }> => {
+    const before = await chromiumCpuMs();
+    const ms = await page.evaluate(([w, a, p]) => window.bench.uploadMs('disk', w, p, {}, a), [
+      workers,
+      arrangement,
+      protection,
+    ] as const);
+    return { ms, cpuMs: (await chromiumCpuMs()) - before };
+  };
+  await pipelineRun('runs');
+  const byArrangement = { runs: [] as number[], 'one-part': [] as number[] };
+  const cpuByArrangement = { runs: [] as number[], 'one-part': [] as number[] };
+  const readOnly: number[] = [];
+  const reads: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    for (const arrangement of ['runs', 'one-part'] as const) {
+      const { ms, cpuMs } = await pipelineRun(arrangement);
+      byArrangement[arrangement].push(ms);
+      cpuByArrangement[arrangement].push(cpuMs);
+    }
+    readOnly.push((await pipelineRun('runs', 'none')).ms);
+    reads.push(await page.evaluate(() => window.bench.streamReadMs('disk')));
+  }
+  const pipelineMs = median(byArrangement.runs);
+  const onePartMs = median(byArrangement['one-part']);
+  const readMs = median(reads);
   const aesMs = await medianMs(() =>
     page.evaluate(([size, w, frame]) => window.bench.rawAesMs(size, w, frame), [
-      sizeBytes,
+      pipelineBytes,
       workers,
       FRAME_BYTES,
     ] as const),
   );
   const limitMs = Math.max(readMs, aesMs);
   const pipeline = {
-    pipelineMBps: round(mbps(sizeBytes, pipelineMs)),
-    readOnlyPipelineMBps: round(mbps(sizeBytes, plainPipelineMs)),
-    fileStreamReadMBps: round(mbps(sizeBytes, readMs)),
-    rawAesGcmMBps: round(mbps(sizeBytes, aesMs)),
-    limitMBps: round(mbps(sizeBytes, limitMs)),
+    fileMiB: pipelineBytes / MiB,
+    pipelineMBps: round(mbps(pipelineBytes, pipelineMs)),
+    onePartJobsMBps: round(mbps(pipelineBytes, onePartMs)),
+    ratioRunsToOnePart: round(onePartMs / pipelineMs, 2),
+    cpuMsPerGiBRuns: round((median(cpuByArrangement.runs) * 1024 * MiB) / pipelineBytes, 0),
+    cpuMsPerGiBOnePart: round(
+      (median(cpuByArrangement['one-part']) * 1024 * MiB) / pipelineBytes,
+      0,
+    ),
+    readOnlyPipelineMBps: round(mbps(pipelineBytes, median(readOnly))),
+    fileStreamReadMBps: round(mbps(pipelineBytes, readMs)),
+    rawAesGcmMBps: round(mbps(pipelineBytes, aesMs)),
+    limitMBps: round(mbps(pipelineBytes, limitMs)),
     limitedBy: readMs >= aesMs ? 'File.stream() read' : 'raw AES-GCM',
     ratioToLimit: round(limitMs / pipelineMs, 2),
   };
-  console.log('\n(a) encrypt pipeline (read + encrypt, no network) vs the limit in the same run');
+  console.log(
+    '\n(a) encrypt pipeline (read + encrypt, no network): part runs vs one-part jobs, and the limit',
+  );
   console.table(pipeline);
+  console.log(
+    `runs (ms): ${byArrangement.runs.map((ms) => ms.toFixed(0)).join(' ')}; ` +
+      `one-part (ms): ${byArrangement['one-part'].map((ms) => ms.toFixed(0)).join(' ')}`,
+  );
+  await page.evaluate(() => window.bench.release('disk'));
+  await rm(pipelinePath, { force: true });
 
   // (b) encrypted vs plaintext upload to moto, same engine.
-  const target = { motoUrl, bucket };
+  const target = { endpoint: motoUrl, bucket };
   // Alternate the two so moto's growing memory weighs on both alike.
   const encryptedTimes: number[] = [];
   const plainTimes: number[] = [];
-  for (let run = 0; run < runs; run++) {
+  for (let run = 0; run < uploadRuns; run++) {
     encryptedTimes.push(
       await page.evaluate(([w, t]) => window.bench.uploadMs('same', w, 'client-side', t), [
         workers,
@@ -244,12 +340,20 @@ try {
   console.table(upload);
   await page.evaluate(() => window.bench.release('same'));
 
-  // (c) memory during big files (to the sink; see the file comment).
+  // (c) memory while big files upload to the disk-backed endpoint.
   const memory = [];
-  for (const gib of bigGiB) memory.push(await peakMemory(page, dir, gib));
-  if (memory.length > 0) {
+  if (bigGiB.length > 0) {
+    const diskDir = join(dir, 'disk-s3');
+    await mkdir(diskDir);
+    const disk = await startDiskS3(diskDir);
+    try {
+      for (const gib of bigGiB) memory.push(await peakMemory(page, dir, gib, disk.url, diskDir));
+    } finally {
+      await disk.close();
+    }
     console.log(
-      '\n(c) Chromium memory (sum of process RSS) while the pipeline runs over big files',
+      '\n(c) Chromium memory (sum of process RSS; renderer = the page and its workers) while ' +
+        'big files upload to the disk-backed S3 stand-in on 127.0.0.1',
     );
     console.table(memory);
   }
@@ -259,6 +363,8 @@ try {
     machine: { cores: availableParallelism(), chromium: browser.version() },
     settings: {
       fileMiB: sizeBytes / MiB,
+      pipelineFileMiB: pipelineBytes / MiB,
+      uploadRuns,
       workers,
       frameBytes: FRAME_BYTES,
       partBytes: 8 * MiB,
@@ -268,9 +374,11 @@ try {
     upload,
     memory,
     notes: [
-      'MB = 10^6 bytes. (a) and (c) send parts to a sink that drops them (no network).',
+      'MB = 10^6 bytes. (a) sends parts to a sink that drops them (no network).',
+      '(a) runs vs one-part: the same engine with the pool building runs of consecutive parts per job (reads prefetched across parts) or one part per job (one read per part), alternated.',
+      '(a) cpuMsPerGiB: CPU time of all Chromium processes per GiB of plaintext (noise-robust on a shared machine).',
       '(b) uploads to moto on 127.0.0.1, which holds objects in memory.',
-      '(c) is measured without S3: no disk-backed S3 server is installed here.',
+      '(c) uploads to a disk-backed S3 stand-in on 127.0.0.1 (bench/download-server.ts); the object size is checked.',
       'readOnlyPipelineMBps: the same engine and workers with protection "none" (slice reads in the workers, no encryption).',
     ],
   };

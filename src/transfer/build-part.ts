@@ -1,18 +1,23 @@
 /**
- * Builds the bytes of one S3 part from the file: runs inside a module worker (forwarded by
- * src/workers/worker.ts), or in process in Node tests. Reads the part's plaintext in big slices
- * (up to 16 MiB, frame-aligned; the next slice is read while the current one is encrypted), seals
- * frame-sized views of each slice with the content key, and writes header (part 1) and frames
- * into one buffer of the exact part size, which the worker hands back by transfer.
+ * Builds the bytes of S3 parts from the file: runs inside a module worker (forwarded by
+ * src/workers/worker.ts), or in process in Node tests. A job is one part or a run of consecutive
+ * parts; the worker reads the run's plaintext in big slices (up to 16 MiB, frame-aligned, across
+ * part boundaries; the next slice is read while the current one is sealed), seals frame-sized
+ * views of each slice with the content key, and writes header (part 1) and frames into one
+ * buffer per part, of the exact part size, which the worker hands back by transfer.
  *
- * Measured in headless Chromium (DESIGN.md, Data flow): slice reads have a fixed cost, so big
- * reads inside the worker beat small ones, and AES-GCM is fastest on calls of at most 768 KiB,
- * which is why frames, not slices, are the unit of encryption.
+ * [Note: part runs] Slice reads have a fixed cost, so big reads inside the worker beat small
+ * ones, and AES-GCM is fastest on calls of at most 768 KiB (DESIGN.md, Data flow): frames, not
+ * slices, are the unit of encryption. With 8 MiB parts a one-part job could read only 8 MiB and
+ * had nothing to prefetch; a run of consecutive parts lets one worker stream through 16 to 32 MiB
+ * of the file with a read always in flight. The page still holds at most `partsInFlight` parts:
+ * a run counts as its parts (upload.ts sizes runs from `partsInFlight` and the pool size).
  */
 import { VeilError, needs } from '../core/errors';
 import { sealFrame } from '../core/frame';
 import { finalFramePlaintextBytes, frameCount } from '../core/sizes';
 import { FINAL_FRAME_OVERHEAD_BYTES, REGULAR_FRAME_OVERHEAD_BYTES } from '../core/suites';
+import { crc32, crc32Base64 } from './crc32';
 
 /** Plaintext bytes per slice read from the file, at most (rounded down to whole frames). */
 export const DEFAULT_READ_BYTES = 16 * 1024 * 1024;
@@ -40,20 +45,48 @@ export interface PartJob {
   readonly readBytes?: number;
 }
 
+/** A run of consecutive parts to build in one job (see [Note: part runs]). */
+export interface PartRunJob {
+  /** The whole file (a Blob is passed to a worker by reference, not copied). */
+  readonly file: Blob;
+  /** Plaintext bytes per frame. */
+  readonly frameBytes: number;
+  /** The parts' frame ranges, in order, each starting right after the previous one. */
+  readonly parts: readonly { readonly firstSeq: number; readonly lastSeq: number }[];
+  /** The cipher; its `headerBytes`, when given, go at the start of the first part (part 1). */
+  readonly cipher?: PartCipher;
+  /** Plaintext bytes per slice read; default DEFAULT_READ_BYTES. */
+  readonly readBytes?: number;
+}
+
 /** A built part. */
 export interface BuiltPart {
   /** The part's bytes, exactly its planned size (a whole ArrayBuffer, transferable). */
   readonly bytes: Uint8Array<ArrayBuffer>;
   /** Plaintext bytes the part carries. */
   readonly plaintextBytes: number;
-  /** Time spent reading the file and sealing frames, in milliseconds. */
+  /** Time spent reading the file and sealing frames (for a run: the whole run), in ms. */
   readonly buildMs: number;
+  /** The part's CRC-32 as S3 writes it (base64), for UploadPart's ChecksumCRC32. */
+  readonly checksumCrc32?: string;
+}
+
+/** A Blob slice's bytes: `bytes()` where the browser has it (faster in Chromium workers), else arrayBuffer(). */
+async function sliceBytes(slice: Blob): Promise<ArrayBuffer> {
+  const withBytes = slice as Blob & { bytes?: () => Promise<Uint8Array<ArrayBuffer>> };
+  if (typeof withBytes.bytes === 'function') {
+    const bytes = await withBytes.bytes();
+    return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+      ? bytes.buffer
+      : bytes.slice().buffer;
+  }
+  return slice.arrayBuffer();
 }
 
 async function readSlice(file: Blob, startBytes: number, endBytes: number): Promise<Uint8Array> {
   let buffer: ArrayBuffer;
   try {
-    buffer = await file.slice(startBytes, endBytes).arrayBuffer();
+    buffer = await sliceBytes(file.slice(startBytes, endBytes));
   } catch (cause) {
     throw new VeilError('UPLOAD_FILE_UNREADABLE', `bytes ${startBytes}..${endBytes}`, { cause });
   }
@@ -69,54 +102,85 @@ async function readSlice(file: Blob, startBytes: number, endBytes: number): Prom
  *   file cannot be read or has shrunk.
  */
 export async function buildPart(job: PartJob): Promise<BuiltPart> {
+  const { firstSeq, lastSeq, ...rest } = job;
+  const [part] = await buildParts({ ...rest, parts: [{ firstSeq, lastSeq }] });
+  needs(part, 'INTERNAL_ERROR', 'no part built');
+  return part;
+}
+
+/** One part being filled. */
+interface Output {
+  readonly lastSeq: number;
+  readonly plaintextBytes: number;
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  writeAt: number;
+}
+
+/**
+ * Reads and (with `cipher`) encrypts a run of consecutive parts (see [Note: part runs]).
+ * @throws VeilError BAD_ARGUMENT / OUT_OF_RANGE on a bad job (parts not consecutive, out of the
+ *   file's frames), UPLOAD_FILE_UNREADABLE when the file cannot be read or has shrunk.
+ */
+export async function buildParts(job: PartRunJob): Promise<BuiltPart[]> {
   const startedMs = performance.now();
-  // Precondition: a Blob, a frame length, and a seq range within the file's frames.
+  // Precondition: a Blob, a frame length, and consecutive seq ranges within the file's frames.
   needs(job.file instanceof Blob, 'BAD_ARGUMENT', 'file');
+  needs(typeof job.parts?.length === 'number' && job.parts.length > 0, 'BAD_ARGUMENT', 'parts');
   const totalBytes = job.file.size;
   const frames = frameCount(totalBytes, job.frameBytes);
-  const { frameBytes, firstSeq, lastSeq, cipher } = job;
-  needs(Number.isInteger(firstSeq) && Number.isInteger(lastSeq), 'BAD_ARGUMENT', 'seq range');
-  needs(1 <= firstSeq && firstSeq <= lastSeq && lastSeq <= frames, 'OUT_OF_RANGE', 'seq range');
-  const readFrames = Math.max(1, Math.floor((job.readBytes ?? DEFAULT_READ_BYTES) / frameBytes));
-  const plaintextStart = (firstSeq - 1) * frameBytes;
-  const plaintextEnd = Math.min(totalBytes, lastSeq * frameBytes);
-
-  if (!cipher) {
-    const bytes = new Uint8Array(plaintextEnd - plaintextStart);
-    for (let at = plaintextStart; at < plaintextEnd; at += readFrames * frameBytes) {
-      const end = Math.min(plaintextEnd, at + readFrames * frameBytes);
-      bytes.set(await readSlice(job.file, at, end), at - plaintextStart);
-    }
-    return { bytes, plaintextBytes: bytes.length, buildMs: performance.now() - startedMs };
+  const { frameBytes, cipher } = job;
+  let expectedFirst: number | undefined;
+  for (const { firstSeq, lastSeq } of job.parts) {
+    needs(Number.isInteger(firstSeq) && Number.isInteger(lastSeq), 'BAD_ARGUMENT', 'seq range');
+    needs(1 <= firstSeq && firstSeq <= lastSeq && lastSeq <= frames, 'OUT_OF_RANGE', 'seq range');
+    needs(expectedFirst === undefined || firstSeq === expectedFirst, 'BAD_ARGUMENT', 'parts');
+    expectedFirst = lastSeq + 1;
   }
+  const runFirst = job.parts[0]?.firstSeq ?? 1;
+  const runLast = job.parts[job.parts.length - 1]?.lastSeq ?? 0;
+  const readFrames = Math.max(1, Math.floor((job.readBytes ?? DEFAULT_READ_BYTES) / frameBytes));
+  const headerBytes = cipher?.headerBytes ?? new Uint8Array(0);
+  const outputs: Output[] = job.parts.map(({ firstSeq, lastSeq }, index) => {
+    const head = index === 0 ? headerBytes.length : 0;
+    const plaintextBytes = Math.min(totalBytes, lastSeq * frameBytes) - (firstSeq - 1) * frameBytes;
+    let size = head + plaintextBytes;
+    if (cipher) {
+      const finalInPart = lastSeq === frames;
+      const regularFrames = lastSeq - firstSeq + (finalInPart ? 0 : 1);
+      size =
+        head +
+        regularFrames * (frameBytes + REGULAR_FRAME_OVERHEAD_BYTES) +
+        (finalInPart
+          ? finalFramePlaintextBytes(totalBytes, frameBytes) + FINAL_FRAME_OVERHEAD_BYTES
+          : 0);
+    }
+    return { lastSeq, plaintextBytes, bytes: new Uint8Array(size), writeAt: head };
+  });
+  outputs[0]?.bytes.set(headerBytes, 0);
 
-  const headerBytes = cipher.headerBytes ?? new Uint8Array(0);
-  const finalInPart = lastSeq === frames;
-  const regularFrames = lastSeq - firstSeq + (finalInPart ? 0 : 1);
-  const size =
-    headerBytes.length +
-    regularFrames * (frameBytes + REGULAR_FRAME_OVERHEAD_BYTES) +
-    (finalInPart
-      ? finalFramePlaintextBytes(totalBytes, frameBytes) + FINAL_FRAME_OVERHEAD_BYTES
-      : 0);
-  const bytes = new Uint8Array(size);
-  bytes.set(headerBytes, 0);
-  let writeAt = headerBytes.length;
-
-  // Slices of readFrames frames; the next read starts before the current slice is sealed.
-  const sliceEnd = (seq: number): number => Math.min(lastSeq, seq + readFrames - 1);
+  // Slices of readFrames frames across the run; the next read starts before this one is sealed.
+  const sliceEnd = (seq: number): number => Math.min(runLast, seq + readFrames - 1);
   const read = (seq: number): Promise<Uint8Array> =>
     readSlice(job.file, (seq - 1) * frameBytes, Math.min(totalBytes, sliceEnd(seq) * frameBytes));
-  let next: Promise<Uint8Array> | undefined = read(firstSeq);
-  for (let sliceSeq = firstSeq; next; sliceSeq = sliceEnd(sliceSeq) + 1) {
+  let partIndex = 0;
+  let next: Promise<Uint8Array> | undefined = read(runFirst);
+  for (let sliceSeq = runFirst; next; sliceSeq = sliceEnd(sliceSeq) + 1) {
     const slice = await next;
     const following = sliceEnd(sliceSeq) + 1;
-    next = following <= lastSeq ? read(following) : undefined;
+    next = following <= runLast ? read(following) : undefined;
     // Keep a failing prefetch from surfacing as an unhandled rejection; it is awaited next turn.
     next?.catch(() => undefined);
     for (let seq = sliceSeq; seq <= sliceEnd(sliceSeq); seq++) {
+      while ((outputs[partIndex]?.lastSeq ?? Infinity) < seq) partIndex++;
+      const out = outputs[partIndex];
+      needs(out, 'INTERNAL_ERROR', 'frame outside the run');
       const from = (seq - sliceSeq) * frameBytes;
       const plaintext = slice.subarray(from, Math.min(slice.length, from + frameBytes));
+      if (!cipher) {
+        out.bytes.set(plaintext, out.writeAt);
+        out.writeAt += plaintext.length;
+        continue;
+      }
       const { prefix, sealed } = await sealFrame({
         contentKey: cipher.contentKey,
         messageId: cipher.messageId,
@@ -124,15 +188,19 @@ export async function buildPart(job: PartJob): Promise<BuiltPart> {
         isFinal: seq === frames,
         plaintext,
       });
-      bytes.set(prefix, writeAt);
-      bytes.set(sealed, writeAt + prefix.length);
-      writeAt += prefix.length + sealed.length;
+      out.bytes.set(prefix, out.writeAt);
+      out.bytes.set(sealed, out.writeAt + prefix.length);
+      out.writeAt += prefix.length + sealed.length;
     }
   }
-  needs(writeAt === size, 'INTERNAL_ERROR', 'part size');
-  return {
-    bytes,
-    plaintextBytes: plaintextEnd - plaintextStart,
-    buildMs: performance.now() - startedMs,
-  };
+  const buildMs = performance.now() - startedMs;
+  return outputs.map((out) => {
+    needs(out.writeAt === out.bytes.length, 'INTERNAL_ERROR', 'part size');
+    return {
+      bytes: out.bytes,
+      plaintextBytes: out.plaintextBytes,
+      buildMs,
+      checksumCrc32: crc32Base64(crc32(out.bytes)),
+    };
+  });
 }

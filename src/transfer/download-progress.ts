@@ -22,6 +22,8 @@ export interface DownloadProgress {
   readonly rateBytesPerSecond: number;
   /** Seconds left at the current rate; undefined while the rate is unknown. */
   readonly etaSeconds: number | undefined;
+  /** The object's ETag once opened: with `writtenBytes`, where a resume continues from. */
+  readonly etag?: string;
 }
 
 /** Counts bytes and derives rate and ETA; `nowMs` is injectable for tests. */
@@ -30,14 +32,16 @@ export class DownloadMeter {
   #totalBytes = 0;
   #fetchedBytes = 0;
   #writtenBytes = 0;
+  #etag: string | undefined;
   readonly #rate: RateWindow;
 
   constructor(nowMs: () => number = () => performance.now()) {
     this.#rate = new RateWindow(nowMs);
   }
 
-  start(objectBytes: number, totalBytes: number): void {
+  start(objectBytes: number, totalBytes: number, etag?: string): void {
     this.#objectBytes = objectBytes;
+    this.#etag = etag;
     this.#totalBytes = totalBytes;
     this.#rate.restart(this.#writtenBytes);
   }
@@ -61,6 +65,7 @@ export class DownloadMeter {
       writtenBytes: this.#writtenBytes,
       rateBytesPerSecond,
       etaSeconds: RateWindow.etaSeconds(this.#totalBytes - this.#writtenBytes, rateBytesPerSecond),
+      ...(this.#etag !== undefined ? { etag: this.#etag } : {}),
     };
   }
 }

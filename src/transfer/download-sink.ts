@@ -1,14 +1,16 @@
 /**
  * Where a download is written: the File System Access API's save picker (a
  * FileSystemWritableFileStream, which Chromium fills in a temporary swap file and commits only on
- * close, so abort() leaves no partial file), any WritableStream, or, for small objects in browsers
- * without the picker, a Blob saved through a link. A streaming service-worker download for large
- * objects without the picker is not built yet.
+ * close, so abort() leaves no partial file), any WritableStream, or, in browsers without the
+ * picker, a Blob saved through a link for small objects and a streamed download through Veil's
+ * service worker for larger ones ([Note: service-worker download] in download-sw-sink.ts).
  */
 import { VeilError } from '../core/errors';
+import { serviceWorkerSink } from './download-sw-sink';
 
 /** The download's output. Writes are awaited in order; abort discards what was written. */
 export interface DownloadSink {
+  /** Writes `chunk`; the sink may take (transfer) its buffer, so do not use it afterwards. */
   write(chunk: Uint8Array): Promise<void>;
   close(): Promise<void>;
   abort(reason?: unknown): Promise<void>;
@@ -93,23 +95,44 @@ interface SavePickerWindow {
 /** Largest object saved through a Blob (held in memory) when the save picker is missing. */
 export const DEFAULT_BLOB_LIMIT_BYTES = 256 * 1024 * 1024;
 
+/** How chooseSaveTarget saves: the picker's file, a Blob, or a stream through the service worker. */
+export type SaveTargetKind = 'file-system-access' | 'blob' | 'service-worker';
+
+/** The save target chooseSaveTarget returns. */
+export interface SaveTarget {
+  readonly sink: DownloadSink;
+  /**
+   * Where the file goes: the file the user picked ('file-system-access'), or the browser's own
+   * downloads ('blob', for either way of getting there; `via` tells which).
+   */
+  readonly kind: 'file-system-access' | 'blob';
+  /** How: the picker's writable, a Blob held in memory, or a service-worker stream. */
+  readonly via: SaveTargetKind;
+}
+
 /**
  * Asks the user where to save `suggestedName` (call it from the click handler: the picker needs
  * a user gesture) and returns the sink. Without the picker, objects up to `blobLimitBytes` are
- * collected into a Blob and saved through a link when the download completes.
+ * collected into a Blob and saved through a link when the download completes; larger ones stream
+ * into the browser's downloads through Veil's service worker, registered on first use
+ * ([Note: service-worker download]), which starts the browser's download at the first verified
+ * bytes. Both land in the browser's downloads (`kind: 'blob'`); `via` tells them apart.
+ * `sizeBytes` is the object's size (or the plaintext's, when known).
  * @throws VeilError DOWNLOAD_CANCELLED when the user dismisses the picker, DOWNLOAD_SAVE_FAILED
- *   when the picker fails or the object is too large for the Blob fallback.
+ *   when the picker fails, or when the object is too large for a Blob and the browser cannot run
+ *   the service worker.
  */
 export async function chooseSaveTarget(
   suggestedName: string,
   sizeBytes: number,
   blobLimitBytes = DEFAULT_BLOB_LIMIT_BYTES,
-): Promise<{ sink: DownloadSink; kind: 'file-system-access' | 'blob' }> {
+): Promise<SaveTarget> {
   const picker = (globalThis as SavePickerWindow).showSaveFilePicker;
   if (typeof picker === 'function') {
     try {
       const handle = await picker.call(globalThis, { suggestedName });
-      return { sink: sinkFromWritable(await handle.createWritable()), kind: 'file-system-access' };
+      const sink = sinkFromWritable(await handle.createWritable());
+      return { sink, kind: 'file-system-access', via: 'file-system-access' };
     } catch (cause) {
       if (cause instanceof Error && cause.name === 'AbortError') {
         throw new VeilError('DOWNLOAD_CANCELLED', 'no place to save was chosen', { cause });
@@ -118,10 +141,8 @@ export async function chooseSaveTarget(
     }
   }
   if (sizeBytes > blobLimitBytes) {
-    throw new VeilError(
-      'DOWNLOAD_SAVE_FAILED',
-      `this browser has no save picker, and ${sizeBytes} bytes is too large to hold in memory`,
-    );
+    const sink = await serviceWorkerSink({ fileName: suggestedName });
+    return { sink, kind: 'blob', via: 'service-worker' };
   }
-  return { sink: blobSink((blob) => saveBlob(blob, suggestedName)), kind: 'blob' };
+  return { sink: blobSink((blob) => saveBlob(blob, suggestedName)), kind: 'blob', via: 'blob' };
 }

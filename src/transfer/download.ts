@@ -77,11 +77,23 @@ export interface DownloadSetup {
   readonly retryHooks?: RetryHooks;
   /** Cancels the download: requests stop, the sink is aborted, DOWNLOAD_CANCELLED. */
   readonly signal?: AbortSignal;
+  /**
+   * Continue an interrupted download ([Note: download resume] in download-resume.ts): the sink
+   * already holds the first `writtenBytes` of the output, from an object whose ETag was `etag`.
+   * Only 'plain' and 'esdk-framed' objects can continue; the ETag is checked again (If-Match).
+   */
+  readonly resumeFrom?: ResumePoint;
   readonly onProgress?: (progress: DownloadProgress) => void;
   /** The page origin, for the CORS rule in errors; default location.origin. */
   readonly origin?: string;
   /** Clock for progress, in milliseconds. */
   readonly nowMs?: () => number;
+}
+
+/** Where an interrupted download stopped: output bytes written in order, and the object's ETag. */
+export interface ResumePoint {
+  readonly writtenBytes: number;
+  readonly etag: string;
 }
 
 /** How an object is read. */
@@ -109,7 +121,10 @@ export interface DownloadResult {
   /** 'plain' objects were saved as they are: they were not encrypted by Veil or an ESDK. */
   readonly label: 'decrypted' | 'plain';
   readonly objectBytes: number;
+  /** Bytes the save target holds at the end (with a resume: including those written before). */
   readonly writtenBytes: number;
+  /** With a resume: the bytes that were already written, which this run skipped. */
+  readonly resumedFromBytes?: number;
   readonly etag: string;
   /** The algorithm suite of an ESDK object. */
   readonly suiteId?: number;
@@ -165,6 +180,16 @@ class Download {
       Number.isInteger(inFlight) && inFlight >= 1 && inFlight <= 32,
       'OUT_OF_RANGE',
       'rangesInFlight',
+    );
+    // Precondition: a resume point names a non-negative byte count and an ETag.
+    needs(
+      setup.resumeFrom === undefined ||
+        (Number.isSafeInteger(setup.resumeFrom.writtenBytes) &&
+          setup.resumeFrom.writtenBytes >= 0 &&
+          typeof setup.resumeFrom.etag === 'string' &&
+          setup.resumeFrom.etag.length > 0),
+      'BAD_ARGUMENT',
+      'resumeFrom',
     );
     this.#setup = setup;
     this.#meter = new DownloadMeter(setup.nowMs);
@@ -250,7 +275,7 @@ class Download {
     const reply = await this.#send((signal) =>
       this.#setup.s3.getRange({ bucket, key, startBytes, endBytes, ifMatch: etag }, signal),
     );
-    if (etag !== undefined && reply.etag !== undefined && unquote(reply.etag) !== unquote(etag)) {
+    if (etag !== undefined && reply.etag !== undefined && !sameEtag(reply.etag, etag)) {
       throw new VeilError('DOWNLOAD_OBJECT_CHANGED', 'the ETag differs between requests');
     }
     if (reply.bytes.length !== endBytes - startBytes) {
@@ -290,6 +315,9 @@ class Download {
       );
     if (objectBytes === 0) {
       if (!head.etag) throw corsError();
+      if (this.#setup.resumeFrom && !sameEtag(head.etag, this.#setup.resumeFrom.etag)) {
+        throw new VeilError('DOWNLOAD_OBJECT_CHANGED', 'the ETag differs from the interrupted one');
+      }
       return {
         objectBytes,
         etag: head.etag,
@@ -301,8 +329,13 @@ class Download {
     // The first GET carries If-Match when HEAD exposed the ETag. Some S3 stand-ins (moto) apply
     // CORS to GET but not HEAD; then the first GET's ETag and metadata are used, and its
     // Content-Range total must match the HEAD size (the object did not change in between).
-    const first = await this.#rangeReply(head.etag, 0, Math.min(objectBytes, FIRST_HEADER_BYTES));
-    const etag = head.etag ?? first.etag;
+    const resumeEtag = this.#setup.resumeFrom?.etag;
+    if (resumeEtag !== undefined && head.etag !== undefined && !sameEtag(head.etag, resumeEtag)) {
+      throw new VeilError('DOWNLOAD_OBJECT_CHANGED', 'the ETag differs from the interrupted one');
+    }
+    const firstEtag = head.etag ?? resumeEtag;
+    const first = await this.#rangeReply(firstEtag, 0, Math.min(objectBytes, FIRST_HEADER_BYTES));
+    const etag = firstEtag ?? first.etag;
     if (!etag) throw corsError();
     if (first.totalBytes !== undefined && first.totalBytes !== objectBytes) {
       throw new VeilError('DOWNLOAD_OBJECT_CHANGED', 'the size differs between requests');
@@ -461,28 +494,61 @@ class Download {
     }
   }
 
-  /** The bytes to write, whatever the kind. */
-  output(opened: OpenedObject): AsyncGenerator<Uint8Array, void, undefined> {
-    if (opened.kind === 'plain') return this.chunks(opened);
+  /** The bytes to write from output offset `fromBytes` on (0, or a resume point). */
+  output(opened: OpenedObject, fromBytes = 0): AsyncGenerator<Uint8Array, void, undefined> {
+    if (opened.kind === 'plain') return this.chunks(opened, fromBytes);
     if (opened.kind === 'esdk-framed' && opened.layout && opened.contentKey) {
-      return this.batchesInOrder(opened, planBatches(opened.layout, this.rangeBytes));
+      return this.framedFrom(opened, opened.layout, fromBytes);
     }
+    // Precondition: only the whole-message stream authenticates signed or non-framed messages.
+    needs(fromBytes === 0, 'BAD_ARGUMENT', 'resumeFrom: this object can only be read whole');
     return this.streamed(opened);
+  }
+
+  /** A framed object's plaintext from `fromBytes` on: whole batches, the first one trimmed. */
+  async *framedFrom(
+    opened: OpenedObject,
+    layout: BodyLayout,
+    fromBytes: number,
+  ): AsyncGenerator<Uint8Array, void, undefined> {
+    if (fromBytes >= layout.plaintextBytes) return;
+    const firstSeq = Math.floor(fromBytes / layout.frameBytes) + 1;
+    const batches = planBatches(layout, this.rangeBytes, firstSeq, layout.frameCount);
+    let skipBytes = fromBytes - (firstSeq - 1) * layout.frameBytes;
+    for await (const plaintext of this.batchesInOrder(opened, batches)) {
+      yield skipBytes > 0 ? plaintext.subarray(skipBytes) : plaintext;
+      skipBytes = 0;
+    }
   }
 
   /** Writes everything to `sink`; aborts it on any failure. */
   async run(sink: DownloadSink): Promise<DownloadResult> {
-    let writtenBytes = 0;
+    const resumedFromBytes = this.#setup.resumeFrom?.writtenBytes ?? 0;
+    let writtenBytes = resumedFromBytes;
     try {
       const opened = await this.open();
-      this.#meter.start(opened.objectBytes, opened.plaintextBytes ?? opened.objectBytes);
+      // Precondition: a resume point inside the output.
+      needs(
+        opened.plaintextBytes === undefined || resumedFromBytes <= opened.plaintextBytes,
+        'OUT_OF_RANGE',
+        'resumeFrom: more bytes than the object holds',
+      );
+      // Counted before the rate starts, so they do not show as speed.
+      this.#meter.addWritten(resumedFromBytes);
+      this.#meter.start(
+        opened.objectBytes,
+        opened.plaintextBytes ?? opened.objectBytes,
+        opened.etag,
+      );
       this.report('downloading');
-      for await (const chunk of this.output(opened)) {
+      for await (const chunk of this.output(opened, resumedFromBytes)) {
         if (this.#setup.signal?.aborted) throw new VeilError('DOWNLOAD_CANCELLED');
-        if (chunk.length === 0) continue;
+        // Read before the write: a sink may take the chunk's buffer (download-sw-sink.ts).
+        const chunkBytes = chunk.length;
+        if (chunkBytes === 0) continue;
         await sink.write(chunk);
-        writtenBytes += chunk.length;
-        this.#meter.addWritten(chunk.length);
+        writtenBytes += chunkBytes;
+        this.#meter.addWritten(chunkBytes);
         this.report();
       }
       if (this.#setup.signal?.aborted) throw new VeilError('DOWNLOAD_CANCELLED');
@@ -493,13 +559,16 @@ class Download {
         label: opened.kind === 'plain' ? 'plain' : 'decrypted',
         objectBytes: opened.objectBytes,
         writtenBytes,
+        ...(this.#setup.resumeFrom ? { resumedFromBytes } : {}),
         etag: opened.etag,
         ...(opened.header ? { suiteId: opened.header.suiteId } : {}),
       };
     } catch (error) {
       this.stop();
-      await sink.abort(error);
       const explained = this.#explain(error);
+      // The sink learns why (in download codes): a resumable one keeps verified output on a
+      // network failure (download-resume.ts).
+      await sink.abort(explained);
       this.report(
         explained instanceof VeilError && explained.code === 'DOWNLOAD_CANCELLED'
           ? 'cancelled'
@@ -565,6 +634,7 @@ class Download {
 }
 
 const unquote = (etag: string): string => etag.replace(/^W\//, '').replace(/^"|"$/g, '');
+const sameEtag = (a: string, b: string): boolean => unquote(a) === unquote(b);
 
 async function* indexed<T>(source: AsyncGenerator<T>): AsyncGenerator<[number, T]> {
   let index = 0;

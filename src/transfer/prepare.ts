@@ -10,7 +10,7 @@ import type { EncryptionContext } from '../core/encryption-context';
 import type { Keyring } from '../core/keyring';
 import { createMessageHeader, openMessageHeader, parseHeaderBytes } from '../core/message';
 import { DEFAULT_FRAME_BYTES } from '../core/suites';
-import type { PartJob } from './build-part';
+import { DEFAULT_READ_BYTES, type PartJob, type PartRunJob } from './build-part';
 import { partSpec, planUpload, type UploadPlan } from './part-plan';
 import { withRetry, type RetryHooks, type RetryPolicy } from './retry';
 import type { UploadS3 } from './s3-api';
@@ -206,4 +206,45 @@ export function partJob(prepared: Prepared, file: File, partNumber: number): Par
         }
       : {}),
   };
+}
+
+/**
+ * The job that builds the consecutive parts `partNumbers` of `file` in one worker ([Note: part
+ * runs] in build-part.ts): reads of up to 16 MiB, at least two per run so one is always in flight.
+ */
+export function partRunJob(prepared: Prepared, file: File, partNumbers: number[]): PartRunJob {
+  const specs = partNumbers.map((partNumber) => partSpec(prepared.plan, partNumber));
+  const runBytes = specs.reduce((sum, spec) => sum + spec.plaintextBytes, 0);
+  const readBytes = Math.min(DEFAULT_READ_BYTES, Math.max(MIN_RUN_READ_BYTES, runBytes / 2));
+  return {
+    file,
+    frameBytes: prepared.plan.frameBytes,
+    parts: specs.map(({ firstSeq, lastSeq }) => ({ firstSeq, lastSeq })),
+    readBytes,
+    ...(prepared.cipher
+      ? {
+          cipher: {
+            ...prepared.cipher,
+            ...(partNumbers[0] === 1 ? { headerBytes: prepared.headerBytes } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/** Smallest slice read in a part run (reads below this cost more than they overlap). */
+const MIN_RUN_READ_BYTES = 8 * 1024 * 1024;
+
+/** Most parts in one run, whatever the part size ([Note: part runs]). */
+export const MAX_PARTS_PER_RUN = 4;
+
+/**
+ * Parts per run: enough for two reads of up to 16 MiB, at most MAX_PARTS_PER_RUN, and few
+ * enough that `partsInFlight` parts keep every one of `workers` busy.
+ */
+export function partsPerRun(plan: UploadPlan, partsInFlight: number, workers: number): number {
+  const partBytes = plan.framesPerPart * plan.frameBytes;
+  const byRead = Math.max(1, Math.floor((2 * DEFAULT_READ_BYTES) / partBytes));
+  const byWorkers = Math.max(1, Math.floor(partsInFlight / Math.max(1, workers)));
+  return Math.min(MAX_PARTS_PER_RUN, byRead, byWorkers);
 }

@@ -49,17 +49,34 @@ export interface UploadS3 {
 const options = (signal?: AbortSignal): { abortSignal?: AbortSignal } =>
   signal ? { abortSignal: signal } : {};
 
+/**
+ * [Note: Blob request bodies] Measured in headless Chromium here: a fetch that uploads an 8 MiB
+ * ArrayBuffer took 660 to 1020 ms, the same bytes as a Blob 110 to 250 ms (the browser hands a
+ * Blob to the network stack directly instead of piping it out of the page). A part whose CRC-32
+ * the worker already computed therefore goes as a Blob: the SDK then neither checksums it (the
+ * header is given) nor hashes it for the signature (a Blob is signed as UNSIGNED-PAYLOAD, which
+ * S3 accepts; the CRC-32 still protects the bytes). Without a checksum the body stays as it is.
+ */
+function withBlobBody<T extends { Body?: unknown; ChecksumCRC32?: string }>(input: T): T {
+  if (!input.ChecksumCRC32 || !(input.Body instanceof Uint8Array) || typeof Blob === 'undefined') {
+    return input;
+  }
+  return { ...input, Body: new Blob([input.Body as Uint8Array<ArrayBuffer>]) };
+}
+
 /** Adapts an SDK S3Client (one command per operation). */
 export function uploadS3For(client: S3Client): UploadS3 {
   return {
     createMultipartUpload: (input, signal) =>
       client.send(new CreateMultipartUploadCommand(input), options(signal)),
-    uploadPart: (input, signal) => client.send(new UploadPartCommand(input), options(signal)),
+    uploadPart: (input, signal) =>
+      client.send(new UploadPartCommand(withBlobBody(input)), options(signal)),
     completeMultipartUpload: (input, signal) =>
       client.send(new CompleteMultipartUploadCommand(input), options(signal)),
     abortMultipartUpload: (input, signal) =>
       client.send(new AbortMultipartUploadCommand(input), options(signal)),
     listParts: (input, signal) => client.send(new ListPartsCommand(input), options(signal)),
-    putObject: (input, signal) => client.send(new PutObjectCommand(input), options(signal)),
+    putObject: (input, signal) =>
+      client.send(new PutObjectCommand(withBlobBody(input)), options(signal)),
   };
 }

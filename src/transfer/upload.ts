@@ -9,7 +9,8 @@
  * the next: memory holds at most `partsInFlight` parts, whatever the file size. Frames are
  * deterministic given the key, message id and seq, so a part rebuilt after a pause or a reload is
  * byte-identical, and a resumed upload yields the same object as an uninterrupted one.
- * Complete carries every part's CRC32 (the SDK computes it on each request).
+ * Complete carries every part's CRC32 (the worker computes it while building the part; the SDK
+ * does for builders that do not).
  */
 import type { ChecksumAlgorithm } from '@aws-sdk/client-s3';
 import { VeilError, needs } from '../core/errors';
@@ -20,6 +21,8 @@ import { partSpec } from './part-plan';
 import {
   objectParams,
   partJob,
+  partRunJob,
+  partsPerRun,
   prepareNew,
   prepareResume,
   type AtRest,
@@ -29,6 +32,7 @@ import { ProgressMeter, type UploadProgress, type UploadState } from './progress
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryHooks, type RetryPolicy } from './retry';
 import type { UploadS3 } from './s3-api';
 import { fileIdentity, type StoredPart, type UploadRecord, type UploadStore } from './upload-store';
+import type { BuiltPart } from './build-part';
 import type { PartBuilder } from './worker-pool';
 
 export { FORMAT_METADATA, type AtRest } from './prepare';
@@ -381,6 +385,7 @@ export class FileUpload {
               Body: built.bytes,
               ContentLength: built.bytes.length,
               ChecksumAlgorithm: CHECKSUM,
+              ...(built.checksumCrc32 ? { ChecksumCRC32: built.checksumCrc32 } : {}),
               ...this.#objectParams(),
             },
             signal,
@@ -443,8 +448,14 @@ export class FileUpload {
     for (let partNumber = 1; partNumber <= plan.partCount; partNumber++) {
       if (!this.#parts.has(partNumber)) this.#queue.push(partNumber);
     }
-    const lanes = Math.min(this.#setup.partsInFlight ?? DEFAULT_PARTS_IN_FLIGHT, plan.partCount);
-    await Promise.all(Array.from({ length: lanes }, () => this.#lane(prepared, uploadId)));
+    const inFlight = this.#setup.partsInFlight ?? DEFAULT_PARTS_IN_FLIGHT;
+    const runParts = this.#setup.builder.buildParts
+      ? partsPerRun(plan, inFlight, this.#setup.builder.size ?? 1)
+      : 1;
+    const lanes = Math.min(Math.max(1, Math.floor(inFlight / runParts)), plan.partCount);
+    await Promise.all(
+      Array.from({ length: lanes }, () => this.#lane(prepared, uploadId, runParts)),
+    );
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#state === 'cancelled') throw new VeilError('UPLOAD_CANCELLED');
 
@@ -480,32 +491,79 @@ export class FileUpload {
     };
   }
 
-  async #lane(prepared: Prepared, uploadId: string): Promise<void> {
+  /** The next run of up to `runParts` consecutive part numbers from the queue. */
+  #takeRun(runParts: number): number[] {
+    const run: number[] = [];
+    for (let next = this.#queue[0]; next !== undefined; next = this.#queue[0]) {
+      const last = run[run.length - 1];
+      if (run.length === runParts || (last !== undefined && next !== last + 1)) break;
+      run.push(next);
+      this.#queue.shift();
+    }
+    return run;
+  }
+
+  async #lane(prepared: Prepared, uploadId: string, runParts: number): Promise<void> {
     while (await this.#proceed()) {
-      const partNumber = this.#queue.shift();
-      if (partNumber === undefined) return;
-      try {
-        await this.#uploadPart(prepared, uploadId, partNumber);
-      } catch (error) {
-        if (this.#state === 'paused') {
-          this.#queue.unshift(partNumber);
-          continue;
-        }
-        if (this.#state === 'cancelled') return;
-        if (this.#failure === undefined) {
-          this.#failure =
-            error instanceof Error ? error : new VeilError('INTERNAL_ERROR', String(error));
-          this.#abortInFlight('failed');
-        }
-        return;
+      const run = this.#takeRun(runParts);
+      if (run.length === 0) return;
+      const failed = await this.#uploadRun(prepared, uploadId, run);
+      const first = failed[0];
+      if (first === undefined) continue;
+      if (this.#state === 'paused') {
+        // Built and sent again on resume, in order, so they can form runs again.
+        this.#queue.unshift(...failed.map((failure) => failure.partNumber));
+        continue;
       }
+      if (this.#state === 'cancelled') return;
+      if (this.#failure === undefined) {
+        const error = first.error;
+        this.#failure =
+          error instanceof Error ? error : new VeilError('INTERNAL_ERROR', String(error));
+        this.#abortInFlight('failed');
+      }
+      return;
     }
   }
 
-  async #uploadPart(prepared: Prepared, uploadId: string, partNumber: number): Promise<void> {
-    const built = await this.#setup.builder.buildPart(partJob(prepared, this.file, partNumber));
-    this.#meter.addEncrypted(built.plaintextBytes);
+  /** Builds a run of parts (one worker job) and uploads them at once; returns the failures. */
+  async #uploadRun(
+    prepared: Prepared,
+    uploadId: string,
+    run: number[],
+  ): Promise<{ partNumber: number; error: unknown }[]> {
+    let built: BuiltPart[];
+    try {
+      const { builder } = this.#setup;
+      built =
+        run.length > 1 && builder.buildParts
+          ? await builder.buildParts(partRunJob(prepared, this.file, run))
+          : await Promise.all(run.map((n) => builder.buildPart(partJob(prepared, this.file, n))));
+      needs(built.length === run.length, 'INTERNAL_ERROR', 'parts built');
+    } catch (error) {
+      return run.map((partNumber) => ({ partNumber, error }));
+    }
+    for (const part of built) this.#meter.addEncrypted(part.plaintextBytes);
     this.#report();
+    const settled = await Promise.allSettled(
+      run.map((partNumber, index) => {
+        const part = built[index];
+        needs(part, 'INTERNAL_ERROR', 'part built');
+        return this.#sendPart(uploadId, partNumber, part);
+      }),
+    );
+    const failed: { partNumber: number; error: unknown }[] = [];
+    settled.forEach((outcome, index) => {
+      const partNumber = run[index];
+      if (outcome.status === 'rejected' && partNumber !== undefined) {
+        failed.push({ partNumber, error: outcome.reason });
+      }
+    });
+    return failed;
+  }
+
+  /** Uploads one built part with retries and records its ETag and checksum. */
+  async #sendPart(uploadId: string, partNumber: number, built: BuiltPart): Promise<void> {
     try {
       if (this.#state !== 'uploading') throw new DOMException(this.#state, 'AbortError');
       const reply = await this.#send((signal) =>
@@ -518,6 +576,7 @@ export class FileUpload {
             Body: built.bytes,
             ContentLength: built.bytes.length,
             ChecksumAlgorithm: CHECKSUM,
+            ...(built.checksumCrc32 ? { ChecksumCRC32: built.checksumCrc32 } : {}),
           },
           signal,
         ),

@@ -7,17 +7,21 @@
  */
 import { needs } from '../core/errors';
 import { WorkerClient } from '../workers/client';
-import { buildPart, type BuiltPart, type PartJob } from './build-part';
+import { buildPart, buildParts, type BuiltPart, type PartJob, type PartRunJob } from './build-part';
 import type { FramesJob, OpenedFrames } from './download-frames';
 import type { FrameDecryptor } from './download-workers';
 
 /** Builds parts: the worker pool in the browser, `inProcessBuilder` in Node tests. */
 export interface PartBuilder {
   buildPart(job: PartJob): Promise<BuiltPart>;
+  /** Builds a run of consecutive parts in one job ([Note: part runs]); optional. */
+  buildParts?(job: PartRunJob): Promise<BuiltPart[]>;
+  /** Jobs it runs at once (workers); the engine sizes part runs from it. Default 1. */
+  readonly size?: number;
 }
 
 /** Builds parts on the calling thread (Node, tests, or a page without workers). */
-export const inProcessBuilder: PartBuilder = { buildPart };
+export const inProcessBuilder: PartBuilder = { buildPart, buildParts };
 
 /** The most workers a pool starts. */
 export const MAX_POOL_WORKERS = 4;
@@ -68,6 +72,12 @@ export class WorkerPool implements PartBuilder, FrameDecryptor {
       job,
     });
     return { bytes, plaintextBytes, buildMs };
+  }
+
+  /** Builds a run of consecutive parts in the least busy worker ([Note: part runs]). */
+  async buildParts(job: PartRunJob): Promise<BuiltPart[]> {
+    const { parts } = await this.#leastBusy().request<'buildParts'>({ type: 'buildParts', job });
+    return parts;
   }
 
   /** Decrypts one batch of frames in the least busy worker; `job.frames` is transferred. */

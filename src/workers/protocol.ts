@@ -5,15 +5,17 @@
  * Big buffers cross by transfer, never by copy (see src/transfer/worker-pool.ts).
  */
 import type { ErrorCode } from '../core/errors';
-import type { PartJob } from '../transfer/build-part';
+import type { BuiltPart, PartJob, PartRunJob } from '../transfer/build-part';
 import type { FramesJob } from '../transfer/download-frames';
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 export type WorkerRequest =
   | { id: number; type: 'ping'; sentAtMs: number }
   /** Build (read and, with a cipher, encrypt) one upload part; see src/transfer/build-part.ts. */
   | { id: number; type: 'buildPart'; job: PartJob }
+  /** Build a run of consecutive parts in one job ([Note: part runs] in build-part.ts). */
+  | { id: number; type: 'buildParts'; job: PartRunJob }
   /** Decrypt one ranged GET of whole frames; see src/transfer/download-frames.ts. */
   | { id: number; type: 'decryptFrames'; job: FramesJob };
 
@@ -31,6 +33,11 @@ export type WorkerReplyBody =
       bytes: Uint8Array<ArrayBuffer>;
       plaintextBytes: number;
       buildMs: number;
+    }
+  | {
+      type: 'buildParts';
+      /** The parts in order; every buffer was transferred to the page. */
+      parts: BuiltPart[];
     }
   | {
       type: 'decryptFrames';

@@ -4,7 +4,7 @@
  * (see protocol.ts).
  */
 import { VeilError } from '../core/errors';
-import { buildPart } from '../transfer/build-part';
+import { buildPart, buildParts } from '../transfer/build-part';
 import { decryptFrames } from '../transfer/download-frames';
 import { PROTOCOL_VERSION, type WorkerReply, type WorkerRequest } from './protocol';
 
@@ -38,6 +38,13 @@ async function handle(request: WorkerRequest): Promise<Answer> {
       return {
         reply: { id: request.id, ok: true, body: { type: 'buildPart', ...part } },
         transfer: [part.bytes.buffer],
+      };
+    }
+    case 'buildParts': {
+      const parts = await buildParts(request.job);
+      return {
+        reply: { id: request.id, ok: true, body: { type: 'buildParts', parts } },
+        transfer: parts.map((part) => part.bytes.buffer),
       };
     }
     case 'decryptFrames': {

@@ -18,10 +18,12 @@ import {
   readPlaintextRange,
   type DownloadResult,
   type DownloadSetup,
+  type ResumePoint,
 } from '../../../src/transfer/download';
 import type { DownloadProgress } from '../../../src/transfer/download-progress';
+import { resumableFileSink } from '../../../src/transfer/download-resume';
 import { downloadS3For } from '../../../src/transfer/download-s3';
-import { chooseSaveTarget } from '../../../src/transfer/download-sink';
+import { chooseSaveTarget, type SaveTargetKind } from '../../../src/transfer/download-sink';
 import { WorkerPool } from '../../../src/transfer/worker-pool';
 
 export { uploadOnce } from './upload-entry';
@@ -43,6 +45,13 @@ export interface DownloadParams {
   readonly rangesInFlight?: number;
   readonly workers?: number;
   readonly maxAttempts?: number;
+}
+
+/** The size and Blob limit chooseSaveTarget is called with, and the kind it must return. */
+export interface SaveTargetParams {
+  readonly sizeBytes: number;
+  readonly blobLimitBytes?: number;
+  readonly kind: SaveTargetKind;
 }
 
 export type DownloadOutcome =
@@ -121,6 +130,7 @@ export async function download(
   params: DownloadParams,
   noPicker = false,
   cancelAfterBytes?: number,
+  target?: SaveTargetParams,
 ): Promise<DownloadOutcome> {
   const controller = new AbortController();
   const scope = window as unknown as { showSaveFilePicker?: unknown };
@@ -128,9 +138,14 @@ export async function download(
   try {
     const setup = await setupFor(params);
     if (noPicker) scope.showSaveFilePicker = undefined;
-    const { sink, kind } = await chooseSaveTarget(params.fileName, 0);
+    const { sink, via: kind } = await chooseSaveTarget(
+      params.fileName,
+      target?.sizeBytes ?? 0,
+      target?.blobLimitBytes,
+    );
     scope.showSaveFilePicker = picker;
-    if (kind !== (noPicker ? 'blob' : 'file-system-access')) throw new Error(`save target ${kind}`);
+    const expected = target?.kind ?? (noPicker ? 'blob' : 'file-system-access');
+    if (kind !== expected) throw new Error(`save target ${kind}`);
     let progressEvents = 0;
     let last: DownloadProgress | undefined;
     const result = await downloadObject({
@@ -188,4 +203,50 @@ export async function savedFile(
     sizeBytes: file.size,
     sha256: Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join(''),
   };
+}
+
+/**
+ * Downloads into the origin-private file `params.fileName` through the resumable sink
+ * ([Note: download resume]); with `resumeFrom`, continues from there. Returns the outcome, the
+ * bytes the file holds in order and whether the sink kept them.
+ */
+export async function downloadResumable(
+  params: DownloadParams,
+  resumeFrom?: ResumePoint,
+): Promise<{ outcome: DownloadOutcome; writtenBytes: number; kept: boolean; etag?: string }> {
+  const root = await navigator.storage.getDirectory();
+  const handle = await root.getFileHandle(params.fileName, { create: true });
+  let last: DownloadProgress | undefined;
+  try {
+    const setup = await setupFor(params);
+    const sink = await resumableFileSink(handle, {
+      resumeAtBytes: resumeFrom?.writtenBytes ?? 0,
+    });
+    try {
+      const result = await downloadObject({
+        ...setup,
+        sink,
+        ...(resumeFrom ? { resumeFrom } : {}),
+        onProgress: (progress) => (last = progress),
+      });
+      if (!last) throw new Error('no progress reported');
+      return {
+        outcome: { ok: true, result, progress: last, progressEvents: 0 },
+        writtenBytes: sink.writtenBytes,
+        kept: sink.kept,
+        etag: result.etag,
+      };
+    } catch (error) {
+      // Where to resume from: the sink's byte count and the ETag the engine saw.
+      const etag = last?.etag;
+      return {
+        outcome: failure(error),
+        writtenBytes: sink.writtenBytes,
+        kept: sink.kept,
+        ...(etag ? { etag } : {}),
+      };
+    }
+  } catch (error) {
+    return { outcome: failure(error), writtenBytes: 0, kept: false };
+  }
 }

@@ -1,8 +1,9 @@
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 import { decryptBytes } from '../../../src/core/one-shot';
 import { createMessageHeader } from '../../../src/core/message';
 import { RawAesKeyring } from '../../../src/keyrings/raw-aes';
-import { buildPart } from '../../../src/transfer/build-part';
+import { buildPart, buildParts } from '../../../src/transfer/build-part';
 import { partSpec, planUpload } from '../../../src/transfer/part-plan';
 
 const FRAME = 4096;
@@ -86,6 +87,85 @@ describe('buildPart', () => {
       readBytes: FRAME,
     });
     expect(Buffer.compare(part.bytes, plaintext.subarray(FRAME))).toBe(0);
+  });
+
+  test('a run of consecutive parts equals the parts built one by one', async () => {
+    const size = 23 * FRAME + 77;
+    const plaintext = pattern(size);
+    const ring = await keyring();
+    const written = await createMessageHeader({ keyring: ring, frameBytes: FRAME });
+    const plan = planUpload({
+      plaintextBytes: size,
+      frameBytes: FRAME,
+      headerBytes: written.headerBytes.length,
+      encrypted: true,
+      framesPerPart: 5,
+    });
+    const file = new Blob([plaintext]);
+    const cipher = { contentKey: written.contentKey, messageId: written.messageId };
+    for (const [first, last, readBytes] of [
+      [1, 3, 7 * FRAME],
+      [2, 5, 2 * FRAME],
+      [4, 5, 16 * FRAME],
+      [5, 5, FRAME],
+    ] as const) {
+      const numbers = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+      const specs = numbers.map((n) => partSpec(plan, n));
+      const headerBytes = first === 1 ? { headerBytes: written.headerBytes } : {};
+      const run = await buildParts({
+        file,
+        frameBytes: FRAME,
+        parts: specs.map(({ firstSeq, lastSeq }) => ({ firstSeq, lastSeq })),
+        readBytes,
+        cipher: { ...cipher, ...headerBytes },
+      });
+      expect(run).toHaveLength(numbers.length);
+      for (const [index, spec] of specs.entries()) {
+        const one = await buildPart({
+          file,
+          frameBytes: FRAME,
+          firstSeq: spec.firstSeq,
+          lastSeq: spec.lastSeq,
+          cipher: { ...cipher, ...(spec.partNumber === 1 ? headerBytes : {}) },
+        });
+        const built = run[index]!;
+        expect(built.bytes.buffer.byteLength).toBe(spec.objectBytes);
+        expect(built.plaintextBytes).toBe(spec.plaintextBytes);
+        expect(Buffer.compare(built.bytes, one.bytes)).toBe(0);
+        // The CRC-32 S3 gets in x-amz-checksum-crc32: base64 of the big-endian value.
+        const crc = Buffer.alloc(4);
+        crc.writeUInt32BE(zlibCrc32(built.bytes));
+        expect(built.checksumCrc32).toBe(crc.toString('base64'));
+      }
+    }
+    const plain = await buildParts({
+      file,
+      frameBytes: FRAME,
+      parts: [
+        { firstSeq: 3, lastSeq: 4 },
+        { firstSeq: 5, lastSeq: 9 },
+      ],
+      readBytes: 3 * FRAME,
+    });
+    expect(Buffer.compare(plain[0]!.bytes, plaintext.subarray(2 * FRAME, 4 * FRAME))).toBe(0);
+    expect(Buffer.compare(plain[1]!.bytes, plaintext.subarray(4 * FRAME, 9 * FRAME))).toBe(0);
+  });
+
+  test('a run must hold consecutive parts', async () => {
+    const file = new Blob([pattern(6 * FRAME)]);
+    await expect(
+      buildParts({
+        file,
+        frameBytes: FRAME,
+        parts: [
+          { firstSeq: 1, lastSeq: 2 },
+          { firstSeq: 4, lastSeq: 5 },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: 'BAD_ARGUMENT', detail: 'parts' });
+    await expect(buildParts({ file, frameBytes: FRAME, parts: [] })).rejects.toMatchObject({
+      code: 'BAD_ARGUMENT',
+    });
   });
 
   test('guards its job', async () => {

@@ -92,6 +92,39 @@ describe('FileUpload', () => {
     await expectObject(s3, f);
   });
 
+  test('a pool builds runs of consecutive parts, still within partsInFlight', async () => {
+    const s3 = new FakeS3();
+    s3.partDelayMs = 5;
+    const runs: number[][] = [];
+    const single: number[] = [];
+    const pool = {
+      size: 2,
+      buildPart: async (job: Parameters<typeof inProcessBuilder.buildPart>[0]) => {
+        single.push(job.firstSeq);
+        return inProcessBuilder.buildPart(job);
+      },
+      buildParts: async (job: Parameters<NonNullable<typeof inProcessBuilder.buildParts>>[0]) => {
+        runs.push(job.parts.map((part) => part.firstSeq));
+        return inProcessBuilder.buildParts!(job);
+      },
+    };
+    const f = file(5 * PART + 9);
+    const upload = FileUpload.start(
+      await options(s3, f, { builder: pool, partsInFlight: 4, partBytes: 8 * MiB }),
+    );
+    await upload.done;
+    await expectObject(s3, f);
+    // 8 MiB parts, 2 workers, 4 parts in flight: runs of two parts, two runs at once.
+    const framesPerPart = (8 * MiB) / FRAME;
+    expect(runs).toEqual([
+      [1, 1 + framesPerPart],
+      [1 + 2 * framesPerPart, 1 + 3 * framesPerPart],
+    ]);
+    expect(single).toEqual([]);
+    expect(s3.maxPartsInFlight).toBeLessThanOrEqual(4);
+    expect(upload.progress).toMatchObject({ partsDone: 4, encryptedBytes: f.size });
+  });
+
   test('retries transient part failures and still assembles the right object', async () => {
     const s3 = new FakeS3();
     const seen = new Map<number, number>();
