@@ -314,6 +314,11 @@ class Download {
         `cannot read ETag; add this rule: ${JSON.stringify(corsRuleFor(this.#origin))}`,
       );
     if (objectBytes === 0) {
+      // An empty object whose metadata names an encrypted message was cut, not uploaded empty
+      // (an empty file's message still has a header and a final frame).
+      if (head.metadata?.['veil-format']?.startsWith('esdk')) {
+        throw new VeilError('TRUNCATED', 'the object is empty but its metadata names a message');
+      }
       if (!head.etag) throw corsError();
       if (this.#setup.resumeFrom && !sameEtag(head.etag, this.#setup.resumeFrom.etag)) {
         throw new VeilError('DOWNLOAD_OBJECT_CHANGED', 'the ETag differs from the interrupted one');

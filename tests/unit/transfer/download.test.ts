@@ -139,6 +139,16 @@ describe('downloadObject: objects that decrypt', () => {
     expect(empty.closed).toBe(true);
   });
 
+  test('an empty object that its metadata names a message is truncated, not plain', async () => {
+    const s3 = new FakeDownloadS3();
+    s3.put('cut', new Uint8Array(0), { 'veil-format': 'esdk-v2-0478-framed', 'veil-model': 'A' });
+    const sink = new MemorySink();
+    await expect(
+      downloadObject({ ...(await setup(s3, { key: 'cut' })), sink }),
+    ).rejects.toMatchObject({ code: 'TRUNCATED' });
+    expect(sink.bytes().length).toBe(0);
+  });
+
   test('veil-format=plain wins over the first bytes', async () => {
     const { message } = await veilObject(100);
     const s3 = new FakeDownloadS3();
