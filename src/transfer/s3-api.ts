@@ -7,6 +7,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
   ListPartsCommand,
   PutObjectCommand,
   UploadPartCommand,
@@ -18,6 +19,8 @@ import type {
   CompleteMultipartUploadCommandOutput,
   CreateMultipartUploadCommandInput,
   CreateMultipartUploadCommandOutput,
+  ListMultipartUploadsCommandInput,
+  ListMultipartUploadsCommandOutput,
   ListPartsCommandInput,
   ListPartsCommandOutput,
   PutObjectCommandInput,
@@ -44,6 +47,11 @@ export interface UploadS3 {
   ): Promise<AbortMultipartUploadCommandOutput>;
   listParts(input: ListPartsCommandInput, signal?: AbortSignal): Promise<ListPartsCommandOutput>;
   putObject(input: PutObjectCommandInput, signal?: AbortSignal): Promise<PutObjectCommandOutput>;
+  /** Optional: finds uploads a retried Create left behind ([Note: a retried Create]). */
+  listMultipartUploads?(
+    input: ListMultipartUploadsCommandInput,
+    signal?: AbortSignal,
+  ): Promise<ListMultipartUploadsCommandOutput>;
 }
 
 const options = (signal?: AbortSignal): { abortSignal?: AbortSignal } =>
@@ -78,5 +86,7 @@ export function uploadS3For(client: S3Client): UploadS3 {
     listParts: (input, signal) => client.send(new ListPartsCommand(input), options(signal)),
     putObject: (input, signal) =>
       client.send(new PutObjectCommand(withBlobBody(input)), options(signal)),
+    listMultipartUploads: (input, signal) =>
+      client.send(new ListMultipartUploadsCommand(input), options(signal)),
   };
 }

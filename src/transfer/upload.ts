@@ -407,25 +407,60 @@ export class FileUpload {
     }
   }
 
+  /**
+   * [Note: a retried Create] CreateMultipartUpload is not idempotent: when an attempt's answer is
+   * lost after S3 created the upload, the retry creates a second one and the first would stay in
+   * the bucket until a lifecycle rule aborts it. After a retried Create, the uploads of this key
+   * that S3 started since the first attempt (a minute's clock skew allowed), other than the one
+   * kept, are aborted. Best effort: without s3:ListBucketMultipartUploads (or a listing S3 API)
+   * the bucket's lifecycle rule is what removes them.
+   */
+  async #abortStrays(keptUploadId: string, sinceMs: number): Promise<void> {
+    const list = this.#setup.s3.listMultipartUploads?.bind(this.#setup.s3);
+    if (!list) return;
+    try {
+      const listed = await list({ Bucket: this.bucket, Prefix: this.key });
+      const strays = (listed.Uploads ?? []).filter(
+        (upload) =>
+          upload.Key === this.key &&
+          upload.UploadId !== undefined &&
+          upload.UploadId !== keptUploadId &&
+          (upload.Initiated?.getTime() ?? 0) >= sinceMs - 60_000,
+      );
+      for (const stray of strays) {
+        await this.#setup.s3
+          .abortMultipartUpload({ Bucket: this.bucket, Key: this.key, UploadId: stray.UploadId })
+          .catch(() => undefined);
+      }
+    } catch {
+      // Listing refused: the lifecycle rule aborts what is left.
+    }
+  }
+
   async #multipart(prepared: Prepared): Promise<UploadResult> {
     const { plan } = prepared;
     if (this.#uploadId === undefined) {
       const identity = await fileIdentity(this.file);
+      const createStartedMs = Date.now();
+      let createAttempts = 0;
       // Not abortable: a cancel during the call must still learn the upload id to abort it.
       const created = await withRetry(
-        () =>
-          this.#setup.s3.createMultipartUpload({
+        (attempt) => {
+          createAttempts = attempt;
+          return this.#setup.s3.createMultipartUpload({
             Bucket: this.bucket,
             Key: this.key,
             ChecksumAlgorithm: CHECKSUM,
             ...this.#objectParams(),
-          }),
+          });
+        },
         this.#setup.retry ?? DEFAULT_RETRY_POLICY,
         undefined,
         this.#setup.retryHooks,
       );
       needs(created.UploadId, 'UPLOAD_S3_REJECTED', 'CreateMultipartUpload returned no upload id');
       this.#uploadId = created.UploadId;
+      if (createAttempts > 1) await this.#abortStrays(created.UploadId, createStartedMs);
       this.#storedRecord = {
         id: created.UploadId,
         bucket: this.bucket,

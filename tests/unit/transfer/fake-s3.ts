@@ -21,7 +21,12 @@ export const s3Error = named;
 
 export class FakeS3 implements UploadS3 {
   readonly objects = new Map<string, { body: Uint8Array; metadata?: Record<string, string> }>();
-  readonly uploads = new Map<string, { key: string; parts: Map<number, Uint8Array> }>();
+  readonly uploads = new Map<
+    string,
+    { key: string; parts: Map<number, Uint8Array>; initiated: Date }
+  >();
+  /** Creates this many uploads whose answer is then lost (a network error after S3 acted). */
+  loseCreateAnswers = 0;
   readonly calls: string[] = [];
   /** Most UploadPart calls in flight at once. */
   maxPartsInFlight = 0;
@@ -42,8 +47,20 @@ export class FakeS3 implements UploadS3 {
   createMultipartUpload: UploadS3['createMultipartUpload'] = (input) => {
     this.#check('create', {});
     const uploadId = `upload-${this.#nextId++}`;
-    this.uploads.set(uploadId, { key: input.Key ?? '', parts: new Map() });
+    this.uploads.set(uploadId, { key: input.Key ?? '', parts: new Map(), initiated: new Date() });
+    if (this.loseCreateAnswers > 0) {
+      this.loseCreateAnswers -= 1;
+      return Promise.reject(new TypeError('Failed to fetch'));
+    }
     return Promise.resolve({ UploadId: uploadId, $metadata: {} });
+  };
+
+  listMultipartUploads: NonNullable<UploadS3['listMultipartUploads']> = (input) => {
+    this.#check('list-uploads', {});
+    const uploads = [...this.uploads]
+      .filter(([, upload]) => upload.key.startsWith(input.Prefix ?? ''))
+      .map(([id, upload]) => ({ UploadId: id, Key: upload.key, Initiated: upload.initiated }));
+    return Promise.resolve({ Uploads: uploads, $metadata: {} });
   };
 
   uploadPart: UploadS3['uploadPart'] = async (input, signal) => {

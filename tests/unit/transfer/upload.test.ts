@@ -140,6 +140,17 @@ describe('FileUpload', () => {
     await expectObject(s3, f);
   });
 
+  test('a Create whose answer was lost is retried, and the upload it made is aborted', async () => {
+    const s3 = new FakeS3();
+    s3.loseCreateAnswers = 1;
+    const f = file(PART + 1);
+    await FileUpload.start(await options(s3, f)).done;
+    await expectObject(s3, f);
+    expect(s3.calls.filter((call) => call === 'create')).toHaveLength(2);
+    expect(s3.calls).toContain('abort');
+    expect(s3.uploads.size).toBe(0);
+  });
+
   test('a permanent failure aborts the multipart upload and names the S3 error', async () => {
     const s3 = new FakeS3();
     const store = new MemoryUploadStore();
