@@ -571,6 +571,17 @@ test('files dropped on the zone or picked from the keyboard upload; a failed one
   });
   await expectAllDone(page, 2);
   expect(await keysUnder('dropped/')).toEqual(['dropped/one.txt', 'dropped/two.txt']);
+  // A file dropped beside the zone is refused there (the browser would otherwise leave the app
+  // to show it) and queues nothing.
+  const keptOut = await page.getByRole('heading', { name: 'Upload', level: 1 }).evaluate((h) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File(['stray'], 'stray.txt', { type: 'text/plain' }));
+    const drop = new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true });
+    h.dispatchEvent(drop);
+    return drop.defaultPrevented;
+  });
+  expect(keptOut).toBe(true);
+  await expect(page.getByTestId('upload-row')).toHaveCount(2);
   const kmsRing = kmsKeyring();
   const opened = await decryptBytes(await getObject('dropped/two.txt'), { keyring: kmsRing });
   expect(new TextDecoder().decode(opened)).toBe('dropped two');
