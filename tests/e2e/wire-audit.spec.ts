@@ -4,7 +4,8 @@
  * the page (the keyring unwraps the data key a second time), while every request is recorded
  * twice:
  * - in the browser, by Playwright's request events on the context (page and dedicated workers;
- *   a control test has a worker send a request and checks it is seen), with URL, headers and body;
+ *   a control test has a worker send a request and checks it is seen), with URL, headers and body
+ *   (a Blob body may be reported without its bytes: the proxies below see every byte);
  * - on the wire, by a recording proxy (scripts/stack/fault-proxy.ts, forwarding everything) in
  *   front of moto (S3 and KMS) and one in front of the HSM proxy: the page is configured with the
  *   proxies' URLs, so every byte sent to a configured service crosses them.
@@ -362,10 +363,13 @@ test('control: an upload without encryption is flagged by the same audit', async
   const index = new SecretIndex({ plaintext });
   const wire = scanRequests(index, proxyRequests(s3Proxy));
   expect(wire.hits.filter(({ request }) => isUploadPart(request))).toHaveLength(2);
-  const browser = scanRequests(index, await browserRequests());
-  const flagged = browser.hits.filter(({ request }) => isUploadPart(request)).length;
+  // Parts may leave as Blob bodies ([Note: Blob request bodies] in src/transfer/s3-api.ts), which
+  // Playwright's request events can report without their bytes (here, the plain parts): the
+  // browser recorder sees both part requests, and their bytes are audited at the proxy, which
+  // every S3 request crosses.
+  const inBrowser = await browserRequests();
+  expect(inBrowser.filter((request) => isUploadPart(request))).toHaveLength(2);
   summary.push(
-    `control (no encryption): flagged on the wire in 2 of 2 parts, in the browser in ${flagged}`,
+    'control (no encryption): flagged on the wire in 2 of 2 parts (the browser recorder sees both part requests; their Blob bodies only at the proxy)',
   );
-  expect(flagged).toBe(2);
 });
