@@ -13,6 +13,13 @@
  * object stops with DOWNLOAD_OBJECT_CHANGED). Any other failure (integrity, a changed object, a
  * cancel) empties the file: no unverified or partial plaintext is left under the user's name.
  *
+ * A kept prefix is a truncated plaintext file under the user's chosen name, so it is kept only
+ * while a resume is pending: after such a failure the sink's `pendingResume` is true, and its
+ * owner must either resume (a new sink with `resumeAtBytes`, which then answers for the file) or,
+ * when the user gives up (dismisses the failed download, cancels it, leaves the page), call
+ * `discard()`, which empties the file and commits that. An owner that cannot promise this should
+ * not use this sink.
+ *
  * Within one page session only. After a reload the committed prefix is still on disk and the
  * handle can be kept in IndexedDB, but a reload can strike at any moment, and
  * FileSystemWritableFileStream writes into a swap file that only close() commits: surviving a
@@ -50,6 +57,17 @@ export interface ResumableSink extends DownloadSink {
   readonly writtenBytes: number;
   /** Whether the last abort kept the output (a network failure) or emptied the file. */
   readonly kept: boolean;
+  /**
+   * True while the file holds a kept prefix waiting for a resume: the owner must resume or call
+   * `discard()` ([Note: download resume]).
+   */
+  readonly pendingResume: boolean;
+  /**
+   * Gives up on the output: empties the file (truncates it to 0 bytes and commits that), unless
+   * the download completed. Safe to call more than once.
+   * @throws VeilError DOWNLOAD_SAVE_FAILED when the file cannot be emptied.
+   */
+  discard(): Promise<void>;
 }
 
 function saveFailed(cause: unknown): VeilError {
@@ -96,12 +114,37 @@ export async function resumableFileSink(
   }
   let writtenBytes = resumeAtBytes;
   let kept = false;
+  /**
+   * 'open' while writing; 'kept' after a network failure committed the prefix; 'unsure' when an
+   * abort failed, so the file may still hold what an earlier attempt committed.
+   */
+  let state: 'open' | 'complete' | 'kept' | 'emptied' | 'unsure' = 'open';
   return {
     get writtenBytes() {
       return writtenBytes;
     },
     get kept() {
       return kept;
+    },
+    get pendingResume() {
+      return state === 'kept';
+    },
+    async discard() {
+      if (state === 'complete' || state === 'emptied') return;
+      try {
+        if (state === 'open') {
+          await writable.truncate(0);
+          await writable.close();
+        } else {
+          // Committed earlier: a fresh writable (without the existing data) commits an empty file.
+          await (await handle.createWritable({ keepExistingData: false })).close();
+        }
+      } catch (cause) {
+        throw saveFailed(cause);
+      }
+      state = 'emptied';
+      kept = false;
+      writtenBytes = 0;
     },
     async write(chunk) {
       try {
@@ -117,6 +160,7 @@ export async function resumableFileSink(
       } catch (cause) {
         throw saveFailed(cause);
       }
+      state = 'complete';
     },
     async abort(reason) {
       try {
@@ -124,14 +168,17 @@ export async function resumableFileSink(
           // Everything written so far verified and is in order: commit it for the resume.
           await writable.close();
           kept = true;
+          state = 'kept';
           return;
         }
         // Also drop what earlier attempts committed: nothing partial stays under the name.
         await writable.truncate(0);
         await writable.close();
         writtenBytes = 0;
+        state = 'emptied';
       } catch {
         await writable.abort().catch(() => undefined);
+        state = 'unsure';
       }
     },
   };

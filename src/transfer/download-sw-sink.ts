@@ -3,7 +3,8 @@
  * through Veil's service worker (public/veil-download-sw.js) into the browser's own downloads.
  *
  * [Note: service-worker download] The page registers the worker lazily, the first time such a
- * download is needed, with the narrow scope `<root>veil-download/`, so it never controls the
+ * download is needed (and looks its active worker up again for every download, so a deploy that
+ * replaced it is followed), with the narrow scope `<root>veil-download/`, so it never controls the
  * app's pages and the app's requests never pass through it. On the first write (or on close, for
  * an empty file) the page announces the download over a MessageChannel, the worker answers with a
  * unique URL inside its scope, and the page follows a hidden link to it (no `download` attribute:
@@ -52,8 +53,6 @@ export function serviceWorkerDownloadsSupported(): boolean {
   );
 }
 
-const registrations = new Map<string, Promise<ServiceWorker>>();
-
 function unavailable(cause: unknown): VeilError {
   return new VeilError(
     'DOWNLOAD_SAVE_FAILED',
@@ -63,32 +62,36 @@ function unavailable(cause: unknown): VeilError {
   );
 }
 
-/** The active download worker, registered once per page and script URL. */
-function downloadWorker(scriptUrl: URL): Promise<ServiceWorker> {
-  const key = scriptUrl.href;
-  let worker = registrations.get(key);
-  if (!worker) {
-    worker = (async () => {
-      const registration = await navigator.serviceWorker.register(scriptUrl, {
-        scope: new URL(DOWNLOAD_WORKER_SCOPE, scriptUrl).href,
+/** What downloadWorker uses of navigator.serviceWorker (tests pass a fake). */
+export type WorkerContainer = Pick<ServiceWorkerContainer, 'getRegistration' | 'register'>;
+
+/**
+ * The active download worker, looked up again for every download: a deploy that updates the
+ * script makes the previously active worker redundant, and a cached one would never answer (the
+ * download would wait for the start timeout and fail). Registers the worker when its scope has
+ * no registration of this script yet, and waits for it to activate.
+ */
+export async function downloadWorker(
+  scriptUrl: URL,
+  container: WorkerContainer = navigator.serviceWorker,
+): Promise<ServiceWorker> {
+  const scope = new URL(DOWNLOAD_WORKER_SCOPE, scriptUrl).href;
+  const existing = await container.getRegistration(scope);
+  const registration =
+    existing?.scope === scope && existing.active?.scriptURL === scriptUrl.href
+      ? existing
+      : await container.register(scriptUrl, { scope });
+  for (;;) {
+    if (registration.active) return registration.active;
+    const next = registration.installing ?? registration.waiting;
+    if (!next) throw new Error('the service worker did not install');
+    await new Promise<void>((resolve, reject) => {
+      next.addEventListener('statechange', () => {
+        if (next.state === 'redundant') reject(new Error('the service worker failed'));
+        else if (next.state === 'activated') resolve();
       });
-      for (;;) {
-        if (registration.active) return registration.active;
-        const next = registration.installing ?? registration.waiting;
-        if (!next) throw new Error('the service worker did not install');
-        await new Promise<void>((resolve, reject) => {
-          next.addEventListener('statechange', () => {
-            if (next.state === 'redundant') reject(new Error('the service worker failed'));
-            else if (next.state === 'activated') resolve();
-          });
-        });
-      }
-    })();
-    registrations.set(key, worker);
-    // A failed registration may be retried by the next download.
-    worker.catch(() => registrations.delete(key));
+    });
   }
-  return worker;
 }
 
 function clickHiddenLink(url: string): void {

@@ -213,6 +213,26 @@ class Download {
     this.#controller.abort(new DOMException('stopped', 'AbortError'));
   }
 
+  /**
+   * [Note: cancel while the sink waits] A sink's write can wait without end: the service-worker
+   * sink waits for the browser to pull the next chunk, which it does not while its download is
+   * paused or its Save As dialog is open. So each sink call is raced against the cancel signal;
+   * on cancel this rejects with DOWNLOAD_CANCELLED at once and `run` aborts the sink with it,
+   * which also ends the sink's own wait.
+   */
+  #untilCancelled(pending: Promise<void>): Promise<void> {
+    const signal = this.#setup.signal;
+    if (!signal) return pending;
+    return new Promise<void>((resolve, reject) => {
+      const onCancel = (): void => reject(new VeilError('DOWNLOAD_CANCELLED'));
+      if (signal.aborted) onCancel();
+      signal.addEventListener('abort', onCancel, { once: true });
+      void pending
+        .then(resolve, reject)
+        .finally(() => signal.removeEventListener('abort', onCancel));
+    });
+  }
+
   /** Maps retry.ts's upload codes, S3 error names and aborts to download codes. */
   #explain(error: unknown): unknown {
     if (this.#setup.signal?.aborted) {
@@ -551,13 +571,13 @@ class Download {
         // Read before the write: a sink may take the chunk's buffer (download-sw-sink.ts).
         const chunkBytes = chunk.length;
         if (chunkBytes === 0) continue;
-        await sink.write(chunk);
+        await this.#untilCancelled(sink.write(chunk));
         writtenBytes += chunkBytes;
         this.#meter.addWritten(chunkBytes);
         this.report();
       }
       if (this.#setup.signal?.aborted) throw new VeilError('DOWNLOAD_CANCELLED');
-      await sink.close();
+      await this.#untilCancelled(sink.close());
       this.report('done');
       return {
         kind: opened.kind,

@@ -42,6 +42,9 @@ export const DEFAULT_PARTS_IN_FLIGHT = 4;
 
 const CHECKSUM: ChecksumAlgorithm = 'CRC32';
 
+/** Slack added to the Create attempts' duration when telling strays ([Note: a retried Create]). */
+const STRAY_MARGIN_MS = 60_000;
+
 /** What every upload needs. */
 export interface UploadSetup {
   readonly s3: UploadS3;
@@ -410,23 +413,41 @@ export class FileUpload {
   /**
    * [Note: a retried Create] CreateMultipartUpload is not idempotent: when an attempt's answer is
    * lost after S3 created the upload, the retry creates a second one and the first would stay in
-   * the bucket until a lifecycle rule aborts it. After a retried Create, the uploads of this key
-   * that S3 started since the first attempt (a minute's clock skew allowed), other than the one
-   * kept, are aborted. Best effort: without s3:ListBucketMultipartUploads (or a listing S3 API)
-   * the bucket's lifecycle rule is what removes them.
+   * the bucket until a lifecycle rule aborts it. After a retried Create, the key's uploads are
+   * listed and judged against the kept upload's own entry in that listing, so only S3's clock is
+   * compared with S3's clock: a stray has the same key, the same Initiator.ID (when both are
+   * given), and was initiated no later than the kept upload and no earlier than the kept one
+   * minus the time the Create attempts took plus a minute's margin. An upload of the same key
+   * started after ours (another tab or person) or by another initiator, and an older upload
+   * (perhaps one waiting to be resumed), are left alone. When the kept upload is not in the
+   * listing or a date is missing, nothing is aborted. Best effort and inert where
+   * s3:ListBucketMultipartUploads is not granted (the role in infra/ does not grant it) or the S3
+   * API has no listing: there the bucket's lifecycle rule aborts the strays.
    */
-  async #abortStrays(keptUploadId: string, sinceMs: number): Promise<void> {
+  async #abortStrays(keptUploadId: string, createElapsedMs: number): Promise<void> {
     const list = this.#setup.s3.listMultipartUploads?.bind(this.#setup.s3);
     if (!list) return;
     try {
       const listed = await list({ Bucket: this.bucket, Prefix: this.key });
-      const strays = (listed.Uploads ?? []).filter(
-        (upload) =>
+      const uploads = listed.Uploads ?? [];
+      const kept = uploads.find((upload) => upload.UploadId === keptUploadId);
+      const keptMs = kept?.Initiated?.getTime();
+      if (kept === undefined || keptMs === undefined || Number.isNaN(keptMs)) return;
+      const earliestMs = keptMs - (createElapsedMs + STRAY_MARGIN_MS);
+      const keptBy = kept.Initiator?.ID;
+      const strays = uploads.filter((upload) => {
+        const initiatedMs = upload.Initiated?.getTime();
+        const by = upload.Initiator?.ID;
+        return (
           upload.Key === this.key &&
           upload.UploadId !== undefined &&
           upload.UploadId !== keptUploadId &&
-          (upload.Initiated?.getTime() ?? 0) >= sinceMs - 60_000,
-      );
+          (keptBy === undefined || by === undefined || by === keptBy) &&
+          initiatedMs !== undefined &&
+          initiatedMs <= keptMs &&
+          initiatedMs >= earliestMs
+        );
+      });
       for (const stray of strays) {
         await this.#setup.s3
           .abortMultipartUpload({ Bucket: this.bucket, Key: this.key, UploadId: stray.UploadId })
@@ -460,7 +481,9 @@ export class FileUpload {
       );
       needs(created.UploadId, 'UPLOAD_S3_REJECTED', 'CreateMultipartUpload returned no upload id');
       this.#uploadId = created.UploadId;
-      if (createAttempts > 1) await this.#abortStrays(created.UploadId, createStartedMs);
+      if (createAttempts > 1) {
+        await this.#abortStrays(created.UploadId, Date.now() - createStartedMs);
+      }
       this.#storedRecord = {
         id: created.UploadId,
         bucket: this.bucket,

@@ -65,13 +65,15 @@ export class WorkerPool implements PartBuilder, FrameDecryptor {
     return client;
   }
 
-  /** Builds one part in the least busy worker; rejects with the worker's VeilError. */
+  /**
+   * Builds one part in the least busy worker; rejects with the worker's VeilError. The
+   * worker's CRC-32 is kept: without it the part would go as a slow Uint8Array body
+   * ([Note: Blob request bodies] in s3-api.ts).
+   */
   async buildPart(job: PartJob): Promise<BuiltPart> {
-    const { bytes, plaintextBytes, buildMs } = await this.#leastBusy().request<'buildPart'>({
-      type: 'buildPart',
-      job,
-    });
-    return { bytes, plaintextBytes, buildMs };
+    const { bytes, plaintextBytes, buildMs, checksumCrc32 } =
+      await this.#leastBusy().request<'buildPart'>({ type: 'buildPart', job });
+    return { bytes, plaintextBytes, buildMs, ...(checksumCrc32 ? { checksumCrc32 } : {}) };
   }
 
   /** Builds a run of consecutive parts in the least busy worker ([Note: part runs]). */

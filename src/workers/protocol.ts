@@ -33,6 +33,8 @@ export type WorkerReplyBody =
       bytes: Uint8Array<ArrayBuffer>;
       plaintextBytes: number;
       buildMs: number;
+      /** The part's CRC-32 (base64) when the worker computed it; see BuiltPart. */
+      checksumCrc32?: string;
     }
   | {
       type: 'buildParts';

@@ -12,6 +12,7 @@ import {
   isResumableFailure,
   resumableFileSink,
   type ResumableFileHandle,
+  type ResumableSink,
 } from '../../../src/transfer/download-resume';
 import { VeilError } from '../../../src/core/errors';
 import {
@@ -122,7 +123,7 @@ async function interrupted(
   s3: FakeDownloadS3,
   handle: SwapFileHandle,
   failFromBytes: number,
-): Promise<{ error: unknown; writtenBytes: number; kept: boolean }> {
+): Promise<{ error: unknown; writtenBytes: number; kept: boolean; sink: ResumableSink }> {
   const objectBytes = s3.objects.get('k')!.body.length;
   s3.failWith = (call, request) =>
     call === 'get' &&
@@ -140,7 +141,7 @@ async function interrupted(
     (rejection: unknown) => rejection,
   );
   s3.failWith = () => undefined;
-  return { error, writtenBytes: sink.writtenBytes, kept: sink.kept };
+  return { error, writtenBytes: sink.writtenBytes, kept: sink.kept, sink };
 }
 
 describe('download resume', () => {
@@ -177,6 +178,40 @@ describe('download resume', () => {
     // Header, final-frame check, then frames 5.. only: nothing before frame 5 is fetched again.
     const bodyStarts = s3.ranges.map(([start]) => start).filter((start) => start >= headerBytes);
     expect(Math.min(...bodyStarts.slice(0, -1))).toBe(headerBytes + 4 * FRAME_OBJECT);
+  });
+
+  test('a kept prefix waits for a resume; discard() empties the file when the user gives up', async () => {
+    const { plain, message } = await veilObject(9);
+    const s3 = new FakeDownloadS3();
+    s3.put('k', message);
+    const headerBytes = message.length - 9 * FRAME_OBJECT - (7 + 40);
+    const handle = new SwapFileHandle();
+    const first = await interrupted(s3, handle, headerBytes + 4 * FRAME_OBJECT);
+    expect(first.sink.pendingResume).toBe(true);
+    expect(handle.data.length).toBe(4 * FRAME);
+    await first.sink.discard();
+    expect(first.sink.pendingResume).toBe(false);
+    expect(first.sink).toMatchObject({ kept: false, writtenBytes: 0 });
+    expect(handle.data.length).toBe(0);
+    await first.sink.discard();
+    expect(handle.data.length).toBe(0);
+
+    // A completed download is not discarded.
+    const sink = await resumableFileSink(handle);
+    await downloadObject({ ...(await setup(s3)), sink });
+    expect(sink.pendingResume).toBe(false);
+    await sink.discard();
+    expect(Buffer.compare(handle.data, plain)).toBe(0);
+  });
+
+  test('discard() during writing empties the file, earlier commits included', async () => {
+    const handle = new SwapFileHandle();
+    handle.data = patternBytes(100, 3);
+    const sink = await resumableFileSink(handle, { resumeAtBytes: 100 });
+    await sink.write(patternBytes(10, 5));
+    expect(sink.pendingResume).toBe(false);
+    await sink.discard();
+    expect(handle.data.length).toBe(0);
   });
 
   test('a resume point inside a frame continues byte-exactly', async () => {

@@ -8,7 +8,11 @@
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import { VeilError } from '../../../src/core/errors';
-import { sinkThroughWorker } from '../../../src/transfer/download-sw-sink';
+import {
+  downloadWorker,
+  sinkThroughWorker,
+  type WorkerContainer,
+} from '../../../src/transfer/download-sw-sink';
 
 type PageMessage = { type: string; bytes?: Uint8Array; reason?: string };
 
@@ -151,5 +155,61 @@ describe('the service-worker sink', () => {
       code: 'DOWNLOAD_SAVE_FAILED',
       detail: 'the browser did not start the download',
     });
+  });
+});
+
+describe('downloadWorker', () => {
+  const script = new URL('https://app.example/veil-download-sw.js');
+  const scope = 'https://app.example/veil-download/';
+
+  /** A stand-in ServiceWorker: a script URL and a state that can change. */
+  function worker(state: ServiceWorkerState): ServiceWorker {
+    const target = new EventTarget();
+    return Object.assign(target, { scriptURL: script.href, state }) as unknown as ServiceWorker;
+  }
+
+  test('looks the active worker up for every download, so an updated one is used', async () => {
+    const registration = { scope, active: worker('activated') } as ServiceWorkerRegistration;
+    const registered: string[] = [];
+    const container: WorkerContainer = {
+      getRegistration: (url) => Promise.resolve(url === scope ? registration : undefined),
+      register: (url) => {
+        registered.push(String(url));
+        return Promise.resolve(registration);
+      },
+    };
+    const first = await downloadWorker(script, container);
+    expect(first).toBe(registration.active);
+    // A deploy replaced the worker: the old one is redundant, the registration has a new one.
+    const updated = worker('activated');
+    Object.assign(registration, { active: updated });
+    expect(await downloadWorker(script, container)).toBe(updated);
+    expect(registered).toEqual([]);
+  });
+
+  test('registers when the scope has no registration and waits for activation', async () => {
+    const installing = worker('installing');
+    const registration = {
+      scope,
+      active: null,
+      installing,
+      waiting: null,
+    } as unknown as ServiceWorkerRegistration;
+    const registered: { url: string; scope?: string }[] = [];
+    const container: WorkerContainer = {
+      getRegistration: () => Promise.resolve(undefined),
+      register: (url, options) => {
+        registered.push({ url: String(url), scope: options?.scope });
+        // Activates after the caller started waiting for it.
+        setTimeout(() => {
+          Object.assign(installing, { state: 'activated' });
+          Object.assign(registration, { active: installing, installing: null });
+          installing.dispatchEvent(new Event('statechange'));
+        }, 0);
+        return Promise.resolve(registration);
+      },
+    };
+    expect(await downloadWorker(script, container)).toBe(installing);
+    expect(registered).toEqual([{ url: script.href, scope }]);
   });
 });

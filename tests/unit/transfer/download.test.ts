@@ -18,6 +18,7 @@ import {
   type DownloadSetup,
 } from '../../../src/transfer/download';
 import { decryptFrames } from '../../../src/transfer/download-frames';
+import type { DownloadSink } from '../../../src/transfer/download-sink';
 import {
   flipByte,
   PEER_SUITE_0478,
@@ -374,6 +375,32 @@ describe('downloadObject: failures stop, abort the sink and say which', () => {
     };
     await failsWith(s3, 'DOWNLOAD_CANCELLED', { signal: controller.signal });
     expect(s3.ranges.length).toBeLessThan(10);
+  });
+
+  test('cancel ends a download whose sink write never returns, and aborts the sink', async () => {
+    const { message } = await veilObject(20 * FRAME);
+    const s3 = new FakeDownloadS3();
+    s3.put('k', message);
+    const controller = new AbortController();
+    let writes = 0;
+    let abortedWith: unknown;
+    const sink: DownloadSink = {
+      write: () => {
+        writes += 1;
+        controller.abort();
+        return new Promise<void>(() => undefined);
+      },
+      close: () => Promise.resolve(),
+      abort: (reason) => {
+        abortedWith = reason;
+        return Promise.resolve();
+      },
+    };
+    await expect(
+      downloadObject({ ...(await setup(s3, { signal: controller.signal })), sink }),
+    ).rejects.toMatchObject({ code: 'DOWNLOAD_CANCELLED' });
+    expect(writes).toBe(1);
+    expect(abortedWith).toMatchObject({ code: 'DOWNLOAD_CANCELLED' });
   });
 
   test('guards', async () => {

@@ -23,8 +23,10 @@ export class FakeS3 implements UploadS3 {
   readonly objects = new Map<string, { body: Uint8Array; metadata?: Record<string, string> }>();
   readonly uploads = new Map<
     string,
-    { key: string; parts: Map<number, Uint8Array>; initiated: Date }
+    { key: string; parts: Map<number, Uint8Array>; initiated: Date; initiator: string }
   >();
+  /** The Initiator.ID that ListMultipartUploads reports for the uploads this client creates. */
+  initiatorId = 'arn:aws:iam::111122223333:user/veil';
   /** Creates this many uploads whose answer is then lost (a network error after S3 acted). */
   loseCreateAnswers = 0;
   readonly calls: string[] = [];
@@ -47,7 +49,12 @@ export class FakeS3 implements UploadS3 {
   createMultipartUpload: UploadS3['createMultipartUpload'] = (input) => {
     this.#check('create', {});
     const uploadId = `upload-${this.#nextId++}`;
-    this.uploads.set(uploadId, { key: input.Key ?? '', parts: new Map(), initiated: new Date() });
+    this.uploads.set(uploadId, {
+      key: input.Key ?? '',
+      parts: new Map(),
+      initiated: new Date(),
+      initiator: this.initiatorId,
+    });
     if (this.loseCreateAnswers > 0) {
       this.loseCreateAnswers -= 1;
       return Promise.reject(new TypeError('Failed to fetch'));
@@ -59,9 +66,21 @@ export class FakeS3 implements UploadS3 {
     this.#check('list-uploads', {});
     const uploads = [...this.uploads]
       .filter(([, upload]) => upload.key.startsWith(input.Prefix ?? ''))
-      .map(([id, upload]) => ({ UploadId: id, Key: upload.key, Initiated: upload.initiated }));
+      .map(([id, upload]) => ({
+        UploadId: id,
+        Key: upload.key,
+        Initiated: upload.initiated,
+        Initiator: { ID: upload.initiator },
+      }));
     return Promise.resolve({ Uploads: uploads, $metadata: {} });
   };
+
+  /** Adds an upload someone else (or an earlier session) started; returns its id. */
+  addUpload(key: string, initiated: Date, initiator = this.initiatorId): string {
+    const uploadId = `other-${this.#nextId++}`;
+    this.uploads.set(uploadId, { key, parts: new Map(), initiated, initiator });
+    return uploadId;
+  }
 
   uploadPart: UploadS3['uploadPart'] = async (input, signal) => {
     this.#inFlight += 1;

@@ -151,6 +151,36 @@ describe('FileUpload', () => {
     expect(s3.uploads.size).toBe(0);
   });
 
+  test('after a retried Create, uploads that are not ours or not from that Create stay', async () => {
+    const s3 = new FakeS3();
+    s3.loseCreateAnswers = 1;
+    const now = Date.now();
+    const later = s3.addUpload('k', new Date(now + 5_000));
+    const otherInitiator = s3.addUpload('k', new Date(now), 'arn:aws:iam::444455556666:user/x');
+    const older = s3.addUpload('k', new Date(now - 3_600_000));
+    const otherKey = s3.addUpload('k2', new Date(now));
+    const f = file(PART + 1);
+    await FileUpload.start(await options(s3, f)).done;
+    await expectObject(s3, f);
+    expect(s3.calls).toContain('abort');
+    expect([...s3.uploads.keys()].sort()).toEqual([later, otherInitiator, older, otherKey].sort());
+  });
+
+  test('after a retried Create, nothing is aborted when the kept upload is not listed', async () => {
+    const s3 = new FakeS3();
+    s3.loseCreateAnswers = 1;
+    const listAll = s3.listMultipartUploads;
+    s3.listMultipartUploads = async (input) => {
+      const listed = await listAll(input);
+      return { ...listed, Uploads: listed.Uploads?.filter((u) => u.UploadId === 'upload-1') };
+    };
+    const f = file(PART + 1);
+    await FileUpload.start(await options(s3, f)).done;
+    await expectObject(s3, f);
+    expect(s3.calls).not.toContain('abort');
+    expect([...s3.uploads.keys()]).toEqual(['upload-1']);
+  });
+
   test('a permanent failure aborts the multipart upload and names the S3 error', async () => {
     const s3 = new FakeS3();
     const store = new MemoryUploadStore();

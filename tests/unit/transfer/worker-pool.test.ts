@@ -1,5 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { buildPart } from '../../../src/transfer/build-part';
+import { crc32, crc32Base64 } from '../../../src/transfer/crc32';
+import type { UploadPlan } from '../../../src/transfer/part-plan';
+import { partsPerRun } from '../../../src/transfer/prepare';
 import { WorkerPool, defaultPoolSize } from '../../../src/transfer/worker-pool';
 import { WorkerClient } from '../../../src/workers/client';
 import type { WorkerReply, WorkerRequest } from '../../../src/workers/protocol';
@@ -62,6 +65,28 @@ describe('WorkerPool', () => {
     ).rejects.toMatchObject({
       code: 'UPLOAD_FILE_UNREADABLE',
     });
+  });
+
+  test('buildPart keeps the CRC-32 the worker computed', async () => {
+    const pool = new WorkerPool(1, () => new WorkerClient(new FakeWorker() as unknown as Worker));
+    const content = new Uint8Array(3000).map((_, i) => (i * 31) % 251);
+    const part = await pool.buildPart({
+      file: new Blob([content]),
+      frameBytes: 1024,
+      firstSeq: 1,
+      lastSeq: 3,
+    });
+    expect(part.bytes).toEqual(content);
+    expect(part.checksumCrc32).toBe(crc32Base64(crc32(content)));
+    pool.terminate();
+  });
+
+  test('with as many workers as parts in flight, every part goes through buildPart', () => {
+    const mib = 1024 * 1024;
+    const plan = { framesPerPart: 128, frameBytes: 64 * 1024 } as UploadPlan;
+    expect(plan.framesPerPart * plan.frameBytes).toBe(8 * mib);
+    expect(partsPerRun(plan, 4, 4)).toBe(1);
+    expect(partsPerRun(plan, 8, 2)).toBe(4);
   });
 
   test('sizes and guards', () => {
