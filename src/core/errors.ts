@@ -149,6 +149,8 @@ export const ERRORS = {
     'This is not the file the unfinished upload was started with (name, size, date or first bytes differ). Pick the same file, or discard the unfinished upload.',
   RESUME_UPLOAD_GONE:
     'The unfinished upload no longer exists in the bucket (it was aborted or expired by a lifecycle rule). Discard it and upload the file again.',
+  RESUME_UPLOAD_BUSY:
+    'This upload is in progress in another tab of Veil. Let it finish there, or close that tab and try again here.',
   // Downloads (src/transfer/download*.ts).
   DOWNLOAD_OBJECT_CHANGED:
     'The object changed in the bucket while it was being downloaded (its ETag differs between requests). Nothing was kept; download it again.',

@@ -9,6 +9,8 @@
  *   allowed to use it.
  * The names come from the unauthenticated header: shown to guide, never trusted.
  */
+import type { Keyring } from '../core/keyring';
+import { createMultiKeyring } from '../core/multi-keyring';
 import type { NeededKey } from '../transfer/download';
 import { HSM_PROVIDER_ID } from '../keyrings/hsm-proxy';
 import { KMS_PROVIDER_ID } from '../keyrings/kms';
@@ -95,4 +97,16 @@ export function keyFileMatches(
       item.keyName === keyFile.keyName &&
       item.providerId === keyFile.keyNamespace,
   );
+}
+
+/**
+ * A download's keyring: the keys picked at a key prompt first, then the session's read keyring
+ * ([Note: keys picked at the prompt] in downloads.svelte.ts). Undefined when there is neither.
+ */
+export function withPrompted(
+  prompted: readonly Keyring[],
+  base: Keyring | undefined,
+): Keyring | undefined {
+  const children = base ? [...prompted, base] : [...prompted];
+  return children.length === 0 ? undefined : createMultiKeyring({ children });
 }

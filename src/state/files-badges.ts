@@ -120,6 +120,21 @@ export class ProbeQueue {
     for (const item of this.#waiting.splice(0)) this.#states.delete(item.cacheKey);
   }
 
+  /**
+   * Forgets the badges that could not be learned, so the next request probes again (a folder
+   * opened again or refreshed: the failure may have been a passing one). Returns their cache
+   * keys.
+   */
+  clearFailed(): string[] {
+    const cleared: string[] = [];
+    for (const [cacheKey, state] of [...this.#states]) {
+      if (state.state !== 'failed') continue;
+      this.#states.delete(cacheKey);
+      cleared.push(cacheKey);
+    }
+    return cleared;
+  }
+
   /** Forgets an object (deleted or replaced). */
   forget(key: string): void {
     for (const cacheKey of [...this.#states.keys()]) {

@@ -53,3 +53,31 @@ export function percentOf(done: number, total: number): number {
   if (total <= 0) return 100;
   return Math.min(100, Math.floor((done / total) * 100));
 }
+
+/** Download phases worth saying aloud (progress itself is never announced). */
+export type AnnouncedPhase = 'downloading' | 'done' | 'failed' | 'cancelled' | 'needs-key';
+
+/**
+ * The sentence the Files view's status region says when a download changes phase, or undefined
+ * for phases it keeps quiet about (choosing a place, opening).
+ */
+export function downloadAnnouncement(
+  name: string,
+  phase: string,
+  errorCode?: string,
+): string | undefined {
+  switch (phase) {
+    case 'downloading':
+      return `Downloading ${name}.`;
+    case 'done':
+      return `${name} downloaded.`;
+    case 'failed':
+      return errorCode ? `${name} failed: ${errorCode}.` : `${name} failed.`;
+    case 'cancelled':
+      return `${name} cancelled.`;
+    case 'needs-key':
+      return `${name} needs a key: see the downloads list.`;
+    default:
+      return undefined;
+  }
+}

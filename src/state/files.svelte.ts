@@ -167,6 +167,7 @@ export class FilesBrowser {
     const target = prefix.startsWith(this.root) ? prefix : this.root;
     const generation = ++this.#generation;
     this.#probes.clearWaiting();
+    for (const cacheKey of this.#probes.clearFailed()) this.#badges.delete(cacheKey);
     this.#prefix = target;
     this.#rows = [];
     this.#nextToken = undefined;

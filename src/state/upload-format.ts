@@ -120,3 +120,17 @@ export function sentPlaintextBytes(
   if (objectBytes <= 0) return 0;
   return Math.min(plaintextBytes, Math.round((uploadedObjectBytes / objectBytes) * plaintextBytes));
 }
+
+/**
+ * What to say when paused uploads hold the queue: a paused upload keeps its place (the queue
+ * runs a fixed number of files at once), so files behind it wait. Undefined when none is paused
+ * or none waits.
+ */
+export function pausedNote(
+  rows: readonly { readonly phase: RowPhase; readonly engineState: string | undefined }[],
+): string | undefined {
+  const paused = rows.filter((row) => row.phase === 'active' && row.engineState === 'paused');
+  const waiting = rows.filter((row) => row.phase === 'queued').length;
+  if (paused.length === 0 || waiting === 0) return undefined;
+  return `Paused uploads keep their place; ${waiting} waiting. Resume or cancel one to let the next start.`;
+}

@@ -96,3 +96,26 @@ export function resumeBlock(
   if (usable) return undefined;
   return keys.some((key) => key.model === 'B') ? 'sign-in' : 'vault-key';
 }
+
+/**
+ * The records the Upload view offers: those of `bucket` under `root` (the prefix the current
+ * identity writes under) that the queue does not hold. `root` undefined (the prefix cannot be
+ * formed, e.g. no identity yet): none.
+ */
+export function scopedRecords(
+  records: readonly UploadRecord[],
+  scope: { readonly bucket: string; readonly root: string | undefined },
+  live: ReadonlySet<string>,
+): UploadRecord[] {
+  const { bucket, root } = scope;
+  if (root === undefined) return [];
+  return records.filter(
+    (record) =>
+      record.bucket === bucket && record.key.startsWith(root) && !live.has(record.uploadId),
+  );
+}
+
+/** The Web Lock name held while an upload of `uploadId` runs in a tab. */
+export function uploadLockName(uploadId: string): string {
+  return `veil-upload-${uploadId}`;
+}

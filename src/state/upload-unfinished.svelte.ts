@@ -4,6 +4,11 @@
  * (name, size, date, first bytes) before anything is sent, then the upload continues in the queue
  * with the data key unwrapped again through the session's keyrings ([Note: no secret in the resume
  * record]). Discard aborts the multipart upload and deletes the record.
+ *
+ * Only records of the bucket under the current root prefix are listed (another identity's
+ * uploads are not this user's to resume). A resume holds a Web Lock named after its upload id
+ * until the upload settles, and Resume and Discard first take that lock: a second tab cannot
+ * resume or discard an upload running in the first (RESUME_UPLOAD_BUSY).
  */
 import type { VeilConfig } from '../aws/config';
 import { VeilError } from '../core/errors';
@@ -11,8 +16,11 @@ import type { Keyring } from '../core/keyring';
 import { fileIdentity, sameFile, type UploadRecord } from '../transfer/upload-store';
 import { rowError, s3Error, type RowError } from './upload-errors';
 import { awsSession } from './credentials.svelte';
+import { rootPrefix } from './object-keys';
 import {
   resumeBlock,
+  scopedRecords,
+  uploadLockName,
   summarizeRecord,
   type RecordSummary,
   type ResumeBlock,
@@ -24,13 +32,26 @@ import { uploadStore } from './transfers';
 export interface UnfinishedHost {
   readonly config: VeilConfig | undefined;
   liveUploadIds(): Set<string>;
-  addResumed(record: UploadRecord, file: File, keyring: Keyring | undefined): void;
+  /** Queues the resume; the promise settles when the upload leaves the queue. */
+  addResumed(record: UploadRecord, file: File, keyring: Keyring | undefined): Promise<void>;
   readKeyring(): Promise<Keyring | undefined>;
   abort(key: string, uploadId: string): Promise<void>;
   announce(text: string): void;
 }
 
 /** A copy of `record` without `key`. */
+/**
+ * Runs `task` holding the Web Lock of `uploadId`; RESUME_UPLOAD_BUSY when another tab holds it.
+ * Without Web Locks (old browsers) the task runs unguarded.
+ */
+async function withUploadLock(uploadId: string, task: () => Promise<void>): Promise<void> {
+  if (typeof navigator === 'undefined' || !navigator.locks) return task();
+  await navigator.locks.request(uploadLockName(uploadId), { ifAvailable: true }, async (lock) => {
+    if (!lock) throw new VeilError('RESUME_UPLOAD_BUSY');
+    await task();
+  });
+}
+
 function without<T>(record: Readonly<Record<string, T>>, key: string): Record<string, T> {
   return Object.fromEntries(Object.entries(record).filter(([name]) => name !== key));
 }
@@ -83,9 +104,14 @@ export class UnfinishedUploads {
       // No IndexedDB (private mode in some browsers): nothing to resume.
       records = [];
     }
-    const mine = records.filter(
-      (record) => record.bucket === config.bucket && !live.has(record.uploadId),
-    );
+    let root: string | undefined;
+    try {
+      root = rootPrefix(config, awsSession.identityId || undefined);
+    } catch {
+      // No identity to scope by yet: nothing is offered.
+      root = undefined;
+    }
+    const mine = scopedRecords(records, { bucket: config.bucket, root }, live);
     this.#records.clear();
     for (const record of mine) this.#records.set(record.id, record);
     this.#entries = mine.map(summarizeRecord);
@@ -121,19 +147,28 @@ export class UnfinishedUploads {
       }
       const keyring =
         record.protection === 'client-side' ? await this.#host.readKeyring() : undefined;
-      this.#forget(id);
-      this.#host.addResumed(record, file, keyring);
+      // Held until the upload settles; the entry leaves the list once the lock is ours.
+      let started: () => void = () => undefined;
+      const startedPromise = new Promise<void>((resolve) => (started = resolve));
+      const held = withUploadLock(record.uploadId, async () => {
+        this.#forget(id);
+        started();
+        await this.#host.addResumed(record, file, keyring).catch(() => undefined);
+      });
+      await Promise.race([startedPromise, held]);
     });
   }
 
   /** Discards entry `id`: aborts its multipart upload and deletes its record. */
   discard(id: string): Promise<void> {
     return this.#work(id, async (record) => {
-      try {
-        await this.#host.abort(record.key, record.uploadId);
-      } catch (error) {
-        throw s3Error(error);
-      }
+      await withUploadLock(record.uploadId, async () => {
+        try {
+          await this.#host.abort(record.key, record.uploadId);
+        } catch (error) {
+          throw s3Error(error);
+        }
+      });
       this.#forget(id);
       this.#host.announce(`Discarded the unfinished upload of ${record.file.name}.`);
     });

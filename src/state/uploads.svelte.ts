@@ -276,7 +276,7 @@ export class Uploads {
       const taken = await this.#taken(row.key, row.id);
       if (row.phase !== 'checking') return;
       if (taken) row.phase = 'conflict';
-      else this.#enqueue(row);
+      else void this.#enqueue(row);
     } catch (error) {
       if (row.phase !== 'checking') return;
       row.phase = 'failed';
@@ -313,13 +313,13 @@ export class Uploads {
       return;
     }
     if (action === 'replace') {
-      this.#enqueue(row);
+      void this.#enqueue(row);
       return;
     }
     row.phase = 'checking';
     try {
       row.key = await freeKey(row.key, (candidate) => this.#taken(candidate, row.id));
-      this.#enqueue(row);
+      void this.#enqueue(row);
     } catch (error) {
       row.phase = 'failed';
       row.error = rowError(s3Error(error));
@@ -351,17 +351,17 @@ export class Uploads {
   }
 
   /** Queues `row`: a new upload, or the resume of its kept or stored multipart upload. */
-  #enqueue(row: UploadRow, record?: UploadRecord): void {
+  #enqueue(row: UploadRow, record?: UploadRecord): Promise<void> | undefined {
     const handle = this.#handles.get(row.id);
     const config = this.#config;
-    if (!handle || !config) return;
+    if (!handle || !config) return undefined;
     let s3: UploadS3;
     try {
       s3 = this.#s3().s3;
     } catch (error) {
       row.phase = 'failed';
       row.error = rowError(error);
-      return;
+      return undefined;
     }
     row.phase = 'queued';
     row.error = undefined;
@@ -381,7 +381,7 @@ export class Uploads {
       });
     });
     handle.queued = queued;
-    queued.done.then(
+    return queued.done.then(
       () => {
         proxy.phase = 'done';
         proxy.engineState = 'done';
@@ -423,32 +423,49 @@ export class Uploads {
     await queued.remove();
   }
 
-  /** Tries a failed row again: resumes its kept multipart upload, or starts again. */
+  /**
+   * Tries a failed row again: resumes its kept multipart upload, or looks the name up again and
+   * starts over (a conflict when the name was taken meanwhile, so nothing is overwritten
+   * silently). The row leaves 'failed' before the first await, so a second click does nothing.
+   */
   async retry(id: number): Promise<void> {
     const row = this.#row(id);
     const handle = this.#handles.get(id);
     if (!row || !handle || row.phase !== 'failed') return;
-    if (!handle.queued && !handle.record) {
-      // It failed before it was queued (the key lookup): look again.
+    const uploadId = handle.uploadId;
+    if (!uploadId && !handle.record) {
+      // Nothing kept (it failed before or while starting its multipart upload): look again.
       await this.#check(row);
       return;
     }
-    const uploadId = handle.uploadId;
-    const record = uploadId ? await uploadStore().get(uploadId) : undefined;
-    if (record && handle.keyring === undefined && record.protection === 'client-side') {
-      // A row of an earlier session: its keyring is the session's read keyring.
-      const config = this.#config;
-      const keyring = config ? await readKeyring(this.#sources(config)) : undefined;
-      this.#handles.set(id, { ...handle, keyring });
+    row.phase = 'checking';
+    row.error = undefined;
+    try {
+      const record = uploadId ? await uploadStore().get(uploadId) : undefined;
+      if (record && handle.keyring === undefined && record.protection === 'client-side') {
+        // A row of an earlier session: its keyring is the session's read keyring.
+        const config = this.#config;
+        const keyring = config ? await readKeyring(this.#sources(config)) : undefined;
+        this.#handles.set(id, { ...handle, keyring });
+      }
+      if (!record && handle.record) {
+        // A resumed upload whose multipart upload is gone: it cannot start over from here, since
+        // its choices (SSE layer, context) were made in an earlier session.
+        row.phase = 'failed';
+        row.error = rowError(new VeilError('RESUME_UPLOAD_GONE'));
+        return;
+      }
+      if (!record) {
+        // The kept upload is gone from the store: start over, after looking the name up again.
+        handle.uploadId = undefined;
+        await this.#check(row);
+        return;
+      }
+      void this.#enqueue(row, record);
+    } catch (error) {
+      row.phase = 'failed';
+      row.error = rowError(s3Error(error));
     }
-    if (!record && handle.record) {
-      // A resumed upload whose multipart upload is gone: it cannot start over from here, since
-      // its choices (SSE layer, context) were made in an earlier session.
-      row.error = rowError(new VeilError('RESUME_UPLOAD_GONE'));
-      return;
-    }
-    if (!record) handle.uploadId = undefined;
-    this.#enqueue(row, record);
   }
 
   /**
@@ -512,9 +529,10 @@ export class Uploads {
 
   /**
    * Queues the resume of `record` (an upload of an earlier session) with `file`, already checked
-   * to be the same file; `keyring` unwraps its data key again.
+   * to be the same file; `keyring` unwraps its data key again. Settles when the upload leaves
+   * the queue (done, failed or cancelled).
    */
-  addResumed(record: UploadRecord, file: File, keyring: Keyring | undefined): void {
+  addResumed(record: UploadRecord, file: File, keyring: Keyring | undefined): Promise<void> {
     const summary = summarizeRecord(record);
     const model = summary.keys[0]?.model;
     const protection: Protection =
@@ -544,7 +562,7 @@ export class Uploads {
       resumed: true,
     });
     const row = this.#row(id);
-    if (row) this.#enqueue(row, record);
+    return (row && this.#enqueue(row, record)) ?? Promise.resolve();
   }
 
   /** The keyring that opens what this session can open (resumes of earlier sessions). */

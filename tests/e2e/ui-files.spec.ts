@@ -310,6 +310,9 @@ test('a Model A object whose key is not in the vault names the key, opens with t
   await item.getByTestId('download-again').click();
   await expect(item).toHaveAttribute('data-phase', 'done');
   await expect(item.getByTestId('download-state')).toHaveText('Decrypted, checked and saved');
+  // The phase change is said once in the status region; the list itself is not live.
+  await expect(page.getByTestId('files-notice')).toHaveText('report.pdf downloaded.');
+  await expect(page.locator('[data-testid="downloads"] ul')).not.toHaveAttribute('aria-live');
   expect(await savedFile(page, 'report.pdf')).toEqual({
     sha256: sha256(plaintext),
     sizeBytes: plaintext.length,
@@ -345,6 +348,7 @@ test('details show the suite, the key and the encryption context; plain objects 
   await expect(dialog.getByTestId('details-suite')).toHaveText(
     '0x0478 · AES-256-GCM, HKDF-SHA512, key commitment',
   );
+  await expect(dialog.getByTestId('details-unverified')).toContainText('Not verified yet');
   await expect(dialog.getByTestId('details-keys')).toContainText('Model A · your key');
   await expect(dialog.getByTestId('details-keys')).toContainText(KEY_NAME);
   await expect(dialog.getByTestId('details-context')).toContainText('veil-bucket');
@@ -403,6 +407,9 @@ test('a file and a folder are deleted after confirmation', async () => {
   await row(page, 'raw.bin').getByRole('button', { name: 'Delete raw.bin' }).click();
   const dialog = page.getByTestId('delete-dialog');
   await expect(dialog.getByRole('heading')).toHaveText('Delete “raw.bin”?');
+  // Focus starts on Cancel; the file and folder texts say the same about versions.
+  await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await expect(dialog).toContainText('if the bucket keeps versions, the old versions remain');
   // Cancel keeps it.
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await expect(row(page, 'raw.bin')).toBeVisible();
@@ -416,6 +423,9 @@ test('a file and a folder are deleted after confirmation', async () => {
   await row(page, 'trash').getByRole('button', { name: 'Delete folder trash' }).click();
   await expect(dialog.getByRole('heading')).toHaveText('Delete folder “trash”?');
   await expect(dialog.getByTestId('delete-count')).toContainText('3 objects');
+  await expect(dialog.getByTestId('delete-count')).toContainText(
+    'if the bucket keeps versions, the old versions remain',
+  );
   await screenshots(page, 'files-delete-folder');
   await dialog.getByTestId('confirm-delete').click();
   await expect(row(page, 'trash')).toHaveCount(0);

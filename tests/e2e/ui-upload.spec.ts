@@ -14,6 +14,7 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -329,7 +330,7 @@ test('a taken name asks first: keep both gives "name (1).ext", replace overwrite
   await input.setInputFiles(join(second, 'same.txt'));
   await expect(page.getByTestId('conflicts')).toContainText('1 file has the name');
   await expect(row(page, 'same.txt')).toHaveAttribute('data-phase', 'conflict');
-  await row(page, 'same.txt').getByRole('button', { name: 'Keep both' }).click();
+  await row(page, 'same.txt').getByRole('button', { name: 'Keep both same.txt' }).click();
   await expectAllDone(page, 1);
   await expect(row(page, 'same.txt').getByTestId('row-key')).toHaveText('names/same (1).txt');
   expect(await keysUnder('names/')).toEqual(['names/same (1).txt', 'names/same.txt']);
@@ -348,7 +349,7 @@ test('a taken name asks first: keep both gives "name (1).ext", replace overwrite
 
   // Skip, then Replace all.
   await input.setInputFiles(join(third, 'same.txt'));
-  await row(page, 'same.txt').getByRole('button', { name: 'Skip' }).click();
+  await row(page, 'same.txt').getByRole('button', { name: 'Skip same.txt' }).click();
   await expect(row(page, 'same.txt')).toHaveAttribute('data-phase', 'cancelled');
   await expect(row(page, 'same.txt').getByTestId('row-state')).toHaveText('Skipped');
   await page.getByRole('button', { name: 'Clear finished' }).click();
@@ -438,14 +439,14 @@ test('pause keeps finished parts and resume sends only the rest; cancel leaves n
   const parts = watchParts(page);
   await input.setInputFiles(join(dir, 'big.bin'));
   await expect.poll(() => uploadedValue(page, 'big.bin'), PART_TIMEOUT).toBeGreaterThan(0);
-  await row(page, 'big.bin').getByRole('button', { name: 'Pause' }).click();
+  await row(page, 'big.bin').getByRole('button', { name: 'Pause big.bin' }).click();
   await expect(row(page, 'big.bin').getByTestId('row-state')).toHaveText('Paused');
   await shoot(page, 'upload-paused-desktop.png', DESKTOP);
   await shoot(page, 'upload-paused-phone.png', PHONE);
   await page.setViewportSize(DESKTOP);
   await held.release();
   const startedWhilePaused = parts.started.length;
-  await row(page, 'big.bin').getByRole('button', { name: 'Resume' }).click();
+  await row(page, 'big.bin').getByRole('button', { name: 'Resume big.bin' }).click();
   await expectAllDone(page, 1);
   parts.stop();
   // Part 2 finished before the pause and was not sent again; part 1 was.
@@ -457,7 +458,7 @@ test('pause keeps finished parts and resume sends only the rest; cancel leaves n
   await input.setInputFiles(join(dir, 'cancel.bin'));
   await expect.poll(() => uploadedValue(page, 'cancel.bin'), PART_TIMEOUT).toBeGreaterThan(0);
   expect(await openUploads('control/cancel.bin')).toBe(1);
-  await row(page, 'cancel.bin').getByRole('button', { name: 'Cancel' }).click();
+  await row(page, 'cancel.bin').getByRole('button', { name: 'Cancel cancel.bin' }).click();
   await expect(row(page, 'cancel.bin')).toHaveAttribute('data-phase', 'cancelled');
   await heldAgain.release();
   expect(await openUploads('control/cancel.bin')).toBe(0);
@@ -589,9 +590,11 @@ test('files dropped on the zone or picked from the keyboard upload; a failed one
 
   // The first PutObject is refused for good; Retry sends it again.
   let refused = 0;
+  let puts = 0;
   await page.route(
     (url) => url.pathname.endsWith('/dropped/retry.txt'),
     async (route) => {
+      if (route.request().method() === 'PUT') puts += 1;
       if (route.request().method() === 'PUT' && refused === 0) {
         refused += 1;
         return route.fulfill({
@@ -616,10 +619,18 @@ test('files dropped on the zone or picked from the keyboard upload; a failed one
   await expect(failed.getByTestId('row-error')).toHaveAttribute('data-code', 'UPLOAD_S3_REJECTED');
   await expect(failed.getByTestId('row-error')).toContainText('AccessDenied');
   await expect(page.getByTestId('upload-announcement')).toContainText('retry.txt failed');
-  await failed.getByRole('button', { name: 'Retry' }).click();
+  // Meanwhile another writer takes the name: Retry looks it up again and asks, never overwrites.
+  await s3.send(
+    new PutObjectCommand({ Bucket: env('VEIL_BUCKET'), Key: 'dropped/retry.txt', Body: 'theirs' }),
+  );
+  // A double click starts one upload, not two.
+  await failed.getByRole('button', { name: 'Retry retry.txt' }).dblclick();
+  await expect(failed).toHaveAttribute('data-phase', 'conflict');
+  await failed.getByRole('button', { name: 'Replace retry.txt' }).click();
   await expect(failed).toHaveAttribute('data-phase', 'done');
   await page.unrouteAll({ behavior: 'wait' });
   expect(refused).toBe(1);
+  expect(puts).toBe(2);
   const retried = await decryptBytes(await getObject('dropped/retry.txt'), { keyring: kmsRing });
   expect(new TextDecoder().decode(retried)).toBe('second time lucky');
 });

@@ -147,6 +147,36 @@ describe('ProbeQueue', () => {
     });
   });
 
+  test('clearFailed forgets failed badges only, so they are probed again', async () => {
+    const started: string[] = [];
+    const queue = new ProbeQueue({
+      limit: 2,
+      probe: (key) => {
+        started.push(key);
+        return key === 'bad'
+          ? Promise.reject(Object.assign(new Error('x'), { name: 'NetworkError' }))
+          : Promise.resolve({
+              badge: { kind: 'none' },
+              source: 'head',
+              serverSideEncryption: undefined,
+            });
+      },
+      onChange: () => undefined,
+    });
+    queue.request('bad', undefined, 1);
+    queue.request('good', undefined, 1);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    // Cached: asking again probes nothing.
+    queue.request('bad', undefined, 1);
+    expect(started).toEqual(['bad', 'good']);
+    expect(queue.clearFailed()).toEqual([ProbeQueue.cacheKey('bad', undefined)]);
+    expect(queue.state(ProbeQueue.cacheKey('bad', undefined))).toBeUndefined();
+    expect(queue.state(ProbeQueue.cacheKey('good', undefined))?.state).toBe('known');
+    queue.request('bad', undefined, 1);
+    queue.request('good', undefined, 1);
+    expect(started).toEqual(['bad', 'good', 'bad']);
+  });
+
   test('clearWaiting drops queued probes; reset aborts and forgets', () => {
     const signals: AbortSignal[] = [];
     const started: string[] = [];
