@@ -59,6 +59,8 @@ describe('production dependencies', () => {
     }
   });
 
+  // Skipped unless VEIL_NPM_AUDIT=1: the registry these machines reach answers npm's advisory
+  // endpoint with 405 Method Not Allowed, so the audit cannot run here (see the header).
   it.runIf(process.env.VEIL_NPM_AUDIT === '1')(
     'npm audit --omit=dev finds no high or critical advisory (VEIL_NPM_AUDIT=1: needs the registry advisory endpoint)',
     async () => {
