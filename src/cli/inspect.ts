@@ -2,7 +2,6 @@
  * `veil inspect`: the header as JSON (version, suite, message id, encryption context, EDKs, frame
  * length) and, with a key, whether the body is complete and authenticated.
  */
-import { readU32, toBase64 } from '../core/bytes';
 import { createDecryptStream } from '../core/decrypt-stream';
 import { VeilError } from '../core/errors';
 import { ByteQueue } from '../core/byte-queue';
@@ -12,54 +11,9 @@ import {
   DEFAULT_MAX_FRAME_BYTES,
   tryParseHeader,
 } from '../core/header';
-import type { EncryptedDataKey } from '../core/keyring';
-import { suiteName } from '../core/suites';
+import { describeHeader } from '../core/header-view';
 import { countingSink, readFileStream } from './files';
 import { cliKeyring, type KeyringFlags } from './keyrings';
-
-const SUITE_DESCRIPTIONS: Readonly<Record<number, string>> = {
-  0x0478: 'AES-256-GCM, HKDF-SHA512, key commitment',
-  0x0578: 'AES-256-GCM, HKDF-SHA512, key commitment, ECDSA P-384 signature',
-};
-
-function describeEdk(edk: EncryptedDataKey): Record<string, unknown> {
-  const info = edk.providerInfo;
-  const out: Record<string, unknown> = {
-    providerId: edk.providerId,
-    providerInfo: toBase64(info),
-    ciphertextBytes: edk.ciphertext.length,
-  };
-  const nameBytes = info.length - 20;
-  if (nameBytes > 0 && readU32(info, nameBytes) === 128 && readU32(info, nameBytes + 4) === 12) {
-    out.rawAesKeyName = new TextDecoder().decode(info.subarray(0, nameBytes));
-  } else {
-    try {
-      out.providerInfoText = new TextDecoder('utf-8', { fatal: true }).decode(info);
-    } catch {
-      // Binary provider info: the base64 above is all there is to show.
-    }
-  }
-  return out;
-}
-
-/** The JSON view of a header. */
-export function describeHeader(
-  header: MessageHeader,
-  authenticated: boolean,
-): Record<string, unknown> {
-  return {
-    version: header.version,
-    suiteId: suiteName(header.suiteId),
-    suite: SUITE_DESCRIPTIONS[header.suiteId],
-    messageId: toBase64(header.messageId),
-    encryptionContext: { ...header.encryptionContext },
-    encryptedDataKeys: header.encryptedDataKeys.map(describeEdk),
-    contentType: header.contentType,
-    frameBytes: header.frameBytes,
-    headerBytes: header.headerBytes,
-    headerAuthenticated: authenticated,
-  };
-}
 
 /**
  * Reads just the header of `inPath`, with the decrypt stream's limits (16 EDKs, 64 MiB frames,

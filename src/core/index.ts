@@ -40,6 +40,7 @@ export type { EncryptStreamOptions } from './encrypt-stream';
 export { DEFAULT_MAX_NON_FRAMED_BYTES, createDecryptStream } from './decrypt-stream';
 export type { DecryptOptions } from './decrypt-stream';
 export { decryptBytes, encryptBytes, runTransform } from './one-shot';
+export { SUITE_DESCRIPTIONS, describeHeader } from './header-view';
 export { DEFAULT_KEY_NAMESPACE, parseKeyFile, serializeKeyFile } from './key-file';
 export type { RawAesKeyMaterial } from './key-file';
 export {

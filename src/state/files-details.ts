@@ -1,60 +1,16 @@
 /**
  * The details of an object as the Files view shows them: the ESDK header as `veil inspect`
- * prints it (same fields and names as describeHeader in src/cli/inspect.ts, which runs on Node
- * and cannot be bundled), plus what S3 says (size, ETag, metadata, SSE). Plain objects say they
+ * prints it (describeHeader in src/core/header-view.ts), plus what S3 says (size, ETag, metadata, SSE). Plain objects say they
  * are not encrypted by Veil or an ESDK. Pure.
  */
-import { readU32, toBase64 } from '../core/bytes';
-import type { MessageHeader } from '../core/header';
-import type { EncryptedDataKey } from '../core/keyring';
+import { SUITE_DESCRIPTIONS, describeHeader } from '../core/header-view';
 import { suiteName } from '../core/suites';
 import { keysNeeded, type OpenedObject } from '../transfer/download';
 import { modelOfProvider } from './download-keys';
 import { MODEL_NAMES, type ModelId } from './protection';
 
-const SUITE_DESCRIPTIONS: Readonly<Record<number, string>> = {
-  0x0478: 'AES-256-GCM, HKDF-SHA512, key commitment',
-  0x0578: 'AES-256-GCM, HKDF-SHA512, key commitment, ECDSA P-384 signature',
-};
-
-function describeEdk(edk: EncryptedDataKey): Record<string, unknown> {
-  const info = edk.providerInfo;
-  const out: Record<string, unknown> = {
-    providerId: edk.providerId,
-    providerInfo: toBase64(info),
-    ciphertextBytes: edk.ciphertext.length,
-  };
-  const nameBytes = info.length - 20;
-  if (nameBytes > 0 && readU32(info, nameBytes) === 128 && readU32(info, nameBytes + 4) === 12) {
-    out.rawAesKeyName = new TextDecoder().decode(info.subarray(0, nameBytes));
-  } else {
-    try {
-      out.providerInfoText = new TextDecoder('utf-8', { fatal: true }).decode(info);
-    } catch {
-      // Binary provider info: the base64 above is all there is to show.
-    }
-  }
-  return out;
-}
-
 /** The header as `veil inspect` prints it (the JSON object before stringifying). */
-export function inspectView(
-  header: MessageHeader,
-  authenticated: boolean,
-): Record<string, unknown> {
-  return {
-    version: header.version,
-    suiteId: suiteName(header.suiteId),
-    suite: SUITE_DESCRIPTIONS[header.suiteId],
-    messageId: toBase64(header.messageId),
-    encryptionContext: { ...header.encryptionContext },
-    encryptedDataKeys: header.encryptedDataKeys.map(describeEdk),
-    contentType: header.contentType,
-    frameBytes: header.frameBytes,
-    headerBytes: header.headerBytes,
-    headerAuthenticated: authenticated,
-  };
-}
+export const inspectView = describeHeader;
 
 /** One encrypted copy of the data key, for display. */
 export interface KeyCopy {

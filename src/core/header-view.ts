@@ -1,0 +1,54 @@
+/**
+ * The header of a message as `veil inspect` prints it and the app's Files details show it: a
+ * JSON-friendly view (version, suite, message id, encryption context, EDKs with the raw AES key
+ * name or readable provider info, frame length). Pure.
+ */
+import { readU32, toBase64 } from './bytes';
+import type { MessageHeader } from './header';
+import type { EncryptedDataKey } from './keyring';
+import { suiteName } from './suites';
+
+/** What each suite Veil reads is, in words. */
+export const SUITE_DESCRIPTIONS: Readonly<Record<number, string>> = {
+  0x0478: 'AES-256-GCM, HKDF-SHA512, key commitment',
+  0x0578: 'AES-256-GCM, HKDF-SHA512, key commitment, ECDSA P-384 signature',
+};
+
+function describeEdk(edk: EncryptedDataKey): Record<string, unknown> {
+  const info = edk.providerInfo;
+  const out: Record<string, unknown> = {
+    providerId: edk.providerId,
+    providerInfo: toBase64(info),
+    ciphertextBytes: edk.ciphertext.length,
+  };
+  const nameBytes = info.length - 20;
+  if (nameBytes > 0 && readU32(info, nameBytes) === 128 && readU32(info, nameBytes + 4) === 12) {
+    out.rawAesKeyName = new TextDecoder().decode(info.subarray(0, nameBytes));
+  } else {
+    try {
+      out.providerInfoText = new TextDecoder('utf-8', { fatal: true }).decode(info);
+    } catch {
+      // Binary provider info: the base64 above is all there is to show.
+    }
+  }
+  return out;
+}
+
+/** The JSON view of a header. */
+export function describeHeader(
+  header: MessageHeader,
+  authenticated: boolean,
+): Record<string, unknown> {
+  return {
+    version: header.version,
+    suiteId: suiteName(header.suiteId),
+    suite: SUITE_DESCRIPTIONS[header.suiteId],
+    messageId: toBase64(header.messageId),
+    encryptionContext: { ...header.encryptionContext },
+    encryptedDataKeys: header.encryptedDataKeys.map(describeEdk),
+    contentType: header.contentType,
+    frameBytes: header.frameBytes,
+    headerBytes: header.headerBytes,
+    headerAuthenticated: authenticated,
+  };
+}
