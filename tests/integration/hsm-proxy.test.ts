@@ -11,7 +11,7 @@ import {
   InitiateAuthCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { spawnSync } from 'node:child_process';
-import { createHash, randomBytes, type JsonWebKey } from 'node:crypto';
+import { randomBytes, type JsonWebKey } from 'node:crypto';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { startHsmProxy, type HsmProxyOptions } from '../../scripts/stack/hsm-pro
 import { freePort } from '../../scripts/stack/process';
 import { LOCAL_CREDENTIALS } from '../../scripts/stack/provision';
 import { DEMO } from '../../scripts/stack/stack';
+import { rs256 } from '../proof/integration/tokens';
 import { useLocalStack } from './local-stack';
 
 const ORIGIN = 'http://127.0.0.1:5998';
@@ -59,35 +60,6 @@ async function signIn(username: string, groups: string[]): Promise<string> {
   );
   idp.destroy();
   return auth.AuthenticationResult?.IdToken ?? '';
-}
-
-/**
- * RS256 by hand: moto's private JWK has only n, e and d (no CRT parameters), which node:crypto
- * will not import. EMSA-PKCS1-v1_5 with SHA-256, then m^d mod n.
- */
-function rs256(data: Buffer, jwk: JsonWebKey): string {
-  const big = (b64: string | undefined) =>
-    BigInt(`0x${Buffer.from(b64 ?? '', 'base64url').toString('hex')}`);
-  const n = big(jwk.n);
-  const d = big(jwk.d);
-  const size = Buffer.from(jwk.n ?? '', 'base64url').length;
-  const digestInfo = Buffer.concat([
-    Buffer.from('3031300d060960864801650304020105000420', 'hex'),
-    createHash('sha256').update(data).digest(),
-  ]);
-  const encoded = Buffer.concat([
-    Buffer.from([0, 1]),
-    Buffer.alloc(size - digestInfo.length - 3, 0xff),
-    Buffer.from([0]),
-    digestInfo,
-  ]);
-  let result = 1n;
-  let base = BigInt(`0x${encoded.toString('hex')}`) % n;
-  for (let exponent = d; exponent > 0n; exponent >>= 1n) {
-    if (exponent & 1n) result = (result * base) % n;
-    base = (base * base) % n;
-  }
-  return Buffer.from(result.toString(16).padStart(size * 2, '0'), 'hex').toString('base64url');
 }
 
 /** An ID token signed with moto's user-pool key, with the claims given. */

@@ -28,7 +28,7 @@ function motoPrivateJwk(): JsonWebKey {
  * RS256 by hand: moto's JWK has no CRT parameters, which node:crypto will not import.
  * EMSA-PKCS1-v1_5 with SHA-256, then m^d mod n.
  */
-function rs256(data: Buffer, jwk: JsonWebKey): string {
+export function rs256(data: Buffer, jwk: JsonWebKey): string {
   const big = (b64: string | undefined): bigint =>
     BigInt(`0x${Buffer.from(b64 ?? '', 'base64url').toString('hex')}`);
   const n = big(jwk.n);
