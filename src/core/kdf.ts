@@ -2,6 +2,13 @@
  * Key derivation for the committing suites (FORMAT.md section 4): one HKDF-SHA-512 extract over
  * the data key with the message id as salt gives the content key (info = suite id || "DERIVEKEY")
  * and the commit key (info = "COMMITKEY").
+ *
+ * [Note: part digest key] Veil derives one more key beside them, under its own label
+ * ("VEIL-PART-DIGEST"): a non-extractable HMAC-SHA-256 key that upload resume uses to record a
+ * keyed digest of each part's plaintext before the part is first sent (src/transfer/part-digest.ts).
+ * It is a sibling of the content key (same data key and salt, another label), so it is as secret
+ * as the content key, is never stored, and is derived again wherever the data key is unwrapped.
+ * It plays no part in the message format.
  */
 import { asBufferSource, concatBytes, u16, utf8 } from './bytes';
 import { needs } from './errors';
@@ -10,6 +17,7 @@ import type { CommittingSuiteId } from './suites';
 
 const COMMIT_KEY_INFO = utf8('COMMITKEY');
 const DERIVE_KEY_LABEL = utf8('DERIVEKEY');
+const PART_DIGEST_INFO = utf8('VEIL-PART-DIGEST');
 
 /** The two keys derived from a data key for one message. */
 export interface DerivedKeys {
@@ -17,6 +25,8 @@ export interface DerivedKeys {
   readonly contentKey: CryptoKey;
   /** 32 bytes stored in (or compared with) header field 10. */
   readonly commitKey: Uint8Array;
+  /** Non-extractable HMAC-SHA-256 key for resume digests ([Note: part digest key]). */
+  readonly digestKey: CryptoKey;
 }
 
 /**
@@ -40,7 +50,7 @@ export async function deriveMessageKeys(
   ]);
   const salt = asBufferSource(messageId);
   const contentInfo = asBufferSource(concatBytes(u16(suiteId), DERIVE_KEY_LABEL));
-  const [contentKey, commitBits] = await Promise.all([
+  const [contentKey, commitBits, digestKey] = await Promise.all([
     crypto.subtle.deriveKey(
       { name: 'HKDF', hash: 'SHA-512', salt, info: contentInfo },
       ikm,
@@ -53,6 +63,13 @@ export async function deriveMessageKeys(
       ikm,
       256,
     ),
+    crypto.subtle.deriveKey(
+      { name: 'HKDF', hash: 'SHA-512', salt, info: asBufferSource(PART_DIGEST_INFO) },
+      ikm,
+      { name: 'HMAC', hash: 'SHA-256', length: 256 },
+      false,
+      ['sign'],
+    ),
   ]);
-  return { contentKey, commitKey: new Uint8Array(commitBits) };
+  return { contentKey, commitKey: new Uint8Array(commitBits), digestKey };
 }

@@ -78,6 +78,8 @@ export interface WrittenHeader {
   readonly headerBytes: Uint8Array;
   /** The derived non-extractable content key. */
   readonly contentKey: CryptoKey;
+  /** The resume digest key ([Note: part digest key] in kdf.ts); not part of the format. */
+  readonly digestKey: CryptoKey;
   readonly messageId: Uint8Array;
   readonly frameBytes: number;
 }
@@ -131,7 +133,11 @@ export async function createMessageHeader(options: WriteOptions): Promise<Writte
       throw new VeilError('TOO_MANY_EDKS', `${encryptedDataKeys.length} > ${maxEdks}`);
     }
     const messageId = crypto.getRandomValues(new Uint8Array(MESSAGE_ID_BYTES));
-    const { contentKey, commitKey } = await deriveMessageKeys(SUITE_COMMIT_KEY, dataKey, messageId);
+    const { contentKey, commitKey, digestKey } = await deriveMessageKeys(
+      SUITE_COMMIT_KEY,
+      dataKey,
+      messageId,
+    );
     const headerBody = serializeHeaderBody({
       suiteId: SUITE_COMMIT_KEY,
       messageId,
@@ -155,7 +161,7 @@ export async function createMessageHeader(options: WriteOptions): Promise<Writte
       headerAuthTag,
       headerBytes: headerBytes.length,
     };
-    return { header, headerBytes, contentKey, messageId, frameBytes };
+    return { header, headerBytes, contentKey, digestKey, messageId, frameBytes };
   } finally {
     if (dataKey instanceof Uint8Array) dataKey.fill(0);
   }
@@ -192,6 +198,25 @@ export async function openMessageHeader(
   header: MessageHeader,
   options: OpenOptions,
 ): Promise<CryptoKey> {
+  return (await openMessageKeys(header, options)).contentKey;
+}
+
+/** The keys an opened header gives: the content key and the resume digest key. */
+export interface OpenedKeys {
+  readonly contentKey: CryptoKey;
+  /** [Note: part digest key] in kdf.ts. */
+  readonly digestKey: CryptoKey;
+}
+
+/**
+ * Opens a parsed header as openMessageHeader does and also returns the resume digest key, for an
+ * upload that continues this message ([Note: part digest key] in kdf.ts).
+ * @throws the errors of openMessageHeader.
+ */
+export async function openMessageKeys(
+  header: MessageHeader,
+  options: OpenOptions,
+): Promise<OpenedKeys> {
   // Precondition: a parsed header and a keyring.
   needs(typeof header === 'object' && header !== null, 'BAD_ARGUMENT', 'header');
   needs(header.headerBody instanceof Uint8Array, 'BAD_ARGUMENT', 'header');
@@ -223,9 +248,10 @@ export async function openMessageHeader(
   }
   let contentKey: CryptoKey;
   let commitKey: Uint8Array;
+  let digestKey: CryptoKey;
   try {
     needs(dataKey.length === 32, 'WRONG_KEY', 'the unwrapped data key is not 32 bytes');
-    ({ contentKey, commitKey } = await deriveMessageKeys(
+    ({ contentKey, commitKey, digestKey } = await deriveMessageKeys(
       header.suiteId,
       dataKey,
       header.messageId,
@@ -244,7 +270,7 @@ export async function openMessageHeader(
   } catch (cause) {
     throw new VeilError('HEADER_TAMPERED', undefined, { cause });
   }
-  return contentKey;
+  return { contentKey, digestKey };
 }
 
 /**
