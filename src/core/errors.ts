@@ -149,6 +149,12 @@ export const ERRORS = {
     'This is not the file the unfinished upload was started with (name, size, date or first bytes differ). Pick the same file, or discard the unfinished upload.',
   RESUME_UPLOAD_GONE:
     'The unfinished upload no longer exists in the bucket (it was aborted or expired by a lifecycle rule). Discard it and upload the file again.',
+  RESUME_FILE_CHANGED:
+    'The file changed after part of it was sent (same name, size and date, different content). Continuing would encrypt new content under the key already used for the old, so the unfinished upload was discarded; the file is uploaded again as a new encrypted object with a fresh key. If that did not start, upload the file again.',
+  RESUME_UNVERIFIABLE:
+    'This unfinished upload cannot be checked against the file (it was started by an older Veil, or the bucket holds a part it has no record of), so it was discarded rather than continued; the file is uploaded again with a fresh key. If that did not start, upload the file again.',
+  UPLOAD_RECORD_UNWRITABLE:
+    'The browser could not save the upload’s resume record (storage full or blocked), and no part is sent before its record is saved. Free some browser storage or allow site data, then try again.',
   RESUME_UPLOAD_BUSY:
     'This upload is in progress in another tab of Veil. Let it finish there, or close that tab and try again here.',
   // Downloads (src/transfer/download*.ts).
