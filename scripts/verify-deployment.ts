@@ -55,6 +55,15 @@ function print(report: VerifyReport, expectedPath: string | undefined): void {
   if (!report.cspMatches) {
     console.log(`  expected: ${report.cspExpected ?? '(no usable config to compute it from)'}`);
   }
+  console.log('');
+  if (report.cacheProblems.length === 0) {
+    console.log('caching: the entry files and the service worker are revalidated on each load');
+  } else {
+    console.log(
+      'caching: served cacheable, so a new release would not reach users (serve them no-cache):',
+    );
+    for (const problem of report.cacheProblems) console.log(`  ${problem}`);
+  }
   const withConfig = report.configMatchesExpected === true ? ' with the expected config.json' : '';
   console.log(
     report.ok

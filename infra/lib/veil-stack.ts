@@ -34,6 +34,7 @@ import type { VeilConfig } from '../../src/aws/config';
 import { contentSecurityPolicy } from '../../src/hosting/csp';
 import { MODEL_C_CONTEXT_KEYS, VEIL_APP } from '../../src/keyrings/kms-context';
 import { REQUIRED_EXPOSE_HEADERS } from '../../src/transfer/cors';
+import { DOWNLOAD_WORKER_SCRIPT } from '../../src/transfer/download-sw-sink';
 
 /** The IAM policy variable for the caller's Cognito identity id. */
 export const IDENTITY_SUB = '${cognito-identity.amazonaws.com:sub}';
@@ -263,6 +264,7 @@ export class VeilStack extends Stack {
         '/index.html': uncached,
         '/config.json': uncached,
         '/veil-build.json': uncached,
+        [`/${DOWNLOAD_WORKER_SCRIPT}`]: uncached,
       },
     });
     const siteUrl = siteOrigin ?? `https://${this.distribution.distributionDomainName}`;
@@ -393,11 +395,15 @@ export class VeilStack extends Stack {
   }
 
   /**
-   * Publishes the built app: hashed assets cached for a year, then index.html, veil-build.json
-   * and config.json (written here from appConfig) uncached, after the assets they refer to.
+   * Publishes the built app: hashed assets cached for a year, then the entry files (index.html,
+   * veil-build.json, the download service worker, and config.json written here from appConfig)
+   * uncached, after the assets they refer to. The service worker keeps one name across releases
+   * (a registration is bound to its URL), so an immutable copy would keep a fixed worker from
+   * ever reaching the browsers that cached it.
    */
   private publishSite(siteDir: string): void {
-    const entryFiles = ['index.html', 'veil-build.json', 'config.json'];
+    const copied = ['index.html', 'veil-build.json', DOWNLOAD_WORKER_SCRIPT];
+    const entryFiles = [...copied, 'config.json'];
     const assets = new s3deploy.BucketDeployment(this, 'SiteAssets', {
       destinationBucket: this.siteBucket,
       sources: [s3deploy.Source.asset(siteDir, { exclude: entryFiles })],
@@ -412,17 +418,15 @@ export class VeilStack extends Stack {
     const entry = new s3deploy.BucketDeployment(this, 'SiteEntry', {
       destinationBucket: this.siteBucket,
       sources: [
-        s3deploy.Source.data('index.html', readFileSync(join(siteDir, 'index.html'), 'utf8')),
-        s3deploy.Source.data(
-          'veil-build.json',
-          readFileSync(join(siteDir, 'veil-build.json'), 'utf8'),
+        ...copied.map((name) =>
+          s3deploy.Source.data(name, readFileSync(join(siteDir, name), 'utf8')),
         ),
         s3deploy.Source.jsonData('config.json', this.appConfig),
       ],
       prune: false,
       cacheControl: [s3deploy.CacheControl.noCache()],
       distribution: this.distribution,
-      distributionPaths: ['/index.html', '/config.json', '/veil-build.json', '/'],
+      distributionPaths: ['/', ...entryFiles.map((name) => `/${name}`)],
     });
     entry.node.addDependency(assets);
   }

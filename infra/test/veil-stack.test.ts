@@ -3,6 +3,7 @@
  * aws-cdk-lib/assertions, offline. Each synth here skips the template's cyclic-dependency check
  * (seconds per synth) except the one test that keeps it.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +72,56 @@ function logicalId(template: Template, type: string): string {
   return ids[0] ?? '';
 }
 
+/** Every file under `dir`, as paths relative to it with forward slashes. */
+function filesUnder(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? filesUnder(join(dir, entry.name), `${prefix}${entry.name}/`)
+      : [`${prefix}${entry.name}`],
+  );
+}
+
+/**
+ * What the stack publishes to the site bucket: each file's name and the Cache-Control its
+ * deployment gives it, from a synth that stages its assets (the sources each deployment copies,
+ * less its excludes). A file published twice is a test failure.
+ */
+async function publishedCacheControl(): Promise<Record<string, string>> {
+  const stagedDir = await mkdtemp(join(tmpdir(), 'veil-infra-staged-'));
+  try {
+    const app = new App({ outdir: stagedDir });
+    const stack = new VeilStack(app, 'Veil', {
+      env: { account: ACCOUNT, region: REGION },
+      siteDir,
+    });
+    const template = Template.fromStack(stack, { skipCyclicalDependenciesCheck: true });
+    const manifest = JSON.parse(readFileSync(join(stagedDir, 'Veil.assets.json'), 'utf8')) as {
+      files: Record<string, { source: { path: string } }>;
+    };
+    const pathOfKey = (objectKey: string): string => {
+      const asset = manifest.files[objectKey.replace(/\.zip$/, '')];
+      if (!asset) throw new Error(`no asset for ${objectKey}`);
+      return join(stagedDir, asset.source.path);
+    };
+    const published: Record<string, string> = {};
+    for (const resource of Object.values(template.findResources('Custom::CDKBucketDeployment'))) {
+      const props = (resource as { Properties: Json }).Properties;
+      const excluded = new Set((props.Exclude as string[] | undefined) ?? []);
+      const cacheControl = (props.SystemMetadata as Record<string, string>)['cache-control'] ?? '';
+      for (const objectKey of props.SourceObjectKeys as string[]) {
+        for (const name of filesUnder(pathOfKey(objectKey))) {
+          if (excluded.has(name)) continue;
+          expect(published[name], `${name} is published once`).toBeUndefined();
+          published[name] = cacheControl;
+        }
+      }
+    }
+    return published;
+  } finally {
+    await rm(stagedDir, { recursive: true, force: true });
+  }
+}
+
 let base: { stack: VeilStack; template: Template };
 const dataBucketName = `veil-data-${ACCOUNT}-${REGION}`;
 
@@ -81,6 +132,10 @@ beforeAll(async () => {
   await writeFile(join(siteDir, 'index.html'), '<!doctype html><title>Veil</title>');
   await writeFile(join(siteDir, 'veil-build.json'), '{"buildHash":"sha256-0","files":{}}');
   await writeFile(join(siteDir, 'assets', 'index-a.js'), 'export {};');
+  await writeFile(
+    join(siteDir, 'veil-download-sw.js'),
+    'self.addEventListener("fetch", () => {});',
+  );
   base = synth();
 });
 
@@ -149,7 +204,12 @@ describe('the site', () => {
     const uncached = (distribution.CacheBehaviors as Json[])
       .filter((behaviour) => behaviour.CachePolicyId === disabled)
       .map((behaviour) => behaviour.PathPattern);
-    expect(uncached.sort()).toEqual(['/config.json', '/index.html', '/veil-build.json']);
+    expect(uncached.sort()).toEqual([
+      '/config.json',
+      '/index.html',
+      '/veil-build.json',
+      '/veil-download-sw.js',
+    ]);
     expect(distribution.DefaultRootObject).toBe('index.html');
   });
 
@@ -180,6 +240,18 @@ describe('the site', () => {
     });
   });
 
+  test('each published file carries its Cache-Control: entry files and the service worker no-cache', async () => {
+    const published = await publishedCacheControl();
+    expect(published).toEqual({
+      'assets/index-a.js': 'public, max-age=31536000, immutable',
+      'config.json': 'no-cache',
+      'index.html': 'no-cache',
+      'veil-build.json': 'no-cache',
+      // One name across releases: an immutable copy would keep a fixed worker from users.
+      'veil-download-sw.js': 'no-cache',
+    });
+  });
+
   test('config.json is written at deploy time, uncached, after the assets, and invalidated', () => {
     const { stack, template } = base;
     const deployments = template.findResources('Custom::CDKBucketDeployment');
@@ -187,11 +259,11 @@ describe('the site', () => {
     const assets = Object.entries(deployments).find(([id]) => id.startsWith('SiteAssets'));
     if (!entry || !assets) throw new Error('both site deployments exist');
     const props = (entry[1] as { Properties: Json }).Properties;
-    expect((props.SourceObjectKeys as unknown[]).length).toBe(3);
+    expect((props.SourceObjectKeys as unknown[]).length).toBe(4);
     expect(props.Prune).toBe(false);
     expect(props.SystemMetadata).toEqual({ 'cache-control': 'no-cache' });
     expect(props.DistributionPaths).toEqual(
-      expect.arrayContaining(['/index.html', '/config.json']),
+      expect.arrayContaining(['/index.html', '/config.json', '/veil-download-sw.js']),
     );
     expect((entry[1] as { DependsOn: string[] }).DependsOn).toContain(assets[0]);
     // The deploy-time values in config.json are the stack's own resources.

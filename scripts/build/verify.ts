@@ -12,12 +12,16 @@
  * computed from that expected config (or, without one, from the deployed config), since a policy
  * computed only from the deployed file would bless whatever endpoints it names. A host that can
  * only serve the build's `<meta>` policy passes with `--allow-meta-only`, said out loud.
+ * The files that keep their name across releases (index.html, veil-build.json, config.json and
+ * the download service worker) must be served `no-cache` (or `no-store`, or `max-age=0`): a
+ * cached copy would keep a fixed app or worker from reaching users.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/aws/config';
 import { contentSecurityPolicy } from '../../src/hosting/csp';
+import { DOWNLOAD_WORKER_SCRIPT } from '../../src/transfer/download-sw-sink';
 import { BUILD_MANIFEST, listFiles, type BuildManifest } from './verifiable-build';
 
 export interface FileCheck {
@@ -54,7 +58,29 @@ export interface VerifyReport {
   cspMatches: boolean;
   /** Where cspExpected comes from. */
   cspBasis: 'expected config' | 'deployed config';
+  /** Files of a fixed name served cacheable, as `path: "Cache-Control"` (empty when none). */
+  cacheProblems: string[];
   ok: boolean;
+}
+
+/** Files whose name stays the same across releases: each load must revalidate them. */
+export const UNCACHED_FILES = [
+  'index.html',
+  'veil-build.json',
+  'config.json',
+  DOWNLOAD_WORKER_SCRIPT,
+];
+
+/** True when a Cache-Control value makes a browser revalidate before each use. */
+export function revalidatesEachUse(cacheControl: string | null): boolean {
+  const directives = (cacheControl ?? '')
+    .toLowerCase()
+    .split(',')
+    .map((part) => part.trim());
+  return directives.some(
+    (directive) =>
+      directive === 'no-cache' || directive === 'no-store' || directive === 'max-age=0',
+  );
 }
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -99,6 +125,13 @@ export async function verifyDeployment(
     await readFile(join(distDir, BUILD_MANIFEST), 'utf8'),
   ) as BuildManifest;
   const files: FileCheck[] = [];
+  const cacheProblems: string[] = [];
+  const checkCaching = (path: string, response: Response): void => {
+    const cacheControl = response.headers.get('cache-control');
+    if (UNCACHED_FILES.includes(path) && !revalidatesEachUse(cacheControl)) {
+      cacheProblems.push(`${path}: ${JSON.stringify(cacheControl ?? '(none)')}`);
+    }
+  };
   let cspHeader: string | undefined;
   let deployedBuildHash: string | undefined;
   for (const path of await listFiles(distDir)) {
@@ -107,6 +140,7 @@ export async function verifyDeployment(
       const response = await fetcher(new URL(path, base), { cache: 'no-store' });
       if (path === 'index.html')
         cspHeader = response.headers.get('content-security-policy') ?? undefined;
+      if (response.ok) checkCaching(path, response);
       if (!response.ok) {
         result = `HTTP ${response.status}`;
       } else {
@@ -132,6 +166,7 @@ export async function verifyDeployment(
   try {
     const response = await fetcher(new URL('config.json', base), { cache: 'no-store' });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    checkCaching('config.json', response);
     const bytes = new Uint8Array(await response.arrayBuffer());
     deployedConfig = new TextDecoder().decode(bytes);
     deployedConfigSha256 = sha256(bytes);
@@ -163,11 +198,13 @@ export async function verifyDeployment(
     cspExpected: policies?.[0],
     cspMatches,
     cspBasis: expectedPolicies ? 'expected config' : 'deployed config',
+    cacheProblems,
     ok:
       files.every((file) => file.result === 'same') &&
       deployedBuildHash === manifest.buildHash &&
       configProblem === undefined &&
       configMatchesExpected !== false &&
-      cspOk,
+      cspOk &&
+      cacheProblems.length === 0,
   };
 }

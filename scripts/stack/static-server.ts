@@ -2,13 +2,16 @@
  * Serves a built app (dist/) on 127.0.0.1 the way a static host does, with `config.json`
  * supplied at run time (see [Note: runtime config] in vite.config.ts) and, like CloudFront's
  * response headers policy in infra/, the strict Content-Security-Policy header computed from that
- * config on every response (see [Note: content security policy] in src/hosting/csp.ts).
+ * config on every response (see [Note: content security policy] in src/hosting/csp.ts). As
+ * infra/ publishes them, the entry files and the download service worker (one name across
+ * releases) are sent `no-cache`, so a rebuilt app or worker is what the next load gets.
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { parseConfig } from '../../src/aws/config';
 import { contentSecurityPolicy } from '../../src/hosting/csp';
+import { DOWNLOAD_WORKER_SCRIPT } from '../../src/transfer/download-sw-sink';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -20,6 +23,9 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
   '.webmanifest': 'application/manifest+json',
 };
+
+/** Paths whose name stays the same across builds: revalidated on every load. */
+const UNCACHED_PATHS = new Set(['/index.html', '/veil-build.json', `/${DOWNLOAD_WORKER_SCRIPT}`]);
 
 export interface StaticServer {
   origin: string;
@@ -64,7 +70,8 @@ export async function serveStatic(options: {
       res.end(configBody);
       return;
     }
-    const file = normalize(join(root, path === '/' ? 'index.html' : path));
+    const entryPath = path === '/' ? '/index.html' : path;
+    const file = normalize(join(root, entryPath));
     if (!file.startsWith(root + sep)) {
       res.writeHead(403).end();
       return;
@@ -74,6 +81,7 @@ export async function serveStatic(options: {
         res.writeHead(200, {
           ...headers,
           'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+          ...(UNCACHED_PATHS.has(entryPath) ? { 'cache-control': 'no-cache' } : {}),
         });
         res.end(body);
       },

@@ -138,6 +138,7 @@ describe('the production build', () => {
       expect(report.cspHeader).toBe(served.csp);
       expect(report.cspMatches).toBe(true);
       expect(report.configMatchesExpected).toBe(true);
+      expect(report.cacheProblems).toEqual([]);
       expect(report.ok).toBe(true);
     } finally {
       await served.close();

@@ -28,6 +28,7 @@ beforeAll(async () => {
   dist = await mkdtemp(join(tmpdir(), 'veil-verify-'));
   await mkdir(join(dist, 'assets'));
   await writeFile(join(dist, 'assets/index-a.js'), 'console.log(1);\n');
+  await writeFile(join(dist, 'veil-download-sw.js'), 'self.addEventListener("fetch", () => {});\n');
   await writeFile(
     join(dist, 'index.html'),
     '<!doctype html>\n<html><head><meta charset="UTF-8" />\n<script type="module" crossorigin src="/assets/index-a.js"></script></head><body></body></html>\n',
@@ -39,8 +40,16 @@ afterAll(async () => {
   await rm(dist, { recursive: true, force: true });
 });
 
-/** A host serving the build, `config` as config.json (its text as given) and `csp` on index.html. */
-async function host(options: { config: unknown; csp: string | undefined; configText?: string }) {
+/**
+ * A host serving the build, `config` as config.json (its text as given) and `csp` on index.html;
+ * assets with a year's caching, the rest `no-cache` unless `cacheControl` names their header.
+ */
+async function host(options: {
+  config: unknown;
+  csp: string | undefined;
+  configText?: string;
+  cacheControl?: Record<string, string>;
+}) {
   const files = new Map<string, Uint8Array<ArrayBuffer>>();
   for (const path of await listFiles(dist)) {
     files.set(`/${path}`, new Uint8Array(await readFile(join(dist, path))));
@@ -53,7 +62,11 @@ async function host(options: { config: unknown; csp: string | undefined; configT
     const url = new URL(input instanceof Request ? input.url : input.toString());
     const body = files.get(url.pathname);
     if (!body) return Promise.resolve(new Response('', { status: 404 }));
-    const headers = new Headers();
+    const headers = new Headers({
+      'cache-control':
+        options.cacheControl?.[url.pathname] ??
+        (url.pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
+    });
     if (url.pathname === '/index.html' && options.csp) {
       headers.set('content-security-policy', options.csp);
     }
@@ -119,6 +132,22 @@ describe('verify-deployment', () => {
     const fetcher = await host({ config: { region: 'nowhere' }, csp: policyOf(expected) });
     const report = await verifyDeployment(SITE, dist, fetcher);
     expect(report.configProblem).toMatch(/region/);
+    expect(report.ok).toBe(false);
+  });
+
+  test('a service worker or entry file served cacheable fails: a fix would not reach users', async () => {
+    const immutable = 'public, max-age=31536000, immutable';
+    const fetcher = await host({
+      config: expected,
+      csp: policyOf(expected),
+      cacheControl: { '/veil-download-sw.js': immutable, '/config.json': 'max-age=300' },
+    });
+    const report = await verifyDeployment(SITE, dist, fetcher, { expectedConfig: expected });
+    expect(report.files.every((f) => f.result === 'same')).toBe(true);
+    expect(report.cacheProblems).toEqual([
+      `veil-download-sw.js: "${immutable}"`,
+      'config.json: "max-age=300"',
+    ]);
     expect(report.ok).toBe(false);
   });
 
