@@ -221,6 +221,24 @@ test('Learn compares the five mechanisms and the three models, as cards on a pho
     await expect(table).toContainText(`Veil ${model}`);
   }
   await expect(page.getByRole('columnheader', { name: 'What the host sees' })).toBeVisible();
+  // Who can read what, precisely: no blanket "zero-knowledge" verdict for the models that trust
+  // a service with data keys.
+  await expect(table).not.toContainText('Zero-knowledge');
+  const verdict = (model: string) =>
+    table
+      .getByRole('row')
+      .filter({ hasText: `Veil ${model}` })
+      .locator('td[data-label="Who can read your files"]');
+  await expect(verdict('Model A · your key')).toHaveText(/^Nobody but the holders of the key/);
+  await expect(verdict('Model B · HSM')).toContainText('your HSM proxy: it sees each data key');
+  await expect(verdict('Model B · HSM')).toContainText('AWS cannot');
+  await expect(verdict('Model C · AWS KMS')).toContainText(
+    'AWS KMS returns each data key to the browser, so this depends on trusting AWS KMS and your key policy; every use is logged in CloudTrail',
+  );
+  const reveals = page.getByTestId('learn-bucket-reveals');
+  for (const fact of ['Object names', 'Sizes', 'Times', 'Identity ids', 'Key names']) {
+    await expect(reveals).toContainText(fact);
+  }
   await screenshots(page, 'learn');
   // On a phone the header row is visually hidden and each cell carries its own label.
   await page.setViewportSize({ width: 390, height: 844 });
