@@ -1,9 +1,11 @@
 /**
  * Streaming encryption as a WHATWG TransformStream: plaintext chunks in, a framed 0x0478 message
  * out (header first, then frames in order). Memory is the chunk in hand plus a few frames.
- * Writes the full-final form, see [Note: full final frame] in sizes.ts: the last frame's bytes are
- * held back until more input arrives or the input ends. Frames of one chunk are sealed
- * concurrently (framesInFlight) and emitted in order, as in [Note: frames in flight].
+ * Writes the empty-final form, see [Note: empty final frame] in sizes.ts: a frame is sealed as a
+ * regular frame as soon as it is full, and the end of input seals what is left (0..frameBytes-1
+ * bytes) as the final frame, so an exact multiple of the frame length ends with an empty final
+ * frame. Frames of one chunk are sealed concurrently (framesInFlight) and emitted in order, as in
+ * [Note: frames in flight].
  */
 import { VeilError, needs } from './errors';
 import type { SealedFrame } from './frame';
@@ -46,7 +48,7 @@ export function createEncryptStream(
   );
   let written: WrittenHeader | undefined;
   let frameBytes = 0;
-  /** Plaintext held back for the next frame (owned: zeroed once sealed). */
+  /** Plaintext of the frame being filled (owned: zeroed once sealed). */
   let pending = new Uint8Array(0);
   let pendingBytes = 0;
   let seq = 1;
@@ -98,13 +100,8 @@ export function createEncryptStream(
       }
       let offsetBytes = 0;
       while (offsetBytes < chunk.length) {
-        if (pendingBytes === frameBytes) {
-          // More input exists, so the held-back frame is a regular one.
-          launch(pending, false, pending);
-          pending = new Uint8Array(frameBytes);
-          pendingBytes = 0;
-        } else if (pendingBytes === 0 && chunk.length - offsetBytes > frameBytes) {
-          // Seal straight from the chunk when a whole frame and more is in hand.
+        if (pendingBytes === 0 && chunk.length - offsetBytes >= frameBytes) {
+          // Seal straight from the chunk when a whole frame is in hand.
           launch(chunk.subarray(offsetBytes, offsetBytes + frameBytes), false, undefined);
           offsetBytes += frameBytes;
         } else {
@@ -112,7 +109,11 @@ export function createEncryptStream(
           pending.set(chunk.subarray(offsetBytes, offsetBytes + copyBytes), pendingBytes);
           pendingBytes += copyBytes;
           offsetBytes += copyBytes;
-          continue;
+          if (pendingBytes < frameBytes) continue;
+          // A full frame is a regular frame: the final one carries the rest, maybe nothing.
+          launch(pending, false, pending);
+          pending = new Uint8Array(frameBytes);
+          pendingBytes = 0;
         }
         await drain(controller, framesInFlight - 1);
       }

@@ -1,7 +1,8 @@
 /**
  * The public surface of Veil's encryption core: AWS Encryption SDK v2 messages on WebCrypto.
- * Writers produce suite 0x0478, framed, in the full-final form ([Note: full final frame] in
- * sizes.ts); readers take 0x0478 and 0x0578, framed and non-framed.
+ * Writers produce suite 0x0478, framed, ending an exact multiple of the frame length with an
+ * empty final frame ([Note: empty final frame] in sizes.ts); readers take both final-frame forms,
+ * 0x0478 and 0x0578, framed and non-framed.
  */
 export { ERRORS, VeilError, isErrorCode, needs } from './errors';
 export type { ErrorCode } from './errors';
@@ -33,8 +34,11 @@ export {
   frameCount,
   frameRange,
   framesForPlaintextRange,
+  layoutFromCiphertextSize,
+  plaintextSize,
+  WRITTEN_FINAL_FRAME_FORM,
 } from './sizes';
-export type { FrameRange } from './sizes';
+export type { FinalFrameForm, FrameRange, MessageLayout } from './sizes';
 export { createEncryptStream } from './encrypt-stream';
 export type { EncryptStreamOptions } from './encrypt-stream';
 export { DEFAULT_MAX_NON_FRAMED_BYTES, createDecryptStream } from './decrypt-stream';

@@ -15,7 +15,8 @@
  */
 import { VeilError, needs } from '../core/errors';
 import { sealFrame } from '../core/frame';
-import { finalFramePlaintextBytes, frameCount } from '../core/sizes';
+import type { FinalFrameForm } from '../core/sizes';
+import { WRITTEN_FINAL_FRAME_FORM, finalFramePlaintextBytes, frameCount } from '../core/sizes';
 import { FINAL_FRAME_OVERHEAD_BYTES, REGULAR_FRAME_OVERHEAD_BYTES } from '../core/suites';
 import { crc32, crc32Base64 } from './crc32';
 
@@ -43,6 +44,8 @@ export interface PartJob {
   readonly cipher?: PartCipher;
   /** Plaintext bytes per slice read; default DEFAULT_READ_BYTES. */
   readonly readBytes?: number;
+  /** The plan's final-frame form (UploadPlan.finalFrameForm); default 'empty-final'. */
+  readonly finalFrameForm?: FinalFrameForm;
 }
 
 /** A run of consecutive parts to build in one job (see [Note: part runs]). */
@@ -57,6 +60,8 @@ export interface PartRunJob {
   readonly cipher?: PartCipher;
   /** Plaintext bytes per slice read; default DEFAULT_READ_BYTES. */
   readonly readBytes?: number;
+  /** The plan's final-frame form (UploadPlan.finalFrameForm); default 'empty-final'. */
+  readonly finalFrameForm?: FinalFrameForm;
 }
 
 /** A built part. */
@@ -127,7 +132,8 @@ export async function buildParts(job: PartRunJob): Promise<BuiltPart[]> {
   needs(job.file instanceof Blob, 'BAD_ARGUMENT', 'file');
   needs(typeof job.parts?.length === 'number' && job.parts.length > 0, 'BAD_ARGUMENT', 'parts');
   const totalBytes = job.file.size;
-  const frames = frameCount(totalBytes, job.frameBytes);
+  const form = job.finalFrameForm ?? WRITTEN_FINAL_FRAME_FORM;
+  const frames = frameCount(totalBytes, job.frameBytes, form);
   const { frameBytes, cipher } = job;
   let expectedFirst: number | undefined;
   for (const { firstSeq, lastSeq } of job.parts) {
@@ -151,7 +157,7 @@ export async function buildParts(job: PartRunJob): Promise<BuiltPart[]> {
         head +
         regularFrames * (frameBytes + REGULAR_FRAME_OVERHEAD_BYTES) +
         (finalInPart
-          ? finalFramePlaintextBytes(totalBytes, frameBytes) + FINAL_FRAME_OVERHEAD_BYTES
+          ? finalFramePlaintextBytes(totalBytes, frameBytes, form) + FINAL_FRAME_OVERHEAD_BYTES
           : 0);
     }
     return { lastSeq, plaintextBytes, bytes: new Uint8Array(size), writeAt: head };

@@ -2,16 +2,18 @@
  * Pure planning for downloads: what kind of object this is, where each frame of a framed message
  * sits, which ranged GETs fetch it, and which frames hold a plaintext byte range.
  *
- * [Note: body layout from the object size] The core's sizes.ts describes messages as Veil writes
- * them (full-final form). Other ESDKs write the empty-final form (client-node), so the download
- * derives the layout from the object's size instead: a body of B bytes with frame length F is n
- * regular frames of F + 32 bytes and one final frame of L + 40 bytes, 0 <= L <= F. Since
- * F + 32 > F, B - 40 = n (F + 32) + L has exactly one solution, which covers both forms. When it
- * has none (or the last frame turns out not to be a final frame) the object is truncated, has
+ * [Note: body layout from the object size] A framed object may end either way: with an empty
+ * final frame (what Veil, client-node and Python ESDK 4.x write) or, for an exact multiple of the
+ * frame length, with a full final frame (ESDK-NET, and Veil objects written before it switched).
+ * The download never assumes one: it takes the layout from the object's size through the core's
+ * layoutFromCiphertextSize ([Note: layout from the size] in sizes.ts), which has at most one
+ * answer for any size, since the two forms of the same plaintext differ by 32 bytes. When there
+ * is none (or the last frame turns out not to be that final frame) the object is truncated, has
  * trailing bytes or was altered, and the download reads it sequentially instead, where the core's
  * stream says exactly which (see download.ts).
  */
 import { VeilError, needs } from '../core/errors';
+import { layoutFromCiphertextSize } from '../core/sizes';
 import { FINAL_FRAME_OVERHEAD_BYTES, REGULAR_FRAME_OVERHEAD_BYTES } from '../core/suites';
 
 /** User metadata value of x-amz-meta-veil-format for plain uploads (see prepare.ts). */
@@ -70,28 +72,17 @@ export function bodyLayout(
   headerBytes: number,
   frameBytes: number,
 ): BodyLayout | undefined {
-  // Precondition: safe integer sizes, a header inside the object, a frame length of 1..2^32-1.
-  needs(Number.isSafeInteger(objectBytes) && objectBytes >= 0, 'OUT_OF_RANGE', 'objectBytes');
-  needs(Number.isSafeInteger(headerBytes) && headerBytes >= 0, 'OUT_OF_RANGE', 'headerBytes');
-  needs(
-    Number.isSafeInteger(frameBytes) && frameBytes >= 1 && frameBytes <= 0xffff_ffff,
-    'OUT_OF_RANGE',
-    'frameBytes',
-  );
-  const bodyBytes = objectBytes - headerBytes - FINAL_FRAME_OVERHEAD_BYTES;
-  if (bodyBytes < 0) return undefined;
-  const regularSize = frameBytes + REGULAR_FRAME_OVERHEAD_BYTES;
-  const regularFrames = Math.floor(bodyBytes / regularSize);
-  const finalPlaintextBytes = bodyBytes - regularFrames * regularSize;
-  if (finalPlaintextBytes > frameBytes || regularFrames + 1 >= 0xffff_ffff) return undefined;
+  // Precondition: safe integer sizes and a frame length of 1..2^32-1 (checked by the core).
+  const layout = layoutFromCiphertextSize(objectBytes, frameBytes, headerBytes);
+  if (!layout) return undefined;
   return {
     objectBytes,
     headerBytes,
     frameBytes,
-    regularFrames,
-    finalPlaintextBytes,
-    frameCount: regularFrames + 1,
-    plaintextBytes: regularFrames * frameBytes + finalPlaintextBytes,
+    regularFrames: layout.regularFrames,
+    finalPlaintextBytes: layout.finalFramePlaintextBytes,
+    frameCount: layout.frameCount,
+    plaintextBytes: layout.plaintextBytes,
   };
 }
 

@@ -9,9 +9,23 @@
  * at the part size asked for (8 MiB of plaintext by default) and grows so a file never needs more
  * than 10,000 parts. With `encrypted: false` (the plain server-side modes) a part is just the
  * same plaintext range, so both modes share one plan and one engine.
+ *
+ * [Note: the empty final frame rides with the last part] A file that is an exact non-zero
+ * multiple of the frame length ends with an empty final frame ([Note: empty final frame] in
+ * sizes.ts). That frame never gets a part of its own: the last part holds it after its data
+ * frames (up to framesPerPart + 1 frames). So a file of exactly one part's size is still one
+ * PutObject, and a plan has the same part count and part boundaries in both final-frame forms,
+ * which keeps resume records written before the empty-final form replayable (resume must replay
+ * the stored form, see PlanInput.finalFrameForm).
  */
 import { needs } from '../core/errors';
-import { frameCount, frameRange } from '../core/sizes';
+import type { FinalFrameForm } from '../core/sizes';
+import {
+  WRITTEN_FINAL_FRAME_FORM,
+  finalFramePlaintextBytes,
+  frameCount,
+  frameRange,
+} from '../core/sizes';
 
 /** S3's smallest part except the last one (5 MiB). */
 export const S3_MIN_PART_BYTES = 5 * 1024 * 1024;
@@ -36,6 +50,13 @@ export interface PlanInput {
   readonly partBytes?: number;
   /** Use exactly this many frames per part (a resume replays the stored plan). */
   readonly framesPerPart?: number;
+  /**
+   * How an exact multiple of the frame length ends; default WRITTEN_FINAL_FRAME_FORM
+   * ('empty-final'). A resume must replay the form its first parts were sealed in: an upload
+   * recorded before Veil wrote the empty-final form is 'full-final'. Sealing frame k once as the
+   * final frame and again as a regular frame would reuse its IV under one key.
+   */
+  readonly finalFrameForm?: FinalFrameForm;
 }
 
 /** The whole plan: part count and sizes. */
@@ -44,6 +65,8 @@ export interface UploadPlan {
   readonly frameBytes: number;
   readonly headerBytes: number;
   readonly encrypted: boolean;
+  /** How the message ends (see PlanInput.finalFrameForm). */
+  readonly finalFrameForm: FinalFrameForm;
   readonly frameCount: number;
   readonly framesPerPart: number;
   readonly partCount: number;
@@ -77,7 +100,13 @@ export function planUpload(input: PlanInput): UploadPlan {
   // Precondition: sizes are non-negative safe integers (frameCount checks the first two).
   needs(Number.isSafeInteger(headerBytes) && headerBytes >= 0, 'OUT_OF_RANGE', 'headerBytes');
   needs(encrypted || headerBytes === 0, 'BAD_ARGUMENT', 'headerBytes without encryption');
-  const frames = frameCount(plaintextBytes, frameBytes);
+  const finalFrameForm = input.finalFrameForm ?? WRITTEN_FINAL_FRAME_FORM;
+  const frames = frameCount(plaintextBytes, frameBytes, finalFrameForm);
+  // Frames that carry data; an empty final frame after them rides with the last part.
+  const dataFrames =
+    frames > 1 && finalFramePlaintextBytes(plaintextBytes, frameBytes, finalFrameForm) === 0
+      ? frames - 1
+      : frames;
   let framesPerPart: number;
   if (input.framesPerPart !== undefined) {
     // Precondition: a replayed plan has a positive whole frame count per part.
@@ -89,15 +118,19 @@ export function planUpload(input: PlanInput): UploadPlan {
     // Precondition: every part but the last must reach S3's 5 MiB minimum.
     needs(Number.isSafeInteger(partBytes), 'BAD_ARGUMENT', 'partBytes');
     needs(partBytes >= S3_MIN_PART_BYTES, 'OUT_OF_RANGE', 'partBytes must be at least 5 MiB');
-    framesPerPart = Math.max(Math.ceil(partBytes / frameBytes), Math.ceil(frames / S3_MAX_PARTS));
+    framesPerPart = Math.max(
+      Math.ceil(partBytes / frameBytes),
+      Math.ceil(dataFrames / S3_MAX_PARTS),
+    );
   }
-  const partCount = Math.ceil(frames / framesPerPart);
+  const partCount = Math.ceil(dataFrames / framesPerPart);
   needs(partCount <= S3_MAX_PARTS, 'OUT_OF_RANGE', 'more than 10,000 parts');
   const plan: UploadPlan = {
     plaintextBytes,
     frameBytes,
     headerBytes,
     encrypted,
+    finalFrameForm,
     frameCount: frames,
     framesPerPart,
     partCount,
@@ -124,7 +157,8 @@ export function partSpec(plan: UploadPlan, partNumber: number): PartSpec {
   needs(Number.isInteger(partNumber), 'BAD_ARGUMENT', 'partNumber');
   needs(partNumber >= 1 && partNumber <= plan.partCount, 'OUT_OF_RANGE', `part ${partNumber}`);
   const firstSeq = (partNumber - 1) * plan.framesPerPart + 1;
-  const lastSeq = Math.min(plan.frameCount, partNumber * plan.framesPerPart);
+  // The last part runs to the final frame (see [Note: the empty final frame rides with the last part]).
+  const lastSeq = partNumber === plan.partCount ? plan.frameCount : partNumber * plan.framesPerPart;
   const plaintextOffsetBytes = (firstSeq - 1) * plan.frameBytes;
   const plaintextEnd = Math.min(plan.plaintextBytes, lastSeq * plan.frameBytes);
   const plaintextBytes = Math.max(0, plaintextEnd - plaintextOffsetBytes);
@@ -139,8 +173,9 @@ export function partSpec(plan: UploadPlan, partNumber: number): PartSpec {
       objectBytes: plaintextBytes,
     };
   }
-  const first = frameRange(firstSeq, plan.plaintextBytes, plan.frameBytes, plan.headerBytes);
-  const last = frameRange(lastSeq, plan.plaintextBytes, plan.frameBytes, plan.headerBytes);
+  const { plaintextBytes: fileBytes, frameBytes, headerBytes, finalFrameForm } = plan;
+  const first = frameRange(firstSeq, fileBytes, frameBytes, headerBytes, finalFrameForm);
+  const last = frameRange(lastSeq, fileBytes, frameBytes, headerBytes, finalFrameForm);
   const objectOffsetBytes = partNumber === 1 ? 0 : first.offsetBytes;
   return {
     partNumber,

@@ -149,14 +149,14 @@ describe('frames in parallel and out of order', () => {
     expect(plaintext).toEqual(patternBytes(16));
   });
 
-  it('writes the full-final form for exact multiples and one empty final frame for 0 bytes', async () => {
+  it('ends exact multiples with an empty final frame, and 0 bytes with one empty final frame', async () => {
     const keyring = await ourKeyring(KEY);
     const { createEncryptStream } = await import('../../../src/core/encrypt-stream');
     const { runTransform } = await import('../../../src/core/one-shot');
     for (const [plaintextBytes, frames] of [
       [0, 1],
-      [32, 2],
-      [48, 3],
+      [32, 3],
+      [48, 4],
       [49, 4],
     ] as const) {
       const message = await runTransform(

@@ -17,7 +17,10 @@ export interface BuiltMessage {
   readonly whole: Uint8Array;
 }
 
-/** A framed message of `plaintext` in the full-final form, keeping the frames apart. */
+/**
+ * A framed message of `plaintext` in the full-final form (how Veil wrote exact multiples of the
+ * frame length before it wrote an empty final frame), keeping the frames apart.
+ */
 export async function buildMessage(
   keyring: Keyring,
   plaintext: Uint8Array,

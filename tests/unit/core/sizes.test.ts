@@ -11,20 +11,24 @@ import {
   framesForPlaintextRange,
 } from '../../../src/core/sizes';
 
-describe('frameCount and the final frame (full-final form)', () => {
+describe('frameCount and the final frame', () => {
   it.each([
-    [0, 16, 1, 0],
-    [1, 16, 1, 1],
-    [15, 16, 1, 15],
-    [16, 16, 1, 16],
-    [17, 16, 2, 1],
-    [48, 16, 3, 16],
-    [524288 * 3, 524288, 3, 524288],
+    // plaintextBytes, frameBytes, empty-final (written): frames, final; full-final (read): frames, final
+    [0, 16, 1, 0, 1, 0],
+    [1, 16, 1, 1, 1, 1],
+    [15, 16, 1, 15, 1, 15],
+    [16, 16, 2, 0, 1, 16],
+    [17, 16, 2, 1, 2, 1],
+    [48, 16, 4, 0, 3, 16],
+    [524288 * 3, 524288, 4, 0, 3, 524288],
   ])(
-    '%i bytes at frame %i: %i frames, final carries %i',
-    (plaintextBytes, frameBytes, frames, last) => {
+    '%i bytes at frame %i: %i frames ending with %i bytes as written (%i / %i in the full-final form)',
+    (plaintextBytes, frameBytes, frames, last, fullFrames, fullLast) => {
       expect(frameCount(plaintextBytes, frameBytes)).toBe(frames);
       expect(finalFramePlaintextBytes(plaintextBytes, frameBytes)).toBe(last);
+      expect(frameCount(plaintextBytes, frameBytes, 'empty-final')).toBe(frames);
+      expect(frameCount(plaintextBytes, frameBytes, 'full-final')).toBe(fullFrames);
+      expect(finalFramePlaintextBytes(plaintextBytes, frameBytes, 'full-final')).toBe(fullLast);
     },
   );
 });
@@ -32,9 +36,13 @@ describe('frameCount and the final frame (full-final form)', () => {
 describe('ciphertextSize', () => {
   it('adds 32 bytes per regular frame and 40 for the final one', () => {
     expect(ciphertextSize(0, 16, 100)).toBe(140);
-    expect(ciphertextSize(16, 16, 100)).toBe(156);
+    expect(ciphertextSize(16, 16, 100)).toBe(100 + 48 + 40);
+    expect(ciphertextSize(16, 16, 100, 'full-final')).toBe(156);
     expect(ciphertextSize(17, 16, 100)).toBe(100 + 48 + 41);
-    expect(ciphertextSize(2 ** 31, 524288, 200)).toBe(200 + 4095 * (524288 + 32) + 524288 + 40);
+    expect(ciphertextSize(2 ** 31, 524288, 200)).toBe(200 + 4096 * (524288 + 32) + 40);
+    expect(ciphertextSize(2 ** 31, 524288, 200, 'full-final')).toBe(
+      200 + 4095 * (524288 + 32) + 524288 + 40,
+    );
   });
 });
 
@@ -48,6 +56,16 @@ describe('frameRange', () => {
     expect(ranges[2]?.plaintextBytes).toBe(8);
     const last = ranges[2];
     expect((last?.offsetBytes ?? 0) + (last?.lengthBytes ?? 0)).toBe(ciphertextSize(40, 16, 100));
+  });
+
+  it('ends an exact multiple with a 40-byte empty final frame, or a full one in the full-final form', () => {
+    const empty = frameRange(4, 48, 16, 100);
+    expect(empty).toMatchObject({ isFinal: true, offsetBytes: 100 + 3 * 48, lengthBytes: 40 });
+    expect(empty).toMatchObject({ plaintextOffsetBytes: 48, plaintextBytes: 0 });
+    expect(frameRange(3, 48, 16, 100)).toMatchObject({ isFinal: false, lengthBytes: 48 });
+    const full = frameRange(3, 48, 16, 100, 'full-final');
+    expect(full).toMatchObject({ isFinal: true, lengthBytes: 56, plaintextBytes: 16 });
+    expect(() => frameRange(4, 48, 16, 100, 'full-final')).toThrow(/seq 4 of 3/);
   });
 });
 
@@ -63,6 +81,26 @@ describe('framesForPlaintextRange', () => {
   ])('[%i, %i) -> frames %i..%i of 40 bytes at 16', (start, end, first, last) => {
     expect(framesForPlaintextRange(start, end, 40, 16)).toEqual({ firstSeq: first, lastSeq: last });
   });
+
+  it.each([
+    // start, end, written (empty-final): first, last; full-final: first, last
+    [0, 48, 1, 3, 1, 3],
+    [32, 48, 3, 3, 3, 3],
+    [48, 48, 4, 4, 3, 3],
+    [47, 48, 3, 3, 3, 3],
+  ])(
+    '[%i, %i) of 48 bytes at 16 -> frames %i..%i (%i..%i in the full-final form)',
+    (start, end, first, last, fullFirst, fullLast) => {
+      expect(framesForPlaintextRange(start, end, 48, 16)).toEqual({
+        firstSeq: first,
+        lastSeq: last,
+      });
+      expect(framesForPlaintextRange(start, end, 48, 16, 'full-final')).toEqual({
+        firstSeq: fullFirst,
+        lastSeq: fullLast,
+      });
+    },
+  );
 });
 
 describe('header size (FORMAT.md section 2)', () => {

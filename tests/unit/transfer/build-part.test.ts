@@ -174,7 +174,7 @@ describe('buildPart', () => {
       buildPart({ file, frameBytes: FRAME, firstSeq: 0, lastSeq: 1 }),
     ).rejects.toMatchObject({ code: 'OUT_OF_RANGE' });
     await expect(
-      buildPart({ file, frameBytes: FRAME, firstSeq: 2, lastSeq: 4 }),
+      buildPart({ file, frameBytes: FRAME, firstSeq: 2, lastSeq: 5 }), // 3 frames and an empty final
     ).rejects.toMatchObject({ code: 'OUT_OF_RANGE' });
     await expect(
       buildPart({ file, frameBytes: FRAME, firstSeq: 1.5, lastSeq: 2 }),

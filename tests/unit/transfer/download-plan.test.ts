@@ -22,6 +22,7 @@ import {
   peerKeyring,
   testKeyBytes,
 } from '../core/helpers';
+import { buildMessage } from '../core/message-builder';
 
 const KEY = testKeyBytes(256);
 const FRAME = 64;
@@ -43,7 +44,7 @@ describe('classifyObject', () => {
 
 describe('bodyLayout', () => {
   test.each([0, 1, FRAME - 1, FRAME, FRAME + 1, 3 * FRAME, 5 * FRAME + 7])(
-    'Veil full-final form, %i bytes',
+    'as Veil writes it (empty-final form), %i bytes',
     async (size) => {
       const message = await encryptBytes(patternBytes(size), {
         keyring: await ourKeyring(KEY),
@@ -53,7 +54,8 @@ describe('bodyLayout', () => {
       const layout = bodyLayout(message.length, header.headerBytes, FRAME);
       expect(layout).toMatchObject({
         plaintextBytes: size,
-        frameCount: Math.max(1, Math.ceil(size / FRAME)),
+        frameCount: Math.floor(size / FRAME) + 1,
+        finalPlaintextBytes: size % FRAME,
       });
       const finalFrame = message.subarray(frameOffsetBytes(layout!, layout!.frameCount));
       expect(finalFrameMatches(layout!, finalFrame)).toBe(true);
@@ -75,6 +77,29 @@ describe('bodyLayout', () => {
         frameOffsetBytes(layout!, layout!.frameCount),
       );
       expect(finalFrameMatches(layout!, finalFrame)).toBe(true);
+    },
+  );
+
+  test.each([FRAME, 3 * FRAME])(
+    'as Veil wrote it before (full-final form), %i bytes',
+    async (size) => {
+      const { whole } = await buildMessage(await ourKeyring(KEY), patternBytes(size), FRAME);
+      const header = parseHeaderBytes(whole);
+      const layout = bodyLayout(whole.length, header.headerBytes, FRAME);
+      expect(layout).toMatchObject({
+        plaintextBytes: size,
+        frameCount: size / FRAME,
+        finalPlaintextBytes: FRAME,
+      });
+      const finalFrame = whole.subarray(frameOffsetBytes(layout!, layout!.frameCount));
+      expect(finalFrameMatches(layout!, finalFrame)).toBe(true);
+      // The written form of the same plaintext is 32 bytes longer: a 40-byte empty final frame,
+      // less the 8 bytes (marker and length) the last full frame drops as a regular frame.
+      const written = await encryptBytes(patternBytes(size), {
+        keyring: await ourKeyring(KEY),
+        frameBytes: FRAME,
+      });
+      expect(written.length - header.headerBytes).toBe(whole.length - header.headerBytes + 32);
     },
   );
 

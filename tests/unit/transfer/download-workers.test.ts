@@ -98,7 +98,7 @@ describe('WorkerPool', () => {
 
   test('a tampered frame comes back as FRAME_TAMPERED; bad jobs are refused', async () => {
     const pool = new WorkerPool(1, () => new WorkerClient(new FakeWorker() as unknown as Worker));
-    const { bytes, header, contentKey } = await message(FRAME);
+    const { bytes, header, contentKey } = await message(FRAME - 1);
     const frames = bytes.slice(header.headerBytes);
     flipByte(frames, 30);
     const job = {

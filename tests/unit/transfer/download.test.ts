@@ -215,15 +215,15 @@ describe('downloadObject: ordering and memory', () => {
     const { openMessageHeader } = await import('../../../src/core/message');
     const contentKey = await openMessageHeader(header, { keyring });
     const frames = message.slice(header.headerBytes);
-    flipByte(frames, 3 * (FRAME + 32) + 50); // inside frame 4, the final one
+    flipByte(frames, 4 * (FRAME + 32) + 30); // inside frame 5, the empty final one
     await expect(
       decryptFrames({
         contentKey,
         messageId: header.messageId,
         frameBytes: FRAME,
         firstSeq: 1,
-        lastSeq: 4,
-        finalSeq: 4,
+        lastSeq: 5,
+        finalSeq: 5,
         frames,
       }),
     ).rejects.toMatchObject({ code: 'FRAME_TAMPERED' });
