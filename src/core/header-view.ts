@@ -2,11 +2,17 @@
  * The header of a message as `veil inspect` prints it and the app's Files details show it: a
  * JSON-friendly view (version, suite, message id, encryption context, EDKs with the raw AES key
  * name or readable provider info, frame length). Pure.
+ *
+ * Every text taken from the header (context keys and values, provider ids, key names, provider
+ * info) is passed through escapeUntrusted ([Note: untrusted text]): the header is not
+ * authenticated when it is shown, so C1 controls and bidirectional overrides in it are shown as
+ * `\uXXXX` escapes instead of reaching the terminal or the page.
  */
 import { readU32, toBase64 } from './bytes';
 import type { MessageHeader } from './header';
 import type { EncryptedDataKey } from './keyring';
 import { suiteName } from './suites';
+import { escapeUntrusted } from './untrusted-text';
 
 /** What each suite Veil reads is, in words. */
 export const SUITE_DESCRIPTIONS: Readonly<Record<number, string>> = {
@@ -17,16 +23,18 @@ export const SUITE_DESCRIPTIONS: Readonly<Record<number, string>> = {
 function describeEdk(edk: EncryptedDataKey): Record<string, unknown> {
   const info = edk.providerInfo;
   const out: Record<string, unknown> = {
-    providerId: edk.providerId,
+    providerId: escapeUntrusted(edk.providerId),
     providerInfo: toBase64(info),
     ciphertextBytes: edk.ciphertext.length,
   };
   const nameBytes = info.length - 20;
   if (nameBytes > 0 && readU32(info, nameBytes) === 128 && readU32(info, nameBytes + 4) === 12) {
-    out.rawAesKeyName = new TextDecoder().decode(info.subarray(0, nameBytes));
+    out.rawAesKeyName = escapeUntrusted(new TextDecoder().decode(info.subarray(0, nameBytes)));
   } else {
     try {
-      out.providerInfoText = new TextDecoder('utf-8', { fatal: true }).decode(info);
+      out.providerInfoText = escapeUntrusted(
+        new TextDecoder('utf-8', { fatal: true }).decode(info),
+      );
     } catch {
       // Binary provider info: the base64 above is all there is to show.
     }
@@ -34,7 +42,17 @@ function describeEdk(edk: EncryptedDataKey): Record<string, unknown> {
   return out;
 }
 
-/** The JSON view of a header. */
+/**
+ * The encryption context with its keys and values escaped ([Note: untrusted text]); built with
+ * Object.fromEntries, so a key named `__proto__` stays a plain property.
+ */
+function describeContext(context: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(context).map(([key, value]) => [escapeUntrusted(key), escapeUntrusted(value)]),
+  );
+}
+
+/** The JSON view of a header; its texts are escaped ([Note: untrusted text]). */
 export function describeHeader(
   header: MessageHeader,
   authenticated: boolean,
@@ -44,7 +62,7 @@ export function describeHeader(
     suiteId: suiteName(header.suiteId),
     suite: SUITE_DESCRIPTIONS[header.suiteId],
     messageId: toBase64(header.messageId),
-    encryptionContext: { ...header.encryptionContext },
+    encryptionContext: describeContext(header.encryptionContext),
     encryptedDataKeys: header.encryptedDataKeys.map(describeEdk),
     contentType: header.contentType,
     frameBytes: header.frameBytes,

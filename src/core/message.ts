@@ -15,6 +15,7 @@ import {
   serializeHeaderBody,
 } from './header';
 import { deriveMessageKeys } from './kdf';
+import { quoteUntrusted } from './untrusted-text';
 import type { Keyring } from './keyring';
 import {
   DEFAULT_FRAME_BYTES,
@@ -25,39 +26,6 @@ import {
 } from './suites';
 
 const ZERO_IV = new Uint8Array(12);
-
-/** Longest piece of unauthenticated header text quoted in an error detail, in characters. */
-const QUOTED_MAX_CHARS = 80;
-
-/** True for C0/C1 controls, DEL, bidirectional controls and line/paragraph separators. */
-function isUnsafeChar(code: number): boolean {
-  return (
-    code < 0x20 ||
-    (code >= 0x7f && code <= 0x9f) ||
-    code === 0x061c ||
-    code === 0x200e ||
-    code === 0x200f ||
-    (code >= 0x2028 && code <= 0x202e) ||
-    (code >= 0x2066 && code <= 0x2069)
-  );
-}
-
-/**
- * `text` from an unauthenticated header, quoted for an error message: unsafe characters (see
- * isUnsafeChar) become \uXXXX escapes, so a hostile file cannot drive the terminal that prints
- * the error, and long text is cut short.
- */
-export function quoteUntrusted(text: string): string {
-  const cut = text.length > QUOTED_MAX_CHARS ? `${text.slice(0, QUOTED_MAX_CHARS)}…` : text;
-  let quoted = '"';
-  for (const char of cut) {
-    const code = char.codePointAt(0) ?? 0;
-    if (char === '"' || char === '\\') quoted += `\\${char}`;
-    else if (isUnsafeChar(code)) quoted += `\\u${code.toString(16).padStart(4, '0')}`;
-    else quoted += char;
-  }
-  return `${quoted}"`;
-}
 
 /** Options of a message Veil writes. */
 export interface WriteOptions {

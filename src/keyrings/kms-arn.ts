@@ -4,7 +4,7 @@
  * three with DescribeKey once (see [Note: KMS key names] in kms.ts).
  */
 import { VeilError } from '../core/errors';
-import { quoteUntrusted } from '../core/message';
+import { quoteUntrusted } from '../core/untrusted-text';
 
 /** A parsed KMS key identifier. `region` is known only for the two ARN forms. */
 export type KmsKeyName =

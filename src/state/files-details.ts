@@ -1,10 +1,12 @@
 /**
  * The details of an object as the Files view shows them: the ESDK header as `veil inspect`
- * prints it (describeHeader in src/core/header-view.ts), plus what S3 says (size, ETag, metadata, SSE). Plain objects say they
- * are not encrypted by Veil or an ESDK. Pure.
+ * prints it (describeHeader in src/core/header-view.ts), plus what S3 says (size, ETag, metadata,
+ * SSE). Plain objects say they are not encrypted by Veil or an ESDK. Every text from the header
+ * or the metadata is escaped as `veil inspect` escapes it ([Note: untrusted text]). Pure.
  */
 import { SUITE_DESCRIPTIONS, describeHeader } from '../core/header-view';
 import { suiteName } from '../core/suites';
+import { escapeUntrusted } from '../core/untrusted-text';
 import { keysNeeded, type OpenedObject } from '../transfer/download';
 import { modelOfProvider } from './download-keys';
 import { MODEL_NAMES, type ModelId } from './protection';
@@ -43,10 +45,13 @@ export interface ObjectDetails {
   };
 }
 
+/** The pairs of `record`, escaped ([Note: untrusted text]) and sorted by name. */
 const sortedEntries = (
   record: Readonly<Record<string, string>> | undefined,
 ): (readonly [string, string])[] =>
-  Object.entries(record ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  Object.entries(record ?? {})
+    .map(([name, value]) => [escapeUntrusted(name), escapeUntrusted(value)] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 /** The details of an object from inspectObject (header only, not authenticated). */
 export function objectDetails(
@@ -76,8 +81,8 @@ export function objectDetails(
         return {
           model,
           modelName: MODEL_NAMES[model],
-          providerId: needed.providerId,
-          keyName: needed.keyName,
+          providerId: escapeUntrusted(needed.providerId),
+          keyName: escapeUntrusted(needed.keyName),
         };
       }),
       context: sortedEntries(header.encryptionContext),

@@ -11,6 +11,19 @@ import { keysNeeded } from '../../../src/transfer/download';
 
 const keyBytes = () => new Uint8Array(32).fill(9);
 
+/** The characters of `text` that act on a terminal or reorder text (a newline is JSON layout). */
+const unsafeChars = (text: string): string[] =>
+  [...text].filter((char) => {
+    const code = char.codePointAt(0) ?? 0;
+    return (
+      (code < 0x20 && code !== 0x0a) ||
+      (code >= 0x7f && code <= 0x9f) ||
+      [0x061c, 0x200e, 0x200f].includes(code) ||
+      (code >= 0x2028 && code <= 0x202e) ||
+      (code >= 0x2066 && code <= 0x2069)
+    );
+  });
+
 /** A keyring that only adds one fixed EDK (a stand-in for the HSM and KMS providers' copies). */
 function fixedEdk(edk: EncryptedDataKey): Keyring {
   return {
@@ -109,6 +122,64 @@ describe('object details', () => {
     expect(JSON.parse(details.header?.inspectJson ?? '')).toEqual(
       JSON.parse(JSON.stringify(describeHeader(header, false))),
     );
+  });
+
+  test('text from a hostile header or metadata is shown escaped: C1 controls, ESC, bidi overrides', async () => {
+    // U+009B is a one-byte CSI, ESC starts a terminal sequence, U+202E/U+2066 reorder text,
+    // U+0085 and U+2028 break lines, DEL erases.
+    const hostile = 'a\u009b31mb\u001b[2Jc\u202etxt.exe\u2066d\u0085e\u2028f\u007fg';
+    const shown = 'a\\u009b31mb\\u001b[2Jc\\u202etxt.exe\\u2066d\\u0085e\\u2028f\\u007fg';
+    const te = new TextEncoder();
+    const keyring = createMultiKeyring({
+      generator: await RawAesKeyring.fromBytes({
+        keyBytes: keyBytes(),
+        keyName: 'team-key',
+        keyNamespace: 'veil',
+      }),
+      children: [
+        fixedEdk({
+          providerId: `aws-kms${hostile}`,
+          providerInfo: te.encode(`arn${hostile}`),
+          ciphertext: new Uint8Array(8),
+        }),
+        fixedEdk({
+          providerId: 'veil-hsm',
+          providerInfo: te.encode(`label${hostile}`),
+          ciphertext: new Uint8Array(8),
+        }),
+      ],
+    });
+    const bytes = await encryptBytes(new Uint8Array(10), {
+      keyring,
+      encryptionContext: { [`k${hostile}`]: `v${hostile}` },
+      frameBytes: 4096,
+    });
+    const header = parseHeaderBytes(bytes);
+    const details = objectDetails('x', {
+      objectBytes: bytes.length,
+      etag: '"e"',
+      metadata: { [`m${hostile}`]: `n${hostile}` },
+      header,
+    });
+    expect(details.header?.context).toEqual([[`k${shown}`, `v${shown}`]]);
+    expect(details.metadata).toEqual([[`m${shown}`, `n${shown}`]]);
+    expect(details.header?.keys.map((key) => [key.providerId, key.keyName])).toEqual([
+      ['veil', 'team-key'],
+      [`aws-kms${shown}`, `arn${shown}`],
+      ['veil-hsm', `label${shown}`],
+    ]);
+    const view = inspectView(header, false) as {
+      encryptionContext: Record<string, string>;
+      encryptedDataKeys: { providerId: string; providerInfoText?: string }[];
+    };
+    expect(view.encryptionContext).toEqual({ [`k${shown}`]: `v${shown}` });
+    expect(view.encryptedDataKeys[1]).toMatchObject({
+      providerId: `aws-kms${shown}`,
+      providerInfoText: `arn${shown}`,
+    });
+    // Nothing unsafe is left anywhere the dialog or `veil inspect` shows.
+    expect(unsafeChars(JSON.stringify(details))).toEqual([]);
+    expect(unsafeChars(details.header?.inspectJson ?? '')).toEqual([]);
   });
 
   test('a plain object has no header and says so through its format', () => {
