@@ -6,8 +6,9 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Jwks } from 'aws-jwt-verify/jwk';
-import { fileAuditLog } from '../server/hsm-proxy/src/audit';
+import { openAuditLog } from '../server/hsm-proxy/src/audit';
 import { cognitoAuthenticator } from '../server/hsm-proxy/src/auth';
+import { parseTrustedProxies } from '../server/hsm-proxy/src/client-address';
 import type { ProxyConfig } from '../server/hsm-proxy/src/config';
 import { Hsm } from '../server/hsm-proxy/src/hsm';
 import type { HsmKeyInfo, KeyService } from '../server/hsm-proxy/src/keys';
@@ -95,12 +96,13 @@ const config: ProxyConfig = {
   sessions: 8,
   defaultKeyLabel: label,
   allowedOrigins: [],
-  auth: { userPoolId: 'us-east-1_bench', clientId: 'bench' },
+  auth: { userPoolId: 'us-east-1_bench', clientId: 'bench', maxTokenAgeSeconds: 3600 },
   policy: { groups: { bench: ['*'] } },
   auditLogPath: env.BENCH_AUDIT_LOG ?? '/dev/null',
   maxBodyBytes: 96 * 1024,
   ratePerSecond: 1_000_000,
   rateBurst: 1_000_000,
+  trustedProxies: parseTrustedProxies(''),
 };
 const server = createProxyServer({
   hsm,
@@ -109,7 +111,7 @@ const server = createProxyServer({
     jwks: JSON.parse(readFileSync(env.BENCH_JWKS_FILE ?? '', 'utf8')) as Jwks,
   }),
   policy: createPolicy(config.policy),
-  audit: fileAuditLog(config.auditLogPath),
+  audit: await openAuditLog(config.auditLogPath),
   config,
 });
 server.listen(0, '127.0.0.1', () => {

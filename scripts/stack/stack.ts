@@ -150,6 +150,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       defaultPolicy: {
         groups: { [DEMO.hsmUsersGroup]: [DEMO.hsmKeyLabel] },
         admins: { groups: [DEMO.hsmAdminsGroup] },
+        // Owner-bound, and no legacy wraps: a new stack has none (server/hsm-proxy/README.md).
+        labels: {},
       },
       ...(o.hsmEnv ? { extraEnv: o.hsmEnv } : {}),
     });

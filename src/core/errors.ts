@@ -80,6 +80,8 @@ export const ERRORS = {
   HSM_FORBIDDEN_LABEL:
     'You are not allowed to use this HSM key. Ask your administrator to grant you its label, or pick another key.',
   HSM_KEY_NOT_FOUND: 'The HSM has no key with this label. Check the label in Settings.',
+  HSM_NOT_OWNER:
+    'The HSM proxy opens this file’s key only for the user it was wrapped for, and that is someone else (or the key was wrapped before keys had owners and its label no longer accepts that). Ask the file’s owner to share it with you, or ask your administrator.',
   HSM_BUSY:
     'The HSM proxy is busy or restarting and retries did not get through. Wait a moment and try again.',
   HSM_PROXY_FAILED:

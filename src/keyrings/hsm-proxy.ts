@@ -4,8 +4,10 @@
  * key named by label, bound to the serialized encryption context as AAD.
  *
  * EDK: provider id `veil-hsm`; provider info = UTF-8(key label); ciphertext = the proxy's wrapped
- * key, `iv (12) || ciphertext (32) || tag (16)`. By design of Model B the proxy sees the data key
- * while it wraps or unwraps it; it is reached over TLS (or loopback) with the user's ID token.
+ * key as it returned it: 80 bytes bound to the user (or the label's group) who wrapped it, or,
+ * from proxies before that binding, the 60 bytes `iv (12) || ciphertext (32) || tag (16)`
+ * (server/hsm-proxy/src/wrapped-key.ts). By design of Model B the proxy sees the data key while
+ * it wraps or unwraps it; it is reached over TLS (or loopback) with the user's ID token.
  */
 import { fromBase64, fromUtf8, toBase64, utf8 } from '../core/bytes';
 import { serializeEncryptionContext } from '../core/encryption-context';
@@ -19,7 +21,8 @@ import type {
 } from '../core/keyring';
 
 export const HSM_PROVIDER_ID = 'veil-hsm';
-const WRAPPED_BYTES = 60;
+/** Wrapped-key lengths the proxy hands out: legacy (60) and owner-bound version 2 (80). */
+const WRAPPED_LENGTHS: readonly number[] = [60, 80];
 const DATA_KEY_BYTES = 32;
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -43,6 +46,9 @@ const STATUS_CODES: Record<string, ErrorCode> = {
   FORBIDDEN_LABEL: 'HSM_FORBIDDEN_LABEL',
   KEY_NOT_FOUND: 'HSM_KEY_NOT_FOUND',
   UNWRAP_FAILED: 'WRONG_KEY',
+  NOT_KEY_OWNER: 'HSM_NOT_OWNER',
+  LEGACY_WRAP_REFUSED: 'HSM_NOT_OWNER',
+  NOT_IN_SHARING_GROUP: 'HSM_FORBIDDEN_LABEL',
   RATE_LIMITED: 'HSM_BUSY',
   HSM_UNAVAILABLE: 'HSM_BUSY',
 };
@@ -145,11 +151,15 @@ function backoffMs(attempt: number): number {
   return Math.random() * 100 * 2 ** attempt;
 }
 
-function bytesField(reply: Record<string, unknown>, field: string, length: number): Uint8Array {
+function bytesField(
+  reply: Record<string, unknown>,
+  field: string,
+  lengths: readonly number[],
+): Uint8Array {
   const value = reply[field];
   if (typeof value !== 'string') throw new VeilError('HSM_INVALID_RESPONSE', field);
   const bytes = fromBase64(value, field);
-  if (bytes.length !== length) {
+  if (!lengths.includes(bytes.length)) {
     bytes.fill(0);
     throw new VeilError('HSM_INVALID_RESPONSE', `${field} length`);
   }
@@ -190,11 +200,11 @@ export class HsmProxyKeyring implements Keyring {
         aad,
       });
       dataKey = request.dataKey;
-      wrapped = bytesField(reply, 'wrapped', WRAPPED_BYTES);
+      wrapped = bytesField(reply, 'wrapped', WRAPPED_LENGTHS);
     } else {
       const reply = await this.#client.call('POST', '/v1/data-keys', { keyLabel, aad });
-      wrapped = bytesField(reply, 'wrapped', WRAPPED_BYTES);
-      dataKey = bytesField(reply, 'plaintext', DATA_KEY_BYTES);
+      wrapped = bytesField(reply, 'wrapped', WRAPPED_LENGTHS);
+      dataKey = bytesField(reply, 'plaintext', [DATA_KEY_BYTES]);
     }
     const edk: EncryptedDataKey = {
       providerId: HSM_PROVIDER_ID,
@@ -215,18 +225,23 @@ export class HsmProxyKeyring implements Keyring {
     if (candidates.length === 0) return undefined;
     const aad = toBase64(serializeEncryptionContext(request.encryptionContext));
     // Errors that concern one EDK: try the next one, and report the last if none opens.
-    const perEdk = new Set(['WRONG_KEY', 'HSM_FORBIDDEN_LABEL', 'HSM_KEY_NOT_FOUND']);
+    const perEdk = new Set([
+      'WRONG_KEY',
+      'HSM_FORBIDDEN_LABEL',
+      'HSM_KEY_NOT_FOUND',
+      'HSM_NOT_OWNER',
+    ]);
     let refused: VeilError | undefined;
     for (const edk of candidates) {
       const keyLabel = fromUtf8(edk.providerInfo, 'HSM key label');
-      if (!LABEL.test(keyLabel) || edk.ciphertext.length !== WRAPPED_BYTES) continue;
+      if (!LABEL.test(keyLabel) || !WRAPPED_LENGTHS.includes(edk.ciphertext.length)) continue;
       try {
         const reply = await this.#client.call('POST', '/v1/data-keys/decrypt', {
           keyLabel,
           wrapped: toBase64(edk.ciphertext),
           aad,
         });
-        return bytesField(reply, 'plaintext', DATA_KEY_BYTES);
+        return bytesField(reply, 'plaintext', [DATA_KEY_BYTES]);
       } catch (error) {
         if (!(error instanceof VeilError) || !perEdk.has(error.code)) throw error;
         refused = error;

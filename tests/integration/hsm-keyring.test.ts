@@ -40,7 +40,8 @@ describe('HSM-proxy keyring (Model B)', () => {
     const [edk] = header.encryptedDataKeys;
     expect(edk?.providerId).toBe(HSM_PROVIDER_ID);
     expect(new TextDecoder().decode(edk?.providerInfo)).toBe(DEMO.hsmKeyLabel);
-    expect(edk?.ciphertext).toHaveLength(60);
+    // Owner-bound (version 2): "VH", version 2, binding, digest, then the HSM's 60 bytes.
+    expect(edk?.ciphertext).toHaveLength(80);
     const opened = await decryptBytes(message, {
       keyring: new HsmProxyKeyring({
         proxyUrl: local.stack.hsmUrl,

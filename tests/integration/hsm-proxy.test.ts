@@ -146,7 +146,7 @@ describe('data keys', () => {
     const plaintext = Buffer.from(made.body.plaintext as string, 'base64');
     const wrapped = Buffer.from(made.body.wrapped as string, 'base64');
     expect(plaintext).toHaveLength(32);
-    expect(wrapped).toHaveLength(60);
+    expect(wrapped).toHaveLength(80);
     expect(wrapped.includes(plaintext)).toBe(false);
 
     const opened = await call('POST', '/v1/data-keys/decrypt', demo, {
@@ -164,7 +164,7 @@ describe('data keys', () => {
     });
     expect(wrongAad).toMatchObject({ status: 400, body: { error: 'UNWRAP_FAILED' } });
 
-    for (const index of [0, 20, 59]) {
+    for (const index of [0, 3, 20, 40, 79]) {
       const tampered = Buffer.from(wrapped);
       tampered[index]! ^= 0x01;
       const reply = await call('POST', '/v1/data-keys/decrypt', demo, {
@@ -240,7 +240,8 @@ describe('authentication and authorisation', () => {
       status: 401,
       body: { error: 'TOKEN_EXPIRED' },
     });
-    const current = { exp: Math.floor(Date.now() / 1000) + 600 };
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const current = { iat: nowSeconds - 60, exp: nowSeconds + 600 };
     expect(
       await call('POST', '/v1/data-keys', forge({ ...current, aud: 'another-client' }), body),
     ).toMatchObject({
@@ -414,12 +415,17 @@ describe('audit log', () => {
     expect(text).not.toContain(demo);
     for (const line of lines)
       expect(Object.keys(line).sort()).toEqual([
+        'aadSha256',
+        'binding',
+        'client',
         'identity',
         'label',
         'operation',
+        'prev',
         'requestId',
         'result',
         'time',
+        'wrappedSha256',
       ]);
   });
 });

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { AuthConfig } from './auth';
+import { parseTrustedProxies, type TrustedProxies } from './client-address';
 import type { HsmOptions } from './pkcs11';
 import { parsePolicy, type PolicyDocument } from './policy';
 
@@ -25,6 +26,8 @@ export interface ProxyConfig {
   maxBodyBytes: number;
   ratePerSecond: number;
   rateBurst: number;
+  /** Peers whose X-Forwarded-For is believed (load balancers); none by default. */
+  trustedProxies: TrustedProxies;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -51,6 +54,10 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+/**
+ * Reads and checks the settings.
+ * @throws Error naming the variable that is missing or malformed.
+ */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProxyConfig {
   const host = env.VEIL_HSM_HOST ?? '127.0.0.1';
   const ivSource = env.VEIL_HSM_IV_SOURCE ?? 'caller';
@@ -85,6 +92,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProxyConfig
       userPoolId: required(env, 'VEIL_HSM_USER_POOL_ID'),
       clientId: required(env, 'VEIL_HSM_CLIENT_ID'),
       ...(jwksFile ? { jwks: JSON.parse(readFileSync(jwksFile, 'utf8')) as Jwks } : {}),
+      maxTokenAgeSeconds: int(env, 'VEIL_HSM_TOKEN_MAX_AGE_SECONDS', 3600, 60, 86_400),
     },
     policy: parsePolicy(JSON.parse(readFileSync(required(env, 'VEIL_HSM_POLICY_FILE'), 'utf8'))),
     auditLogPath: required(env, 'VEIL_HSM_AUDIT_LOG'),
@@ -94,5 +102,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProxyConfig
     maxBodyBytes: int(env, 'VEIL_HSM_MAX_BODY_BYTES', 96 * 1024, 1024, 1024 * 1024),
     ratePerSecond: int(env, 'VEIL_HSM_RATE_PER_SECOND', 200, 1, 1_000_000),
     rateBurst: int(env, 'VEIL_HSM_RATE_BURST', 400, 1, 1_000_000),
+    trustedProxies: parseTrustedProxies(env.VEIL_HSM_TRUSTED_PROXIES ?? ''),
   };
 }

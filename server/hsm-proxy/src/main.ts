@@ -2,7 +2,7 @@
  * Entry of the HSM proxy: opens the HSM, serves the API, and on SIGTERM/SIGINT stops accepting,
  * lets requests in flight finish, then closes the HSM (never C_Finalize with calls in flight).
  */
-import { fileAuditLog } from './audit';
+import { openAuditLog } from './audit';
 import { cognitoAuthenticator } from './auth';
 import { configFromEnv } from './config';
 import { Hsm } from './hsm';
@@ -11,12 +11,18 @@ import { createProxyServer, SERVICE_NAME } from './server';
 
 async function main(): Promise<void> {
   const config = configFromEnv();
+  const audit = await openAuditLog(config.auditLogPath);
   const hsm = await Hsm.open(config.hsm, config.sessions);
-  const audit = fileAuditLog(config.auditLogPath);
+  const policy = createPolicy(config.policy);
+  if (policy.migrationMode) {
+    console.warn(
+      `${SERVICE_NAME}: the policy has no "labels" section, so every label still opens legacy wraps (made before keys were bound to their owner) for anyone it grants; see server/hsm-proxy/README.md`,
+    );
+  }
   const server = createProxyServer({
     hsm,
     auth: cognitoAuthenticator(config.auth),
-    policy: createPolicy(config.policy),
+    policy,
     audit,
     config,
   });

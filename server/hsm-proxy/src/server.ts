@@ -1,8 +1,15 @@
 /**
  * The HSM proxy's HTTP API, version 1 (documented in ../README.md). JSON in and out; every
  * route but the health check needs a verified ID token and, for key use, a label the policy
- * grants. Failures are JSON `{ error, message }` with a stable code and a 4xx/5xx status; no
- * response or log line ever holds key material, AAD or tokens.
+ * grants; each wrap is bound to its owner or the label's group ([Note: owner-bound wrapped
+ * keys]). Failures are JSON `{ error, message }` with a code from api-errors.ts; no response or
+ * log line ever holds key material, AAD or tokens. A key operation answers only once its audit
+ * line is on disk.
+ *
+ * Rate limits: unauthenticated requests draw on a bucket per client address (from
+ * X-Forwarded-For only through trusted proxies); authenticated ones on a bucket per identity,
+ * taken after the token check; the health check has buckets of its own, so neither kind of
+ * traffic can starve it.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -12,13 +19,16 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { AuthError, type Authenticator, type Identity } from './auth';
-import type { AuditLog, AuditOperation } from './audit';
+import { ApiError, toApiError } from './api-errors';
+import type { Authenticator, Identity } from './auth';
+import type { AuditLog, AuditOperation, AuditRecord } from './audit';
+import { clientAddress } from './client-address';
 import type { ProxyConfig } from './config';
 import type { KeyService } from './keys';
-import { ckr, HsmError } from './pkcs11';
-import { BodyError, RateLimiter, readJson } from './limits';
+import { RateLimiter, readJson } from './limits';
+import { auditBinding, bindingForWrap, describeWrap, planUnwrap } from './ownership';
 import type { Policy } from './policy';
+import { auditDigest, boundAad, boundWrap } from './wrapped-key';
 
 export const API_VERSION = 1;
 export const SERVICE_NAME = 'veil-hsm-proxy';
@@ -36,61 +46,10 @@ export interface ProxyDeps {
   config: ProxyConfig;
 }
 
-/** One key operation as the audit log sees it. */
-interface Call {
-  identity: Identity | null;
-  label: string | null;
-}
-
-function who(identity: Identity | null): { sub: string; username: string } | null {
-  return identity && { sub: identity.sub, username: identity.username };
-}
-
-/** A refusal with a stable code and its HTTP status. */
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const HSM_STATUS: Record<HsmError['code'], [number, string]> = {
-  HSM_KEY_NOT_FOUND: [404, 'KEY_NOT_FOUND'],
-  HSM_KEY_EXISTS: [409, 'KEY_EXISTS'],
-  HSM_UNWRAP_FAILED: [400, 'UNWRAP_FAILED'],
-  HSM_UNAVAILABLE: [503, 'HSM_UNAVAILABLE'],
-  HSM_LOGIN: [503, 'HSM_UNAVAILABLE'],
-  HSM_LIBRARY: [503, 'HSM_UNAVAILABLE'],
-  HSM_TOKEN_NOT_FOUND: [503, 'HSM_UNAVAILABLE'],
-  HSM_FAILED: [500, 'HSM_FAILED'],
+/** One key operation as the audit log sees it, filled in as the request is understood. */
+type Call = Pick<AuditRecord, 'identity' | 'label' | 'binding' | 'wrappedSha256' | 'aadSha256'> & {
+  caller: Identity | null;
 };
-
-function toApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  if (error instanceof AuthError) return new ApiError(401, error.code, error.message);
-  if (error instanceof BodyError) {
-    return new ApiError(error.code === 'BODY_TOO_LARGE' ? 413 : 400, error.code, error.message);
-  }
-  if (error instanceof HsmError) {
-    const [status, code] = HSM_STATUS[error.code];
-    return new ApiError(status, code, error.message);
-  }
-  if (ckr(error) !== undefined) {
-    return new ApiError(
-      503,
-      'HSM_UNAVAILABLE',
-      'the HSM failed to complete the operation: try again',
-    );
-  }
-  return new ApiError(
-    500,
-    'INTERNAL',
-    'the proxy failed; the request id is in the x-request-id header',
-  );
-}
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
@@ -100,11 +59,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 function label(body: Record<string, unknown>, field = 'keyLabel'): string {
   const value = body[field];
   if (typeof value !== 'string' || !LABEL.test(value)) {
-    throw new ApiError(
-      400,
-      'BAD_REQUEST',
-      `${field} must be 1 to 64 letters, digits, ".", "_" or "-"`,
-    );
+    throw new ApiError('BAD_REQUEST', `${field} must be 1 to 64 letters, digits, ".", "_" or "-"`);
   }
   return value;
 }
@@ -116,14 +71,15 @@ function base64(body: Record<string, unknown>, field: string, maxBytes: number):
     !/^[A-Za-z0-9+/]*={0,2}$/.test(value) ||
     value.length % 4 !== 0
   ) {
-    throw new ApiError(400, 'BAD_REQUEST', `${field} must be base64`);
+    throw new ApiError('BAD_REQUEST', `${field} must be base64`);
   }
   const bytes = Buffer.from(value, 'base64');
   if (bytes.length > maxBytes)
-    throw new ApiError(400, 'BAD_REQUEST', `${field} is limited to ${maxBytes} bytes`);
+    throw new ApiError('BAD_REQUEST', `${field} is limited to ${maxBytes} bytes`);
   return bytes;
 }
 
+/** The health answer: the token, and whether the default key is there and non-extractable. */
 export async function health(hsm: ProxyDeps['hsm'], config: ProxyConfig) {
   const key = await hsm.keys.describeKey(config.defaultKeyLabel);
   return {
@@ -137,9 +93,11 @@ export async function health(hsm: ProxyDeps['hsm'], config: ProxyConfig) {
   };
 }
 
+/** The proxy's HTTP(S) server; listen on it to serve. */
 export function createProxyServer(deps: ProxyDeps): HttpServer | HttpsServer {
   const { hsm, auth, policy, audit, config } = deps;
-  const limiter = new RateLimiter(config.ratePerSecond, config.rateBurst);
+  const limit = (): RateLimiter => new RateLimiter(config.ratePerSecond, config.rateBurst);
+  const limits = { anonymous: limit(), identities: limit(), health: limit() };
   let cachedHealth: { atMs: number; body: Awaited<ReturnType<typeof health>> } | undefined;
 
   const allowOrigin = (req: IncomingMessage, res: ServerResponse): void => {
@@ -154,66 +112,100 @@ export function createProxyServer(deps: ProxyDeps): HttpServer | HttpsServer {
     res.setHeader('vary', 'origin');
   };
 
-  /** Authenticates, rate-limits and audits one key operation. */
+  /**
+   * Authenticates, rate-limits and audits one key operation. The answer (a data key, perhaps)
+   * is released only once its audit line is on disk; if that fails, the caller gets
+   * AUDIT_FAILED and nothing else.
+   */
   const keyOperation = async (
     req: IncomingMessage,
     requestId: string,
+    client: string,
     operation: AuditOperation,
-    run: (call: Call, body: Record<string, unknown>) => Promise<[number, unknown]>,
+    run: (
+      call: Call,
+      caller: Identity,
+      body: Record<string, unknown>,
+    ) => Promise<[number, unknown]>,
   ): Promise<[number, unknown]> => {
-    const call: Call = { identity: null, label: null };
+    const call: Call = {
+      caller: null,
+      identity: null,
+      label: null,
+      binding: null,
+      wrappedSha256: null,
+      aadSha256: null,
+    };
+    let answer: [number, unknown] | undefined;
+    let failure: ApiError | undefined;
     try {
-      if (!audit.healthy) {
-        throw new ApiError(
-          503,
-          'AUDIT_UNAVAILABLE',
-          'the audit log cannot be written: key use is suspended',
-        );
+      if (!audit.healthy) throw new ApiError('AUDIT_UNAVAILABLE');
+      let caller: Identity;
+      try {
+        caller = await auth.authenticate(req.headers.authorization);
+      } catch (error) {
+        // Failed sign-ins cost their address's bucket; past it they are not even audited.
+        if (!limits.anonymous.take(client)) throw new ApiError('RATE_LIMITED');
+        throw error;
       }
-      call.identity = await auth.authenticate(req.headers.authorization);
-      if (!limiter.take(`id:${call.identity.sub}`)) {
-        throw new ApiError(429, 'RATE_LIMITED', 'too many requests: slow down and retry');
-      }
+      call.caller = caller;
+      call.identity = { sub: caller.sub, username: caller.username };
+      if (!limits.identities.take(caller.sub)) throw new ApiError('RATE_LIMITED');
       const body = req.method === 'POST' ? await readJson(req, config.maxBodyBytes) : {};
-      const result = await run(call, body);
-      audit.write({
-        requestId,
-        identity: who(call.identity),
-        operation,
-        label: call.label,
-        result: 'ok',
-      });
-      return result;
+      answer = await run(call, caller, body);
     } catch (error) {
-      const result = toApiError(error).code;
-      audit.write({
-        requestId,
-        identity: who(call.identity),
-        operation,
-        label: call.label,
-        result,
-      });
-      throw error;
+      failure = toApiError(error);
     }
+    const unaudited =
+      failure?.code === 'AUDIT_UNAVAILABLE' || (failure?.code === 'RATE_LIMITED' && !call.caller);
+    if (!unaudited) {
+      try {
+        await audit.append({
+          requestId,
+          client,
+          identity: call.identity,
+          operation,
+          label: call.label,
+          binding: call.binding,
+          wrappedSha256: call.wrappedSha256,
+          aadSha256: call.aadSha256,
+          result: failure?.code ?? 'ok',
+        });
+      } catch (error) {
+        throw new ApiError('AUDIT_FAILED', undefined, { cause: error });
+      }
+    }
+    if (failure) throw failure;
+    if (!answer) throw new ApiError('INTERNAL');
+    return answer;
   };
 
   /** Reads the label field, records it for the audit, and checks the policy grants it. */
-  const grantedLabel = (call: Call, body: Record<string, unknown>): string => {
+  const grantedLabel = (call: Call, caller: Identity, body: Record<string, unknown>): string => {
     const keyLabel = label(body);
     call.label = keyLabel;
-    if (!call.identity || !policy.mayUse(call.identity, keyLabel)) {
-      throw new ApiError(403, 'FORBIDDEN_LABEL', `you may not use the key "${keyLabel}"`);
+    if (!policy.mayUse(caller, keyLabel)) {
+      throw new ApiError('FORBIDDEN_LABEL', `you may not use the key "${keyLabel}"`);
     }
     return keyLabel;
   };
 
-  const route = async (req: IncomingMessage, requestId: string): Promise<[number, unknown]> => {
+  /** Reads the AAD field and records its digest for the audit. */
+  const clientAad = (call: Call, body: Record<string, unknown>): Buffer => {
+    const aad = base64(body, 'aad', MAX_AAD_BYTES);
+    call.aadSha256 = auditDigest(aad);
+    return aad;
+  };
+
+  const route = async (
+    req: IncomingMessage,
+    requestId: string,
+    client: string,
+  ): Promise<[number, unknown]> => {
     const path = new URL(req.url ?? '/', 'http://proxy').pathname;
     const method = req.method ?? 'GET';
-    if (!limiter.take(`ip:${req.socket.remoteAddress ?? ''}`)) {
-      throw new ApiError(429, 'RATE_LIMITED', 'too many requests: slow down and retry');
-    }
     if (path === '/v1/health' && method === 'GET') {
+      if (!limits.health.take(client)) throw new ApiError('RATE_LIMITED');
       // Cached briefly: an unauthenticated route must not keep HSM sessions busy.
       const now = Date.now();
       if (!cachedHealth || now - cachedHealth.atMs > HEALTH_CACHE_MS) {
@@ -224,29 +216,38 @@ export function createProxyServer(deps: ProxyDeps): HttpServer | HttpsServer {
         : { ...cachedHealth.body, status: 'degraded' as const };
       return [body.status === 'ok' ? 200 : 503, body];
     }
+    const operate = keyOperation.bind(null, req, requestId, client);
     if (path === '/v1/data-keys' && method === 'POST') {
-      return keyOperation(req, requestId, 'generate-data-key', async (call, body) => {
-        const keyLabel = grantedLabel(call, body);
-        const aad = base64(body, 'aad', MAX_AAD_BYTES);
-        const { plaintext, wrapped } = await hsm.keys.generateDataKey(keyLabel, aad);
+      return operate('generate-data-key', async (call, caller, body) => {
+        const keyLabel = grantedLabel(call, caller, body);
+        const aad = clientAad(call, body);
+        const binding = bindingForWrap(policy, caller, keyLabel);
+        call.binding = auditBinding(binding);
+        const made = await hsm.keys.generateDataKey(keyLabel, boundAad(binding, aad));
+        const wrapped = boundWrap(binding, made.wrapped);
+        call.wrappedSha256 = auditDigest(wrapped);
         const response = {
           keyLabel,
-          plaintext: plaintext.toString('base64'),
+          plaintext: made.plaintext.toString('base64'),
           wrapped: wrapped.toString('base64'),
         };
-        plaintext.fill(0);
+        made.plaintext.fill(0);
         return [200, response];
       });
     }
     if (path === '/v1/data-keys/encrypt' && method === 'POST') {
-      return keyOperation(req, requestId, 'encrypt', async (call, body) => {
-        const keyLabel = grantedLabel(call, body);
+      return operate('encrypt', async (call, caller, body) => {
+        const keyLabel = grantedLabel(call, caller, body);
         const plaintext = base64(body, 'plaintext', 64);
-        const aad = base64(body, 'aad', MAX_AAD_BYTES);
         try {
+          const aad = clientAad(call, body);
           if (plaintext.length !== 32)
-            throw new ApiError(400, 'BAD_REQUEST', 'plaintext must be a 32-byte data key');
-          const wrapped = await hsm.keys.encryptDataKey(keyLabel, plaintext, aad);
+            throw new ApiError('BAD_REQUEST', 'plaintext must be a 32-byte data key');
+          const binding = bindingForWrap(policy, caller, keyLabel);
+          call.binding = auditBinding(binding);
+          const sealed = await hsm.keys.encryptDataKey(keyLabel, plaintext, boundAad(binding, aad));
+          const wrapped = boundWrap(binding, sealed);
+          call.wrappedSha256 = auditDigest(wrapped);
           return [200, { keyLabel, wrapped: wrapped.toString('base64') }];
         } finally {
           plaintext.fill(0);
@@ -254,35 +255,38 @@ export function createProxyServer(deps: ProxyDeps): HttpServer | HttpsServer {
       });
     }
     if (path === '/v1/data-keys/decrypt' && method === 'POST') {
-      return keyOperation(req, requestId, 'decrypt', async (call, body) => {
-        const keyLabel = grantedLabel(call, body);
+      return operate('decrypt', async (call, caller, body) => {
+        const keyLabel = grantedLabel(call, caller, body);
         const wrapped = base64(body, 'wrapped', 1024);
-        const aad = base64(body, 'aad', MAX_AAD_BYTES);
-        const plaintext = await hsm.keys.decryptDataKey(keyLabel, wrapped, aad);
+        call.wrappedSha256 = auditDigest(wrapped);
+        const aad = clientAad(call, body);
+        call.binding = describeWrap(wrapped);
+        const plan = planUnwrap(policy, caller, keyLabel, wrapped, aad);
+        call.binding = auditBinding(plan.binding);
+        const plaintext = await hsm.keys.decryptDataKey(keyLabel, plan.sealed, plan.hsmAad);
         const response = { keyLabel, plaintext: plaintext.toString('base64') };
         plaintext.fill(0);
         return [200, response];
       });
     }
     if (path === '/v1/keys' && method === 'GET') {
-      return keyOperation(req, requestId, 'list-keys', async (call) => {
-        const identity = call.identity;
+      return operate('list-keys', async (_call, caller) => {
         const labels = await hsm.keys.listLabels();
-        const allowed = labels.filter((keyLabel) => identity && policy.mayUse(identity, keyLabel));
+        const allowed = labels.filter((keyLabel) => policy.mayUse(caller, keyLabel));
         return [200, { keys: allowed.map((keyLabel) => ({ label: keyLabel })) }];
       });
     }
     if (path === '/v1/keys' && method === 'POST') {
-      return keyOperation(req, requestId, 'create-key', async (call, body) => {
+      return operate('create-key', async (call, caller, body) => {
         const keyLabel = label(body, 'label');
         call.label = keyLabel;
-        if (!call.identity || !policy.isAdmin(call.identity)) {
-          throw new ApiError(403, 'NOT_ADMIN', 'only administrators may create keys');
-        }
+        if (!policy.isAdmin(caller)) throw new ApiError('NOT_ADMIN');
         await hsm.keys.createKey(keyLabel);
         return [201, { label: keyLabel }];
       });
     }
+    // Anything else is unauthenticated traffic: it costs its address's bucket.
+    if (!limits.anonymous.take(client)) throw new ApiError('RATE_LIMITED');
     const known = [
       '/v1/health',
       '/v1/data-keys',
@@ -291,8 +295,8 @@ export function createProxyServer(deps: ProxyDeps): HttpServer | HttpsServer {
       '/v1/keys',
     ].includes(path);
     throw known
-      ? new ApiError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`)
-      : new ApiError(404, 'NOT_FOUND', `no route ${path}`);
+      ? new ApiError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`)
+      : new ApiError('NOT_FOUND', `no route ${path}`);
   };
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
@@ -305,14 +309,19 @@ export function createProxyServer(deps: ProxyDeps): HttpServer | HttpsServer {
       res.writeHead(204).end();
       return;
     }
-    route(req, requestId).then(
+    const client = clientAddress(
+      req.socket.remoteAddress,
+      req.headers['x-forwarded-for'],
+      config.trustedProxies,
+    );
+    route(req, requestId, client).then(
       ([status, body]) => send(res, status, body),
       (error: unknown) => {
         const apiError = toApiError(error);
-        if (apiError.status >= 500)
-          console.error(
-            `${requestId} ${apiError.code}: ${error instanceof Error ? error.name : 'error'}`,
-          );
+        if (apiError.status >= 500) {
+          const cause = apiError.cause instanceof Error ? apiError.cause.name : apiError.name;
+          console.error(`${requestId} ${apiError.code}: ${cause}`);
+        }
         // A body over the limit is answered 413 at once, and Node then reads and discards what
         // the client still sends (bounded by requestTimeout). Closing or resetting the
         // connection instead would often lose the 413 before the client reads it.

@@ -149,7 +149,8 @@ afterAll(() => {
 function badInputCases(): Case[] {
   const generate = (body: unknown): string => JSON.stringify(body);
   const label = DEMO.hsmKeyLabel;
-  const current = { exp: Math.floor(Date.now() / 1000) + 600 };
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const current = { iat: nowSeconds - 60, exp: nowSeconds + 600 };
   const cases: Case[] = [];
   const add = (name: string, status: number, error: string, c: Partial<Case>): void => {
     cases.push({
@@ -350,12 +351,17 @@ async function auditLines(path: string, minLines: number): Promise<Record<string
 function expectWellFormed(lines: readonly Record<string, unknown>[]): void {
   for (const line of lines) {
     expect(Object.keys(line).sort()).toEqual([
+      'aadSha256',
+      'binding',
+      'client',
       'identity',
       'label',
       'operation',
+      'prev',
       'requestId',
       'result',
       'time',
+      'wrappedSha256',
     ]);
     expect(Number.isNaN(Date.parse(line.time as string))).toBe(false);
     expect(line.requestId).toMatch(/^[0-9a-f-]{36}$/);
