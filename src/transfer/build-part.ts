@@ -19,6 +19,7 @@ import type { FinalFrameForm } from '../core/sizes';
 import { WRITTEN_FINAL_FRAME_FORM, finalFramePlaintextBytes, frameCount } from '../core/sizes';
 import { FINAL_FRAME_OVERHEAD_BYTES, REGULAR_FRAME_OVERHEAD_BYTES } from '../core/suites';
 import { crc32, crc32Base64 } from './crc32';
+import { frameHash, partDigest } from './part-digest';
 
 /** Plaintext bytes per slice read from the file, at most (rounded down to whole frames). */
 export const DEFAULT_READ_BYTES = 16 * 1024 * 1024;
@@ -31,6 +32,8 @@ export interface PartCipher {
   readonly messageId: Uint8Array;
   /** The serialized header (body plus auth tag), given for part 1 only. */
   readonly headerBytes?: Uint8Array;
+  /** The resume digest key: with it, each part gets a plaintextDigest ([Note: resume digests]). */
+  readonly digestKey?: CryptoKey;
 }
 
 /** One part to build: frames firstSeq..lastSeq of the file. */
@@ -74,6 +77,8 @@ export interface BuiltPart {
   readonly buildMs: number;
   /** The part's CRC-32 as S3 writes it (base64), for UploadPart's ChecksumCRC32. */
   readonly checksumCrc32?: string;
+  /** The keyed digest of the plaintext encrypted into the part ([Note: resume digests]). */
+  readonly plaintextDigest?: string;
 }
 
 /** A Blob slice's bytes: `bytes()` where the browser has it (faster in Chromium workers), else arrayBuffer(). */
@@ -115,7 +120,10 @@ export async function buildPart(job: PartJob): Promise<BuiltPart> {
 
 /** One part being filled. */
 interface Output {
+  readonly firstSeq: number;
   readonly lastSeq: number;
+  /** SHA-256 of each frame's plaintext, when the cipher has a digest key. */
+  readonly frameHashes: Promise<Uint8Array>[];
   readonly plaintextBytes: number;
   readonly bytes: Uint8Array<ArrayBuffer>;
   writeAt: number;
@@ -160,7 +168,14 @@ export async function buildParts(job: PartRunJob): Promise<BuiltPart[]> {
           ? finalFramePlaintextBytes(totalBytes, frameBytes, form) + FINAL_FRAME_OVERHEAD_BYTES
           : 0);
     }
-    return { lastSeq, plaintextBytes, bytes: new Uint8Array(size), writeAt: head };
+    return {
+      firstSeq,
+      lastSeq,
+      frameHashes: [],
+      plaintextBytes,
+      bytes: new Uint8Array(size),
+      writeAt: head,
+    };
   });
   outputs[0]?.bytes.set(headerBytes, 0);
 
@@ -187,6 +202,8 @@ export async function buildParts(job: PartRunJob): Promise<BuiltPart[]> {
         out.writeAt += plaintext.length;
         continue;
       }
+      // The hash runs beside the seal (WebCrypto works off the calling thread).
+      if (cipher.digestKey) out.frameHashes.push(frameHash(plaintext));
       const { prefix, sealed } = await sealFrame({
         contentKey: cipher.contentKey,
         messageId: cipher.messageId,
@@ -199,14 +216,22 @@ export async function buildParts(job: PartRunJob): Promise<BuiltPart[]> {
       out.writeAt += prefix.length + sealed.length;
     }
   }
+  const digestKey = cipher?.digestKey;
+  const digests = await Promise.all(
+    outputs.map(async (out) =>
+      digestKey ? partDigest(digestKey, out, await Promise.all(out.frameHashes)) : undefined,
+    ),
+  );
   const buildMs = performance.now() - startedMs;
-  return outputs.map((out) => {
+  return outputs.map((out, index) => {
     needs(out.writeAt === out.bytes.length, 'INTERNAL_ERROR', 'part size');
+    const plaintextDigest = digests[index];
     return {
       bytes: out.bytes,
       plaintextBytes: out.plaintextBytes,
       buildMs,
       checksumCrc32: crc32Base64(crc32(out.bytes)),
+      ...(plaintextDigest ? { plaintextDigest } : {}),
     };
   });
 }

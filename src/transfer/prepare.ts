@@ -8,9 +8,10 @@ import type { ServerSideEncryption } from '@aws-sdk/client-s3';
 import { VeilError, needs } from '../core/errors';
 import type { EncryptionContext } from '../core/encryption-context';
 import type { Keyring } from '../core/keyring';
-import { createMessageHeader, openMessageHeader, parseHeaderBytes } from '../core/message';
+import { createMessageHeader, openMessageKeys, parseHeaderBytes } from '../core/message';
 import { DEFAULT_FRAME_BYTES } from '../core/suites';
 import { DEFAULT_READ_BYTES, type PartJob, type PartRunJob } from './build-part';
+import { firstChangedPart, type RecordedPart } from './part-digest';
 import { partSpec, planUpload, type UploadPlan } from './part-plan';
 import { withRetry, type RetryHooks, type RetryPolicy } from './retry';
 import type { UploadS3 } from './s3-api';
@@ -28,7 +29,12 @@ export interface Prepared {
   /** The serialized header (empty when not encrypted). */
   readonly headerBytes: Uint8Array;
   /** Absent when not encrypted. */
-  readonly cipher?: { readonly contentKey: CryptoKey; readonly messageId: Uint8Array };
+  readonly cipher?: {
+    readonly contentKey: CryptoKey;
+    readonly messageId: Uint8Array;
+    /** Keys the part digests ([Note: resume digests] in part-digest.ts). */
+    readonly digestKey: CryptoKey;
+  };
 }
 
 /** What a new upload is made of. */
@@ -73,7 +79,11 @@ export async function prepareNew(file: File, input: NewUploadInput): Promise<Pre
   return {
     plan,
     headerBytes: written.headerBytes,
-    cipher: { contentKey: written.contentKey, messageId: written.messageId },
+    cipher: {
+      contentKey: written.contentKey,
+      messageId: written.messageId,
+      digestKey: written.digestKey,
+    },
   };
 }
 
@@ -89,8 +99,12 @@ const unquote = (etag: string | undefined): string | undefined => etag?.replace(
 /**
  * Prepares the resume of `record` with `file`: checks it is the same file, unwraps the data key
  * again through `keyring`, replays the stored plan, and keeps the stored parts that S3 still
- * holds with the same ETag (ListParts); every other part is sent again.
- * @throws VeilError RESUME_FILE_MISMATCH, RESUME_UPLOAD_GONE, the keyring's, and S3 failures.
+ * holds with the same ETag (ListParts); every other part is sent again. Before anything is
+ * encrypted, every part ever sent is read from `file` and must reproduce its recorded digest
+ * ([Note: resume digests] in part-digest.ts).
+ * @throws VeilError RESUME_FILE_MISMATCH (another file), RESUME_FILE_CHANGED (a part's plaintext
+ *   differs from what was sent), RESUME_UNVERIFIABLE (no digests, or S3 holds a part without
+ *   one), RESUME_UPLOAD_GONE, the keyring's, and S3 failures.
  */
 export async function prepareResume(
   record: UploadRecord,
@@ -102,14 +116,18 @@ export async function prepareResume(
     throw new VeilError('RESUME_FILE_MISMATCH', `expected "${record.file.name}"`);
   }
   const encrypted = record.protection === 'client-side';
+  // Any doubt abandons the message: a record from before digests cannot show what was sent.
+  if (encrypted && record.partDigests === undefined) {
+    throw new VeilError('RESUME_UNVERIFIABLE', 'the record has no part digests');
+  }
   let cipher: Prepared['cipher'];
   if (encrypted) {
     const header = parseHeaderBytes(record.headerBytes);
     needs(header.frameBytes === record.frameBytes, 'MALFORMED', 'stored frame length');
     // Precondition: an encrypted upload resumes only with a keyring that opens its header.
     needs(keyring, 'BAD_ARGUMENT', 'keyring');
-    const contentKey = await openMessageHeader(header, { keyring });
-    cipher = { contentKey, messageId: header.messageId };
+    const { contentKey, digestKey } = await openMessageKeys(header, { keyring });
+    cipher = { contentKey, messageId: header.messageId, digestKey };
   }
   const plan = planUpload({
     plaintextBytes: file.size,
@@ -120,6 +138,7 @@ export async function prepareResume(
   });
   needs(plan.partCount === record.partCount, 'RESUME_FILE_MISMATCH', 'part count');
   const listed = await listUploadedParts(record, access);
+  if (cipher) await verifyPartDigests(record, plan, file, cipher.digestKey, listed);
   const doneParts = record.parts.filter(
     (part) => unquote(listed.get(part.partNumber)) === unquote(part.etag),
   );
@@ -127,6 +146,37 @@ export async function prepareResume(
     prepared: { plan, headerBytes: record.headerBytes, ...(cipher ? { cipher } : {}) },
     doneParts,
   };
+}
+
+/**
+ * Checks, before anything is encrypted, that every part ever sent would be built from the same
+ * plaintext again, and that S3 holds no part without a recorded digest.
+ * @throws VeilError RESUME_FILE_CHANGED, RESUME_UNVERIFIABLE, UPLOAD_FILE_UNREADABLE.
+ */
+async function verifyPartDigests(
+  record: UploadRecord,
+  plan: UploadPlan,
+  file: File,
+  digestKey: CryptoKey,
+  listed: ReadonlyMap<number, string | undefined>,
+): Promise<void> {
+  const digests = new Map((record.partDigests ?? []).map((d) => [d.partNumber, d.digest]));
+  for (const partNumber of listed.keys()) {
+    if (!digests.has(partNumber)) {
+      throw new VeilError('RESUME_UNVERIFIABLE', `S3 holds part ${partNumber} without a digest`);
+    }
+  }
+  const recorded: RecordedPart[] = [];
+  for (const [partNumber, digest] of digests) {
+    if (!Number.isSafeInteger(partNumber) || partNumber < 1 || partNumber > plan.partCount) {
+      throw new VeilError('RESUME_UNVERIFIABLE', `a digest for part ${partNumber}`);
+    }
+    const { firstSeq, lastSeq } = partSpec(plan, partNumber);
+    recorded.push({ partNumber, firstSeq, lastSeq, digest });
+  }
+  recorded.sort((a, b) => a.partNumber - b.partNumber);
+  const changed = await firstChangedPart(file, plan.frameBytes, digestKey, recorded);
+  if (changed !== undefined) throw new VeilError('RESUME_FILE_CHANGED', `part ${changed}`);
 }
 
 /** Part number to ETag of every part S3 holds for the upload (all ListParts pages). */

@@ -3,11 +3,19 @@
  * per finished part (fetch reports no upload progress within a request), so the figures move in
  * part-sized steps.
  */
+import type { ErrorCode } from '../core/errors';
 import { RateWindow } from './rate';
 
 /** Where an upload is in its life. */
 export type UploadState =
   'preparing' | 'uploading' | 'paused' | 'completing' | 'done' | 'failed' | 'cancelled';
+
+/** Why an upload started over as a new message ([Note: resume digests] in part-digest.ts). */
+export interface StartedOver {
+  readonly code: Extract<ErrorCode, 'RESUME_FILE_CHANGED' | 'RESUME_UNVERIFIABLE'>;
+  /** Which part differed, or what could not be checked. */
+  readonly detail: string | undefined;
+}
 
 /** A snapshot for the UI. */
 export interface UploadProgress {
@@ -26,6 +34,8 @@ export interface UploadProgress {
   readonly rateBytesPerSecond: number;
   /** Seconds left at the current rate; undefined while the rate is unknown. */
   readonly etaSeconds: number | undefined;
+  /** Set once the upload abandoned its first message and started over with a fresh data key. */
+  readonly startedOver?: StartedOver;
 }
 
 export { RATE_WINDOW_MS } from './rate';

@@ -5,10 +5,13 @@
  * [Note: no secret in the resume record] The record holds the upload id, bucket and key, the
  * message header (whose EDKs hold the data key only in wrapped form), the plan (frame length,
  * frames per part), the file's identity and the finished parts with their ETags and checksums.
- * Resuming unwraps the data key again through the keyring, so nothing secret is stored.
+ * Resuming unwraps the data key again through the keyring, so nothing secret is stored. The
+ * part digests are keyed ([Note: resume digests] in part-digest.ts): they confirm no guess of the
+ * plaintext to whoever reads the record.
  */
 import { toHex } from '../core/bytes';
 import { VeilError } from '../core/errors';
+import type { AtRest } from './prepare';
 
 /** A finished part, as Complete needs it. */
 export interface StoredPart {
@@ -16,6 +19,19 @@ export interface StoredPart {
   readonly etag: string;
   /** Base64 CRC32 of the part as S3 computed it, when the upload uses checksums. */
   readonly checksumCrc32?: string;
+}
+
+/** The keyed digest of a part's plaintext, recorded before the part was first sent. */
+export interface StoredPartDigest {
+  readonly partNumber: number;
+  /** Base64 HMAC-SHA-256 ([Note: resume digests] in part-digest.ts). */
+  readonly digest: string;
+}
+
+/** What a new message needs when this upload must start over: the object's options. */
+export interface StoredObjectOptions {
+  readonly model?: 'A' | 'B' | 'C';
+  readonly atRest?: AtRest;
 }
 
 /** Identifies the file an upload was started with. */
@@ -46,6 +62,14 @@ export interface UploadRecord {
   readonly partCount: number;
   readonly file: FileIdentity;
   readonly parts: readonly StoredPart[];
+  /**
+   * The digest of every part ever sent, written before the part's first byte leaves the page.
+   * Absent in records written before digests existed: such an upload cannot be verified and
+   * starts over ([Note: resume digests]).
+   */
+  readonly partDigests?: readonly StoredPartDigest[];
+  /** The object's options, for a new message if this one is abandoned; absent in older records. */
+  readonly objectOptions?: StoredObjectOptions;
   readonly createdAtMs: number;
 }
 

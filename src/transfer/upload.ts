@@ -10,11 +10,15 @@
  * deterministic given the key, message id and seq, so a part rebuilt after a pause or a reload is
  * byte-identical, and a resumed upload yields the same object as an uninterrupted one.
  * Complete carries every part's CRC32 (the worker computes it while building the part; the SDK
- * does for builders that do not).
+ * does for builders that do not). Deterministic frames are also why no part is sent before the
+ * keyed digest of its plaintext is recorded, and why a part built again from other plaintext is
+ * never sent: the upload starts over as a new message ([Note: resume digests] in part-digest.ts).
  */
 import type { ChecksumAlgorithm } from '@aws-sdk/client-s3';
 import { VeilError, needs } from '../core/errors';
+import type { ErrorCode } from '../core/errors';
 import type { EncryptionContext } from '../core/encryption-context';
+import { parseHeaderBytes } from '../core/message';
 import type { Keyring } from '../core/keyring';
 import { corsError, explainUnreachable, pageOrigin } from './cors';
 import { partSpec } from './part-plan';
@@ -28,7 +32,7 @@ import {
   type AtRest,
   type Prepared,
 } from './prepare';
-import { ProgressMeter, type UploadProgress, type UploadState } from './progress';
+import { ProgressMeter, type StartedOver, type UploadProgress, type UploadState } from './progress';
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryHooks, type RetryPolicy } from './retry';
 import type { UploadS3 } from './s3-api';
 import { fileIdentity, type StoredPart, type UploadRecord, type UploadStore } from './upload-store';
@@ -36,6 +40,7 @@ import type { BuiltPart } from './build-part';
 import type { PartBuilder } from './worker-pool';
 
 export { FORMAT_METADATA, type AtRest } from './prepare';
+export type { StartedOver } from './progress';
 
 /** Parts in flight (being built or uploaded) by default. */
 export const DEFAULT_PARTS_IN_FLIGHT = 4;
@@ -54,6 +59,17 @@ export interface UploadSetup {
   readonly store?: UploadStore;
   /** Wraps (new upload) or unwraps (resume) the data key; required when encrypting. */
   readonly keyring?: Keyring;
+  /**
+   * Wraps the data key of a new message when a resumed upload must start over ([Note: resume
+   * digests] in part-digest.ts); default `keyring`, which must then be able to encrypt.
+   */
+  readonly startOverKeyring?: Keyring;
+  /**
+   * Called with a new multipart upload's id before its resume record is written or any part is
+   * sent; the app takes the upload's lock here, so no other tab resumes or discards a live
+   * upload. A rejection fails the upload.
+   */
+  readonly onUploadCreated?: (uploadId: string) => Promise<void>;
   /** Parts built or uploading at once (memory bound), 1..32; default 4. */
   readonly partsInFlight?: number;
   readonly retry?: RetryPolicy;
@@ -84,6 +100,8 @@ export interface UploadOptions extends UploadSetup {
   readonly partBytes?: number;
   readonly atRest?: AtRest;
 }
+
+const STARTS_OVER: ReadonlySet<ErrorCode> = new Set(['RESUME_FILE_CHANGED', 'RESUME_UNVERIFIABLE']);
 
 /** A finished upload. */
 export interface UploadResult {
@@ -119,7 +137,8 @@ export class FileUpload {
   readonly key: string;
 
   readonly #setup: UploadSetup;
-  readonly #options: UploadOptions | undefined;
+  /** The new message's options: those of start(), or rebuilt from the record to start over. */
+  #options: UploadOptions | undefined;
   readonly #record: UploadRecord | undefined;
   readonly #meter: ProgressMeter;
   readonly #controllers = new Set<AbortController>();
@@ -128,6 +147,9 @@ export class FileUpload {
   #failure: Error | undefined;
   #uploadId: string | undefined;
   #parts = new Map<number, StoredPart>();
+  /** Digest of each part's plaintext as first sent ([Note: resume digests]). */
+  #digests = new Map<number, string>();
+  #startedOver: StartedOver | undefined;
   #queue: number[] = [];
   #storeWrites: Promise<void> = Promise.resolve();
   #storedRecord: UploadRecord | undefined;
@@ -208,7 +230,13 @@ export class FileUpload {
 
   /** The current progress figures. */
   get progress(): UploadProgress {
-    return this.#meter.snapshot(this.#state);
+    const snapshot = this.#meter.snapshot(this.#state);
+    return this.#startedOver ? { ...snapshot, startedOver: this.#startedOver } : snapshot;
+  }
+
+  /** Set when the upload abandoned its first message and started over with a fresh data key. */
+  get startedOver(): StartedOver | undefined {
+    return this.#startedOver;
   }
 
   /** Stops sending: requests in flight are aborted and their parts sent again on resume(). */
@@ -266,17 +294,27 @@ export class FileUpload {
 
   async #run(): Promise<UploadResult> {
     try {
-      const prepared = this.#record
-        ? await this.#prepareResume(this.#record)
-        : await this.#prepareNew();
-      if (!(await this.#proceed())) throw new VeilError('UPLOAD_CANCELLED');
-      if (this.#state === 'preparing') this.#state = 'uploading';
-      const result = prepared.plan.singleRequest
-        ? await this.#putObject(prepared)
-        : await this.#multipart(prepared);
-      this.#state = 'done';
-      this.#report();
-      return result;
+      for (;;) {
+        try {
+          const prepared =
+            this.#record && !this.#startedOver
+              ? await this.#prepareResume(this.#record)
+              : await this.#prepareNew();
+          if (!(await this.#proceed())) throw new VeilError('UPLOAD_CANCELLED');
+          if (this.#state === 'preparing') this.#state = 'uploading';
+          const result = prepared.plan.singleRequest
+            ? await this.#putObject(prepared)
+            : await this.#multipart(prepared);
+          this.#state = 'done';
+          this.#report();
+          return result;
+        } catch (error) {
+          const startOver =
+            error instanceof VeilError && STARTS_OVER.has(error.code) && !this.#startedOver;
+          if (!startOver || this.#state === 'cancelled') throw error;
+          await this.#abandon(error);
+        }
+      }
     } catch (error) {
       const cancelled = this.#state === 'cancelled';
       if (!cancelled) this.#state = 'failed';
@@ -310,6 +348,71 @@ export class FileUpload {
     }
   }
 
+  /**
+   * Abandons the current message ([Note: resume digests]): aborts its multipart upload, forgets
+   * its record and digests, and sets up a new message of the same object with a fresh data key.
+   * @throws `reason` itself when no new message can be made (a record without its object options
+   *   or a keyring that cannot encrypt), after the old upload is gone.
+   */
+  async #abandon(reason: VeilError): Promise<void> {
+    const code = reason.code as StartedOver['code'];
+    this.#failure = undefined;
+    this.#abortInFlight('started over');
+    await this.#storeWrites.catch(() => undefined);
+    // A resume that failed its check has not taken the stored upload id yet.
+    const uploadId = this.#uploadId ?? (this.#startedOver ? undefined : this.#record?.uploadId);
+    if (uploadId !== undefined) {
+      await withRetry(
+        () =>
+          this.#setup.s3.abortMultipartUpload({
+            Bucket: this.bucket,
+            Key: this.key,
+            UploadId: uploadId,
+          }),
+        this.#setup.retry ?? DEFAULT_RETRY_POLICY,
+        undefined,
+        this.#setup.retryHooks,
+      ).catch((error: unknown) => {
+        if (!(error instanceof VeilError && error.detail === 'NoSuchUpload')) throw error;
+      });
+      await this.#setup.store?.delete(uploadId);
+    }
+    this.#uploadId = undefined;
+    this.#storedRecord = undefined;
+    this.#parts = new Map();
+    this.#digests = new Map();
+    this.#queue = [];
+    this.#startedOver = { code, detail: reason.detail };
+    this.#options ??= this.#optionsFromRecord(reason);
+    this.#state = 'preparing';
+    this.#report();
+  }
+
+  /** A new message's options for the object of the stored record, or throws `reason`. */
+  #optionsFromRecord(reason: VeilError): UploadOptions {
+    const record = this.#record;
+    const keyring = this.#setup.startOverKeyring ?? this.#setup.keyring;
+    const objectOptions = record?.objectOptions;
+    if (!record || !objectOptions || (record.protection === 'client-side' && !keyring)) {
+      throw reason;
+    }
+    const encrypted = record.protection === 'client-side';
+    const header = encrypted ? parseHeaderBytes(record.headerBytes) : undefined;
+    return {
+      ...this.#setup,
+      ...(keyring ? { keyring } : {}),
+      file: this.file,
+      bucket: record.bucket,
+      key: record.key,
+      protection: encrypted ? 'client-side' : 'none',
+      frameBytes: record.frameBytes,
+      partBytes: record.framesPerPart * record.frameBytes,
+      ...(header ? { encryptionContext: header.encryptionContext } : {}),
+      ...(objectOptions.model ? { model: objectOptions.model } : {}),
+      ...(objectOptions.atRest ? { atRest: objectOptions.atRest } : {}),
+    };
+  }
+
   async #prepareNew(): Promise<Prepared> {
     const options = this.#options;
     needs(options, 'INTERNAL_ERROR', 'options');
@@ -331,6 +434,9 @@ export class FileUpload {
     });
     this.#uploadId = record.uploadId;
     this.#storedRecord = record;
+    for (const { partNumber, digest } of record.partDigests ?? []) {
+      this.#digests.set(partNumber, digest);
+    }
     let doneObjectBytes = 0;
     let donePlaintextBytes = 0;
     for (const part of doneParts) {
@@ -379,6 +485,7 @@ export class FileUpload {
       this.#meter.addEncrypted(built.plaintextBytes);
       this.#report();
       if (!(await this.#proceed())) throw new VeilError('UPLOAD_CANCELLED');
+      await this.#pinDigest(1, built, prepared);
       try {
         const reply = await this.#send((signal) =>
           this.#setup.s3.putObject(
@@ -484,6 +591,8 @@ export class FileUpload {
       if (createAttempts > 1) {
         await this.#abortStrays(created.UploadId, Date.now() - createStartedMs);
       }
+      await this.#setup.onUploadCreated?.(created.UploadId);
+      const options = this.#options;
       this.#storedRecord = {
         id: created.UploadId,
         bucket: this.bucket,
@@ -496,6 +605,11 @@ export class FileUpload {
         partCount: plan.partCount,
         file: identity,
         parts: [],
+        partDigests: [],
+        objectOptions: {
+          ...(options?.model ? { model: options.model } : {}),
+          ...(options?.atRest ? { atRest: options.atRest } : {}),
+        },
         createdAtMs: Date.now(),
       };
       this.#saveRecord();
@@ -568,8 +682,13 @@ export class FileUpload {
       const failed = await this.#uploadRun(prepared, uploadId, run);
       const first = failed[0];
       if (first === undefined) continue;
-      if (this.#state === 'paused') {
-        // Built and sent again on resume, in order, so they can form runs again.
+      const pausedAway =
+        first.error instanceof DOMException &&
+        first.error.name === 'AbortError' &&
+        first.error.message === 'paused';
+      if (this.#state === 'paused' || pausedAway) {
+        // Built and sent again on resume (which may already have come), in order, so they can
+        // form runs again.
         this.#queue.unshift(...failed.map((failure) => failure.partNumber));
         continue;
       }
@@ -607,7 +726,7 @@ export class FileUpload {
       run.map((partNumber, index) => {
         const part = built[index];
         needs(part, 'INTERNAL_ERROR', 'part built');
-        return this.#sendPart(uploadId, partNumber, part);
+        return this.#sendPart(uploadId, partNumber, part, prepared);
       }),
     );
     const failed: { partNumber: number; error: unknown }[] = [];
@@ -620,9 +739,40 @@ export class FileUpload {
     return failed;
   }
 
-  /** Uploads one built part with retries and records its ETag and checksum. */
-  async #sendPart(uploadId: string, partNumber: number, built: BuiltPart): Promise<void> {
+  /**
+   * Before part `partNumber` is sent: records the digest of the plaintext it was built from and
+   * waits until the record holding it is saved, or, when a digest was recorded before, requires
+   * the same one ([Note: resume digests]).
+   * @throws VeilError RESUME_FILE_CHANGED on a different digest, UPLOAD_RECORD_UNWRITABLE when
+   *   the record cannot be saved, INTERNAL_ERROR for an encrypted part without a digest.
+   */
+  async #pinDigest(partNumber: number, built: BuiltPart, prepared: Prepared): Promise<void> {
+    if (!prepared.cipher) return;
+    const digest = built.plaintextDigest;
+    needs(digest, 'INTERNAL_ERROR', 'the part builder gave no plaintext digest');
+    const recorded = this.#digests.get(partNumber);
+    if (recorded === digest) return;
+    if (recorded !== undefined) throw new VeilError('RESUME_FILE_CHANGED', `part ${partNumber}`);
+    this.#digests.set(partNumber, digest);
+    if (!this.#setup.store || !this.#storedRecord) return;
+    this.#saveRecord();
     try {
+      await this.#storeWrites;
+    } catch (cause) {
+      throw new VeilError('UPLOAD_RECORD_UNWRITABLE', undefined, { cause });
+    }
+  }
+
+  /** Uploads one built part with retries and records its ETag and checksum. */
+  async #sendPart(
+    uploadId: string,
+    partNumber: number,
+    built: BuiltPart,
+    prepared: Prepared,
+  ): Promise<void> {
+    try {
+      if (this.#state !== 'uploading') throw new DOMException(this.#state, 'AbortError');
+      await this.#pinDigest(partNumber, built, prepared);
       if (this.#state !== 'uploading') throw new DOMException(this.#state, 'AbortError');
       const reply = await this.#send((signal) =>
         this.#setup.s3.uploadPart(
@@ -670,6 +820,9 @@ export class FileUpload {
         store.put({
           ...base,
           parts: [...this.#parts.values()].sort((a, b) => a.partNumber - b.partNumber),
+          partDigests: [...this.#digests]
+            .map(([partNumber, digest]) => ({ partNumber, digest }))
+            .sort((a, b) => a.partNumber - b.partNumber),
         }),
       );
   }

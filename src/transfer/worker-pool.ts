@@ -71,9 +71,15 @@ export class WorkerPool implements PartBuilder, FrameDecryptor {
    * ([Note: Blob request bodies] in s3-api.ts).
    */
   async buildPart(job: PartJob): Promise<BuiltPart> {
-    const { bytes, plaintextBytes, buildMs, checksumCrc32 } =
+    const { bytes, plaintextBytes, buildMs, checksumCrc32, plaintextDigest } =
       await this.#leastBusy().request<'buildPart'>({ type: 'buildPart', job });
-    return { bytes, plaintextBytes, buildMs, ...(checksumCrc32 ? { checksumCrc32 } : {}) };
+    return {
+      bytes,
+      plaintextBytes,
+      buildMs,
+      ...(checksumCrc32 ? { checksumCrc32 } : {}),
+      ...(plaintextDigest ? { plaintextDigest } : {}),
+    };
   }
 
   /** Builds a run of consecutive parts in the least busy worker ([Note: part runs]). */

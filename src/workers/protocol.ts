@@ -35,6 +35,8 @@ export type WorkerReplyBody =
       buildMs: number;
       /** The part's CRC-32 (base64) when the worker computed it; see BuiltPart. */
       checksumCrc32?: string;
+      /** The keyed digest of the part's plaintext; see BuiltPart. */
+      plaintextDigest?: string;
     }
   | {
       type: 'buildParts';

@@ -37,6 +37,10 @@ export class FakeS3 implements UploadS3 {
   failWith: Failure = () => undefined;
   /** Resolves each UploadPart after this many milliseconds. */
   partDelayMs = 0;
+  /** Stores these parts, then loses the answer (a network error after S3 acted). */
+  loseAnswerOfPart: (partNumber: number) => boolean = () => false;
+  /** Every UploadPart body as it was sent, in order, also when S3 then failed or never answered. */
+  readonly sentParts: { uploadId: string; partNumber: number; body: Uint8Array }[] = [];
   #inFlight = 0;
   #nextId = 1;
 
@@ -85,6 +89,11 @@ export class FakeS3 implements UploadS3 {
   uploadPart: UploadS3['uploadPart'] = async (input, signal) => {
     this.#inFlight += 1;
     this.maxPartsInFlight = Math.max(this.maxPartsInFlight, this.#inFlight);
+    this.sentParts.push({
+      uploadId: input.UploadId ?? '',
+      partNumber: input.PartNumber ?? 0,
+      body: (input.Body as Uint8Array).slice(),
+    });
     try {
       if (this.partDelayMs > 0) {
         await new Promise<void>((resolve, reject) => {
@@ -100,6 +109,7 @@ export class FakeS3 implements UploadS3 {
       if (!upload) throw named('NoSuchUpload', 404);
       const body = (input.Body as Uint8Array).slice();
       upload.parts.set(input.PartNumber ?? 0, body);
+      if (this.loseAnswerOfPart(input.PartNumber ?? 0)) throw new TypeError('Failed to fetch');
       return {
         ...(this.hideEtag ? {} : { ETag: `"${createHash('md5').update(body).digest('hex')}"` }),
         ...(this.hideChecksum ? {} : { ChecksumCRC32: 'AAAAAA==' }),

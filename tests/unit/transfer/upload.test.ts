@@ -226,7 +226,8 @@ describe('FileUpload', () => {
     s3.partDelayMs = 200;
     const store = new MemoryUploadStore();
     const upload = FileUpload.start(await options(s3, file(3 * PART), { store, partsInFlight: 2 }));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Cancel while parts are in flight (a loaded machine may take a while to get there).
+    while (!s3.calls.includes('part:1')) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(upload.uploadId).toBeDefined();
     await upload.cancel();
     await expect(upload.done).rejects.toMatchObject({ code: 'UPLOAD_CANCELLED' });
