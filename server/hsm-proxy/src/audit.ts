@@ -102,7 +102,7 @@ interface Pending {
  * @throws Error when the file cannot be opened or ends in an incomplete line.
  */
 export async function openAuditLog(path: string): Promise<AuditLog> {
-  const handle = await open(path, 'a', 0o600);
+  const handle = await open(path, 'a+', 0o600);
   let chain: Awaited<ReturnType<typeof lastLineHash>>;
   try {
     chain = await lastLineHash(handle, path);
