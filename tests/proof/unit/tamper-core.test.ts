@@ -110,7 +110,12 @@ async function peerSubject(
 
 const subjects: Subject[] = [
   await veilSubject('Veil, 5 frames of 256 B, one EDK', 256 * 4 + 100, 256),
-  await veilSubject('Veil, 3 frames of 4 KiB (full final frame), two EDKs', 3 * 4096, 4096, true),
+  await veilSubject(
+    'Veil, 3 frames of 4 KiB and an empty final frame, two EDKs',
+    3 * 4096,
+    4096,
+    true,
+  ),
   await veilSubject(
     'Veil, app frames (512 KiB), 3 frames',
     2 * DEFAULT_FRAME_BYTES + 1000,
