@@ -50,4 +50,22 @@ describe('proxy configuration', () => {
       'VEIL_HSM_IV_SOURCE',
     );
   });
+  test('reads trusted proxies and the token age cap, and names malformed ones', () => {
+    const config = configFromEnv({
+      ...base,
+      VEIL_HSM_TRUSTED_PROXIES: '10.0.0.0/24, 10.0.1.7',
+      VEIL_HSM_TOKEN_MAX_AGE_SECONDS: '900',
+    });
+    expect(config.trustedProxies.has('10.0.0.200')).toBe(true);
+    expect(config.trustedProxies.has('10.0.2.1')).toBe(false);
+    expect(config.auth.maxTokenAgeSeconds).toBe(900);
+    expect(configFromEnv(base).auth.maxTokenAgeSeconds).toBe(3600);
+    expect(configFromEnv(base).trustedProxies.size).toBe(0);
+    expect(() => configFromEnv({ ...base, VEIL_HSM_TRUSTED_PROXIES: 'alb.internal' })).toThrow(
+      'VEIL_HSM_TRUSTED_PROXIES',
+    );
+    expect(() => configFromEnv({ ...base, VEIL_HSM_TOKEN_MAX_AGE_SECONDS: '0' })).toThrow(
+      'VEIL_HSM_TOKEN_MAX_AGE_SECONDS',
+    );
+  });
 });

@@ -47,3 +47,36 @@ describe('key policy', () => {
     expect(() => parsePolicy(raw)).toThrow(message);
   });
 });
+
+describe('label rules', () => {
+  test('labels are owner-bound unless shared; legacy wraps follow the label, or migration mode', () => {
+    const ruled = createPolicy(
+      parsePolicy({
+        groups: { g: ['*'] },
+        labels: { team: { sharedWithGroup: 'team-a' }, old: { legacyWraps: 'accept' } },
+      }),
+    );
+    expect(ruled.migrationMode).toBe(false);
+    expect(ruled.sharedGroup('team')).toBe('team-a');
+    expect(ruled.sharedGroup('old')).toBeUndefined();
+    expect(ruled.sharedGroup('toString')).toBeUndefined();
+    expect(ruled.acceptsLegacyWraps('old')).toBe(true);
+    expect(ruled.acceptsLegacyWraps('team')).toBe(false);
+    expect(ruled.acceptsLegacyWraps('other')).toBe(false);
+
+    const earlier = createPolicy(parsePolicy({ groups: { g: ['k'] } }));
+    expect(earlier.migrationMode).toBe(true);
+    expect(earlier.acceptsLegacyWraps('k')).toBe(true);
+    expect(earlier.sharedGroup('k')).toBeUndefined();
+  });
+
+  test.each([
+    [{ labels: [] }, 'labels must be an object'],
+    [{ labels: { k: 'shared' } }, 'labels.k must be an object'],
+    [{ labels: { k: { sharedWithGroup: '' } } }, 'labels.k.sharedWithGroup must be a group name'],
+    [{ labels: { k: { legacyWraps: true } } }, 'labels.k.legacyWraps must be "accept" or "refuse"'],
+    [{ labels: { k: { sharedWith: 'g' } } }, 'labels.k has unknown field "sharedWith"'],
+  ])('refuses malformed label rules %j', (raw, message) => {
+    expect(() => parsePolicy(raw)).toThrow(message);
+  });
+});

@@ -136,4 +136,27 @@ describe('HsmProxyKeyring', () => {
       code: 'HSM_INVALID_RESPONSE',
     });
   });
+  test('accepts owner-bound 80-byte wraps, moves past another owner’s EDK, and names the refusal', async () => {
+    const bound = (fill: number): EncryptedDataKey => ({
+      ...edk('k'),
+      ciphertext: new Uint8Array(80).fill(fill),
+    });
+    const { fetcher, seen } = scripted([
+      { status: 403, body: { error: 'NOT_KEY_OWNER', message: 'another user' } },
+      { status: 200, body: { keyLabel: 'k', plaintext: key(5) } },
+      { status: 403, body: { error: 'NOT_KEY_OWNER', message: 'another user' } },
+      { status: 403, body: { error: 'LEGACY_WRAP_REFUSED', message: 'legacy' } },
+    ]);
+    const keyring = new HsmProxyKeyring({
+      proxyUrl: 'https://hsm.test',
+      idToken: () => 't',
+      fetch: fetcher,
+    });
+    const opened = await keyring.onDecrypt(request([bound(1), bound(2)]));
+    expect(Buffer.from(opened ?? [])).toEqual(Buffer.alloc(32, 5));
+    expect(seen).toHaveLength(2);
+    await expect(keyring.onDecrypt(request([bound(3), edk('k')]))).rejects.toMatchObject({
+      code: 'HSM_NOT_OWNER',
+    });
+  });
 });
