@@ -13,7 +13,7 @@ import {
 } from '../core/header';
 import { describeHeader } from '../core/header-view';
 import { countingSink, readFileStream } from './files';
-import { cliKeyring, type KeyringFlags } from './keyrings';
+import { cliKeyring, explainDecryptFailure, type KeyringFlags } from './keyrings';
 
 /**
  * Reads just the header of `inPath`, with the decrypt stream's limits (16 EDKs, 64 MiB frames,
@@ -75,7 +75,7 @@ export async function inspectFile(options: {
       view.body = { complete: false, authenticated: false, error: code };
       options.print(JSON.stringify(view, null, 2));
     }
-    throw error;
+    throw explainDecryptFailure(error, options.keys);
   }
   close();
   if (!header) throw new VeilError('MALFORMED');

@@ -1,17 +1,42 @@
 /**
- * Key files on disk for the command line: load one into a raw AES keyring, write a fresh one with
- * mode 0600. The JWK format itself lives in the core (src/core/key-file.ts).
+ * Key files on disk for the command line: load one (a JWK key file, or a passphrase backup as
+ * the app writes it, [Note: key backup format] in src/keyrings/key-backup.ts) into a raw AES
+ * keyring; write a fresh one with mode 0600. The JWK format itself lives in the core
+ * (src/core/key-file.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
 import { DEFAULT_KEY_NAMESPACE, parseKeyFile, serializeKeyFile } from '../core/key-file';
+import type { RawAesKeyMaterial } from '../core/key-file';
 import { VeilError } from '../core/errors';
+import { describeBackup, openBackup } from '../keyrings/key-backup';
 import { RawAesKeyring } from '../keyrings/raw-aes';
 import { writeAtomically } from './files';
+import { backupPassphrase } from './passphrase';
+
+/** A JWE in compact serialization: five base64url parts, the second (encrypted key) may be empty. */
+const COMPACT_JWE =
+  /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
- * Reads a key file and builds its keyring; the raw key bytes are zeroed once imported.
- * @throws VeilError IO_FAILED when the file cannot be read, KEY_FILE_INVALID when it is not a key.
+ * The key material in a key file's text: a JWK as is, or a backup opened with its passphrase
+ * (VEIL_KEY_PASSPHRASE, else a prompt on the terminal).
+ * @throws VeilError KEY_FILE_INVALID, BACKUP_INVALID, BACKUP_WRONG_PASSPHRASE,
+ *   PASSPHRASE_NEEDED.
+ */
+async function keyMaterial(keyFilePath: string, text: string): Promise<RawAesKeyMaterial> {
+  const trimmed = text.trim();
+  if (!COMPACT_JWE.test(trimmed)) return parseKeyFile(text);
+  const { keyName } = describeBackup(trimmed);
+  const passphrase = await backupPassphrase(keyFilePath, keyName);
+  return openBackup(trimmed, passphrase);
+}
+
+/**
+ * Reads a key file or a key backup and builds its keyring; the raw key bytes are zeroed once
+ * imported.
+ * @throws VeilError IO_FAILED when the file cannot be read, KEY_FILE_INVALID when it is not a
+ *   key, and the backup errors of keyMaterial.
  */
 export async function loadKeyring(keyFilePath: string): Promise<RawAesKeyring> {
   let text: string;
@@ -20,7 +45,7 @@ export async function loadKeyring(keyFilePath: string): Promise<RawAesKeyring> {
   } catch (cause) {
     throw new VeilError('IO_FAILED', `cannot read key file ${keyFilePath}`, { cause });
   }
-  return RawAesKeyring.fromBytes(parseKeyFile(text));
+  return RawAesKeyring.fromBytes(await keyMaterial(keyFilePath, text));
 }
 
 /**

@@ -1,12 +1,14 @@
 /**
- * Which keyrings a command uses, from its flags: a Model A key file (`--key-file`), the HSM proxy
- * of Model B (`--hsm-proxy URL`, and `--hsm-key LABEL` to encrypt; the user's ID token comes from
- * VEIL_HSM_TOKEN), and AWS KMS for Model C (`--kms-key`, `--region`, `--endpoint-url`).
+ * Which keyrings a command uses, from its flags: Model A key files (`--key-file`, a JWK or a
+ * passphrase backup), the HSM proxy of Model B (`--hsm-proxy URL`, and `--hsm-key LABEL` to
+ * encrypt; the user's ID token comes from VEIL_HSM_TOKEN), and AWS KMS for Model C (`--kms-key`,
+ * `--region`, `--endpoint-url`). `--key-file`, `--hsm-key` and `--kms-key` may be repeated:
+ * every one given is kept.
  *
- * Encrypt: the first of KMS, HSM, key file makes the data key; the others add EDKs for the same
- * key (e.g. a KMS key plus a Model A recovery key). Decrypt: every keyring named is tried, in
- * the order key file, HSM, KMS; with none named, KMS discovery opens whichever KMS key the file
- * names.
+ * Encrypt: the first KMS key (else the first HSM key, else the first key file) makes the data
+ * key; every other key adds an EDK for the same data key (e.g. a KMS key plus a Model A recovery
+ * key). Decrypt: every keyring named is tried, in the order key files, HSM, KMS; with none named,
+ * KMS discovery opens whichever KMS key the file names.
  */
 import { VeilError } from '../core/errors';
 import type { Keyring } from '../core/keyring';
@@ -16,12 +18,36 @@ import { loadKeyring } from './key-files';
 import { createCliKmsKeyring } from './kms';
 
 export interface KeyringFlags {
-  readonly keyFile?: string | undefined;
+  /** `--key-file`, each one given. */
+  readonly keyFiles: readonly string[];
   readonly hsmProxy?: string | undefined;
-  readonly hsmKey?: string | undefined;
-  readonly kmsKey?: string | undefined;
+  /** `--hsm-key`, each one given. */
+  readonly hsmKeys: readonly string[];
+  /** `--kms-key`, each one given. */
+  readonly kmsKeys: readonly string[];
   readonly region?: string | undefined;
   readonly endpointUrl?: string | undefined;
+}
+
+/** True when the flags name no key at all (decrypt then relies on KMS discovery). */
+export function namesNoKey(flags: KeyringFlags): boolean {
+  return (
+    flags.keyFiles.length === 0 &&
+    flags.hsmProxy === undefined &&
+    flags.hsmKeys.length === 0 &&
+    flags.kmsKeys.length === 0
+  );
+}
+
+/**
+ * The error to report for a failed decryption: NO_MATCHING_EDK becomes NO_KEY_GIVEN when no key
+ * was given, since "the key you gave" would then be wrong.
+ */
+export function explainDecryptFailure(error: unknown, flags: KeyringFlags): unknown {
+  if (error instanceof VeilError && error.code === 'NO_MATCHING_EDK' && namesNoKey(flags)) {
+    return new VeilError('NO_KEY_GIVEN', error.detail, { cause: error });
+  }
+  return error;
 }
 
 /** A keyring for one command and what to close when the command is done. */
@@ -45,6 +71,16 @@ function hsmKeyring(flags: KeyringFlags, env: NodeJS.ProcessEnv, keyLabel?: stri
 }
 
 /**
+ * The HSM keyrings: to encrypt, one per `--hsm-key` label (each adds an EDK); to decrypt, one
+ * that tries every HSM EDK of the file (the proxy's policy decides which labels may be used).
+ */
+function hsmKeyrings(mode: 'encrypt' | 'decrypt', flags: KeyringFlags, env: NodeJS.ProcessEnv) {
+  if (flags.hsmProxy === undefined) return [];
+  if (mode === 'decrypt') return [hsmKeyring(flags, env)];
+  return flags.hsmKeys.map((keyLabel) => hsmKeyring(flags, env, keyLabel));
+}
+
+/**
  * Builds the keyring for `mode` from the flags.
  * @throws VeilError USAGE when the flags name no usable key, or name one incompletely.
  */
@@ -53,18 +89,19 @@ export async function cliKeyring(
   flags: KeyringFlags,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<CliKeyring> {
-  if (flags.hsmKey !== undefined && flags.hsmProxy === undefined) {
+  if (flags.hsmKeys.length > 0 && flags.hsmProxy === undefined) {
     throw new VeilError('USAGE', '--hsm-key needs --hsm-proxy');
   }
-  if (mode === 'encrypt' && flags.hsmProxy !== undefined && flags.hsmKey === undefined) {
+  if (mode === 'encrypt' && flags.hsmProxy !== undefined && flags.hsmKeys.length === 0) {
     throw new VeilError('USAGE', 'to encrypt with the HSM proxy, name the key with --hsm-key');
   }
-  const awsFlags = flags.kmsKey ?? flags.region ?? flags.endpointUrl;
+  const awsFlags =
+    flags.kmsKeys.length > 0 || flags.region !== undefined || flags.endpointUrl !== undefined;
   const useKms =
     mode === 'encrypt'
-      ? flags.kmsKey !== undefined
-      : awsFlags !== undefined || (flags.keyFile === undefined && flags.hsmProxy === undefined);
-  if (mode === 'encrypt' && awsFlags !== undefined && flags.kmsKey === undefined) {
+      ? flags.kmsKeys.length > 0
+      : awsFlags || (flags.keyFiles.length === 0 && flags.hsmProxy === undefined);
+  if (mode === 'encrypt' && awsFlags && flags.kmsKeys.length === 0) {
     throw new VeilError('USAGE', '--region and --endpoint-url apply to --kms-key');
   }
 
@@ -73,17 +110,20 @@ export async function cliKeyring(
   try {
     const kms = useKms
       ? await createCliKmsKeyring({
-          kmsKey: flags.kmsKey,
+          kmsKeys: flags.kmsKeys,
           region: flags.region,
           endpointUrl: flags.endpointUrl,
           env,
         })
       : undefined;
     if (kms) closers.push(() => kms.close());
-    const hsm = flags.hsmProxy !== undefined ? hsmKeyring(flags, env, flags.hsmKey) : undefined;
-    const file = flags.keyFile !== undefined ? await loadKeyring(flags.keyFile) : undefined;
-    const ordered = mode === 'encrypt' ? [kms?.keyring, hsm, file] : [file, hsm, kms?.keyring];
-    for (const keyring of ordered) if (keyring) keyrings.push(keyring);
+    const hsm = hsmKeyrings(mode, flags, env);
+    const files: Keyring[] = [];
+    for (const keyFile of flags.keyFiles) files.push(await loadKeyring(keyFile));
+    const kmsKeyrings = kms ? [kms.keyring] : [];
+    const ordered =
+      mode === 'encrypt' ? [...kmsKeyrings, ...hsm, ...files] : [...files, ...hsm, ...kmsKeyrings];
+    keyrings.push(...ordered);
   } catch (error) {
     for (const close of closers) close();
     throw error;

@@ -1,18 +1,20 @@
 /**
  * The `veil` command line (bin/veil.mjs runs this file through tsx), on the same core as the app:
  *
- *   veil encrypt KEYS [--frame-bytes N] [--context k=v]... IN OUT
- *   veil decrypt [KEYS] IN OUT
+ *   veil encrypt KEYS [--frame-bytes N] [--context k=v]... [--force] IN OUT
+ *   veil decrypt [KEYS] [--force] IN OUT
  *   veil inspect IN [KEYS]
  *   veil keygen OUT.jwk [--kid NAME] [--namespace NS]
  *
- * KEYS are any of --key-file KEY.jwk (Model A), --hsm-proxy URL --hsm-key LABEL (Model B, with
- * the ID token in VEIL_HSM_TOKEN) and --kms-key ALIAS|ARN [--region R] [--endpoint-url URL]
- * (Model C); see keyrings.ts for how they combine.
+ * KEYS are any of --key-file KEY.jwk|BACKUP.jwe (Model A), --hsm-proxy URL --hsm-key LABEL
+ * (Model B, with the ID token in VEIL_HSM_TOKEN) and --kms-key ALIAS|ARN [--region R]
+ * [--endpoint-url URL] (Model C); --key-file, --hsm-key and --kms-key repeat, and every one is
+ * kept (see keyrings.ts for how they combine).
  *
  * Exit 0 on success. On failure: one line on stderr that starts with the error code, exit 1
  * (2 for usage errors; 130 and 143 on SIGINT and SIGTERM), and OUT does not exist unless it
- * existed before.
+ * existed before. An existing OUT is replaced only with --force (atomically, by rename).
+ * bin/veil.mjs silences the AWS SDK's Node-version notice, so that line is the only one.
  */
 import { parseArgs } from 'node:util';
 import { contextFromPairs } from '../core/encryption-context';
@@ -25,19 +27,24 @@ import type { KeyringFlags } from './keyrings';
 import { decryptFile, encryptFile } from './transcode';
 
 const USAGE_TEXT = `Usage:
-  veil encrypt KEYS [--frame-bytes N] [--context k=v]... IN OUT
-  veil decrypt [KEYS] IN OUT
+  veil encrypt KEYS [--frame-bytes N] [--context k=v]... [--force] IN OUT
+  veil decrypt [KEYS] [--force] IN OUT
   veil inspect IN [KEYS]
   veil keygen OUT.jwk [--kid NAME] [--namespace NS]
 
-KEYS (one or more; to encrypt, each adds an encrypted copy of the data key):
-  --key-file KEY.jwk                      Model A: a key you hold (JWK file from keygen)
-  --hsm-proxy URL [--hsm-key LABEL]       Model B: an HSM key behind Veil's HSM proxy;
+KEYS (one or more, each option repeatable; to encrypt, each key adds an encrypted copy of
+the data key):
+  --key-file KEY.jwk|BACKUP.jwe           Model A: a key you hold (JWK file from keygen, or a
+                                          passphrase backup from the app; the passphrase is
+                                          asked for, or read from VEIL_KEY_PASSPHRASE)
+  --hsm-proxy URL [--hsm-key LABEL]...    Model B: HSM keys behind Veil's HSM proxy;
                                           the ID token is read from VEIL_HSM_TOKEN
-  --kms-key ALIAS|ARN [--region R] [--endpoint-url URL]
+  --kms-key ALIAS|ARN... [--region R] [--endpoint-url URL]
                                           Model C: AWS KMS; credentials from the AWS
                                           environment variables or profiles
-To decrypt, give the keys you have; with none, AWS KMS opens the key the file names.
+To decrypt, give the keys you have; with none, AWS KMS opens the key the file names (in
+the region its ARN names, unless --region is given).
+OUT is never replaced unless --force is given.
 
 Files are AWS Encryption SDK messages (suite 0x0478, framed). The key file is a JWK:
 {"kty":"oct","k":"<base64url>","kid":"<key name>","namespace":"veil"}.`;
@@ -74,10 +81,11 @@ async function run(argv: readonly string[]): Promise<void> {
       allowPositionals: true,
       strict: true,
       options: {
-        'key-file': { type: 'string' },
+        'key-file': { type: 'string', multiple: true },
         'hsm-proxy': { type: 'string' },
-        'hsm-key': { type: 'string' },
-        'kms-key': { type: 'string' },
+        'hsm-key': { type: 'string', multiple: true },
+        'kms-key': { type: 'string', multiple: true },
+        force: { type: 'boolean' },
         region: { type: 'string' },
         'endpoint-url': { type: 'string' },
         'frame-bytes': { type: 'string' },
@@ -92,8 +100,8 @@ async function run(argv: readonly string[]): Promise<void> {
   const { values, positionals: args } = parsed;
   const keyOptions = ['key-file', 'hsm-proxy', 'hsm-key', 'kms-key', 'region', 'endpoint-url'];
   const allowed: Record<string, readonly string[]> = {
-    encrypt: [...keyOptions, 'frame-bytes', 'context'],
-    decrypt: keyOptions,
+    encrypt: [...keyOptions, 'frame-bytes', 'context', 'force'],
+    decrypt: [...keyOptions, 'force'],
     inspect: keyOptions,
     keygen: ['kid', 'namespace'],
   };
@@ -103,10 +111,10 @@ async function run(argv: readonly string[]): Promise<void> {
     if (!allowedOptions.includes(name)) usage(`--${name} does not apply to ${command}`);
   }
   const keys: KeyringFlags = {
-    keyFile: values['key-file'],
+    keyFiles: values['key-file'] ?? [],
     hsmProxy: values['hsm-proxy'],
-    hsmKey: values['hsm-key'],
-    kmsKey: values['kms-key'],
+    hsmKeys: values['hsm-key'] ?? [],
+    kmsKeys: values['kms-key'] ?? [],
     region: values.region,
     endpointUrl: values['endpoint-url'],
   };
@@ -120,12 +128,13 @@ async function run(argv: readonly string[]): Promise<void> {
         outPath,
         frameBytes: parseFrameBytes(values['frame-bytes']),
         encryptionContext: contextFromPairs(values.context ?? []),
+        force: values.force === true,
       });
       return;
     }
     case 'decrypt': {
       const [inPath = '', outPath = ''] = positionals(args, ['IN', 'OUT']);
-      await decryptFile({ keys, inPath, outPath });
+      await decryptFile({ keys, inPath, outPath, force: values.force === true });
       return;
     }
     case 'inspect': {

@@ -1,14 +1,15 @@
 /**
  * `veil encrypt` and `veil decrypt`: file to file through the core's streams, with flat memory
- * (one read chunk plus one frame in flight) and an atomic output.
+ * (one read chunk plus one frame in flight) and an atomic output that never replaces an
+ * existing file unless `force` is set.
  */
-import { stat } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { createDecryptStream } from '../core/decrypt-stream';
 import { createEncryptStream } from '../core/encrypt-stream';
 import type { EncryptionContext } from '../core/encryption-context';
 import { VeilError } from '../core/errors';
 import { readFileStream, writeAtomically } from './files';
-import { cliKeyring, type KeyringFlags } from './keyrings';
+import { cliKeyring, explainDecryptFailure, type KeyringFlags } from './keyrings';
 
 async function inputBytes(inPath: string): Promise<number> {
   try {
@@ -22,8 +23,42 @@ async function inputBytes(inPath: string): Promise<number> {
 }
 
 /**
+ * Refuses an existing OUT before any work is done (no key is loaded, no KMS call made).
+ * @throws VeilError OUTPUT_EXISTS.
+ */
+async function refuseExisting(outPath: string): Promise<void> {
+  const exists = await access(outPath).then(
+    () => true,
+    () => false,
+  );
+  if (exists) throw new VeilError('OUTPUT_EXISTS', outPath);
+}
+
+/**
+ * Writes OUT atomically (see writeAtomically). Without `force` the finished file is linked into
+ * place, so an OUT that appeared meanwhile is still not replaced; with `force` it is renamed
+ * over an existing OUT.
+ * @throws VeilError OUTPUT_EXISTS when OUT exists at the end and `force` is not set.
+ */
+async function writeOutput(
+  outPath: string,
+  force: boolean,
+  mode: number,
+  produce: (sink: WritableStream<Uint8Array>) => Promise<void>,
+): Promise<void> {
+  try {
+    await writeAtomically(outPath, produce, mode, { noOverwrite: !force });
+  } catch (error) {
+    if (!force && (error as { code?: unknown } | null)?.code === 'EEXIST') {
+      throw new VeilError('OUTPUT_EXISTS', outPath, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/**
  * Encrypts IN to OUT as a framed 0x0478 message.
- * @throws VeilError from the key file, the core, or IO_FAILED.
+ * @throws VeilError OUTPUT_EXISTS without `force`; from the key files, the core, or IO_FAILED.
  */
 export async function encryptFile(options: {
   readonly keys: KeyringFlags;
@@ -31,8 +66,11 @@ export async function encryptFile(options: {
   readonly outPath: string;
   readonly frameBytes: number | undefined;
   readonly encryptionContext: EncryptionContext;
+  /** Replace an existing OUT. */
+  readonly force: boolean;
 }): Promise<void> {
   const plaintextBytes = await inputBytes(options.inPath);
+  if (!options.force) await refuseExisting(options.outPath);
   const { keyring, close } = await cliKeyring('encrypt', options.keys);
   try {
     const encryptor = createEncryptStream({
@@ -41,7 +79,7 @@ export async function encryptFile(options: {
       frameBytes: options.frameBytes,
       plaintextBytes,
     });
-    await writeAtomically(options.outPath, (sink) =>
+    await writeOutput(options.outPath, options.force, 0o644, (sink) =>
       readFileStream(options.inPath).pipeThrough(encryptor).pipeTo(sink),
     );
   } finally {
@@ -51,23 +89,26 @@ export async function encryptFile(options: {
 
 /**
  * Decrypts IN to OUT (mode 0600); OUT appears only if the whole message authenticated.
- * @throws VeilError from the key file, the core, or IO_FAILED.
+ * @throws VeilError OUTPUT_EXISTS without `force`; NO_KEY_GIVEN when no key was given and KMS
+ *   discovery opens none; from the key files, the core, or IO_FAILED.
  */
 export async function decryptFile(options: {
   readonly keys: KeyringFlags;
   readonly inPath: string;
   readonly outPath: string;
+  /** Replace an existing OUT. */
+  readonly force: boolean;
 }): Promise<void> {
   await inputBytes(options.inPath);
+  if (!options.force) await refuseExisting(options.outPath);
   const { keyring, close } = await cliKeyring('decrypt', options.keys);
   try {
     // Plaintext is written owner-only (0600): it was worth encrypting.
-    await writeAtomically(
-      options.outPath,
-      (sink) =>
-        readFileStream(options.inPath).pipeThrough(createDecryptStream({ keyring })).pipeTo(sink),
-      0o600,
+    await writeOutput(options.outPath, options.force, 0o600, (sink) =>
+      readFileStream(options.inPath).pipeThrough(createDecryptStream({ keyring })).pipeTo(sink),
     );
+  } catch (error) {
+    throw explainDecryptFailure(error, options.keys);
   } finally {
     close();
   }

@@ -124,6 +124,8 @@ class Decryptor {
   finish(): void {
     this.heldBack?.fill(0);
     this.heldBack = undefined;
+    // A signed message cut after its final frame lacks only its signature: say so.
+    if (this.phase === 'footer') throw new VeilError('SIGNATURE_MISSING');
     if (this.phase !== 'done') {
       throw new VeilError('TRUNCATED', this.phase === 'header' ? 'in the header' : undefined);
     }
@@ -289,7 +291,7 @@ class Decryptor {
  * (and releases nothing more) on the first failure.
  * @throws (through the stream) VeilError TRUNCATED, TRAILING_BYTES, OUT_OF_ORDER,
  *   NON_CANONICAL_IV, FRAME_TAMPERED, HEADER_TAMPERED, COMMITMENT_MISMATCH, NO_MATCHING_EDK,
- *   WRONG_KEY, TOO_MANY_EDKS, FRAME_TOO_LARGE, NON_FRAMED_TOO_LARGE, SIGNATURE_INVALID,
+ *   WRONG_KEY, TOO_MANY_EDKS, FRAME_TOO_LARGE, NON_FRAMED_TOO_LARGE, SIGNATURE_INVALID, SIGNATURE_MISSING,
  *   MALFORMED, BASE64_INPUT, UNSUPPORTED_VERSION, UNSUPPORTED_SUITE, NON_COMMITTING_SUITE.
  */
 export function createDecryptStream(

@@ -17,6 +17,8 @@ export const ERRORS = {
   // The message format (AWS Encryption SDK v2) and the keyrings.
   NO_MATCHING_EDK:
     'None of the keys in this file can be opened with the key you gave. Use the key (or key file) the file was encrypted with.',
+  NO_KEY_GIVEN:
+    'No key was given, and the file is not encrypted under an AWS KMS key that could be found without one. Give the key it was encrypted with (for example --key-file KEY.jwk, or --hsm-proxy URL); the keys it names follow.',
   WRONG_KEY:
     'The key has the right name but could not open the file: it is a different key with the same name. Use the original key file.',
   COMMITMENT_MISMATCH:
@@ -51,6 +53,8 @@ export const ERRORS = {
     'The file is a legacy non-framed message larger than Veil decrypts in memory. Re-encrypt it in framed form with a current AWS Encryption SDK.',
   SIGNATURE_INVALID:
     'The file signature does not verify: it was changed after encryption. Do not trust it; ask for a fresh copy.',
+  SIGNATURE_MISSING:
+    'The file is signed (suite 0x0578) and ends before its signature: the download or copy was cut short, or the signature was removed. Its last frame was not released; fetch the whole file again.',
   SIGNATURE_UNCHECKED:
     'The file is signed (suite 0x0578) and this way of opening it cannot check the signature. Decrypt the whole file as a stream (for example with `veil decrypt`), which verifies it.',
   RESERVED_CONTEXT_KEY:
@@ -68,6 +72,10 @@ export const ERRORS = {
   // The command line.
   USAGE: 'The command line was not understood. Run `npx veil --help` for usage.',
   IO_FAILED: 'A file could not be read or written. Check the path and permissions.',
+  OUTPUT_EXISTS:
+    'The output file already exists, and Veil does not replace a file unless told to. Choose another name, or pass --force to replace it.',
+  PASSPHRASE_NEEDED:
+    'The key file is a passphrase-protected backup (.jwe), and no passphrase was available. Run the command on a terminal to be asked for it, or set VEIL_KEY_PASSPHRASE.',
   INTERRUPTED:
     'Stopped by a signal (Ctrl-C or a kill) before finishing; no output was written. Run the command again.',
   INTERNAL_ERROR:
@@ -178,7 +186,7 @@ export const ERRORS = {
     'That key is not in this browser’s vault. Import its key file or backup in Keys, or choose another key in Settings.',
   MODEL_NOT_CONFIGURED:
     'This key model is not set up for this deployment (config.json names no HSM proxy or KMS key for it). Choose another model, or ask whoever hosts Veil to configure it.',
-  // Keys view: key names, key files and passphrase backups (src/state/keys*.ts, backup.ts).
+  // Keys view: key names, key files and passphrase backups (src/state/keys*.ts, src/keyrings/key-backup.ts).
   KEY_NAME_INVALID:
     'A key name must be 1 to 64 letters, digits, dots, dashes or underscores, and not the name of another key in this browser. Choose another name.',
   KEY_NAME_TAKEN:

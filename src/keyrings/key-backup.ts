@@ -12,7 +12,8 @@
  *
  * It is the format smallstep's `step crypto jwe decrypt` and `jose` (npm) read as they are.
  * `p2c` is 600,000 (OWASP's figure for PBKDF2-HMAC-SHA256); imports accept up to 10,000,000
- * so backups made elsewhere with more iterations open too. Pure: jose on WebCrypto, no DOM.
+ * so backups made elsewhere with more iterations open too. Pure: jose on WebCrypto, no DOM
+ * or Node, so the app's Keys view and the command line (src/cli/key-files.ts) share it.
  */
 import { CompactEncrypt, compactDecrypt, decodeProtectedHeader, errors } from 'jose';
 import { fromUtf8, utf8 } from '../core/bytes';

@@ -11,7 +11,7 @@
  */
 import { VeilError } from '../core/errors';
 import { parseKeyFile, serializeKeyFile, type RawAesKeyMaterial } from '../core/key-file';
-import { createBackup, openBackup } from './backup';
+import { createBackup, openBackup } from '../keyrings/key-backup';
 import {
   backupFileName,
   checkKeyName,

@@ -9,7 +9,7 @@
 import type { VeilConfig } from '../aws/config';
 import { VeilError } from '../core/errors';
 import { shownError, type ShownError } from '../views/ui/errors';
-import { describeBackup, type BackupSummary } from './backup';
+import { describeBackup, type BackupSummary } from '../keyrings/key-backup';
 import type { AwsSession } from './credentials.svelte';
 import { KeysCore, type CopyKind, type PendingKey } from './keys-core';
 import { hsmKeyLabels, kmsAliasesWithState, type KmsAliasList } from './keys-remote';

@@ -380,7 +380,7 @@ describe('command-line keyring (src/cli/kms.ts)', () => {
     process.env.AWS_SECRET_ACCESS_KEY = LOCAL_CREDENTIALS.secretAccessKey;
     try {
       const writer = await createCliKmsKeyring({
-        kmsKey: stack.aws.kmsAlias,
+        kmsKeys: [stack.aws.kmsAlias],
         region: 'us-east-1',
         endpointUrl: stack.motoUrl,
       });
@@ -391,7 +391,11 @@ describe('command-line keyring (src/cli/kms.ts)', () => {
       writer.close();
       reader.close();
       await expect(
-        createCliKmsKeyring({ kmsKey: 'alias/x', endpointUrl: 'not a url', region: 'us-east-1' }),
+        createCliKmsKeyring({
+          kmsKeys: ['alias/x'],
+          endpointUrl: 'not a url',
+          region: 'us-east-1',
+        }),
       ).rejects.toMatchObject({ code: 'USAGE' });
     } finally {
       process.env = saved;

@@ -21,7 +21,8 @@
  *   FRAME_TAMPERED (shorter) or TRUNCATED (longer, past the end);
  * - a cut anywhere: TRUNCATED; frames swapped, repeated or dropped: OUT_OF_ORDER (dropping the
  *   final frame: TRUNCATED; repeating it: TRAILING_BYTES); bytes appended: TRAILING_BYTES;
- * - signature (0x0578): SIGNATURE_INVALID; its length: SIGNATURE_INVALID or TRUNCATED.
+ * - signature (0x0578): SIGNATURE_INVALID; its length: SIGNATURE_INVALID or SIGNATURE_MISSING;
+ *   a signed message cut after its final frame: SIGNATURE_MISSING.
  */
 import type { ErrorCode } from '../../src/core/errors';
 
@@ -301,7 +302,7 @@ export function bitFlipCase(
     category: isLength ? 'footer: signature length' : 'footer: signature',
     name,
     bytes,
-    expected: isLength ? ['SIGNATURE_INVALID', 'TRUNCATED'] : ['SIGNATURE_INVALID'],
+    expected: isLength ? ['SIGNATURE_INVALID', 'SIGNATURE_MISSING'] : ['SIGNATURE_INVALID'],
     releasableBytes: message.plaintextBytes - (message.frames.at(-1)?.plaintextBytes ?? 0),
   };
 }
@@ -380,7 +381,9 @@ export function structuralCases(message: Dissected): TamperCase[] {
       category,
       name: `cut at ${atBytes}`,
       bytes: bytes.subarray(0, atBytes),
-      expected: ['TRUNCATED'],
+      // Signed and cut after the final frame: only the signature is missing.
+      expected:
+        message.footer && atBytes >= message.footer.start ? ['SIGNATURE_MISSING'] : ['TRUNCATED'],
       releasableBytes: releasableBefore(message, atBytes),
     });
   };
@@ -440,7 +443,7 @@ export function structuralCases(message: Dissected): TamperCase[] {
       expected: !frame.isFinal
         ? ['OUT_OF_ORDER']
         : message.footer
-          ? ['TRUNCATED', 'SIGNATURE_INVALID']
+          ? ['SIGNATURE_MISSING', 'SIGNATURE_INVALID']
           : ['TRAILING_BYTES'],
       releasableBytes: !frame.isFinal
         ? upTo(i + 1)

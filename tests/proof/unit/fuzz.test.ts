@@ -63,6 +63,7 @@ const FRAME_CODES: readonly ErrorCode[] = [
 /** Codes createDecryptStream documents. */
 const STREAM_CODES: readonly ErrorCode[] = [
   'TRUNCATED',
+  'SIGNATURE_MISSING',
   'TRAILING_BYTES',
   'OUT_OF_ORDER',
   'NON_CANONICAL_IV',

@@ -111,7 +111,8 @@ describe('veil decrypt on tampered files', () => {
       let code: string | undefined;
       try {
         await decryptFile({
-          keys: { keyFile: path('key.jwk') },
+          keys: { keyFiles: [path('key.jwk')], hsmKeys: [], kmsKeys: [] },
+          force: false,
           inPath: path('tampered.veil'),
           outPath: path(`out-${index}`),
         });

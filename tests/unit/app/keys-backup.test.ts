@@ -8,7 +8,7 @@ import {
   createBackup,
   describeBackup,
   openBackup,
-} from '../../../src/state/backup';
+} from '../../../src/keyrings/key-backup';
 
 const PASSPHRASE = 'correct horse battery staple';
 const key = () => ({

@@ -82,12 +82,34 @@ describe('0x0578: nothing of the final frame before the signature verifies', () 
     },
   );
 
-  it('a message cut inside the footer releases nothing of the final frame (TRUNCATED)', async () => {
+  it('a message cut inside the footer releases nothing of the final frame (SIGNATURE_MISSING)', async () => {
     const plaintext = patternBytes(2 * FRAME_BYTES + 10, 3);
     const message = await peerSigned(plaintext);
     const keyring = await ourKeyring(KEY);
     const cut = await collect(createDecryptStream({ keyring }), message.subarray(0, -5), 100);
-    expect((cut.error as VeilError).code).toBe('TRUNCATED');
+    expect((cut.error as VeilError).code).toBe('SIGNATURE_MISSING');
+    expect(concatBytes(...cut.output)).toEqual(plaintext.subarray(0, 2 * FRAME_BYTES));
+  });
+
+  it('a signed message missing only its signature says so (SIGNATURE_MISSING, not TRUNCATED)', async () => {
+    const plaintext = patternBytes(2 * FRAME_BYTES + 10, 4);
+    const message = await peerSigned(plaintext);
+    // The footer: a 2-byte length, then that many signature bytes, at the end of the message.
+    const footerStart = [...Array(40).keys()]
+      .map((extra) => message.length - 2 - 90 - extra)
+      .find(
+        (start) =>
+          ((message[start] ?? 0) << 8) + (message[start + 1] ?? 0) === message.length - start - 2,
+      );
+    expect(footerStart).toBeDefined();
+    const keyring = await ourKeyring(KEY);
+    const cut = await collect(
+      createDecryptStream({ keyring }),
+      message.subarray(0, footerStart),
+      100,
+    );
+    expect((cut.error as VeilError).code).toBe('SIGNATURE_MISSING');
+    expect((cut.error as VeilError).message).toContain('ends before its signature');
     expect(concatBytes(...cut.output)).toEqual(plaintext.subarray(0, 2 * FRAME_BYTES));
   });
 

@@ -20,7 +20,7 @@ const ENV = {};
 describe('createCliKmsKeyring', () => {
   test('--kms-key makes a generator keyring; the region comes from --region, env or the ARN', async () => {
     const byFlag = await createCliKmsKeyring({
-      kmsKey: 'alias/veil',
+      kmsKeys: ['alias/veil'],
       region: 'eu-west-1',
       env: ENV,
     });
@@ -28,12 +28,12 @@ describe('createCliKmsKeyring', () => {
     expect(byFlag.region).toBe('eu-west-1');
     byFlag.close();
     const byEnv = await createCliKmsKeyring({
-      kmsKey: 'alias/veil',
+      kmsKeys: ['alias/veil'],
       env: { AWS_REGION: 'ap-south-1' },
     });
     expect(byEnv.region).toBe('ap-south-1');
     byEnv.close();
-    const byArn = await createCliKmsKeyring({ kmsKey: KEY_ARN, env: ENV });
+    const byArn = await createCliKmsKeyring({ kmsKeys: [KEY_ARN], env: ENV });
     expect(byArn.region).toBe('eu-central-1');
     byArn.close();
   });
@@ -47,7 +47,7 @@ describe('createCliKmsKeyring', () => {
 
   test('--endpoint-url pins KMS to the region: a key elsewhere is KMS_WRONG_REGION', async () => {
     const pinned = await createCliKmsKeyring({
-      kmsKey: KEY_ARN,
+      kmsKeys: [KEY_ARN],
       region: 'us-east-1',
       endpointUrl: 'http://127.0.0.1:1',
       env: ENV,
@@ -59,9 +59,9 @@ describe('createCliKmsKeyring', () => {
   });
 
   test.each([
-    [{ kmsKey: 'alias/veil', region: 'Europe' }, 'USAGE'],
-    [{ kmsKey: 'alias/veil', region: 'us-east-1', endpointUrl: 'ftp://x' }, 'USAGE'],
-    [{ kmsKey: 'my key', region: 'us-east-1' }, 'KMS_KEY_INVALID'],
+    [{ kmsKeys: ['alias/veil'], region: 'Europe' }, 'USAGE'],
+    [{ kmsKeys: ['alias/veil'], region: 'us-east-1', endpointUrl: 'ftp://x' }, 'USAGE'],
+    [{ kmsKeys: ['my key'], region: 'us-east-1' }, 'KMS_KEY_INVALID'],
   ])('refuses %j with %s', async (options, code) => {
     await expect(createCliKmsKeyring({ ...options, env: ENV })).rejects.toMatchObject({ code });
   });
