@@ -1,7 +1,8 @@
 /**
  * Model C from the command line, as users run it (node bin/veil.mjs), against KMS in moto:
  * encrypt under a KMS key plus a Model A recovery key, decrypt by discovery or with the key file,
- * and the official ESDK (client-node's KMS keyring) opens the CLI's output.
+ * and the official ESDK (client-node's KMS keyring) opens the CLI's output. Repeated --kms-key
+ * each add an EDK, and discovery without --region takes the region from the key ARN.
  */
 import { KMS } from '@aws-sdk/client-kms';
 import { buildClient, CommitmentPolicy, KmsKeyringNode } from '@aws-crypto/client-node';
@@ -107,4 +108,48 @@ test('encrypts under a KMS key and a recovery key; discovery, the key file and c
   );
   expect(stray).toMatchObject({ code: 2 });
   expect(stray.stderr).toMatch(/^USAGE: /);
+});
+
+test('two --kms-key: two EDKs, either key alone decrypts; discovery without --region uses the ARN', async () => {
+  const plaintext = randomBytes(100_000);
+  writeFileSync(path('two.bin'), plaintext);
+  const region = local.stack.config.region;
+  const kms = new KMS({ region, endpoint: local.stack.motoUrl, credentials: LOCAL_CREDENTIALS });
+  const second = (await kms.createKey({ Description: 'veil cli second key' })).KeyMetadata?.Arn;
+  kms.destroy();
+  if (!second) throw new Error('moto created no key');
+  const aws = ['--region', region, '--endpoint-url', local.stack.motoUrl];
+
+  const encrypted = await veil(
+    'encrypt',
+    '--kms-key',
+    local.stack.aws.kmsKeyArn,
+    '--kms-key',
+    second,
+    ...aws,
+    'two.bin',
+    'two.enc',
+  );
+  expect(encrypted).toMatchObject({ code: 0, stderr: '' });
+  const header = JSON.parse((await veil('inspect', 'two.enc')).stdout) as {
+    encryptedDataKeys: { providerId: string; providerInfoText?: string }[];
+  };
+  expect(header.encryptedDataKeys.map((edk) => edk.providerInfoText)).toEqual([
+    local.stack.aws.kmsKeyArn,
+    second,
+  ]);
+  const bySecond = await veil('decrypt', '--kms-key', second, ...aws, 'two.enc', 'second.out');
+  expect(bySecond).toMatchObject({ code: 0, stderr: '' });
+  expect(readFileSync(path('second.out')).equals(plaintext)).toBe(true);
+
+  // No --region and none in the environment: the endpoint is asked in the ARN's region.
+  const discovered = await veil(
+    'decrypt',
+    '--endpoint-url',
+    local.stack.motoUrl,
+    'two.enc',
+    'discovered.out',
+  );
+  expect(discovered).toMatchObject({ code: 0, stderr: '' });
+  expect(readFileSync(path('discovered.out')).equals(plaintext)).toBe(true);
 });
