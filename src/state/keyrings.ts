@@ -20,6 +20,7 @@ import { KmsKeyring } from '../keyrings/kms';
 import type { AwsSession } from './credentials.svelte';
 import type { PreferenceValues } from './preference-values';
 import type { ModelId } from './protection';
+import type { RecordKey } from './upload-records';
 import type { Vault } from './vault.svelte';
 
 /** What the choice needs of the app. */
@@ -75,6 +76,51 @@ export function writeKeys(model: ModelId, sources: KeyringSources): WriteKeys {
       });
       return { keyring, encryptionContext, keyName: keyId };
     }
+  }
+}
+
+/**
+ * A keyring that wraps a new data key under exactly `keys` (an unfinished upload's keys, when it
+ * must start over as a new message: [Note: resume digests] in src/transfer/part-digest.ts), or
+ * undefined when this session cannot use every one of them (a vault key that is gone, no sign-in
+ * for the HSM, no credentials for KMS): a key is never silently dropped.
+ */
+export function keyringForKeys(
+  keys: readonly RecordKey[],
+  sources: KeyringSources,
+): Keyring | undefined {
+  const keyrings = keys.map((key) => keyringForKey(key, sources));
+  const [generator, ...children] = keyrings;
+  if (!generator || children.some((child) => child === undefined)) return undefined;
+  return children.length === 0
+    ? generator
+    : createMultiKeyring({ generator, children: children as Keyring[] });
+}
+
+function keyringForKey(key: RecordKey, sources: KeyringSources): Keyring | undefined {
+  const { config, session } = sources;
+  switch (key.model) {
+    case 'A':
+      return sources.vault.keys.some((held) => held.keyName === key.keyName)
+        ? sources.vault.keyring(key.keyName)
+        : undefined;
+    case 'B':
+      return config.hsm && session.hasIdToken
+        ? new HsmProxyKeyring({
+            proxyUrl: config.hsm.proxyUrl,
+            keyLabel: key.keyName,
+            idToken: () => session.idToken(),
+          })
+        : undefined;
+    case 'C':
+      try {
+        return new KmsKeyring({
+          clients: session.clients().kmsSupplier(),
+          generatorKeyId: key.keyName,
+        });
+      } catch {
+        return undefined;
+      }
   }
 }
 

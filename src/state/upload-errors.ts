@@ -3,6 +3,7 @@
  * fix it (Settings for credentials and sign-in, Keys for a missing vault key). Pure.
  */
 import { VeilError } from '../core/errors';
+import type { StartedOver } from '../transfer/progress';
 import { shownError, type ShownError } from '../views/ui/errors';
 
 /** Where the user can fix what stops an upload. */
@@ -41,4 +42,13 @@ export function s3Error(error: unknown): VeilError {
     return new VeilError('CREDENTIALS_EXPIRED', name, { cause: error });
   }
   return new VeilError('S3_REJECTED', name, { cause: error });
+}
+
+/** What the queue says when an upload started over as a new message, and why. */
+export function startedOverNotice(startedOver: StartedOver): string {
+  const why =
+    startedOver.code === 'RESUME_FILE_CHANGED'
+      ? `The file changed since part of it was sent (${startedOver.detail ?? 'a part'} differs)`
+      : 'The unfinished upload could not be checked against the file';
+  return `${why}, so it was discarded and the file is being uploaded again as a new encrypted object with a fresh key.`;
 }

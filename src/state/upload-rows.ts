@@ -29,6 +29,8 @@ export interface UploadRow {
   engineState: UploadProgress['state'] | undefined;
   progress: UploadProgress | undefined;
   error: RowError | undefined;
+  /** Something the user should know that is not a failure (the upload started over, and why). */
+  notice: string | undefined;
   /** True when the row continues an upload of an earlier session. */
   readonly resumed: boolean;
 }

@@ -7,8 +7,9 @@
  *
  * Only records of the bucket under the current root prefix are listed (another identity's
  * uploads are not this user's to resume). A resume holds a Web Lock named after its upload id
- * until the upload settles, and Resume and Discard first take that lock: a second tab cannot
- * resume or discard an upload running in the first (RESUME_UPLOAD_BUSY).
+ * until the upload settles, and Resume and Discard first take that lock, which a fresh upload
+ * holds from its first moment too: a second tab cannot resume or discard an upload running in
+ * the first (RESUME_UPLOAD_BUSY; [Note: upload locks] in upload-locks.ts).
  */
 import type { VeilConfig } from '../aws/config';
 import { VeilError } from '../core/errors';
@@ -20,11 +21,11 @@ import { rootPrefix } from './object-keys';
 import {
   resumeBlock,
   scopedRecords,
-  uploadLockName,
   summarizeRecord,
   type RecordSummary,
   type ResumeBlock,
 } from './upload-records';
+import { withUploadLock } from './upload-locks';
 import { vault } from './vault.svelte';
 import { uploadStore } from './transfers';
 
@@ -40,18 +41,6 @@ export interface UnfinishedHost {
 }
 
 /** A copy of `record` without `key`. */
-/**
- * Runs `task` holding the Web Lock of `uploadId`; RESUME_UPLOAD_BUSY when another tab holds it.
- * Without Web Locks (old browsers) the task runs unguarded.
- */
-async function withUploadLock(uploadId: string, task: () => Promise<void>): Promise<void> {
-  if (typeof navigator === 'undefined' || !navigator.locks) return task();
-  await navigator.locks.request(uploadLockName(uploadId), { ifAvailable: true }, async (lock) => {
-    if (!lock) throw new VeilError('RESUME_UPLOAD_BUSY');
-    await task();
-  });
-}
-
 function without<T>(record: Readonly<Record<string, T>>, key: string): Record<string, T> {
   return Object.fromEntries(Object.entries(record).filter(([name]) => name !== key));
 }

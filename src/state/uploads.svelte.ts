@@ -19,7 +19,13 @@ import { uploadS3For, type UploadS3 } from '../transfer/s3-api';
 import { FileUpload, type UploadSetup } from '../transfer/upload';
 import type { UploadRecord } from '../transfer/upload-store';
 import { awsSession } from './credentials.svelte';
-import { readKeyring, writeKeys, type KeyringSources, type WriteKeys } from './keyrings';
+import {
+  keyringForKeys,
+  readKeyring,
+  writeKeys,
+  type KeyringSources,
+  type WriteKeys,
+} from './keyrings';
 import { objectKeyFor } from './object-keys';
 import { preferences } from './preferences.svelte';
 import { protectionStatement, type ModelId, type Protection } from './protection';
@@ -34,9 +40,11 @@ import {
 import type { PickedFile } from './upload-files';
 import { sentPlaintextBytes, summarize, type QueueSummary } from './upload-format';
 import { freeKey, parseFolder } from './upload-names';
-import { summarizeRecord } from './upload-records';
+import { holdUploadLock } from './upload-locks';
+
+import { recordKeys, summarizeRecord } from './upload-records';
 import { UnfinishedUploads } from './upload-unfinished.svelte';
-import { rowError, s3Error, type RowError } from './upload-errors';
+import { rowError, s3Error, startedOverNotice, type RowError } from './upload-errors';
 import {
   eachLimited,
   phaseOf,
@@ -63,6 +71,10 @@ interface Handle {
   uploadId: string | undefined;
   /** The stored record this row resumes (rows from an earlier session). */
   record: UploadRecord | undefined;
+  /** Wraps a new message's data key if a resumed upload must start over (earlier sessions). */
+  startOverKeyring?: Keyring | undefined;
+  /** Releases the Web Locks of the uploads this row started ([Note: upload locks]). */
+  releases?: (() => void)[];
 }
 
 export class Uploads {
@@ -254,6 +266,7 @@ export class Uploads {
         engineState: undefined,
         progress: undefined,
         error: undefined,
+        notice: undefined,
         resumed: false,
       });
       const row = this.#row(id);
@@ -339,10 +352,19 @@ export class Uploads {
       builder: workerPool(),
       store: uploadStore(),
       ...(handle.keyring ? { keyring: handle.keyring } : {}),
+      ...(handle.startOverKeyring ? { startOverKeyring: handle.startOverKeyring } : {}),
       keepOnFailure: true,
+      onUploadCreated: async (uploadId) => {
+        const release = await holdUploadLock(uploadId);
+        (handle.releases ??= []).push(release);
+      },
       onProgress: (progress) => {
         row.progress = progress;
         row.engineState = progress.state;
+        if (progress.startedOver && row.notice === undefined) {
+          row.notice = startedOverNotice(progress.startedOver);
+          this.announce(`${row.relativePath}: ${row.notice}`);
+        }
         if (progress.state !== 'done' && progress.state !== 'failed') {
           row.phase = phaseOf(progress.state);
         }
@@ -383,6 +405,7 @@ export class Uploads {
     handle.queued = queued;
     return queued.done.then(
       () => {
+        releaseLocks(handle);
         proxy.phase = 'done';
         proxy.engineState = 'done';
         handle.uploadId = undefined;
@@ -392,6 +415,7 @@ export class Uploads {
       (error: unknown) => {
         const cancelled = error instanceof VeilError && error.code === 'UPLOAD_CANCELLED';
         if (cancelled) {
+          releaseLocks(handle);
           proxy.phase = 'cancelled';
           proxy.engineState = 'cancelled';
           handle.uploadId = undefined;
@@ -485,6 +509,7 @@ export class Uploads {
         return;
       }
     }
+    releaseLocks(handle);
     this.#rows = this.#rows.filter((other) => other.id !== id);
     this.#handles.delete(id);
   }
@@ -538,6 +563,10 @@ export class Uploads {
     const protection: Protection =
       summary.encrypted && model ? { kind: 'client-side', model } : { kind: 'none' };
     const id = this.#nextId++;
+    const config = this.#config;
+    const startOverKeyring = config
+      ? keyringForKeys(recordKeys(record), this.#sources(config))
+      : undefined;
     this.#handles.set(id, {
       file,
       keyring,
@@ -545,6 +574,7 @@ export class Uploads {
       queued: undefined,
       uploadId: record.uploadId,
       record,
+      startOverKeyring,
     });
     this.#rows.push({
       id,
@@ -559,6 +589,7 @@ export class Uploads {
       engineState: undefined,
       progress: undefined,
       error: undefined,
+      notice: undefined,
       resumed: true,
     });
     const row = this.#row(id);
@@ -570,6 +601,11 @@ export class Uploads {
     const config = this.#config;
     return config ? readKeyring(this.#sources(config)) : Promise.resolve(undefined);
   }
+}
+
+/** Lets go of the upload locks `handle` holds. */
+function releaseLocks(handle: Handle): void {
+  for (const release of handle.releases?.splice(0) ?? []) release();
 }
 
 /** The page's one upload queue. */

@@ -32,20 +32,22 @@ import { parseKeyFile } from '../../src/core/key-file';
 import { HsmProxyKeyring } from '../../src/keyrings/hsm-proxy';
 import { RawAesKeyring } from '../../src/keyrings/raw-aes';
 import { KmsKeyring } from '../../src/keyrings/kms';
+import {
+  MiB,
+  PART_TIMEOUT,
+  connectGuest,
+  env,
+  holdParts,
+  openApp,
+  row,
+  storedRecords,
+  uploadedValue,
+} from './support/upload-ui';
 
-const MiB = 1024 * 1024;
 const LOCAL = { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' };
 const ESDK_START = [0x02, 0x04, 0x78];
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
-// Requests under page.route pass their bodies through Playwright, so an 8 MiB part takes seconds.
-const PART_TIMEOUT = { timeout: 30_000 };
-
-function env(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run through playwright.config.ts`);
-  return value;
-}
 
 let s3: S3Client;
 let kms: KMSClient;
@@ -122,18 +124,6 @@ async function expectEncryptedObject(
   expect(Buffer.compare(opened, plain)).toBe(0);
 }
 
-async function openApp(page: Page, view = 'upload'): Promise<void> {
-  await page.goto(`${env('VEIL_APP_URL')}#/${view}`);
-  await expect(page.getByTestId('worker-status')).toHaveText(/Worker ready/);
-}
-
-async function connectGuest(page: Page): Promise<void> {
-  await openApp(page, 'settings');
-  await page.getByRole('button', { name: 'Get guest credentials' }).click();
-  await expect(page.getByTestId('identity-id')).toHaveText(/^us-east-1:/);
-  await page.getByRole('link', { name: 'Upload', exact: true }).click();
-}
-
 async function signInDemo(page: Page): Promise<void> {
   await openApp(page, 'settings');
   const form = page.getByRole('form', { name: 'Sign in with user name and password' });
@@ -142,10 +132,6 @@ async function signInDemo(page: Page): Promise<void> {
   await form.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByTestId('credentials-status')).toContainText('Signed in as demo');
   await page.getByRole('link', { name: 'Upload', exact: true }).click();
-}
-
-function row(page: Page, path: string) {
-  return page.locator(`[data-testid="upload-row"][data-path="${path}"]`);
 }
 
 async function expectAllDone(page: Page, count: number): Promise<void> {
@@ -363,66 +349,6 @@ test('a taken name asks first: keep both gives "name (1).ext", replace overwrite
     ),
   ).toBe('version 3');
 });
-
-/** The resume records in the app's IndexedDB (read only; the app created the database). */
-async function storedRecords(page: Page): Promise<{ key: string; parts: number }[]> {
-  return page.evaluate(
-    () =>
-      new Promise<{ key: string; parts: number }[]>((resolve, reject) => {
-        const open = indexedDB.open('veil-uploads');
-        open.onerror = () => reject(open.error ?? new Error('open failed'));
-        open.onsuccess = () => {
-          const db = open.result;
-          if (!db.objectStoreNames.contains('uploads')) {
-            db.close();
-            resolve([]);
-            return;
-          }
-          const request = db.transaction('uploads', 'readonly').objectStore('uploads').getAll();
-          request.onerror = () => reject(request.error ?? new Error('read failed'));
-          request.onsuccess = () => {
-            const values = request.result as { key: string; parts: unknown[] }[];
-            db.close();
-            resolve(values.map((value) => ({ key: value.key, parts: value.parts.length })));
-          };
-        };
-      }),
-  );
-}
-
-/**
- * Holds the UploadPart requests of the listed part numbers, by file name, until `release()`; the
- * other parts go through, so the upload is reliably part-way when the test acts. The held parts
- * are the big ones: requests under page.route pass their bodies through Playwright, which is slow
- * for 8 MiB.
- */
-async function holdParts(
-  page: Page,
-  held: Record<string, number[]>,
-): Promise<{ release(): Promise<void> }> {
-  let open: () => void = () => undefined;
-  const gate = new Promise<void>((resolve) => (open = resolve));
-  const matcher = (url: URL): boolean => url.searchParams.has('partNumber');
-  await page.route(matcher, async (route) => {
-    const url = new URL(route.request().url());
-    const part = Number(url.searchParams.get('partNumber'));
-    const name = decodeURIComponent(url.pathname.split('/').at(-1) ?? '');
-    if (route.request().method() === 'PUT' && held[name]?.includes(part)) await gate;
-    await route.continue().catch(() => undefined);
-  });
-  return {
-    release: async () => {
-      open();
-      await page.unroute(matcher);
-    },
-  };
-}
-
-async function uploadedValue(page: Page, path: string): Promise<number> {
-  return row(page, path)
-    .getByTestId('bar-uploaded')
-    .evaluate((bar) => (bar as HTMLProgressElement).value);
-}
 
 test('pause keeps finished parts and resume sends only the rest; cancel leaves nothing behind', async ({
   page,
