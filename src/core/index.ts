@@ -24,8 +24,13 @@ export type {
 } from './keyring';
 export { createMultiKeyring } from './multi-keyring';
 export type { MultiKeyringOptions } from './multi-keyring';
-export { createMessageHeader, openMessageHeader, parseHeaderBytes } from './message';
-export type { OpenOptions, WriteOptions, WrittenHeader } from './message';
+export {
+  createMessageHeader,
+  openMessageHeader,
+  openMessageKeys,
+  parseHeaderBytes,
+} from './message';
+export type { OpenedKeys, OpenOptions, WriteOptions, WrittenHeader } from './message';
 export { decryptFrame, encryptFrame, sealFrame } from './frame';
 export type { FrameParams, SealedFrame } from './frame';
 export {
