@@ -4,7 +4,6 @@
  * the parts S3 still holds; plus the object's metadata and the job each part is built from.
  * See [Note: upload pipeline] in upload.ts.
  */
-import type { ServerSideEncryption } from '@aws-sdk/client-s3';
 import { VeilError, needs } from '../core/errors';
 import type { EncryptionContext } from '../core/encryption-context';
 import type { Keyring } from '../core/keyring';
@@ -16,12 +15,6 @@ import { partSpec, planUpload, type UploadPlan } from './part-plan';
 import { withRetry, type RetryHooks, type RetryPolicy } from './retry';
 import type { UploadS3 } from './s3-api';
 import { fileIdentity, sameFile, type StoredPart, type UploadRecord } from './upload-store';
-
-/** User metadata naming the object's format (x-amz-meta-veil-format). */
-export const FORMAT_METADATA = { encrypted: 'esdk-v2-0478-framed', plain: 'plain' } as const;
-
-/** Server-side encryption at rest, on top of (or, for comparison, instead of) Veil's. */
-export type AtRest = { readonly type: 'SSE-S3' } | { readonly type: 'SSE-KMS'; kmsKeyId?: string };
 
 /** An upload ready for its parts. */
 export interface Prepared {
@@ -210,33 +203,6 @@ async function listUploadedParts(
     marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
   } while (marker);
   return listed;
-}
-
-/** Content type, user metadata and server-side encryption of the object. */
-export function objectParams(
-  encrypted: boolean,
-  model: 'A' | 'B' | 'C' | undefined,
-  atRest: AtRest | undefined,
-): {
-  ContentType: string;
-  Metadata: Record<string, string>;
-  ServerSideEncryption?: ServerSideEncryption;
-  SSEKMSKeyId?: string;
-} {
-  return {
-    ContentType: 'application/octet-stream',
-    Metadata: {
-      'veil-format': encrypted ? FORMAT_METADATA.encrypted : FORMAT_METADATA.plain,
-      ...(encrypted && model ? { 'veil-model': model } : {}),
-    },
-    ...(atRest?.type === 'SSE-S3' ? { ServerSideEncryption: 'AES256' as const } : {}),
-    ...(atRest?.type === 'SSE-KMS'
-      ? {
-          ServerSideEncryption: 'aws:kms' as const,
-          ...(atRest.kmsKeyId ? { SSEKMSKeyId: atRest.kmsKeyId } : {}),
-        }
-      : {}),
-  };
 }
 
 /** The job that builds part `partNumber` of `file` (part 1 carries the header). */

@@ -11,7 +11,7 @@
  */
 import { toHex } from '../core/bytes';
 import { VeilError } from '../core/errors';
-import type { AtRest } from './prepare';
+import type { AtRest } from './object-params';
 
 /** A finished part, as Complete needs it. */
 export interface StoredPart {

@@ -22,14 +22,13 @@ import { parseHeaderBytes } from '../core/message';
 import type { Keyring } from '../core/keyring';
 import { corsError, explainUnreachable, pageOrigin } from './cors';
 import { partSpec } from './part-plan';
+import { objectParams, type AtRest } from './object-params';
 import {
-  objectParams,
   partJob,
   partRunJob,
   partsPerRun,
   prepareNew,
   prepareResume,
-  type AtRest,
   type Prepared,
 } from './prepare';
 import { ProgressMeter, type StartedOver, type UploadProgress, type UploadState } from './progress';
@@ -39,7 +38,7 @@ import { fileIdentity, type StoredPart, type UploadRecord, type UploadStore } fr
 import type { BuiltPart } from './build-part';
 import type { PartBuilder } from './worker-pool';
 
-export { FORMAT_METADATA, type AtRest } from './prepare';
+export { FORMAT_METADATA, type AtRest } from './object-params';
 export type { StartedOver } from './progress';
 
 /** Parts in flight (being built or uploaded) by default. */
