@@ -184,5 +184,7 @@ try {
   await run(process.argv.slice(2));
 } catch (error) {
   process.stderr.write(`${errorLine(error).replace(/\s*\n\s*/g, ' ')}\n`);
-  process.exitCode = error instanceof VeilError && error.code === 'USAGE' ? 2 : 1;
+  const code = error instanceof VeilError ? error.code : undefined;
+  // Ctrl-C at the passphrase prompt (raw mode: no SIGINT) exits as an interrupt would.
+  process.exitCode = code === 'USAGE' ? 2 : code === 'INTERRUPTED' ? 130 : 1;
 }

@@ -310,12 +310,12 @@ describe('signed messages (0x0578)', () => {
     const message = await peerMessage();
     expect(Buffer.from(await decrypt(message)).equals(Buffer.from(plaintext))).toBe(true);
   });
-  it('rejects a changed signature (SIGNATURE_INVALID) and a missing footer (TRUNCATED)', async () => {
+  it('rejects a changed signature (SIGNATURE_INVALID) and a cut footer (SIGNATURE_MISSING)', async () => {
     const message = await peerMessage();
     const badSignature = message.slice();
     flipByte(badSignature, badSignature.length - 1, 1);
     await expectCode(decrypt(badSignature), 'SIGNATURE_INVALID');
-    await expectCode(decrypt(message.subarray(0, message.length - 10)), 'TRUNCATED');
+    await expectCode(decrypt(message.subarray(0, message.length - 10)), 'SIGNATURE_MISSING');
     await expectCode(decrypt(concatBytes(message, Uint8Array.of(1))), 'TRAILING_BYTES');
   });
 });
