@@ -6,6 +6,59 @@ import tseslint from 'typescript-eslint';
 
 const tsProjects = ['./tsconfig.json', './tsconfig.core.json', './tsconfig.node.json'];
 
+// [Note: the layers] Which folder may import which (docs/architecture.md draws it):
+//   core <- keyrings, transfer (+ workers) <- aws <- hosting <- state <- views; the CLI beside state.
+// Each entry lists what a folder's files may import besides themselves, as path fragments under
+// src/. A relative import that leaves the folder for anything else fails `no-restricted-imports`.
+// workers/ and transfer/ meet at one seam only: the worker forwards to transfer's frame-level
+// functions, and transfer's pool (like any later layer) reaches the worker through its client.
+const WORKER_SIDE = 'workers/(client|protocol)';
+const LAYERS = {
+  core: [],
+  keyrings: ['core'],
+  transfer: ['core', WORKER_SIDE],
+  workers: ['core', 'transfer/(build-part|download-frames)'],
+  aws: ['core', 'keyrings', 'transfer', WORKER_SIDE],
+  hosting: ['core', 'keyrings', 'transfer', WORKER_SIDE, 'aws'],
+  state: ['core', 'keyrings', 'transfer', WORKER_SIDE, 'aws', 'hosting'],
+  views: ['core', 'keyrings', 'transfer', WORKER_SIDE, 'aws', 'hosting', 'state'],
+  cli: ['core', 'keyrings', 'transfer', WORKER_SIDE, 'aws', 'hosting'],
+};
+
+/** Folder depth covered below a layer's root; deeper files would go unchecked, so keep it ample. */
+const MAX_DEPTH = 6;
+
+/**
+ * One config per depth below `root`: from a file `depth` folders down, `../` repeated `depth`
+ * times lands in root's parent, so what follows must be one of `allowed` (or the import stays
+ * inside root). Anything else, including a path that leaves root's parent, fails.
+ * @param {string} root a folder, e.g. 'src/state'
+ * @param {string[]} allowed regex fragments of paths under root's parent, e.g. 'core'
+ * @param {string} message what the error says
+ * @param {object[]} extraPatterns more no-restricted-imports patterns for the same files
+ */
+function layerRule(root, allowed, message, extraPatterns = []) {
+  const self = root.split('/').at(-1);
+  const targets = [self, ...allowed].map((fragment) => `${fragment}(\\.[a-z]+)*(/|$)`).join('|');
+  return Array.from({ length: MAX_DEPTH }, (_, index) => {
+    const depth = index + 1;
+    return {
+      files: [`${root}/${'*/'.repeat(depth - 1)}*.{ts,svelte}`],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              ...extraPatterns,
+              { regex: `^(\\./)?(\\.\\./){${depth}}(?!(${targets}))`, message },
+            ],
+          },
+        ],
+      },
+    };
+  });
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -56,23 +109,34 @@ export default tseslint.config(
     files: ['src/cli/**', 'server/**', 'scripts/**', 'tests/**', 'bench/**', '*.config.ts'],
     languageOptions: { globals: globals.node },
   },
-  {
-    // [Note: the pure core] src/core runs unchanged in a worker, the page and Node: it may import
-    // only itself and the noble hash/curve libraries. tsconfig.core.json removes DOM and Node types.
-    files: ['src/core/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
+  // [Note: the pure core] src/core runs unchanged in a worker, the page and Node: it may import
+  // only itself and the noble hash/curve libraries. tsconfig.core.json removes DOM and Node types.
+  ...Object.entries(LAYERS).flatMap(([folder, allowed]) =>
+    layerRule(
+      `src/${folder}`,
+      allowed,
+      `src/${folder} may import only ${['itself', ...allowed].join(', ')} (see [Note: the layers] and docs/architecture.md).`,
+      folder === 'core'
+        ? [
             {
               regex: '^(?!\\.{1,2}/|@noble/(hashes|curves)(/|$))',
               message:
                 'src/core is pure: only relative imports and @noble/* (see [Note: the pure core]).',
             },
-          ],
-        },
-      ],
+          ]
+        : [],
+    ),
+  ),
+  // The HSM proxy is its own program: from the app's src/ it imports only the HSM API contract
+  // (pure constants and types, see [Note: HSM API contract]), by relative path.
+  ...layerRule(
+    'server/hsm-proxy',
+    ['\\.\\./src/keyrings/hsm-api'],
+    'server/hsm-proxy imports nothing outside itself but src/keyrings/hsm-api (see [Note: the layers]).',
+  ),
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
       'no-restricted-globals': [
         'error',
         ...[

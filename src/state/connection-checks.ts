@@ -39,7 +39,7 @@ import type { KmsApi } from '../keyrings/kms-api';
 import { describeKmsKey } from '../keyrings/kms-keys';
 import { s3BucketUrl } from '../hosting/csp';
 import { corsRuleFor } from '../transfer/cors';
-import { shownError } from '../views/ui/errors';
+import { shownError } from './shown-error';
 
 export type CheckId = 'credentials' | 'bucket' | 'cors' | 'kms' | 'hsm-health' | 'hsm-login';
 

@@ -28,7 +28,7 @@ import { downloadObject, inspectObject, keysNeeded } from '../transfer/download'
 import type { DownloadProgress } from '../transfer/download-progress';
 import { downloadS3For } from '../transfer/download-s3';
 import { chooseSaveTarget } from '../transfer/download-sink';
-import { shownError, type ShownError } from '../views/ui/errors';
+import { shownError, type ShownError } from './shown-error';
 import { awsSession } from './credentials.svelte';
 import { keyAdvice, keyFileMatches, withPrompted, type KeyAdvice } from './download-keys';
 import { downloadAnnouncement } from './files-format';

@@ -10,7 +10,7 @@ import type { VeilConfig } from '../aws/config';
 import { VeilError } from '../core/errors';
 import { downloadS3For } from '../transfer/download-s3';
 import { inspectObject } from '../transfer/download';
-import { shownError, type ShownError } from '../views/ui/errors';
+import { shownError, type ShownError } from './shown-error';
 import { awsSession } from './credentials.svelte';
 import { ProbeQueue, probeBadge, type BadgeState } from './files-badges';
 import { deleteKeys, keysUnder } from './files-delete';

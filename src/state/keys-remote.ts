@@ -9,7 +9,7 @@ import { VeilError } from '../core/errors';
 import { listHsmKeyLabels } from '../keyrings/hsm-proxy';
 import type { KmsApi } from '../keyrings/kms-api';
 import { describeKmsKey, listKmsAliases } from '../keyrings/kms-keys';
-import { shownError, type ShownError } from '../views/ui/errors';
+import { shownError, type ShownError } from './shown-error';
 
 /** An alias and the state of its key. */
 export interface KmsAliasRow {

@@ -8,7 +8,7 @@
  */
 import type { VeilConfig } from '../aws/config';
 import { VeilError } from '../core/errors';
-import { shownError, type ShownError } from '../views/ui/errors';
+import { shownError, type ShownError } from './shown-error';
 import { describeBackup, type BackupSummary } from '../keyrings/key-backup';
 import type { AwsSession } from './credentials.svelte';
 import { KeysCore, type CopyKind, type PendingKey } from './keys-core';

@@ -5,7 +5,7 @@
  */
 import type { VeilConfig } from '../aws/config';
 import { VeilError } from '../core/errors';
-import { shownError, type ShownError } from '../views/ui/errors';
+import { shownError, type ShownError } from './shown-error';
 import { runConnectionChecks, type CheckResult } from './connection-checks';
 import { checkSessionOf } from './connection-s3';
 import type { AwsSession } from './credentials.svelte';

@@ -4,7 +4,7 @@
  */
 import { VeilError } from '../core/errors';
 import type { StartedOver } from '../transfer/progress';
-import { shownError, type ShownError } from '../views/ui/errors';
+import { shownError, type ShownError } from './shown-error';
 
 /** Where the user can fix what stops an upload. */
 export type FixPlace = 'settings' | 'keys';

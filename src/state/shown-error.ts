@@ -2,7 +2,7 @@
  * Any thrown value as what ErrorNotice shows: catalogued VeilErrors as they are, anything else as
  * INTERNAL_ERROR with its name (never a raw stack or a secret).
  */
-import { VeilError } from '../../core/errors';
+import { VeilError } from '../core/errors';
 
 export interface ShownError {
   readonly code: string;
