@@ -8,10 +8,13 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseKeyFile } from '../../../src/core/key-file';
 import { createBackup } from '../../../src/keyrings/key-backup';
 import { PEER_SUITE_0578, patternBytes, peer, peerKeyring } from '../core/helpers';
+
+// Each test spawns the CLI (Node + tsx) several times: seconds each on a loaded machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 const BIN = fileURLToPath(new URL('../../../bin/veil.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'veil-cli-options-'));
@@ -182,16 +185,20 @@ describe('passphrase backups (.jwe) as written by the app', () => {
   const hasScript = spawnSync('script', ['--version']).status === 0;
   it.skipIf(!hasScript)('on a terminal, asks for the passphrase without echoing it', () => {
     const command = `${process.execPath} ${BIN} decrypt --key-file gamma.jwe g.enc g4.out`;
-    const typed = spawnSync(
-      'sh',
-      ['-c', `(sleep 3; printf '%s\\r' "$PASSPHRASE") | script -qec "$COMMAND" /dev/null`],
-      {
-        cwd: dir,
-        encoding: 'utf8',
-        timeout: 30_000,
-        env: { ...process.env, VEIL_KEY_PASSPHRASE: '', PASSPHRASE, COMMAND: command },
+    // Types only once the prompt is on the terminal (echo is off by then), however slow the start.
+    const typist = `until grep -q 'Passphrase for' "$LOG" 2>/dev/null; do sleep 0.1; done; printf '%s\\r' "$PASSPHRASE"`;
+    const typed = spawnSync('sh', ['-c', `(${typist}) | script -qfec "$COMMAND" "$LOG"`], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: {
+        ...process.env,
+        VEIL_KEY_PASSPHRASE: '',
+        PASSPHRASE,
+        COMMAND: command,
+        LOG: join(dir, 'terminal.log'),
       },
-    );
+    });
     expect(typed.stdout).toContain('Passphrase for gamma.jwe (key "gamma"): ');
     expect(typed.stdout).not.toContain(PASSPHRASE);
     expect(typed.status).toBe(0);

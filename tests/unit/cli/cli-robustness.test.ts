@@ -8,8 +8,11 @@ import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { concatBytes, u16 } from '../../../src/core/bytes';
+
+// Each test spawns the CLI (Node + tsx) several times: seconds each on a loaded machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 const BIN = fileURLToPath(new URL('../../../bin/veil.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'veil-cli-robust-'));

@@ -8,10 +8,13 @@ import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { rmSync } from 'node:fs';
 import { parseKeyFile } from '../../../src/core/key-file';
 import { PEER_SUITE_0478, PEER_SUITE_0578, patternBytes, peer, peerKeyring } from '../core/helpers';
+
+// Each test spawns the CLI (Node + tsx) several times: seconds each on a loaded machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 const BIN = fileURLToPath(new URL('../../../bin/veil.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'veil-cli-'));
