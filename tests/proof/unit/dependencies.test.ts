@@ -1,7 +1,8 @@
 /**
  * Dependencies earn their place: README's "Production dependencies" section names every
- * production dependency with what it is for (and nothing else), each is pinned to one exact
- * version, and `npm audit --omit=dev --audit-level=high` finds no high or critical advisory.
+ * production dependency (the app's and its workspace server/hsm-proxy's) with what it is for
+ * (and nothing else), each is pinned to one exact version, and
+ * `npm audit --omit=dev --audit-level=high` finds no high or critical advisory.
  *
  * The audit needs the registry's advisory endpoint, which the registry mirror these machines
  * reach refuses (405 Method Not Allowed), so it runs only with VEIL_NPM_AUDIT=1, where the
@@ -14,8 +15,18 @@ import { describe, expect, it } from 'vitest';
 const ROOT = new URL('../../../', import.meta.url);
 const SECTION = 'Production dependencies';
 
-const pkg = JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')) as {
-  dependencies: Record<string, string>;
+type Manifest = { dependencies: Record<string, string>; workspaces?: string[] };
+const readManifest = (dir: URL) =>
+  JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as Manifest;
+
+// The app's own and its workspaces' (server/hsm-proxy): all of them ship to production.
+const root = readManifest(ROOT);
+const pkg = {
+  dependencies: Object.assign(
+    {},
+    root.dependencies,
+    ...(root.workspaces ?? []).map((dir) => readManifest(new URL(`${dir}/`, ROOT)).dependencies),
+  ) as Record<string, string>,
 };
 const production = Object.keys(pkg.dependencies).sort();
 
