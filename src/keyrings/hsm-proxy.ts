@@ -1,6 +1,6 @@
 /**
  * Model B: a keyring whose wrapping keys live in an HSM behind Veil's HSM proxy
- * (server/hsm-proxy, API v1). The data key is wrapped with AES-256-GCM inside the HSM under the
+ * (server/hsm-proxy, API v1: [Note: HSM API contract] in hsm-api.ts). The data key is wrapped with AES-256-GCM inside the HSM under the
  * key named by label, bound to the serialized encryption context as AAD.
  *
  * EDK: provider id `veil-hsm`; provider info = UTF-8(key label); ciphertext = the proxy's wrapped
@@ -19,12 +19,26 @@ import type {
   EncryptedDataKey,
   Keyring,
 } from '../core/keyring';
+import {
+  HSM_DATA_KEY_BYTES,
+  HSM_KEY_LABEL_PATTERN,
+  HSM_ROUTES,
+  HSM_WRAPPED_KEY_BYTES,
+  isHsmErrorCode,
+  type HsmErrorCode,
+  type HsmRequest,
+  type HsmRoute,
+  type HsmUntrustedReply,
+} from './hsm-api';
 
 export const HSM_PROVIDER_ID = 'veil-hsm';
 /** Wrapped-key lengths the proxy hands out: legacy (60) and owner-bound version 2 (80). */
-const WRAPPED_LENGTHS: readonly number[] = [60, 80];
-const DATA_KEY_BYTES = 32;
-const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const WRAPPED_LENGTHS: readonly number[] = [
+  HSM_WRAPPED_KEY_BYTES.legacy,
+  HSM_WRAPPED_KEY_BYTES.ownerBound,
+];
+const DATA_KEY_LENGTHS: readonly number[] = [HSM_DATA_KEY_BYTES];
+const LABEL = HSM_KEY_LABEL_PATTERN;
 
 export interface HsmProxyKeyringOptions {
   /** Base URL of the proxy, e.g. `https://hsm.example.org`. */
@@ -39,7 +53,8 @@ export interface HsmProxyKeyringOptions {
   readonly attempts?: number;
 }
 
-const STATUS_CODES: Record<string, ErrorCode> = {
+/** The proxy's refusals that Veil's catalogue names; any other becomes HSM_PROXY_FAILED. */
+const STATUS_CODES: Partial<Record<HsmErrorCode, ErrorCode>> = {
   UNAUTHENTICATED: 'HSM_UNAUTHENTICATED',
   TOKEN_INVALID: 'HSM_UNAUTHENTICATED',
   TOKEN_EXPIRED: 'HSM_UNAUTHENTICATED',
@@ -68,11 +83,11 @@ function isSafeUrl(text: string): boolean {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Lists the key labels the caller may use (GET /v1/keys). */
+/** Lists the key labels the caller may use (the contract's listKeys route). */
 export async function listHsmKeyLabels(
   options: Pick<HsmProxyKeyringOptions, 'proxyUrl' | 'idToken' | 'fetch'>,
 ): Promise<string[]> {
-  const reply = await new HsmProxyClient(options).call('GET', '/v1/keys');
+  const reply = await new HsmProxyClient(options).call('listKeys', undefined);
   const keys = reply.keys;
   if (!Array.isArray(keys)) throw new VeilError('HSM_INVALID_RESPONSE', 'keys');
   return keys.map((key: unknown) => String((key as { label?: unknown }).label));
@@ -101,11 +116,9 @@ class HsmProxyClient {
     this.#attempts = options.attempts ?? 3;
   }
 
-  async call(
-    method: 'GET' | 'POST',
-    path: string,
-    body?: unknown,
-  ): Promise<Record<string, unknown>> {
+  /** Calls `route` with `body`; resolves to the reply, whose fields are still to be checked. */
+  async call<R extends HsmRoute>(route: R, body: HsmRequest<R>): Promise<HsmUntrustedReply<R>> {
+    const { method, path } = HSM_ROUTES[route];
     for (let attempt = 1; ; attempt++) {
       let response: Response;
       try {
@@ -133,7 +146,7 @@ class HsmProxyClient {
         throw new VeilError('HSM_INVALID_RESPONSE', `HTTP ${response.status}`, { cause });
       }
       if (response.ok) return reply;
-      const code = STATUS_CODES[String(reply.error)] ?? 'HSM_PROXY_FAILED';
+      const code = (isHsmErrorCode(reply.error) && STATUS_CODES[reply.error]) || 'HSM_PROXY_FAILED';
       if (code === 'HSM_BUSY' && attempt < this.#attempts) {
         await sleep(backoffMs(attempt));
         continue;
@@ -151,9 +164,9 @@ function backoffMs(attempt: number): number {
   return Math.random() * 100 * 2 ** attempt;
 }
 
-function bytesField(
-  reply: Record<string, unknown>,
-  field: string,
+function bytesField<F extends string>(
+  reply: { readonly [K in F]?: unknown },
+  field: F,
   lengths: readonly number[],
 ): Uint8Array {
   const value = reply[field];
@@ -194,7 +207,7 @@ export class HsmProxyKeyring implements Keyring {
     let dataKey: Uint8Array;
     let wrapped: Uint8Array;
     if (request.dataKey) {
-      const reply = await this.#client.call('POST', '/v1/data-keys/encrypt', {
+      const reply = await this.#client.call('encryptDataKey', {
         keyLabel,
         plaintext: toBase64(request.dataKey),
         aad,
@@ -202,9 +215,9 @@ export class HsmProxyKeyring implements Keyring {
       dataKey = request.dataKey;
       wrapped = bytesField(reply, 'wrapped', WRAPPED_LENGTHS);
     } else {
-      const reply = await this.#client.call('POST', '/v1/data-keys', { keyLabel, aad });
+      const reply = await this.#client.call('generateDataKey', { keyLabel, aad });
       wrapped = bytesField(reply, 'wrapped', WRAPPED_LENGTHS);
-      dataKey = bytesField(reply, 'plaintext', [DATA_KEY_BYTES]);
+      dataKey = bytesField(reply, 'plaintext', DATA_KEY_LENGTHS);
     }
     const edk: EncryptedDataKey = {
       providerId: HSM_PROVIDER_ID,
@@ -236,12 +249,12 @@ export class HsmProxyKeyring implements Keyring {
       const keyLabel = fromUtf8(edk.providerInfo, 'HSM key label');
       if (!LABEL.test(keyLabel) || !WRAPPED_LENGTHS.includes(edk.ciphertext.length)) continue;
       try {
-        const reply = await this.#client.call('POST', '/v1/data-keys/decrypt', {
+        const reply = await this.#client.call('decryptDataKey', {
           keyLabel,
           wrapped: toBase64(edk.ciphertext),
           aad,
         });
-        return bytesField(reply, 'plaintext', [DATA_KEY_BYTES]);
+        return bytesField(reply, 'plaintext', DATA_KEY_LENGTHS);
       } catch (error) {
         if (!(error instanceof VeilError) || !perEdk.has(error.code)) throw error;
         refused = error;

@@ -1,8 +1,11 @@
 /**
  * The one catalogue of the proxy's error codes: each with its HTTP status and a message that
- * says what to do. A refusal is JSON `{ error: code, message }`; ../README.md lists the same
+ * says what to do. The code names are the contract's (HSM_ERROR_CODES in
+ * src/keyrings/hsm-api.ts, which the browser's client maps), so a code added on one side only
+ * fails the type check. A refusal is JSON `{ error: code, message }`; ../README.md lists the same
  * table for clients. Messages never hold key material, AAD or tokens.
  */
+import type { HsmErrorCode } from '../../../src/keyrings/hsm-api';
 import { AuthError } from './auth';
 import { BodyError } from './limits';
 import { ckr, HsmError } from './pkcs11';
@@ -45,9 +48,10 @@ export const API_ERRORS = {
     503,
     'the audit log cannot be written: key use is suspended until an administrator fixes it',
   ],
-} as const satisfies Record<string, readonly [number, string]>;
+} as const satisfies Record<HsmErrorCode, readonly [number, string]>;
 
-export type ApiErrorCode = keyof typeof API_ERRORS;
+/** A code of the catalogue (the contract's HsmErrorCode). */
+export type ApiErrorCode = HsmErrorCode;
 
 /** A refusal with a catalogued code; `message` replaces the catalogue's when more specific. */
 export class ApiError extends Error {

@@ -1,5 +1,7 @@
 /**
- * The HSM proxy's HTTP API, version 1 (documented in ../README.md). JSON in and out; every
+ * The HSM proxy's HTTP API, version 1: routes, bodies and error codes from the contract shared
+ * with the browser ([Note: HSM API contract] in src/keyrings/hsm-api.ts; documented for people in
+ * ../README.md). JSON in and out; every
  * route but the health check needs a verified ID token and, for key use, a label the policy
  * grants; each wrap is bound to its owner or the label's group ([Note: owner-bound wrapped
  * keys]). Failures are JSON `{ error, message }` with a code from api-errors.ts; no response or
@@ -19,6 +21,18 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import {
+  HSM_API_VERSION,
+  HSM_KEY_LABEL_PATTERN,
+  HSM_MAX_AAD_BYTES,
+  HSM_SERVICE_NAME,
+  hsmRouteOf,
+  isHsmPath,
+  type HsmErrorReply,
+  type HsmHealthReply,
+  type HsmReply,
+  type HsmRequestField,
+} from '../../../src/keyrings/hsm-api';
 import { ApiError, toApiError } from './api-errors';
 import type { Authenticator, Identity } from './auth';
 import type { AuditLog, AuditOperation, AuditRecord } from './audit';
@@ -30,11 +44,9 @@ import { auditBinding, bindingForWrap, describeWrap, planUnwrap } from './owners
 import type { Policy } from './policy';
 import { auditDigest, boundAad, boundWrap } from './wrapped-key';
 
-export const API_VERSION = 1;
-export const SERVICE_NAME = 'veil-hsm-proxy';
+/** The name the proxy gives itself in its health answer and its log lines. */
+export const SERVICE_NAME = HSM_SERVICE_NAME;
 
-const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const MAX_AAD_BYTES = 65_535;
 const HEALTH_CACHE_MS = 2000;
 
 export interface ProxyDeps {
@@ -56,15 +68,18 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-function label(body: Record<string, unknown>, field = 'keyLabel'): string {
+function label(
+  body: Record<string, unknown>,
+  field: Extract<HsmRequestField, 'keyLabel' | 'label'> = 'keyLabel',
+): string {
   const value = body[field];
-  if (typeof value !== 'string' || !LABEL.test(value)) {
+  if (typeof value !== 'string' || !HSM_KEY_LABEL_PATTERN.test(value)) {
     throw new ApiError('BAD_REQUEST', `${field} must be 1 to 64 letters, digits, ".", "_" or "-"`);
   }
   return value;
 }
 
-function base64(body: Record<string, unknown>, field: string, maxBytes: number): Buffer {
+function base64(body: Record<string, unknown>, field: HsmRequestField, maxBytes: number): Buffer {
   const value = body[field];
   if (
     typeof value !== 'string' ||
@@ -80,12 +95,12 @@ function base64(body: Record<string, unknown>, field: string, maxBytes: number):
 }
 
 /** The health answer: the token, and whether the default key is there and non-extractable. */
-export async function health(hsm: ProxyDeps['hsm'], config: ProxyConfig) {
+export async function health(hsm: ProxyDeps['hsm'], config: ProxyConfig): Promise<HsmHealthReply> {
   const key = await hsm.keys.describeKey(config.defaultKeyLabel);
   return {
-    service: SERVICE_NAME,
-    apiVersion: API_VERSION,
-    status: key && !key.extractable ? ('ok' as const) : ('degraded' as const),
+    service: HSM_SERVICE_NAME,
+    apiVersion: HSM_API_VERSION,
+    status: key && !key.extractable ? 'ok' : 'degraded',
     token: hsm.tokenLabel,
     defaultKey: key
       ? { label: key.label, found: true, bits: key.bits, extractable: key.extractable }
@@ -98,7 +113,7 @@ export function createProxyServer(deps: ProxyDeps): HttpServer | HttpsServer {
   const { hsm, auth, policy, audit, config } = deps;
   const limit = (): RateLimiter => new RateLimiter(config.ratePerSecond, config.rateBurst);
   const limits = { anonymous: limit(), identities: limit(), health: limit() };
-  let cachedHealth: { atMs: number; body: Awaited<ReturnType<typeof health>> } | undefined;
+  let cachedHealth: { atMs: number; body: HsmHealthReply } | undefined;
 
   const allowOrigin = (req: IncomingMessage, res: ServerResponse): void => {
     const origin = req.headers.origin;
@@ -192,7 +207,7 @@ export function createProxyServer(deps: ProxyDeps): HttpServer | HttpsServer {
 
   /** Reads the AAD field and records its digest for the audit. */
   const clientAad = (call: Call, body: Record<string, unknown>): Buffer => {
-    const aad = base64(body, 'aad', MAX_AAD_BYTES);
+    const aad = base64(body, 'aad', HSM_MAX_AAD_BYTES);
     call.aadSha256 = auditDigest(aad);
     return aad;
   };
@@ -204,20 +219,21 @@ export function createProxyServer(deps: ProxyDeps): HttpServer | HttpsServer {
   ): Promise<[number, unknown]> => {
     const path = new URL(req.url ?? '/', 'http://proxy').pathname;
     const method = req.method ?? 'GET';
-    if (path === '/v1/health' && method === 'GET') {
+    const routeName = hsmRouteOf(method, path);
+    if (routeName === 'health') {
       if (!limits.health.take(client)) throw new ApiError('RATE_LIMITED');
       // Cached briefly: an unauthenticated route must not keep HSM sessions busy.
       const now = Date.now();
       if (!cachedHealth || now - cachedHealth.atMs > HEALTH_CACHE_MS) {
         cachedHealth = { atMs: now, body: await health(hsm, config) };
       }
-      const body = audit.healthy
+      const body: HsmHealthReply = audit.healthy
         ? cachedHealth.body
-        : { ...cachedHealth.body, status: 'degraded' as const };
+        : { ...cachedHealth.body, status: 'degraded' };
       return [body.status === 'ok' ? 200 : 503, body];
     }
     const operate = keyOperation.bind(null, req, requestId, client);
-    if (path === '/v1/data-keys' && method === 'POST') {
+    if (routeName === 'generateDataKey') {
       return operate('generate-data-key', async (call, caller, body) => {
         const keyLabel = grantedLabel(call, caller, body);
         const aad = clientAad(call, body);
@@ -226,7 +242,7 @@ export function createProxyServer(deps: ProxyDeps): HttpServer | HttpsServer {
         const made = await hsm.keys.generateDataKey(keyLabel, boundAad(binding, aad));
         const wrapped = boundWrap(binding, made.wrapped);
         call.wrappedSha256 = auditDigest(wrapped);
-        const response = {
+        const response: HsmReply<'generateDataKey'> = {
           keyLabel,
           plaintext: made.plaintext.toString('base64'),
           wrapped: wrapped.toString('base64'),
@@ -235,7 +251,7 @@ export function createProxyServer(deps: ProxyDeps): HttpServer | HttpsServer {
         return [200, response];
       });
     }
-    if (path === '/v1/data-keys/encrypt' && method === 'POST') {
+    if (routeName === 'encryptDataKey') {
       return operate('encrypt', async (call, caller, body) => {
         const keyLabel = grantedLabel(call, caller, body);
         const plaintext = base64(body, 'plaintext', 64);
@@ -248,13 +264,17 @@ export function createProxyServer(deps: ProxyDeps): HttpServer | HttpsServer {
           const sealed = await hsm.keys.encryptDataKey(keyLabel, plaintext, boundAad(binding, aad));
           const wrapped = boundWrap(binding, sealed);
           call.wrappedSha256 = auditDigest(wrapped);
-          return [200, { keyLabel, wrapped: wrapped.toString('base64') }];
+          const response: HsmReply<'encryptDataKey'> = {
+            keyLabel,
+            wrapped: wrapped.toString('base64'),
+          };
+          return [200, response];
         } finally {
           plaintext.fill(0);
         }
       });
     }
-    if (path === '/v1/data-keys/decrypt' && method === 'POST') {
+    if (routeName === 'decryptDataKey') {
       return operate('decrypt', async (call, caller, body) => {
         const keyLabel = grantedLabel(call, caller, body);
         const wrapped = base64(body, 'wrapped', 1024);
@@ -264,37 +284,37 @@ export function createProxyServer(deps: ProxyDeps): HttpServer | HttpsServer {
         const plan = planUnwrap(policy, caller, keyLabel, wrapped, aad);
         call.binding = auditBinding(plan.binding);
         const plaintext = await hsm.keys.decryptDataKey(keyLabel, plan.sealed, plan.hsmAad);
-        const response = { keyLabel, plaintext: plaintext.toString('base64') };
+        const response: HsmReply<'decryptDataKey'> = {
+          keyLabel,
+          plaintext: plaintext.toString('base64'),
+        };
         plaintext.fill(0);
         return [200, response];
       });
     }
-    if (path === '/v1/keys' && method === 'GET') {
+    if (routeName === 'listKeys') {
       return operate('list-keys', async (_call, caller) => {
         const labels = await hsm.keys.listLabels();
         const allowed = labels.filter((keyLabel) => policy.mayUse(caller, keyLabel));
-        return [200, { keys: allowed.map((keyLabel) => ({ label: keyLabel })) }];
+        const response: HsmReply<'listKeys'> = {
+          keys: allowed.map((keyLabel) => ({ label: keyLabel })),
+        };
+        return [200, response];
       });
     }
-    if (path === '/v1/keys' && method === 'POST') {
+    if (routeName === 'createKey') {
       return operate('create-key', async (call, caller, body) => {
         const keyLabel = label(body, 'label');
         call.label = keyLabel;
         if (!policy.isAdmin(caller)) throw new ApiError('NOT_ADMIN');
         await hsm.keys.createKey(keyLabel);
-        return [201, { label: keyLabel }];
+        const response: HsmReply<'createKey'> = { label: keyLabel };
+        return [201, response];
       });
     }
     // Anything else is unauthenticated traffic: it costs its address's bucket.
     if (!limits.anonymous.take(client)) throw new ApiError('RATE_LIMITED');
-    const known = [
-      '/v1/health',
-      '/v1/data-keys',
-      '/v1/data-keys/encrypt',
-      '/v1/data-keys/decrypt',
-      '/v1/keys',
-    ].includes(path);
-    throw known
+    throw isHsmPath(path)
       ? new ApiError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`)
       : new ApiError('NOT_FOUND', `no route ${path}`);
   };
@@ -325,8 +345,8 @@ export function createProxyServer(deps: ProxyDeps): HttpServer | HttpsServer {
         // A body over the limit is answered 413 at once, and Node then reads and discards what
         // the client still sends (bounded by requestTimeout). Closing or resetting the
         // connection instead would often lose the 413 before the client reads it.
-        if (!res.headersSent)
-          send(res, apiError.status, { error: apiError.code, message: apiError.message });
+        const refusal: HsmErrorReply = { error: apiError.code, message: apiError.message };
+        if (!res.headersSent) send(res, apiError.status, refusal);
       },
     );
   };
