@@ -32,7 +32,7 @@ import {
 import type { Construct } from 'constructs';
 import type { VeilConfig } from '../../src/aws/config';
 import { contentSecurityPolicy } from '../../src/hosting/csp';
-import { MODEL_C_CONTEXT_KEYS, VEIL_APP } from '../../src/keyrings/kms-context';
+import { kmsContextConditions } from '../../src/keyrings/kms-context';
 import { REQUIRED_EXPOSE_HEADERS } from '../../src/transfer/cors';
 import { DOWNLOAD_WORKER_SCRIPT } from '../../src/transfer/download-sw-sink';
 
@@ -376,11 +376,10 @@ export class VeilStack extends Stack {
         actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
         resources: [this.key.keyArn],
         conditions: {
-          StringEquals: {
-            [`kms:EncryptionContext:${MODEL_C_CONTEXT_KEYS.app}`]: VEIL_APP,
-            [`kms:EncryptionContext:${MODEL_C_CONTEXT_KEYS.bucket}`]: this.appConfig.bucket,
-            [`kms:EncryptionContext:${MODEL_C_CONTEXT_KEYS.identityId}`]: IDENTITY_SUB,
-          },
+          StringEquals: kmsContextConditions({
+            bucket: this.appConfig.bucket,
+            identityId: IDENTITY_SUB,
+          }),
         },
       }),
     );

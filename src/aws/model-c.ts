@@ -1,24 +1,27 @@
 /**
- * Model C for the app's upload and download code: the KMS keyrings and the upload encryption
- * context from the runtime config and the session's clients, so callers need not know how keys
- * are named or which client serves which region.
+ * Model C for the app's upload and download code: the KMS keyrings from the runtime config and
+ * the session's clients, so callers need not know how keys are named or which client serves which
+ * region. (The encryption context is the same for every model: src/keyrings/upload-context.ts.)
  */
 import type { KmsDiscoveryFilter } from '../keyrings/kms';
 import { KmsKeyring } from '../keyrings/kms';
 import { asKeyArn, parseKmsKeyName } from '../keyrings/kms-arn';
 import { kmsError } from '../keyrings/kms-errors';
-import { buildUploadContext } from '../keyrings/kms-context';
 import { VeilError } from '../core/errors';
 import type { AwsClients } from './clients';
 import type { VeilConfig } from './config';
 
 /**
- * The keyring that writes Model C objects with the configured KMS key (generator).
- * @throws VeilError CONFIG_INVALID when config.json has no `kms.keyId`.
+ * The keyring that writes Model C objects with `keyId` (generator): the chosen key, [Note: key
+ * choice] in src/state/key-choice.ts.
+ * @throws VeilError MODEL_NOT_CONFIGURED without a key; KMS_KEY_INVALID for a malformed one.
  */
-export function modelCWriteKeyring(clients: AwsClients, config: VeilConfig): KmsKeyring {
-  if (!config.kms) throw new VeilError('CONFIG_INVALID', 'kms.keyId is not set');
-  return new KmsKeyring({ clients: clients.kmsSupplier(), generatorKeyId: config.kms.keyId });
+export function modelCWriteKeyring(
+  clients: Pick<AwsClients, 'kmsSupplier'>,
+  keyId: string | undefined,
+): KmsKeyring {
+  if (!keyId) throw new VeilError('MODEL_NOT_CONFIGURED', 'config.json has no kms.keyId');
+  return new KmsKeyring({ clients: clients.kmsSupplier(), generatorKeyId: keyId });
 }
 
 /**
@@ -81,12 +84,4 @@ async function describeKeyArn(
   const parsed = arn === undefined ? undefined : asKeyArn(arn);
   if (!parsed) throw new VeilError('KMS_INVALID_RESPONSE', 'DescribeKey without a key ARN');
   return { partition: parsed.partition, accountIds: [parsed.accountId] };
-}
-
-/** The encryption context of an upload ([Note: Model C encryption context]). */
-export function modelCUploadContext(
-  config: VeilConfig,
-  identityId: string | undefined,
-): Record<string, string> {
-  return buildUploadContext({ bucket: config.bucket, identityId });
 }

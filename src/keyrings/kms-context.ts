@@ -1,14 +1,14 @@
 /**
- * [Note: Model C encryption context] The encryption context Veil writes for an upload. It is
- * stored in clear in the object header and, with KMS, logged in CloudTrail on every
- * GenerateDataKey and Decrypt, so it never holds a file name, an object key, a path or any other
- * user content. It holds what a team's key policy can bind to:
+ * [Note: Model C encryption context] What KMS does with the upload encryption context ([Note:
+ * upload encryption context] in upload-context.ts: `veil-app`, `veil-bucket`, `veil-identity-id`,
+ * the same for every model). KMS receives it with every GenerateDataKey and Decrypt, logs it in
+ * CloudTrail, and lets a team's policy bind to it with `kms:EncryptionContext:<key>` conditions:
  *
- * | key                | value                                          | a policy can ...                                  |
- * | ------------------ | ---------------------------------------------- | ------------------------------------------------- |
- * | `veil-app`         | `veil`                                         | allow the key only for Veil's data keys           |
- * | `veil-bucket`      | the bucket name                                | confine a key to one bucket's objects             |
- * | `veil-identity-id` | the Cognito identity id (absent for IAM keys)  | confine each identity to the data keys it made    |
+ * | condition key                            | a policy can ...                               |
+ * | ---------------------------------------- | ---------------------------------------------- |
+ * | `kms:EncryptionContext:veil-app`         | allow the key only for Veil's data keys        |
+ * | `kms:EncryptionContext:veil-bucket`      | confine a key to one bucket's objects          |
+ * | `kms:EncryptionContext:veil-identity-id` | confine each identity to the data keys it made |
  *
  * For example, in the IAM policy of the identity pool's roles (policy variables are evaluated
  * there, not in key policies):
@@ -32,48 +32,42 @@
  *
  * KMS checks the context on Decrypt (a different one fails), which the local stack (moto)
  * enforces too; the policy conditions above are not evaluated by moto and are untested locally.
- * Keys use only letters and hyphens so they work in `kms:EncryptionContext:<key>` conditions.
  */
-import { assertWritableContext } from '../core/encryption-context';
-import { needs } from '../core/errors';
+import { UPLOAD_CONTEXT_KEYS, VEIL_APP } from './upload-context';
 
-/** The context keys Veil writes for Model C. */
-export const MODEL_C_CONTEXT_KEYS = {
-  app: 'veil-app',
-  bucket: 'veil-bucket',
-  identityId: 'veil-identity-id',
-} as const;
+/** The prefix of a KMS policy condition on one encryption context key. */
+export const KMS_CONTEXT_CONDITION_PREFIX = 'kms:EncryptionContext:';
 
-/** The value of `veil-app`. */
-export const VEIL_APP = 'veil';
+/**
+ * The KMS policy condition key for one encryption context key, e.g. `veil-app` ->
+ * `kms:EncryptionContext:veil-app`.
+ */
+export function kmsContextConditionKey(contextKey: string): string {
+  return `${KMS_CONTEXT_CONDITION_PREFIX}${contextKey}`;
+}
 
-/** What an upload's context is built from. */
-export interface UploadContextInput {
-  /** The bucket the object goes to. */
+/** What the conditions of [Note: Model C encryption context] bind a key's use to. */
+export interface KmsContextBinding {
+  /** The bucket whose objects the key may wrap data keys for. */
   readonly bucket: string;
-  /** The Cognito identity id of the uploader, when the credentials came from an identity pool. */
-  readonly identityId?: string | undefined;
-  /** Team-chosen extra pairs (e.g. `project`); never file names. Cannot override Veil's keys. */
-  readonly extra?: Readonly<Record<string, string>>;
+  /**
+   * The identity a caller must be, usually a policy variable such as
+   * `${cognito-identity.amazonaws.com:sub}`; absent: any identity.
+   */
+  readonly identityId?: string;
 }
 
 /**
- * Builds the encryption context of an upload (see [Note: Model C encryption context]).
- * @throws VeilError BAD_ARGUMENT for an empty bucket or an extra pair that reuses one of Veil's
- *   keys; RESERVED_CONTEXT_KEY for an `aws-crypto-` key.
+ * The `StringEquals` conditions that confine kms:GenerateDataKey and kms:Decrypt to Veil's data
+ * keys for `binding`, keyed by condition key (see [Note: Model C encryption context]).
  */
-export function buildUploadContext(input: UploadContextInput): Record<string, string> {
-  // Precondition: a bucket name (the one thing every upload has).
-  needs(typeof input.bucket === 'string' && input.bucket.length > 0, 'BAD_ARGUMENT', 'bucket');
-  const context: Record<string, string> = {};
-  for (const [key, value] of Object.entries(input.extra ?? {})) {
-    // Precondition: extra pairs cannot impersonate Veil's own keys.
-    needs(!key.startsWith('veil-'), 'BAD_ARGUMENT', `context key "${key}" is reserved by Veil`);
-    context[key] = value;
+export function kmsContextConditions(binding: KmsContextBinding): Record<string, string> {
+  const conditions: Record<string, string> = {
+    [kmsContextConditionKey(UPLOAD_CONTEXT_KEYS.app)]: VEIL_APP,
+    [kmsContextConditionKey(UPLOAD_CONTEXT_KEYS.bucket)]: binding.bucket,
+  };
+  if (binding.identityId !== undefined) {
+    conditions[kmsContextConditionKey(UPLOAD_CONTEXT_KEYS.identityId)] = binding.identityId;
   }
-  context[MODEL_C_CONTEXT_KEYS.app] = VEIL_APP;
-  context[MODEL_C_CONTEXT_KEYS.bucket] = input.bucket;
-  if (input.identityId) context[MODEL_C_CONTEXT_KEYS.identityId] = input.identityId;
-  assertWritableContext(context);
-  return context;
+  return conditions;
 }

@@ -8,8 +8,11 @@
  * 3. CORS: every kind of request uploads and downloads make, cross-origin, on a small probe
  *    object under the prefix ([Note: the CORS probe]);
  * 4. KMS key: DescribeKey of the Model C key and its state;
- * 5. HSM proxy: GET /v1/health;
- * 6. HSM sign-in: GET /v1/keys with the user's ID token, and the chosen label among those allowed.
+ * 5. HSM proxy: its health route;
+ * 6. HSM sign-in: the labels the user's ID token may use, and the chosen label among them.
+ *
+ * Rows 4 to 6 (connection-keys.ts) check the keys uploads use: ConnectionDeps.keys is the one
+ * resolved choice ([Note: key choice] in key-choice.ts). The rows' types are connection-results.ts.
  *
  * [Note: the CORS probe] A bucket's CORS rule lists methods and exposed headers, and a rule that
  * allows PUT but not POST or DELETE, or exposes ETag but not Veil's metadata, breaks uploads or
@@ -34,35 +37,14 @@ import type { VeilConfig } from '../aws/config';
 import { objectPrefix } from '../aws/config';
 import { s3Error } from '../aws/self-test-s3';
 import { VeilError } from '../core/errors';
-import { listHsmKeyLabels } from '../keyrings/hsm-proxy';
 import type { KmsApi } from '../keyrings/kms-api';
-import { describeKmsKey } from '../keyrings/kms-keys';
 import { s3BucketUrl } from '../hosting/csp';
 import { corsRuleFor } from '../transfer/cors';
-import { shownError } from './shown-error';
+import { checkHsmHealth, checkHsmLogin, checkKmsKey } from './connection-keys';
+import { failed, ok, skipped, type CheckId, type CheckResult } from './connection-results';
+import type { KeyChoice } from './key-choice';
 
-export type CheckId = 'credentials' | 'bucket' | 'cors' | 'kms' | 'hsm-health' | 'hsm-login';
-
-export const CHECK_LABELS: Readonly<Record<CheckId, string>> = {
-  credentials: 'AWS credentials',
-  bucket: 'Bucket access',
-  cors: 'Bucket CORS rules',
-  kms: 'KMS key (Model C)',
-  'hsm-health': 'HSM proxy (Model B)',
-  'hsm-login': 'HSM sign-in (Model B)',
-};
-
-export type CheckResult =
-  | { readonly id: CheckId; readonly status: 'ok'; readonly detail: string }
-  | {
-      readonly id: CheckId;
-      readonly status: 'failed';
-      readonly code: string;
-      readonly message: string;
-      /** Text to copy to fix it (the CORS configuration to add), when there is one. */
-      readonly fix?: string;
-    }
-  | { readonly id: CheckId; readonly status: 'skipped'; readonly reason: string };
+export { CHECK_LABELS, type CheckId, type CheckResult } from './connection-results';
 
 /** What a probe PutObject let the page read of the response. */
 export interface ProbeAnswer {
@@ -120,9 +102,8 @@ export interface ConnectionDeps {
         s3(): CheckS3;
         kms(): KmsApi | undefined;
       };
-  /** The Model B label and Model C key chosen in Settings (undefined: config.json's). */
-  readonly hsmKeyLabel: string | undefined;
-  readonly kmsKeyId: string | undefined;
+  /** The keys uploads use (resolveKeyChoice), which the key rows check. */
+  readonly keys: KeyChoice;
   readonly fetch: typeof fetch;
   /** A random id for the probe object's key. */
   readonly randomId: () => string;
@@ -141,19 +122,6 @@ export function s3EndpointUrl(
 /** The CORS configuration (a list of rules, as the S3 console takes it) for `origin`. */
 export function corsConfigurationText(origin: string): string {
   return JSON.stringify([corsRuleFor(origin)], null, 2);
-}
-
-const ok = (id: CheckId, detail: string): CheckResult => ({ id, status: 'ok', detail });
-const skipped = (id: CheckId, reason: string): CheckResult => ({ id, status: 'skipped', reason });
-function failed(id: CheckId, error: unknown, fix?: string): CheckResult {
-  const shown = shownError(error);
-  return {
-    id,
-    status: 'failed',
-    code: shown.code,
-    message: shown.message,
-    ...(fix ? { fix } : {}),
-  };
 }
 
 /** See [Note: telling CORS from an unreachable endpoint]. */
@@ -343,81 +311,10 @@ async function probeMultipart(
   return undefined;
 }
 
-async function checkKms(deps: ConnectionDeps, session: Ready): Promise<CheckResult> {
-  const keyId = deps.kmsKeyId ?? deps.config.kms?.keyId;
-  if (!keyId) return skipped('kms', 'No KMS key is configured: Model C is not offered.');
-  try {
-    const api = session.kms();
-    if (!api) throw new VeilError('KMS_WRONG_REGION', deps.config.region);
-    const key = await describeKmsKey(api, keyId);
-    if (key.problem) return failed('kms', key.problem);
-    return ok('kms', `${keyId} is ${key.state} (${key.arn}).`);
-  } catch (error) {
-    return failed('kms', error);
-  }
-}
-
-async function checkHsmHealth(deps: ConnectionDeps): Promise<CheckResult> {
-  const hsm = deps.config.hsm;
-  if (!hsm) return skipped('hsm-health', 'No HSM proxy is configured: Model B is not offered.');
-  let response: Response;
-  try {
-    response = await deps.fetch(`${hsm.proxyUrl}/v1/health`, { cache: 'no-store' });
-  } catch (cause) {
-    return failed('hsm-health', new VeilError('HSM_PROXY_UNREACHABLE', hsm.proxyUrl, { cause }));
-  }
-  let body: { status?: unknown; apiVersion?: unknown };
-  try {
-    body = (await response.json()) as typeof body;
-  } catch (cause) {
-    return failed(
-      'hsm-health',
-      new VeilError('HSM_INVALID_RESPONSE', `HTTP ${response.status}`, { cause }),
-    );
-  }
-  if (response.ok && body.status === 'ok') {
-    const version = typeof body.apiVersion === 'string' || typeof body.apiVersion === 'number';
-    const api = version ? ` (API version ${String(body.apiVersion)})` : '';
-    return ok('hsm-health', `${hsm.proxyUrl} is up${api}.`);
-  }
-  if (response.status === 503 || body.status === 'degraded') {
-    return failed('hsm-health', new VeilError('HSM_BUSY', 'the proxy reports itself degraded'));
-  }
-  return failed('hsm-health', new VeilError('HSM_PROXY_FAILED', `HTTP ${response.status}`));
-}
-
-async function checkHsmLogin(
-  deps: ConnectionDeps,
-  session: Ready | undefined,
-): Promise<CheckResult> {
-  const hsm = deps.config.hsm;
-  if (!hsm) return skipped('hsm-login', 'No HSM proxy is configured.');
-  if (!session?.hasIdToken) {
-    return skipped(
-      'hsm-login',
-      'Model B needs a sign-in with a user account (guests and IAM keys have no ID token for the proxy).',
-    );
-  }
-  const label = deps.hsmKeyLabel ?? hsm.keyLabel;
-  try {
-    const labels = await listHsmKeyLabels({
-      proxyUrl: hsm.proxyUrl,
-      idToken: () => session.idToken(),
-      fetch: deps.fetch,
-    });
-    if (!labels.includes(label)) {
-      return failed('hsm-login', new VeilError('HSM_FORBIDDEN_LABEL', label));
-    }
-    return ok('hsm-login', `Signed in; you may use ${labels.join(', ')}.`);
-  } catch (error) {
-    return failed('hsm-login', error);
-  }
-}
-
 /** Runs every check (those that need credentials after the credentials check). Never throws. */
 export async function runConnectionChecks(deps: ConnectionDeps): Promise<CheckResult[]> {
   const session = deps.session;
-  const health = checkHsmHealth(deps);
+  const health = checkHsmHealth(deps.keys, deps.fetch);
   if (session.state !== 'ready') {
     const credentials: CheckResult =
       session.state === 'failed'
@@ -430,7 +327,7 @@ export async function runConnectionChecks(deps: ConnectionDeps): Promise<CheckRe
       skipped('cors', why),
       skipped('kms', why),
       await health,
-      await checkHsmLogin(deps, undefined),
+      await checkHsmLogin(deps.keys, undefined, deps.fetch),
     ];
   }
   const credentials = await checkCredentials(session);
@@ -442,15 +339,15 @@ export async function runConnectionChecks(deps: ConnectionDeps): Promise<CheckRe
       skipped('cors', why),
       skipped('kms', why),
       await health,
-      await checkHsmLogin(deps, session),
+      await checkHsmLogin(deps.keys, session, deps.fetch),
     ];
   }
   const [bucket, ...rest] = await Promise.all([
     checkBucket(deps, session),
     checkCors(deps, session),
-    checkKms(deps, session),
+    checkKmsKey(deps.keys, session, deps.config.region),
     health,
-    checkHsmLogin(deps, session),
+    checkHsmLogin(deps.keys, session, deps.fetch),
   ]);
   return [credentialsAfterBucket(credentials, bucket, session), bucket, ...rest];
 }

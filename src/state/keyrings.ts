@@ -1,23 +1,25 @@
 /**
  * [Note: keyring choice] The one place the app turns the user's choices into keyrings.
  *
- * Upload (write): the model's keyring with the chosen key (preferences, falling back to
- * config.json) and the encryption context (src/keyrings/kms-context.ts: app, bucket, identity;
- * never a file name), the same for every model so policies can bind to it.
+ * Upload (write): the model's keyring with the chosen key ([Note: key choice] in key-choice.ts,
+ * which the connection checks and the KMS self test use too) and the encryption context ([Note:
+ * upload encryption context] in src/keyrings/upload-context.ts: app, bucket, identity; never a
+ * file name), the same for every model so policies can bind to it.
  *
  * Download (read): a multi-keyring of everything this session could open: the vault's keys
  * (Model A), the HSM proxy when configured and signed in (Model B), and KMS discovery limited to
  * the configured key's account (Model C). The core picks the EDK a child can open.
  */
 import type { VeilConfig } from '../aws/config';
-import { modelCReadKeyring, modelCUploadContext } from '../aws/model-c';
+import { modelCReadKeyring, modelCWriteKeyring } from '../aws/model-c';
 import { VeilError } from '../core/errors';
 import type { EncryptionContext } from '../core/encryption-context';
 import type { Keyring } from '../core/keyring';
 import { createMultiKeyring } from '../core/multi-keyring';
 import { HsmProxyKeyring } from '../keyrings/hsm-proxy';
-import { KmsKeyring } from '../keyrings/kms';
+import { buildUploadContext } from '../keyrings/upload-context';
 import type { AwsSession } from './credentials.svelte';
+import { resolveKeyChoice, type KeyChoice } from './key-choice';
 import type { PreferenceValues } from './preference-values';
 import type { ModelId } from './protection';
 import type { RecordKey } from './upload-records';
@@ -46,37 +48,43 @@ export interface WriteKeys {
  *   HSM_UNAUTHENTICATED (B without a user sign-in).
  */
 export function writeKeys(model: ModelId, sources: KeyringSources): WriteKeys {
-  const { config, session, preferences } = sources;
-  const encryptionContext = modelCUploadContext(config, session.identityId || undefined);
+  const { config, session } = sources;
+  const choice = keyChoiceOf(sources);
+  const encryptionContext = buildUploadContext({
+    bucket: config.bucket,
+    identityId: session.identityId || undefined,
+  });
   switch (model) {
     case 'A': {
-      const name = preferences.vaultKeyId ?? sources.vault.keys[0]?.keyName;
+      const name = choice.vaultKeyName;
       if (!name) throw new VeilError('VAULT_KEY_MISSING', 'no key in the vault yet');
       return { keyring: sources.vault.keyring(name), encryptionContext, keyName: name };
     }
     case 'B': {
-      if (!config.hsm) throw new VeilError('MODEL_NOT_CONFIGURED', 'config.json has no hsm');
+      const hsm = choice.hsm;
+      if (!hsm) throw new VeilError('MODEL_NOT_CONFIGURED', 'config.json has no hsm');
       if (!session.hasIdToken) {
         throw new VeilError('HSM_UNAUTHENTICATED', 'Model B needs a user sign-in in Settings');
       }
-      const keyLabel = preferences.hsmKeyLabel ?? config.hsm.keyLabel;
       const keyring = new HsmProxyKeyring({
-        proxyUrl: config.hsm.proxyUrl,
-        keyLabel,
+        proxyUrl: hsm.proxyUrl,
+        keyLabel: hsm.keyLabel,
         idToken: () => session.idToken(),
       });
-      return { keyring, encryptionContext, keyName: keyLabel };
+      return { keyring, encryptionContext, keyName: hsm.keyLabel };
     }
     case 'C': {
-      const keyId = preferences.kmsKeyId ?? config.kms?.keyId;
+      const keyId = choice.kmsKeyId;
       if (!keyId) throw new VeilError('MODEL_NOT_CONFIGURED', 'config.json has no kms.keyId');
-      const keyring = new KmsKeyring({
-        clients: session.clients().kmsSupplier(),
-        generatorKeyId: keyId,
-      });
+      const keyring = modelCWriteKeyring(session.clients(), keyId);
       return { keyring, encryptionContext, keyName: keyId };
     }
   }
+}
+
+/** The key choice of these sources ([Note: key choice]). */
+export function keyChoiceOf(sources: KeyringSources): KeyChoice {
+  return resolveKeyChoice(sources.config, sources.preferences, sources.vault);
 }
 
 /**
@@ -114,10 +122,7 @@ function keyringForKey(key: RecordKey, sources: KeyringSources): Keyring | undef
         : undefined;
     case 'C':
       try {
-        return new KmsKeyring({
-          clients: session.clients().kmsSupplier(),
-          generatorKeyId: key.keyName,
-        });
+        return modelCWriteKeyring(session.clients(), key.keyName);
       } catch {
         return undefined;
       }

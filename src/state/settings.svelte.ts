@@ -9,6 +9,7 @@ import { shownError, type ShownError } from './shown-error';
 import { runConnectionChecks, type CheckResult } from './connection-checks';
 import { checkSessionOf } from './connection-s3';
 import type { AwsSession } from './credentials.svelte';
+import { resolveKeyChoice, type VaultKeyNames } from './key-choice';
 import { hsmKeyLabels, kmsAliasesWithState, type KmsAliasRow } from './keys-remote';
 import type { Preferences } from './preferences.svelte';
 
@@ -21,13 +22,15 @@ type Task<T> =
 export class SettingsPanel {
   readonly #session: AwsSession;
   readonly #preferences: Preferences;
+  readonly #vault: VaultKeyNames;
   #checks = $state<Task<CheckResult[]>>({ state: 'idle' });
   #hsmLabels = $state<Task<string[]>>({ state: 'idle' });
   #kmsAliases = $state<Task<KmsAliasRow[]>>({ state: 'idle' });
 
-  constructor(session: AwsSession, preferences: Preferences) {
+  constructor(session: AwsSession, preferences: Preferences, vault: VaultKeyNames) {
     this.#session = session;
     this.#preferences = preferences;
+    this.#vault = vault;
   }
 
   get checks(): Task<CheckResult[]> {
@@ -40,7 +43,7 @@ export class SettingsPanel {
     return this.#kmsAliases;
   }
 
-  /** Runs every connection check. Never throws. */
+  /** Runs every connection check, on the keys uploads use ([Note: key choice]). Never throws. */
   async checkConnection(config: VeilConfig): Promise<void> {
     this.#checks = { state: 'working' };
     try {
@@ -48,8 +51,7 @@ export class SettingsPanel {
         config,
         origin: location.origin,
         session: checkSessionOf(this.#session),
-        hsmKeyLabel: this.#preferences.values.hsmKeyLabel,
-        kmsKeyId: this.#preferences.values.kmsKeyId,
+        keys: resolveKeyChoice(config, this.#preferences.values, this.#vault),
         fetch: fetch.bind(globalThis),
         randomId: () => crypto.randomUUID(),
       });

@@ -26,7 +26,7 @@ import { idTokenExpiryMs } from '../../src/aws/id-token';
 import { DEMO } from '../../scripts/stack/stack';
 import { decryptBytes, encryptBytes } from '../../src/core/one-shot';
 import { KmsKeyring } from '../../src/keyrings/kms';
-import { buildUploadContext } from '../../src/keyrings/kms-context';
+import { buildUploadContext } from '../../src/keyrings/upload-context';
 import { startProvisionedMoto, type MotoStack } from './kms-moto';
 
 let stack: MotoStack;

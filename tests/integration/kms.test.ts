@@ -29,7 +29,7 @@ import { parseHeaderBytes } from '../../src/core/message';
 import { createMultiKeyring } from '../../src/core/multi-keyring';
 import { decryptBytes, encryptBytes } from '../../src/core/one-shot';
 import { KMS_PROVIDER_ID, KmsKeyring } from '../../src/keyrings/kms';
-import { buildUploadContext } from '../../src/keyrings/kms-context';
+import { buildUploadContext } from '../../src/keyrings/upload-context';
 import { describeKmsKey, listKmsAliases } from '../../src/keyrings/kms-keys';
 import { RawAesKeyring } from '../../src/keyrings/raw-aes';
 import { startProvisionedMoto, type MotoStack } from './kms-moto';

@@ -8,6 +8,8 @@ import {
   type CheckS3,
   type ConnectionDeps,
 } from '../../../src/state/connection-checks';
+import { resolveKeyChoice } from '../../../src/state/key-choice';
+import { DEFAULT_PREFERENCES } from '../../../src/state/preference-values';
 import { corsRuleFor } from '../../../src/transfer/cors';
 
 const config = parseConfig({
@@ -141,8 +143,11 @@ function deps(over: {
       config: over.config ?? config,
       origin: ORIGIN,
       session,
-      hsmKeyLabel: over.hsmKeyLabel,
-      kmsKeyId: undefined,
+      keys: resolveKeyChoice(
+        over.config ?? config,
+        { ...DEFAULT_PREFERENCES, hsmKeyLabel: over.hsmKeyLabel },
+        { keys: [] },
+      ),
       fetch: fetcher,
       randomId: () => 'probe-1',
     },
@@ -269,8 +274,7 @@ describe('check connection', () => {
       status: 'failed',
       code: 'KMS_KEY_DISABLED',
     });
-    const { deps: d } = deps({});
-    const noKms = { ...d, config: { ...config, kms: undefined } };
+    const noKms = deps({ config: { ...config, kms: undefined } }).deps;
     expect(byId(await runConnectionChecks(noKms)).kms?.status).toBe('skipped');
   });
 

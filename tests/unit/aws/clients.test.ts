@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import { AwsClients, KMS_MAX_ATTEMPTS, poolRegion } from '../../../src/aws/clients';
 import { parseConfig } from '../../../src/aws/config';
-import { buildUploadContext } from '../../../src/keyrings/kms-context';
+import { buildUploadContext } from '../../../src/keyrings/upload-context';
 
 const CREDENTIALS = { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' };
 

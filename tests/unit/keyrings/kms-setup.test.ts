@@ -5,14 +5,11 @@
 import { describe, expect, test } from 'vitest';
 import { AwsClients } from '../../../src/aws/clients';
 import { parseConfig } from '../../../src/aws/config';
-import {
-  modelCReadKeyring,
-  modelCUploadContext,
-  modelCWriteKeyring,
-} from '../../../src/aws/model-c';
+import { modelCReadKeyring, modelCWriteKeyring } from '../../../src/aws/model-c';
 import { createCliKmsKeyring } from '../../../src/cli/kms';
 import { utf8 } from '../../../src/core/bytes';
 import { KMS_PROVIDER_ID } from '../../../src/keyrings/kms';
+import { buildUploadContext } from '../../../src/keyrings/upload-context';
 import { ACCOUNT, ALIAS, FakeKms, KEY_ARN, KEY_ID, REGION } from './kms-fake';
 
 const ENV = {};
@@ -70,10 +67,10 @@ describe('createCliKmsKeyring', () => {
 describe('app helpers', () => {
   const base = { region: 'eu-central-1', bucket: 'team-files' };
 
-  test('write with the configured key; read by discovery within its account', async () => {
+  test('write with the chosen key; read by discovery within its account', async () => {
     const config = parseConfig({ ...base, kms: { keyId: KEY_ARN } });
     const clients = new AwsClients(config, { accessKeyId: 'a', secretAccessKey: 'b' });
-    expect(modelCWriteKeyring(clients, config).generatorKeyId).toBe(KEY_ARN);
+    expect(modelCWriteKeyring(clients, config.kms?.keyId).generatorKeyId).toBe(KEY_ARN);
     expect((await modelCReadKeyring(clients, config)).discovery).toEqual({
       partition: 'aws',
       accountIds: [ACCOUNT],
@@ -87,10 +84,10 @@ describe('app helpers', () => {
       accountIds: [ACCOUNT],
     });
     expect((await modelCReadKeyring(clients, parseConfig(base))).discovery).toBe(true);
-    expect(() => modelCWriteKeyring(clients, parseConfig(base))).toThrow(
-      expect.objectContaining({ code: 'CONFIG_INVALID' }) as Error,
+    expect(() => modelCWriteKeyring(clients, parseConfig(base).kms?.keyId)).toThrow(
+      expect.objectContaining({ code: 'MODEL_NOT_CONFIGURED' }) as Error,
     );
-    expect(modelCUploadContext(config, 'eu-central-1:x')).toEqual({
+    expect(buildUploadContext({ bucket: config.bucket, identityId: 'eu-central-1:x' })).toEqual({
       'veil-app': 'veil',
       'veil-bucket': 'team-files',
       'veil-identity-id': 'eu-central-1:x',
