@@ -549,7 +549,7 @@ test('lost answers to UploadPart: S3 stored the part, the engine sends it again,
 test('a lost answer to CreateMultipartUpload: the retried upload is kept, the stray one aborted', async () => {
   // S3 created the first multipart upload but its answer was lost; the engine retries Create, then
   // lists the key's uploads and aborts the one the same initiator started just before the kept one
-  // ([Note: a retried Create] in src/transfer/upload.ts).
+  // ([Note: a retried Create] in src/transfer/multipart-create.ts).
   const faults = counting(
     perOperation((_index, attempt, head) =>
       head.method === 'POST' && isCreate(head.target) && attempt === 1
