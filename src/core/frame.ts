@@ -17,6 +17,11 @@ import {
 } from './suites';
 
 const IV_BYTES = 12;
+const TAG_BYTES = 16;
+/** seq || IV. */
+const REGULAR_FRAME_HEADER_BYTES = REGULAR_FRAME_OVERHEAD_BYTES - TAG_BYTES;
+/** FFFFFFFF || seq || IV || length. */
+const FINAL_FRAME_HEADER_BYTES = FINAL_FRAME_OVERHEAD_BYTES - TAG_BYTES;
 const LABELS = {
   frame: utf8(BODY_AAD_LABEL.frame),
   finalFrame: utf8(BODY_AAD_LABEL.finalFrame),
@@ -45,6 +50,59 @@ export function bodyAad(
   plaintextBytes: number,
 ): Uint8Array {
   return concatBytes(messageId, LABELS[kind], u32(seq), u64(plaintextBytes));
+}
+
+/** The fields in front of a frame's ciphertext, as stored in the body. */
+export interface FrameHeader {
+  /** True when the frame starts with the final-frame marker FFFFFFFF. */
+  readonly isFinal: boolean;
+  /** The stored sequence number. */
+  readonly seq: number;
+  /** The stored 12-byte IV (a view into the bytes read). */
+  readonly iv: Uint8Array;
+  /** Plaintext bytes the frame carries: the final frame's length field, else the frame length. */
+  readonly plaintextBytes: number;
+  /** Bytes in front of the ciphertext: 16 for a regular frame, 24 for the final one. */
+  readonly headerBytes: number;
+  /** The whole serialized frame: these fields, the ciphertext and the 16-byte tag. */
+  readonly frameSizeBytes: number;
+}
+
+/**
+ * Reads the fields of the frame that starts at `offsetBytes` in `bytes` (a body, a ranged GET of
+ * frames, or one frame): the final-frame marker, seq, IV and, for the final frame, its length.
+ * It checks only that the fields are there; decryptFrame checks the seq, the IV, the length
+ * against the frame length, and the tag.
+ * @returns undefined when the bytes end before the frame's fields do.
+ * @throws VeilError BAD_ARGUMENT / OUT_OF_RANGE for bytes that are not a Uint8Array, an offset
+ *   outside them, or a frame length outside 1..2^32-1.
+ */
+export function readFrameHeader(
+  bytes: Uint8Array,
+  offsetBytes: number,
+  frameBytes: number,
+): FrameHeader | undefined {
+  // Precondition: bytes, an offset within them (or at their end) and a frame length.
+  needs(bytes instanceof Uint8Array, 'BAD_ARGUMENT', 'bytes');
+  needs(Number.isSafeInteger(offsetBytes), 'BAD_ARGUMENT', 'offsetBytes');
+  needs(offsetBytes >= 0 && offsetBytes <= bytes.length, 'OUT_OF_RANGE', 'offsetBytes');
+  needs(Number.isSafeInteger(frameBytes), 'BAD_ARGUMENT', 'frameBytes');
+  needs(frameBytes >= 1 && frameBytes <= 0xffff_ffff, 'OUT_OF_RANGE', 'frameBytes');
+  const left = bytes.length - offsetBytes;
+  if (left < 4) return undefined;
+  const isFinal = readU32(bytes, offsetBytes) === FINAL_FRAME_MARKER;
+  const seqAt = offsetBytes + (isFinal ? 4 : 0);
+  const headerBytes = isFinal ? FINAL_FRAME_HEADER_BYTES : REGULAR_FRAME_HEADER_BYTES;
+  if (left < headerBytes) return undefined;
+  const plaintextBytes = isFinal ? readU32(bytes, seqAt + 4 + IV_BYTES) : frameBytes;
+  return {
+    isFinal,
+    seq: readU32(bytes, seqAt),
+    iv: bytes.subarray(seqAt + 4, seqAt + 4 + IV_BYTES),
+    plaintextBytes,
+    headerBytes,
+    frameSizeBytes: headerBytes + plaintextBytes + TAG_BYTES,
+  };
 }
 
 /** Inputs of one frame operation. */
@@ -102,9 +160,7 @@ export async function sealFrame(
       asBufferSource(plaintext),
     ),
   );
-  const prefix = new Uint8Array(
-    isFinal ? FINAL_FRAME_OVERHEAD_BYTES - 16 : REGULAR_FRAME_OVERHEAD_BYTES - 16,
-  );
+  const prefix = new Uint8Array(isFinal ? FINAL_FRAME_HEADER_BYTES : REGULAR_FRAME_HEADER_BYTES);
   const view = new DataView(prefix.buffer);
   const seqAt = isFinal ? 4 : 0;
   if (isFinal) {

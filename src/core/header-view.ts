@@ -1,16 +1,18 @@
 /**
  * The header of a message as `veil inspect` prints it and the app's Files details show it: a
  * JSON-friendly view (version, suite, message id, encryption context, EDKs with the raw AES key
- * name or readable provider info, frame length). Pure.
+ * name ([Note: raw AES provider info] in provider-info.ts) or readable provider info, frame
+ * length). Pure.
  *
  * Every text taken from the header (context keys and values, provider ids, key names, provider
  * info) is passed through escapeUntrusted ([Note: untrusted text]): the header is not
  * authenticated when it is shown, so C1 controls and bidirectional overrides in it are shown as
  * `\uXXXX` escapes instead of reaching the terminal or the page.
  */
-import { readU32, toBase64 } from './bytes';
+import { toBase64 } from './bytes';
 import type { MessageHeader } from './header';
 import type { EncryptedDataKey } from './keyring';
+import { parseRawAesProviderInfo } from './provider-info';
 import { suiteName } from './suites';
 import { escapeUntrusted } from './untrusted-text';
 
@@ -27,9 +29,9 @@ function describeEdk(edk: EncryptedDataKey): Record<string, unknown> {
     providerInfo: toBase64(info),
     ciphertextBytes: edk.ciphertext.length,
   };
-  const nameBytes = info.length - 20;
-  if (nameBytes > 0 && readU32(info, nameBytes) === 128 && readU32(info, nameBytes + 4) === 12) {
-    out.rawAesKeyName = escapeUntrusted(new TextDecoder().decode(info.subarray(0, nameBytes)));
+  const rawAes = parseRawAesProviderInfo(info);
+  if (rawAes) {
+    out.rawAesKeyName = escapeUntrusted(rawAes.keyName);
   } else {
     try {
       out.providerInfoText = escapeUntrusted(

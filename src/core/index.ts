@@ -31,16 +31,19 @@ export {
   parseHeaderBytes,
 } from './message';
 export type { OpenedKeys, OpenOptions, WriteOptions, WrittenHeader } from './message';
-export { decryptFrame, encryptFrame, sealFrame } from './frame';
-export type { FrameParams, SealedFrame } from './frame';
+export { decryptFrame, encryptFrame, readFrameHeader, sealFrame } from './frame';
+export type { FrameHeader, FrameParams, SealedFrame } from './frame';
 export {
+  checkPlaintextRange,
   ciphertextSize,
   finalFramePlaintextBytes,
   frameCount,
   frameRange,
+  framesByteSize,
   framesForPlaintextRange,
   layoutFromCiphertextSize,
   plaintextSize,
+  serializedFrameBytes,
   WRITTEN_FINAL_FRAME_FORM,
 } from './sizes';
 export type { FinalFrameForm, FrameRange, MessageLayout } from './sizes';
@@ -50,6 +53,14 @@ export { DEFAULT_MAX_NON_FRAMED_BYTES, createDecryptStream } from './decrypt-str
 export type { DecryptOptions } from './decrypt-stream';
 export { decryptBytes, encryptBytes, runTransform } from './one-shot';
 export { SUITE_DESCRIPTIONS, describeHeader } from './header-view';
+export {
+  RAW_AES_IV_BYTES,
+  RAW_AES_TAG_BITS,
+  keysNeeded,
+  parseRawAesProviderInfo,
+  serializeRawAesProviderInfo,
+} from './provider-info';
+export type { NeededKey, RawAesProviderInfo } from './provider-info';
 export { DEFAULT_KEY_NAMESPACE, parseKeyFile, serializeKeyFile } from './key-file';
 export type { RawAesKeyMaterial } from './key-file';
 export {
@@ -59,3 +70,16 @@ export {
   suiteName,
 } from './suites';
 export type { CommittingSuiteId } from './suites';
+/** Byte helpers for the layers above (keyed digests, resume records); not format knowledge. */
+export {
+  asBufferSource,
+  concatBytes,
+  fromBase64,
+  fromUtf8,
+  toBase64,
+  toBase64Url,
+  toHex,
+  u32,
+  u64,
+  utf8,
+} from './bytes';

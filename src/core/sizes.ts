@@ -246,6 +246,25 @@ export function framesForPlaintextRange(
   form: FinalFrameForm = WRITTEN_FINAL_FRAME_FORM,
 ): { readonly firstSeq: number; readonly lastSeq: number } {
   const count = frameCount(plaintextBytes, frameBytes, form);
+  checkPlaintextRange(startBytes, endBytes, plaintextBytes);
+  const firstSeq = Math.min(count, Math.floor(startBytes / frameBytes) + 1);
+  const lastSeq =
+    endBytes === startBytes ? firstSeq : Math.min(count, Math.ceil(endBytes / frameBytes));
+  return { firstSeq, lastSeq };
+}
+
+/**
+ * Checks that [startBytes, endBytes) (end exclusive) lies within a plaintext of `plaintextBytes`:
+ * the one rule for plaintext ranges, shared by framesForPlaintextRange and the range readers of
+ * objects whose size is known (plain objects included).
+ * @throws VeilError BAD_ARGUMENT when a bound is not a safe integer, OUT_OF_RANGE when
+ *   startBytes < 0, startBytes > endBytes or endBytes > plaintextBytes.
+ */
+export function checkPlaintextRange(
+  startBytes: number,
+  endBytes: number,
+  plaintextBytes: number,
+): void {
   // Precondition: 0 <= startBytes <= endBytes <= plaintextBytes.
   needs(
     Number.isSafeInteger(startBytes) && Number.isSafeInteger(endBytes),
@@ -254,8 +273,49 @@ export function framesForPlaintextRange(
   );
   needs(0 <= startBytes && startBytes <= endBytes, 'OUT_OF_RANGE', 'range start');
   needs(endBytes <= plaintextBytes, 'OUT_OF_RANGE', 'range end beyond the plaintext');
-  const firstSeq = Math.min(count, Math.floor(startBytes / frameBytes) + 1);
-  const lastSeq =
-    endBytes === startBytes ? firstSeq : Math.min(count, Math.ceil(endBytes / frameBytes));
-  return { firstSeq, lastSeq };
+}
+
+/**
+ * Serialized bytes of one frame that carries `framePlaintextBytes`: a regular frame (always the
+ * frame length) adds 32 bytes (seq, IV, tag), the final frame 40 (marker, seq, IV, length, tag).
+ * @throws VeilError BAD_ARGUMENT / OUT_OF_RANGE unless 0..2^32-1 bytes and a boolean isFinal.
+ */
+export function serializedFrameBytes(framePlaintextBytes: number, isFinal: boolean): number {
+  // Precondition: a frame's plaintext length fits its u32 field.
+  needs(Number.isSafeInteger(framePlaintextBytes), 'BAD_ARGUMENT', 'framePlaintextBytes');
+  needs(
+    framePlaintextBytes >= 0 && framePlaintextBytes <= 0xffff_ffff,
+    'OUT_OF_RANGE',
+    'framePlaintextBytes',
+  );
+  needs(typeof isFinal === 'boolean', 'BAD_ARGUMENT', 'isFinal');
+  return (
+    framePlaintextBytes + (isFinal ? FINAL_FRAME_OVERHEAD_BYTES : REGULAR_FRAME_OVERHEAD_BYTES)
+  );
+}
+
+/**
+ * Serialized bytes of frames firstSeq..lastSeq (inclusive, back to back) of a message of
+ * `plaintextBytes` in `form`: what an S3 part or a ranged GET of those frames holds, without the
+ * header. The final frame counts with its own length when lastSeq is the final frame.
+ * @throws VeilError BAD_ARGUMENT / OUT_OF_RANGE for bad sizes or a seq range outside the message.
+ */
+export function framesByteSize(
+  firstSeq: number,
+  lastSeq: number,
+  plaintextBytes: number,
+  frameBytes: number,
+  form: FinalFrameForm = WRITTEN_FINAL_FRAME_FORM,
+): number {
+  const count = frameCount(plaintextBytes, frameBytes, form);
+  // Precondition: 1 <= firstSeq <= lastSeq <= the frame count.
+  needs(Number.isInteger(firstSeq) && Number.isInteger(lastSeq), 'BAD_ARGUMENT', 'seq range');
+  needs(1 <= firstSeq && firstSeq <= lastSeq, 'OUT_OF_RANGE', 'seq range');
+  needs(lastSeq <= count, 'OUT_OF_RANGE', `seq ${lastSeq} of ${count} frames`);
+  const includesFinal = lastSeq === count;
+  const regularFrames = lastSeq - firstSeq + (includesFinal ? 0 : 1);
+  const finalBytes = includesFinal
+    ? finalFramePlaintextBytes(plaintextBytes, frameBytes, form) + FINAL_FRAME_OVERHEAD_BYTES
+    : 0;
+  return regularFrames * (frameBytes + REGULAR_FRAME_OVERHEAD_BYTES) + finalBytes;
 }

@@ -5,20 +5,24 @@
  * u32 12 (IV bytes) || IV; ciphertext = AES-GCM(wrapping key, IV, AAD = serialized EC without
  * the length prefix, data key) = 32 + 16 bytes. Wrapping keys of 128, 192 or 256 bits.
  */
-import { asBufferSource, concatBytes, readU32, startsWith, u32, utf8 } from '../core/bytes';
-import { serializeEncryptionContext } from '../core/encryption-context';
-import { VeilError, needs } from '../core/errors';
+import { asBufferSource, compareBytes, utf8 } from '../core/bytes';
+import {
+  RAW_AES_IV_BYTES as IV_BYTES,
+  RAW_AES_TAG_BITS as TAG_BITS,
+  VeilError,
+  needs,
+  parseRawAesProviderInfo,
+  serializeEncryptionContext,
+  serializeRawAesProviderInfo,
+} from '../core';
 import type {
   DecryptRequest,
   EncryptRequest,
   EncryptResult,
   EncryptedDataKey,
   Keyring,
-} from '../core/keyring';
-import type { RawAesKeyMaterial } from '../core/key-file';
-
-const TAG_BITS = 128;
-const IV_BYTES = 12;
+  RawAesKeyMaterial,
+} from '../core';
 const DATA_KEY_BYTES = 32;
 
 /** Options of a raw AES keyring built around an existing key. */
@@ -116,7 +120,7 @@ export class RawAesKeyring implements Keyring {
       );
       const edk: EncryptedDataKey = {
         providerId: this.keyNamespace,
-        providerInfo: concatBytes(this.keyNameBytes, u32(TAG_BITS), u32(IV_BYTES), iv),
+        providerInfo: serializeRawAesProviderInfo(this.keyNameBytes, iv),
         ciphertext,
       };
       return { dataKey, encryptedDataKeys: [edk] };
@@ -126,17 +130,14 @@ export class RawAesKeyring implements Keyring {
     }
   }
 
-  /** True when `edk` names this keyring's namespace and key with the ESDK's parameters. */
-  private isMine(edk: EncryptedDataKey): boolean {
-    const info = edk.providerInfo;
-    const nameBytes = this.keyNameBytes.length;
-    return (
-      edk.providerId === this.keyNamespace &&
-      info.length === nameBytes + 8 + IV_BYTES &&
-      startsWith(info, this.keyNameBytes) &&
-      readU32(info, nameBytes) === TAG_BITS &&
-      readU32(info, nameBytes + 4) === IV_BYTES
-    );
+  /**
+   * The wrap IV when `edk` names this keyring's namespace and key with the ESDK's parameters
+   * ([Note: raw AES provider info] in src/core/provider-info.ts), else undefined.
+   */
+  private ivIfMine(edk: EncryptedDataKey): Uint8Array | undefined {
+    if (edk.providerId !== this.keyNamespace) return undefined;
+    const info = parseRawAesProviderInfo(edk.providerInfo);
+    return info && compareBytes(info.keyNameBytes, this.keyNameBytes) === 0 ? info.iv : undefined;
   }
 
   /**
@@ -145,11 +146,13 @@ export class RawAesKeyring implements Keyring {
    * @throws VeilError WRONG_KEY when EDKs name this key but none opens.
    */
   async onDecrypt(request: DecryptRequest): Promise<Uint8Array | undefined> {
-    const candidates = request.encryptedDataKeys.filter((edk) => this.isMine(edk));
+    const candidates = request.encryptedDataKeys.flatMap((edk) => {
+      const iv = this.ivIfMine(edk);
+      return iv ? [{ edk, iv }] : [];
+    });
     if (candidates.length === 0) return undefined;
     const aad = asBufferSource(serializeEncryptionContext(request.encryptionContext));
-    for (const edk of candidates) {
-      const iv = edk.providerInfo.subarray(this.keyNameBytes.length + 8);
+    for (const { edk, iv } of candidates) {
       try {
         const dataKey = new Uint8Array(
           await crypto.subtle.decrypt(

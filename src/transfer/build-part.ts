@@ -13,11 +13,15 @@
  * of the file with a read always in flight. The page still holds at most `partsInFlight` parts:
  * a run counts as its parts (upload.ts sizes runs from `partsInFlight` and the pool size).
  */
-import { VeilError, needs } from '../core/errors';
-import { sealFrame } from '../core/frame';
-import type { FinalFrameForm } from '../core/sizes';
-import { WRITTEN_FINAL_FRAME_FORM, finalFramePlaintextBytes, frameCount } from '../core/sizes';
-import { FINAL_FRAME_OVERHEAD_BYTES, REGULAR_FRAME_OVERHEAD_BYTES } from '../core/suites';
+import {
+  VeilError,
+  WRITTEN_FINAL_FRAME_FORM,
+  frameCount,
+  framesByteSize,
+  needs,
+  sealFrame,
+} from '../core';
+import type { FinalFrameForm } from '../core';
 import { crc32, crc32Base64 } from './crc32';
 import { frameHash, partDigest } from './part-digest';
 
@@ -157,17 +161,9 @@ export async function buildParts(job: PartRunJob): Promise<BuiltPart[]> {
   const outputs: Output[] = job.parts.map(({ firstSeq, lastSeq }, index) => {
     const head = index === 0 ? headerBytes.length : 0;
     const plaintextBytes = Math.min(totalBytes, lastSeq * frameBytes) - (firstSeq - 1) * frameBytes;
-    let size = head + plaintextBytes;
-    if (cipher) {
-      const finalInPart = lastSeq === frames;
-      const regularFrames = lastSeq - firstSeq + (finalInPart ? 0 : 1);
-      size =
-        head +
-        regularFrames * (frameBytes + REGULAR_FRAME_OVERHEAD_BYTES) +
-        (finalInPart
-          ? finalFramePlaintextBytes(totalBytes, frameBytes, form) + FINAL_FRAME_OVERHEAD_BYTES
-          : 0);
-    }
+    const size =
+      head +
+      (cipher ? framesByteSize(firstSeq, lastSeq, totalBytes, frameBytes, form) : plaintextBytes);
     return {
       firstSeq,
       lastSeq,

@@ -5,9 +5,7 @@
  * comes back as one buffer, handed to the page by transfer. Nothing is returned unless every
  * frame of the batch verified.
  */
-import { VeilError, needs } from '../core/errors';
-import { decryptFrame } from '../core/frame';
-import { FINAL_FRAME_OVERHEAD_BYTES, REGULAR_FRAME_OVERHEAD_BYTES } from '../core/suites';
+import { VeilError, decryptFrame, needs, readFrameHeader } from '../core';
 
 /** Frames firstSeq.. of one message, back to back, as fetched. */
 export interface FramesJob {
@@ -55,19 +53,15 @@ export async function decryptFrames(job: FramesJob): Promise<OpenedFrames> {
     'seq range',
   );
   const { frames, frameBytes } = job;
-  const view = new DataView(frames.buffer, frames.byteOffset, frames.byteLength);
   const pieces: Uint8Array[] = [];
   let plaintextBytes = 0;
   let at = 0;
   for (let seq = job.firstSeq; seq <= job.lastSeq; seq++) {
     const isFinal = seq === job.finalSeq;
-    let size = frameBytes + REGULAR_FRAME_OVERHEAD_BYTES;
-    if (isFinal) {
-      if (at + FINAL_FRAME_OVERHEAD_BYTES > frames.length) {
-        throw new VeilError('MALFORMED', `frame ${seq} is cut short`);
-      }
-      size = view.getUint32(at + 4 + 4 + 12) + FINAL_FRAME_OVERHEAD_BYTES;
-    }
+    // The size is what the frame's own fields say; decryptFrame then checks it is frame `seq`,
+    // final or not as expected (OUT_OF_ORDER otherwise), and its tag.
+    const head = readFrameHeader(frames, at, frameBytes);
+    const size = head?.frameSizeBytes ?? Infinity;
     if (at + size > frames.length) throw new VeilError('MALFORMED', `frame ${seq} is cut short`);
     const plaintext = await decryptFrame({
       contentKey: job.contentKey,

@@ -12,9 +12,17 @@
  * trailing bytes or was altered, and the download reads it sequentially instead, where the core's
  * stream says exactly which (see download.ts).
  */
-import { VeilError, needs } from '../core/errors';
-import { layoutFromCiphertextSize } from '../core/sizes';
-import { FINAL_FRAME_OVERHEAD_BYTES, REGULAR_FRAME_OVERHEAD_BYTES } from '../core/suites';
+import {
+  VeilError,
+  frameRange,
+  framesByteSize,
+  framesForPlaintextRange,
+  layoutFromCiphertextSize,
+  needs,
+  readFrameHeader,
+  serializedFrameBytes,
+} from '../core';
+import type { FinalFrameForm } from '../core';
 
 /** User metadata value of x-amz-meta-veil-format for plain uploads (see prepare.ts). */
 const PLAIN_FORMAT = 'plain';
@@ -60,6 +68,8 @@ export interface BodyLayout {
   readonly frameCount: number;
   /** Plaintext bytes of the whole message. */
   readonly plaintextBytes: number;
+  /** 'full-final' when the final frame is full, else 'empty-final' (the core's MessageLayout). */
+  readonly form: FinalFrameForm;
 }
 
 /**
@@ -83,12 +93,17 @@ export function bodyLayout(
     finalPlaintextBytes: layout.finalFramePlaintextBytes,
     frameCount: layout.frameCount,
     plaintextBytes: layout.plaintextBytes,
+    form: layout.form,
   };
 }
 
-/** Offset of frame `seq` in the object. */
+/**
+ * Offset of frame `seq` in the object.
+ * @throws VeilError BAD_ARGUMENT / OUT_OF_RANGE for a seq outside the message.
+ */
 export function frameOffsetBytes(layout: BodyLayout, seq: number): number {
-  return layout.headerBytes + (seq - 1) * (layout.frameBytes + REGULAR_FRAME_OVERHEAD_BYTES);
+  const { plaintextBytes, frameBytes, headerBytes, form } = layout;
+  return frameRange(seq, plaintextBytes, frameBytes, headerBytes, form).offsetBytes;
 }
 
 /** One ranged GET of whole frames. */
@@ -126,8 +141,10 @@ export function planBatches(
   );
   needs(1 <= firstSeq && firstSeq <= lastSeq, 'OUT_OF_RANGE', 'seq range');
   needs(lastSeq <= layout.frameCount, 'OUT_OF_RANGE', 'seq beyond the final frame');
-  const regularSize = layout.frameBytes + REGULAR_FRAME_OVERHEAD_BYTES;
-  const framesPerBatch = Math.max(1, Math.floor(targetBytes / regularSize));
+  const framesPerBatch = Math.max(
+    1,
+    Math.floor(targetBytes / serializedFrameBytes(layout.frameBytes, false)),
+  );
   const batches: FrameBatch[] = [];
   for (let seq = firstSeq; seq <= lastSeq; seq += framesPerBatch) {
     const last = Math.min(lastSeq, seq + framesPerBatch - 1);
@@ -143,8 +160,7 @@ export function planBatches(
       startBytes,
       endBytes:
         startBytes +
-        regularInBatch * regularSize +
-        (includesFinal ? layout.finalPlaintextBytes + FINAL_FRAME_OVERHEAD_BYTES : 0),
+        framesByteSize(seq, last, layout.plaintextBytes, layout.frameBytes, layout.form),
       plaintextOffsetBytes: (seq - 1) * layout.frameBytes,
       plaintextBytes,
     });
@@ -153,29 +169,17 @@ export function planBatches(
 }
 
 /**
- * The frames that hold plaintext bytes [startBytes, endBytes) of the message (like the core's
- * framesForPlaintextRange, but for both final-frame forms). An empty range maps to one frame.
- * @throws VeilError OUT_OF_RANGE when the range is not within the plaintext.
+ * The frames that hold plaintext bytes [startBytes, endBytes) of the message: the core's
+ * framesForPlaintextRange in the layout's final-frame form. An empty range maps to one frame.
+ * @throws VeilError BAD_ARGUMENT / OUT_OF_RANGE when the range is not within the plaintext.
  */
 export function framesForRange(
   layout: BodyLayout,
   startBytes: number,
   endBytes: number,
 ): { readonly firstSeq: number; readonly lastSeq: number } {
-  // Precondition: 0 <= startBytes <= endBytes <= plaintextBytes.
-  needs(
-    Number.isSafeInteger(startBytes) && Number.isSafeInteger(endBytes),
-    'BAD_ARGUMENT',
-    'range',
-  );
-  needs(0 <= startBytes && startBytes <= endBytes, 'OUT_OF_RANGE', 'range start');
-  needs(endBytes <= layout.plaintextBytes, 'OUT_OF_RANGE', 'range end beyond the plaintext');
-  const firstSeq = Math.min(layout.frameCount, Math.floor(startBytes / layout.frameBytes) + 1);
-  const lastSeq =
-    endBytes === startBytes
-      ? firstSeq
-      : Math.min(layout.frameCount, Math.ceil(endBytes / layout.frameBytes));
-  return { firstSeq, lastSeq };
+  const { plaintextBytes, frameBytes, form } = layout;
+  return framesForPlaintextRange(startBytes, endBytes, plaintextBytes, frameBytes, form);
 }
 
 /**
@@ -184,12 +188,13 @@ export function framesForRange(
  * the object size]).
  */
 export function finalFrameMatches(layout: BodyLayout, frame: Uint8Array): boolean {
-  if (frame.length !== layout.finalPlaintextBytes + FINAL_FRAME_OVERHEAD_BYTES) return false;
-  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const head = readFrameHeader(frame, 0, layout.frameBytes);
   return (
-    view.getUint32(0) === 0xffff_ffff &&
-    view.getUint32(4) === layout.frameCount &&
-    view.getUint32(4 + 4 + 12) === layout.finalPlaintextBytes
+    head !== undefined &&
+    head.isFinal &&
+    head.seq === layout.frameCount &&
+    head.plaintextBytes === layout.finalPlaintextBytes &&
+    head.frameSizeBytes === frame.length
   );
 }
 

@@ -18,14 +18,15 @@
  * which keeps resume records written before the empty-final form replayable (resume must replay
  * the stored form, see PlanInput.finalFrameForm).
  */
-import { needs } from '../core/errors';
-import type { FinalFrameForm } from '../core/sizes';
 import {
   WRITTEN_FINAL_FRAME_FORM,
   finalFramePlaintextBytes,
   frameCount,
   frameRange,
-} from '../core/sizes';
+  framesByteSize,
+  needs,
+} from '../core';
+import type { FinalFrameForm } from '../core';
 
 /** S3's smallest part except the last one (5 MiB). */
 export const S3_MIN_PART_BYTES = 5 * 1024 * 1024;
@@ -174,8 +175,8 @@ export function partSpec(plan: UploadPlan, partNumber: number): PartSpec {
     };
   }
   const { plaintextBytes: fileBytes, frameBytes, headerBytes, finalFrameForm } = plan;
+  // Part 1 starts with the header; every part holds frames firstSeq..lastSeq after it.
   const first = frameRange(firstSeq, fileBytes, frameBytes, headerBytes, finalFrameForm);
-  const last = frameRange(lastSeq, fileBytes, frameBytes, headerBytes, finalFrameForm);
   const objectOffsetBytes = partNumber === 1 ? 0 : first.offsetBytes;
   return {
     partNumber,
@@ -184,6 +185,9 @@ export function partSpec(plan: UploadPlan, partNumber: number): PartSpec {
     plaintextOffsetBytes,
     plaintextBytes,
     objectOffsetBytes,
-    objectBytes: last.offsetBytes + last.lengthBytes - objectOffsetBytes,
+    objectBytes:
+      first.offsetBytes -
+      objectOffsetBytes +
+      framesByteSize(firstSeq, lastSeq, fileBytes, frameBytes, finalFrameForm),
   };
 }
