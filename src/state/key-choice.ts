@@ -7,7 +7,6 @@
  */
 import type { VeilConfig } from '../aws/config';
 import type { PreferenceValues } from './preference-values';
-import type { ModelId } from './protection';
 
 /** Model B's choice: where the proxy is and which HSM key label wraps. */
 export interface HsmChoice {
@@ -40,6 +39,14 @@ function chosen(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
+/** Model A's key: the preferred vault key, else the vault's first (oldest) key. */
+export function chosenVaultKeyName(
+  preferences: Pick<KeyPreferences, 'vaultKeyId'>,
+  vault: VaultKeyNames,
+): string | undefined {
+  return chosen(preferences.vaultKeyId) ?? vault.keys[0]?.keyName;
+}
+
 /**
  * Resolves the key of every model from config.json, the user's preferences and the vault (see
  * [Note: key choice]). Never throws: a model without a key gets undefined, and the caller that
@@ -52,25 +59,10 @@ export function resolveKeyChoice(
 ): KeyChoice {
   const hsm = config.hsm;
   return {
-    vaultKeyName: chosen(preferences.vaultKeyId) ?? vault.keys[0]?.keyName,
+    vaultKeyName: chosenVaultKeyName(preferences, vault),
     hsm: hsm
       ? { proxyUrl: hsm.proxyUrl, keyLabel: chosen(preferences.hsmKeyLabel) ?? hsm.keyLabel }
       : undefined,
     kmsKeyId: chosen(preferences.kmsKeyId) ?? config.kms?.keyId,
   };
-}
-
-/**
- * The name of the key that wraps new data keys under `model` (vault key name, HSM label or KMS
- * key), for display; undefined when that model has no key.
- */
-export function chosenKeyName(choice: KeyChoice, model: ModelId): string | undefined {
-  switch (model) {
-    case 'A':
-      return choice.vaultKeyName;
-    case 'B':
-      return choice.hsm?.keyLabel;
-    case 'C':
-      return choice.kmsKeyId;
-  }
 }

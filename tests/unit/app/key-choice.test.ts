@@ -14,7 +14,7 @@ import {
   type CheckS3,
   type ConnectionDeps,
 } from '../../../src/state/connection-checks';
-import { chosenKeyName, resolveKeyChoice } from '../../../src/state/key-choice';
+import { chosenVaultKeyName, resolveKeyChoice } from '../../../src/state/key-choice';
 import { keyChoiceOf, writeKeys, type KeyringSources } from '../../../src/state/keyrings';
 import { describeChosenKmsKey, runKmsSelfTest } from '../../../src/state/kms-self-test';
 import { DEFAULT_PREFERENCES, type PreferenceValues } from '../../../src/state/preference-values';
@@ -47,17 +47,12 @@ describe('resolveKeyChoice', () => {
       hsmKeyLabel: 'team-label',
       kmsKeyId: OTHER_KEY_ARN,
     };
-    const choice = resolveKeyChoice(config, preferences, vault);
-    expect(choice).toEqual({
+    expect(resolveKeyChoice(config, preferences, vault)).toEqual({
       vaultKeyName: 'second',
       hsm: { proxyUrl: 'http://127.0.0.1:8787', keyLabel: 'team-label' },
       kmsKeyId: OTHER_KEY_ARN,
     });
-    expect([
-      chosenKeyName(choice, 'A'),
-      chosenKeyName(choice, 'B'),
-      chosenKeyName(choice, 'C'),
-    ]).toEqual(['second', 'team-label', OTHER_KEY_ARN]);
+    expect(chosenVaultKeyName(preferences, vault)).toBe('second');
   });
 
   test('a choice emptied in Settings falls back to config.json', () => {
