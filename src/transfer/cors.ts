@@ -4,7 +4,7 @@
  * that hides them makes the SDK return undefined. The engine checks the first part's response
  * and stops at once with the rule to add.
  */
-import { VeilError } from '../core/errors';
+import { VeilError } from '../core';
 
 /** Response headers uploads and downloads read. */
 export const REQUIRED_EXPOSE_HEADERS = [

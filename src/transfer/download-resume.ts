@@ -31,7 +31,7 @@
  * so it would need a second save to hand it over. Signed (0x0578) and non-framed messages cannot
  * continue either way: only a read from the start checks their signature or single tag.
  */
-import { VeilError } from '../core/errors';
+import { VeilError } from '../core';
 import type { DownloadSink } from './download-sink';
 
 /** Failures after which the written output is kept for a resume. */

@@ -5,7 +5,7 @@
  * picker, a Blob saved through a link for small objects and a streamed download through Veil's
  * service worker for larger ones ([Note: service-worker download] in download-sw-sink.ts).
  */
-import { VeilError } from '../core/errors';
+import { VeilError } from '../core';
 import { serviceWorkerSink } from './download-sw-sink';
 
 /** The download's output. Writes are awaited in order; abort discards what was written. */

@@ -3,7 +3,7 @@
  * per finished part (fetch reports no upload progress within a request), so the figures move in
  * part-sized steps.
  */
-import type { ErrorCode } from '../core/errors';
+import type { ErrorCode } from '../core';
 import { RateWindow } from './rate';
 
 /** Where an upload is in its life. */

@@ -3,7 +3,7 @@
  * several parts in flight, so two or three files saturate most links). Files start in the order
  * they were added; removing a queued file drops it, removing a started one cancels it.
  */
-import { VeilError, needs } from '../core/errors';
+import { VeilError, needs } from '../core';
 import type { FileUpload, UploadResult } from './upload';
 
 /** Files uploading at once by default. */

@@ -4,7 +4,7 @@
  * them on the next call). Anything else is permanent and fails at once. Waiting is abortable, so
  * pause and cancel do not sit out a backoff.
  */
-import { VeilError } from '../core/errors';
+import { VeilError } from '../core';
 
 /** How hard to retry. */
 export interface RetryPolicy {

@@ -5,7 +5,7 @@
  * Downloads: a batch's ciphertext crosses by transfer, the content key by clone (a
  * non-extractable CryptoKey stays non-extractable), and the plaintext comes back by transfer.
  */
-import { needs } from '../core/errors';
+import { needs } from '../core';
 import { WorkerClient } from '../workers/client';
 import { buildPart, buildParts, type BuiltPart, type PartJob, type PartRunJob } from './build-part';
 import type { FramesJob, OpenedFrames } from './download-frames';
