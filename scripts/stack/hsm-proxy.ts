@@ -9,6 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PolicyDocument } from '../../server/hsm-proxy/src/policy';
+import { HSM_ROUTES } from '../../src/keyrings/hsm-api';
 import { assertPortFree, startedWhenReady, startProcess, type Managed } from './process';
 import type { SoftHsmToken } from './softhsm';
 
@@ -33,7 +34,7 @@ export interface HsmProxyOptions {
   tls?: { certFile: string; keyFile: string };
 }
 
-/** GET /v1/health; over HTTPS the certificate is not checked (this is only a liveness probe). */
+/** The proxy's health route; over HTTPS the certificate is not checked (this is only a liveness probe). */
 function healthy(url: string): Promise<boolean> {
   return new Promise((resolve) => {
     const request = (url.startsWith('https:') ? httpsGet : httpGet)(
@@ -87,7 +88,7 @@ export async function startHsmProxy(o: HsmProxyOptions): Promise<RunningProxy> {
   });
   const scheme = o.tls ? 'https' : 'http';
   await startedWhenReady(managed, 'the HSM proxy', () =>
-    healthy(`${scheme}://127.0.0.1:${o.port}/v1/health`),
+    healthy(`${scheme}://127.0.0.1:${o.port}${HSM_ROUTES.health.path}`),
   );
   return { managed, policyFile, auditLog };
 }
