@@ -345,6 +345,13 @@ export function createProxyServer(deps: ProxyDeps): HttpServer | HttpsServer {
         // A body over the limit is answered 413 at once, and Node then reads and discards what
         // the client still sends (bounded by requestTimeout). Closing or resetting the
         // connection instead would often lose the 413 before the client reads it.
+        // A refusal before the body was read (no token, rate limited) leaves it unread: the
+        // connection is not reused (a keep-alive client's next request would queue behind the
+        // unread bytes), and what the client still sends is read and discarded.
+        if (!req.readableEnded) {
+          res.setHeader('connection', 'close');
+          req.resume();
+        }
         const refusal: HsmErrorReply = { error: apiError.code, message: apiError.message };
         if (!res.headersSent) send(res, apiError.status, refusal);
       },
