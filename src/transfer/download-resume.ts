@@ -32,7 +32,7 @@
  * continue either way: only a read from the start checks their signature or single tag.
  */
 import { VeilError } from '../core';
-import type { DownloadSink } from './download-sink';
+import type { DownloadSink } from './download-setup';
 
 /** Failures after which the written output is kept for a resume. */
 const RESUMABLE_CODES: ReadonlySet<string> = new Set([

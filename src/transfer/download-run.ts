@@ -9,7 +9,7 @@ import { framedFrom } from './download-framed';
 import { openObject } from './download-open';
 import type { DownloadSession } from './download-session';
 import type { DownloadResult, OpenedObject } from './download-setup';
-import type { DownloadSink } from './download-sink';
+import type { DownloadSink } from './download-setup';
 import { chunks, streamed } from './download-stream';
 
 /**

@@ -1,7 +1,7 @@
 /**
  * What a download is given and what it gives back: the setup (the narrow seams DownloadS3,
- * DownloadSink's caller, FrameDecryptor, a Keyring), what opening an object learned, and the
- * result. The guards on a setup live here, so every entry checks the same way.
+ * FrameDecryptor, a Keyring), the DownloadSink it writes to, what opening an object learned,
+ * and the result. The guards on a setup live here, so every entry checks the same way.
  */
 import { needs } from '../core';
 import type { Keyring, MessageHeader } from '../core';
@@ -53,6 +53,14 @@ export interface DownloadSetup {
   readonly origin?: string;
   /** Clock for progress, in milliseconds. */
   readonly nowMs?: () => number;
+}
+
+/** The download's output. Writes are awaited in order; abort discards what was written. */
+export interface DownloadSink {
+  /** Writes `chunk`; the sink may take (transfer) its buffer, so do not use it afterwards. */
+  write(chunk: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+  abort(reason?: unknown): Promise<void>;
 }
 
 /** Where an interrupted download stopped: output bytes written in order, and the object's ETag. */

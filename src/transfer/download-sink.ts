@@ -8,13 +8,9 @@
 import { VeilError } from '../core';
 import { serviceWorkerSink } from './download-sw-sink';
 
-/** The download's output. Writes are awaited in order; abort discards what was written. */
-export interface DownloadSink {
-  /** Writes `chunk`; the sink may take (transfer) its buffer, so do not use it afterwards. */
-  write(chunk: Uint8Array): Promise<void>;
-  close(): Promise<void>;
-  abort(reason?: unknown): Promise<void>;
-}
+import type { DownloadSink } from './download-setup';
+
+export type { DownloadSink } from './download-setup';
 
 function saveFailed(cause: unknown): VeilError {
   return cause instanceof VeilError

@@ -32,7 +32,7 @@ import { readRange } from './download-range';
 import { runDownload } from './download-run';
 import { DownloadSession } from './download-session';
 import type { DownloadResult, DownloadSetup, OpenedObject } from './download-setup';
-import type { DownloadSink } from './download-sink';
+import type { DownloadSink } from './download-setup';
 
 export {
   DEFAULT_RANGE_BYTES,
