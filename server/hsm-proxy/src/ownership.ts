@@ -6,7 +6,7 @@
 import { ApiError } from './api-errors';
 import type { Identity } from './auth';
 import type { Policy } from './policy';
-import { bindingDigest, boundAad, parseWrap, type Binding } from './wrapped-key';
+import { MAGIC, bindingDigest, boundAad, parseWrap, type Binding } from './wrapped-key';
 
 /**
  * How a request was bound, as the audit log records it: `owner` (the caller's sub),
@@ -71,6 +71,15 @@ export function planUnwrap(
     const group = policy.sharedGroup(label);
     if (group !== undefined && !identity.groups.includes(group)) {
       throw new ApiError('NOT_IN_SHARING_GROUP');
+    }
+    // Every bound AAD starts with the "VH" magic. A legacy AAD that did too could be a bound one
+    // sent with a bound wrap cut down to 60 bytes: the HSM would open another user's key. A real
+    // legacy AAD (a serialized encryption context) never starts so: it would claim 0x5648 pairs.
+    if (clientAad.subarray(0, MAGIC.length).equals(MAGIC)) {
+      throw new ApiError(
+        'UNWRAP_FAILED',
+        'this AAD belongs to an owner-bound wrap, not a legacy one',
+      );
     }
     return { binding: 'legacy', sealed: parsed.sealed, hsmAad: clientAad };
   }

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { Identity } from '../../../server/hsm-proxy/src/auth';
 import type { PolicyDocument } from '../../../server/hsm-proxy/src/policy';
+import { boundAad } from '../../../server/hsm-proxy/src/wrapped-key';
 import { startFakeProxy, type FakeProxy } from './fake-proxy';
 
 const identities: Record<string, Identity> = {
@@ -173,6 +174,33 @@ describe('legacy wraps (made before owner binding)', () => {
     });
     expect(reply).toMatchObject({ status: 403, body: { error: 'LEGACY_WRAP_REFUSED' } });
   });
+});
+
+describe('a bound wrap cut down to look legacy', () => {
+  // The attack: Bob strips the 20-byte prefix from Alice's owner-bound wrap, leaving 60 bytes
+  // that look legacy, and sends as AAD exactly what the HSM authenticated for Alice: the bound
+  // AAD, which he can build from her sub and the context in the object's header.
+  for (const [name, doc] of [
+    ['a label that accepts legacy wraps', { ...policy, labels: { k: { legacyWraps: 'accept' } } }],
+    ['a policy written before owner binding', { groups: { users: ['k'] } }],
+  ] as const) {
+    test(`does not open for another user under ${name}`, async () => {
+      const p = await start(doc as PolicyDocument);
+      const aad = Buffer.from('the encryption context of alice');
+      const made = await p.post('/v1/data-keys', 'alice', { keyLabel: 'k', aad: b64(aad) });
+      expect(made.status).toBe(200);
+      const wrapped = Buffer.from(made.body.wrapped as string, 'base64');
+      expect(wrapped).toHaveLength(80);
+      const forgedAad = boundAad({ kind: 'owner', name: identities.alice!.sub }, aad);
+      const stripped = await p.post('/v1/data-keys/decrypt', 'bob', {
+        keyLabel: 'k',
+        wrapped: b64(wrapped.subarray(20)),
+        aad: b64(forgedAad),
+      });
+      expect(stripped).toMatchObject({ status: 400, body: { error: 'UNWRAP_FAILED' } });
+      expect(stripped.body.plaintext).toBeUndefined();
+    });
+  }
 });
 
 describe('audit lines', () => {
