@@ -16,7 +16,7 @@
  * API has no listing: there the bucket's lifecycle rule aborts the strays.
  */
 import type { CreateMultipartUploadCommandInput, MultipartUpload } from '@aws-sdk/client-s3';
-import { needs } from '../core/errors';
+import { needs } from '../core';
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryHooks, type RetryPolicy } from './retry';
 import type { UploadS3 } from './s3-api';
 

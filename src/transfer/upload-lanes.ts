@@ -5,7 +5,7 @@
  * run. Paused parts go back to the queue; the first other failure stops every lane. The lanes
  * see the upload's lifecycle only through `UploadControl`.
  */
-import { VeilError, needs } from '../core/errors';
+import { VeilError, needs } from '../core';
 import type { BuiltPart } from './build-part';
 import { corsError, pageOrigin } from './cors';
 import { partJob, partRunJob, partsPerRun, type Prepared } from './prepare';

@@ -5,7 +5,7 @@
  * part-digest.ts: no part is sent before its digest is stored, and a part built again from other
  * plaintext is never sent.
  */
-import { VeilError, needs } from '../core/errors';
+import { VeilError, needs } from '../core';
 import { partSpec, type UploadPlan } from './part-plan';
 import type { Prepared } from './prepare';
 import type {

@@ -4,9 +4,7 @@
  * must start over ([Note: resume digests] in part-digest.ts). upload.ts re-exports the public part.
  */
 import type { ChecksumAlgorithm } from '@aws-sdk/client-s3';
-import type { EncryptionContext } from '../core/encryption-context';
-import type { Keyring } from '../core/keyring';
-import { parseHeaderBytes } from '../core/message';
+import { parseHeaderBytes, type EncryptionContext, type Keyring } from '../core';
 import type { AtRest } from './object-params';
 import type { UploadProgress } from './progress';
 import type { RetryHooks, RetryPolicy } from './retry';

@@ -5,7 +5,7 @@
  * Complete with every part's checksum. The lifecycle stays in FileUpload, which these see only
  * through `MessageControl`.
  */
-import { VeilError } from '../core/errors';
+import { VeilError } from '../core';
 import { abortStrayUploads, createMultipart } from './multipart-create';
 import { objectParams } from './object-params';
 import { partJob, type Prepared } from './prepare';

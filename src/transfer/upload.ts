@@ -18,8 +18,7 @@
  * keyed digest of its plaintext is recorded, and why a part built again from other plaintext is
  * never sent: the upload starts over as a new message ([Note: resume digests] in part-digest.ts).
  */
-import { VeilError, needs } from '../core/errors';
-import type { ErrorCode } from '../core/errors';
+import { VeilError, needs, type ErrorCode } from '../core';
 import { explainUnreachable, pageOrigin } from './cors';
 import { prepareNew, prepareResume, type Prepared } from './prepare';
 import { ProgressMeter, type StartedOver, type UploadProgress, type UploadState } from './progress';
