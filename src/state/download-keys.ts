@@ -7,10 +7,13 @@
  * - Model B (provider `veil-hsm`): the HSM key label, and that a user sign-in is needed;
  * - Model C (provider `aws-kms`): the KMS key ARN, and that the current credentials may not be
  *   allowed to use it.
- * The names come from the unauthenticated header: shown to guide, never trusted.
+ * The names come from the unauthenticated header: shown to guide, never trusted, and escaped in
+ * the advice text ([Note: untrusted text]); `keyName` keeps the name as the header has it, for
+ * matching a picked key file.
  */
 import type { Keyring } from '../core/keyring';
 import { createMultiKeyring } from '../core/multi-keyring';
+import { escapeUntrusted } from '../core/untrusted-text';
 import type { NeededKey } from '../transfer/download';
 import { HSM_PROVIDER_ID } from '../keyrings/hsm-proxy';
 import { KMS_PROVIDER_ID } from '../keyrings/kms';
@@ -20,8 +23,9 @@ import type { ModelId } from './protection';
 export interface KeyAdvice {
   readonly model: ModelId;
   readonly providerId: string;
+  /** The key name as the header has it (unescaped: compare with it, never show it). */
   readonly keyName: string;
-  /** One sentence: which key, and what the user can do. */
+  /** One sentence: which key (its name escaped), and what the user can do. */
   readonly text: string;
 }
 
@@ -47,6 +51,7 @@ export function keyAdvice(needed: readonly NeededKey[], session: SessionFacts): 
     .map((key): KeyAdvice => {
       const model = modelOfProvider(key.providerId);
       const name = key.keyName || '(unnamed)';
+      const shown = escapeUntrusted(name);
       switch (model) {
         case 'A':
           return {
@@ -54,8 +59,8 @@ export function keyAdvice(needed: readonly NeededKey[], session: SessionFacts): 
             providerId: key.providerId,
             keyName: name,
             text: session.vaultKeyNames.includes(key.keyName)
-              ? `Your key “${name}” is in this browser but did not open the file: it may be a different key with the same name. Pick the original key file.`
-              : `Needs your key “${name}” (Model A). Pick its key file to open the file.`,
+              ? `Your key “${shown}” is in this browser but did not open the file: it may be a different key with the same name. Pick the original key file.`
+              : `Needs your key “${shown}” (Model A). Pick its key file to open the file.`,
           };
         case 'B':
           return {
@@ -63,15 +68,15 @@ export function keyAdvice(needed: readonly NeededKey[], session: SessionFacts): 
             providerId: key.providerId,
             keyName: name,
             text: session.signedIn
-              ? `Needs the HSM key “${name}” (Model B). Your account may not be allowed to use it: ask your administrator.`
-              : `Needs the HSM key “${name}” (Model B). Sign in with your user account in Settings, then try again.`,
+              ? `Needs the HSM key “${shown}” (Model B). Your account may not be allowed to use it: ask your administrator.`
+              : `Needs the HSM key “${shown}” (Model B). Sign in with your user account in Settings, then try again.`,
           };
         case 'C':
           return {
             model,
             providerId: key.providerId,
             keyName: name,
-            text: `Needs the AWS KMS key ${name} (Model C). Your credentials may not be allowed to use it: sign in with an account that may, or ask the key’s administrator.`,
+            text: `Needs the AWS KMS key ${shown} (Model C). Your credentials may not be allowed to use it: sign in with an account that may, or ask the key’s administrator.`,
           };
       }
     })

@@ -235,6 +235,25 @@ describe('key advice', () => {
     );
   });
 
+  test('key names are escaped in the advice text and kept as they are for matching', () => {
+    const crafted = [
+      { providerId: 'veil', keyName: 'cod\u202eexe.key' },
+      { providerId: 'veil-hsm', keyName: 'wrap\u200b\u2066' },
+      { providerId: 'aws-kms', keyName: 'arn:aws:kms:us-east-1:1:key/k\u001b[2J' },
+    ];
+    for (const signedIn of [false, true]) {
+      const advice = keyAdvice(crafted, { signedIn, vaultKeyNames: ['cod\u202eexe.key'] });
+      expect(advice.map((a) => a.text).filter((text) => unsafeChars(text).length > 0)).toEqual([]);
+      expect(advice[0]?.text).toContain('“cod\\u202eexe.key”');
+      expect(advice[1]?.text).toContain('“wrap\\u200b\\u2066”');
+      expect(advice[2]?.text).toContain('key/k\\u001b[2J');
+    }
+    const advice = keyAdvice(crafted, { signedIn: false, vaultKeyNames: [] });
+    expect(keyFileMatches(advice, { keyName: 'cod\u202eexe.key', keyNamespace: 'veil' })).toBe(
+      true,
+    );
+  });
+
   test('keysNeeded of a real header feeds the advice', async () => {
     const keyring = await RawAesKeyring.fromBytes({
       keyBytes: keyBytes(),
