@@ -16,6 +16,7 @@ import { createMultiKeyring } from '../core/multi-keyring';
 import { HsmProxyKeyring } from '../keyrings/hsm-proxy';
 import { loadKeyring } from './key-files';
 import { createCliKmsKeyring } from './kms';
+import { checkHsmProxyUrl } from './options';
 
 export interface KeyringFlags {
   /** `--key-file`, each one given. */
@@ -58,8 +59,7 @@ export interface CliKeyring {
 
 function hsmKeyring(flags: KeyringFlags, env: NodeJS.ProcessEnv, keyLabel?: string): Keyring {
   const proxyUrl = flags.hsmProxy ?? '';
-  if (!/^https?:\/\//.test(proxyUrl))
-    throw new VeilError('USAGE', '--hsm-proxy must be an http(s) URL');
+  checkHsmProxyUrl(proxyUrl);
   const token = env.VEIL_HSM_TOKEN?.trim();
   if (!token) {
     throw new VeilError(
@@ -82,7 +82,8 @@ function hsmKeyrings(mode: 'encrypt' | 'decrypt', flags: KeyringFlags, env: Node
 
 /**
  * Builds the keyring for `mode` from the flags.
- * @throws VeilError USAGE when the flags name no usable key, or name one incompletely.
+ * @throws VeilError USAGE when the flags name no usable key, or name one incompletely;
+ *   HSM_PROXY_INSECURE for an http `--hsm-proxy` off this machine (checkHsmProxyUrl).
  */
 export async function cliKeyring(
   mode: 'encrypt' | 'decrypt',

@@ -9,14 +9,14 @@
  * KEYS are any of --key-file KEY.jwk|BACKUP.jwe (Model A), --hsm-proxy URL --hsm-key LABEL
  * (Model B, with the ID token in VEIL_HSM_TOKEN) and --kms-key ALIAS|ARN [--region R]
  * [--endpoint-url URL] (Model C); --key-file, --hsm-key and --kms-key repeat, and every one is
- * kept (see keyrings.ts for how they combine).
+ * kept (see keyrings.ts for how they combine); any other option given twice is a usage error
+ * (options.ts).
  *
  * Exit 0 on success. On failure: one line on stderr that starts with the error code, exit 1
  * (2 for usage errors; 130 and 143 on SIGINT and SIGTERM), and OUT does not exist unless it
  * existed before. An existing OUT is replaced only with --force (atomically, by rename).
  * bin/veil.mjs silences the AWS SDK's Node-version notice, so that line is the only one.
  */
-import { parseArgs } from 'node:util';
 import { contextFromPairs } from '../core/encryption-context';
 import { VeilError } from '../core/errors';
 import { DEFAULT_MAX_FRAME_BYTES } from '../core/header';
@@ -24,6 +24,7 @@ import { discardPendingOutputs } from './files';
 import { inspectFile } from './inspect';
 import { writeNewKeyFile } from './key-files';
 import type { KeyringFlags } from './keyrings';
+import { KEY_OPTIONS, parseCommandLine } from './options';
 import { decryptFile, encryptFile } from './transcode';
 
 const USAGE_TEXT = `Usage:
@@ -32,13 +33,14 @@ const USAGE_TEXT = `Usage:
   veil inspect IN [KEYS]
   veil keygen OUT.jwk [--kid NAME] [--namespace NS]
 
-KEYS (one or more, each option repeatable; to encrypt, each key adds an encrypted copy of
-the data key):
+KEYS (one or more; --key-file, --hsm-key and --kms-key repeat, and to encrypt, each key adds
+an encrypted copy of the data key; any other option is given at most once):
   --key-file KEY.jwk|BACKUP.jwe           Model A: a key you hold (JWK file from keygen, or a
                                           passphrase backup from the app; the passphrase is
                                           asked for, or read from VEIL_KEY_PASSPHRASE)
-  --hsm-proxy URL [--hsm-key LABEL]...    Model B: HSM keys behind Veil's HSM proxy;
-                                          the ID token is read from VEIL_HSM_TOKEN
+  --hsm-proxy URL [--hsm-key LABEL]...    Model B: HSM keys behind Veil's HSM proxy (https;
+                                          http only to this machine: 127.0.0.1, ::1 or
+                                          localhost); the ID token is read from VEIL_HSM_TOKEN
   --kms-key ALIAS|ARN... [--region R] [--endpoint-url URL]
                                           Model C: AWS KMS; credentials from the AWS
                                           environment variables or profiles
@@ -63,7 +65,7 @@ function parseFrameBytes(text: string | undefined): number | undefined {
   return frameBytes;
 }
 
-function positionals(values: string[], names: readonly string[]): string[] {
+function positionals(values: readonly string[], names: readonly string[]): readonly string[] {
   if (values.length !== names.length) usage(`expected ${names.join(' ')}`);
   return values;
 }
@@ -74,42 +76,7 @@ async function run(argv: readonly string[]): Promise<void> {
     process.stdout.write(`${USAGE_TEXT}\n`);
     return;
   }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...rest],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        'key-file': { type: 'string', multiple: true },
-        'hsm-proxy': { type: 'string' },
-        'hsm-key': { type: 'string', multiple: true },
-        'kms-key': { type: 'string', multiple: true },
-        force: { type: 'boolean' },
-        region: { type: 'string' },
-        'endpoint-url': { type: 'string' },
-        'frame-bytes': { type: 'string' },
-        context: { type: 'string', multiple: true },
-        kid: { type: 'string' },
-        namespace: { type: 'string' },
-      },
-    });
-  } catch (error) {
-    usage(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals: args } = parsed;
-  const keyOptions = ['key-file', 'hsm-proxy', 'hsm-key', 'kms-key', 'region', 'endpoint-url'];
-  const allowed: Record<string, readonly string[]> = {
-    encrypt: [...keyOptions, 'frame-bytes', 'context', 'force'],
-    decrypt: [...keyOptions, 'force'],
-    inspect: keyOptions,
-    keygen: ['kid', 'namespace'],
-  };
-  const allowedOptions = allowed[command];
-  if (!allowedOptions) usage(`unknown command "${command}"`);
-  for (const name of Object.keys(values)) {
-    if (!allowedOptions.includes(name)) usage(`--${name} does not apply to ${command}`);
-  }
+  const { values, positionals: args } = parseCommandLine(command, rest);
   const keys: KeyringFlags = {
     keyFiles: values['key-file'] ?? [],
     hsmProxy: values['hsm-proxy'],
@@ -118,7 +85,7 @@ async function run(argv: readonly string[]): Promise<void> {
     region: values.region,
     endpointUrl: values['endpoint-url'],
   };
-  const anyKey = keyOptions.some((name) => name in values);
+  const anyKey = KEY_OPTIONS.some((name) => name in values);
   switch (command) {
     case 'encrypt': {
       const [inPath = '', outPath = ''] = positionals(args, ['IN', 'OUT']);

@@ -94,6 +94,8 @@ export const ERRORS = {
     'The HSM proxy is busy or restarting and retries did not get through. Wait a moment and try again.',
   HSM_PROXY_FAILED:
     'The HSM proxy failed to complete the request. Try again; if it persists, ask its administrator.',
+  HSM_PROXY_INSECURE:
+    'The HSM proxy URL is plain http:// to another machine, so your ID token and data keys would cross the network unencrypted. Use the proxy’s https:// URL (http:// is accepted only for this machine: 127.0.0.1, ::1 or localhost).',
   HSM_INVALID_RESPONSE:
     'The HSM proxy sent an answer Veil cannot use. Check that the URL in Settings points at a Veil HSM proxy.',
   // AWS access.
