@@ -14,7 +14,13 @@ import { firstChangedPart, type RecordedPart } from './part-digest';
 import { partSpec, planUpload, type UploadPlan } from './part-plan';
 import { withRetry, type RetryHooks, type RetryPolicy } from './retry';
 import type { UploadS3 } from './s3-api';
-import { fileIdentity, sameFile, type StoredPart, type UploadRecord } from './upload-store';
+import {
+  fileIdentity,
+  sameFile,
+  type StoredPart,
+  type UploadRecord,
+  type UploadStore,
+} from './upload-store';
 
 /** An upload ready for its parts. */
 export interface Prepared {
@@ -80,6 +86,42 @@ export async function prepareNew(file: File, input: NewUploadInput): Promise<Pre
   };
 }
 
+/**
+ * The record to resume: the store's copy when it has one (another tab may have sent parts since
+ * `record` was read, and recorded their digests), with the digests of both copies, so no part
+ * sent under this message escapes the check ([Note: resume digests] in part-digest.ts).
+ * @throws VeilError RESUME_UNVERIFIABLE when the two copies give one part different digests.
+ */
+export async function currentRecord(
+  record: UploadRecord,
+  store: UploadStore | undefined,
+): Promise<UploadRecord> {
+  const stored = await store?.get(record.id);
+  if (!stored) return record;
+  const digests = new Map<number, string>();
+  for (const { partNumber, digest } of [
+    ...(record.partDigests ?? []),
+    ...(stored.partDigests ?? []),
+  ]) {
+    const seen = digests.get(partNumber);
+    if (seen !== undefined && seen !== digest) {
+      throw new VeilError('RESUME_UNVERIFIABLE', `two digests for part ${partNumber}`);
+    }
+    digests.set(partNumber, digest);
+  }
+  const anyDigests = record.partDigests !== undefined || stored.partDigests !== undefined;
+  return {
+    ...stored,
+    ...(anyDigests
+      ? {
+          partDigests: [...digests]
+            .map(([partNumber, digest]) => ({ partNumber, digest }))
+            .sort((a, b) => a.partNumber - b.partNumber),
+        }
+      : {}),
+  };
+}
+
 /** How to reach S3 for the ListParts of a resume. */
 export interface ResumeAccess {
   readonly s3: UploadS3;
@@ -128,6 +170,9 @@ export async function prepareResume(
     headerBytes: record.headerBytes.length,
     encrypted,
     framesPerPart: record.framesPerPart,
+    // The form the message was planned with; records without one predate the choice of forms
+    // being stored and were written with the empty final frame (older ones have no digests).
+    finalFrameForm: record.finalFrameForm ?? 'empty-final',
   });
   needs(plan.partCount === record.partCount, 'RESUME_FILE_MISMATCH', 'part count');
   const listed = await listUploadedParts(record, access);
@@ -211,6 +256,7 @@ export function partJob(prepared: Prepared, file: File, partNumber: number): Par
   return {
     file,
     frameBytes: prepared.plan.frameBytes,
+    finalFrameForm: prepared.plan.finalFrameForm,
     firstSeq: spec.firstSeq,
     lastSeq: spec.lastSeq,
     ...(prepared.cipher
@@ -235,6 +281,7 @@ export function partRunJob(prepared: Prepared, file: File, partNumbers: number[]
   return {
     file,
     frameBytes: prepared.plan.frameBytes,
+    finalFrameForm: prepared.plan.finalFrameForm,
     parts: specs.map(({ firstSeq, lastSeq }) => ({ firstSeq, lastSeq })),
     readBytes,
     ...(prepared.cipher

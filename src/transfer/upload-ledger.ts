@@ -55,6 +55,7 @@ export function newRecord(fields: {
     frameBytes: prepared.plan.frameBytes,
     framesPerPart: prepared.plan.framesPerPart,
     partCount: prepared.plan.partCount,
+    finalFrameForm: prepared.plan.finalFrameForm,
     file: fields.file,
     parts: [],
     partDigests: [],
@@ -81,6 +82,8 @@ export class UploadLedger {
   readonly #parts = new Map<number, StoredPart>();
   /** Digest of each part's plaintext as first sent ([Note: resume digests]). */
   readonly #digests = new Map<number, string>();
+  /** Parts whose digest is in a record the store has saved. */
+  readonly #savedDigests = new Set<number>();
   #writes: Promise<void> = Promise.resolve();
 
   constructor(store: UploadStore | undefined) {
@@ -92,6 +95,7 @@ export class UploadLedger {
     this.#record = record;
     for (const { partNumber, digest } of record.partDigests ?? []) {
       this.#digests.set(partNumber, digest);
+      this.#savedDigests.add(partNumber);
     }
     for (const part of doneParts) this.#parts.set(part.partNumber, part);
   }
@@ -119,17 +123,19 @@ export class UploadLedger {
   /**
    * Before encrypted part `partNumber` is sent: records `digest`, the digest of the plaintext it
    * was built from, and waits until the record holding it is saved, or, when a digest was
-   * recorded before, requires the same one ([Note: resume digests]).
+   * recorded before, requires the same one, saved ([Note: resume digests]). A digest whose save
+   * failed stays in memory (a rebuild must still match it) and is saved again before a resend.
    * @throws VeilError RESUME_FILE_CHANGED on a different digest, UPLOAD_RECORD_UNWRITABLE when
    *   the record cannot be saved, INTERNAL_ERROR without a digest.
    */
   async pinDigest(partNumber: number, digest: string | undefined): Promise<void> {
     needs(digest, 'INTERNAL_ERROR', 'the part builder gave no plaintext digest');
     const recorded = this.#digests.get(partNumber);
-    if (recorded === digest) return;
-    if (recorded !== undefined) throw new VeilError('RESUME_FILE_CHANGED', `part ${partNumber}`);
+    if (recorded !== undefined && recorded !== digest) {
+      throw new VeilError('RESUME_FILE_CHANGED', `part ${partNumber}`);
+    }
     this.#digests.set(partNumber, digest);
-    if (!this.#store || !this.#record) return;
+    if (!this.#store || !this.#record || this.#savedDigests.has(partNumber)) return;
     this.#save();
     try {
       await this.#writes;
@@ -156,14 +162,12 @@ export class UploadLedger {
     if (!store || !base) return;
     this.#writes = this.#writes
       .catch(() => undefined)
-      .then(() =>
-        store.put({
-          ...base,
-          parts: this.doneParts(),
-          partDigests: [...this.#digests]
-            .map(([partNumber, digest]) => ({ partNumber, digest }))
-            .sort(byPartNumber),
-        }),
-      );
+      .then(async () => {
+        const partDigests = [...this.#digests]
+          .map(([partNumber, digest]) => ({ partNumber, digest }))
+          .sort(byPartNumber);
+        await store.put({ ...base, parts: this.doneParts(), partDigests });
+        for (const { partNumber } of partDigests) this.#savedDigests.add(partNumber);
+      });
   }
 }

@@ -11,6 +11,7 @@
  */
 import { toHex } from '../core/bytes';
 import { VeilError } from '../core/errors';
+import type { FinalFrameForm } from '../core';
 import type { AtRest } from './object-params';
 
 /** A finished part, as Complete needs it. */
@@ -68,6 +69,8 @@ export interface UploadRecord {
    * starts over ([Note: resume digests]).
    */
   readonly partDigests?: readonly StoredPartDigest[];
+  /** How the message ends (UploadPlan.finalFrameForm); absent in older records. */
+  readonly finalFrameForm?: FinalFrameForm;
   /** The object's options, for a new message if this one is abandoned; absent in older records. */
   readonly objectOptions?: StoredObjectOptions;
   readonly createdAtMs: number;

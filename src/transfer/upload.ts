@@ -20,7 +20,7 @@
  */
 import { VeilError, needs, type ErrorCode } from '../core';
 import { explainUnreachable, pageOrigin } from './cors';
-import { prepareNew, prepareResume, type Prepared } from './prepare';
+import { type Prepared, currentRecord, prepareNew, prepareResume } from './prepare';
 import { ProgressMeter, type StartedOver, type UploadProgress, type UploadState } from './progress';
 import { DEFAULT_RETRY_POLICY, withRetry } from './retry';
 import { UploadLedger, doneTotals } from './upload-ledger';
@@ -308,6 +308,8 @@ export class FileUpload {
       });
       await this.#setup.store?.delete(uploadId);
     }
+    // A cancel while the old upload was aborted ends here; a pause holds the new message back.
+    if (this.#state === 'cancelled') throw new VeilError('UPLOAD_CANCELLED');
     this.#uploadId = undefined;
     this.#ledger = new UploadLedger(this.#setup.store);
     this.#startedOver = { code, detail: reason.detail };
@@ -316,7 +318,7 @@ export class FileUpload {
       if (!options) throw reason;
       this.#options = options;
     }
-    this.#state = 'preparing';
+    if (this.#state !== 'paused') this.#state = 'preparing';
     this.#report();
   }
 
@@ -329,7 +331,8 @@ export class FileUpload {
     return prepared;
   }
 
-  async #prepareResume(record: UploadRecord): Promise<Prepared> {
+  async #prepareResume(given: UploadRecord): Promise<Prepared> {
+    const record = await currentRecord(given, this.#setup.store);
     const { prepared, doneParts } = await prepareResume(record, this.file, this.#setup.keyring, {
       s3: this.#setup.s3,
       ...(this.#setup.retry ? { retry: this.#setup.retry } : {}),

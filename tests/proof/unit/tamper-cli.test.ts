@@ -13,7 +13,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { VeilError } from '../../../src/core/errors';
 import { decryptFile } from '../../../src/cli/transcode';
 import { patternBytes } from '../../unit/core/helpers';
@@ -63,6 +63,9 @@ interface SpawnJob {
   readonly expected: readonly string[];
   readonly category: string;
 }
+
+// The setup and each case spawn the CLI (Node + tsx): seconds each on a loaded machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 beforeAll(async () => {
   writeFileSync(path('plain.bin'), patternBytes(PLAINTEXT_BYTES, 31));

@@ -16,8 +16,9 @@ import {
   type UploadRecord,
   type UploadStore,
 } from '../../../src/transfer/upload-store';
+import { UploadLedger } from '../../../src/transfer/upload-ledger';
 import { inProcessBuilder } from '../../../src/transfer/worker-pool';
-import { FakeS3 } from './fake-s3';
+import { FakeS3, s3Error } from './fake-s3';
 
 const MiB = 1024 * 1024;
 const PART = 5 * MiB;
@@ -256,6 +257,7 @@ describe('resume digests', () => {
     const older: UploadRecord = { ...record! };
     delete (older as { partDigests?: unknown }).partDigests;
     delete (older as { objectOptions?: unknown }).objectOptions;
+    await store.put(older);
     const refused = FileUpload.resume(older, file, setup);
     await expect(refused.done).rejects.toMatchObject({ code: 'RESUME_UNVERIFIABLE' });
     expect(s3.uploads.has(record!.uploadId)).toBe(false);
@@ -270,6 +272,7 @@ describe('resume digests', () => {
     const [second] = await store.list();
     const withoutDigests: UploadRecord = { ...second! };
     delete (withoutDigests as { partDigests?: unknown }).partDigests;
+    await store.put(withoutDigests);
     const restarted = FileUpload.resume(withoutDigests, file, setup);
     await restarted.done;
     expect(restarted.startedOver?.code).toBe('RESUME_UNVERIFIABLE');
@@ -289,6 +292,7 @@ describe('resume digests', () => {
     s3.loseAnswerOfPart = () => false;
     const [record] = await store.list();
     const forgotten = { ...record!, partDigests: record!.partDigests!.slice(0, 1) };
+    await store.put(forgotten);
     const resumed = FileUpload.resume(forgotten, file, {
       s3,
       builder: inProcessBuilder,
@@ -359,5 +363,117 @@ describe('resume digests', () => {
       }),
     );
     await expect(refused.done).rejects.toThrow('lock refused');
+  });
+
+  test('a stale copy of the record (another tab kept sending) is resumed with the digests the store has', async () => {
+    const s3 = new FakeS3();
+    const store = new RecordingStore();
+    const file = new ChangingFile(content(4 * PART));
+    // Part 3 leaves the page but S3 keeps nothing (a 500 on every attempt): ListParts cannot tell.
+    s3.failWith = (call, input) =>
+      call === 'part' && input.PartNumber === 3 ? s3Error('InternalError', 500) : undefined;
+    await FileUpload.start(
+      await options(s3, file, store, { keepOnFailure: true, partsInFlight: 1 }),
+    ).done.catch(() => undefined);
+    s3.failWith = () => undefined;
+    // The copy another tab read before part 3 was pinned: digests of parts 1 and 2 only.
+    const stale = store.puts.find((put) => put.partDigests?.length === 2);
+    expect(stale?.partDigests?.map((d) => d.partNumber)).toEqual([1, 2]);
+    expect(s3.sentParts.some((part) => part.partNumber === 3)).toBe(true);
+
+    changeAt11MiB(file);
+    const resumed = FileUpload.resume(stale!, file, {
+      s3,
+      builder: inProcessBuilder,
+      keyring: await keyring(),
+      store,
+      retryHooks: NO_WAIT,
+    });
+    await resumed.done;
+    expect(reusedIvs(framesOnTheWire(s3, store))).toEqual([]);
+    expect(resumed.startedOver).toEqual({ code: 'RESUME_FILE_CHANGED', detail: 'part 3' });
+    expect(Buffer.compare(await storedPlaintext(s3), file.current)).toBe(0);
+  });
+
+  test('a cancel while the old upload is being aborted ends the upload: nothing is written', async () => {
+    const s3 = new FakeS3();
+    const store = new RecordingStore();
+    const file = new ChangingFile(content(3 * PART));
+    s3.loseAnswerOfPart = (partNumber) => partNumber === 2;
+    await FileUpload.start(
+      await options(s3, file, store, { keepOnFailure: true, partsInFlight: 1 }),
+    ).done.catch(() => undefined);
+    s3.loseAnswerOfPart = () => false;
+    const [record] = await store.list();
+    changeAt11MiB(file);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const abort = s3.abortMultipartUpload;
+    s3.abortMultipartUpload = async (input) => {
+      await held;
+      return abort(input);
+    };
+    const resumed = FileUpload.resume(record!, file, {
+      s3,
+      builder: inProcessBuilder,
+      keyring: await keyring(),
+      store,
+      retryHooks: NO_WAIT,
+    });
+    while (!s3.calls.includes('list')) await new Promise((resolve) => setTimeout(resolve, 2));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const cancelled = resumed.cancel();
+    release();
+    await cancelled;
+    await expect(resumed.done).rejects.toMatchObject({ code: 'UPLOAD_CANCELLED' });
+    expect(s3.objects.size).toBe(0);
+    expect(s3.uploads.size).toBe(0);
+  });
+});
+
+describe('UploadLedger', () => {
+  test('a digest whose save failed is saved again before its part is sent again', async () => {
+    const saved: UploadRecord[] = [];
+    let failNext = false;
+    const store: UploadStore = {
+      list: () => Promise.resolve([]),
+      get: () => Promise.resolve(undefined),
+      delete: () => Promise.resolve(),
+      put: (record) => {
+        if (failNext) {
+          failNext = false;
+          return Promise.reject(new Error('QuotaExceededError'));
+        }
+        saved.push(structuredClone(record));
+        return Promise.resolve();
+      },
+    };
+    const ledger = new UploadLedger(store);
+    ledger.begin({
+      id: 'upload-1',
+      bucket: 'b',
+      key: 'k',
+      uploadId: 'upload-1',
+      protection: 'client-side',
+      headerBytes: new Uint8Array(0),
+      frameBytes: FRAME,
+      framesPerPart: PART / FRAME,
+      partCount: 2,
+      file: { name: 'f', sizeBytes: PART + 1, lastModifiedMs: 0, prefixSha256: '' },
+      parts: [],
+      partDigests: [],
+      createdAtMs: 0,
+    });
+    await ledger.settled();
+    failNext = true;
+    await expect(ledger.pinDigest(1, 'digest-1')).rejects.toMatchObject({
+      code: 'UPLOAD_RECORD_UNWRITABLE',
+    });
+    // The part is built again (a pause, a retry): the same digest must reach the store first.
+    await ledger.pinDigest(1, 'digest-1');
+    expect(saved.at(-1)?.partDigests).toEqual([{ partNumber: 1, digest: 'digest-1' }]);
+    await expect(ledger.pinDigest(1, 'digest-2')).rejects.toMatchObject({
+      code: 'RESUME_FILE_CHANGED',
+    });
   });
 });
