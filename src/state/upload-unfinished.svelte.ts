@@ -25,7 +25,7 @@ import {
   type RecordSummary,
   type ResumeBlock,
 } from './upload-records';
-import { withUploadLock } from './upload-locks';
+import { holdUploadLock, withUploadLock } from './upload-locks';
 import { vault } from './vault.svelte';
 import { uploadStore } from './transfers';
 
@@ -33,8 +33,16 @@ import { uploadStore } from './transfers';
 export interface UnfinishedHost {
   readonly config: VeilConfig | undefined;
   liveUploadIds(): Set<string>;
-  /** Queues the resume; the promise settles when the upload leaves the queue. */
-  addResumed(record: UploadRecord, file: File, keyring: Keyring | undefined): Promise<void>;
+  /**
+   * Queues the resume; the promise settles when the upload leaves the queue. The row owns
+   * `release`, the upload's lock, and calls it when it lets go of the upload.
+   */
+  addResumed(
+    record: UploadRecord,
+    file: File,
+    keyring: Keyring | undefined,
+    release: () => void,
+  ): Promise<void>;
   readKeyring(): Promise<Keyring | undefined>;
   abort(key: string, uploadId: string): Promise<void>;
   announce(text: string): void;
@@ -136,15 +144,24 @@ export class UnfinishedUploads {
       }
       const keyring =
         record.protection === 'client-side' ? await this.#host.readKeyring() : undefined;
-      // Held until the upload settles; the entry leaves the list once the lock is ours.
-      let started: () => void = () => undefined;
-      const startedPromise = new Promise<void>((resolve) => (started = resolve));
-      const held = withUploadLock(record.uploadId, async () => {
+      // The queue row holds the lock from here until it lets go of the upload.
+      const release = await holdUploadLock(record.uploadId);
+      // The record as it is now, not as the list read it: another tab may have sent parts since,
+      // and their digests must be checked ([Note: resume digests]).
+      let current: UploadRecord | undefined;
+      try {
+        current = await uploadStore().get(record.uploadId);
+      } catch (error) {
+        release();
+        throw error;
+      }
+      if (!current) {
+        release();
         this.#forget(id);
-        started();
-        await this.#host.addResumed(record, file, keyring).catch(() => undefined);
-      });
-      await Promise.race([startedPromise, held]);
+        throw new VeilError('RESUME_UPLOAD_GONE', 'the record was removed in another tab');
+      }
+      this.#forget(id);
+      void this.#host.addResumed(current, file, keyring, release).catch(() => undefined);
     });
   }
 

@@ -485,6 +485,11 @@ export class Uploads {
         await this.#check(row);
         return;
       }
+      // The row must hold the upload's lock before it continues it ([Note: upload locks]).
+      const current = this.#handles.get(id);
+      if (current && !current.releases?.length) {
+        (current.releases ??= []).push(await holdUploadLock(record.uploadId));
+      }
       void this.#enqueue(row, record);
     } catch (error) {
       row.phase = 'failed';
@@ -557,7 +562,12 @@ export class Uploads {
    * to be the same file; `keyring` unwraps its data key again. Settles when the upload leaves
    * the queue (done, failed or cancelled).
    */
-  addResumed(record: UploadRecord, file: File, keyring: Keyring | undefined): Promise<void> {
+  addResumed(
+    record: UploadRecord,
+    file: File,
+    keyring: Keyring | undefined,
+    release: () => void = () => undefined,
+  ): Promise<void> {
     const summary = summarizeRecord(record);
     const model = summary.keys[0]?.model;
     const protection: Protection =
@@ -575,6 +585,7 @@ export class Uploads {
       uploadId: record.uploadId,
       record,
       startOverKeyring,
+      releases: [release],
     });
     this.#rows.push({
       id,
