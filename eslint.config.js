@@ -161,19 +161,7 @@ export default tseslint.config(
     // Transfer reaches the core only through its public surface, src/core/index.ts: the frame
     // layout, sizes and provider info are the core's (src/core/README.md). A rule of its own
     // (not no-restricted-imports), so the layer rule above keeps its patterns for these files.
-    // The upload engine's files are listed until they import '../core' too.
     files: ['src/transfer/**/*.ts'],
-    ignores: [
-      'src/transfer/multipart-create.ts',
-      'src/transfer/part-digest.ts',
-      'src/transfer/prepare.ts',
-      'src/transfer/upload.ts',
-      'src/transfer/upload-lanes.ts',
-      'src/transfer/upload-ledger.ts',
-      'src/transfer/upload-options.ts',
-      'src/transfer/upload-paths.ts',
-      'src/transfer/upload-store.ts',
-    ],
     rules: {
       'no-restricted-syntax': [
         'error',

@@ -75,7 +75,11 @@ function isSafeUrl(text: string): boolean {
   try {
     const url = new URL(text);
     if (url.protocol === 'https:') return true;
-    return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+    // Plain http only on this machine (the local stack): 127.0.0.0/8, ::1 or localhost.
+    return (
+      url.protocol === 'http:' &&
+      (/^127(\.\d{1,3}){3}$/.test(url.hostname) || ['localhost', '[::1]'].includes(url.hostname))
+    );
   } catch {
     return false;
   }
@@ -107,7 +111,7 @@ class HsmProxyClient {
     needs(
       typeof options.proxyUrl === 'string' && isSafeUrl(options.proxyUrl),
       'BAD_ARGUMENT',
-      'proxyUrl must be https (http only for 127.0.0.1 or localhost)',
+      'proxyUrl must be https (http only for 127.0.0.0/8, ::1 or localhost)',
     );
     needs(typeof options.idToken === 'function', 'BAD_ARGUMENT', 'idToken');
     this.#url = options.proxyUrl.replace(/\/+$/, '');

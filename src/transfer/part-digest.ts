@@ -25,8 +25,7 @@
  * holds. The frame hashes never leave the function; only the keyed digest is stored, so the record
  * holds nothing that confirms a guess of the plaintext.
  */
-import { asBufferSource, concatBytes, toBase64, u64, u32, utf8 } from '../core/bytes';
-import { VeilError, needs } from '../core/errors';
+import { VeilError, asBufferSource, concatBytes, needs, toBase64, u32, u64, utf8 } from '../core';
 
 const LABEL = utf8('veil part digest v1');
 

@@ -4,11 +4,16 @@
  * the parts S3 still holds; plus the object's metadata and the job each part is built from.
  * See [Note: upload pipeline] in upload.ts.
  */
-import { VeilError, needs } from '../core/errors';
-import type { EncryptionContext } from '../core/encryption-context';
-import type { Keyring } from '../core/keyring';
-import { createMessageHeader, openMessageKeys, parseHeaderBytes } from '../core/message';
-import { DEFAULT_FRAME_BYTES } from '../core/suites';
+import {
+  DEFAULT_FRAME_BYTES,
+  VeilError,
+  createMessageHeader,
+  needs,
+  openMessageKeys,
+  parseHeaderBytes,
+  type EncryptionContext,
+  type Keyring,
+} from '../core';
 import { DEFAULT_READ_BYTES, type PartJob, type PartRunJob } from './build-part';
 import { firstChangedPart, type RecordedPart } from './part-digest';
 import { partSpec, planUpload, type UploadPlan } from './part-plan';

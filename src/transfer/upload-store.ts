@@ -9,9 +9,7 @@
  * part digests are keyed ([Note: resume digests] in part-digest.ts): they confirm no guess of the
  * plaintext to whoever reads the record.
  */
-import { toHex } from '../core/bytes';
-import { VeilError } from '../core/errors';
-import type { FinalFrameForm } from '../core';
+import { VeilError, toHex, type FinalFrameForm } from '../core';
 import type { AtRest } from './object-params';
 
 /** A finished part, as Complete needs it. */
