@@ -9,9 +9,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { RawAesKeyring } from '../src/keyrings/raw-aes';
 import { downloadObject } from '../src/transfer/download';
 import { downloadS3For } from '../src/transfer/download-s3';
-import { chooseSaveTarget, type DownloadSink } from '../src/transfer/download-sink';
-import { serviceWorkerSink } from '../src/transfer/download-sw-sink';
-import { WorkerPool } from '../src/transfer/worker-pool';
+import { chooseSaveTarget, type DownloadSink } from '../src/transfer/browser/download-sink';
+import { serviceWorkerSink } from '../src/transfer/browser/download-sw-sink';
+import { WorkerPool } from '../src/transfer/browser/worker-pool';
 
 let pool: WorkerPool | undefined;
 

@@ -10,7 +10,7 @@ import { RawAesKeyring } from '../src/keyrings/raw-aes';
 import type { PartJob } from '../src/transfer/build-part';
 import { uploadS3For, type UploadS3 } from '../src/transfer/s3-api';
 import { FileUpload } from '../src/transfer/upload';
-import { WorkerPool } from '../src/transfer/worker-pool';
+import { WorkerPool } from '../src/transfer/browser/worker-pool';
 
 const files = new Map<string, File>();
 let pool: WorkerPool | undefined;

@@ -2,8 +2,8 @@
 /**
  * Veil's download service worker: streams a decrypted download to disk in browsers without the
  * File System Access save picker ([Note: service-worker download] in
- * src/transfer/download-sw-sink.ts). It holds no keys and sees only plaintext the page chose to
- * save; it serves nothing but the `<scope><id>` URLs the page announced, each once.
+ * src/transfer/browser/download-sw-sink.ts). It holds no keys and sees only plaintext the page
+ * chose to save; it serves nothing but the `<scope><id>` URLs the page announced, each once.
  *
  * Protocol (one MessageChannel per download, its port transferred with the announcement):
  *   page -> worker  { type: 'veil-download', id, fileName, sizeBytes? } (+ port)

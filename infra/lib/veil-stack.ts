@@ -34,7 +34,7 @@ import type { VeilConfig } from '../../src/aws/config';
 import { contentSecurityPolicy } from '../../src/hosting/csp';
 import { kmsContextConditions } from '../../src/keyrings/kms-context';
 import { REQUIRED_EXPOSE_HEADERS } from '../../src/transfer/cors';
-import { DOWNLOAD_WORKER_SCRIPT } from '../../src/transfer/download-sw-sink';
+import { DOWNLOAD_WORKER_SCRIPT } from '../../src/transfer/browser/download-sw-sink';
 
 /** The IAM policy variable for the caller's Cognito identity id. */
 export const IDENTITY_SUB = '${cognito-identity.amazonaws.com:sub}';

@@ -21,7 +21,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/aws/config';
 import { contentSecurityPolicy } from '../../src/hosting/csp';
-import { DOWNLOAD_WORKER_SCRIPT } from '../../src/transfer/download-sw-sink';
+import { DOWNLOAD_WORKER_SCRIPT } from '../../src/transfer/browser/download-sw-sink';
 import { BUILD_MANIFEST, listFiles, type BuildManifest } from './verifiable-build';
 
 export interface FileCheck {

@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { parseConfig } from '../../src/aws/config';
 import { contentSecurityPolicy } from '../../src/hosting/csp';
-import { DOWNLOAD_WORKER_SCRIPT } from '../../src/transfer/download-sw-sink';
+import { DOWNLOAD_WORKER_SCRIPT } from '../../src/transfer/browser/download-sw-sink';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

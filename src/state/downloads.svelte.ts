@@ -27,7 +27,7 @@ import { RawAesKeyring } from '../keyrings/raw-aes';
 import { downloadObject, inspectObject, keysNeeded } from '../transfer/download';
 import type { DownloadProgress } from '../transfer/download-progress';
 import { downloadS3For } from '../transfer/download-s3';
-import { chooseSaveTarget } from '../transfer/download-sink';
+import { chooseSaveTarget } from '../transfer/browser/download-sink';
 import { shownError, type ShownError } from './shown-error';
 import { awsSession } from './credentials.svelte';
 import { keyAdvice, keyFileMatches, withPrompted, type KeyAdvice } from './download-keys';
@@ -54,8 +54,16 @@ export type DownloadPhase =
 /** Where chooseSaveTarget saved (the picker's file, a Blob, or a streamed browser download). */
 export type SaveKind = Awaited<ReturnType<typeof chooseSaveTarget>>['kind'];
 
-/** Errors that mean "none of this session's keys opens it". */
-const NO_KEY_CODES = new Set(['NO_MATCHING_EDK', 'HSM_UNAUTHENTICATED']);
+/**
+ * Errors that mean "none of this session's keys opens it": no keyring at all (the engine's
+ * NO_KEY_FOR_OBJECT), keys none of which fits (the core's NO_MATCHING_EDK), or an HSM key that
+ * needs a sign-in first.
+ */
+const NO_KEY_CODES: ReadonlySet<string> = new Set([
+  'NO_KEY_FOR_OBJECT',
+  'NO_MATCHING_EDK',
+  'HSM_UNAUTHENTICATED',
+]);
 
 /** One download, as the view shows it. */
 export class DownloadItem {
@@ -158,10 +166,7 @@ export class DownloadItem {
 
   /** True (and the advice set) when the failure means the session lacks the object's key. */
   async #needsKey(config: VeilConfig, error: unknown): Promise<boolean> {
-    const missingKeyring =
-      error instanceof VeilError && error.code === 'BAD_ARGUMENT' && /keyring/.test(error.message);
-    const noKey = error instanceof VeilError && NO_KEY_CODES.has(error.code);
-    if (!missingKeyring && !noKey) return false;
+    if (!(error instanceof VeilError && NO_KEY_CODES.has(error.code))) return false;
     try {
       const opened = await inspectObject({
         s3: downloadS3For(awsSession.clients().s3()),
@@ -176,7 +181,11 @@ export class DownloadItem {
         vaultKeyNames,
       });
       this.canKeep = this.advice.some((a) => a.model === 'A' && !vaultKeyNames.includes(a.keyName));
-      this.error = shownError(noKey ? error : new VeilError('NO_MATCHING_EDK'));
+      this.error = shownError(
+        error.code === 'HSM_UNAUTHENTICATED'
+          ? error
+          : new VeilError('NO_KEY_FOR_OBJECT', undefined, { cause: error }),
+      );
       this.#to('needs-key');
       return true;
     } catch {

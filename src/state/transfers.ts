@@ -2,9 +2,9 @@
  * What uploads and downloads share in the app: one worker pool (created on first use, sized from
  * navigator.hardwareConcurrency) and the resume store in IndexedDB.
  */
-import { indexedDbUploadStore } from '../transfer/idb-store';
+import { indexedDbUploadStore } from '../transfer/browser/idb-store';
 import type { UploadStore } from '../transfer/upload-store';
-import { WorkerPool } from '../transfer/worker-pool';
+import { WorkerPool } from '../transfer/browser/worker-pool';
 
 let pool: WorkerPool | undefined;
 let store: UploadStore | undefined;

@@ -2,7 +2,7 @@
  * One whole download into a sink ([Note: download pipeline] in download.ts): open the object,
  * pick its reader, write the plaintext strictly in order, close the sink on success and abort it
  * on any failure or cancel, so no partial output is kept (a resumable sink keeps a verified
- * prefix, download-resume.ts).
+ * prefix, browser/download-resume.ts).
  */
 import { VeilError, needs } from '../core';
 import { framedFrom } from './download-framed';
@@ -60,7 +60,7 @@ export async function runDownload(
     session.report('downloading');
     for await (const chunk of output(session, opened, resumedFromBytes)) {
       if (session.cancelled) throw new VeilError('DOWNLOAD_CANCELLED');
-      // Read before the write: a sink may take the chunk's buffer (download-sw-sink.ts).
+      // Read before the write: a sink may take the chunk's buffer (browser/download-sw-sink.ts).
       const chunkBytes = chunk.length;
       if (chunkBytes === 0) continue;
       await session.untilCancelled(sink.write(chunk));
@@ -84,7 +84,7 @@ export async function runDownload(
     session.stop();
     const explained = session.explain(error);
     // The sink learns why (in download codes): a resumable one keeps verified output on a
-    // network failure (download-resume.ts).
+    // network failure (browser/download-resume.ts).
     await sink.abort(explained);
     session.report(
       explained instanceof VeilError && explained.code === 'DOWNLOAD_CANCELLED'

@@ -43,9 +43,9 @@ export interface DownloadSetup {
   /** Cancels the download: requests stop, the sink is aborted, DOWNLOAD_CANCELLED. */
   readonly signal?: AbortSignal;
   /**
-   * Continue an interrupted download ([Note: download resume] in download-resume.ts): the sink
-   * already holds the first `writtenBytes` of the output, from an object whose ETag was `etag`.
-   * Only 'plain' and 'esdk-framed' objects can continue; the ETag is checked again (If-Match).
+   * Continue an interrupted download ([Note: download resume] in browser/download-resume.ts):
+   * the sink already holds the first `writtenBytes` of the output, from an object whose ETag was
+   * `etag`. Only 'plain' and 'esdk-framed' objects can continue; the ETag is checked again (If-Match).
    */
   readonly resumeFrom?: ResumePoint;
   readonly onProgress?: (progress: DownloadProgress) => void;

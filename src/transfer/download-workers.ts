@@ -1,5 +1,5 @@
 /**
- * Who decrypts the frames of a download: the worker pool (worker-pool.ts, request
+ * Who decrypts the frames of a download: the worker pool (browser/worker-pool.ts, request
  * 'decryptFrames'), or the calling thread in Node tests.
  */
 import { decryptFrames, type FramesJob, type OpenedFrames } from './download-frames';

@@ -1,8 +1,8 @@
 /**
  * The persistent resume store: UploadRecords in a key-value store, one entry per upload id (the
- * app builds it on IndexedDB in idb-store.ts). In
- * the app the key-value store is IndexedDB through idb-keyval, which structured-clones the
- * records (Uint8Array headers included); the API is injected so this file needs no import of it:
+ * app builds it on IndexedDB in browser/idb-store.ts). In the app the key-value store is
+ * IndexedDB through idb-keyval, which structured-clones the records (Uint8Array headers
+ * included); the API is injected so this file needs no import of it:
  *
  *   import { createStore, del, entries, get, set } from 'idb-keyval';
  *   const kv = createStore('veil-uploads', 'uploads');

@@ -13,7 +13,7 @@ import type { ProgressMeter, UploadState } from './progress';
 import type { UploadS3 } from './s3-api';
 import { CHECKSUM_ALGORITHM } from './upload-options';
 import type { UploadLedger } from './upload-ledger';
-import type { PartBuilder } from './worker-pool';
+import type { PartBuilder } from './part-builder';
 
 /** What the sending steps see of an upload's lifecycle (FileUpload gives it). */
 export interface UploadControl {

@@ -10,7 +10,7 @@ import type { UploadProgress } from './progress';
 import type { RetryHooks, RetryPolicy } from './retry';
 import type { UploadS3 } from './s3-api';
 import type { UploadRecord, UploadStore } from './upload-store';
-import type { PartBuilder } from './worker-pool';
+import type { PartBuilder } from './part-builder';
 
 /** Parts in flight (being built or uploaded) by default. */
 export const DEFAULT_PARTS_IN_FLIGHT = 4;

@@ -2,7 +2,7 @@
  * The one message protocol between the page and Veil's module workers. Requests and replies are
  * discriminated unions keyed by `type`; every request carries an `id` that its reply echoes. A
  * failure crosses as `{ ok: false, code, message }` and is rebuilt into a VeilError on the page.
- * Big buffers cross by transfer, never by copy (see src/transfer/worker-pool.ts).
+ * Big buffers cross by transfer, never by copy (see src/transfer/browser/worker-pool.ts).
  */
 import type { ErrorCode } from '../core/errors';
 import type { BuiltPart, PartJob, PartRunJob } from '../transfer/build-part';

@@ -1,7 +1,7 @@
 /**
  * The service-worker save target in headless Chromium ([Note: service-worker download] in
- * src/transfer/download-sw-sink.ts): the page has no File System Access API (an init script
- * deletes `showSaveFilePicker`), the object is above the Blob limit, so chooseSaveTarget streams
+ * src/transfer/browser/download-sw-sink.ts): the page has no File System Access API (an init
+ * script deletes `showSaveFilePicker`), the object is above the Blob limit, so chooseSaveTarget streams
  * it through public/veil-download-sw.js (copied into the harness build like the app's) into a
  * real browser download, which Playwright catches. The downloaded file's bytes are compared with
  * the pattern's; a failure after the first bytes must leave a failed download, never a complete

@@ -21,10 +21,10 @@ import {
   type ResumePoint,
 } from '../../../src/transfer/download';
 import type { DownloadProgress } from '../../../src/transfer/download-progress';
-import { resumableFileSink } from '../../../src/transfer/download-resume';
+import { resumableFileSink } from '../../../src/transfer/browser/download-resume';
 import { downloadS3For } from '../../../src/transfer/download-s3';
-import { chooseSaveTarget, type SaveTargetKind } from '../../../src/transfer/download-sink';
-import { WorkerPool } from '../../../src/transfer/worker-pool';
+import { chooseSaveTarget, type SaveTargetKind } from '../../../src/transfer/browser/download-sink';
+import { WorkerPool } from '../../../src/transfer/browser/worker-pool';
 
 export { uploadOnce } from './upload-entry';
 

@@ -24,12 +24,12 @@ import { KmsKeyring } from '../../../src/keyrings/kms';
 import { RawAesKeyring } from '../../../src/keyrings/raw-aes';
 import { downloadObject, type DownloadResult } from '../../../src/transfer/download';
 import { downloadS3For } from '../../../src/transfer/download-s3';
-import { sinkFromWritable } from '../../../src/transfer/download-sink';
-import { indexedDbUploadStore } from '../../../src/transfer/idb-store';
+import { sinkFromWritable } from '../../../src/transfer/browser/download-sink';
+import { indexedDbUploadStore } from '../../../src/transfer/browser/idb-store';
 import type { UploadProgress } from '../../../src/transfer/progress';
 import { uploadS3For } from '../../../src/transfer/s3-api';
 import { FileUpload, type UploadResult } from '../../../src/transfer/upload';
-import { WorkerPool } from '../../../src/transfer/worker-pool';
+import { WorkerPool } from '../../../src/transfer/browser/worker-pool';
 
 /** Short-lived credentials: each set expires `lifetimeMs` after it is issued. */
 export interface ExpiringCredentials {

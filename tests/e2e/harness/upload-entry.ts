@@ -15,9 +15,9 @@ import { RawAesKeyring } from '../../../src/keyrings/raw-aes';
 import { uploadS3For } from '../../../src/transfer/s3-api';
 import { FileUpload, type AtRest, type UploadResult } from '../../../src/transfer/upload';
 import type { UploadProgress } from '../../../src/transfer/progress';
-import { indexedDbUploadStore } from '../../../src/transfer/idb-store';
+import { indexedDbUploadStore } from '../../../src/transfer/browser/idb-store';
 import type { UploadRecord } from '../../../src/transfer/upload-store';
-import { WorkerPool } from '../../../src/transfer/worker-pool';
+import { WorkerPool } from '../../../src/transfer/browser/worker-pool';
 
 /** Bytes `offset..offset+length` of the test pattern for `seed` (xorshift32 per 4-byte word). */
 export function patternBytes(lengthBytes: number, seed: number): Uint8Array<ArrayBuffer> {

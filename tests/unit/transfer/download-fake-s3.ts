@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { DownloadS3, RangeRequest } from '../../../src/transfer/download-s3';
-import type { DownloadSink } from '../../../src/transfer/download-sink';
+import type { DownloadSink } from '../../../src/transfer/download-setup';
 import { s3Error } from './fake-s3';
 
 interface StoredObject {

@@ -13,7 +13,7 @@ import {
   resumableFileSink,
   type ResumableFileHandle,
   type ResumableSink,
-} from '../../../src/transfer/download-resume';
+} from '../../../src/transfer/browser/download-resume';
 import { VeilError } from '../../../src/core/errors';
 import {
   PEER_SUITE_0578,
@@ -154,7 +154,7 @@ describe('download resume', () => {
     // The third body batch (frames 5-6) fails on every attempt.
     const handle = new SwapFileHandle();
     const first = await interrupted(s3, handle, headerBytes + 4 * FRAME_OBJECT);
-    expect(first.error).toMatchObject({ code: 'DOWNLOAD_RETRIES_EXHAUSTED' });
+    expect(first.error).toMatchObject({ code: 'S3_RETRIES_EXHAUSTED' });
     expect(isResumableFailure(first.error)).toBe(true);
     expect(first).toMatchObject({ kept: true, writtenBytes: 4 * FRAME });
     expect(Buffer.compare(handle.data, plain.subarray(0, 4 * FRAME))).toBe(0);

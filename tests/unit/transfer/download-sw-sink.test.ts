@@ -12,7 +12,7 @@ import {
   downloadWorker,
   sinkThroughWorker,
   type WorkerContainer,
-} from '../../../src/transfer/download-sw-sink';
+} from '../../../src/transfer/browser/download-sw-sink';
 
 type PageMessage = { type: string; bytes?: Uint8Array; reason?: string };
 

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { openMessageHeader, parseHeaderBytes } from '../../../src/core/message';
 import { encryptBytes } from '../../../src/core/one-shot';
 import { decryptFrames } from '../../../src/transfer/download-frames';
-import { WorkerPool } from '../../../src/transfer/worker-pool';
+import { WorkerPool } from '../../../src/transfer/browser/worker-pool';
 import { WorkerClient } from '../../../src/workers/client';
 import type { WorkerReply, WorkerRequest } from '../../../src/workers/protocol';
 import { flipByte, ourKeyring, patternBytes, testKeyBytes } from '../core/helpers';

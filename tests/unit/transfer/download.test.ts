@@ -18,7 +18,7 @@ import {
   type DownloadSetup,
 } from '../../../src/transfer/download';
 import { decryptFrames } from '../../../src/transfer/download-frames';
-import type { DownloadSink } from '../../../src/transfer/download-sink';
+import type { DownloadSink } from '../../../src/transfer/download-setup';
 import {
   flipByte,
   PEER_SUITE_0478,
@@ -332,13 +332,13 @@ describe('downloadObject: failures stop, abort the sink and say which', () => {
     await downloadObject({ ...(await setup(s3)), sink });
     expect(Buffer.compare(sink.bytes(), plain)).toBe(0);
     s3.failWith = (call) => (call === 'get' ? s3Error('AccessDenied', 403) : undefined);
-    await failsWith(s3, 'DOWNLOAD_S3_REJECTED');
+    await failsWith(s3, 'S3_REJECTED');
     s3.failWith = (call) => (call === 'get' ? new TypeError('Failed to fetch') : undefined);
-    await failsWith(s3, 'DOWNLOAD_UNREACHABLE', {
+    await failsWith(s3, 'S3_UNREACHABLE', {
       retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 },
     });
     s3.failWith = (call) => (call === 'get' ? s3Error('InternalError', 500) : undefined);
-    await failsWith(s3, 'DOWNLOAD_RETRIES_EXHAUSTED', {
+    await failsWith(s3, 'S3_RETRIES_EXHAUSTED', {
       retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 },
     });
   });

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { RawAesKeyring } from '../../../src/keyrings/raw-aes';
 import { UploadQueue } from '../../../src/transfer/queue';
 import { FileUpload } from '../../../src/transfer/upload';
-import { inProcessBuilder } from '../../../src/transfer/worker-pool';
+import { inProcessBuilder } from '../../../src/transfer/part-builder';
 import { FakeS3 } from './fake-s3';
 
 const keyring = () =>

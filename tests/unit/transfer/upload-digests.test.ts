@@ -17,7 +17,7 @@ import {
   type UploadStore,
 } from '../../../src/transfer/upload-store';
 import { UploadLedger } from '../../../src/transfer/upload-ledger';
-import { inProcessBuilder } from '../../../src/transfer/worker-pool';
+import { inProcessBuilder } from '../../../src/transfer/part-builder';
 import { FakeS3, s3Error } from './fake-s3';
 
 const MiB = 1024 * 1024;
@@ -156,7 +156,7 @@ describe('resume digests', () => {
     const first = FileUpload.start(
       await options(s3, file, store, { keepOnFailure: true, partsInFlight: 1 }),
     );
-    await expect(first.done).rejects.toMatchObject({ code: 'UPLOAD_UNREACHABLE' });
+    await expect(first.done).rejects.toMatchObject({ code: 'S3_UNREACHABLE' });
     const [record] = await store.list();
     expect(record?.partDigests?.map((d) => d.partNumber)).toEqual([1, 2, 3]);
     const firstUploadId = record!.uploadId;

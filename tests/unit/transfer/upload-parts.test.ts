@@ -18,7 +18,7 @@ import { takeRun } from '../../../src/transfer/upload-lanes';
 import { UploadLedger, doneTotals, newRecord } from '../../../src/transfer/upload-ledger';
 import { startOverOptions, type UploadSetup } from '../../../src/transfer/upload-options';
 import { MemoryUploadStore, type UploadRecord } from '../../../src/transfer/upload-store';
-import { inProcessBuilder } from '../../../src/transfer/worker-pool';
+import { inProcessBuilder } from '../../../src/transfer/part-builder';
 import { FakeS3 } from './fake-s3';
 
 const MiB = 1024 * 1024;

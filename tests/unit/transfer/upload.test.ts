@@ -8,7 +8,7 @@ import { decryptBytes } from '../../../src/core/one-shot';
 import { RawAesKeyring } from '../../../src/keyrings/raw-aes';
 import { FileUpload, type UploadOptions } from '../../../src/transfer/upload';
 import { MemoryUploadStore, fileIdentity, sameFile } from '../../../src/transfer/upload-store';
-import { inProcessBuilder } from '../../../src/transfer/worker-pool';
+import { inProcessBuilder } from '../../../src/transfer/part-builder';
 import { FakeS3, s3Error } from './fake-s3';
 
 const MiB = 1024 * 1024;
@@ -188,8 +188,8 @@ describe('FileUpload', () => {
       call === 'part' && input.PartNumber === 2 ? s3Error('AccessDenied', 403) : undefined;
     const upload = FileUpload.start(await options(s3, file(2 * PART + 1), { store }));
     await expect(upload.done).rejects.toMatchObject({
-      code: 'UPLOAD_S3_REJECTED',
-      detail: 'AccessDenied',
+      code: 'S3_REJECTED',
+      detail: 'upload: AccessDenied',
     });
     expect(s3.calls).toContain('abort');
     expect(s3.uploads.size).toBe(0);
@@ -217,7 +217,7 @@ describe('FileUpload', () => {
     const upload = FileUpload.start(
       await options(s3, file(10), { retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 } }),
     );
-    await expect(upload.done).rejects.toMatchObject({ code: 'UPLOAD_UNREACHABLE' });
+    await expect(upload.done).rejects.toMatchObject({ code: 'S3_UNREACHABLE' });
     expect(s3.calls).toEqual(['put', 'put', 'put']);
   });
 
@@ -263,7 +263,7 @@ describe('FileUpload', () => {
     const first = FileUpload.start(
       await options(s3, f, { store, keepOnFailure: true, partsInFlight: 1 }),
     );
-    await expect(first.done).rejects.toMatchObject({ code: 'UPLOAD_S3_REJECTED' });
+    await expect(first.done).rejects.toMatchObject({ code: 'S3_REJECTED' });
     const [record] = await store.list();
     expect(record?.parts.map((part) => part.partNumber)).toEqual([1, 2]);
     expect(s3.uploads.size).toBe(1);

@@ -3,7 +3,7 @@ import { buildPart } from '../../../src/transfer/build-part';
 import { crc32, crc32Base64 } from '../../../src/transfer/crc32';
 import type { UploadPlan } from '../../../src/transfer/part-plan';
 import { partsPerRun } from '../../../src/transfer/prepare';
-import { WorkerPool, defaultPoolSize } from '../../../src/transfer/worker-pool';
+import { WorkerPool, defaultPoolSize } from '../../../src/transfer/browser/worker-pool';
 import { WorkerClient } from '../../../src/workers/client';
 import type { WorkerReply, WorkerRequest } from '../../../src/workers/protocol';
 

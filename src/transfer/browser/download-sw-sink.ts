@@ -18,8 +18,8 @@
  * looking truncated file. Cancelling it in the browser's download list cancels the Veil download.
  * While a download runs the page pings the worker every 10 s, so the browser keeps it running.
  */
-import { VeilError } from '../core';
-import type { DownloadSink } from './download-setup';
+import { VeilError } from '../../core';
+import type { DownloadSink } from '../download-setup';
 
 /** The worker's script, next to index.html in the build (public/). */
 export const DOWNLOAD_WORKER_SCRIPT = 'veil-download-sw.js';

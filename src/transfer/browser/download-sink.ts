@@ -5,12 +5,12 @@
  * picker, a Blob saved through a link for small objects and a streamed download through Veil's
  * service worker for larger ones ([Note: service-worker download] in download-sw-sink.ts).
  */
-import { VeilError } from '../core';
+import { VeilError } from '../../core';
 import { serviceWorkerSink } from './download-sw-sink';
 
-import type { DownloadSink } from './download-setup';
+import type { DownloadSink } from '../download-setup';
 
-export type { DownloadSink } from './download-setup';
+export type { DownloadSink } from '../download-setup';
 
 function saveFailed(cause: unknown): VeilError {
   return cause instanceof VeilError

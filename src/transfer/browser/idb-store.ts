@@ -4,8 +4,8 @@
  * See [Note: no secret in the resume record] in upload-store.ts.
  */
 import { createStore, del, entries, get, set } from 'idb-keyval';
-import { KeyValueUploadStore } from './kv-store';
-import type { UploadStore } from './upload-store';
+import { KeyValueUploadStore } from '../kv-store';
+import type { UploadStore } from '../upload-store';
 
 /** The resume store on this browser's IndexedDB. */
 export function indexedDbUploadStore(): UploadStore {

@@ -1,27 +1,17 @@
 /**
- * The one pool of Veil's module workers, for both directions. Its size follows
- * `navigator.hardwareConcurrency`, capped; each job goes to the least busy worker.
+ * The browser's PartBuilder and FrameDecryptor: the one pool of Veil's module workers, for both
+ * directions. Its size follows `navigator.hardwareConcurrency`, capped; each job goes to the
+ * least busy worker.
  * Uploads: the File crosses by reference and the built part comes back by transfer.
  * Downloads: a batch's ciphertext crosses by transfer, the content key by clone (a
  * non-extractable CryptoKey stays non-extractable), and the plaintext comes back by transfer.
  */
-import { needs } from '../core';
-import { WorkerClient } from '../workers/client';
-import { buildPart, buildParts, type BuiltPart, type PartJob, type PartRunJob } from './build-part';
-import type { FramesJob, OpenedFrames } from './download-frames';
-import type { FrameDecryptor } from './download-workers';
-
-/** Builds parts: the worker pool in the browser, `inProcessBuilder` in Node tests. */
-export interface PartBuilder {
-  buildPart(job: PartJob): Promise<BuiltPart>;
-  /** Builds a run of consecutive parts in one job ([Note: part runs]); optional. */
-  buildParts?(job: PartRunJob): Promise<BuiltPart[]>;
-  /** Jobs it runs at once (workers); the engine sizes part runs from it. Default 1. */
-  readonly size?: number;
-}
-
-/** Builds parts on the calling thread (Node, tests, or a page without workers). */
-export const inProcessBuilder: PartBuilder = { buildPart, buildParts };
+import { needs } from '../../core';
+import { WorkerClient } from '../../workers/client';
+import type { BuiltPart, PartJob, PartRunJob } from '../build-part';
+import type { FramesJob, OpenedFrames } from '../download-frames';
+import type { FrameDecryptor } from '../download-workers';
+import type { PartBuilder } from '../part-builder';
 
 /** The most workers a pool starts. */
 export const MAX_POOL_WORKERS = 4;
