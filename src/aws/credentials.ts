@@ -21,7 +21,7 @@ import { InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { VeilError, needs } from '../core/errors';
 import type { ErrorCode } from '../core/errors';
-import { credentialErrorCode, errorName } from '../keyrings/kms-errors';
+import { credentialErrorCode, errorName } from '../core';
 import type { AwsClients } from './clients';
 import { poolRegion } from './clients';
 import type { VeilConfig } from './config';

@@ -1,34 +1,16 @@
 /**
  * The S3 leg of the Model C self test in Settings: store a message under the prefix, read it
  * back, delete it; S3 failures become catalogue errors (S3_REJECTED, S3_UNREACHABLE,
- * CREDENTIALS_*) instead of raw SDK errors.
+ * CREDENTIALS_*; [Note: AWS failures]) instead of raw SDK errors.
  */
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { VeilError } from '../core/errors';
-import { credentialErrorCode, errorName } from '../keyrings/kms-errors';
+import { VeilError, s3Failure } from '../core';
 import type { AwsClients } from './clients';
-
-/**
- * Maps a failed S3 call: credential problems to their CREDENTIALS_* code, an S3 answer to
- * S3_REJECTED (its error name in the detail), anything without an answer to S3_UNREACHABLE.
- */
-export function s3Error(error: unknown, operation: string): VeilError {
-  if (error instanceof VeilError) return error;
-  const name = errorName(error) || 'Error';
-  const credentialCode = credentialErrorCode(error);
-  if (credentialCode)
-    return new VeilError(credentialCode, `${operation}: ${name}`, { cause: error });
-  const answered =
-    typeof error === 'object' && error !== null && ('$metadata' in error || '$fault' in error);
-  return new VeilError(answered ? 'S3_REJECTED' : 'S3_UNREACHABLE', `${operation}: ${name}`, {
-    cause: error,
-  });
-}
 
 /**
  * PutObject, GetObject, DeleteObject of the self-test message. A failed DeleteObject is reported
  * only when nothing failed before it (the first failure is the one that explains).
- * @throws VeilError from s3Error.
+ * @throws VeilError from s3Failure ([Note: AWS failures]), the operation in the detail.
  */
 export async function storeAndFetch(
   aws: Pick<AwsClients, 's3'>,
@@ -41,7 +23,7 @@ export async function storeAndFetch(
     try {
       return await run();
     } catch (error) {
-      throw s3Error(error, operation);
+      throw s3Failure(error, { operation });
     }
   };
   await send('PutObject', () =>

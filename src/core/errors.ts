@@ -139,20 +139,17 @@ export const ERRORS = {
   KMS_KEY_INVALID:
     'The KMS key cannot be used for this: it must be a symmetric ENCRYPT_DECRYPT key, named by alias, alias ARN, key id or key ARN.',
   KMS_FAILED: 'AWS KMS could not complete the request. Check your network and try again.',
-  // S3 outside uploads (the Settings self test).
+  // S3, on every path: uploads, downloads, listings, the Settings checks ([Note: AWS failures]
+  // in core/aws-failure.ts). The detail says what Veil was doing ("upload UploadPart: ...").
   S3_REJECTED:
-    'S3 refused the request. Check the bucket name and your permissions on it (s3:PutObject, s3:GetObject, s3:DeleteObject under the prefix) and any bucket policy; the S3 error name follows.',
+    'S3 refused the request. Check the bucket name, the object key, your permissions under the prefix (s3:GetObject to download; s3:PutObject, s3:AbortMultipartUpload and s3:ListMultipartUploadParts to upload; s3:ListBucket to list; s3:DeleteObject to delete) and any bucket policy; what Veil was doing and the S3 error name follow.',
   S3_UNREACHABLE:
-    'S3 could not be reached from this page: the network is down, the S3 endpoint is wrong, or the bucket’s CORS rules do not allow this site. Check them, then try again.',
+    'S3 could not be reached from this page: the network is down, the S3 endpoint is wrong, or the bucket’s CORS rules do not allow this site. Check the connection and the endpoint; if they work, add the CORS rule (shown below when known; S3 console: Permissions, CORS) to the bucket, then try again. An upload keeps its finished parts and resumes where it stopped.',
+  S3_RETRIES_EXHAUSTED:
+    'S3 kept failing on network or server errors after several retries. Check your connection and try again: an upload keeps its finished parts and resumes where it stopped; a download starts over unless Veil offers to continue it.',
   // Uploads (src/transfer).
   UPLOAD_CORS_HEADERS:
     'The bucket’s CORS rules do not let the browser read the ETag and checksum headers of S3 responses, which uploads need. Add the CORS rule shown below to the bucket (S3 console: Permissions, CORS), then try again.',
-  UPLOAD_S3_REJECTED:
-    'S3 refused the upload. Check the bucket name, your permissions on it (s3:PutObject, s3:AbortMultipartUpload, s3:ListMultipartUploadParts) and any bucket policy; the S3 error is named below.',
-  UPLOAD_RETRIES_EXHAUSTED:
-    'The upload kept failing on network or server errors after several retries. Check your connection and try again: finished parts are kept, so it resumes where it stopped.',
-  UPLOAD_UNREACHABLE:
-    'S3 could not be reached from this page: the network is down, or the bucket’s CORS rules do not allow this site. Check the connection; if it works, add the CORS rule shown below to the bucket, then try again.',
   UPLOAD_CANCELLED:
     'The upload was cancelled. Nothing was kept in the bucket; start it again to upload the file.',
   UPLOAD_FILE_UNREADABLE:
@@ -172,18 +169,14 @@ export const ERRORS = {
   // Downloads (src/transfer/download*.ts).
   DOWNLOAD_OBJECT_CHANGED:
     'The object changed in the bucket while it was being downloaded (its ETag differs between requests). Nothing was kept; download it again.',
-  DOWNLOAD_S3_REJECTED:
-    'S3 refused the download. Check the object key, your permissions (s3:GetObject) and any bucket policy; the S3 error is named below.',
-  DOWNLOAD_RETRIES_EXHAUSTED:
-    'The download kept failing on network or server errors after several retries. Nothing was kept; check your connection and try again.',
-  DOWNLOAD_UNREACHABLE:
-    'S3 could not be reached from this page: the network is down, or the bucket’s CORS rules do not allow this site. Check the connection; if it works, add the CORS rule shown below to the bucket, then try again.',
   DOWNLOAD_CORS_HEADERS:
     'The bucket’s CORS rules do not let the browser read the ETag of S3 responses, which downloads need to notice a changed object. Add the CORS rule shown below to the bucket, then try again.',
   DOWNLOAD_CANCELLED: 'The download was cancelled. The partial file was discarded.',
   DOWNLOAD_SAVE_FAILED:
     'The file could not be written where you chose to save it (disk full, permission withdrawn or the file was removed). Nothing usable was kept; pick another place and try again.',
   // The app's key choices (src/state/keyrings.ts).
+  NO_KEY_FOR_OBJECT:
+    'None of the keys at hand opens this object. Add the key it was encrypted with: in the app, pick or import its key file (Keys) or sign in for an HSM or KMS key; on the command line, pass --key-file or --hsm-proxy. The keys it needs are named below.',
   VAULT_KEY_MISSING:
     'That key is not in this browser’s vault. Import its key file or backup in Keys, or choose another key in Settings.',
   MODEL_NOT_CONFIGURED:

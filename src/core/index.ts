@@ -6,6 +6,19 @@
  */
 export { ERRORS, VeilError, isErrorCode, needs } from './errors';
 export type { ErrorCode } from './errors';
+export {
+  anyFailure,
+  credentialErrorCode,
+  errorName,
+  failureDetail,
+  httpStatusOf,
+  isNoAnswer,
+  isTransient,
+  kmsFailure,
+  retriesFailure,
+  s3Failure,
+} from './aws-failure';
+export type { AwsCallContext } from './aws-failure';
 export type { EncryptionContext } from './encryption-context';
 export {
   assertWritableContext,

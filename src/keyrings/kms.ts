@@ -20,6 +20,7 @@
  */
 import { fromUtf8, utf8 } from '../core/bytes';
 import type { EncryptionContext } from '../core/encryption-context';
+import { errorName } from '../core/aws-failure';
 import { VeilError, needs } from '../core/errors';
 import type {
   DecryptRequest,
@@ -31,7 +32,7 @@ import type {
 import type { KmsApi, KmsClientSupplier } from './kms-api';
 import type { KmsKeyName } from './kms-arn';
 import { asKeyArn, parseKmsKeyName, regionOfKeyName } from './kms-arn';
-import { errorName, keyStateErrorCode, kmsError } from './kms-errors';
+import { keyStateErrorCode, kmsError } from './kms-errors';
 
 /** The provider id of every KMS EDK. */
 export const KMS_PROVIDER_ID = 'aws-kms';

@@ -35,8 +35,7 @@
  */
 import type { VeilConfig } from '../aws/config';
 import { objectPrefix } from '../aws/config';
-import { s3Error } from '../aws/self-test-s3';
-import { VeilError } from '../core/errors';
+import { VeilError, s3Failure } from '../core';
 import type { KmsApi } from '../keyrings/kms-api';
 import { s3BucketUrl } from '../hosting/csp';
 import { corsRuleFor } from '../transfer/cors';
@@ -165,10 +164,7 @@ async function checkCredentials(session: Ready): Promise<CheckResult> {
     const who = session.identityId ? ` for identity ${session.identityId}` : '';
     return ok('credentials', `Key ${hint}${who}${expiry}.`);
   } catch (error) {
-    return failed(
-      'credentials',
-      error instanceof VeilError ? error : s3Error(error, 'credentials'),
-    );
+    return failed('credentials', s3Failure(error, { operation: 'credentials' }));
   }
 }
 
@@ -214,7 +210,12 @@ async function checkBucket(deps: ConnectionDeps, session: Ready): Promise<CheckR
     prefix = prefixOf(deps, session);
     await session.s3().listOne(bucket, prefix);
   } catch (error) {
-    return networkFailure(deps, 'ListObjectsV2', s3Error(error, 'ListObjectsV2'), 'bucket');
+    return networkFailure(
+      deps,
+      'ListObjectsV2',
+      s3Failure(error, { operation: 'ListObjectsV2' }),
+      'bucket',
+    );
   }
   return ok('bucket', `Listed ${bucket}${prefix ? ` under ${prefix}` : ''}.`);
 }
@@ -237,7 +238,7 @@ async function checkCors(deps: ConnectionDeps, session: Ready): Promise<CheckRes
     const body = new TextEncoder().encode('Veil connection check\n');
     answer = await s3.putProbe(bucket, key, body, PROBE_METADATA);
   } catch (error) {
-    return networkFailure(deps, 'PutObject', s3Error(error, 'PutObject'), 'cors');
+    return networkFailure(deps, 'PutObject', s3Failure(error, { operation: 'PutObject' }), 'cors');
   }
   const missing = new Set<string>();
   if (!answer.etag) missing.add('ETag');
@@ -251,7 +252,12 @@ async function checkCors(deps: ConnectionDeps, session: Ready): Promise<CheckRes
       if (read.metadata[name] !== value) missing.add(`x-amz-meta-${name}`);
     }
   } catch (error) {
-    failure = await networkFailure(deps, 'GetObject', s3Error(error, 'GetObject'), 'cors');
+    failure = await networkFailure(
+      deps,
+      'GetObject',
+      s3Failure(error, { operation: 'GetObject' }),
+      'cors',
+    );
   }
   if (!failure) failure = await probeMultipart(deps, s3, key);
 
@@ -262,7 +268,12 @@ async function checkCors(deps: ConnectionDeps, session: Ready): Promise<CheckRes
   } catch (error) {
     leftover = `The probe object ${key} was left in the bucket: delete it.`;
     deleteFailure = withLeftover(
-      await networkFailure(deps, 'DeleteObject', s3Error(error, 'DeleteObject'), 'cors'),
+      await networkFailure(
+        deps,
+        'DeleteObject',
+        s3Failure(error, { operation: 'DeleteObject' }),
+        'cors',
+      ),
       leftover,
     );
   }
@@ -297,14 +308,14 @@ async function probeMultipart(
     uploadId = await s3.startMultipart(bucket, key);
   } catch (error) {
     const operation = 'CreateMultipartUpload';
-    return networkFailure(deps, operation, s3Error(error, operation), 'cors');
+    return networkFailure(deps, operation, s3Failure(error, { operation }), 'cors');
   }
   try {
     await s3.abortMultipart(bucket, key, uploadId);
   } catch (error) {
     const operation = 'AbortMultipartUpload';
     return withLeftover(
-      await networkFailure(deps, operation, s3Error(error, operation), 'cors'),
+      await networkFailure(deps, operation, s3Failure(error, { operation }), 'cors'),
       `An unfinished multipart upload of ${key} was left in the bucket (a lifecycle rule for incomplete uploads removes it).`,
     );
   }

@@ -7,7 +7,7 @@
  */
 import { SvelteMap } from 'svelte/reactivity';
 import type { VeilConfig } from '../aws/config';
-import { VeilError } from '../core/errors';
+import { VeilError, s3Failure } from '../core';
 import { downloadS3For } from '../transfer/download-s3';
 import { inspectObject } from '../transfer/download';
 import { shownError, type ShownError } from './shown-error';
@@ -211,7 +211,7 @@ export class FilesBrowser {
       this.#nextToken = page.nextToken;
     } catch (error) {
       if (generation !== this.#generation) return;
-      this.#error = shownError(listError(error));
+      this.#error = shownError(s3Failure(error, { task: 'list', operation: 'ListObjectsV2' }));
     } finally {
       if (generation === this.#generation) {
         this.#loading = false;
@@ -259,7 +259,7 @@ export class FilesBrowser {
       const { keys, totalBytes } = await keysUnder(this.#s3(), row.prefix);
       return { kind: 'folder', prefix: row.prefix, name: row.name, keys, totalBytes };
     } catch (error) {
-      throw listError(error);
+      throw s3Failure(error, { task: 'delete', operation: 'ListObjectsV2' });
     }
   }
 
@@ -288,7 +288,7 @@ export class FilesBrowser {
           : `Deleted folder ${plan.name}: ${outcome.deleted} ${outcome.deleted === 1 ? 'object' : 'objects'}.`;
       return outcome.failures.length === 0;
     } catch (error) {
-      this.#deleteError = shownError(listError(error));
+      this.#deleteError = shownError(s3Failure(error, { task: 'delete' }));
       return false;
     } finally {
       this.#deleting = undefined;
@@ -305,12 +305,4 @@ export class FilesBrowser {
     this.#probes.reset();
     this.#badges.clear();
   }
-}
-
-/** S3 failures outside downloads, as catalogued errors (the S3 error name as detail). */
-function listError(error: unknown): unknown {
-  if (error instanceof VeilError) return error;
-  if (error instanceof TypeError) return new VeilError('S3_UNREACHABLE', error.message);
-  if (error instanceof Error) return new VeilError('S3_REJECTED', error.name, { cause: error });
-  return error;
 }

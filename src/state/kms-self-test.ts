@@ -12,7 +12,6 @@ import { fromUtf8 } from '../core/bytes';
 import { VeilError } from '../core/errors';
 import { parseHeaderBytes } from '../core/message';
 import { decryptBytes, encryptBytes } from '../core/one-shot';
-import { credentialErrorCode, errorName } from '../keyrings/kms-errors';
 import { describeKmsKey, type KmsKeyInfo } from '../keyrings/kms-keys';
 import { keyChoiceOf, writeKeys, type KeyringSources } from './keyrings';
 
@@ -31,19 +30,6 @@ export interface SelfTestResult {
 
 /** How much random plaintext the self test encrypts. */
 export const SELF_TEST_BYTES = 64 * 1024;
-
-/**
- * A failure as Settings shows it: catalogue errors as they are, AWS errors mapped, never raw.
- */
-export function shownKmsFailure(error: unknown): { code: string; message: string } {
-  let veil: VeilError;
-  if (error instanceof VeilError) veil = error;
-  else {
-    const code = credentialErrorCode(error);
-    veil = new VeilError(code ?? 'INTERNAL_ERROR', errorName(error) || undefined, { cause: error });
-  }
-  return { code: veil.code, message: veil.message };
-}
 
 /**
  * Describes the KMS key uploads would use (its ARN, state and problems).

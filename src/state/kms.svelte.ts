@@ -8,12 +8,8 @@ import { VeilError } from '../core/errors';
 import type { KmsAliasEntry, KmsKeyInfo } from '../keyrings/kms-keys';
 import { listKmsAliases } from '../keyrings/kms-keys';
 import type { KeyringSources } from './keyrings';
-import {
-  describeChosenKmsKey,
-  runKmsSelfTest,
-  shownKmsFailure,
-  type SelfTestResult,
-} from './kms-self-test';
+import { shownError } from './shown-error';
+import { describeChosenKmsKey, runKmsSelfTest, type SelfTestResult } from './kms-self-test';
 
 type Task<T> =
   | { state: 'idle' }
@@ -22,7 +18,7 @@ type Task<T> =
   | { state: 'failed'; code: string; message: string };
 
 function failed(error: unknown): { state: 'failed'; code: string; message: string } {
-  return { state: 'failed', ...shownKmsFailure(error) };
+  return { state: 'failed', ...shownError(error) };
 }
 
 export class KmsPanel {

@@ -1,8 +1,9 @@
 /**
- * Any thrown value as what ErrorNotice shows: catalogued VeilErrors as they are, anything else as
- * INTERNAL_ERROR with its name (never a raw stack or a secret).
+ * Any thrown value as what ErrorNotice shows: catalogued VeilErrors as they are, AWS credential
+ * errors as their CREDENTIALS_* code, anything else as INTERNAL_ERROR with its name (anyFailure,
+ * [Note: AWS failures]; never a raw stack or a secret).
  */
-import { VeilError } from '../core/errors';
+import { anyFailure } from '../core';
 
 export interface ShownError {
   readonly code: string;
@@ -10,8 +11,6 @@ export interface ShownError {
 }
 
 export function shownError(error: unknown): ShownError {
-  if (error instanceof VeilError) return { code: error.code, message: error.message };
-  const name = error instanceof Error ? error.name : typeof error;
-  const veil = new VeilError('INTERNAL_ERROR', name);
+  const veil = anyFailure(error);
   return { code: veil.code, message: veil.message };
 }

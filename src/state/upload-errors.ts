@@ -2,7 +2,7 @@
  * Errors as Upload shows them: the catalogued code and text (ErrorNotice), plus where the user can
  * fix it (Settings for credentials and sign-in, Keys for a missing vault key). Pure.
  */
-import { VeilError } from '../core/errors';
+import { s3Failure, type VeilError } from '../core';
 import type { StartedOver } from '../transfer/progress';
 import { shownError, type ShownError } from './shown-error';
 
@@ -29,19 +29,12 @@ export function rowError(error: unknown): RowError {
 }
 
 /**
- * An S3 failure outside the engine (the key lookup, a discard) as a catalogued error: network and
- * CORS failures (fetch's TypeError) as S3_UNREACHABLE, expired tokens as CREDENTIALS_EXPIRED,
- * anything else as S3_REJECTED with the S3 error name. VeilErrors pass as they are.
+ * An S3 failure outside the engine (the key lookup, a discard) as a catalogued error, by the
+ * rules of s3Failure ([Note: AWS failures]): no answer is S3_UNREACHABLE, credential errors their
+ * CREDENTIALS_* code, any other answer S3_REJECTED with the S3 error name. VeilErrors pass.
  */
 export function s3Error(error: unknown): VeilError {
-  if (error instanceof VeilError) return error;
-  if (error instanceof TypeError)
-    return new VeilError('S3_UNREACHABLE', undefined, { cause: error });
-  const name = error instanceof Error ? error.name : typeof error;
-  if (/^ExpiredToken/.test(name)) {
-    return new VeilError('CREDENTIALS_EXPIRED', name, { cause: error });
-  }
-  return new VeilError('S3_REJECTED', name, { cause: error });
+  return s3Failure(error);
 }
 
 /** What the queue says when an upload started over as a new message, and why. */

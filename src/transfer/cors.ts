@@ -41,20 +41,12 @@ export function pageOrigin(): string {
 }
 
 /**
- * Rewrites retries that ran out on network errors (fetch's TypeError, which is also what a CORS
- * refusal looks like to a page) into UPLOAD_UNREACHABLE with the rule to add; other errors pass.
+ * The advice S3_UNREACHABLE carries: the CORS rule for `origin`, or for the page's origin when
+ * none is given; undefined outside a page without an origin (no CORS applies there).
  */
-export function explainUnreachable(error: unknown, origin: string): unknown {
-  if (
-    error instanceof VeilError &&
-    error.code === 'UPLOAD_RETRIES_EXHAUSTED' &&
-    error.cause instanceof TypeError
-  ) {
-    return new VeilError(
-      'UPLOAD_UNREACHABLE',
-      `${error.detail ?? ''}; the CORS rule: ${JSON.stringify(corsRuleFor(origin))}`,
-      { cause: error.cause },
-    );
-  }
-  return error;
+export function corsAdvice(origin?: string): string | undefined {
+  const shownOrigin = origin ?? (typeof location === 'undefined' ? undefined : location.origin);
+  return shownOrigin === undefined
+    ? undefined
+    : `the CORS rule: ${JSON.stringify(corsRuleFor(shownOrigin))}`;
 }

@@ -6,7 +6,7 @@
  */
 import { VeilError } from '../core';
 import { pageOrigin } from './cors';
-import { explainDownloadError } from './download-errors';
+import { downloadRetryContext, explainDownloadError } from './download-errors';
 import { DownloadMeter, type DownloadState } from './download-progress';
 import type { RangeBytes } from './download-s3';
 import {
@@ -69,7 +69,7 @@ export class DownloadSession {
 
   /** The failure in download codes (explainDownloadError). */
   explain(error: unknown): unknown {
-    return explainDownloadError(error, { cancelled: this.cancelled, origin: this.origin });
+    return explainDownloadError(error, { cancelled: this.cancelled });
   }
 
   /**
@@ -92,7 +92,7 @@ export class DownloadSession {
     });
   }
 
-  /** Runs one S3 call with retries under the download's signal; errors in download codes. */
+  /** Runs one S3 call with retries under the download's signal ([Note: AWS failures]). */
   async send<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
     try {
       return await withRetry(
@@ -100,6 +100,7 @@ export class DownloadSession {
         this.setup.retry ?? DEFAULT_RETRY_POLICY,
         this.#signal,
         this.setup.retryHooks,
+        downloadRetryContext(this.origin),
       );
     } catch (error) {
       throw this.explain(error);

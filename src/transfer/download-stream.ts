@@ -40,14 +40,15 @@ export async function* chunks(
 
 /**
  * The object's plaintext through the core's decrypt stream, chunk by chunk.
- * @throws VeilError BAD_ARGUMENT without a keyring, and the stream's format errors.
+ * @throws VeilError NO_KEY_FOR_OBJECT without a keyring, and the stream's format errors.
  */
 export async function* streamed(
   session: DownloadSession,
   opened: OpenedObject,
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const keyring = session.setup.keyring;
-  needs(keyring, 'BAD_ARGUMENT', 'keyring: the object is encrypted');
+  // Precondition: an encrypted object needs a keyring; without one no key can open it.
+  needs(keyring, 'NO_KEY_FOR_OBJECT', 'no keyring was given');
   const source = chunks(session, opened);
   const input = new ReadableStream<Uint8Array>(
     {

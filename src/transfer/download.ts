@@ -54,9 +54,9 @@ export type { NeededKey } from '../core';
  * Downloads `setup.key` into `sink` (see [Note: download pipeline]); the sink is closed on success
  * and aborted on any failure, so nothing partial is kept.
  * @throws VeilError BAD_ARGUMENT / OUT_OF_RANGE on bad options (synchronously, as a rejection),
- *   DOWNLOAD_OBJECT_CHANGED, DOWNLOAD_S3_REJECTED, DOWNLOAD_RETRIES_EXHAUSTED,
- *   DOWNLOAD_UNREACHABLE, DOWNLOAD_CORS_HEADERS, DOWNLOAD_CANCELLED, DOWNLOAD_SAVE_FAILED, the
- *   keyring's (NO_MATCHING_EDK, WRONG_KEY, ...) and the format's (COMMITMENT_MISMATCH,
+ *   DOWNLOAD_OBJECT_CHANGED, S3_REJECTED, S3_RETRIES_EXHAUSTED, S3_UNREACHABLE, CREDENTIALS_*,
+ *   DOWNLOAD_CORS_HEADERS, DOWNLOAD_CANCELLED, DOWNLOAD_SAVE_FAILED, NO_KEY_FOR_OBJECT without a
+ *   keyring, the keyring's (NO_MATCHING_EDK, WRONG_KEY, ...) and the format's (COMMITMENT_MISMATCH,
  *   HEADER_TAMPERED, FRAME_TAMPERED, TRUNCATED, TRAILING_BYTES, OUT_OF_ORDER, SIGNATURE_INVALID, ...).
  */
 export async function downloadObject(

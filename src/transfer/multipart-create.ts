@@ -35,8 +35,8 @@ export interface CreatedUpload {
 /**
  * Sends CreateMultipartUpload with retries. Not abortable: a cancel during the call must still
  * learn the upload id to abort it.
- * @throws VeilError UPLOAD_S3_REJECTED (also when S3 returns no upload id),
- *   UPLOAD_RETRIES_EXHAUSTED.
+ * @throws VeilError S3_REJECTED (also when S3 returns no upload id) and the other codes of
+ *   withRetry.
  */
 export async function createMultipart(
   s3: Pick<UploadS3, 'createMultipartUpload'>,
@@ -53,8 +53,9 @@ export async function createMultipart(
     retry.policy ?? DEFAULT_RETRY_POLICY,
     undefined,
     retry.hooks,
+    { task: 'upload', operation: 'CreateMultipartUpload' },
   );
-  needs(created.UploadId, 'UPLOAD_S3_REJECTED', 'CreateMultipartUpload returned no upload id');
+  needs(created.UploadId, 'S3_REJECTED', 'CreateMultipartUpload returned no upload id');
   return { uploadId: created.UploadId, attempts, elapsedMs: Date.now() - startedMs };
 }
 

@@ -7,6 +7,7 @@
 import {
   DEFAULT_FRAME_BYTES,
   VeilError,
+  errorName,
   createMessageHeader,
   needs,
   openMessageKeys,
@@ -241,8 +242,9 @@ async function listUploadedParts(
       access.retry,
       undefined,
       access.retryHooks,
+      { task: 'upload', operation: 'ListParts' },
     ).catch((error: unknown) => {
-      if (error instanceof VeilError && error.detail === 'NoSuchUpload') {
+      if (error instanceof VeilError && errorName(error.cause) === 'NoSuchUpload') {
         throw new VeilError('RESUME_UPLOAD_GONE', undefined, { cause: error });
       }
       throw error;

@@ -1,10 +1,13 @@
 /**
  * Retries with exponential backoff and full jitter for transient S3 failures: 5xx, throttling,
  * request timeouts, network errors and expired credentials (the credentials provider refreshes
- * them on the next call). Anything else is permanent and fails at once. Waiting is abortable, so
- * pause and cancel do not sit out a backoff.
+ * them on the next call; isTransient in core/aws-failure.ts). Anything else is permanent and fails
+ * at once. Waiting is abortable, so pause and cancel do not sit out a backoff. Failures leave as
+ * the neutral codes of [Note: AWS failures], the caller's task and operation in the detail.
  */
-import { VeilError } from '../core';
+import { VeilError, isTransient, retriesFailure, s3Failure } from '../core';
+import type { AwsCallContext } from '../core';
+import { corsAdvice } from './cors';
 
 /** How hard to retry. */
 export interface RetryPolicy {
@@ -22,38 +25,6 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   baseDelayMs: 250,
   maxDelayMs: 10_000,
 };
-
-const TRANSIENT_NAMES = new Set([
-  'SlowDown',
-  'Throttling',
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'InternalError',
-  'ServiceUnavailable',
-  'ExpiredToken',
-  'ExpiredTokenException',
-  'TokenRefreshRequired',
-  'TimeoutError',
-  'NetworkingError',
-]);
-
-/** The error's name (SDK errors are named after the S3 error code). */
-export function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
-}
-
-/** True for a failure worth retrying (see the file comment). Abort errors are never transient. */
-export function isTransient(error: unknown): boolean {
-  if (!(error instanceof Error) || error instanceof VeilError) return false;
-  if (error.name === 'AbortError') return false;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  if (status !== undefined && (status >= 500 || status === 429)) return true;
-  if (TRANSIENT_NAMES.has(error.name)) return true;
-  // fetch rejects with a TypeError when the network fails (or a CORS preflight is refused).
-  return error instanceof TypeError;
-}
 
 /**
  * Backoff before retry number `retry` (1 for the first retry): a uniform draw from
@@ -95,17 +66,28 @@ export interface RetryHooks {
   readonly onRetry?: (retry: number, error: unknown, delayMs: number) => void;
 }
 
+/** What a retried call was for, and where the page runs (for the CORS rule to add). */
+export interface RetryContext extends AwsCallContext {
+  /** The page origin S3_UNREACHABLE names the CORS rule for; default the page's (corsAdvice). */
+  readonly origin?: string;
+}
+
 /**
  * Runs `attempt` until it succeeds, a permanent failure occurs, or attempts run out.
- * @throws the signal's reason when aborted; VeilError UPLOAD_RETRIES_EXHAUSTED (with the last
- *   error as cause) after `maxAttempts` transient failures; VeilError UPLOAD_S3_REJECTED for a
- *   permanent S3 failure; a VeilError thrown by `attempt` as it is.
+ * @param context what the call is for (task, operation), written into the error's detail; the
+ *   same failure gives the same code whatever the task.
+ * @throws the signal's reason when aborted; a VeilError thrown by `attempt` as it is; for a
+ *   permanent failure the code of s3Failure (S3_REJECTED, CREDENTIALS_*, the context's
+ *   preconditionFailed code); after `maxAttempts` transient failures the code of retriesFailure
+ *   (S3_UNREACHABLE with the CORS rule when nothing answered, CREDENTIALS_EXPIRED,
+ *   S3_RETRIES_EXHAUSTED), the last error as cause.
  */
 export async function withRetry<T>(
   attempt: (attemptNumber: number) => Promise<T>,
   policy: RetryPolicy = DEFAULT_RETRY_POLICY,
   signal?: AbortSignal,
   hooks: RetryHooks = {},
+  context: RetryContext = {},
 ): Promise<T> {
   for (let attemptNumber = 1; ; attemptNumber++) {
     try {
@@ -113,15 +95,9 @@ export async function withRetry<T>(
     } catch (error) {
       if (signal?.aborted) throw abortReason(signal);
       if (error instanceof VeilError) throw error;
-      if (!isTransient(error)) {
-        throw new VeilError('UPLOAD_S3_REJECTED', errorName(error), { cause: error });
-      }
+      if (!isTransient(error)) throw s3Failure(error, context);
       if (attemptNumber >= policy.maxAttempts) {
-        throw new VeilError(
-          'UPLOAD_RETRIES_EXHAUSTED',
-          `${attemptNumber} attempts, last: ${errorName(error)}`,
-          { cause: error },
-        );
+        throw retriesFailure(error, attemptNumber, context, corsAdvice(context.origin));
       }
       const delayMs = backoffMs(attemptNumber, policy, hooks.random);
       hooks.onRetry?.(attemptNumber, error, delayMs);

@@ -18,8 +18,7 @@
  * keyed digest of its plaintext is recorded, and why a part built again from other plaintext is
  * never sent: the upload starts over as a new message ([Note: resume digests] in part-digest.ts).
  */
-import { VeilError, needs, type ErrorCode } from '../core';
-import { explainUnreachable, pageOrigin } from './cors';
+import { VeilError, errorName, needs, type ErrorCode } from '../core';
 import { type Prepared, currentRecord, prepareNew, prepareResume } from './prepare';
 import { ProgressMeter, type StartedOver, type UploadProgress, type UploadState } from './progress';
 import { DEFAULT_RETRY_POLICY, withRetry } from './retry';
@@ -131,8 +130,8 @@ export class FileUpload {
   /**
    * Starts uploading `options.file` to `options.bucket`/`options.key`.
    * @throws VeilError BAD_ARGUMENT / OUT_OF_RANGE on bad options (synchronously); `done` rejects
-   *   with the keyring's errors, UPLOAD_CORS_HEADERS, UPLOAD_S3_REJECTED,
-   *   UPLOAD_RETRIES_EXHAUSTED, UPLOAD_FILE_UNREADABLE or UPLOAD_CANCELLED.
+   *   with the keyring's errors, UPLOAD_CORS_HEADERS, S3_REJECTED, S3_UNREACHABLE,
+   *   S3_RETRIES_EXHAUSTED, CREDENTIALS_*, UPLOAD_FILE_UNREADABLE or UPLOAD_CANCELLED.
    */
   static start(options: UploadOptions): FileUpload {
     // Precondition: encrypting needs a keyring.
@@ -272,9 +271,7 @@ export class FileUpload {
       if (!cancelled) this.#state = 'failed';
       await this.#cleanUp(cancelled);
       this.#report();
-      throw cancelled
-        ? new VeilError('UPLOAD_CANCELLED', undefined, { cause: error })
-        : explainUnreachable(error, this.#setup.origin ?? pageOrigin());
+      throw cancelled ? new VeilError('UPLOAD_CANCELLED', undefined, { cause: error }) : error;
     }
   }
 
@@ -304,7 +301,7 @@ export class FileUpload {
     const uploadId = this.#uploadId ?? (this.#startedOver ? undefined : this.#record?.uploadId);
     if (uploadId !== undefined) {
       await this.#abortMultipart(uploadId).catch((error: unknown) => {
-        if (!(error instanceof VeilError && error.detail === 'NoSuchUpload')) throw error;
+        if (!(error instanceof VeilError && errorName(error.cause) === 'NoSuchUpload')) throw error;
       });
       await this.#setup.store?.delete(uploadId);
     }
@@ -355,6 +352,7 @@ export class FileUpload {
         this.#setup.retry ?? DEFAULT_RETRY_POLICY,
         controller.signal,
         this.#setup.retryHooks,
+        { task: 'upload', ...this.#origin() },
       );
     } finally {
       this.#controllers.delete(controller);
@@ -373,6 +371,12 @@ export class FileUpload {
       this.#setup.retry ?? DEFAULT_RETRY_POLICY,
       undefined,
       this.#setup.retryHooks,
+      { task: 'upload', operation: 'AbortMultipartUpload', ...this.#origin() },
     );
+  }
+
+  /** The origin for the CORS rule in S3_UNREACHABLE, when the setup names one. */
+  #origin(): { origin?: string } {
+    return this.#setup.origin === undefined ? {} : { origin: this.#setup.origin };
   }
 }

@@ -447,7 +447,7 @@ test('a download into a file handle continues after a network failure, byte-iden
   );
   const first = await page.evaluate((p) => window.download.downloadResumable(p), params);
   await page.unrouteAll({ behavior: 'wait' });
-  expect(first.outcome).toMatchObject({ ok: false, code: 'DOWNLOAD_UNREACHABLE' });
+  expect(first.outcome).toMatchObject({ ok: false, code: 'S3_UNREACHABLE' });
   expect(first.kept).toBe(true);
   expect(first.writtenBytes).toBeGreaterThan(0);
   expect(first.writtenBytes).toBeLessThan(sizeBytes);

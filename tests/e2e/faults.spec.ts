@@ -376,7 +376,7 @@ test('credentials that expire mid-upload: ExpiredToken is retried until the prov
   );
 });
 
-test('a part that keeps failing ends in UPLOAD_RETRIES_EXHAUSTED with the multipart upload aborted', async () => {
+test('a part that keeps failing ends in S3_RETRIES_EXHAUSTED with the multipart upload aborted', async () => {
   s3Proxy.setDecide((head) =>
     isUploadPart(head) && partNumberOf(head.target) === 2 ? s3Error(503, 'SlowDown') : PASS,
   );
@@ -386,7 +386,7 @@ test('a part that keeps failing ends in UPLOAD_RETRIES_EXHAUSTED with the multip
   const outcome = await page.evaluate((p) => window.net.uploadOnce(p), upload);
   expect(outcome, JSON.stringify(outcome)).toMatchObject({
     ok: false,
-    code: 'UPLOAD_RETRIES_EXHAUSTED',
+    code: 'S3_RETRIES_EXHAUSTED',
   });
   const aborts = s3Proxy.records.filter(
     (record) => record.method === 'DELETE' && record.target.includes('uploadId='),
@@ -396,11 +396,11 @@ test('a part that keeps failing ends in UPLOAD_RETRIES_EXHAUSTED with the multip
   await expectNoObject(upload.key);
   expect(await page.evaluate(() => window.net.storedUploads())).toEqual([]);
   results.push(
-    'a part refused every time (503): UPLOAD_RETRIES_EXHAUSTED, aborted, no orphan, no object',
+    'a part refused every time (503): S3_RETRIES_EXHAUSTED, aborted, no orphan, no object',
   );
 });
 
-test('connections that always drop end in UPLOAD_UNREACHABLE with the multipart upload aborted', async () => {
+test('connections that always drop end in S3_UNREACHABLE with the multipart upload aborted', async () => {
   s3Proxy.setDecide((head) =>
     isUploadPart(head) ? { kind: 'reset', afterBodyBytes: 64 * 1024 } : PASS,
   );
@@ -408,10 +408,10 @@ test('connections that always drop end in UPLOAD_UNREACHABLE with the multipart 
     retry: { maxAttempts: 2, baseDelayMs: 20, maxDelayMs: 50 },
   });
   const outcome = await page.evaluate((p) => window.net.uploadOnce(p), upload);
-  expect(outcome, JSON.stringify(outcome)).toMatchObject({ ok: false, code: 'UPLOAD_UNREACHABLE' });
+  expect(outcome, JSON.stringify(outcome)).toMatchObject({ ok: false, code: 'S3_UNREACHABLE' });
   await expectNoOrphan(upload.key);
   await expectNoObject(upload.key);
-  results.push('every part reset: UPLOAD_UNREACHABLE, aborted, no orphan, no object');
+  results.push('every part reset: S3_UNREACHABLE, aborted, no orphan, no object');
 });
 
 test('the HSM proxy down: a Model B upload fails with HSM_PROXY_UNREACHABLE before touching S3', async () => {

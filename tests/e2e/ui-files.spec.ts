@@ -277,7 +277,10 @@ test('a Model A object whose key is not in the vault names the key, opens with t
   await row(page, 'report.pdf').getByRole('button', { name: 'Download report.pdf' }).click();
   const item = page.locator('[data-testid="download"][data-name="report.pdf"]');
   await expect(item).toHaveAttribute('data-phase', 'needs-key');
-  await expect(item.getByTestId('download-error')).toHaveAttribute('data-code', 'NO_MATCHING_EDK');
+  await expect(item.getByTestId('download-error')).toHaveAttribute(
+    'data-code',
+    'NO_KEY_FOR_OBJECT',
+  );
   await expect(item.getByTestId('key-advice')).toContainText(`“${KEY_NAME}”`);
   expect((await savedFile(page, 'report.pdf')).sizeBytes).toBe(0);
   await screenshots(page, 'files-needs-key');

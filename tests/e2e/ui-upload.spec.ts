@@ -542,7 +542,7 @@ test('files dropped on the zone or picked from the keyboard upload; a failed one
   await (await chooser).setFiles(join(dir, 'retry.txt'));
   const failed = row(page, 'retry.txt');
   await expect(failed).toHaveAttribute('data-phase', 'failed');
-  await expect(failed.getByTestId('row-error')).toHaveAttribute('data-code', 'UPLOAD_S3_REJECTED');
+  await expect(failed.getByTestId('row-error')).toHaveAttribute('data-code', 'S3_REJECTED');
   await expect(failed.getByTestId('row-error')).toContainText('AccessDenied');
   await expect(page.getByTestId('upload-announcement')).toContainText('retry.txt failed');
   // Meanwhile another writer takes the name: Retry looks it up again and asks, never overwrites.

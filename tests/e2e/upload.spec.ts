@@ -403,7 +403,7 @@ test('a part that keeps failing fails the upload and aborts the multipart upload
   try {
     const outcome = await page.evaluate((p) => window.upload.uploadOnce(p), input);
     // Network errors on every attempt: the engine cannot tell a dead network from CORS.
-    expect(outcome).toMatchObject({ ok: false, code: 'UPLOAD_UNREACHABLE' });
+    expect(outcome).toMatchObject({ ok: false, code: 'S3_UNREACHABLE' });
   } finally {
     await page.unrouteAll({ behavior: 'wait' });
   }
@@ -421,7 +421,7 @@ test('an upload kept after a failure resumes: only missing parts are sent, the f
   try {
     const id = await page.evaluate((p) => window.upload.begin(p), input);
     const outcome = await page.evaluate((u) => window.upload.wait(u), id);
-    expect(outcome).toMatchObject({ ok: false, code: 'UPLOAD_UNREACHABLE' });
+    expect(outcome).toMatchObject({ ok: false, code: 'S3_UNREACHABLE' });
     uploadId = await page.evaluate((u) => window.upload.uploadIdOf(u), id);
   } finally {
     await page.unrouteAll({ behavior: 'wait' });
@@ -564,7 +564,7 @@ test('a bucket whose CORS rules do not allow this origin is reported with the ru
   if (!other) throw new Error('VEIL_BUCKET is not set');
   const input = params({ sizeBytes: 1, bucket: other, maxAttempts: 2 });
   const outcome = await page.evaluate((p) => window.upload.uploadOnce(p), input);
-  expect(outcome).toMatchObject({ ok: false, code: 'UPLOAD_UNREACHABLE' });
+  expect(outcome).toMatchObject({ ok: false, code: 'S3_UNREACHABLE' });
   if (outcome.ok) return;
   expect(outcome.detail).toContain(`"AllowedOrigins":["${new URL(served.url).origin}"]`);
 });

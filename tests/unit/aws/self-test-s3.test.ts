@@ -4,7 +4,8 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { AwsClients } from '../../../src/aws/clients';
-import { s3Error, storeAndFetch } from '../../../src/aws/self-test-s3';
+import { storeAndFetch } from '../../../src/aws/self-test-s3';
+import { s3Failure } from '../../../src/core';
 
 /** An S3 service error as the SDK raises it: name = the S3 code, with response metadata. */
 function s3ServiceError(name: string): Error {
@@ -74,13 +75,13 @@ describe('storeAndFetch', () => {
   });
 });
 
-describe('s3Error', () => {
+describe('s3Failure', () => {
   test.each([
     [s3ServiceError('InvalidAccessKeyId'), 'CREDENTIALS_INVALID'],
     [s3ServiceError('ExpiredToken'), 'CREDENTIALS_EXPIRED'],
     [s3ServiceError('AccessDenied'), 'S3_REJECTED'],
     [new TypeError('Failed to fetch'), 'S3_UNREACHABLE'],
   ])('%s becomes %s', (error, code) => {
-    expect(s3Error(error, 'PutObject').code).toBe(code);
+    expect(s3Failure(error, { operation: 'PutObject' }).code).toBe(code);
   });
 });

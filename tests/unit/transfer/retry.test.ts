@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { VeilError } from '../../../src/core/errors';
-import { backoffMs, isTransient, sleep, withRetry } from '../../../src/transfer/retry';
+import { isTransient } from '../../../src/core';
+import { backoffMs, sleep, withRetry } from '../../../src/transfer/retry';
 import { s3Error } from './fake-s3';
 
 const POLICY = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 250 };
@@ -52,7 +53,7 @@ describe('withRetry', () => {
     expect(delays).toEqual([50, 100]);
   });
 
-  test('stops after maxAttempts with UPLOAD_RETRIES_EXHAUSTED', async () => {
+  test('stops after maxAttempts with S3_RETRIES_EXHAUSTED', async () => {
     let calls = 0;
     const error = await withRetry(
       () => (calls++, Promise.reject(s3Error('InternalError', 500))),
@@ -61,7 +62,7 @@ describe('withRetry', () => {
       noSleep,
     ).catch((e: unknown) => e);
     expect(calls).toBe(4);
-    expect(error).toMatchObject({ code: 'UPLOAD_RETRIES_EXHAUSTED' });
+    expect(error).toMatchObject({ code: 'S3_RETRIES_EXHAUSTED' });
     expect((error as VeilError).detail).toContain('InternalError');
   });
 
@@ -74,7 +75,7 @@ describe('withRetry', () => {
         undefined,
         noSleep,
       ),
-    ).rejects.toMatchObject({ code: 'UPLOAD_S3_REJECTED', detail: 'AccessDenied' });
+    ).rejects.toMatchObject({ code: 'S3_REJECTED', detail: 'AccessDenied' });
     expect(calls).toBe(1);
   });
 
