@@ -1,9 +1,11 @@
 /**
- * The rows of the upload queue as the view shows them, and small pure helpers of the queue: the
- * row phase of an engine state, and bounded concurrency for the key lookups.
+ * The rows of the upload queue as the view shows them (and the view data around them), and small
+ * pure helpers of the queue: a new row, the row phase of an engine state, and bounded concurrency
+ * for the key lookups.
  */
 import type { UploadProgress } from '../transfer/progress';
-import type { Protection } from './protection';
+import { protectionStatement, type Protection } from './protection';
+import { protectionLabel, type UploadChoice } from './upload-choice';
 import type { RowError } from './upload-errors';
 import type { RowPhase } from './upload-format';
 
@@ -63,3 +65,48 @@ export async function eachLimited<T>(
 export type WriteReadiness =
   | { readonly ok: true; readonly keyName: string | undefined }
   | { readonly ok: false; readonly error: RowError };
+
+/** What the Upload view shows (the wrapper makes it reactive). */
+export interface UploadsState {
+  /** The choice made on this page; until then the defaults from Settings. */
+  choice: UploadChoice | undefined;
+  /** The destination folder as typed. */
+  folderText: string;
+  rows: UploadRow[];
+  /** Why the last files could not be added. */
+  addError: RowError | undefined;
+  /** The last completion or failure, for the aria-live region. */
+  announcement: string;
+}
+
+/** A fresh UploadsState. */
+export function emptyUploadsState(): UploadsState {
+  return { choice: undefined, folderText: '', rows: [], addError: undefined, announcement: '' };
+}
+
+/** A new row, waiting for its key lookup. */
+export function newRow(
+  id: number,
+  relativePath: string,
+  key: string,
+  sizeBytes: number,
+  protection: Protection,
+  keyName: string | undefined,
+): UploadRow {
+  return {
+    id,
+    relativePath,
+    key,
+    sizeBytes,
+    protection,
+    protectionLabel: protectionLabel(protection),
+    statement: protectionStatement(protection),
+    keyName,
+    phase: 'checking',
+    engineState: undefined,
+    progress: undefined,
+    error: undefined,
+    notice: undefined,
+    resumed: false,
+  };
+}

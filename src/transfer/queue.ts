@@ -9,10 +9,16 @@ import type { FileUpload, UploadResult } from './upload';
 /** Files uploading at once by default. */
 export const DEFAULT_CONCURRENT_FILES = 2;
 
+/** What the queue needs of an upload: a FileUpload (tests may pass a stand-in). */
+export interface Queueable {
+  readonly done: Promise<UploadResult>;
+  cancel(): Promise<void>;
+}
+
 /** One file in the queue. */
-export interface QueuedUpload {
+export interface QueuedUpload<U extends Queueable = FileUpload> {
   /** The running upload once started (pause/resume/progress), undefined while queued. */
-  readonly upload: FileUpload | undefined;
+  readonly upload: U | undefined;
   readonly state: 'queued' | 'started' | 'removed';
   /** Settles like the upload's `done`; rejects with UPLOAD_CANCELLED when removed first. */
   readonly done: Promise<UploadResult>;
@@ -20,18 +26,18 @@ export interface QueuedUpload {
   remove(): Promise<void>;
 }
 
-interface Entry {
-  upload: FileUpload | undefined;
+interface Entry<U extends Queueable> {
+  upload: U | undefined;
   state: 'queued' | 'started' | 'removed';
-  readonly start: () => FileUpload;
+  readonly start: () => U;
   readonly resolve: (result: UploadResult) => void;
   readonly reject: (error: unknown) => void;
 }
 
 /** Runs uploads with at most `maxConcurrentFiles` at once. */
-export class UploadQueue {
+export class UploadQueue<U extends Queueable = FileUpload> {
   readonly #maxConcurrentFiles: number;
-  readonly #waiting: Entry[] = [];
+  readonly #waiting: Entry<U>[] = [];
   #running = 0;
 
   /** @throws VeilError OUT_OF_RANGE unless 1 <= maxConcurrentFiles <= 16. */
@@ -56,7 +62,7 @@ export class UploadQueue {
   }
 
   /** Adds a file; `start` is called (FileUpload.start or .resume) when a slot is free. */
-  add(start: () => FileUpload): QueuedUpload {
+  add(start: () => U): QueuedUpload<U> {
     let resolve: (result: UploadResult) => void = () => undefined;
     let reject: (error: unknown) => void = () => undefined;
     const done = new Promise<UploadResult>((res, rej) => {
@@ -64,7 +70,7 @@ export class UploadQueue {
       reject = rej;
     });
     done.catch(() => undefined);
-    const entry: Entry = { upload: undefined, state: 'queued', start, resolve, reject };
+    const entry: Entry<U> = { upload: undefined, state: 'queued', start, resolve, reject };
     this.#waiting.push(entry);
     this.#pump();
     return {
@@ -93,7 +99,7 @@ export class UploadQueue {
       if (!entry) return;
       entry.state = 'started';
       this.#running += 1;
-      let upload: FileUpload;
+      let upload: U;
       try {
         upload = entry.start();
       } catch (error) {
