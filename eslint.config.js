@@ -25,6 +25,79 @@ const LAYERS = {
   cli: ['core', 'keyrings', 'transfer', WORKER_SIDE, 'aws', 'hosting'],
 };
 
+// [Note: engines and adapters] src/transfer holds the platform-neutral engines (S3, keyrings,
+// stores, sinks and builders come in through seams; src/transfer/README.md lists them), and
+// src/transfer/browser/ and src/transfer/node/ the adapters that fill the seams. The engines
+// import neither; the browser adapters import no Node module and no Node adapter; the Node
+// adapters import no browser adapter, no worker and no page-only global, and only the CLI (and
+// tests) import them, so the app's bundle never meets a `node:` import (tsconfig.json also leaves
+// Node types out). These rules replace the transfer layer's rule for the files directly in the
+// three folders.
+const NODE_ONLY = {
+  regex: '^(\\.\\./)+transfer/node(/|$)',
+  message:
+    'src/transfer/node is for Node (the CLI): the app does not import it (see [Note: engines and adapters]).',
+};
+const TRANSFER_SIDES = [
+  {
+    files: ['src/transfer/*.ts'],
+    depth: 1,
+    allowed: ['core'],
+    adapters: '(browser|node)',
+    packages: '(node:|idb-keyval(/|$))',
+    message: 'src/transfer (the engines) imports no adapter, Node module or browser-only package',
+  },
+  {
+    files: ['src/transfer/browser/*.ts'],
+    depth: 2,
+    allowed: ['core', WORKER_SIDE],
+    adapters: 'node',
+    packages: 'node:',
+    message: 'src/transfer/browser imports no Node adapter or Node module',
+  },
+  {
+    files: ['src/transfer/node/*.ts'],
+    depth: 2,
+    allowed: ['core'],
+    adapters: 'browser',
+    packages: 'idb-keyval(/|$)',
+    message: 'src/transfer/node imports no browser adapter, worker or browser-only package',
+  },
+];
+
+/**
+ * The layer rule of src/transfer for one side ([Note: engines and adapters]): from a file `depth`
+ * folders below src/, a path leaving src/transfer must go to one of `allowed`; a path to the
+ * other side's adapters, or to a package matching `packages`, fails.
+ */
+function transferSideRule({ files, depth, allowed, adapters, packages, message }) {
+  const targets = ['transfer', ...allowed]
+    .map((fragment) => `${fragment}(\\.[a-z]+)*(/|$)`)
+    .join('|');
+  const up = depth === 1 ? '\\./' : '(\\.\\./){1}';
+  return {
+    files,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^(\\./)?(\\.\\./){${depth}}(?!(${targets}))`,
+              message: `src/transfer may import only itself, ${allowed.join(', ')} (see [Note: the layers] and docs/architecture.md).`,
+            },
+            {
+              regex: `^(${up}|(\\.\\./){${depth}}transfer/)${adapters}(/|$)`,
+              message: `${message} (see [Note: engines and adapters]).`,
+            },
+            { regex: `^${packages}`, message: `${message} (see [Note: engines and adapters]).` },
+          ],
+        },
+      ],
+    },
+  };
+}
+
 /** Folder depth covered below a layer's root; deeper files would go unchecked, so keep it ample. */
 const MAX_DEPTH = 6;
 
@@ -124,9 +197,39 @@ export default tseslint.config(
                 'src/core is pure: only relative imports and @noble/* (see [Note: the pure core]).',
             },
           ]
-        : [],
+        : ['aws', 'hosting', 'state', 'views'].includes(folder)
+          ? [NODE_ONLY]
+          : [],
     ),
   ),
+  ...TRANSFER_SIDES.map(transferSideRule),
+  {
+    // The Node adapters run in Node: its globals, and none that exists only in a page.
+    files: ['src/transfer/node/**/*.ts'],
+    languageOptions: { globals: globals.node },
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        ...[
+          'window',
+          'document',
+          'navigator',
+          'location',
+          'self',
+          'indexedDB',
+          'localStorage',
+          'sessionStorage',
+          'Worker',
+          'importScripts',
+          'caches',
+          'showSaveFilePicker',
+        ].map((name) => ({
+          name,
+          message: 'src/transfer/node runs in Node (see [Note: engines and adapters]).',
+        })),
+      ],
+    },
+  },
   // The HSM proxy is its own program: from the app's src/ it imports only the HSM API contract
   // (pure constants and types, see [Note: HSM API contract]), by relative path.
   ...layerRule(

@@ -84,20 +84,28 @@ export function withBlobBody<T extends { Body?: unknown; ChecksumCRC32?: string 
   return { ...input, Body: blob };
 }
 
+/** Options of uploadS3For. */
+export interface UploadS3Options {
+  /**
+   * Send parts that carry a CRC-32 as Blobs ([Note: Blob request bodies]); default true. Node's
+   * HTTP handler takes no Blob body, so the Node adapters turn it off.
+   */
+  readonly blobBodies?: boolean;
+}
+
 /** Adapts an SDK S3Client (one command per operation). */
-export function uploadS3For(client: S3Client): UploadS3 {
+export function uploadS3For(client: S3Client, settings: UploadS3Options = {}): UploadS3 {
+  const body = settings.blobBodies === false ? <T>(input: T): T => input : withBlobBody;
   return {
     createMultipartUpload: (input, signal) =>
       client.send(new CreateMultipartUploadCommand(input), options(signal)),
-    uploadPart: (input, signal) =>
-      client.send(new UploadPartCommand(withBlobBody(input)), options(signal)),
+    uploadPart: (input, signal) => client.send(new UploadPartCommand(body(input)), options(signal)),
     completeMultipartUpload: (input, signal) =>
       client.send(new CompleteMultipartUploadCommand(input), options(signal)),
     abortMultipartUpload: (input, signal) =>
       client.send(new AbortMultipartUploadCommand(input), options(signal)),
     listParts: (input, signal) => client.send(new ListPartsCommand(input), options(signal)),
-    putObject: (input, signal) =>
-      client.send(new PutObjectCommand(withBlobBody(input)), options(signal)),
+    putObject: (input, signal) => client.send(new PutObjectCommand(body(input)), options(signal)),
     listMultipartUploads: (input, signal) =>
       client.send(new ListMultipartUploadsCommand(input), options(signal)),
   };
