@@ -276,7 +276,9 @@ export class FileUpload {
   }
 
   async #cleanUp(cancelled: boolean): Promise<void> {
-    const uploadId = this.#uploadId;
+    // A resume cancelled before it took the stored upload id still cancels that upload.
+    const uploadId =
+      this.#uploadId ?? (cancelled && !this.#startedOver ? this.#record?.uploadId : undefined);
     if (uploadId === undefined || (!cancelled && this.#setup.keepOnFailure)) return;
     await this.#ledger.settled();
     try {

@@ -10,7 +10,7 @@ import { toHex } from '../../../src/core/bytes';
 import { parseHeaderBytes } from '../../../src/core/message';
 import { decryptBytes } from '../../../src/core/one-shot';
 import { RawAesKeyring } from '../../../src/keyrings/raw-aes';
-import { FileUpload, type UploadOptions } from '../../../src/transfer/upload';
+import { FileUpload, type UploadOptions, type UploadSetup } from '../../../src/transfer/upload';
 import {
   MemoryUploadStore,
   type UploadRecord,
@@ -146,6 +146,31 @@ function changeAt11MiB(file: ChangingFile): void {
   file.current = changed;
 }
 
+/**
+ * An upload kept after a failure: part `lostPart` reaches S3 but its answer is lost on every
+ * attempt, so the upload fails with its multipart upload and record kept. Returns the record.
+ */
+async function keptUpload(
+  s3: FakeS3,
+  store: RecordingStore,
+  file: File,
+  lostPart: number,
+): Promise<UploadRecord> {
+  s3.loseAnswerOfPart = (partNumber) => partNumber === lostPart;
+  await FileUpload.start(
+    await options(s3, file, store, { keepOnFailure: true, partsInFlight: 1 }),
+  ).done.catch(() => undefined);
+  s3.loseAnswerOfPart = () => false;
+  const [record] = await store.list();
+  expect(record).toBeDefined();
+  return record!;
+}
+
+/** What a resume of an upload in `store` needs. */
+async function resumeSetup(s3: FakeS3, store: UploadStore): Promise<UploadSetup> {
+  return { s3, builder: inProcessBuilder, keyring: await keyring(), store, retryHooks: NO_WAIT };
+}
+
 describe('resume digests', () => {
   test('a part S3 received, a file changed after 8 MiB, a resume: a new message, no IV reused', async () => {
     const s3 = new FakeS3();
@@ -157,20 +182,15 @@ describe('resume digests', () => {
       await options(s3, file, store, { keepOnFailure: true, partsInFlight: 1 }),
     );
     await expect(first.done).rejects.toMatchObject({ code: 'S3_UNREACHABLE' });
-    const [record] = await store.list();
-    expect(record?.partDigests?.map((d) => d.partNumber)).toEqual([1, 2, 3]);
-    const firstUploadId = record!.uploadId;
+    const [kept] = await store.list();
+    expect(kept?.partDigests?.map((d) => d.partNumber)).toEqual([1, 2, 3]);
+    const record = kept!;
+    const firstUploadId = record.uploadId;
     expect(s3.uploads.get(firstUploadId)?.parts.has(3)).toBe(true);
 
     s3.loseAnswerOfPart = () => false;
     changeAt11MiB(file);
-    const resumed = FileUpload.resume(record!, file, {
-      s3,
-      builder: inProcessBuilder,
-      keyring: await keyring(),
-      store,
-      retryHooks: NO_WAIT,
-    });
+    const resumed = FileUpload.resume(record, file, await resumeSetup(s3, store));
     await expect(resumed.done).resolves.toMatchObject({ method: 'multipart', partCount: 4 });
 
     // The attack: every frame that left the page, under both messages.
@@ -181,7 +201,7 @@ describe('resume digests', () => {
     expect(Buffer.compare(await storedPlaintext(s3), file.current)).toBe(0);
     const finalHeader = parseHeaderBytes(s3.objects.get('salaries.csv')!.body);
     expect(toHex(finalHeader.messageId)).not.toBe(
-      toHex(parseHeaderBytes(record!.headerBytes).messageId),
+      toHex(parseHeaderBytes(record.headerBytes).messageId),
     );
     // The abandoned upload is gone from the bucket, and so is its record.
     expect(s3.uploads.has(firstUploadId)).toBe(false);
@@ -192,27 +212,16 @@ describe('resume digests', () => {
     const s3 = new FakeS3();
     const store = new RecordingStore();
     const file = new ChangingFile(content(4 * PART));
-    s3.loseAnswerOfPart = (partNumber) => partNumber === 3;
-    await FileUpload.start(
-      await options(s3, file, store, { keepOnFailure: true, partsInFlight: 1 }),
-    ).done.catch(() => undefined);
-    const [record] = await store.list();
-    s3.loseAnswerOfPart = () => false;
+    const record = await keptUpload(s3, store, file, 3);
     s3.sentParts.length = 0;
-    const resumed = FileUpload.resume(record!, file, {
-      s3,
-      builder: inProcessBuilder,
-      keyring: await keyring(),
-      store,
-      retryHooks: NO_WAIT,
-    });
+    const resumed = FileUpload.resume(record, file, await resumeSetup(s3, store));
     await resumed.done;
     expect(resumed.startedOver).toBeUndefined();
     // Part 3 was verified and sent again (its answer was lost), part 4 is new.
     expect(s3.sentParts.map((part) => part.partNumber).sort()).toEqual([3, 4]);
     const finalHeader = parseHeaderBytes(s3.objects.get('salaries.csv')!.body);
     expect(toHex(finalHeader.messageId)).toBe(
-      toHex(parseHeaderBytes(record!.headerBytes).messageId),
+      toHex(parseHeaderBytes(record.headerBytes).messageId),
     );
     expect(Buffer.compare(await storedPlaintext(s3), file.current)).toBe(0);
   });
@@ -240,37 +249,21 @@ describe('resume digests', () => {
     const s3 = new FakeS3();
     const store = new RecordingStore();
     const file = new ChangingFile(content(3 * PART));
-    s3.loseAnswerOfPart = (partNumber) => partNumber === 2;
-    await FileUpload.start(
-      await options(s3, file, store, { keepOnFailure: true, partsInFlight: 1 }),
-    ).done.catch(() => undefined);
-    s3.loseAnswerOfPart = () => false;
-    const [record] = await store.list();
-    const setup = {
-      s3,
-      builder: inProcessBuilder,
-      keyring: await keyring(),
-      store,
-      retryHooks: NO_WAIT,
-    };
+    const record = await keptUpload(s3, store, file, 2);
+    const setup = await resumeSetup(s3, store);
     // As an older Veil wrote it: no digests, no object options.
-    const older: UploadRecord = { ...record! };
+    const older: UploadRecord = { ...record };
     delete (older as { partDigests?: unknown }).partDigests;
     delete (older as { objectOptions?: unknown }).objectOptions;
     await store.put(older);
     const refused = FileUpload.resume(older, file, setup);
     await expect(refused.done).rejects.toMatchObject({ code: 'RESUME_UNVERIFIABLE' });
-    expect(s3.uploads.has(record!.uploadId)).toBe(false);
+    expect(s3.uploads.has(record.uploadId)).toBe(false);
     expect(s3.objects.size).toBe(0);
 
     // With its object options, the upload starts over as a new message with a fresh key.
-    s3.loseAnswerOfPart = (partNumber) => partNumber === 2;
-    await FileUpload.start(
-      await options(s3, file, store, { keepOnFailure: true, partsInFlight: 1 }),
-    ).done.catch(() => undefined);
-    s3.loseAnswerOfPart = () => false;
-    const [second] = await store.list();
-    const withoutDigests: UploadRecord = { ...second! };
+    const second = await keptUpload(s3, store, file, 2);
+    const withoutDigests: UploadRecord = { ...second };
     delete (withoutDigests as { partDigests?: unknown }).partDigests;
     await store.put(withoutDigests);
     const restarted = FileUpload.resume(withoutDigests, file, setup);
@@ -285,21 +278,10 @@ describe('resume digests', () => {
     const s3 = new FakeS3();
     const store = new RecordingStore();
     const file = new ChangingFile(content(3 * PART));
-    s3.loseAnswerOfPart = (partNumber) => partNumber === 2;
-    await FileUpload.start(
-      await options(s3, file, store, { keepOnFailure: true, partsInFlight: 1 }),
-    ).done.catch(() => undefined);
-    s3.loseAnswerOfPart = () => false;
-    const [record] = await store.list();
-    const forgotten = { ...record!, partDigests: record!.partDigests!.slice(0, 1) };
+    const record = await keptUpload(s3, store, file, 2);
+    const forgotten = { ...record, partDigests: record.partDigests!.slice(0, 1) };
     await store.put(forgotten);
-    const resumed = FileUpload.resume(forgotten, file, {
-      s3,
-      builder: inProcessBuilder,
-      keyring: await keyring(),
-      store,
-      retryHooks: NO_WAIT,
-    });
+    const resumed = FileUpload.resume(forgotten, file, await resumeSetup(s3, store));
     await resumed.done;
     expect(resumed.startedOver).toEqual({
       code: 'RESUME_UNVERIFIABLE',
@@ -382,46 +364,44 @@ describe('resume digests', () => {
     expect(s3.sentParts.some((part) => part.partNumber === 3)).toBe(true);
 
     changeAt11MiB(file);
-    const resumed = FileUpload.resume(stale!, file, {
-      s3,
-      builder: inProcessBuilder,
-      keyring: await keyring(),
-      store,
-      retryHooks: NO_WAIT,
-    });
+    const resumed = FileUpload.resume(stale!, file, await resumeSetup(s3, store));
     await resumed.done;
     expect(reusedIvs(framesOnTheWire(s3, store))).toEqual([]);
     expect(resumed.startedOver).toEqual({ code: 'RESUME_FILE_CHANGED', detail: 'part 3' });
     expect(Buffer.compare(await storedPlaintext(s3), file.current)).toBe(0);
   });
 
+  test('a resume cancelled before its check ends aborts the stored upload', async () => {
+    const s3 = new FakeS3();
+    const store = new RecordingStore();
+    const file = new ChangingFile(content(3 * PART));
+    const record = await keptUpload(s3, store, file, 2);
+    const resumed = FileUpload.resume(record, file, await resumeSetup(s3, store));
+    await resumed.cancel();
+    await expect(resumed.done).rejects.toMatchObject({ code: 'UPLOAD_CANCELLED' });
+    expect(s3.uploads.size).toBe(0);
+    expect(await store.list()).toEqual([]);
+  });
+
   test('a cancel while the old upload is being aborted ends the upload: nothing is written', async () => {
     const s3 = new FakeS3();
     const store = new RecordingStore();
     const file = new ChangingFile(content(3 * PART));
-    s3.loseAnswerOfPart = (partNumber) => partNumber === 2;
-    await FileUpload.start(
-      await options(s3, file, store, { keepOnFailure: true, partsInFlight: 1 }),
-    ).done.catch(() => undefined);
-    s3.loseAnswerOfPart = () => false;
-    const [record] = await store.list();
+    // Part 3 (10 to 15 MiB) was sent; the change at 11 MiB is in it, so the resume starts over.
+    const record = await keptUpload(s3, store, file, 3);
     changeAt11MiB(file);
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
     const abort = s3.abortMultipartUpload;
+    let aborting = false;
     s3.abortMultipartUpload = async (input) => {
+      aborting = true;
       await held;
       return abort(input);
     };
-    const resumed = FileUpload.resume(record!, file, {
-      s3,
-      builder: inProcessBuilder,
-      keyring: await keyring(),
-      store,
-      retryHooks: NO_WAIT,
-    });
-    while (!s3.calls.includes('list')) await new Promise((resolve) => setTimeout(resolve, 2));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const resumed = FileUpload.resume(record, file, await resumeSetup(s3, store));
+    // Cancel while the start-over is aborting the old upload.
+    while (!aborting) await new Promise((resolve) => setTimeout(resolve, 2));
     const cancelled = resumed.cancel();
     release();
     await cancelled;
