@@ -347,8 +347,9 @@ export function createProxyServer(deps: ProxyDeps): HttpServer | HttpsServer {
         // connection instead would often lose the 413 before the client reads it.
         // A refusal before the body was read (no token, rate limited) leaves it unread: the
         // connection is not reused (a keep-alive client's next request would queue behind the
-        // unread bytes), and what the client still sends is read and discarded.
-        if (!req.readableEnded) {
+        // unread bytes), and what the client still sends is read and discarded. A body refused
+        // for its size keeps the connection, as said above, so the client reads the 413.
+        if (apiError.code !== 'BODY_TOO_LARGE' && !req.readableEnded) {
           res.setHeader('connection', 'close');
           req.resume();
         }
