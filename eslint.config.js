@@ -38,6 +38,12 @@ const NODE_ONLY = {
   message:
     'src/transfer/node is for Node (the CLI): the app does not import it (see [Note: engines and adapters]).',
 };
+// [Note: one S3 adapter] (src/aws/bucket-s3.ts): state and views build no S3 command.
+const NO_S3_SDK = {
+  regex: '^@aws-sdk/client-s3(/|$)',
+  message:
+    'src/state and src/views may import only aws/bucket-s3 and the transfer engines for S3, never @aws-sdk/client-s3 (see [Note: one S3 adapter]).',
+};
 const TRANSFER_SIDES = [
   {
     files: ['src/transfer/*.ts'],
@@ -197,9 +203,11 @@ export default tseslint.config(
                 'src/core is pure: only relative imports and @noble/* (see [Note: the pure core]).',
             },
           ]
-        : ['aws', 'hosting', 'state', 'views'].includes(folder)
-          ? [NODE_ONLY]
-          : [],
+        : ['state', 'views'].includes(folder)
+          ? [NODE_ONLY, NO_S3_SDK]
+          : ['aws', 'hosting'].includes(folder)
+            ? [NODE_ONLY]
+            : [],
     ),
   ),
   ...TRANSFER_SIDES.map(transferSideRule),

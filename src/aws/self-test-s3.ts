@@ -3,8 +3,8 @@
  * back, delete it; S3 failures become catalogue errors (S3_REJECTED, S3_UNREACHABLE,
  * CREDENTIALS_*; [Note: AWS failures]) instead of raw SDK errors.
  */
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { VeilError, s3Failure } from '../core';
+import { s3Failure } from '../core';
+import { bucketS3For } from './bucket-s3';
 import type { AwsClients } from './clients';
 
 /**
@@ -18,7 +18,7 @@ export async function storeAndFetch(
   key: string,
   message: Uint8Array,
 ): Promise<Uint8Array> {
-  const s3 = aws.s3();
+  const s3 = bucketS3For(aws.s3(), bucket);
   const send = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
     try {
       return await run();
@@ -27,29 +27,16 @@ export async function storeAndFetch(
     }
   };
   await send('PutObject', () =>
-    s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: message,
-        ContentType: 'application/octet-stream',
-      }),
-    ),
+    s3.put(key, { body: message, contentType: 'application/octet-stream' }),
   );
   let fetched: Uint8Array;
   try {
-    fetched = await send('GetObject', async () => {
-      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      // The SDK's streaming body type resolves differently per platform; this part is common.
-      const body = got.Body as { transformToByteArray(): Promise<Uint8Array> } | undefined;
-      if (!body) throw new VeilError('S3_REJECTED', 'GetObject returned no body');
-      return await body.transformToByteArray();
-    });
+    fetched = await send('GetObject', async () => (await s3.getAll(key)).bytes);
   } catch (error) {
     // Best effort: the read already failed, and that is what the user needs to see.
-    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
+    await s3.deleteKey(key).catch(() => undefined);
     throw error;
   }
-  await send('DeleteObject', () => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
+  await send('DeleteObject', () => s3.deleteKey(key));
   return fetched;
 }

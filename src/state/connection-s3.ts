@@ -2,68 +2,28 @@
  * The connection checks' S3 calls (connection-checks.ts, CheckS3) on the app's S3 client, and the
  * session as the checks see it.
  */
-import {
-  AbortMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-} from '@aws-sdk/client-s3';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { bucketS3For } from '../aws/bucket-s3';
 import type { AwsClients } from '../aws/clients';
-import { VeilError } from '../core/errors';
 import type { CheckS3, ConnectionDeps } from './connection-checks';
 import type { AwsSession } from './credentials.svelte';
 
-/** CheckS3 over an S3 client (its SDK checksums on, so PutObject sends a CRC32). */
-export function checkS3For(s3: S3Client): CheckS3 {
+/** CheckS3 over the app's S3 adapter (SDK checksums on, so PutObject sends a CRC32). */
+export function checkS3For(s3: ReturnType<AwsClients['s3']>): CheckS3 {
+  const on = (bucket: string) => bucketS3For(s3, bucket);
   return {
     async listOne(bucket, prefix) {
-      await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1 }));
+      await on(bucket).list({ prefix, maxKeys: 1 });
     },
-    async putProbe(bucket, key, body, metadata) {
-      const out = await s3.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: body,
-          ContentType: 'text/plain',
-          ChecksumAlgorithm: 'CRC32',
-          Metadata: { ...metadata },
-        }),
-      );
-      return { etag: out.ETag, checksumCrc32: out.ChecksumCRC32 };
-    },
+    putProbe: (bucket, key, body, metadata) =>
+      on(bucket).put(key, { body, contentType: 'text/plain', crc32: true, metadata }),
     async getProbe(bucket, key) {
-      const out = await s3.send(
-        new GetObjectCommand({ Bucket: bucket, Key: key, Range: 'bytes=0-0' }),
-      );
       // Read the one byte so the connection is released.
-      const body = out.Body as { transformToByteArray(): Promise<Uint8Array> } | undefined;
-      await body?.transformToByteArray();
-      return { etag: out.ETag, metadata: out.Metadata ?? {} };
+      const read = await on(bucket).firstBytes(key, 1);
+      return { etag: read.etag, metadata: read.metadata };
     },
-    async startMultipart(bucket, key) {
-      const out = await s3.send(
-        new CreateMultipartUploadCommand({
-          Bucket: bucket,
-          Key: key,
-          ContentType: 'application/octet-stream',
-          ChecksumAlgorithm: 'CRC32',
-        }),
-      );
-      if (!out.UploadId) throw new VeilError('S3_REJECTED', 'CreateMultipartUpload: no upload id');
-      return out.UploadId;
-    },
-    async abortMultipart(bucket, key, uploadId) {
-      await s3.send(
-        new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }),
-      );
-    },
-    async deleteProbe(bucket, key) {
-      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
-    },
+    startMultipart: (bucket, key) => on(bucket).startMultipart(key, 'application/octet-stream'),
+    abortMultipart: (bucket, key, uploadId) => on(bucket).abortMultipart(key, uploadId),
+    deleteProbe: (bucket, key) => on(bucket).deleteKey(key),
   };
 }
 

@@ -14,7 +14,7 @@
  * and ETag so sorting, paging or coming back to a folder costs nothing.
  */
 import { classifyObject, SNIFF_BYTES } from '../transfer/download-plan';
-import type { FilesS3, ObjectFacts } from './files-s3';
+import type { FilesS3, ObjectFacts } from '../aws/bucket-s3';
 import { badgeOf, type Badge } from './protection';
 
 /** A badge and how it was learned. */

@@ -4,7 +4,7 @@
  * DeleteObjects in batches of at most 1000 keys (S3's limit per request).
  */
 import { VeilError } from '../core/errors';
-import type { DeleteFailure, FilesS3 } from './files-s3';
+import type { DeleteFailure, FilesS3 } from '../aws/bucket-s3';
 
 /** Keys per DeleteObjects request (S3 accepts at most 1000). */
 export const DELETE_BATCH_KEYS = 1000;

@@ -3,7 +3,7 @@
  * (one level at a time, '/' as the folder separator), sorted, with breadcrumbs and the folder
  * in the URL hash (`#/files/<folder>`, each segment URI-encoded).
  */
-import type { ListPage } from './files-s3';
+import type { ListPage } from '../aws/bucket-s3';
 
 /** A sub-folder of the folder shown (an S3 common prefix). */
 export interface FolderRow {

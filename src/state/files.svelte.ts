@@ -29,7 +29,7 @@ import {
   type SortKey,
   type SortOrder,
 } from './files-listing';
-import { filesS3For, type FilesS3 } from './files-s3';
+import { bucketS3For, type FilesS3 } from '../aws/bucket-s3';
 import { rootPrefix } from './object-keys';
 
 /** Rows per ListObjectsV2 page. */
@@ -143,7 +143,7 @@ export class FilesBrowser {
   }
 
   #s3(): FilesS3 {
-    return filesS3For(awsSession.clients().s3(), this.config.bucket);
+    return bucketS3For(awsSession.clients().s3(), this.config.bucket);
   }
 
   /** The badge of a file row (undefined before it was asked for). */

@@ -8,7 +8,7 @@
  * another view. Rows are plain reactive data; the engine's objects stay outside reactive state
  * (upload-runs.ts).
  */
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { bucketS3For } from '../aws/bucket-s3';
 import type { VeilConfig } from '../aws/config';
 import type { Keyring } from '../core/keyring';
 import { uploadS3For } from '../transfer/s3-api';
@@ -55,13 +55,7 @@ const appDeps: UploadsDeps = {
     },
   },
   s3: () => uploadS3For(awsSession.clients().s3()),
-  objectExists: async (bucket, key) => {
-    const listed = await awsSession
-      .clients()
-      .s3()
-      .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }));
-    return listed.Contents?.[0]?.Key === key;
-  },
+  objectExists: (bucket, key) => bucketS3For(awsSession.clients().s3(), bucket).exists(key),
   builder: workerPool,
   store: uploadStore,
   start: (options) => FileUpload.start(options),

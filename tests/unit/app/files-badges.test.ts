@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ProbeQueue, probeBadge, type ProbedBadge } from '../../../src/state/files-badges';
-import type { FilesS3, FirstBytes, ObjectFacts } from '../../../src/state/files-s3';
+import type { FilesS3, FirstBytes, ObjectFacts } from '../../../src/aws/bucket-s3';
 
 const facts = (over: Partial<ObjectFacts> = {}): ObjectFacts => ({
   metadata: {},

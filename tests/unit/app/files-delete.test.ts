@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { VeilError } from '../../../src/core/errors';
 import { batchesOf, deleteKeys, keysUnder } from '../../../src/state/files-delete';
-import type { FilesS3, ListPage } from '../../../src/state/files-s3';
+import type { FilesS3, ListPage } from '../../../src/aws/bucket-s3';
 
 describe('batchesOf', () => {
   test('at most 1000 keys per batch, in order', () => {

@@ -10,7 +10,7 @@ import {
   sortRows,
   type Row,
 } from '../../../src/state/files-listing';
-import type { ListPage } from '../../../src/state/files-s3';
+import type { ListPage } from '../../../src/aws/bucket-s3';
 
 const page = (over: Partial<ListPage> = {}): ListPage => ({
   objects: [],

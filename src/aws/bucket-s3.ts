@@ -1,17 +1,25 @@
 /**
- * The S3 calls the Files view makes besides downloads (CONVENTIONS 3): list one folder level
- * (ListObjectsV2 with a delimiter) or everything under a prefix, read an object's metadata
- * (HeadObject), read its first bytes (a ranged GET, to sniff objects written without Veil's
- * metadata) and delete keys in batches (DeleteObjects). `filesS3For` adapts an SDK S3Client;
- * unit tests pass a fake.
+ * The app's one S3 adapter outside the transfer engines ([Note: one S3 adapter]).
+ *
+ * [Note: one S3 adapter] State never builds an S3 command: the Files view (list, head, first
+ * bytes, delete), the connection checks (probe put/get/multipart/delete), the Model C self test
+ * (put, get, delete) and the upload queue (does this key exist?) all call `bucketS3For`, each
+ * through the narrow `Pick<BucketS3, ...>` it needs, so unit tests pass a small fake. The upload
+ * and download engines have their own seams (`UploadS3`, `DownloadS3` in transfer/), whose SDK
+ * adapters live beside them. Lint keeps `@aws-sdk/client-s3` out of state/ and views/.
  */
 import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { VeilError } from '../core';
 
 /** One object of a listing. */
 export interface ListedObject {
@@ -53,8 +61,24 @@ export interface DeleteFailure {
   readonly code: string;
 }
 
-/** The S3 calls of the Files view. */
-export interface FilesS3 {
+/** What PutObject answered. */
+export interface PutAnswer {
+  readonly etag: string | undefined;
+  /** x-amz-checksum-crc32, when the put asked for one. */
+  readonly checksumCrc32: string | undefined;
+}
+
+/** A small PutObject: the body in memory. */
+export interface PutRequest {
+  readonly body: Uint8Array;
+  readonly contentType: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Ask S3 to check a CRC32 of the body (the SDK computes it). */
+  readonly crc32?: boolean;
+}
+
+/** The S3 calls the app makes on its bucket, besides the transfer engines'. */
+export interface BucketS3 {
   /** One page under `prefix`; with `delimiter` '/', one folder level. */
   list(
     request: { prefix: string; delimiter?: string; token?: string; maxKeys?: number },
@@ -63,15 +87,30 @@ export interface FilesS3 {
   head(key: string, signal?: AbortSignal): Promise<ObjectFacts>;
   /** Bytes [0, countBytes) of a non-empty object. */
   firstBytes(key: string, countBytes: number, signal?: AbortSignal): Promise<FirstBytes>;
+  /** The whole body of a (small) object, with what the GET exposed. */
+  getAll(key: string, signal?: AbortSignal): Promise<FirstBytes>;
+  /** Whether an object has exactly this key (a one-key listing, so no 404 in the console). */
+  exists(key: string, signal?: AbortSignal): Promise<boolean>;
+  put(key: string, request: PutRequest, signal?: AbortSignal): Promise<PutAnswer>;
+  deleteKey(key: string, signal?: AbortSignal): Promise<void>;
   /** Deletes up to 1000 keys in one request; returns the keys that failed. */
   deleteKeys(keys: readonly string[], signal?: AbortSignal): Promise<DeleteFailure[]>;
+  /** CreateMultipartUpload (CRC32 checksums); resolves to the upload id. */
+  startMultipart(key: string, contentType: string): Promise<string>;
+  abortMultipart(key: string, uploadId: string): Promise<void>;
 }
+
+/** The Files view's calls. */
+export type FilesS3 = Pick<BucketS3, 'list' | 'head' | 'firstBytes' | 'deleteKeys'>;
+
+/** The SDK's body type mixes Node and browser streams; both have transformToByteArray. */
+type ByteBody = { transformToByteArray(): Promise<Uint8Array> } | undefined;
 
 const options = (signal?: AbortSignal): { abortSignal?: AbortSignal } =>
   signal ? { abortSignal: signal } : {};
 
 /** Adapts an SDK S3Client for `bucket`. */
-export function filesS3For(client: S3Client, bucket: string): FilesS3 {
+export function bucketS3For(client: S3Client, bucket: string): BucketS3 {
   return {
     async list(request, signal) {
       const reply = await client.send(
@@ -119,8 +158,7 @@ export function filesS3For(client: S3Client, bucket: string): FilesS3 {
         new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${countBytes - 1}` }),
         options(signal),
       );
-      // The SDK's body type mixes Node and browser streams; both have transformToByteArray.
-      const body = reply.Body as { transformToByteArray(): Promise<Uint8Array> } | undefined;
+      const body = reply.Body as ByteBody;
       const total = /\/(\d+)$/.exec(reply.ContentRange ?? '')?.[1];
       return {
         bytes: body ? await body.transformToByteArray() : new Uint8Array(0),
@@ -130,6 +168,63 @@ export function filesS3For(client: S3Client, bucket: string): FilesS3 {
         contentType: reply.ContentType,
         sizeBytes: total === undefined ? undefined : Number(total),
       };
+    },
+    async getAll(key, signal) {
+      const reply = await client.send(
+        new GetObjectCommand({ Bucket: bucket, Key: key }),
+        options(signal),
+      );
+      const body = reply.Body as ByteBody;
+      if (!body) throw new VeilError('S3_REJECTED', 'GetObject returned no body');
+      return {
+        bytes: await body.transformToByteArray(),
+        metadata: reply.Metadata ?? {},
+        serverSideEncryption: reply.ServerSideEncryption,
+        etag: reply.ETag,
+        contentType: reply.ContentType,
+        sizeBytes: reply.ContentLength,
+      };
+    },
+    async exists(key, signal) {
+      const listed = await client.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }),
+        options(signal),
+      );
+      return listed.Contents?.[0]?.Key === key;
+    },
+    async put(key, request, signal) {
+      const out = await client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: request.body,
+          ContentType: request.contentType,
+          ...(request.crc32 ? { ChecksumAlgorithm: 'CRC32' } : {}),
+          ...(request.metadata ? { Metadata: { ...request.metadata } } : {}),
+        }),
+        options(signal),
+      );
+      return { etag: out.ETag, checksumCrc32: out.ChecksumCRC32 };
+    },
+    async deleteKey(key, signal) {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), options(signal));
+    },
+    async startMultipart(key, contentType) {
+      const out = await client.send(
+        new CreateMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          ContentType: contentType,
+          ChecksumAlgorithm: 'CRC32',
+        }),
+      );
+      if (!out.UploadId) throw new VeilError('S3_REJECTED', 'CreateMultipartUpload: no upload id');
+      return out.UploadId;
+    },
+    async abortMultipart(key, uploadId) {
+      await client.send(
+        new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }),
+      );
     },
     async deleteKeys(keys, signal) {
       if (keys.length === 0) return [];
