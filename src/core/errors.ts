@@ -174,6 +174,22 @@ export const ERRORS = {
   DOWNLOAD_CANCELLED: 'The download was cancelled. The partial file was discarded.',
   DOWNLOAD_SAVE_FAILED:
     'The file could not be written where you chose to save it (disk full, permission withdrawn or the file was removed). Nothing usable was kept; pick another place and try again.',
+  // Rewrap: changing the keys of a stored message without touching its body (core/rewrap-header.ts,
+  // src/transfer/rewrap*.ts).
+  REWRAP_SIGNED_MESSAGE:
+    'This file is signed (suite 0x0578): its signature covers the header, so its keys cannot be changed without encrypting the whole file again. Download it and upload it again with Veil (which writes unsigned 0x0478 files), then change its keys.',
+  REWRAP_LAST_KEY:
+    'This change would leave the file with no key that opens it. Add the new key first (or in the same change), then remove the old one.',
+  REWRAP_KEY_NOT_FOUND:
+    'The file has no key of the name given to remove. Check the key name as `veil inspect` or the file details show it.',
+  REWRAP_NOT_A_MESSAGE:
+    'This object is not an AWS Encryption SDK message, so it has no keys to change. Upload it again encrypted, or pick an encrypted object.',
+  REWRAP_SOURCE_CHANGED:
+    'The object changed in the bucket while its keys were being changed (its ETag differs). Nothing was replaced and the other change was kept; check the object and run the change again.',
+  REWRAP_UNSUPPORTED_OBJECT:
+    'Veil cannot change the keys of this object in place: it is stored with S3 server-side encryption under a customer-provided key (SSE-C), which Veil does not hold. Download it and upload it again.',
+  REWRAP_CANCELLED:
+    'Changing the keys was cancelled. The object was left as it was and nothing was kept in the bucket.',
   // The app's key choices (src/state/keyrings.ts).
   NO_KEY_FOR_OBJECT:
     'None of the keys at hand opens this object. Add the key it was encrypted with: in the app, pick or import its key file (Keys) or sign in for an HSM or KMS key; on the command line, pass --key-file or --hsm-proxy. The keys it needs are named below.',

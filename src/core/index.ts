@@ -44,6 +44,15 @@ export {
   parseHeaderBytes,
 } from './message';
 export type { OpenedKeys, OpenOptions, WriteOptions, WrittenHeader } from './message';
+export { openDataKey, rewrapHeader, rewriteHeader } from './rewrap-header';
+export type {
+  RewrapHeaderOptions,
+  RewrappedHeader,
+  RewriteHeaderInput,
+  RewrittenHeader,
+} from './rewrap-header';
+export { splitEncryptedDataKeys } from './rewrap-keys';
+export type { KeySplit, KeyToRemove } from './rewrap-keys';
 export { decryptFrame, encryptFrame, readFrameHeader, sealFrame } from './frame';
 export type { FrameHeader, FrameParams, SealedFrame } from './frame';
 export {
