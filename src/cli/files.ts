@@ -69,6 +69,18 @@ export function discardPendingOutputs(reason: unknown): void {
   pendingOutputs.clear();
 }
 
+/**
+ * Registers a temporary output written by someone else (the download engine's file sink), so
+ * that discardPendingOutputs removes it and calls `stop` on SIGINT/SIGTERM like the outputs of
+ * writeAtomically.
+ * @returns the function that forgets it again (once the output was renamed or removed).
+ */
+export function trackPendingOutput(tmpPath: string, stop: (reason: unknown) => void): () => void {
+  const pending: PendingOutput = { tmpPath, stop };
+  pendingOutputs.add(pending);
+  return () => pendingOutputs.delete(pending);
+}
+
 /** Flushes a directory entry change (a rename or link) to disk; best effort. */
 async function syncDirectory(path: string): Promise<void> {
   try {

@@ -101,3 +101,23 @@ export async function writeNewKeyFile(
   }
   return name;
 }
+
+/**
+ * The key name (`kid`) of a key file or backup, read without its passphrase: a backup names its
+ * key in its protected header. Undefined for a backup that names none. Key bytes read from a JWK
+ * are zeroed at once.
+ * @throws VeilError IO_FAILED, KEY_FILE_INVALID or BACKUP_INVALID as loadKeyring would.
+ */
+export async function keyFileName(keyFilePath: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(keyFilePath, 'utf8');
+  } catch (cause) {
+    throw new VeilError('IO_FAILED', `cannot read key file ${keyFilePath}`, { cause });
+  }
+  const trimmed = text.trim();
+  if (COMPACT_JWE.test(trimmed)) return describeBackup(trimmed).keyName;
+  const material = parseKeyFile(text);
+  material.keyBytes.fill(0);
+  return material.keyName;
+}

@@ -5,6 +5,9 @@
  *   veil decrypt [KEYS] [--force] IN OUT
  *   veil inspect IN [KEYS]
  *   veil keygen OUT.jwk [--kid NAME] [--namespace NS]
+ *   veil cp KEYS [--context k=v]... FILE s3://BUCKET/KEY        (cp.ts, cp-upload.ts)
+ *   veil cp [KEYS] [--force] s3://BUCKET/KEY FILE                (cp-download.ts)
+ *   veil ls [--region R] [--endpoint-url URL] s3://BUCKET[/PREFIX] (ls.ts)
  *
  * KEYS are any of --key-file KEY.jwk|BACKUP.jwe (Model A), --hsm-proxy URL --hsm-key LABEL
  * (Model B, with the ID token in VEIL_HSM_TOKEN) and --kms-key ALIAS|ARN [--region R]
@@ -21,10 +24,13 @@ import { contextFromPairs } from '../core/encryption-context';
 import { VeilError } from '../core/errors';
 import { DEFAULT_MAX_FRAME_BYTES } from '../core/header';
 import { discardPendingOutputs } from './files';
+import { copy } from './cp';
 import { inspectFile } from './inspect';
 import { writeNewKeyFile } from './key-files';
 import type { KeyringFlags } from './keyrings';
+import { listObjects } from './ls';
 import { KEY_OPTIONS, parseCommandLine } from './options';
+import { parseS3Url } from './s3-url';
 import { decryptFile, encryptFile } from './transcode';
 
 const USAGE_TEXT = `Usage:
@@ -32,6 +38,10 @@ const USAGE_TEXT = `Usage:
   veil decrypt [KEYS] [--force] IN OUT
   veil inspect IN [KEYS]
   veil keygen OUT.jwk [--kid NAME] [--namespace NS]
+  veil cp KEYS [--context k=v]... FILE s3://BUCKET/KEY      encrypt and upload
+  veil cp [KEYS] [--force] s3://BUCKET/KEY FILE             download and decrypt
+  veil ls [--region R] [--endpoint-url URL] s3://BUCKET[/PREFIX]
+                                          each object's size, models and key names
 
 KEYS (one or more; --key-file, --hsm-key and --kms-key repeat, and to encrypt, each key adds
 an encrypted copy of the data key; any other option is given at most once):
@@ -46,7 +56,15 @@ an encrypted copy of the data key; any other option is given at most once):
                                           environment variables or profiles
 To decrypt, give the keys you have; with none, AWS KMS opens the key the file names (in
 the region its ARN names, unless --region is given).
-OUT is never replaced unless --force is given.
+OUT (and FILE) is never replaced unless --force is given.
+
+S3 (cp, ls): credentials from the AWS SDK's default chain (AWS_ACCESS_KEY_ID and
+AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, instance or container roles); the region from
+--region, AWS_REGION or the profile (else us-east-1); --endpoint-url URL (or AWS_ENDPOINT_URL)
+for another S3 endpoint, addressed path-style, and for KMS too when KMS is used. Uploads send
+several parts at once; an interrupted upload continues when the same command is run again
+(records in $XDG_STATE_HOME/veil/uploads, default ~/.local/state/veil/uploads). A download
+writes FILE only once every byte of the object verified. Progress shows on a terminal.
 
 Files are AWS Encryption SDK messages (suite 0x0478, framed). The key file is a JWK:
 {"kty":"oct","k":"<base64url>","kid":"<key name>","namespace":"veil"}.`;
@@ -117,6 +135,27 @@ async function run(argv: readonly string[]): Promise<void> {
       const [outPath = ''] = positionals(args, ['OUT.jwk']);
       const keyName = await writeNewKeyFile(outPath, values.kid, values.namespace);
       process.stderr.write(`wrote ${outPath} (key name "${keyName}", mode 0600)\n`);
+      return;
+    }
+    case 'cp': {
+      const [from = '', to = ''] = positionals(args, ['FROM', 'TO']);
+      await copy({
+        keys,
+        s3: { region: values.region, endpointUrl: values['endpoint-url'] },
+        from,
+        to,
+        extraContext: contextFromPairs(values.context ?? []),
+        force: values.force === true,
+      });
+      return;
+    }
+    case 'ls': {
+      const [location = ''] = positionals(args, ['s3://BUCKET[/PREFIX]']);
+      await listObjects({
+        s3: { region: values.region, endpointUrl: values['endpoint-url'] },
+        location: parseS3Url(location, 'prefix'),
+        print: (line) => process.stdout.write(`${line}\n`),
+      });
       return;
     }
   }

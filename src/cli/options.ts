@@ -40,6 +40,8 @@ const COMMAND_OPTIONS = {
   decrypt: [...KEY_OPTIONS, 'force'],
   inspect: KEY_OPTIONS,
   keygen: ['kid', 'namespace'],
+  cp: [...KEY_OPTIONS, 'context', 'force'],
+  ls: ['region', 'endpoint-url'],
 } as const satisfies Record<string, readonly OptionName[]>;
 
 export type CommandName = keyof typeof COMMAND_OPTIONS;

@@ -7,7 +7,7 @@
  * and a failed or cancelled download leaves no temporary file behind.
  */
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { link, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { VeilError } from '../../core';
 import type { DownloadSink } from '../download-setup';
@@ -17,6 +17,11 @@ import { errorCode } from './file-source';
 export interface FileSinkOptions {
   /** Permission bits of the new file (before the umask); default 0o600. */
   readonly mode?: number;
+  /**
+   * Never replace an existing target: close() links the file into place instead of renaming
+   * it, which fails (DOWNLOAD_SAVE_FAILED, detail EEXIST) if the target exists by then.
+   */
+  readonly noOverwrite?: boolean;
 }
 
 /** A DownloadSink into a file; what it wrote is visible at `path` only once closed. */
@@ -96,7 +101,12 @@ export async function fileSink(path: string, options: FileSinkOptions = {}): Pro
         await handle.sync();
         await handle.close();
         handle = undefined;
-        await rename(tempPath, path);
+        if (options.noOverwrite) {
+          await link(tempPath, path);
+          await rm(tempPath, { force: true });
+        } else {
+          await rename(tempPath, path);
+        }
         finished = true;
       } catch (cause) {
         await discard();
