@@ -41,7 +41,12 @@ export interface CreatedUpload {
 export async function createMultipart(
   s3: Pick<UploadS3, 'createMultipartUpload'>,
   input: CreateMultipartUploadCommandInput,
-  retry: { readonly policy?: RetryPolicy; readonly hooks?: RetryHooks } = {},
+  retry: {
+    readonly policy?: RetryPolicy;
+    readonly hooks?: RetryHooks;
+    /** The task named in a failure's detail; default 'upload'. */
+    readonly task?: string;
+  } = {},
 ): Promise<CreatedUpload> {
   const startedMs = Date.now();
   let attempts = 0;
@@ -53,7 +58,7 @@ export async function createMultipart(
     retry.policy ?? DEFAULT_RETRY_POLICY,
     undefined,
     retry.hooks,
-    { task: 'upload', operation: 'CreateMultipartUpload' },
+    { task: retry.task ?? 'upload', operation: 'CreateMultipartUpload' },
   );
   needs(created.UploadId, 'S3_REJECTED', 'CreateMultipartUpload returned no upload id');
   return { uploadId: created.UploadId, attempts, elapsedMs: Date.now() - startedMs };

@@ -1,0 +1,158 @@
+/**
+ * The rewrap engine's inputs and outputs: `RewrapSetup` (the object, the keys that open it, the
+ * keys to add and remove, the S3 seam, limits), `RewrapProgress`, `RewrapResult`, their guards,
+ * and what the replacement object keeps of the old one (replacementParams).
+ */
+import type {
+  CreateMultipartUploadCommandInput,
+  ServerSideEncryption,
+  StorageClass,
+} from '@aws-sdk/client-s3';
+import { SUITE_COMMIT_KEY, needs } from '../core';
+import type { EncryptedDataKey, Keyring, KeyToRemove, MessageHeader } from '../core';
+import { FORMAT_METADATA } from './object-params';
+import type { RetryHooks, RetryPolicy } from './retry';
+import type { RewrapHead, RewrapS3 } from './rewrap-s3';
+
+/** Default UploadPartCopy requests at once. */
+export const DEFAULT_COPIES_IN_FLIGHT = 4;
+
+/** One rewrap: an object, the keys that open it, the changes, the S3 seam. */
+export interface RewrapSetup {
+  readonly s3: RewrapS3;
+  readonly bucket: string;
+  readonly key: string;
+  /** Opens the stored header: any key the user holds for the object. */
+  readonly openWith: Keyring;
+  /** Wraps the data key for the keys to add (onEncrypt gets the data key). */
+  readonly addWith?: Keyring;
+  /** Keys whose EDKs are dropped (as `veil inspect` names them); the others stay verbatim. */
+  readonly remove?: readonly KeyToRemove[];
+  /** The key model badge of the new object (x-amz-meta-veil-model); the old one stays if absent. */
+  readonly model?: 'A' | 'B' | 'C';
+  /** Cancels: requests stop, a multipart upload is aborted, the object stays as it was. */
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: RewrapProgress) => void;
+  /** Largest new object sent in one PutObject ([Note: rewrap plan]); default 5 MiB. */
+  readonly putMaxBytes?: number;
+  /** Size of one UploadPartCopy ([Note: rewrap plan]); default 128 MiB. */
+  readonly copyPartBytes?: number;
+  /** UploadPartCopy requests at once; default 4. */
+  readonly copiesInFlight?: number;
+  /** Most EDKs the new header may hold; default 16. */
+  readonly maxEncryptedDataKeys?: number;
+  readonly retry?: RetryPolicy;
+  readonly retryHooks?: RetryHooks;
+  /** The page origin, for the CORS rule in S3_UNREACHABLE; default the page's. */
+  readonly origin?: string;
+}
+
+/** Where a rewrap is. */
+export type RewrapState = 'opening' | 'sending' | 'copying' | 'completing' | 'done';
+
+/** Bytes so far: through the client (received, sent) and inside S3 (copied). */
+export interface RewrapProgress {
+  readonly state: RewrapState;
+  /** Bytes the client read from the old object (its header, and body bytes for part 1). */
+  readonly receivedBytes: number;
+  /** Bytes the client sent (new header and body bytes); final once known. */
+  readonly sentBytes: number;
+  readonly sentTotalBytes: number | undefined;
+  /** Bytes S3 copied from the old object into the new one. */
+  readonly copiedBytes: number;
+  readonly copyTotalBytes: number | undefined;
+}
+
+/** A finished rewrap. */
+export interface RewrapResult {
+  readonly bucket: string;
+  readonly key: string;
+  readonly method: 'put' | 'multipart';
+  readonly partCount: number;
+  /** The new object's ETag, and the old one's. */
+  readonly etag: string | undefined;
+  readonly oldEtag: string;
+  readonly objectBytes: number;
+  readonly oldObjectBytes: number;
+  /** The new header (authentic: written here). */
+  readonly header: MessageHeader;
+  readonly removed: readonly EncryptedDataKey[];
+  readonly added: readonly EncryptedDataKey[];
+  readonly receivedBytes: number;
+  readonly sentBytes: number;
+  readonly copiedBytes: number;
+}
+
+/**
+ * Checks a setup's shape.
+ * @throws VeilError BAD_ARGUMENT / OUT_OF_RANGE naming the field.
+ */
+export function checkRewrapSetup(setup: RewrapSetup): void {
+  // Precondition: an S3 seam, an object, a keyring to open it, well-formed options.
+  needs(typeof setup === 'object' && setup !== null, 'BAD_ARGUMENT', 'setup');
+  needs(typeof setup.s3?.headObject === 'function', 'BAD_ARGUMENT', 's3');
+  needs(typeof setup.bucket === 'string' && setup.bucket.length > 0, 'BAD_ARGUMENT', 'bucket');
+  needs(typeof setup.key === 'string' && setup.key.length > 0, 'BAD_ARGUMENT', 'key');
+  needs(typeof setup.openWith?.onDecrypt === 'function', 'BAD_ARGUMENT', 'openWith');
+  needs(
+    setup.addWith === undefined || typeof setup.addWith.onEncrypt === 'function',
+    'BAD_ARGUMENT',
+    'addWith',
+  );
+  needs(
+    setup.model === undefined || ['A', 'B', 'C'].includes(setup.model),
+    'BAD_ARGUMENT',
+    'model',
+  );
+  const inFlight = setup.copiesInFlight ?? DEFAULT_COPIES_IN_FLIGHT;
+  needs(Number.isInteger(inFlight) && inFlight >= 1, 'OUT_OF_RANGE', 'copiesInFlight');
+}
+
+/** Content headers, metadata, SSE and storage class of the replacement object. */
+export type ReplacementParams = Pick<
+  CreateMultipartUploadCommandInput,
+  | 'ContentType'
+  | 'CacheControl'
+  | 'ContentDisposition'
+  | 'ContentEncoding'
+  | 'ContentLanguage'
+  | 'Metadata'
+  | 'ServerSideEncryption'
+  | 'SSEKMSKeyId'
+  | 'BucketKeyEnabled'
+  | 'StorageClass'
+>;
+
+/**
+ * What the new object keeps of the old: its content headers, user metadata and SSE-at-rest
+ * settings (the same SSE type and KMS key, so a rewrap never weakens encryption at rest) and
+ * storage class. The metadata's format names the new header ('esdk-v2-0478-framed' for 0x0478
+ * framed, else what it was) and the model badge is `model` when given.
+ */
+export function replacementParams(
+  head: RewrapHead,
+  header: MessageHeader,
+  model: 'A' | 'B' | 'C' | undefined,
+): ReplacementParams {
+  const metadata: Record<string, string> = { ...(head.metadata ?? {}) };
+  if (header.suiteId === SUITE_COMMIT_KEY && header.contentType === 'framed') {
+    metadata['veil-format'] = FORMAT_METADATA.encrypted;
+  }
+  if (model) metadata['veil-model'] = model;
+  const sse: ServerSideEncryption | undefined = head.serverSideEncryption;
+  const storageClass: StorageClass | undefined = head.storageClass;
+  return {
+    ContentType: head.contentType ?? 'application/octet-stream',
+    Metadata: metadata,
+    ...(head.cacheControl ? { CacheControl: head.cacheControl } : {}),
+    ...(head.contentDisposition ? { ContentDisposition: head.contentDisposition } : {}),
+    ...(head.contentEncoding ? { ContentEncoding: head.contentEncoding } : {}),
+    ...(head.contentLanguage ? { ContentLanguage: head.contentLanguage } : {}),
+    ...(sse ? { ServerSideEncryption: sse } : {}),
+    ...(sse && sse !== 'AES256' && head.sseKmsKeyId ? { SSEKMSKeyId: head.sseKmsKeyId } : {}),
+    ...(sse && sse !== 'AES256' && head.bucketKeyEnabled !== undefined
+      ? { BucketKeyEnabled: head.bucketKeyEnabled }
+      : {}),
+    ...(storageClass && storageClass !== 'STANDARD' ? { StorageClass: storageClass } : {}),
+  };
+}

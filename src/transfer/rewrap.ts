@@ -1,0 +1,216 @@
+/**
+ * The rewrap engine: changes the keys of an encrypted object in S3 without downloading its body
+ * ([Note: rewrap keeps the body] in core/rewrap-header.ts). HeadObject, the header read with
+ * ranged GETs (If-Match on the ETag) and opened with any key the user holds, a new header with
+ * the EDKs kept, removed and added, then the plan of [Note: rewrap plan]: one PutObject with
+ * If-Match for a small object, else a multipart upload whose part 1 is the new header plus 5 MiB
+ * of ciphertext and whose other parts are copied inside S3 (rewrap-multipart.ts). The object is
+ * replaced atomically on success and untouched on any failure or cancel; the content headers,
+ * user metadata and SSE-at-rest settings are kept, and the model badge is updated.
+ *
+ * Not yet: resuming an interrupted rewrap (it starts again; nothing of the old run is kept),
+ * KMS ReEncrypt (the data key is unwrapped and wrapped again by the keyrings), object tags and
+ * ACLs (the new object has the bucket's defaults), SSE-C objects (REWRAP_UNSUPPORTED_OBJECT).
+ */
+import {
+  DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
+  DEFAULT_MAX_FRAME_BYTES,
+  VeilError,
+  concatBytes,
+  rewrapHeader,
+  tryParseHeader,
+} from '../core';
+import type { MessageHeader } from '../core';
+import { crc32, crc32Base64 } from './crc32';
+import { SNIFF_BYTES, classifyObject, nextHeaderRange } from './download-plan';
+import { FIRST_HEADER_BYTES } from './download-setup';
+import { rewrapMultipart } from './rewrap-multipart';
+import {
+  checkRewrapSetup,
+  replacementParams,
+  type RewrapResult,
+  type RewrapSetup,
+} from './rewrap-options';
+import { DEFAULT_PUT_MAX_BYTES, planRewrap, type PutPlan } from './rewrap-plan';
+import type { RewrapHead } from './rewrap-s3';
+import { RewrapSession } from './rewrap-session';
+
+/** The old object as the opening found it. */
+interface OpenedSource {
+  readonly head: RewrapHead;
+  readonly etag: string;
+  readonly header: MessageHeader;
+  /** The object's first bytes read so far (at least the header; all of a small object). */
+  readonly firstBytes: Uint8Array;
+}
+
+/**
+ * Rewraps one object: see the file comment. The keys are changed as `setup` says: EDKs named
+ * in `remove` are dropped, those `addWith` wraps are appended, all others stay verbatim.
+ * @throws VeilError BAD_ARGUMENT / OUT_OF_RANGE for a bad setup; REWRAP_NOT_A_MESSAGE,
+ *   REWRAP_SIGNED_MESSAGE, REWRAP_UNSUPPORTED_OBJECT, REWRAP_KEY_NOT_FOUND, REWRAP_LAST_KEY,
+ *   REWRAP_SOURCE_CHANGED, REWRAP_CANCELLED; the header's parse errors, the keyrings' errors
+ *   (NO_MATCHING_EDK, WRONG_KEY, HEADER_TAMPERED, KMS_*, HSM_*), and the S3 codes of withRetry
+ *   (S3_REJECTED names the operation refused, e.g. "rewrap UploadPartCopy: AccessDenied").
+ */
+export async function rewrapObject(setup: RewrapSetup): Promise<RewrapResult> {
+  checkRewrapSetup(setup);
+  const session = new RewrapSession(setup);
+  try {
+    session.checkCancelled();
+    session.report('opening');
+    const source = await openSource(session);
+    const rewrapped = await rewrapHeader(source.header, {
+      openWith: setup.openWith,
+      ...(setup.addWith ? { addWith: setup.addWith } : {}),
+      ...(setup.remove ? { remove: setup.remove } : {}),
+      ...(setup.maxEncryptedDataKeys === undefined
+        ? {}
+        : { maxEncryptedDataKeys: setup.maxEncryptedDataKeys }),
+    });
+    session.checkCancelled();
+    const plan = planRewrap({
+      objectBytes: source.head.contentLength,
+      oldHeaderBytes: source.header.headerBytes,
+      newHeaderBytes: rewrapped.headerBytes.length,
+      ...(setup.putMaxBytes === undefined ? {} : { putMaxBytes: setup.putMaxBytes }),
+      ...(setup.copyPartBytes === undefined ? {} : { copyPartBytes: setup.copyPartBytes }),
+    });
+    session.sentTotalBytes = plan.sentBytes;
+    session.copyTotalBytes = plan.copiedBytes;
+    const params = replacementParams(source.head, rewrapped.header, setup.model);
+    const etag =
+      plan.method === 'put'
+        ? await putWhole(session, source, plan, rewrapped.headerBytes, params)
+        : await rewrapMultipart(session, {
+            plan,
+            headerBytes: rewrapped.headerBytes,
+            etag: source.etag,
+            versionId: source.head.versionId,
+            params,
+          });
+    session.report('done');
+    return {
+      bucket: setup.bucket,
+      key: setup.key,
+      method: plan.method,
+      partCount: plan.method === 'put' ? 1 : plan.partCount,
+      etag,
+      oldEtag: source.etag,
+      objectBytes: plan.newObjectBytes,
+      oldObjectBytes: plan.oldObjectBytes,
+      header: rewrapped.header,
+      removed: rewrapped.removed,
+      added: rewrapped.added,
+      receivedBytes: session.receivedBytes,
+      sentBytes: session.sentBytes,
+      copiedBytes: session.copiedBytes,
+    };
+  } catch (error) {
+    throw session.explain(error);
+  }
+}
+
+/**
+ * HeadObject and the header: the first GET reads the whole object when it is small enough to be
+ * put again, else FIRST_HEADER_BYTES, grown until the header parses; every GET carries If-Match.
+ */
+async function openSource(session: RewrapSession): Promise<OpenedSource> {
+  const { s3, bucket, key } = session.setup;
+  const head = await session.send('HeadObject', (signal) => s3.headObject(bucket, key, signal));
+  session.sourceSeen = true;
+  if (head.sseCustomerAlgorithm) {
+    throw new VeilError('REWRAP_UNSUPPORTED_OBJECT', `SSE-C (${head.sseCustomerAlgorithm})`);
+  }
+  const objectBytes = head.contentLength;
+  if (objectBytes === 0) throw new VeilError('REWRAP_NOT_A_MESSAGE', 'the object is empty');
+  const putMaxBytes = session.setup.putMaxBytes ?? DEFAULT_PUT_MAX_BYTES;
+  const firstEnd = objectBytes <= putMaxBytes ? objectBytes : FIRST_HEADER_BYTES;
+  // Some S3 stand-ins (moto) apply CORS to GET but not HEAD: then the first GET's ETag is used,
+  // and its size must be HEAD's (download-open.ts does the same).
+  const first = await session.send('GetObject', (signal) =>
+    s3.getRange(
+      { bucket, key, startBytes: 0, endBytes: Math.min(objectBytes, firstEnd), ifMatch: head.etag },
+      signal,
+    ),
+  );
+  session.receivedBytes += first.bytes.length;
+  const etag = head.etag ?? first.etag;
+  if (!etag) {
+    throw new VeilError('DOWNLOAD_CORS_HEADERS', 'rewrap: the ETag of the object is not readable');
+  }
+  if (first.totalBytes !== undefined && first.totalBytes !== objectBytes) {
+    throw new VeilError('REWRAP_SOURCE_CHANGED', 'rewrap GetObject: the size differs from HEAD');
+  }
+  const metadata =
+    head.metadata && Object.keys(head.metadata).length > 0 ? head.metadata : first.metadata;
+  if (classifyObject(metadata, first.bytes.subarray(0, SNIFF_BYTES)) === 'plain') {
+    throw new VeilError('REWRAP_NOT_A_MESSAGE', 'neither its metadata nor its first bytes');
+  }
+  let fetched = first.bytes;
+  for (;;) {
+    const parsed = tryParseHeader(fetched, {
+      maxEncryptedDataKeys: Math.max(
+        DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
+        session.setup.maxEncryptedDataKeys ?? 0,
+      ),
+      maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+    });
+    if ('header' in parsed) {
+      return { head: { ...head, metadata }, etag, header: parsed.header, firstBytes: fetched };
+    }
+    const next = nextHeaderRange(fetched.length, parsed.needBytes, objectBytes);
+    const more = await session.send('GetObject', (signal) =>
+      s3.getRange(
+        { bucket, key, startBytes: fetched.length, endBytes: next, ifMatch: etag },
+        signal,
+      ),
+    );
+    session.receivedBytes += more.bytes.length;
+    fetched = concatBytes(fetched, more.bytes);
+  }
+}
+
+/** The small way: one PutObject of the new header and the whole body, If-Match the old ETag. */
+async function putWhole(
+  session: RewrapSession,
+  source: OpenedSource,
+  plan: PutPlan,
+  headerBytes: Uint8Array,
+  params: ReturnType<typeof replacementParams>,
+): Promise<string | undefined> {
+  const { s3, bucket, key } = session.setup;
+  let body: Uint8Array;
+  if (source.firstBytes.length >= plan.body.endBytes) {
+    body = source.firstBytes.subarray(plan.body.startBytes, plan.body.endBytes);
+  } else {
+    const read = await session.send('GetObject', (signal) =>
+      s3.getRange({ bucket, key, ...plan.body, ifMatch: source.etag }, signal),
+    );
+    session.receivedBytes += read.bytes.length;
+    body = read.bytes;
+  }
+  if (body.length !== plan.body.endBytes - plan.body.startBytes) {
+    throw new VeilError('REWRAP_SOURCE_CHANGED', 'rewrap GetObject: the body came back short');
+  }
+  const whole = concatBytes(headerBytes, body);
+  session.report('sending');
+  const checksum = crc32Base64(crc32(whole));
+  const reply = await session.send('PutObject', (signal) =>
+    s3.putObject(
+      {
+        Bucket: bucket,
+        Key: key,
+        Body: whole,
+        ContentLength: whole.length,
+        ChecksumAlgorithm: 'CRC32',
+        ChecksumCRC32: checksum,
+        IfMatch: source.etag,
+        ...params,
+      },
+      signal,
+    ),
+  );
+  session.sentBytes += whole.length;
+  return reply.ETag;
+}
