@@ -13,7 +13,7 @@ import type { VeilConfig } from './config';
 
 /**
  * The keyring that writes Model C objects with `keyId` (generator): the chosen key, [Note: key
- * choice] in src/state/key-choice.ts.
+ * choice] in src/state/shared/key-choice.ts.
  * @throws VeilError MODEL_NOT_CONFIGURED without a key; KMS_KEY_INVALID for a malformed one.
  */
 export function modelCWriteKeyring(

@@ -1,0 +1,308 @@
+/**
+ * The Files view's state: the folder shown (a prefix below rootPrefix(config)), its rows one
+ * ListObjectsV2 page at a time (Delimiter '/', "Load more" for the next page), the sort order,
+ * each object's protection badge ([Note: badges without the body] in badges.ts), the
+ * details of one object and deletes. The view stays thin: it renders these fields and calls
+ * these methods.
+ */
+import { SvelteMap } from 'svelte/reactivity';
+import type { VeilConfig } from '../../aws/config';
+import { VeilError, s3Failure } from '../../core';
+import { downloadS3For } from '../../transfer/download-s3';
+import { inspectObject } from '../../transfer/download';
+import { shownError, type ShownError } from '../app/shown-error';
+import { awsSession } from '../shared/credentials.svelte';
+import { ProbeQueue, probeBadge, type BadgeState } from './badges';
+import { deleteKeys, keysUnder } from './delete';
+import { objectDetails, type ObjectDetails } from './details';
+import {
+  DEFAULT_SORT,
+  breadcrumbs,
+  mergeRows,
+  nextSort,
+  prefixFromHashPath,
+  rowsOf,
+  sortRows,
+  type Crumb,
+  type FileRow,
+  type Row,
+  type SortKey,
+  type SortOrder,
+} from './listing';
+import { bucketS3For, type FilesS3 } from '../../aws/bucket-s3';
+import { rootPrefix } from '../shared/object-paths';
+
+/** Rows per ListObjectsV2 page. */
+export const PAGE_KEYS = 100;
+/** HEAD / sniff requests in flight at once for badges. */
+export const BADGE_PROBES_IN_FLIGHT = 4;
+
+/** What a delete is about to remove (the confirm dialog's content). */
+export type DeletePlan =
+  | { readonly kind: 'file'; readonly key: string; readonly name: string }
+  | {
+      readonly kind: 'folder';
+      readonly prefix: string;
+      readonly name: string;
+      /** Every key under the prefix, listed before asking. */
+      readonly keys: readonly string[];
+      readonly totalBytes: number;
+    };
+
+/** The details panel of one object. */
+export type DetailsState =
+  | { readonly state: 'loading'; readonly key: string }
+  | { readonly state: 'ready'; readonly details: ObjectDetails }
+  | { readonly state: 'failed'; readonly key: string; readonly error: ShownError };
+
+export class FilesBrowser {
+  readonly config: VeilConfig;
+  #prefix = $state('');
+  #rows = $state<Row[]>([]);
+  #nextToken = $state<string | undefined>(undefined);
+  #loading = $state(false);
+  #loaded = $state(false);
+  #error = $state<ShownError | undefined>(undefined);
+  #sort = $state<SortOrder>(DEFAULT_SORT);
+  #details = $state<DetailsState | undefined>(undefined);
+  #deleting = $state<{ done: number; total: number } | undefined>(undefined);
+  #deleteError = $state<ShownError | undefined>(undefined);
+  #notice = $state('');
+  readonly #badges = new SvelteMap<string, BadgeState>();
+  readonly #probes: ProbeQueue;
+  /** Bumped on every navigation, so late answers for another folder are dropped. */
+  #generation = 0;
+
+  constructor(config: VeilConfig) {
+    this.config = config;
+    this.#prefix = this.root;
+    this.#probes = new ProbeQueue({
+      limit: BADGE_PROBES_IN_FLIGHT,
+      probe: (key, sizeBytes, signal) => probeBadge(this.#s3(), key, sizeBytes, signal),
+      onChange: (cacheKey, state) => this.#badges.set(cacheKey, state),
+    });
+  }
+
+  /**
+   * The prefix the view lists under: config.prefix, with the caller's identity id when it holds
+   * `{identityId}` ('' until that is known; listing then reports why).
+   */
+  get root(): string {
+    return this.#rootOrError().root;
+  }
+
+  #rootOrError(): { root: string; error?: ShownError } {
+    try {
+      return { root: rootPrefix(this.config, awsSession.identityId || undefined) };
+    } catch (error) {
+      return { root: '', error: shownError(error) };
+    }
+  }
+
+  get prefix(): string {
+    return this.#prefix;
+  }
+  get rows(): Row[] {
+    return sortRows(this.#rows, this.#sort);
+  }
+  get hasMore(): boolean {
+    return this.#nextToken !== undefined;
+  }
+  get loading(): boolean {
+    return this.#loading;
+  }
+  /** True once the first page of the folder arrived. */
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+  get error(): ShownError | undefined {
+    return this.#error;
+  }
+  get sort(): SortOrder {
+    return this.#sort;
+  }
+  get details(): DetailsState | undefined {
+    return this.#details;
+  }
+  get deleting(): { done: number; total: number } | undefined {
+    return this.#deleting;
+  }
+  get deleteError(): ShownError | undefined {
+    return this.#deleteError;
+  }
+  /** The last finished action, for the live region ("Deleted 3 objects."). */
+  get notice(): string {
+    return this.#notice;
+  }
+  get crumbs(): Crumb[] {
+    return breadcrumbs(this.root, this.#prefix, this.config.bucket);
+  }
+  /** True when the session has AWS credentials to list with. */
+  get connected(): boolean {
+    return awsSession.status.state === 'ready';
+  }
+
+  #s3(): FilesS3 {
+    return bucketS3For(awsSession.clients().s3(), this.config.bucket);
+  }
+
+  /** The badge of a file row (undefined before it was asked for). */
+  badge(row: FileRow): BadgeState | undefined {
+    return this.#badges.get(ProbeQueue.cacheKey(row.key, row.etag));
+  }
+
+  /** Asks for a file's badge (the view calls it when the row scrolls into view). */
+  wantBadge(row: FileRow): void {
+    if (!this.connected) return;
+    this.#probes.request(row.key, row.etag, row.sizeBytes);
+  }
+
+  /** Shows the folder a hash path names (see prefixFromHashPath). */
+  openPath(path: string): Promise<void> {
+    return this.open(prefixFromHashPath(this.root, path));
+  }
+
+  /** Shows `prefix` (a folder below the root), from its first page. */
+  async open(prefix: string): Promise<void> {
+    const target = prefix.startsWith(this.root) ? prefix : this.root;
+    const generation = ++this.#generation;
+    this.#probes.clearWaiting();
+    for (const cacheKey of this.#probes.clearFailed()) this.#badges.delete(cacheKey);
+    this.#prefix = target;
+    this.#rows = [];
+    this.#nextToken = undefined;
+    this.#loaded = false;
+    this.#error = undefined;
+    await this.#page(generation, undefined);
+  }
+
+  /** Lists the folder again (after an upload elsewhere, a delete, new credentials). */
+  refresh(): Promise<void> {
+    return this.open(this.#prefix);
+  }
+
+  /** Fetches the next page. */
+  async loadMore(): Promise<void> {
+    if (this.#nextToken === undefined || this.#loading) return;
+    await this.#page(this.#generation, this.#nextToken);
+  }
+
+  async #page(generation: number, token: string | undefined): Promise<void> {
+    if (!this.connected) {
+      this.#loaded = true;
+      return;
+    }
+    const rootError = this.#rootOrError().error;
+    if (rootError) {
+      this.#error = rootError;
+      this.#loaded = true;
+      return;
+    }
+    this.#loading = true;
+    try {
+      const page = await this.#s3().list({
+        prefix: this.#prefix,
+        delimiter: '/',
+        maxKeys: PAGE_KEYS,
+        ...(token ? { token } : {}),
+      });
+      if (generation !== this.#generation) return;
+      this.#rows = mergeRows(this.#rows, rowsOf(this.#prefix, page));
+      this.#nextToken = page.nextToken;
+    } catch (error) {
+      if (generation !== this.#generation) return;
+      this.#error = shownError(s3Failure(error, { task: 'list', operation: 'ListObjectsV2' }));
+    } finally {
+      if (generation === this.#generation) {
+        this.#loading = false;
+        this.#loaded = true;
+      }
+    }
+  }
+
+  setSort(by: SortKey): void {
+    this.#sort = nextSort(this.#sort, by);
+  }
+
+  /** Opens the details of `row`: HeadObject and the header only (nothing is decrypted). */
+  async showDetails(row: FileRow): Promise<void> {
+    this.#details = { state: 'loading', key: row.key };
+    try {
+      const opened = await inspectObject({
+        s3: downloadS3For(awsSession.clients().s3()),
+        bucket: this.config.bucket,
+        key: row.key,
+      });
+      const badge = this.badge(row);
+      const sse = badge?.state === 'known' ? badge.serverSideEncryption : undefined;
+      if (this.#details?.state === 'loading' && this.#details.key === row.key) {
+        this.#details = { state: 'ready', details: objectDetails(row.key, opened, sse) };
+      }
+    } catch (error) {
+      if (this.#details?.state === 'loading' && this.#details.key === row.key) {
+        this.#details = { state: 'failed', key: row.key, error: shownError(error) };
+      }
+    }
+  }
+
+  closeDetails(): void {
+    this.#details = undefined;
+  }
+
+  /**
+   * What deleting `row` would remove: the object, or every key under the folder (listed now).
+   * @throws VeilError S3_REJECTED / S3_UNREACHABLE when the folder cannot be listed.
+   */
+  async planDelete(row: Row): Promise<DeletePlan> {
+    if (row.kind === 'file') return { kind: 'file', key: row.key, name: row.name };
+    try {
+      const { keys, totalBytes } = await keysUnder(this.#s3(), row.prefix);
+      return { kind: 'folder', prefix: row.prefix, name: row.name, keys, totalBytes };
+    } catch (error) {
+      throw s3Failure(error, { task: 'delete', operation: 'ListObjectsV2' });
+    }
+  }
+
+  /** Deletes what `plan` names, in batches; then lists the folder again. */
+  async runDelete(plan: DeletePlan): Promise<boolean> {
+    const keys = plan.kind === 'file' ? [plan.key] : [...plan.keys];
+    this.#deleteError = undefined;
+    this.#deleting = { done: 0, total: keys.length };
+    try {
+      const outcome = await deleteKeys(this.#s3(), keys, (done, total) => {
+        this.#deleting = { done, total };
+      });
+      for (const key of keys) this.#probes.forget(key);
+      if (outcome.failures.length > 0) {
+        const first = outcome.failures[0];
+        this.#deleteError = shownError(
+          new VeilError(
+            'S3_REJECTED',
+            `${outcome.failures.length} of ${keys.length} not deleted; first: ${first?.code ?? ''}`,
+          ),
+        );
+      }
+      this.#notice =
+        plan.kind === 'file'
+          ? `Deleted ${plan.name}.`
+          : `Deleted folder ${plan.name}: ${outcome.deleted} ${outcome.deleted === 1 ? 'object' : 'objects'}.`;
+      return outcome.failures.length === 0;
+    } catch (error) {
+      this.#deleteError = shownError(s3Failure(error, { task: 'delete' }));
+      return false;
+    } finally {
+      this.#deleting = undefined;
+      await this.refresh();
+    }
+  }
+
+  clearDeleteError(): void {
+    this.#deleteError = undefined;
+  }
+
+  /** Forgets badges after the credentials changed. */
+  resetBadges(): void {
+    this.#probes.reset();
+    this.#badges.clear();
+  }
+}
