@@ -190,7 +190,7 @@ export const ERRORS = {
     'Veil cannot change the keys of this object in place: it is stored with S3 server-side encryption under a customer-provided key (SSE-C), which Veil does not hold. Download it and upload it again.',
   REWRAP_CANCELLED:
     'Changing the keys was cancelled. The object was left as it was and nothing was kept in the bucket.',
-  // The app's key choices (src/state/keyrings.ts).
+  // The app's key choices (src/state/shared/keyrings.ts).
   NO_KEY_FOR_OBJECT:
     'None of the keys at hand opens this object. Add the key it was encrypted with: in the app, pick or import its key file (Keys) or sign in for an HSM or KMS key; on the command line, pass --key-file or --hsm-proxy. The keys it needs are named below.',
   VAULT_KEY_MISSING:
@@ -210,7 +210,7 @@ export const ERRORS = {
     'This file is not a Veil key backup (a JWE protected with a passphrase: PBES2 key wrapping and A256GCM, holding a key file). Check that you picked the right file.',
   BACKUP_WRONG_PASSPHRASE:
     'The passphrase does not open this backup (or the backup was altered). Check the passphrase, which is case-sensitive, and try again.',
-  // Settings: check connection (src/state/connection-checks.ts).
+  // Settings: check connection (src/state/settings/connection-checks.ts).
   CONNECTION_CORS_BLOCKED:
     'S3 can be reached, but the bucket’s CORS rules do not allow this site, so the browser may not read its answers. Add the CORS rule shown below to the bucket (S3 console: Permissions, CORS), then check again.',
 } as const;
