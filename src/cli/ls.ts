@@ -39,6 +39,8 @@ export interface ListOptions {
   readonly location: S3Location;
   readonly print: (line: string) => void;
   readonly env?: NodeJS.ProcessEnv;
+  /** Keys per ListObjectsV2 page; default S3's (1000). Tests use small pages. */
+  readonly maxKeysPerPage?: number;
 }
 
 /** One object as listed. */
@@ -108,6 +110,7 @@ export async function listObjects(options: ListOptions): Promise<number> {
             Bucket: bucket,
             ...(prefix ? { Prefix: prefix } : {}),
             ...(token ? { ContinuationToken: token } : {}),
+            ...(options.maxKeysPerPage ? { MaxKeys: options.maxKeysPerPage } : {}),
           }),
         );
       } catch (error) {
