@@ -1,3 +1,4 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
 
 // Two tiers run by `npm test` in order: unit (pure, fast) and integration (against the local
@@ -6,6 +7,9 @@ export default defineConfig({
   test: {
     projects: [
       {
+        // The Svelte plugin compiles the state classes (*.svelte.ts, runes) so their unit tests
+        // run them as the app does.
+        plugins: [svelte()],
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.ts', 'tests/proof/unit/**/*.test.ts'],

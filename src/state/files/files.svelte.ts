@@ -8,7 +8,7 @@
 import { SvelteMap } from 'svelte/reactivity';
 import type { VeilConfig } from '../../aws/config';
 import { VeilError, s3Failure } from '../../core';
-import { downloadS3For } from '../../transfer/download-s3';
+import { downloadS3For, type DownloadS3 } from '../../transfer/download-s3';
 import { inspectObject } from '../../transfer/download';
 import { shownError, type ShownError } from '../app/shown-error';
 import { awsSession } from '../shared/credentials.svelte';
@@ -55,8 +55,34 @@ export type DetailsState =
   | { readonly state: 'ready'; readonly details: ObjectDetails }
   | { readonly state: 'failed'; readonly key: string; readonly error: ShownError };
 
+/** The app's objects the Files view reads, injected (tests and other hosts pass their own). */
+export interface FilesDeps {
+  readonly session: {
+    /** True when the session has AWS credentials. */
+    readonly ready: boolean;
+    /** The Cognito identity id, '' when there is none. */
+    readonly identityId: string;
+  };
+  s3(bucket: string): FilesS3;
+  downloadS3(): DownloadS3;
+}
+
+const appDeps: FilesDeps = {
+  session: {
+    get ready() {
+      return awsSession.status.state === 'ready';
+    },
+    get identityId() {
+      return awsSession.identityId;
+    },
+  },
+  s3: (bucket) => bucketS3For(awsSession.clients().s3(), bucket),
+  downloadS3: () => downloadS3For(awsSession.clients().s3()),
+};
+
 export class FilesBrowser {
   readonly config: VeilConfig;
+  readonly #deps: FilesDeps;
   #prefix = $state('');
   #rows = $state<Row[]>([]);
   #nextToken = $state<string | undefined>(undefined);
@@ -73,8 +99,9 @@ export class FilesBrowser {
   /** Bumped on every navigation, so late answers for another folder are dropped. */
   #generation = 0;
 
-  constructor(config: VeilConfig) {
+  constructor(config: VeilConfig, deps: FilesDeps = appDeps) {
     this.config = config;
+    this.#deps = deps;
     this.#prefix = this.root;
     this.#probes = new ProbeQueue({
       limit: BADGE_PROBES_IN_FLIGHT,
@@ -93,7 +120,7 @@ export class FilesBrowser {
 
   #rootOrError(): { root: string; error?: ShownError } {
     try {
-      return { root: rootPrefix(this.config, awsSession.identityId || undefined) };
+      return { root: rootPrefix(this.config, this.#deps.session.identityId || undefined) };
     } catch (error) {
       return { root: '', error: shownError(error) };
     }
@@ -139,11 +166,11 @@ export class FilesBrowser {
   }
   /** True when the session has AWS credentials to list with. */
   get connected(): boolean {
-    return awsSession.status.state === 'ready';
+    return this.#deps.session.ready;
   }
 
   #s3(): FilesS3 {
-    return bucketS3For(awsSession.clients().s3(), this.config.bucket);
+    return this.#deps.s3(this.config.bucket);
   }
 
   /** The badge of a file row (undefined before it was asked for). */
@@ -229,7 +256,7 @@ export class FilesBrowser {
     this.#details = { state: 'loading', key: row.key };
     try {
       const opened = await inspectObject({
-        s3: downloadS3For(awsSession.clients().s3()),
+        s3: this.#deps.downloadS3(),
         bucket: this.config.bucket,
         key: row.key,
       });
