@@ -4,7 +4,8 @@
  * [Note: download resume] The engine writes verified plaintext strictly in order, so "how far it
  * got" is one number: the bytes written. A FileSystemFileHandle target (the save picker's file,
  * or a file in the origin-private file system) can hold on to them: on a network failure
- * (S3_RETRIES_EXHAUSTED or S3_UNREACHABLE, after the engine's own retries) this sink
+ * (S3_RETRIES_EXHAUSTED or S3_UNREACHABLE, after the engine's own retries) or credentials that
+ * expired mid-download (CREDENTIALS_EXPIRED: sign in again, then resume) this sink
  * commits what was written instead of discarding it, and `writtenBytes` says how much that is.
  * `downloadObject({ resumeFrom: { writtenBytes, etag } })` into
  * `resumableFileSink(handle, { resumeAtBytes: writtenBytes })` then reopens the file with
@@ -35,7 +36,11 @@ import { VeilError } from '../../core';
 import type { DownloadSink } from '../download-setup';
 
 /** Failures after which the written output is kept for a resume. */
-const RESUMABLE_CODES: ReadonlySet<string> = new Set(['S3_RETRIES_EXHAUSTED', 'S3_UNREACHABLE']);
+const RESUMABLE_CODES: ReadonlySet<string> = new Set([
+  'S3_RETRIES_EXHAUSTED',
+  'S3_UNREACHABLE',
+  'CREDENTIALS_EXPIRED',
+]);
 
 /** True when a download that failed with `error` may continue from what it wrote. */
 export function isResumableFailure(error: unknown): boolean {

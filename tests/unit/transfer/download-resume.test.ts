@@ -327,5 +327,8 @@ describe('download resume', () => {
       downloadObject({ ...(await setup(s3)), sink, resumeFrom: { writtenBytes: 1, etag: '' } }),
     ).rejects.toMatchObject({ code: 'BAD_ARGUMENT', detail: 'resumeFrom' });
     expect(isResumableFailure(new VeilError('FRAME_TAMPERED'))).toBe(false);
+    expect(isResumableFailure(new VeilError('DOWNLOAD_OBJECT_CHANGED'))).toBe(false);
+    // Credentials that ran out mid-download: the verified prefix waits for a new sign-in.
+    expect(isResumableFailure(new VeilError('CREDENTIALS_EXPIRED'))).toBe(true);
   });
 });
