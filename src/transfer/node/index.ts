@@ -15,6 +15,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { inProcessDecryptor, type FrameDecryptor } from '../download-workers';
 import { inProcessBuilder, type PartBuilder } from '../part-builder';
+import { rewrapS3For, type RewrapS3 } from '../rewrap-s3';
 import { uploadS3For, type UploadS3 } from '../s3-api';
 
 export { openFileSource, type FileSourceOptions } from './file-source';
@@ -24,6 +25,11 @@ export { fileUploadStore, RECORD_FILE_FORMAT } from './file-store';
 /** The engine's S3 seam for uploads over an SDK client, with parts sent as bytes (not Blobs). */
 export function nodeUploadS3(client: S3Client): UploadS3 {
   return uploadS3For(client, { blobBodies: false });
+}
+
+/** The rewrap engine's S3 seam over an SDK client, with bodies sent as bytes (not Blobs). */
+export function nodeRewrapS3(client: S3Client): RewrapS3 {
+  return rewrapS3For(client, { blobBodies: false });
 }
 
 /** Builds upload parts on the calling thread (WebCrypto in Node is native code). */
