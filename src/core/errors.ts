@@ -190,6 +190,8 @@ export const ERRORS = {
     'Veil cannot change the keys of this object in place: it is stored with S3 server-side encryption under a customer-provided key (SSE-C), which Veil does not hold. Download it and upload it again.',
   REWRAP_CANCELLED:
     'Changing the keys was cancelled. The object was left as it was and nothing was kept in the bucket.',
+  REWRAP_LOCKED_OUT:
+    'After this change none of the keys left on the file is one you can use here, so you could no longer open it. Keep or add a key you hold (a key in this browser’s vault, the HSM or KMS key you are signed in for), then remove the other.',
   // The app's key choices (src/state/shared/keyrings.ts).
   NO_KEY_FOR_OBJECT:
     'None of the keys at hand opens this object. Add the key it was encrypted with: in the app, pick or import its key file (Keys) or sign in for an HSM or KMS key; on the command line, pass --key-file or --hsm-proxy. The keys it needs are named below.',
