@@ -11,6 +11,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { EncryptionContext } from '../core/encryption-context';
+import { VeilError } from '../core/errors';
 import { buildUploadContext } from '../keyrings/upload-context';
 import { fileUploadStore, nodeBuilder, nodeUploadS3, openFileSource } from '../transfer/node';
 import type { UploadProgress } from '../transfer/progress';
@@ -120,7 +121,7 @@ export async function uploadFile(options: UploadFileOptions): Promise<UploadResu
         keys: { keyFileNames, hsmLabels: keyFlags.hsmKeys, kmsKeys: keyFlags.kmsKeys },
       });
       const line = progressLine();
-      const setup = {
+      const setup = (resumed: boolean) => ({
         s3: uploadS3,
         builder: nodeBuilder,
         store,
@@ -128,26 +129,32 @@ export async function uploadFile(options: UploadFileOptions): Promise<UploadResu
         keepOnFailure: true,
         onProgress: (progress: UploadProgress) =>
           line.show({
-            verb: record ? 'upload (resumed)' : 'upload',
+            verb: resumed ? 'upload (resumed)' : 'upload',
             doneBytes: progress.uploadedBytes,
             totalBytes: progress.objectBytes,
             rateBytesPerSecond: progress.rateBytesPerSecond,
             etaSeconds: progress.etaSeconds,
           }),
-      };
-      const upload = record
-        ? FileUpload.resume(record, file, setup)
-        : FileUpload.start({
-            ...setup,
-            file,
-            bucket,
-            key,
-            protection: 'client-side',
-            model: uploadModel(keyFlags),
-            encryptionContext,
-          });
+      });
+      const start = () =>
+        FileUpload.start({
+          ...setup(false),
+          file,
+          bucket,
+          key,
+          protection: 'client-side',
+          model: uploadModel(keyFlags),
+          encryptionContext,
+        }).done;
       try {
-        const result = await upload.done;
+        const result = record
+          ? await FileUpload.resume(record, file, setup(true)).done.catch(async (error) => {
+              // The multipart upload was aborted or expired in S3: forget it and start afresh.
+              if (!(error instanceof VeilError && error.code === 'RESUME_UPLOAD_GONE')) throw error;
+              await store.delete(record.id);
+              return start();
+            })
+          : await start();
         line.end(
           `uploaded ${formatBytes(file.size)} to ${formatS3Url(options.target)} ` +
             `(${formatBytes(result.objectBytes)} encrypted, ${result.partCount} part${result.partCount === 1 ? '' : 's'})`,

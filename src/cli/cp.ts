@@ -1,15 +1,18 @@
 /**
  * `veil cp`: which way the copy goes. Exactly one side is an `s3://BUCKET/KEY` location: a local
  * FILE to S3 is an encrypting upload (cp-upload.ts), S3 to a local FILE a verifying download
- * (cp-download.ts). Copies between two local files are `veil encrypt` / `veil decrypt`, and
- * copies inside S3 are not offered.
+ * (cp-download.ts). As with `aws s3 cp`, a key ending in `/` takes the file's name, and a local
+ * folder the key's last segment. Copies between two local files are `veil encrypt` / `veil
+ * decrypt`, and copies inside S3 are not offered.
  */
+import { stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { VeilError } from '../core/errors';
 import { downloadFile } from './cp-download';
 import { uploadFile } from './cp-upload';
 import type { KeyringFlags } from './keyrings';
 import type { S3Flags } from './s3-client';
-import { isS3Url, parseS3Url } from './s3-url';
+import { isS3Url, parseS3Url, type S3Location } from './s3-url';
 
 /** What `veil cp` is given. */
 export interface CopyOptions {
@@ -19,6 +22,41 @@ export interface CopyOptions {
   readonly to: string;
   readonly extraContext: Readonly<Record<string, string>>;
   readonly force: boolean;
+}
+
+/** True when `path` ends with a slash or names an existing folder. */
+async function isFolder(path: string): Promise<boolean> {
+  if (path.endsWith('/')) return true;
+  return stat(path).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
+}
+
+/**
+ * The local FILE a download writes: TO itself, or, when TO is a folder, the object key's last
+ * segment inside it (as `aws s3 cp` does).
+ * @throws VeilError USAGE when that segment cannot be a file name ("." or "..").
+ */
+async function downloadPath(source: S3Location, to: string): Promise<string> {
+  if (!(await isFolder(to))) return to;
+  const name = source.key.slice(source.key.lastIndexOf('/') + 1);
+  if (name === '.' || name === '..') {
+    throw new VeilError('USAGE', `name the file to write: the key ends in "${name}"`);
+  }
+  return join(to, name);
+}
+
+/**
+ * The object an upload writes: the key given, or, when it ends with a slash, the file's name
+ * under that prefix (as `aws s3 cp` does).
+ */
+function uploadTarget(from: string, to: string): S3Location {
+  const prefix = parseS3Url(to, 'prefix');
+  if (prefix.key === '' || prefix.key.endsWith('/')) {
+    return parseS3Url(`${to}${to.endsWith('/') ? '' : '/'}${basename(from)}`, 'object');
+  }
+  return parseS3Url(to, 'object');
 }
 
 /**
@@ -45,7 +83,7 @@ export async function copy(options: CopyOptions): Promise<void> {
       keys: options.keys,
       s3: options.s3,
       inPath: options.from,
-      target: parseS3Url(options.to, 'object'),
+      target: uploadTarget(options.from, options.to),
       extraContext: options.extraContext,
     });
     return;
@@ -53,11 +91,12 @@ export async function copy(options: CopyOptions): Promise<void> {
   if (Object.keys(options.extraContext).length > 0) {
     throw new VeilError('USAGE', '--context applies to uploads (the header holds the context)');
   }
+  const source = parseS3Url(options.from, 'object');
   await downloadFile({
     keys: options.keys,
     s3: options.s3,
-    source: parseS3Url(options.from, 'object'),
-    outPath: options.to,
+    source,
+    outPath: await downloadPath(source, options.to),
     force: options.force,
   });
 }

@@ -9,7 +9,8 @@
  * to the same destination that does not match is aborted in S3 and forgotten, as the new upload
  * replaces the object anyway. The engine then unwraps the data key with the keys given, and
  * checks every part already sent against its digest before sending more ([Note: resume digests]
- * in src/transfer/part-digest.ts).
+ * in src/transfer/part-digest.ts). A stored upload that S3 no longer holds (aborted, or expired
+ * by a lifecycle rule: RESUME_UPLOAD_GONE) is forgotten and the file uploaded afresh.
  */
 import type { EncryptionContext } from '../core/encryption-context';
 import { parseHeaderBytes } from '../core/message';

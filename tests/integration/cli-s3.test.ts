@@ -7,8 +7,10 @@
  * unreachable endpoint, and an upload killed midway that the same command resumes.
  */
 import {
+  AbortMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -397,57 +399,79 @@ describe('failures', () => {
 
     expect((await veil('cp', '--key-file', 'team.jwk', 'a-1.bin', 'x.out')).code).toBe(2);
     expect((await veil('cp', '--key-file', 'team.jwk', url('a/a-1.bin'), url('x'))).code).toBe(2);
-    expect((await veil('cp', '--key-file', 'team.jwk', 'a-1.bin', url('dir/'))).code).toBe(2);
   });
 });
+
+describe('folders', () => {
+  test('a key ending in / takes the file name; a local folder the key name', async () => {
+    const up = await veil('cp', '--key-file', 'team.jwk', ...aws, 'a-1.bin', url('dir/'));
+    expect(up).toMatchObject({ code: 0, stderr: '' });
+    expect((await metadata('dir/a-1.bin'))?.['veil-model']).toBe('A');
+    mkdirSync(path('into'));
+    const down = await veil('cp', '--key-file', 'team.jwk', ...aws, url('dir/a-1.bin'), 'into');
+    expect(down).toMatchObject({ code: 0, stderr: '' });
+    expect(readFileSync(path('into/a-1.bin')).equals(readFileSync(path('a-1.bin')))).toBe(true);
+  });
+});
+
+/** A stored resume record as the file store writes it. */
+interface RecordFile {
+  value: { headerBytes: string; parts: unknown[]; partCount: number; uploadId: string };
+}
+
+const recordFiles = () =>
+  existsSync(recordFolder)
+    ? readdirSync(recordFolder).filter((name) => name.endsWith('.json'))
+    : [];
+
+/**
+ * Runs `veil ...args` and kills it with SIGTERM once its resume record holds a finished part;
+ * returns the record it left.
+ */
+async function killAfterFirstPart(args: string[]): Promise<RecordFile> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: dir,
+    env: veilEnv(),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let killed = false;
+  const poll = setInterval(() => {
+    if (killed) return;
+    for (const name of recordFiles()) {
+      try {
+        const file = JSON.parse(readFileSync(join(recordFolder, name), 'utf8')) as RecordFile;
+        if (file.value.parts.length >= 1) {
+          killed = true;
+          child.kill('SIGTERM');
+        }
+      } catch {
+        // Being renamed into place; read it again on the next tick.
+      }
+    }
+  }, 5);
+  const code = await exited;
+  clearInterval(poll);
+  expect(killed).toBe(true);
+  expect(code).toBe(143);
+  expect(stderr).toMatch(/^INTERRUPTED: /);
+  const [recordName] = recordFiles();
+  expect(recordName).toBeDefined();
+  const record = JSON.parse(readFileSync(join(recordFolder, recordName!), 'utf8')) as RecordFile;
+  expect(record.value.parts.length).toBeGreaterThan(0);
+  expect(record.value.parts.length).toBeLessThan(record.value.partCount);
+  return record;
+}
 
 describe('resume', () => {
   test('an upload killed midway continues with the same command, as the same message', async () => {
     const plaintext = randomBytes(48 * MIB);
     writeFileSync(path('big.bin'), plaintext);
     const args = ['cp', '--key-file', 'team.jwk', ...aws, 'big.bin', url('r/big.bin')];
-    mkdirSync(recordFolder, { recursive: true });
-    const recordFiles = () => readdirSync(recordFolder).filter((name) => name.endsWith('.json'));
     expect(recordFiles()).toEqual([]);
-
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: dir,
-      env: veilEnv(),
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) =>
-      child.on('exit', (code) => resolve(code)),
-    );
-    let killedAfterParts = 0;
-    const poll = setInterval(() => {
-      if (killedAfterParts > 0) return;
-      for (const name of recordFiles()) {
-        try {
-          const file = JSON.parse(readFileSync(join(recordFolder, name), 'utf8')) as {
-            value: { parts: unknown[] };
-          };
-          if (file.value.parts.length >= 1) {
-            killedAfterParts = file.value.parts.length;
-            child.kill('SIGTERM');
-          }
-        } catch {
-          // Being renamed into place; read it again on the next tick.
-        }
-      }
-    }, 5);
-    const code = await exited;
-    clearInterval(poll);
-    expect(killedAfterParts).toBeGreaterThan(0);
-    expect(code).toBe(143);
-    expect(stderr).toMatch(/^INTERRUPTED: /);
-    const [recordName] = recordFiles();
-    expect(recordName).toBeDefined();
-    const record = JSON.parse(readFileSync(join(recordFolder, recordName!), 'utf8')) as {
-      value: { headerBytes: string; parts: unknown[]; partCount: number };
-    };
-    expect(record.value.parts.length).toBeLessThan(record.value.partCount);
+    const record = await killAfterFirstPart(args);
 
     const resumed = await veil(...args);
     expect(resumed).toMatchObject({ code: 0, stderr: '' });
@@ -459,5 +483,39 @@ describe('resume', () => {
     const down = await veil('cp', '--key-file', 'team.jwk', ...aws, url('r/big.bin'), 'big.out');
     expect(down).toMatchObject({ code: 0, stderr: '' });
     expect(readFileSync(path('big.out')).equals(plaintext)).toBe(true);
+  });
+
+  test('an unfinished upload S3 no longer holds, or one with other keys, is not continued', async () => {
+    const plaintext = randomBytes(24 * MIB);
+    writeFileSync(path('gone.bin'), plaintext);
+    const args = ['cp', '--key-file', 'team.jwk', ...aws, 'gone.bin', url('r/gone.bin')];
+    const first = await killAfterFirstPart(args);
+    await s3.send(
+      new AbortMultipartUploadCommand({
+        Bucket: bucket,
+        Key: 'r/gone.bin',
+        UploadId: first.value.uploadId,
+      }),
+    );
+    const again = await veil(...args);
+    expect(again).toMatchObject({ code: 0, stderr: '' });
+    expect(recordFiles()).toEqual([]);
+    const header = Buffer.from(first.value.headerBytes, 'base64');
+    expect((await objectBytes('r/gone.bin')).subarray(0, header.length).equals(header)).toBe(false);
+
+    // Killed again, then run with one more key: a new message with both keys, the old upload aborted.
+    const second = await killAfterFirstPart(args);
+    const withMore = [...args.slice(0, -2), '--key-file', 'other.jwk', ...args.slice(-2)];
+    expect(await veil(...withMore)).toMatchObject({ code: 0, stderr: '' });
+    expect(recordFiles()).toEqual([]);
+    const uploads = await s3.send(
+      new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'r/' }),
+    );
+    expect((uploads.Uploads ?? []).map((upload) => upload.UploadId)).not.toContain(
+      second.value.uploadId,
+    );
+    const byOther = await veil('cp', '--key-file', 'other.jwk', ...aws, url('r/gone.bin'), 'g.out');
+    expect(byOther).toMatchObject({ code: 0, stderr: '' });
+    expect(readFileSync(path('g.out')).equals(plaintext)).toBe(true);
   });
 });
