@@ -180,6 +180,8 @@ export const ERRORS = {
     'This file is signed (suite 0x0578): its signature covers the header, so its keys cannot be changed without encrypting the whole file again. Download it and upload it again with Veil (which writes unsigned 0x0478 files), then change its keys.',
   REWRAP_LAST_KEY:
     'This change would leave the file with no key that opens it. Add the new key first (or in the same change), then remove the old one.',
+  REWRAP_WOULD_LOCK_OUT:
+    'After this change no key you hold would open the file (the keys left are ones you cannot use, or the key added does not open it for you). Nothing was changed. Keep one of your keys, or add a key you hold (and give it to open with) in the same change.',
   REWRAP_KEY_NOT_FOUND:
     'The file has no key of the name given to remove. Check the key name as `veil inspect` or the file details show it.',
   REWRAP_NOT_A_MESSAGE:

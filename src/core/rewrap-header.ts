@@ -25,9 +25,17 @@ import {
 import type { MessageHeader } from './header';
 import { deriveMessageKeys } from './kdf';
 import type { EncryptedDataKey, Keyring } from './keyring';
-import { openMessageKeys, parseHeaderBytes } from './message';
-import type { OpenOptions } from './message';
+import { parseHeaderBytes } from './message';
+import {
+  openPreferringKept,
+  proveAccess,
+  type AccessProof,
+  type AccessRequest,
+  type RewrapOpening,
+} from './rewrap-access';
 import { splitEncryptedDataKeys } from './rewrap-keys';
+
+export { openDataKey } from './rewrap-access';
 import type { KeyToRemove } from './rewrap-keys';
 import { committingSuite, suiteName } from './suites';
 
@@ -155,43 +163,6 @@ export async function rewriteHeader(input: RewriteHeaderInput): Promise<Rewritte
   return { header: rewritten, headerBytes };
 }
 
-/**
- * Unwraps a header's plaintext data key with `options.keyring`, after the same checks as
- * openMessageKeys (key commitment, then the header auth tag): the key is returned only for an
- * authentic header. The caller owns it and zeroes it after use.
- * @throws the errors of openMessageKeys (SIGNATURE_UNCHECKED for a signed header unless
- *   `allowUnverifiedSignature`, NO_MATCHING_EDK, WRONG_KEY, COMMITMENT_MISMATCH,
- *   HEADER_TAMPERED, CONTEXT_MISMATCH, and what the keyring throws).
- */
-export async function openDataKey(
-  header: MessageHeader,
-  options: OpenOptions,
-): Promise<Uint8Array> {
-  // Precondition: a keyring (openMessageKeys checks the rest).
-  needs(typeof options?.keyring?.onDecrypt === 'function', 'BAD_ARGUMENT', 'keyring');
-  const keyring = options.keyring;
-  let captured: Uint8Array | undefined;
-  // openMessageKeys zeroes the key the keyring returns; this keeps a copy of it, released only
-  // once the commitment and the header tag verified.
-  const capturing: Keyring = {
-    onEncrypt: (request) => keyring.onEncrypt(request),
-    async onDecrypt(request) {
-      const dataKey = await keyring.onDecrypt(request);
-      captured?.fill(0);
-      captured = dataKey instanceof Uint8Array ? dataKey.slice() : undefined;
-      return dataKey;
-    },
-  };
-  try {
-    await openMessageKeys(header, { ...options, keyring: capturing });
-  } catch (error) {
-    captured?.fill(0);
-    throw error;
-  }
-  if (captured === undefined) throw new VeilError('INTERNAL_ERROR', 'no data key was captured');
-  return captured;
-}
-
 /** What rewrapHeader changes: the keyring that opens the header, the keys to add and remove. */
 export interface RewrapHeaderOptions {
   /** Opens the stored header: any key the user holds for it. */
@@ -204,6 +175,12 @@ export interface RewrapHeaderOptions {
   readonly reproducedContext?: EncryptionContext;
   /** Most EDKs the new header may hold; default 16. */
   readonly maxEncryptedDataKeys?: number;
+  /**
+   * The keys the user will still hold: the new header must open with them, else the rewrap is
+   * refused ([Note: rewrap lock-out check] in rewrap-access.ts). Default: `openWith` on a kept
+   * EDK, else `addWith` or `openWith` on an added one.
+   */
+  readonly canOpenWith?: Keyring;
 }
 
 /** A rewrapped header and what changed. */
@@ -212,6 +189,11 @@ export interface RewrappedHeader extends RewrittenHeader {
   readonly removed: readonly EncryptedDataKey[];
   /** EDKs `addWith` made; they follow the kept ones in the new header. */
   readonly added: readonly EncryptedDataKey[];
+  /**
+   * What proved that the user can open the new header ([Note: rewrap lock-out check]): `kept`
+   * when `openWith` opened a kept EDK, else the keyring that opened an EDK of the new list.
+   */
+  readonly stillOpensWith?: 'kept' | 'openWith' | 'addWith' | 'canOpenWith';
 }
 
 /**
@@ -219,8 +201,10 @@ export interface RewrappedHeader extends RewrittenHeader {
  * keeps every EDK but those `remove` names, appends the EDKs `addWith` wraps around the same
  * data key, and writes the new header ([Note: rewrap keeps the body]). The data key is zeroed
  * before this returns.
+ * Before the header is written the user must be able to open it ([Note: rewrap lock-out check]).
  * @throws VeilError REWRAP_SIGNED_MESSAGE (before any key is asked for), REWRAP_KEY_NOT_FOUND,
- *   REWRAP_LAST_KEY when no EDK would be left, KEYRING_INVALID when `addWith` returns another
+ *   REWRAP_LAST_KEY when no EDK would be left, REWRAP_WOULD_LOCK_OUT when no key the user holds
+ *   opens the EDKs that would be left, KEYRING_INVALID when `addWith` returns another
  *   data key or none, the errors of openDataKey and rewriteHeader, and what the keyrings throw.
  */
 export async function rewrapHeader(
@@ -235,6 +219,11 @@ export async function rewrapHeader(
     'BAD_ARGUMENT',
     'addWith',
   );
+  needs(
+    options.canOpenWith === undefined || typeof options.canOpenWith.onDecrypt === 'function',
+    'BAD_ARGUMENT',
+    'canOpenWith',
+  );
   if (committingSuite(header.suiteId).signed) {
     throw new VeilError('REWRAP_SIGNED_MESSAGE', `suite ${suiteName(header.suiteId)}`);
   }
@@ -243,31 +232,22 @@ export async function rewrapHeader(
     throw new VeilError('REWRAP_LAST_KEY', `removing ${removed.length} of ${removed.length} keys`);
   }
   const reproduced = options.reproducedContext ?? {};
-  const dataKey = await openDataKey(header, {
-    keyring: options.openWith,
-    reproducedContext: reproduced,
-  });
+  const opening = await openPreferringKept(header, options.openWith, kept, removed, reproduced);
+  const dataKey = opening.dataKey;
   try {
     const requiredContext: Record<string, string> = {};
     for (const [key, value] of Object.entries(reproduced)) {
       if (!Object.hasOwn(header.encryptionContext, key)) requiredContext[key] = value;
     }
-    let added: readonly EncryptedDataKey[] = [];
-    if (options.addWith) {
-      const wrapped = await options.addWith.onEncrypt({
-        suiteId: header.suiteId,
-        encryptionContext: { ...header.encryptionContext, ...requiredContext },
-        dataKey,
-      });
-      needs(
-        wrapped.dataKey instanceof Uint8Array && constantTimeEqual(wrapped.dataKey, dataKey),
-        'KEYRING_INVALID',
-        'the keyring to add returned another data key',
-      );
-      needs(wrapped.encryptedDataKeys.length >= 1, 'KEYRING_INVALID', 'no encrypted data key');
-      if (wrapped.dataKey !== dataKey) wrapped.dataKey.fill(0);
-      added = [...wrapped.encryptedDataKeys];
-    }
+    const encryptionContext = { ...header.encryptionContext, ...requiredContext };
+    const added = options.addWith
+      ? await wrapAdded(options.addWith, { suiteId: header.suiteId, encryptionContext, dataKey })
+      : [];
+    const stillOpensWith = await checkAccess(options, opening, {
+      request: { suiteId: header.suiteId, encryptionContext, dataKey },
+      kept,
+      added,
+    });
     const rewritten = await rewriteHeader({
       header,
       dataKey,
@@ -277,8 +257,54 @@ export async function rewrapHeader(
         ? {}
         : { maxEncryptedDataKeys: options.maxEncryptedDataKeys }),
     });
-    return { ...rewritten, removed, added };
+    return { ...rewritten, removed, added, stillOpensWith };
   } finally {
     dataKey.fill(0);
   }
+}
+
+/**
+ * The EDKs `addWith` wraps around `request.dataKey`.
+ * @throws VeilError KEYRING_INVALID when it returns another data key or no EDK.
+ */
+async function wrapAdded(
+  addWith: Keyring,
+  request: AccessRequest,
+): Promise<readonly EncryptedDataKey[]> {
+  const wrapped = await addWith.onEncrypt(request);
+  const sameKey =
+    wrapped.dataKey instanceof Uint8Array && constantTimeEqual(wrapped.dataKey, request.dataKey);
+  if (wrapped.dataKey instanceof Uint8Array && wrapped.dataKey !== request.dataKey) {
+    wrapped.dataKey.fill(0);
+  }
+  needs(sameKey, 'KEYRING_INVALID', 'the keyring to add returned another data key');
+  needs(wrapped.encryptedDataKeys.length >= 1, 'KEYRING_INVALID', 'no encrypted data key');
+  return [...wrapped.encryptedDataKeys];
+}
+
+/** The new header's EDKs and the request every proof is asked with. */
+interface AccessCheck {
+  readonly request: AccessRequest;
+  readonly kept: readonly EncryptedDataKey[];
+  readonly added: readonly EncryptedDataKey[];
+}
+
+/**
+ * The lock-out check of [Note: rewrap lock-out check] in rewrap-access.ts.
+ * @throws VeilError REWRAP_WOULD_LOCK_OUT.
+ */
+async function checkAccess(
+  options: RewrapHeaderOptions,
+  opening: RewrapOpening,
+  check: AccessCheck,
+): Promise<NonNullable<RewrappedHeader['stillOpensWith']>> {
+  const { openWith, addWith, canOpenWith } = options;
+  if (opening.opensKept && (canOpenWith === undefined || canOpenWith === openWith)) return 'kept';
+  const proofs: AccessProof[] = canOpenWith
+    ? [{ by: 'canOpenWith', keyring: canOpenWith, edks: [...check.kept, ...check.added] }]
+    : [
+        ...(addWith ? [{ by: 'addWith' as const, keyring: addWith, edks: check.added }] : []),
+        { by: 'openWith', keyring: openWith, edks: check.added },
+      ];
+  return proveAccess(check.request, proofs);
 }

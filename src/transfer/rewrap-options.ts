@@ -28,6 +28,12 @@ export interface RewrapSetup {
   readonly addWith?: Keyring;
   /** Keys whose EDKs are dropped (as `veil inspect` names them); the others stay verbatim. */
   readonly remove?: readonly KeyToRemove[];
+  /**
+   * The keys the user will still hold; the new header must open with them or the rewrap is
+   * refused (REWRAP_WOULD_LOCK_OUT). Default: the user's keys in `openWith` and `addWith`
+   * ([Note: rewrap lock-out check] in core/rewrap-access.ts).
+   */
+  readonly canOpenWith?: Keyring;
   /** The key model badge of the new object (x-amz-meta-veil-model); the old one stays if absent. */
   readonly model?: 'A' | 'B' | 'C';
   /** Cancels: requests stop, a multipart upload is aborted, the object stays as it was. */
@@ -78,6 +84,8 @@ export interface RewrapResult {
   readonly header: MessageHeader;
   readonly removed: readonly EncryptedDataKey[];
   readonly added: readonly EncryptedDataKey[];
+  /** What proved the user can open the new object ([Note: rewrap lock-out check]). */
+  readonly stillOpensWith?: 'kept' | 'openWith' | 'addWith' | 'canOpenWith';
   readonly receivedBytes: number;
   readonly sentBytes: number;
   readonly copiedBytes: number;
@@ -98,6 +106,11 @@ export function checkRewrapSetup(setup: RewrapSetup): void {
     setup.addWith === undefined || typeof setup.addWith.onEncrypt === 'function',
     'BAD_ARGUMENT',
     'addWith',
+  );
+  needs(
+    setup.canOpenWith === undefined || typeof setup.canOpenWith.onDecrypt === 'function',
+    'BAD_ARGUMENT',
+    'canOpenWith',
   );
   needs(
     setup.model === undefined || ['A', 'B', 'C'].includes(setup.model),

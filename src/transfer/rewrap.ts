@@ -49,6 +49,7 @@ interface OpenedSource {
  * in `remove` are dropped, those `addWith` wraps are appended, all others stay verbatim.
  * @throws VeilError BAD_ARGUMENT / OUT_OF_RANGE for a bad setup; REWRAP_NOT_A_MESSAGE,
  *   REWRAP_SIGNED_MESSAGE, REWRAP_UNSUPPORTED_OBJECT, REWRAP_KEY_NOT_FOUND, REWRAP_LAST_KEY,
+ *   REWRAP_WOULD_LOCK_OUT (checked before any write),
  *   REWRAP_SOURCE_CHANGED, REWRAP_CANCELLED; the header's parse errors, the keyrings' errors
  *   (NO_MATCHING_EDK, WRONG_KEY, HEADER_TAMPERED, KMS_*, HSM_*), and the S3 codes of withRetry
  *   (S3_REJECTED names the operation refused, e.g. "rewrap UploadPartCopy: AccessDenied").
@@ -64,6 +65,7 @@ export async function rewrapObject(setup: RewrapSetup): Promise<RewrapResult> {
       openWith: setup.openWith,
       ...(setup.addWith ? { addWith: setup.addWith } : {}),
       ...(setup.remove ? { remove: setup.remove } : {}),
+      ...(setup.canOpenWith ? { canOpenWith: setup.canOpenWith } : {}),
       ...(setup.maxEncryptedDataKeys === undefined
         ? {}
         : { maxEncryptedDataKeys: setup.maxEncryptedDataKeys }),
@@ -102,6 +104,7 @@ export async function rewrapObject(setup: RewrapSetup): Promise<RewrapResult> {
       header: rewrapped.header,
       removed: rewrapped.removed,
       added: rewrapped.added,
+      ...(rewrapped.stillOpensWith ? { stillOpensWith: rewrapped.stillOpensWith } : {}),
       receivedBytes: session.receivedBytes,
       sentBytes: session.sentBytes,
       copiedBytes: session.copiedBytes,
