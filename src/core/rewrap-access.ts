@@ -121,7 +121,8 @@ export async function openPreferringKept(
     } catch (error) {
       const code = error instanceof VeilError ? error.code : undefined;
       if (code !== undefined && HEADER_FAILURES.has(code)) throw error;
-      const reason = error instanceof Error ? error : new VeilError('INTERNAL_ERROR', String(error));
+      const reason =
+        error instanceof Error ? error : new VeilError('INTERNAL_ERROR', String(error));
       if (code === 'NO_MATCHING_EDK') noMatch ??= reason;
       else failure ??= reason;
     }

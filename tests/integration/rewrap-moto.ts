@@ -1,0 +1,111 @@
+/**
+ * What the rewrap integration tests share: moto on a free port, an SDK client for it, messages
+ * stored as an upload would store them, reads and the count of open multipart uploads.
+ */
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { startMoto } from '../../scripts/stack/moto';
+import { freePort, type Managed } from '../../scripts/stack/process';
+import { VeilError, encryptBytes } from '../../src/core';
+import type { Keyring } from '../../src/core';
+import { RawAesKeyring } from '../../src/keyrings/raw-aes';
+import { objectParams } from '../../src/transfer/object-params';
+import { patternBytes } from '../unit/core/helpers';
+
+export const MIB = 1024 * 1024;
+export const FAST_RETRY = { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 };
+
+/** moto with one bucket (versioned when asked), and a client for it. */
+export interface RewrapMoto {
+  readonly client: S3Client;
+  readonly bucket: string;
+  stop(): Promise<void>;
+}
+
+export async function startRewrapMoto(bucket: string, versioned = false): Promise<RewrapMoto> {
+  const port = await freePort();
+  const moto: Managed = await startMoto(port);
+  const client = new S3Client({
+    region: 'us-east-1',
+    endpoint: `http://127.0.0.1:${port}`,
+    credentials: { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' },
+    forcePathStyle: true,
+  });
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  if (versioned) {
+    await client.send(
+      new PutBucketVersioningCommand({
+        Bucket: bucket,
+        VersioningConfiguration: { Status: 'Enabled' },
+      }),
+    );
+  }
+  return {
+    client,
+    bucket,
+    async stop() {
+      client.destroy();
+      await moto.stop();
+    },
+  };
+}
+
+export const rawKeyring = (bytes: Uint8Array, keyName: string): Promise<Keyring> =>
+  RawAesKeyring.fromBytes({ keyBytes: bytes.slice(), keyNamespace: 'veil', keyName });
+
+/** Stores a message of `plaintextBytes` under `keyring`, as an upload would (model A, SSE-S3). */
+export async function storeMessage(
+  stack: RewrapMoto,
+  key: string,
+  plaintextBytes: number,
+  keyring: Keyring,
+): Promise<{ plaintext: Uint8Array; message: Uint8Array; versionId: string | undefined }> {
+  const plaintext = patternBytes(plaintextBytes, plaintextBytes % 251);
+  const message = await encryptBytes(plaintext, { keyring });
+  const params = objectParams(true, 'A', { type: 'SSE-S3' });
+  const put = await stack.client.send(
+    new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: message, ...params }),
+  );
+  return { plaintext, message, versionId: put.VersionId };
+}
+
+/** The object's bytes (the current version, or `versionId`). */
+export async function readObject(
+  stack: RewrapMoto,
+  key: string,
+  versionId?: string,
+): Promise<Uint8Array> {
+  const reply = await stack.client.send(
+    new GetObjectCommand({
+      Bucket: stack.bucket,
+      Key: key,
+      ...(versionId ? { VersionId: versionId } : {}),
+    }),
+  );
+  return reply.Body!.transformToByteArray();
+}
+
+/** Multipart uploads left open in the bucket. */
+export async function openUploads(stack: RewrapMoto): Promise<number> {
+  const listed = await stack.client.send(new ListMultipartUploadsCommand({ Bucket: stack.bucket }));
+  return listed.Uploads?.length ?? 0;
+}
+
+/** The VeilError `run` rejects with (fails the test if it resolves or throws something else). */
+export async function rejection(run: Promise<unknown>): Promise<VeilError> {
+  const error = await run.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  if (!(error instanceof VeilError)) throw new Error(`expected a VeilError, got ${String(error)}`);
+  return error;
+}
+
+export const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
+  Buffer.from(a).equals(Buffer.from(b));
