@@ -57,20 +57,20 @@ afterAll(async () => {
 function countingWrites(): { s3: RewrapS3; writes: () => number } {
   const real = rewrapS3For(stack.client, { blobBodies: false });
   let writes = 0;
-  const count =
-    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
-    (...args: A): Promise<R> => {
-      writes++;
-      return call(...args);
-    };
+  const counted = <R>(run: () => Promise<R>): Promise<R> => {
+    writes++;
+    return run();
+  };
   return {
     s3: {
       ...real,
-      createMultipartUpload: count(real.createMultipartUpload),
-      uploadPart: count(real.uploadPart),
-      uploadPartCopy: count(real.uploadPartCopy),
-      completeMultipartUpload: count(real.completeMultipartUpload),
-      putObject: count(real.putObject),
+      createMultipartUpload: (input, signal) =>
+        counted(() => real.createMultipartUpload(input, signal)),
+      uploadPart: (input, signal) => counted(() => real.uploadPart(input, signal)),
+      uploadPartCopy: (input, signal) => counted(() => real.uploadPartCopy(input, signal)),
+      completeMultipartUpload: (input, signal) =>
+        counted(() => real.completeMultipartUpload(input, signal)),
+      putObject: (input, signal) => counted(() => real.putObject(input, signal)),
     },
     writes: () => writes,
   };
