@@ -451,6 +451,8 @@ export interface BatchRunOptions {
   readonly concurrency?: number;
   /** Called after every change, with the whole state. */
   readonly onChange?: (snapshot: BatchSnapshot) => void;
+  /** The model badge of one object's replacement, when it differs per object; else setup.model. */
+  readonly modelFor?: (object: PlannedObject) => 'A' | 'B' | 'C' | undefined;
   /** The engine (tests pass a fake); default rewrapObject. */
   readonly rewrap?: (setup: RewrapSetup) => Promise<RewrapResult>;
 }
@@ -590,9 +592,11 @@ export class RewrapBatch {
     this.#set(index, { key: object.key, state: 'running' });
     const { addWith, ...shared } = this.#options.setup;
     const rewrap = this.#options.rewrap ?? rewrapObject;
+    const model = this.#options.modelFor ? this.#options.modelFor(object) : shared.model;
     try {
       const result = await rewrap({
         ...shared,
+        ...(model ? { model } : {}),
         ...(object.add && addWith ? { addWith } : {}),
         key: object.key,
         ...(object.remove.length > 0 ? { remove: object.remove } : {}),
