@@ -190,6 +190,8 @@ export const ERRORS = {
     'The object changed in the bucket while its keys were being changed (its ETag differs). Nothing was replaced and the other change was kept; check the object and run the change again.',
   REWRAP_UNSUPPORTED_OBJECT:
     'Veil cannot change the keys of this object in place: it is stored with S3 server-side encryption under a customer-provided key (SSE-C), which Veil does not hold. Download it and upload it again.',
+  REWRAP_VERSION_CURRENT:
+    'This is the current version of the object, not a previous one: deleting it would delete the file. Nothing was deleted; check the version id (the previous one is in the rewrap result).',
   REWRAP_CANCELLED:
     'Changing the keys was cancelled. The object was left as it was and nothing was kept in the bucket.',
   REWRAP_LOCKED_OUT:

@@ -35,6 +35,12 @@ export interface MultipartWork {
   readonly params: ReplacementParams;
 }
 
+/** What a write answered: the new object's ETag and, on a versioned bucket, its version. */
+export interface WrittenObject {
+  readonly etag: string | undefined;
+  readonly versionId: string | undefined;
+}
+
 /** The `x-amz-copy-source` value: bucket and URL-encoded key, and the version when known. */
 export function copySource(bucket: string, key: string, versionId: string | undefined): string {
   const encodedKey = key.split('/').map(encodeURIComponent).join('/');
@@ -71,14 +77,14 @@ async function runLanes(
 
 /**
  * Writes the new object as a multipart upload ([Note: rewrap plan]).
- * @returns the new object's ETag.
+ * @returns the new object's ETag and version.
  * @throws VeilError REWRAP_CANCELLED, REWRAP_SOURCE_CHANGED, and the S3 codes of withRetry; the
  *   multipart upload is aborted first.
  */
 export async function rewrapMultipart(
   session: RewrapSession,
   work: MultipartWork,
-): Promise<string | undefined> {
+): Promise<WrittenObject> {
   const { setup } = session;
   const { s3, bucket, key } = setup;
   const policy = setup.retry ?? DEFAULT_RETRY_POLICY;
@@ -119,7 +125,7 @@ export async function rewrapMultipart(
     ).catch((error: unknown) => {
       throw session.explain(error, 'CompleteMultipartUpload');
     });
-    return completed.ETag;
+    return { etag: completed.ETag, versionId: completed.VersionId };
   } catch (error) {
     session.stop();
     await abortUpload(session, uploadId);

@@ -78,6 +78,14 @@ export interface RewrapResult {
   /** The new object's ETag, and the old one's. */
   readonly etag: string | undefined;
   readonly oldEtag: string;
+  /** The new object's version id, on a versioned bucket. */
+  readonly versionId?: string;
+  /**
+   * The version the rewrap replaced, when the bucket keeps it (versioning enabled): it still
+   * holds the old header, so a removed key still opens it until it is deleted
+   * (deletePreviousVersion; [Note: rewrap and versions] in rewrap-versions.ts).
+   */
+  readonly previousVersionId?: string;
   readonly objectBytes: number;
   readonly oldObjectBytes: number;
   /** The new header (authentic: written here). */

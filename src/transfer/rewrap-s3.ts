@@ -9,6 +9,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   PutObjectCommand,
@@ -22,6 +23,7 @@ import type {
   CompleteMultipartUploadCommandOutput,
   CreateMultipartUploadCommandInput,
   CreateMultipartUploadCommandOutput,
+  DeleteObjectCommandOutput,
   ListMultipartUploadsCommandInput,
   ListMultipartUploadsCommandOutput,
   PutObjectCommandInput,
@@ -78,6 +80,14 @@ export interface RewrapS3 extends Pick<DownloadS3, 'getRange'> {
     signal?: AbortSignal,
   ): Promise<AbortMultipartUploadCommandOutput>;
   putObject(input: PutObjectCommandInput, signal?: AbortSignal): Promise<PutObjectCommandOutput>;
+  /**
+   * Optional: deletes one version of an object (DeleteObject with VersionId), for
+   * deletePreviousVersion ([Note: rewrap and versions] in rewrap-versions.ts).
+   */
+  deleteObjectVersion?(
+    input: { Bucket: string; Key: string; VersionId: string },
+    signal?: AbortSignal,
+  ): Promise<DeleteObjectCommandOutput>;
   /** Optional: finds uploads a retried Create left behind ([Note: a retried Create]). */
   listMultipartUploads?(
     input: ListMultipartUploadsCommandInput,
@@ -135,6 +145,8 @@ export function rewrapS3For(client: S3Client, settings: RewrapS3Options = {}): R
     abortMultipartUpload: (input, signal) =>
       client.send(new AbortMultipartUploadCommand(input), options(signal)),
     putObject: (input, signal) => client.send(new PutObjectCommand(body(input)), options(signal)),
+    deleteObjectVersion: (input, signal) =>
+      client.send(new DeleteObjectCommand(input), options(signal)),
     listMultipartUploads: (input, signal) =>
       client.send(new ListMultipartUploadsCommand(input), options(signal)),
   };

@@ -24,7 +24,7 @@ import type { MessageHeader } from '../core';
 import { crc32, crc32Base64 } from './crc32';
 import { SNIFF_BYTES, classifyObject, nextHeaderRange } from './download-plan';
 import { FIRST_HEADER_BYTES } from './download-setup';
-import { rewrapMultipart } from './rewrap-multipart';
+import { rewrapMultipart, type WrittenObject } from './rewrap-multipart';
 import {
   checkRewrapSetup,
   replacementParams,
@@ -81,7 +81,7 @@ export async function rewrapObject(setup: RewrapSetup): Promise<RewrapResult> {
     session.sentTotalBytes = plan.sentBytes;
     session.copyTotalBytes = plan.copiedBytes;
     const params = replacementParams(source.head, rewrapped.header, setup.model);
-    const etag =
+    const written =
       plan.method === 'put'
         ? await putWhole(session, source, plan, rewrapped.headerBytes, params)
         : await rewrapMultipart(session, {
@@ -97,8 +97,9 @@ export async function rewrapObject(setup: RewrapSetup): Promise<RewrapResult> {
       key: setup.key,
       method: plan.method,
       partCount: plan.method === 'put' ? 1 : plan.partCount,
-      etag,
+      etag: written.etag,
       oldEtag: source.etag,
+      ...versionsOf(source.head.versionId, written.versionId),
       objectBytes: plan.newObjectBytes,
       oldObjectBytes: plan.oldObjectBytes,
       header: rewrapped.header,
@@ -112,6 +113,19 @@ export async function rewrapObject(setup: RewrapSetup): Promise<RewrapResult> {
   } catch (error) {
     throw session.explain(error);
   }
+}
+
+/**
+ * The new version and the one replaced, when the bucket kept it: a write that made a version
+ * other than the one HEAD saw left that one behind ([Note: rewrap and versions]).
+ */
+function versionsOf(
+  oldVersionId: string | undefined,
+  newVersionId: string | undefined,
+): { versionId?: string; previousVersionId?: string } {
+  if (newVersionId === undefined) return {};
+  const kept = oldVersionId !== undefined && oldVersionId !== newVersionId;
+  return { versionId: newVersionId, ...(kept ? { previousVersionId: oldVersionId } : {}) };
 }
 
 /**
@@ -181,7 +195,7 @@ async function putWhole(
   plan: PutPlan,
   headerBytes: Uint8Array,
   params: ReturnType<typeof replacementParams>,
-): Promise<string | undefined> {
+): Promise<WrittenObject> {
   const { s3, bucket, key } = session.setup;
   let body: Uint8Array;
   if (source.firstBytes.length >= plan.body.endBytes) {
@@ -215,5 +229,5 @@ async function putWhole(
     ),
   );
   session.sentBytes += whole.length;
-  return reply.ETag;
+  return { etag: reply.ETag, versionId: reply.VersionId };
 }
