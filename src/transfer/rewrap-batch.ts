@@ -554,7 +554,9 @@ export class RewrapBatch {
     this.#changed();
     const lanes = Math.max(1, this.#options.concurrency ?? 1);
     await Promise.all(Array.from({ length: lanes }, () => this.#lane()));
-    this.#state = this.#state === 'cancelling' ? 'cancelled' : 'done';
+    // The lanes may have moved the state on (cancel()): read it again, not as narrowed above.
+    const ended = this.snapshot.state;
+    this.#state = ended === 'cancelling' ? 'cancelled' : 'done';
     this.#changed();
     return this.snapshot;
   }
