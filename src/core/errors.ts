@@ -194,8 +194,6 @@ export const ERRORS = {
     'This is the current version of the object, not a previous one: deleting it would delete the file. Nothing was deleted; check the version id (the previous one is in the rewrap result).',
   REWRAP_CANCELLED:
     'Changing the keys was cancelled. The object was left as it was and nothing was kept in the bucket.',
-  REWRAP_LOCKED_OUT:
-    'After this change none of the keys left on the file is one you can use here, so you could no longer open it. Keep or add a key you hold (a key in this browser’s vault, the HSM or KMS key you are signed in for), then remove the other.',
   // The app's key choices (src/state/shared/keyrings.ts).
   NO_KEY_FOR_OBJECT:
     'None of the keys at hand opens this object. Add the key it was encrypted with: in the app, pick or import its key file (Keys) or sign in for an HSM or KMS key; on the command line, pass --key-file or --hsm-proxy. The keys it needs are named below.',

@@ -10,8 +10,10 @@
  * the rewrap can run at all. Skipped with a catalogued reason: objects no ESDK wrote
  * (REWRAP_NOT_A_MESSAGE), signed ones (REWRAP_SIGNED_MESSAGE), ones naming no key to remove and
  * needing nothing added (REWRAP_KEY_NOT_FOUND), ones left without any key (REWRAP_LAST_KEY), ones
- * whose keys, after the change, include none the user can use (REWRAP_LOCKED_OUT, when `canOpen`
- * is given), and ones the user cannot open now (NO_KEY_FOR_OBJECT). Sizes come from planRewrap
+ * whose keys, after the change, include none the user can use (REWRAP_WOULD_LOCK_OUT, when
+ * `canOpen` is given: a preview by name of the engine's own check, [Note: rewrap lock-out check],
+ * which still runs on every object), and ones the user cannot open now (NO_KEY_FOR_OBJECT).
+ * Sizes come from planRewrap
  * with the new header's length estimated (the removed EDKs' exact bytes, `addedEdkBytes` per key
  * added): bytes copied inside S3, and bytes through the client (read and sent).
  *
@@ -365,7 +367,7 @@ function decide(
     const after = add ? [...kept, ...adds] : kept;
     if (!after.some((key) => change.canOpen!(key))) {
       return skipped(scanned, info.etag, {
-        code: 'REWRAP_LOCKED_OUT',
+        code: 'REWRAP_WOULD_LOCK_OUT',
         detail: `left: ${after.map((key) => key.keyName).join(', ')}`,
       });
     }

@@ -8,7 +8,7 @@
  * Operations, each a set of keys removed and keys added:
  * - add a key (A: a vault key; B: an HSM label; C: a KMS key);
  * - remove a key the objects carry: never the last (REWRAP_LAST_KEY), and never so that none of
- *   the keys left is one this session can use (REWRAP_LOCKED_OUT);
+ *   the keys left is one this session can use (REWRAP_WOULD_LOCK_OUT);
  * - replace key X by key Y;
  * - change model: every key of model M1 removed, the chosen key of M2 added.
  * Objects the change cannot apply to are skipped with their reason; when it applies to none,

@@ -165,7 +165,7 @@ describe('scanRewrapBatch', () => {
       readHeader: read,
       change: { removes: removeX, canOpen: holdsX },
     });
-    expect(codes(locked)).toEqual({ both: 'REWRAP_LOCKED_OUT', onlyY: 'NO_KEY_FOR_OBJECT' });
+    expect(codes(locked)).toEqual({ both: 'REWRAP_WOULD_LOCK_OUT', onlyY: 'NO_KEY_FOR_OBJECT' });
 
     // Adding key-y where it already is (and nothing to remove) is nothing to do, without a code.
     const add = await scanRewrapBatch({

@@ -154,7 +154,7 @@ describe('ProtectionChangeCore', () => {
     w.held = ['key-x'];
     await core.open({ keys: ['top/sub/b.txt'], prefixes: [] });
     await core.plan({ kind: 'remove', remove: { providerId: 'veil', keyName: 'key-x' } });
-    expect(core.view.refused?.code).toBe('REWRAP_LOCKED_OUT');
+    expect(core.view.refused?.code).toBe('REWRAP_WOULD_LOCK_OUT');
   });
 
   it('changes model: every key of the old model goes, the new key comes', async () => {
