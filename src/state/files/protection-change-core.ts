@@ -16,7 +16,8 @@
  *
  * [Note: removed keys in versioned buckets] A versioned bucket keeps the previous version of
  * each rewrapped object, with its old header: a removed key still opens that version until it is
- * deleted. The plan says so whenever a key is removed.
+ * deleted. The plan says so whenever a key is removed, and after a run the previous versions the
+ * engine names (`previousVersionId`) can be deleted (deletePreviousVersion, never the current one).
  */
 import type { ErrorCode, Keyring, NeededKey } from '../../core';
 import { VeilError } from '../../core/errors';
@@ -34,6 +35,7 @@ import {
 } from '../../transfer/rewrap-batch';
 import type { RewrapResult, RewrapSetup } from '../../transfer/rewrap-options';
 import type { RewrapS3 } from '../../transfer/rewrap-s3';
+import { deletePreviousVersion } from '../../transfer/rewrap-versions';
 import { shownError, type ShownError } from '../app/shown-error';
 import type { ModelId } from '../shared/protection';
 
@@ -93,6 +95,22 @@ export interface ProtectionDeps {
 export type ProtectionPhase =
   'idle' | 'scanning' | 'choosing' | 'planning' | 'planned' | 'running' | 'finished' | 'failed';
 
+/** A previous version a run left behind ([Note: removed keys in versioned buckets]). */
+export interface PreviousVersion {
+  readonly key: string;
+  readonly versionId: string;
+}
+
+/** Deleting the previous versions after a run. */
+export interface VersionsView {
+  readonly state: 'idle' | 'deleting' | 'done';
+  readonly deletedVersions: number;
+  readonly totalVersions: number;
+  /** Versions S3 refused to delete, with the first failure. */
+  readonly failedVersions: number;
+  readonly error: ShownError | undefined;
+}
+
 /** Everything the view shows (the wrapper copies it into $state). */
 export interface ProtectionView {
   readonly phase: ProtectionPhase;
@@ -107,6 +125,9 @@ export interface ProtectionView {
   /** True when the operation removes a key ([Note: removed keys in versioned buckets]). */
   readonly removesKeys: boolean;
   readonly run: BatchSnapshot | undefined;
+  /** Previous versions the run left (versioned buckets only), and their deletion. */
+  readonly previousVersions: readonly PreviousVersion[];
+  readonly versions: VersionsView | undefined;
   readonly error: ShownError | undefined;
 }
 
@@ -120,6 +141,8 @@ export const EMPTY_VIEW: ProtectionView = {
   refused: undefined,
   removesKeys: false,
   run: undefined,
+  previousVersions: [],
+  versions: undefined,
   error: undefined,
 };
 
@@ -164,6 +187,14 @@ export function checkOperation(operation: ProtectionOperation): void {
   }
 }
 
+/** The versions a run replaced and S3 kept (versioned buckets): one per object done. */
+export function previousVersionsOf(run: BatchSnapshot): PreviousVersion[] {
+  return run.items.flatMap((item) => {
+    const versionId = item.state === 'done' ? item.result?.previousVersionId : undefined;
+    return versionId ? [{ key: item.key, versionId }] : [];
+  });
+}
+
 /** The most common skip code of a plan that applies to nothing, as the view shows it. */
 export function refusalOf(plan: BatchPlan): ShownError | undefined {
   if (plan.totals.ready > 0) return undefined;
@@ -204,7 +235,12 @@ export class ProtectionChangeCore {
   /** True while headers are read or objects rewrapped (the dialog does not close then). */
   get busy(): boolean {
     const phase = this.#view.phase;
-    return phase === 'scanning' || phase === 'planning' || phase === 'running';
+    return (
+      phase === 'scanning' ||
+      phase === 'planning' ||
+      phase === 'running' ||
+      this.#view.versions?.state === 'deleting'
+    );
   }
 
   /**
@@ -295,10 +331,45 @@ export class ProtectionChangeCore {
       this.#batch = batch;
       this.#set({ phase: 'running', run: batch.snapshot, error: undefined });
       const run = await batch.run();
-      if (this.#batch === batch) this.#set({ phase: 'finished', run });
+      if (this.#batch === batch) {
+        this.#set({ phase: 'finished', run, previousVersions: previousVersionsOf(run) });
+      }
     } catch (error) {
       this.#fail(error, 'planned');
     }
+  }
+
+  /**
+   * Deletes the previous versions the run left, one by one ([Note: removed keys in versioned
+   * buckets]). Never throws: failures are counted and the first one shown.
+   */
+  async deletePreviousVersions(): Promise<void> {
+    const versions = this.#view.previousVersions;
+    if (this.#view.phase !== 'finished' || versions.length === 0) return;
+    if (this.#view.versions?.state === 'deleting') return;
+    const generation = this.#generation;
+    const s3 = this.#deps.rewrapS3();
+    let deletedVersions = 0;
+    let failedVersions = 0;
+    let error: ShownError | undefined;
+    const report = (state: VersionsView['state']): void => {
+      if (generation !== this.#generation) return;
+      this.#set({
+        versions: { state, deletedVersions, totalVersions: versions.length, failedVersions, error },
+      });
+    };
+    report('deleting');
+    for (const version of versions) {
+      try {
+        await deletePreviousVersion(s3, this.#deps.bucket, version.key, version.versionId);
+        deletedVersions += 1;
+      } catch (failure) {
+        failedVersions += 1;
+        error ??= shownError(failure);
+      }
+      report('deleting');
+    }
+    report('done');
   }
 
   pause(): void {
@@ -322,6 +393,8 @@ export class ProtectionChangeCore {
       plan: undefined,
       refused: undefined,
       run: undefined,
+      previousVersions: [],
+      versions: undefined,
       error: undefined,
     });
   }

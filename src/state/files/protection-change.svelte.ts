@@ -126,8 +126,13 @@ export class ProtectionChange {
     return this.#view;
   }
   get busy(): boolean {
-    const phase = this.#view.phase;
-    return phase === 'scanning' || phase === 'planning' || phase === 'running';
+    const { phase, versions } = this.#view;
+    return (
+      phase === 'scanning' ||
+      phase === 'planning' ||
+      phase === 'running' ||
+      versions?.state === 'deleting'
+    );
   }
 
   open(target: ProtectionTarget, match?: (keys: readonly NeededKey[]) => boolean): Promise<void> {
@@ -138,6 +143,9 @@ export class ProtectionChange {
   }
   start(): Promise<void> {
     return this.#core.start();
+  }
+  deletePreviousVersions(): Promise<void> {
+    return this.#core.deletePreviousVersions();
   }
   pause(): void {
     this.#core.pause();

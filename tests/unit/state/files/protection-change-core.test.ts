@@ -218,6 +218,48 @@ describe('ProtectionChangeCore', () => {
     ).toThrow(VeilError);
   });
 
+  it('after a run on a versioned bucket, deletes the previous versions the engine names', async () => {
+    const { deps } = fakeDeps(await world());
+    const deleted: string[] = [];
+    const core = new ProtectionChangeCore({
+      ...deps,
+      rewrapS3: () =>
+        ({
+          headObject: () => Promise.resolve({ versionId: 'current' }),
+          deleteObjectVersion: (input: { Key: string; VersionId: string }) => {
+            if (input.Key === 'top/sub/b.txt') {
+              return Promise.reject(new VeilError('S3_REJECTED', 'AccessDenied'));
+            }
+            deleted.push(`${input.Key}@${input.VersionId}`);
+            return Promise.resolve({});
+          },
+        }) as unknown as RewrapS3,
+      rewrap: (setup) =>
+        Promise.resolve({
+          receivedBytes: 1,
+          sentBytes: 1,
+          copiedBytes: 0,
+          previousVersionId: `old-${setup.key}`,
+        } as RewrapResult),
+    });
+    await core.open({ keys: [], prefixes: ['top/'] });
+    await core.plan({ kind: 'add', add: { model: 'A', keyName: 'key-z' } });
+    await core.start();
+    expect(core.view.previousVersions).toEqual([
+      { key: 'top/a.txt', versionId: 'old-top/a.txt' },
+      { key: 'top/sub/b.txt', versionId: 'old-top/sub/b.txt' },
+    ]);
+    await core.deletePreviousVersions();
+    expect(deleted).toEqual(['top/a.txt@old-top/a.txt']);
+    expect(core.view.versions).toMatchObject({
+      state: 'done',
+      deletedVersions: 1,
+      failedVersions: 1,
+      totalVersions: 2,
+    });
+    expect(core.view.versions?.error?.code).toBe('S3_REJECTED');
+  });
+
   it('a listing that fails is the view error', async () => {
     const { deps } = fakeDeps(await world());
     const core = new ProtectionChangeCore({
