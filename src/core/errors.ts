@@ -192,6 +192,10 @@ export const ERRORS = {
     'Veil cannot change the keys of this object in place: it is stored with S3 server-side encryption under a customer-provided key (SSE-C), which Veil does not hold. Download it and upload it again.',
   REWRAP_VERSION_CURRENT:
     'This is the current version of the object, not a previous one: deleting it would delete the file. Nothing was deleted; check the version id (the previous one is in the rewrap result).',
+  REWRAP_RECORD_UNWRITABLE:
+    'The resume record of this change of keys could not be saved (storage full or blocked), and no part is sent before it is. Nothing was changed; free some storage (browser site data, or the disk on the command line) and try again.',
+  REWRAP_RESUME_GONE:
+    'This unfinished change of keys cannot be resumed: it finished or was discarded, its upload expired in the bucket, or its record no longer matches the object. Nothing was changed by the resume; run the change again.',
   REWRAP_CANCELLED:
     'Changing the keys was cancelled. The object was left as it was and nothing was kept in the bucket.',
   // The app's key choices (src/state/shared/keyrings.ts).

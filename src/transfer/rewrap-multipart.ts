@@ -3,7 +3,9 @@
  * first body bytes, read from the old object with If-Match), the UploadPartCopy parts (each with
  * CopySourceIfMatch on the old ETag), a last look at the source ([Note: rewrap source check]),
  * and Complete with If-Match, which replaces the object atomically. Any failure or a cancel
- * aborts the multipart upload, so the old object stays as it was and no upload is left behind.
+ * aborts the multipart upload, so the old object stays as it was and no upload is left behind;
+ * with a store, a failure S3 may get over keeps the upload and its record for a resume instead
+ * ([Note: rewrap resume] in rewrap-resume.ts).
  *
  * [Note: rewrap source check] A concurrent overwrite of the object must fail the rewrap, never be
  * overwritten by it. Every request that reads the old object carries its ETag: the ranged GET
@@ -22,7 +24,8 @@ import { abortStrayUploads, createMultipart } from './multipart-create';
 import { DEFAULT_RETRY_POLICY, withRetry } from './retry';
 import { DEFAULT_COPIES_IN_FLIGHT, type ReplacementParams } from './rewrap-options';
 import { copySourceRange, type CopyPart, type MultipartPlan } from './rewrap-plan';
-import type { RewrapSession } from './rewrap-session';
+import { RESUMABLE_REWRAP_CODES, type RewrapSession } from './rewrap-session';
+import { RewrapLedger, type RewrapRecord } from './rewrap-store';
 
 /** What the multipart way needs from the opening. */
 export interface MultipartWork {
@@ -33,7 +36,12 @@ export interface MultipartWork {
   readonly etag: string;
   readonly versionId: string | undefined;
   readonly params: ReplacementParams;
+  /** What a resume record holds besides the upload (saved when the setup has a store). */
+  readonly record?: RecordDraft;
 }
+
+/** A RewrapRecord before its upload exists. */
+export type RecordDraft = Omit<RewrapRecord, 'id' | 'uploadId' | 'parts' | 'createdAtMs'>;
 
 /** What a write answered: the new object's ETag and, on a versioned bucket, its version. */
 export interface WrittenObject {
@@ -76,10 +84,12 @@ async function runLanes(
 }
 
 /**
- * Writes the new object as a multipart upload ([Note: rewrap plan]).
+ * Writes the new object as a multipart upload ([Note: rewrap plan]), saving a resume record
+ * first when the setup has a store ([Note: rewrap resume] in rewrap-resume.ts).
  * @returns the new object's ETag and version.
- * @throws VeilError REWRAP_CANCELLED, REWRAP_SOURCE_CHANGED, and the S3 codes of withRetry; the
- *   multipart upload is aborted first.
+ * @throws VeilError REWRAP_CANCELLED, REWRAP_SOURCE_CHANGED, REWRAP_RECORD_UNWRITABLE, and the
+ *   S3 codes of withRetry; the multipart upload is aborted first unless the failure is resumable
+ *   and recorded (finishMultipart).
  */
 export async function rewrapMultipart(
   session: RewrapSession,
@@ -98,9 +108,38 @@ export async function rewrapMultipart(
   });
   const uploadId = created.uploadId;
   if (created.attempts > 1) await abortStrayUploads(s3, { bucket, key }, created);
+  let ledger: RewrapLedger | undefined;
+  if (setup.store && work.record) {
+    const record = { ...work.record, id: uploadId, uploadId, parts: [], createdAtMs: Date.now() };
+    ledger = await RewrapLedger.open(setup.store, record).catch(async (error: unknown) => {
+      await abortRewrapUpload(session, uploadId);
+      throw error;
+    });
+  }
+  return finishMultipart(session, work, uploadId, new Map(), ledger);
+}
+
+/**
+ * Sends the parts not in `done`, looks at the source once more ([Note: rewrap source check]) and
+ * completes. A failure S3 may get over (RESUMABLE_REWRAP_CODES) with a `ledger` keeps the upload
+ * and its record for resumeRewrap; any other failure, or a cancel, aborts the upload and deletes
+ * the record, so the old object stays as it was and nothing is left behind.
+ * @throws VeilError REWRAP_CANCELLED, REWRAP_SOURCE_CHANGED, and the S3 codes of withRetry.
+ */
+export async function finishMultipart(
+  session: RewrapSession,
+  work: MultipartWork,
+  uploadId: string,
+  done: ReadonlyMap<number, CompletedPart>,
+  ledger: RewrapLedger | undefined,
+): Promise<WrittenObject> {
+  const { setup } = session;
+  const { s3, bucket, key } = setup;
+  const policy = setup.retry ?? DEFAULT_RETRY_POLICY;
+  const hooks = setup.retryHooks ?? {};
   try {
     session.checkCancelled();
-    const parts = await sendParts(session, work, uploadId);
+    const parts = await sendParts(session, work, uploadId, done, ledger);
     session.report('completing');
     // [Note: rewrap source check]
     const again = await session.send('HeadObject', (signal) => s3.headObject(bucket, key, signal));
@@ -125,11 +164,18 @@ export async function rewrapMultipart(
     ).catch((error: unknown) => {
       throw session.explain(error, 'CompleteMultipartUpload');
     });
+    await ledger?.discard();
     return { etag: completed.ETag, versionId: completed.VersionId };
   } catch (error) {
     session.stop();
-    await abortUpload(session, uploadId);
-    throw session.explain(error);
+    const explained = session.explain(error);
+    if (ledger && RESUMABLE_REWRAP_CODES.has(explained.code)) {
+      await ledger.flush();
+      throw explained;
+    }
+    await abortRewrapUpload(session, uploadId);
+    await ledger?.discard();
+    throw explained;
   }
 }
 
@@ -138,9 +184,20 @@ async function sendParts(
   session: RewrapSession,
   work: MultipartWork,
   uploadId: string,
+  done: ReadonlyMap<number, CompletedPart>,
+  ledger: RewrapLedger | undefined,
 ): Promise<CompletedPart[]> {
   const { s3, bucket, key } = session.setup;
-  const parts: CompletedPart[] = [];
+  const parts: CompletedPart[] = [...done.values()];
+  const finished = (part: CompletedPart & { PartNumber: number; ETag: string }): void => {
+    parts.push(part);
+    ledger?.partDone({
+      partNumber: part.PartNumber,
+      etag: part.ETag,
+      ...(part.ChecksumCRC32 ? { checksumCrc32: part.ChecksumCRC32 } : {}),
+    });
+    session.report();
+  };
   const firstPart = async (): Promise<void> => {
     const { startBytes, endBytes } = work.plan.firstBody;
     const read = await session.send('GetObject', (signal) =>
@@ -168,8 +225,8 @@ async function sendParts(
       ),
     );
     session.sentBytes += body.length;
-    parts.push({ PartNumber: 1, ETag: reply.ETag, ChecksumCRC32: reply.ChecksumCRC32 ?? checksum });
-    session.report();
+    if (!reply.ETag) throw new VeilError('S3_REJECTED', 'rewrap UploadPart: no ETag');
+    finished({ PartNumber: 1, ETag: reply.ETag, ChecksumCRC32: reply.ChecksumCRC32 ?? checksum });
   };
   const copy = (part: CopyPart) => async (): Promise<void> => {
     const reply = await session.send('UploadPartCopy', (signal) =>
@@ -189,24 +246,26 @@ async function sendParts(
     const result = reply.CopyPartResult;
     if (!result?.ETag) throw new VeilError('S3_REJECTED', 'rewrap UploadPartCopy: no ETag');
     session.copiedBytes += part.range.endBytes - part.range.startBytes;
-    parts.push({
+    finished({
       PartNumber: part.partNumber,
       ETag: result.ETag,
       ...(result.ChecksumCRC32 ? { ChecksumCRC32: result.ChecksumCRC32 } : {}),
     });
-    session.report();
   };
   session.report('copying');
   await runLanes(
     session,
-    [firstPart, ...work.plan.copies.map(copy)],
+    [
+      ...(done.has(1) ? [] : [firstPart]),
+      ...work.plan.copies.filter((part) => !done.has(part.partNumber)).map(copy),
+    ],
     session.setup.copiesInFlight ?? DEFAULT_COPIES_IN_FLIGHT,
   );
   return parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
 }
 
 /** Aborts the multipart upload with retries, not under the (stopped) session signal. */
-async function abortUpload(session: RewrapSession, uploadId: string): Promise<void> {
+export async function abortRewrapUpload(session: RewrapSession, uploadId: string): Promise<void> {
   const { s3, bucket, key } = session.setup;
   await withRetry(
     () => s3.abortMultipartUpload({ Bucket: bucket, Key: key, UploadId: uploadId }),

@@ -13,6 +13,7 @@ import type { EncryptedDataKey, Keyring, KeyToRemove, MessageHeader } from '../c
 import { FORMAT_METADATA } from './object-params';
 import type { RetryHooks, RetryPolicy } from './retry';
 import type { RewrapHead, RewrapS3 } from './rewrap-s3';
+import type { RewrapStore } from './rewrap-store';
 
 /** Default UploadPartCopy requests at once. */
 export const DEFAULT_COPIES_IN_FLIGHT = 4;
@@ -51,7 +52,28 @@ export interface RewrapSetup {
   readonly retryHooks?: RetryHooks;
   /** The page origin, for the CORS rule in S3_UNREACHABLE; default the page's. */
   readonly origin?: string;
+  /**
+   * Keeps a record of a multipart rewrap so that one stopped by the network, expired
+   * credentials or a killed process can go on with resumeRewrap ([Note: rewrap resume] in
+   * rewrap-resume.ts); without it such a failure aborts the upload, as any other.
+   */
+  readonly store?: RewrapStore;
 }
+
+/** What a run of the requests needs of a setup: a new rewrap's, or a resume's. */
+export type RewrapRunSetup = Pick<
+  RewrapSetup,
+  | 's3'
+  | 'bucket'
+  | 'key'
+  | 'signal'
+  | 'onProgress'
+  | 'copiesInFlight'
+  | 'retry'
+  | 'retryHooks'
+  | 'origin'
+  | 'store'
+>;
 
 /** Where a rewrap is. */
 export type RewrapState = 'opening' | 'sending' | 'copying' | 'completing' | 'done';

@@ -12,6 +12,7 @@ import {
   DeleteObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
+  ListPartsCommand,
   PutObjectCommand,
   UploadPartCommand,
   UploadPartCopyCommand,
@@ -26,6 +27,8 @@ import type {
   DeleteObjectCommandOutput,
   ListMultipartUploadsCommandInput,
   ListMultipartUploadsCommandOutput,
+  ListPartsCommandInput,
+  ListPartsCommandOutput,
   PutObjectCommandInput,
   PutObjectCommandOutput,
   S3Client,
@@ -88,6 +91,11 @@ export interface RewrapS3 extends Pick<DownloadS3, 'getRange'> {
     input: { Bucket: string; Key: string; VersionId: string },
     signal?: AbortSignal,
   ): Promise<DeleteObjectCommandOutput>;
+  /**
+   * Optional: the parts S3 holds of an upload, for resumeRewrap ([Note: rewrap resume] in
+   * rewrap-resume.ts); without it a resume trusts its record's parts.
+   */
+  listParts?(input: ListPartsCommandInput, signal?: AbortSignal): Promise<ListPartsCommandOutput>;
   /** Optional: finds uploads a retried Create left behind ([Note: a retried Create]). */
   listMultipartUploads?(
     input: ListMultipartUploadsCommandInput,
@@ -147,6 +155,7 @@ export function rewrapS3For(client: S3Client, settings: RewrapS3Options = {}): R
     putObject: (input, signal) => client.send(new PutObjectCommand(body(input)), options(signal)),
     deleteObjectVersion: (input, signal) =>
       client.send(new DeleteObjectCommand(input), options(signal)),
+    listParts: (input, signal) => client.send(new ListPartsCommand(input), options(signal)),
     listMultipartUploads: (input, signal) =>
       client.send(new ListMultipartUploadsCommand(input), options(signal)),
   };

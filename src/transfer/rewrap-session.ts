@@ -4,17 +4,33 @@
  * progress reports, and the translation of failures into rewrap codes.
  */
 import { VeilError, errorName, httpStatusOf, s3Failure } from '../core';
+import type { ErrorCode } from '../core';
 import { DEFAULT_RETRY_POLICY, withRetry } from './retry';
-import type { RewrapProgress, RewrapSetup, RewrapState } from './rewrap-options';
+import type { RewrapProgress, RewrapRunSetup, RewrapState } from './rewrap-options';
 
 /** S3's answer to a conditional write that raced another write (PutObject, Complete). */
 const CONFLICT_NAMES: ReadonlySet<string> = new Set(['ConditionalRequestConflict']);
 /** S3's answers for a missing object (GET and conditional writes; HEAD has no body). */
 const GONE_NAMES: ReadonlySet<string> = new Set(['NoSuchKey', 'NotFound']);
 
+/**
+ * Failures after which an unfinished rewrap is kept for a resume (with a store): S3 could not be
+ * reached or kept failing, or the credentials expired. Anything else aborts the upload.
+ */
+export const RESUMABLE_REWRAP_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'S3_UNREACHABLE',
+  'S3_RETRIES_EXHAUSTED',
+  'CREDENTIALS_EXPIRED',
+]);
+
+/** True when `error` leaves a rewrap that resumeRewrap can continue (RESUMABLE_REWRAP_CODES). */
+export function isResumableRewrapFailure(error: unknown): boolean {
+  return error instanceof VeilError && RESUMABLE_REWRAP_CODES.has(error.code);
+}
+
 /** Runs one rewrap's requests. */
-export class RewrapSession {
-  readonly setup: RewrapSetup;
+export class RewrapSession<S extends RewrapRunSetup = RewrapRunSetup> {
+  readonly setup: S;
   readonly #controller = new AbortController();
   readonly signal: AbortSignal;
   #state: RewrapState = 'opening';
@@ -26,7 +42,7 @@ export class RewrapSession {
   /** Set once HEAD found the object: from then on, a missing object was changed under us. */
   sourceSeen = false;
 
-  constructor(setup: RewrapSetup) {
+  constructor(setup: S) {
     this.setup = setup;
     this.signal = setup.signal
       ? AbortSignal.any([setup.signal, this.#controller.signal])

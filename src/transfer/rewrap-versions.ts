@@ -17,6 +17,19 @@ import { VeilError, httpStatusOf, needs } from '../core';
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryHooks, type RetryPolicy } from './retry';
 import type { RewrapS3 } from './rewrap-s3';
 
+/**
+ * The new version and the one replaced, when the bucket kept it: a write that made a version
+ * other than the one HEAD saw left that one behind ([Note: rewrap and versions]).
+ */
+export function versionsOf(
+  oldVersionId: string | undefined,
+  newVersionId: string | undefined,
+): { versionId?: string; previousVersionId?: string } {
+  if (newVersionId === undefined) return {};
+  const kept = oldVersionId !== undefined && oldVersionId !== newVersionId;
+  return { versionId: newVersionId, ...(kept ? { previousVersionId: oldVersionId } : {}) };
+}
+
 /** Options of deletePreviousVersion. */
 export interface DeleteVersionOptions {
   readonly signal?: AbortSignal;

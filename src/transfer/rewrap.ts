@@ -8,8 +8,8 @@
  * replaced atomically on success and untouched on any failure or cancel; the content headers,
  * user metadata and SSE-at-rest settings are kept, and the model badge is updated.
  *
- * Not yet: resuming an interrupted rewrap (it starts again; nothing of the old run is kept),
- * KMS ReEncrypt (the data key is unwrapped and wrapped again by the keyrings), object tags and
+ * With a store, a multipart rewrap stopped by the network or a killed process resumes
+ * ([Note: rewrap resume] in rewrap-resume.ts). Not yet: object tags and
  * ACLs (the new object has the bucket's defaults), SSE-C objects (REWRAP_UNSUPPORTED_OBJECT).
  */
 import {
@@ -18,22 +18,31 @@ import {
   VeilError,
   concatBytes,
   rewrapHeader,
+  toBase64,
   tryParseHeader,
 } from '../core';
-import type { MessageHeader } from '../core';
+import type { MessageHeader, RewrappedHeader } from '../core';
 import { crc32, crc32Base64 } from './crc32';
 import { SNIFF_BYTES, classifyObject, nextHeaderRange } from './download-plan';
 import { FIRST_HEADER_BYTES } from './download-setup';
-import { rewrapMultipart, type WrittenObject } from './rewrap-multipart';
+import { rewrapMultipart, type RecordDraft, type WrittenObject } from './rewrap-multipart';
 import {
   checkRewrapSetup,
   replacementParams,
   type RewrapResult,
   type RewrapSetup,
 } from './rewrap-options';
-import { DEFAULT_PUT_MAX_BYTES, planRewrap, type PutPlan } from './rewrap-plan';
+import {
+  DEFAULT_COPY_PART_BYTES,
+  DEFAULT_PUT_MAX_BYTES,
+  planRewrap,
+  type MultipartPlan,
+  type PutPlan,
+} from './rewrap-plan';
 import type { RewrapHead } from './rewrap-s3';
 import { RewrapSession } from './rewrap-session';
+import { toStoredEdk } from './rewrap-store';
+import { versionsOf } from './rewrap-versions';
 
 /** The old object as the opening found it. */
 interface OpenedSource {
@@ -90,6 +99,7 @@ export async function rewrapObject(setup: RewrapSetup): Promise<RewrapResult> {
             etag: source.etag,
             versionId: source.head.versionId,
             params,
+            ...(setup.store ? { record: recordDraft(source, rewrapped, plan, setup) } : {}),
           });
     session.report('done');
     return {
@@ -116,23 +126,10 @@ export async function rewrapObject(setup: RewrapSetup): Promise<RewrapResult> {
 }
 
 /**
- * The new version and the one replaced, when the bucket kept it: a write that made a version
- * other than the one HEAD saw left that one behind ([Note: rewrap and versions]).
- */
-function versionsOf(
-  oldVersionId: string | undefined,
-  newVersionId: string | undefined,
-): { versionId?: string; previousVersionId?: string } {
-  if (newVersionId === undefined) return {};
-  const kept = oldVersionId !== undefined && oldVersionId !== newVersionId;
-  return { versionId: newVersionId, ...(kept ? { previousVersionId: oldVersionId } : {}) };
-}
-
-/**
  * HeadObject and the header: the first GET reads the whole object when it is small enough to be
  * put again, else FIRST_HEADER_BYTES, grown until the header parses; every GET carries If-Match.
  */
-async function openSource(session: RewrapSession): Promise<OpenedSource> {
+async function openSource(session: RewrapSession<RewrapSetup>): Promise<OpenedSource> {
   const { s3, bucket, key } = session.setup;
   const head = await session.send('HeadObject', (signal) => s3.headObject(bucket, key, signal));
   session.sourceSeen = true;
@@ -190,7 +187,7 @@ async function openSource(session: RewrapSession): Promise<OpenedSource> {
 
 /** The small way: one PutObject of the new header and the whole body, If-Match the old ETag. */
 async function putWhole(
-  session: RewrapSession,
+  session: RewrapSession<RewrapSetup>,
   source: OpenedSource,
   plan: PutPlan,
   headerBytes: Uint8Array,
@@ -230,4 +227,27 @@ async function putWhole(
   );
   session.sentBytes += whole.length;
   return { etag: reply.ETag, versionId: reply.VersionId };
+}
+
+/** What the resume record of a multipart rewrap holds ([Note: no secret in the rewrap record]). */
+function recordDraft(
+  source: OpenedSource,
+  rewrapped: RewrappedHeader,
+  plan: MultipartPlan,
+  setup: RewrapSetup,
+): RecordDraft {
+  return {
+    bucket: setup.bucket,
+    key: setup.key,
+    sourceEtag: source.etag,
+    ...(source.head.versionId ? { sourceVersionId: source.head.versionId } : {}),
+    oldObjectBytes: plan.oldObjectBytes,
+    oldHeaderBytes: source.header.headerBytes,
+    newHeader: toBase64(rewrapped.headerBytes),
+    putMaxBytes: setup.putMaxBytes ?? DEFAULT_PUT_MAX_BYTES,
+    copyPartBytes: setup.copyPartBytes ?? DEFAULT_COPY_PART_BYTES,
+    removed: rewrapped.removed.map(toStoredEdk),
+    added: rewrapped.added.map(toStoredEdk),
+    ...(rewrapped.stillOpensWith ? { stillOpensWith: rewrapped.stillOpensWith } : {}),
+  };
 }
