@@ -174,6 +174,7 @@ test('files uploaded under key X get key Y instead: selection, plan, run, checke
   await expect(dialog.getByTestId('remove-key')).toContainText(KEYS.x.keyName);
   await dialog.getByTestId('add-model').selectOption('A');
   await dialog.getByTestId('add-key').selectOption(KEYS.y.keyName);
+  await page.screenshot({ path: test.info().outputPath('rewrap-choose.png') });
   await dialog.getByTestId('show-plan').click();
   await expect(dialog.getByTestId('plan-summary')).toContainText('2 objects change');
   await expect(dialog.getByTestId('versions-note')).toBeVisible();
@@ -205,6 +206,9 @@ test('removing the only key of a file is refused with REWRAP_LAST_KEY; the objec
   await dialog.getByTestId('show-plan').click();
   await expect(dialog.getByTestId('plan-refused')).toHaveAttribute('data-code', 'REWRAP_LAST_KEY');
   await expect(dialog.getByTestId('protection-start')).toBeDisabled();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: test.info().outputPath('rewrap-refused-phone.png') });
+  await page.setViewportSize({ width: 1280, height: 900 });
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
   await expect(
@@ -215,6 +219,9 @@ test('removing the only key of a file is refused with REWRAP_LAST_KEY; the objec
 
 test('a change cancelled while its PutObject is held leaves the object untouched', async () => {
   await openFolder();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: test.info().outputPath('files-phone.png'), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
   let held = 0;
   let release: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => (release = resolve));
