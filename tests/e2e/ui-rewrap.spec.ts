@@ -9,9 +9,11 @@
  *   and the object is untouched;
  * - a rewrap cancelled while its PutObject is held leaves the object untouched;
  * - Keys, "Rotate this key" X → Z: the headers under the folder are read, the files that still
- *   name X are rewrapped, and X is retired from the vault through the delete confirmation.
+ *   name X are rewrapped, and X is retired from the vault through the delete confirmation;
+ * - Change model A → C (the deployment's KMS key): the file opens with KMS, not with its old key.
  */
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { KMSClient } from '@aws-sdk/client-kms';
 import {
   CommitmentPolicy,
   RawAesKeyringNode,
@@ -26,6 +28,8 @@ import { join } from 'node:path';
 import { serializeKeyFile } from '../../src/core/key-file';
 import { parseHeaderBytes } from '../../src/core/message';
 import { decryptBytes } from '../../src/core/one-shot';
+import { kmsApiFor } from '../../src/aws/clients';
+import { KmsKeyring } from '../../src/keyrings/kms';
 import { RawAesKeyring } from '../../src/keyrings/raw-aes';
 import { MiB, connectGuest, env } from './support/upload-ui';
 
@@ -275,4 +279,47 @@ test('Rotate this key in Keys moves the files that name X to Z, then X is retire
   await expect(confirm).toBeVisible();
   await confirm.getByTestId('confirm-delete').click();
   await expect(x).toHaveCount(0);
+});
+
+test('Change model from A to C: the KMS key opens the file, the vault key no longer does', async () => {
+  await openFolder();
+  await fileRow('small.txt')
+    .getByRole('button', { name: 'Change protection of small.txt' })
+    .click();
+  const dialog = page.getByTestId('protection-dialog');
+  await expect(dialog).toHaveAttribute('data-phase', 'choosing');
+  await dialog.getByTestId('op-model').check();
+  await dialog.getByTestId('from-model').selectOption('A');
+  await dialog.getByTestId('add-model').selectOption('C');
+  await expect(dialog.getByTestId('add-key')).toHaveValue(/alias\//);
+  await dialog.getByTestId('show-plan').click();
+  await expect(dialog.getByTestId('plan-summary')).toContainText('1 object changes');
+  await dialog.getByTestId('protection-start').click();
+  await expect(dialog.getByTestId('protection-run')).toHaveAttribute('data-state', 'done', {
+    timeout: 30_000,
+  });
+  await dialog.getByTestId('protection-close').click();
+
+  const kms = new KMSClient({
+    region: 'us-east-1',
+    endpoint: env('VEIL_MOTO_URL'),
+    credentials: { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' },
+  });
+  try {
+    const body = await getObject('small.txt');
+    const keyring = new KmsKeyring({ clients: () => kmsApiFor(kms, 'us-east-1'), discovery: true });
+    expect(Buffer.compare(await decryptBytes(body, { keyring }), FILES['small.txt']!)).toBe(0);
+    expect(
+      parseHeaderBytes(body.subarray(0, 64 * 1024)).encryptedDataKeys.map((edk) => edk.providerId),
+    ).toEqual(['aws-kms']);
+    await expect(decryptBytes(body, { keyring: await ours(KEYS.y) })).rejects.toMatchObject({
+      code: 'NO_MATCHING_EDK',
+    });
+    const head = await s3.send(
+      new HeadObjectCommand({ Bucket: env('VEIL_BUCKET'), Key: keyOf('small.txt') }),
+    );
+    expect(head.Metadata?.['veil-model']).toBe('C');
+  } finally {
+    kms.destroy();
+  }
 });
