@@ -22,6 +22,7 @@ import {
   GenerateDataKeyCommand,
   KMSClient,
   ListAliasesCommand,
+  ReEncryptCommand,
 } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
@@ -177,6 +178,7 @@ export function kmsApiFor(client: KMSClient, region: string): KmsApi {
     generateDataKey: (input) => client.send(new GenerateDataKeyCommand(input)),
     encrypt: (input) => client.send(new EncryptCommand(input)),
     decrypt: (input) => client.send(new DecryptCommand(input)),
+    reEncrypt: (input) => client.send(new ReEncryptCommand(input)),
     describeKey: (input) => client.send(new DescribeKeyCommand(input)),
     listAliases: (input) => client.send(new ListAliasesCommand(input)),
   };

@@ -34,6 +34,7 @@ import {
   type RewrapOpening,
 } from './rewrap-access';
 import { splitEncryptedDataKeys } from './rewrap-keys';
+import type { EdkReEncrypter } from './rewrap-reencrypt';
 
 export { openDataKey } from './rewrap-access';
 import type { KeyToRemove } from './rewrap-keys';
@@ -181,6 +182,12 @@ export interface RewrapHeaderOptions {
    * EDK, else `addWith` or `openWith` on an added one.
    */
   readonly canOpenWith?: Keyring;
+  /**
+   * Makes the added EDKs from old ones inside a key service (KMS ReEncrypt), instead of
+   * `addWith`; when it answers undefined `addWith` is used ([Note: rewrap and KMS ReEncrypt] in
+   * rewrap-reencrypt.ts). The data key is still opened with `openWith` for the header tag.
+   */
+  readonly reEncrypt?: EdkReEncrypter;
 }
 
 /** A rewrapped header and what changed. */
@@ -194,12 +201,14 @@ export interface RewrappedHeader extends RewrittenHeader {
    * when `openWith` opened a kept EDK, else the keyring that opened an EDK of the new list.
    */
   readonly stillOpensWith?: 'kept' | 'openWith' | 'addWith' | 'canOpenWith';
+  /** What made the added EDKs: `reEncrypt` (inside the key service) or `addWith`. */
+  readonly addedBy?: 'reEncrypt' | 'addWith';
 }
 
 /**
  * Rewraps a stored header: opens it with `openWith` (key commitment and header tag checked),
- * keeps every EDK but those `remove` names, appends the EDKs `addWith` wraps around the same
- * data key, and writes the new header ([Note: rewrap keeps the body]). The data key is zeroed
+ * keeps every EDK but those `remove` names, appends the EDKs `reEncrypt` makes from old ones or
+ * else those `addWith` wraps around the same data key, and writes the new header ([Note: rewrap keeps the body]). The data key is zeroed
  * before this returns.
  * Before the header is written the user must be able to open it ([Note: rewrap lock-out check]).
  * @throws VeilError REWRAP_SIGNED_MESSAGE (before any key is asked for), REWRAP_KEY_NOT_FOUND,
@@ -228,7 +237,7 @@ export async function rewrapHeader(
     throw new VeilError('REWRAP_SIGNED_MESSAGE', `suite ${suiteName(header.suiteId)}`);
   }
   const { kept, removed } = splitEncryptedDataKeys(header, options.remove ?? []);
-  if (kept.length === 0 && options.addWith === undefined) {
+  if (kept.length === 0 && options.addWith === undefined && options.reEncrypt === undefined) {
     throw new VeilError('REWRAP_LAST_KEY', `removing ${removed.length} of ${removed.length} keys`);
   }
   const reproduced = options.reproducedContext ?? {};
@@ -240,9 +249,22 @@ export async function rewrapHeader(
       if (!Object.hasOwn(header.encryptionContext, key)) requiredContext[key] = value;
     }
     const encryptionContext = { ...header.encryptionContext, ...requiredContext };
-    const added = options.addWith
-      ? await wrapAdded(options.addWith, { suiteId: header.suiteId, encryptionContext, dataKey })
-      : [];
+    const reEncrypted = await options.reEncrypt?.reEncrypt({
+      suiteId: header.suiteId,
+      encryptionContext,
+      encryptedDataKeys: [...removed, ...kept],
+    });
+    needs(
+      reEncrypted === undefined || reEncrypted.length >= 1,
+      'KEYRING_INVALID',
+      'the re-encrypter returned no encrypted data key',
+    );
+    const addedBy = reEncrypted ? 'reEncrypt' : options.addWith ? 'addWith' : undefined;
+    const added =
+      reEncrypted ??
+      (options.addWith
+        ? await wrapAdded(options.addWith, { suiteId: header.suiteId, encryptionContext, dataKey })
+        : []);
     const stillOpensWith = await checkAccess(options, opening, {
       request: { suiteId: header.suiteId, encryptionContext, dataKey },
       kept,
@@ -257,7 +279,7 @@ export async function rewrapHeader(
         ? {}
         : { maxEncryptedDataKeys: options.maxEncryptedDataKeys }),
     });
-    return { ...rewritten, removed, added, stillOpensWith };
+    return { ...rewritten, removed, added, stillOpensWith, ...(addedBy ? { addedBy } : {}) };
   } finally {
     dataKey.fill(0);
   }

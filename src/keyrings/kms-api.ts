@@ -1,7 +1,8 @@
 /**
- * The narrow KMS interface the Model C keyring and the key helpers need: five operations with
- * plain inputs and outputs. `kmsApiFor` in `src/aws/clients.ts` adapts the SDK's KMSClient to
- * it; unit tests pass a fake. (Like the ESDK's `kms_types.ts` and its `clientProvider`.)
+ * The narrow KMS interface the Model C keyring and the key helpers need: five operations (and
+ * ReEncrypt, optional, for a rewrap) with plain inputs and outputs. `kmsApiFor` in
+ * `src/aws/clients.ts` adapts the SDK's KMSClient to it; unit tests pass a fake. (Like the
+ * ESDK's `kms_types.ts` and its `clientProvider`.)
  */
 
 /** A KMS endpoint in one region. */
@@ -26,6 +27,18 @@ export interface KmsApi {
     EncryptionContext: Record<string, string>;
     GrantTokens?: string[];
   }): Promise<{ KeyId?: string; Plaintext?: Uint8Array }>;
+  /**
+   * Optional: KMS ReEncrypt, which unwraps a ciphertext and wraps its plaintext under another key
+   * inside KMS ([Note: rewrap and KMS ReEncrypt] in core/rewrap-reencrypt.ts).
+   */
+  reEncrypt?(input: {
+    CiphertextBlob: Uint8Array;
+    SourceKeyId: string;
+    SourceEncryptionContext: Record<string, string>;
+    DestinationKeyId: string;
+    DestinationEncryptionContext: Record<string, string>;
+    GrantTokens?: string[];
+  }): Promise<{ KeyId?: string; SourceKeyId?: string; CiphertextBlob?: Uint8Array }>;
   describeKey(input: { KeyId: string }): Promise<{ KeyMetadata?: KmsKeyMetadata }>;
   listAliases(input: { Marker?: string; Limit?: number }): Promise<{
     Aliases?: { AliasName?: string; AliasArn?: string; TargetKeyId?: string }[];

@@ -9,7 +9,13 @@ import type {
   StorageClass,
 } from '@aws-sdk/client-s3';
 import { SUITE_COMMIT_KEY, needs } from '../core';
-import type { EncryptedDataKey, Keyring, KeyToRemove, MessageHeader } from '../core';
+import type {
+  EncryptedDataKey,
+  Keyring,
+  KeyToRemove,
+  MessageHeader,
+  RewrapHeaderOptions,
+} from '../core';
 import { FORMAT_METADATA } from './object-params';
 import type { RetryHooks, RetryPolicy } from './retry';
 import type { RewrapHead, RewrapS3 } from './rewrap-s3';
@@ -35,6 +41,12 @@ export interface RewrapSetup {
    * ([Note: rewrap lock-out check] in core/rewrap-access.ts).
    */
   readonly canOpenWith?: Keyring;
+  /**
+   * Makes the added EDKs inside a key service (kmsReEncrypter: KMS ReEncrypt) rather than with
+   * `addWith`, which stays the fallback when it is refused ([Note: rewrap and KMS ReEncrypt] in
+   * core/rewrap-reencrypt.ts).
+   */
+  readonly reEncrypt?: RewrapHeaderOptions['reEncrypt'];
   /** The key model badge of the new object (x-amz-meta-veil-model); the old one stays if absent. */
   readonly model?: 'A' | 'B' | 'C';
   /** Cancels: requests stop, a multipart upload is aborted, the object stays as it was. */
@@ -116,6 +128,8 @@ export interface RewrapResult {
   readonly added: readonly EncryptedDataKey[];
   /** What proved the user can open the new object ([Note: rewrap lock-out check]). */
   readonly stillOpensWith?: 'kept' | 'openWith' | 'addWith' | 'canOpenWith';
+  /** What made the added EDKs: `reEncrypt` (inside KMS) or `addWith`. */
+  readonly addedBy?: 'reEncrypt' | 'addWith';
   readonly receivedBytes: number;
   readonly sentBytes: number;
   readonly copiedBytes: number;
@@ -141,6 +155,11 @@ export function checkRewrapSetup(setup: RewrapSetup): void {
     setup.canOpenWith === undefined || typeof setup.canOpenWith.onDecrypt === 'function',
     'BAD_ARGUMENT',
     'canOpenWith',
+  );
+  needs(
+    setup.reEncrypt === undefined || typeof setup.reEncrypt.reEncrypt === 'function',
+    'BAD_ARGUMENT',
+    'reEncrypt',
   );
   needs(
     setup.model === undefined || ['A', 'B', 'C'].includes(setup.model),

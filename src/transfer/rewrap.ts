@@ -75,6 +75,7 @@ export async function rewrapObject(setup: RewrapSetup): Promise<RewrapResult> {
       ...(setup.addWith ? { addWith: setup.addWith } : {}),
       ...(setup.remove ? { remove: setup.remove } : {}),
       ...(setup.canOpenWith ? { canOpenWith: setup.canOpenWith } : {}),
+      ...(setup.reEncrypt ? { reEncrypt: setup.reEncrypt } : {}),
       ...(setup.maxEncryptedDataKeys === undefined
         ? {}
         : { maxEncryptedDataKeys: setup.maxEncryptedDataKeys }),
@@ -116,6 +117,7 @@ export async function rewrapObject(setup: RewrapSetup): Promise<RewrapResult> {
       removed: rewrapped.removed,
       added: rewrapped.added,
       ...(rewrapped.stillOpensWith ? { stillOpensWith: rewrapped.stillOpensWith } : {}),
+      ...(rewrapped.addedBy ? { addedBy: rewrapped.addedBy } : {}),
       receivedBytes: session.receivedBytes,
       sentBytes: session.sentBytes,
       copiedBytes: session.copiedBytes,

@@ -23,6 +23,8 @@ export const FAST_RETRY = { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 };
 
 /** moto with one bucket (versioned when asked), and a client for it. */
 export interface RewrapMoto {
+  /** moto's endpoint, for other services' clients (KMS). */
+  readonly url: string;
   readonly client: S3Client;
   readonly bucket: string;
   stop(): Promise<void>;
@@ -31,9 +33,10 @@ export interface RewrapMoto {
 export async function startRewrapMoto(bucket: string, versioned = false): Promise<RewrapMoto> {
   const port = await freePort();
   const moto: Managed = await startMoto(port);
+  const url = `http://127.0.0.1:${port}`;
   const client = new S3Client({
     region: 'us-east-1',
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: url,
     credentials: { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' },
     forcePathStyle: true,
   });
@@ -47,6 +50,7 @@ export async function startRewrapMoto(bucket: string, versioned = false): Promis
     );
   }
   return {
+    url,
     client,
     bucket,
     async stop() {
