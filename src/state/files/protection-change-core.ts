@@ -20,7 +20,7 @@
  * engine names (`previousVersionId`) can be deleted (deletePreviousVersion, never the current one).
  */
 import type { ErrorCode, Keyring, NeededKey } from '../../core';
-import { VeilError } from '../../core/errors';
+import { VeilError, isErrorCode } from '../../core/errors';
 import {
   RewrapBatch,
   scanRewrapBatch,
@@ -193,6 +193,17 @@ export function previousVersionsOf(run: BatchSnapshot): PreviousVersion[] {
     const versionId = item.state === 'done' ? item.result?.previousVersionId : undefined;
     return versionId ? [{ key: item.key, versionId }] : [];
   });
+}
+
+/** The first failure of a run in the catalogue's words (ErrorNotice shows it). */
+export function firstFailure(run: BatchSnapshot): ShownError | undefined {
+  const failed = run.items.find((item) => item.state === 'failed');
+  if (!failed?.code) return undefined;
+  return shownError(
+    isErrorCode(failed.code)
+      ? new VeilError(failed.code, failed.detail || undefined)
+      : new VeilError('INTERNAL_ERROR', failed.code),
+  );
 }
 
 /** The most common skip code of a plan that applies to nothing, as the view shows it. */
@@ -384,9 +395,16 @@ export class ProtectionChangeCore {
     this.#batch?.cancel();
   }
 
-  /** Goes back to choosing another operation (after a plan, or a finished run). */
+  /**
+   * Goes back to choosing another operation (after a plan, or a finished run). After a run the
+   * headers changed: they are read again.
+   */
   back(): void {
     if (this.busy) return;
+    if (this.#view.run) {
+      void this.open(this.#target, this.#match);
+      return;
+    }
     this.#batch = undefined;
     this.#set({
       phase: 'choosing',

@@ -20,6 +20,7 @@ import type { RewrapS3 } from '../../../../src/transfer/rewrap-s3';
 import {
   ProtectionChangeCore,
   checkOperation,
+  firstFailure,
   type ChosenKey,
   type ProtectionDeps,
   type ProtectionView,
@@ -258,6 +259,29 @@ describe('ProtectionChangeCore', () => {
       totalVersions: 2,
     });
     expect(core.view.versions?.error?.code).toBe('S3_REJECTED');
+  });
+
+  it('names the first failure in the catalogue, and reads the headers again after a run', async () => {
+    const { deps, reads } = fakeDeps(await world());
+    const core = new ProtectionChangeCore({
+      ...deps,
+      rewrap: (setup) =>
+        setup.key === 'c.txt'
+          ? Promise.reject(new VeilError('REWRAP_SOURCE_CHANGED', 'etag'))
+          : Promise.resolve({ receivedBytes: 1, sentBytes: 1, copiedBytes: 0 } as RewrapResult),
+    });
+    await core.open({ keys: ['c.txt', 'top/a.txt'], prefixes: [] });
+    await core.plan({ kind: 'add', add: { model: 'A', keyName: 'key-z' } });
+    await core.start();
+    const failure = firstFailure(core.view.run!);
+    expect(failure?.code).toBe('REWRAP_SOURCE_CHANGED');
+    expect(failure?.message).toContain('changed in the bucket');
+    expect(reads).toHaveLength(2);
+    core.back();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(core.view.phase).toBe('choosing');
+    expect(core.view.run).toBeUndefined();
+    expect(reads).toHaveLength(4);
   });
 
   it('a listing that fails is the view error', async () => {
