@@ -10,7 +10,9 @@
  * - a rewrap cancelled while its PutObject is held leaves the object untouched;
  * - Keys, "Rotate this key" X → Z: the headers under the folder are read, the files that still
  *   name X are rewrapped, and X is retired from the vault through the delete confirmation;
- * - Change model A → C (the deployment's KMS key): the file opens with KMS, not with its old key.
+ * - Change model A → C (the deployment's KMS key): the file opens with KMS, not with its old key;
+ * - a folder's change paused while two objects are held: they finish, no other starts until
+ *   Resume.
  */
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -322,4 +324,48 @@ test('Change model from A to C: the KMS key opens the file, the vault key no lon
   } finally {
     kms.destroy();
   }
+});
+
+test('a folder change pauses after the objects in flight and resumes', async () => {
+  await page.goto(`${env('VEIL_APP_URL')}#/files`);
+  const folderRow = page.locator(`[data-testid="row"][data-name="${FOLDER}"]`);
+  let held = 0;
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const matcher = (url: URL): boolean => /\/(cancel|last)\.txt$/.test(url.pathname);
+  await page.route(matcher, async (route) => {
+    if (route.request().method() !== 'PUT') return route.continue();
+    held += 1;
+    await gate;
+    await route.continue().catch(() => undefined);
+  });
+  await folderRow.getByRole('button', { name: `Change protection of folder ${FOLDER}` }).click();
+  const dialog = page.getByTestId('protection-dialog');
+  await expect(dialog).toHaveAttribute('data-phase', 'choosing');
+  await expect(dialog).toContainText('5 objects selected');
+  await dialog.getByTestId('op-add').check();
+  await dialog.getByTestId('add-model').selectOption('A');
+  await dialog.getByTestId('add-key').selectOption(KEYS.y.keyName);
+  await dialog.getByTestId('show-plan').click();
+  // big.bin already has Y: nothing to change there.
+  await expect(dialog.getByTestId('plan-summary')).toContainText('4 objects change');
+  await dialog.getByTestId('protection-start').click();
+  await expect.poll(() => held).toBe(2);
+  await dialog.getByTestId('run-pause').click();
+  await expect(dialog.getByTestId('protection-run')).toHaveAttribute('data-state', 'pausing');
+  release();
+  await expect(dialog.getByTestId('protection-run')).toHaveAttribute('data-state', 'paused');
+  await page.unroute(matcher);
+  const item = (name: string) =>
+    dialog.locator(`[data-testid="run-item"][data-key="${keyOf(name)}"]`);
+  await expect(item('cancel.txt')).toHaveAttribute('data-state', 'done');
+  await expect(item('last.txt')).toHaveAttribute('data-state', 'done');
+  await expect(item('rotate.txt')).toHaveAttribute('data-state', 'waiting');
+  await expect(item('small.txt')).toHaveAttribute('data-state', 'waiting');
+  await dialog.getByTestId('run-resume').click();
+  await expect(dialog.getByTestId('protection-run')).toHaveAttribute('data-state', 'done');
+  await expect(dialog.locator('[data-testid="run-item"][data-state="done"]')).toHaveCount(4);
+  await expect(item('big.bin')).toHaveAttribute('data-state', 'skipped');
+  await dialog.getByTestId('protection-close').click();
+  await expectKeys('rotate.txt', KEYS.y, KEYS.x);
 });
