@@ -265,6 +265,9 @@ export async function rewrapHeader(
       (options.addWith
         ? await wrapAdded(options.addWith, { suiteId: header.suiteId, encryptionContext, dataKey })
         : []);
+    if (kept.length + added.length === 0) {
+      throw new VeilError('REWRAP_LAST_KEY', 'no key was kept, and none could be added');
+    }
     const stillOpensWith = await checkAccess(options, opening, {
       request: { suiteId: header.suiteId, encryptionContext, dataKey },
       kept,

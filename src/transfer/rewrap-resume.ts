@@ -55,7 +55,9 @@ export async function findRewraps(
 }
 
 /**
- * Resumes an unfinished rewrap ([Note: rewrap resume]).
+ * Resumes an unfinished rewrap ([Note: rewrap resume]). No key is given, so `result.header` is
+ * the record's header, checked to front the same body but not authenticated again (the run that
+ * wrote it did).
  * @throws VeilError BAD_ARGUMENT for a bad setup; REWRAP_RESUME_GONE (no record, the upload is
  *   gone, or the record does not match the object); REWRAP_SOURCE_CHANGED; REWRAP_CANCELLED;
  *   the S3 codes of withRetry (the resumable ones keep the record for another resume).

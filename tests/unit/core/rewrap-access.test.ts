@@ -174,6 +174,18 @@ describe('rewrapHeader lock-out check', () => {
     );
   });
 
+  it('says REWRAP_LAST_KEY when a re-encrypter makes nothing and nothing else is added', async () => {
+    const { header } = await messageUnder(await raw(OLD_KEY, 'old'));
+    await expectCode(
+      rewrapHeader(header, {
+        openWith: await raw(OLD_KEY, 'old'),
+        reEncrypt: { reEncrypt: () => Promise.resolve(undefined) },
+        remove: [{ keyName: 'old' }],
+      }),
+      'REWRAP_LAST_KEY',
+    );
+  });
+
   it('keeps the errors of an opening that fails: no matching key, wrong key', async () => {
     const { header } = await messageUnder(await raw(OLD_KEY, 'old'), new RemoteKey(ARN_1));
     await expectCode(
