@@ -8,6 +8,7 @@
  *   veil cp KEYS [--context k=v]... FILE s3://BUCKET/KEY        (cp.ts, cp-upload.ts)
  *   veil cp [KEYS] [--force] s3://BUCKET/KEY FILE                (cp-download.ts)
  *   veil ls [--region R] [--endpoint-url URL] s3://BUCKET[/PREFIX] (ls.ts)
+ *   veil rewrap [KEYS] CHANGES [--dry-run] s3://BUCKET/KEY|s3://BUCKET/PREFIX/|FILE (rewrap.ts)
  *
  * KEYS are any of --key-file KEY.jwk|BACKUP.jwe (Model A), --hsm-proxy URL --hsm-key LABEL
  * (Model B, with the ID token in VEIL_HSM_TOKEN) and --kms-key ALIAS|ARN [--region R]
@@ -30,6 +31,7 @@ import { writeNewKeyFile } from './key-files';
 import type { KeyringFlags } from './keyrings';
 import { listObjects } from './ls';
 import { KEY_OPTIONS, parseCommandLine } from './options';
+import { rewrap } from './rewrap';
 import { parseS3Url } from './s3-url';
 import { decryptFile, encryptFile } from './transcode';
 
@@ -42,6 +44,21 @@ const USAGE_TEXT = `Usage:
   veil cp [KEYS] [--force] s3://BUCKET/KEY FILE             download and decrypt
   veil ls [--region R] [--endpoint-url URL] s3://BUCKET[/PREFIX]
                                           each object's size, models and key names
+  veil rewrap [KEYS] CHANGES [--dry-run] s3://BUCKET/KEY | s3://BUCKET/PREFIX/ | FILE
+                                          change the keys of an object, of every object
+                                          under a prefix, or of a local file, without
+                                          encrypting the content again (in S3 the body is
+                                          copied inside S3; a file is rewritten atomically)
+
+CHANGES (each repeats; at least one):
+  --add-key-file KEY.jwk                  add a Model A key
+  --add-kms-key ALIAS|ARN                 add a Model C key
+  --add-hsm-key LABEL                     add a Model B key (with --hsm-proxy)
+  --remove-key NAME                       remove a key, named as veil inspect or veil ls
+                                          shows it; never the last key, and never so that
+                                          no key you gave opens the file any more
+  --dry-run                               print the plan (objects, bytes copied inside S3,
+                                          bytes through this machine) and change nothing
 
 KEYS (one or more; --key-file, --hsm-key and --kms-key repeat, and to encrypt, each key adds
 an encrypted copy of the data key; any other option is given at most once):
@@ -58,7 +75,7 @@ To decrypt, give the keys you have; with none, AWS KMS opens the key the file na
 the region its ARN names, unless --region is given).
 OUT (and FILE) is never replaced unless --force is given.
 
-S3 (cp, ls): credentials from the AWS SDK's default chain (AWS_ACCESS_KEY_ID and
+S3 (cp, ls, rewrap): credentials from the AWS SDK's default chain (AWS_ACCESS_KEY_ID and
 AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, instance or container roles); the region from
 --region, AWS_REGION or the profile (else us-east-1); --endpoint-url URL (or AWS_ENDPOINT_URL)
 for another S3 endpoint, addressed path-style, and for KMS too when KMS is used. Uploads send
@@ -154,6 +171,22 @@ async function run(argv: readonly string[]): Promise<void> {
       await listObjects({
         s3: { region: values.region, endpointUrl: values['endpoint-url'] },
         location: parseS3Url(location, 'prefix'),
+        print: (line) => process.stdout.write(`${line}\n`),
+      });
+      return;
+    }
+    case 'rewrap': {
+      const [target = ''] = positionals(args, ['TARGET']);
+      await rewrap({
+        keys,
+        change: {
+          addKeyFiles: values['add-key-file'] ?? [],
+          addKmsKeys: values['add-kms-key'] ?? [],
+          addHsmKeys: values['add-hsm-key'] ?? [],
+          removeKeys: values['remove-key'] ?? [],
+        },
+        target,
+        dryRun: values['dry-run'] === true,
         print: (line) => process.stdout.write(`${line}\n`),
       });
       return;

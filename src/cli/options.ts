@@ -20,6 +20,11 @@ const OPTIONS = {
   context: { type: 'string', multiple: true },
   kid: { type: 'string' },
   namespace: { type: 'string' },
+  'add-key-file': { type: 'string', multiple: true },
+  'add-kms-key': { type: 'string', multiple: true },
+  'add-hsm-key': { type: 'string', multiple: true },
+  'remove-key': { type: 'string', multiple: true },
+  'dry-run': { type: 'boolean' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -42,6 +47,7 @@ const COMMAND_OPTIONS = {
   keygen: ['kid', 'namespace'],
   cp: [...KEY_OPTIONS, 'context', 'force'],
   ls: ['region', 'endpoint-url'],
+  rewrap: [...KEY_OPTIONS, 'add-key-file', 'add-kms-key', 'add-hsm-key', 'remove-key', 'dry-run'],
 } as const satisfies Record<string, readonly OptionName[]>;
 
 export type CommandName = keyof typeof COMMAND_OPTIONS;
