@@ -320,6 +320,7 @@ function resultOf(
     removed: record.removed.map(fromStoredEdk),
     added: record.added.map(fromStoredEdk),
     ...(record.stillOpensWith ? { stillOpensWith: record.stillOpensWith } : {}),
+    ...(record.addedBy ? { addedBy: record.addedBy } : {}),
     receivedBytes: session.receivedBytes,
     sentBytes: session.sentBytes,
     copiedBytes: session.copiedBytes,

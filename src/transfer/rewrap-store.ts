@@ -47,6 +47,7 @@ export interface RewrapRecord {
   readonly removed: readonly StoredEdk[];
   readonly added: readonly StoredEdk[];
   readonly stillOpensWith?: 'kept' | 'openWith' | 'addWith' | 'canOpenWith';
+  readonly addedBy?: 'reEncrypt' | 'addWith';
   readonly createdAtMs: number;
 }
 

@@ -251,5 +251,6 @@ function recordDraft(
     removed: rewrapped.removed.map(toStoredEdk),
     added: rewrapped.added.map(toStoredEdk),
     ...(rewrapped.stillOpensWith ? { stillOpensWith: rewrapped.stillOpensWith } : {}),
+    ...(rewrapped.addedBy ? { addedBy: rewrapped.addedBy } : {}),
   };
 }
