@@ -12,7 +12,8 @@
  *   name X are rewrapped, and X is retired from the vault through the delete confirmation;
  * - Change model A → C (the deployment's KMS key): the file opens with KMS, not with its old key;
  * - a folder's change paused while two objects are held: they finish, no other starts until
- *   Resume.
+ *   Resume;
+ * - signed in as the demo user, a Model B key (the HSM label) is added: the HSM proxy opens it.
  */
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -31,6 +32,7 @@ import { serializeKeyFile } from '../../src/core/key-file';
 import { parseHeaderBytes } from '../../src/core/message';
 import { decryptBytes } from '../../src/core/one-shot';
 import { kmsApiFor } from '../../src/aws/clients';
+import { HsmProxyKeyring } from '../../src/keyrings/hsm-proxy';
 import { KmsKeyring } from '../../src/keyrings/kms';
 import { RawAesKeyring } from '../../src/keyrings/raw-aes';
 import { MiB, connectGuest, env } from './support/upload-ui';
@@ -368,4 +370,42 @@ test('a folder change pauses after the objects in flight and resumes', async () 
   await expect(item('big.bin')).toHaveAttribute('data-state', 'skipped');
   await dialog.getByTestId('protection-close').click();
   await expectKeys('rotate.txt', KEYS.y, KEYS.x);
+});
+
+test('signed in as the demo user, the HSM key is added to a file and opens it', async () => {
+  await page.goto(`${env('VEIL_APP_URL')}#/settings`);
+  const form = page.getByRole('form', { name: 'Sign in with user name and password' });
+  await form.getByLabel('User name').fill('demo');
+  await form.getByLabel('Password').fill('Veil-demo-2026');
+  await form.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('credentials-status')).toContainText('Signed in as demo');
+  await openFolder();
+  await fileRow('last.txt').getByRole('button', { name: 'Change protection of last.txt' }).click();
+  const dialog = page.getByTestId('protection-dialog');
+  await expect(dialog).toHaveAttribute('data-phase', 'choosing');
+  await dialog.getByTestId('op-add').check();
+  await dialog.getByTestId('add-model').selectOption('B');
+  await expect(dialog.getByTestId('add-key')).toHaveValue(env('VEIL_HSM_KEY_LABEL'));
+  await dialog.getByTestId('show-plan').click();
+  await expect(dialog.getByTestId('plan-summary')).toContainText('1 object changes');
+  await dialog.getByTestId('protection-start').click();
+  await expect(dialog.getByTestId('protection-run')).toHaveAttribute('data-state', 'done', {
+    timeout: 30_000,
+  });
+  await dialog.getByTestId('protection-close').click();
+  const body = await getObject('last.txt');
+  const hsm = new HsmProxyKeyring({
+    proxyUrl: env('VEIL_HSM_URL'),
+    idToken: () => env('VEIL_DEMO_ID_TOKEN'),
+  });
+  expect(Buffer.compare(await decryptBytes(body, { keyring: hsm }), FILES['last.txt']!)).toBe(0);
+  // The keys it had stay: Z (from the rotation) and Y (from the folder change) still open it.
+  expect(
+    Buffer.compare(await decryptBytes(body, { keyring: await ours(KEYS.z) }), FILES['last.txt']!),
+  ).toBe(0);
+  const head = await s3.send(
+    new HeadObjectCommand({ Bucket: env('VEIL_BUCKET'), Key: keyOf('last.txt') }),
+  );
+  // An added key does not change what the file is: its badge stays.
+  expect(head.Metadata?.['veil-model']).toBe('A');
 });

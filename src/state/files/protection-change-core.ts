@@ -333,7 +333,7 @@ export class ProtectionChangeCore {
           ...(addWith ? { addWith } : {}),
         },
         concurrency: this.#deps.concurrency ?? 2,
-        modelFor: (object) => this.#modelAfter(object, add),
+        modelFor: (object) => this.#modelAfter(object, operation),
         onChange: (run) => {
           if (this.#batch === batch) this.#set({ run });
         },
@@ -483,8 +483,14 @@ export class ProtectionChangeCore {
     );
   }
 
-  /** The model badge after the change: the added key's, else that of the first key kept. */
-  #modelAfter(object: PlannedObject, add: ChosenKey | undefined): ModelId | undefined {
+  /**
+   * The model badge after the change: unchanged when a key is only added (a recovery key does
+   * not change what the file is); the added key's for a replace or a change of model; else that
+   * of the first key kept.
+   */
+  #modelAfter(object: PlannedObject, operation: ProtectionOperation): ModelId | undefined {
+    if (operation.kind === 'add') return undefined;
+    const add = addOf(operation);
     if (add && object.add) return add.model;
     const kept = object.keys.find(
       (key) =>

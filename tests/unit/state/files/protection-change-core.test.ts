@@ -104,7 +104,7 @@ async function world(): Promise<World> {
 describe('ProtectionChangeCore', () => {
   it('reads each header once and lists the keys the selection carries', async () => {
     const w = await world();
-    const { deps, reads } = fakeDeps(w);
+    const { deps, reads, setups } = fakeDeps(w);
     const views: ProtectionView[] = [];
     const core = new ProtectionChangeCore(deps, (view) => views.push(view));
     await core.open({ keys: ['c.txt'], prefixes: ['top/'] });
@@ -117,6 +117,13 @@ describe('ProtectionChangeCore', () => {
     expect(views.some((view) => view.phase === 'scanning' && view.scan)).toBe(true);
     await core.plan({ kind: 'add', add: { model: 'A', keyName: 'key-z' } });
     expect(reads.sort()).toEqual(['c.txt', 'top/a.txt', 'top/sub/b.txt']);
+    // Adding a key leaves each object's model badge as it was.
+    await core.start();
+    expect(setups.map((setup) => [setup.model, setup.addWith !== undefined])).toEqual([
+      [undefined, true],
+      [undefined, true],
+      [undefined, true],
+    ]);
   });
 
   it('plans a replace and runs it with the session keyrings and a result per object', async () => {
