@@ -53,6 +53,8 @@ export type {
 } from './rewrap-header';
 export { splitEncryptedDataKeys } from './rewrap-keys';
 export type { KeySplit, KeyToRemove } from './rewrap-keys';
+export type { EdkReEncrypter } from './rewrap-reencrypt';
+export type { RewrapOpening } from './rewrap-access';
 export { decryptFrame, encryptFrame, readFrameHeader, sealFrame } from './frame';
 export type { FrameHeader, FrameParams, SealedFrame } from './frame';
 export {
