@@ -11,6 +11,7 @@ import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VeilError } from '../../core';
 import { KeyValueUploadStore, type KeyValueApi } from '../kv-store';
+import { KeyValueRewrapStore, type RewrapStore } from '../rewrap-store';
 import type { UploadRecord, UploadStore } from '../upload-store';
 import { errorCode } from './file-source';
 
@@ -121,4 +122,12 @@ function folderApi(folder: string): KeyValueApi {
  */
 export function fileUploadStore(folder: string): UploadStore {
   return new KeyValueUploadStore(folderApi(folder));
+}
+
+/**
+ * The rewrap resume store over the folder `folder` ([Note: rewrap resume] in rewrap-resume.ts):
+ * the same files as the upload store, its records plain JSON (no secret, base64 headers).
+ */
+export function fileRewrapStore(folder: string): RewrapStore {
+  return new KeyValueRewrapStore(folderApi(folder));
 }

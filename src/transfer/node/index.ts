@@ -20,7 +20,7 @@ import { uploadS3For, type UploadS3 } from '../s3-api';
 
 export { openFileSource, type FileSourceOptions } from './file-source';
 export { fileSink, TEMP_SUFFIX, type FileSink, type FileSinkOptions } from './file-sink';
-export { fileUploadStore, RECORD_FILE_FORMAT } from './file-store';
+export { fileRewrapStore, fileUploadStore, RECORD_FILE_FORMAT } from './file-store';
 
 /** The engine's S3 seam for uploads over an SDK client, with parts sent as bytes (not Blobs). */
 export function nodeUploadS3(client: S3Client): UploadS3 {

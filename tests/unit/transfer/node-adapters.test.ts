@@ -8,7 +8,14 @@ import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { TEMP_SUFFIX, fileSink, fileUploadStore, openFileSource } from '../../../src/transfer/node';
+import {
+  TEMP_SUFFIX,
+  fileRewrapStore,
+  fileSink,
+  fileUploadStore,
+  openFileSource,
+} from '../../../src/transfer/node';
+import type { RewrapRecord } from '../../../src/transfer/rewrap-store';
 import type { UploadRecord } from '../../../src/transfer/upload-store';
 
 let dir = '';
@@ -127,4 +134,33 @@ test('fileUploadStore skips damaged and foreign files', async () => {
   await writeFile(join(folder, `${'1'.repeat(64)}.json`), JSON.stringify({ key: 'upload:x' }));
   await writeFile(join(folder, 'notes.txt'), 'hello');
   expect((await store.list()).map((entry) => entry.id)).toEqual(['one']);
+});
+
+test('fileRewrapStore keeps rewrap records beside upload records, each store seeing its own', async () => {
+  const folder = join(dir, 'store');
+  const rewrap: RewrapRecord = {
+    id: 'rewrap-upload-1',
+    bucket: 'b',
+    key: 'k',
+    uploadId: 'rewrap-upload-1',
+    sourceEtag: '"e"',
+    oldObjectBytes: 20_000_000,
+    oldHeaderBytes: 300,
+    newHeader: 'AAEC',
+    putMaxBytes: 5 * 1024 * 1024,
+    copyPartBytes: 128 * 1024 * 1024,
+    parts: [{ partNumber: 1, etag: '"p1"' }],
+    removed: [],
+    added: [{ providerId: 'veil', providerInfo: 'bmFtZQ==', ciphertext: 'AQID' }],
+    createdAtMs: 1,
+  };
+  await fileUploadStore(folder).put(record('one', 1));
+  await fileRewrapStore(folder).put(rewrap);
+  expect(await fileRewrapStore(folder).get('rewrap-upload-1')).toEqual(rewrap);
+  expect((await fileRewrapStore(folder).list()).map((entry) => entry.id)).toEqual([
+    'rewrap-upload-1',
+  ]);
+  expect((await fileUploadStore(folder).list()).map((entry) => entry.id)).toEqual(['one']);
+  await fileRewrapStore(folder).delete('rewrap-upload-1');
+  expect(await fileRewrapStore(folder).list()).toEqual([]);
 });
