@@ -80,6 +80,11 @@ export interface ProtectionDeps {
    * @throws VeilError VAULT_KEY_MISSING, HSM_UNAUTHENTICATED, CREDENTIALS_MISSING, ...
    */
   writeKeyring(key: ChosenKey): Keyring;
+  /**
+   * Optional: makes the added key's EDK inside its key service (KMS ReEncrypt from a KMS EDK of
+   * the header), with `writeKeyring`'s keyring as the fallback; undefined where it does not apply.
+   */
+  reEncrypter?(key: ChosenKey): RewrapSetup['reEncrypt'] | undefined;
   /** How a key to add will be named in the header (provider id and key name). */
   addedKey(key: ChosenKey): NeededKey;
   /** Whether this session can use a key named in a header. */
@@ -324,6 +329,7 @@ export class ProtectionChangeCore {
       if (!openWith) throw new VeilError('NO_KEY_FOR_OBJECT', 'no key is at hand in this session');
       const add = addOf(operation);
       const addWith = add ? this.#deps.writeKeyring(add) : undefined;
+      const reEncrypt = add ? this.#deps.reEncrypter?.(add) : undefined;
       const batch = new RewrapBatch({
         plan,
         setup: {
@@ -331,6 +337,7 @@ export class ProtectionChangeCore {
           bucket: this.#deps.bucket,
           openWith,
           ...(addWith ? { addWith } : {}),
+          ...(reEncrypt ? { reEncrypt } : {}),
         },
         concurrency: this.#deps.concurrency ?? 2,
         modelFor: (object) => this.#modelAfter(object, operation),

@@ -9,6 +9,7 @@ import { bucketS3For } from '../../aws/bucket-s3';
 import { VeilError } from '../../core/errors';
 import type { NeededKey } from '../../core';
 import { HSM_PROVIDER_ID } from '../../keyrings/hsm-proxy';
+import { kmsReEncrypter } from '../../keyrings/kms-reencrypt';
 import { downloadS3For } from '../../transfer/download-s3';
 import { headerReader } from '../../transfer/rewrap-batch';
 import { rewrapS3For } from '../../transfer/rewrap-s3';
@@ -70,6 +71,14 @@ export function appProtectionDeps(config: VeilConfig): ProtectionDeps {
       if (!keyring) throw new VeilError(UNAVAILABLE[key.model], key.keyName);
       return keyring;
     },
+    // Model C to another KMS key: KMS ReEncrypt when the caller may, so the data key stays in KMS.
+    reEncrypter: (key) =>
+      key.model === 'C'
+        ? kmsReEncrypter({
+            clients: awsSession.clients().kmsSupplier(),
+            destinationKeyId: key.keyName,
+          })
+        : undefined,
     addedKey: (key) => addedKeyOf(key),
     canOpen: (key) => canOpen(config, key),
     modelOf: modelOfProvider,

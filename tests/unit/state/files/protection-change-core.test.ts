@@ -128,7 +128,11 @@ describe('ProtectionChangeCore', () => {
 
   it('plans a replace and runs it with the session keyrings and a result per object', async () => {
     const { deps, setups } = fakeDeps(await world());
-    const core = new ProtectionChangeCore(deps);
+    const reEncrypter = { reEncrypt: () => Promise.resolve(undefined) };
+    const core = new ProtectionChangeCore({
+      ...deps,
+      reEncrypter: (key) => (key.model === 'C' ? reEncrypter : undefined),
+    });
     await core.open({ keys: [], prefixes: ['top/'] });
     await core.plan({
       kind: 'replace',
@@ -146,6 +150,8 @@ describe('ProtectionChangeCore', () => {
       ['top/a.txt', [{ keyName: 'key-x', providerId: 'veil' }], 'C', true],
       ['top/sub/b.txt', [{ keyName: 'key-x', providerId: 'veil' }], 'C', true],
     ]);
+    // A KMS key to add goes through ReEncrypt where KMS allows it.
+    expect(setups.every((setup) => setup.reEncrypt === reEncrypter)).toBe(true);
   });
 
   it('refuses to remove the last key, and a key that would lock the user out', async () => {
