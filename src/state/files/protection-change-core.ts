@@ -3,8 +3,8 @@
  * Keys view's "Rotate this key" drives the same core): for a selection of files and folders,
  * read every header once (a folder means every object under it), say which keys the selection
  * carries, plan an operation ([Note: rewrap batch plan] in src/transfer/rewrap-batch-plan.ts),
- * then
- * run it with progress, pause and cancel, and keep a result per object.
+ * then run it with progress, pause and cancel, and keep a result per object. The operations and
+ * the view are data in protection-ops.ts.
  *
  * Operations, each a set of keys removed and keys added:
  * - add a key (A: a vault key; B: an HSM label; C: a KMS key);
