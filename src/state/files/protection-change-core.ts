@@ -35,6 +35,7 @@ import {
 } from '../../transfer/rewrap-batch';
 import type { RewrapResult, RewrapSetup } from '../../transfer/rewrap-options';
 import type { RewrapS3 } from '../../transfer/rewrap-s3';
+import type { RewrapStore } from '../../transfer/rewrap-store';
 import { deletePreviousVersion } from '../../transfer/rewrap-versions';
 import { shownError, type ShownError } from '../app/shown-error';
 import type { ModelId } from '../shared/protection';
@@ -65,6 +66,12 @@ export interface ProtectionDeps {
   readonly readHeader: HeaderReader;
   /** The rewrap engine's S3 seam. */
   rewrapS3(): RewrapS3;
+  /**
+   * Optional: where a multipart rewrap keeps its record, so that one stopped by the network or
+   * expired credentials can be resumed ([Note: rewrap resume] in src/transfer/rewrap-resume.ts;
+   * unfinished-changes-core.ts lists them); without it such a run starts over.
+   */
+  rewrapStore?(): RewrapStore | undefined;
   /** Every key the session holds (opens the headers). */
   readKeyring(): Promise<Keyring | undefined>;
   /**
@@ -191,6 +198,7 @@ export class ProtectionChangeCore {
       const add = addOf(operation);
       const addWith = add ? this.#deps.writeKeyring(add) : undefined;
       const reEncrypt = add ? this.#deps.reEncrypter?.(add) : undefined;
+      const store = this.#deps.rewrapStore?.();
       const batch = new RewrapBatch({
         plan,
         setup: {
@@ -199,6 +207,7 @@ export class ProtectionChangeCore {
           openWith,
           ...(addWith ? { addWith } : {}),
           ...(reEncrypt ? { reEncrypt } : {}),
+          ...(store ? { store } : {}),
         },
         concurrency: this.#deps.concurrency ?? 2,
         modelFor: (object) => this.#modelAfter(object, operation),

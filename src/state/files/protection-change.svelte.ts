@@ -2,7 +2,8 @@
  * "Change protection" as the views use it: protection-change-core.ts over the app's session,
  * vault and settings ([Note: keyring choice] in src/state/shared/keyrings.ts), with its view in
  * $state. The S3 seams are the engines': downloadS3For for headers, rewrapS3For with Blob bodies
- * (the browser's fetch takes them; [Note: Blob request bodies] in src/transfer/s3-api.ts).
+ * (the browser's fetch takes them; [Note: Blob request bodies] in src/transfer/s3-api.ts); the
+ * rewrap store is this browser's (unfinished-changes.svelte.ts lists what it keeps).
  */
 import type { VeilConfig } from '../../aws/config';
 import { bucketS3For } from '../../aws/bucket-s3';
@@ -20,6 +21,7 @@ import type { ModelId } from '../shared/protection';
 import { vault } from '../keys/vault.svelte';
 import { keysUnder } from './delete';
 import { modelOfProvider } from './download-keys';
+import { appRewrapStore } from './unfinished-changes.svelte';
 import {
   EMPTY_VIEW,
   ProtectionChangeCore,
@@ -62,6 +64,8 @@ export function appProtectionDeps(config: VeilConfig): ProtectionDeps {
       })),
     readHeader: (key, signal) => headerReader(downloadS3For(s3()), config.bucket)(key, signal),
     rewrapS3: () => rewrapS3For(s3(), { blobBodies: true }),
+    // Multipart rewraps keep a record: an interrupted one is resumed from Files.
+    rewrapStore: appRewrapStore,
     readKeyring: () => readKeyring(sourcesOf(config)),
     writeKeyring(key) {
       if (key.model === 'B' && !config.hsm) {
