@@ -189,7 +189,7 @@ describe('UnfinishedChangesCore', () => {
     expect(list.entries).toEqual([]);
     expect(list.dropped?.name).toBe('big.bin');
     expect(list.dropped?.error.code).toBe('REWRAP_SOURCE_CHANGED');
-    // The catalogue's words, not the detail.
+    // In the catalogue's words.
     expect(list.dropped?.error.message).toMatch(/changed in the bucket/);
     list.dismissDropped();
     expect(list.dropped).toBeUndefined();
