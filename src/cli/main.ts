@@ -32,6 +32,7 @@ import type { KeyringFlags } from './keyrings';
 import { listObjects } from './ls';
 import { KEY_OPTIONS, parseCommandLine } from './options';
 import { rewrap } from './rewrap';
+import { cancelRunningRewraps } from './rewrap-s3';
 import { parseS3Url } from './s3-url';
 import { decryptFile, encryptFile } from './transcode';
 
@@ -206,22 +207,31 @@ function errorLine(error: unknown): string {
   return `INTERNAL_ERROR: ${message}`;
 }
 
+/** Longest wait for running rewraps to abort their uploads after a signal, in milliseconds. */
+const CANCEL_BOUND_MS = 10_000;
+/** Set once a signal arrived: the command's own failure (a cancel) is then not printed too. */
+let exiting = false;
+
 // On Ctrl-C (SIGINT) or SIGTERM: stop the pipes, remove the temporary outputs, exit 128+signal.
 for (const [signal, exitCode] of [
   ['SIGINT', 130],
   ['SIGTERM', 143],
 ] as const) {
   process.once(signal, () => {
+    exiting = true;
     const interrupted = new VeilError('INTERRUPTED', signal);
     discardPendingOutputs(interrupted);
     process.stderr.write(`${errorLine(interrupted)}\n`);
-    process.exit(exitCode);
+    // A rewrap aborts its multipart uploads first; a request that hangs does not hold the exit.
+    setTimeout(() => process.exit(exitCode), CANCEL_BOUND_MS);
+    void cancelRunningRewraps().finally(() => process.exit(exitCode));
   });
 }
 
 try {
   await run(process.argv.slice(2));
 } catch (error) {
+  if (exiting) await new Promise<never>(() => undefined); // the signal handler exits
   process.stderr.write(`${errorLine(error).replace(/\s*\n\s*/g, ' ')}\n`);
   const code = error instanceof VeilError ? error.code : undefined;
   // Ctrl-C at the passphrase prompt (raw mode: no SIGINT) exits as an interrupt would.

@@ -36,6 +36,25 @@ import { formatS3Url, type S3Location } from './s3-url';
 /** Header reads in flight while planning. */
 const SCAN_CONCURRENCY = 8;
 
+/** The batches running, for cancelRunningRewraps. */
+const running = new Set<RewrapBatch>();
+
+/**
+ * Cancels every rewrap running (on SIGINT or SIGTERM): each object in flight is left as it was
+ * and its multipart upload aborted, no other is started. Resolves once they have all stopped.
+ */
+export async function cancelRunningRewraps(): Promise<void> {
+  await Promise.all(
+    [...running].map((batch) => {
+      batch.cancel();
+      return batch.run().then(
+        () => undefined,
+        () => undefined,
+      );
+    }),
+  );
+}
+
 /** What the S3 side of `veil rewrap` is given. */
 export interface RewrapS3Options {
   readonly keys: RewrapKeys;
@@ -48,6 +67,8 @@ export interface RewrapS3Options {
   readonly env?: NodeJS.ProcessEnv;
   /** Rewraps in flight; default MAX_BATCH_CONCURRENCY. */
   readonly concurrency?: number;
+  /** Called with the run's state after every change (the bench times the phases with it). */
+  readonly onChange?: (snapshot: BatchSnapshot) => void;
 }
 
 /** What a run did, by object. */
@@ -249,6 +270,7 @@ export async function rewrapInS3(options: RewrapS3Options): Promise<RewrapS3Outc
       if (error) throw error;
       return { plan };
     }
+    const draw = progressOf(plan);
     const batch = new RewrapBatch({
       plan,
       setup: {
@@ -259,9 +281,18 @@ export async function rewrapInS3(options: RewrapS3Options): Promise<RewrapS3Outc
       },
       concurrency: options.concurrency ?? MAX_BATCH_CONCURRENCY,
       modelFor: (object) => modelAfter(object, keys),
-      onChange: progressOf(plan),
+      onChange: (snapshot) => {
+        draw(snapshot);
+        options.onChange?.(snapshot);
+      },
     });
-    const snapshot = await batch.run();
+    running.add(batch);
+    let snapshot: BatchSnapshot;
+    try {
+      snapshot = await batch.run();
+    } finally {
+      running.delete(batch);
+    }
     for (const line of resultLines(snapshot, plan, bucket, keys)) options.print(line);
     const error = outcomeError(snapshot.items, bucket);
     if (error) throw error;

@@ -11,6 +11,7 @@
 import {
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -23,7 +24,7 @@ import {
   RawAesWrappingSuiteIdentifier,
   type KeyringNode,
 } from '@aws-crypto/client-node';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,8 +53,8 @@ interface Run {
   stderr: string;
 }
 
-function veilWith(extra: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = {
+function veilEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
     ...process.env,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
@@ -65,6 +66,10 @@ function veilWith(extra: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
     XDG_STATE_HOME: join(dir, 'state'),
     ...extra,
   };
+}
+
+function veilWith(extra: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
+  const env = veilEnv(extra);
   return new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -391,6 +396,41 @@ describe('refusals leave the object as it was', () => {
       ['--key-file', 'team.jwk', '--remove-key', 'team-key'],
       /^REWRAP_LAST_KEY: /,
     );
+  });
+
+  test('Ctrl-C during the copies: INTERRUPTED, the upload aborted, the object as it was', async () => {
+    await upload('r/interrupted.bin', 64 * MIB, '--key-file', 'team.jwk');
+    const before = await stored('r/interrupted.bin');
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'rewrap',
+        '--key-file',
+        'team.jwk',
+        '--add-key-file',
+        'new.jwk',
+        ...aws,
+        url('r/interrupted.bin'),
+      ],
+      { cwd: dir, env: veilEnv() },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => resolve(code)),
+    );
+    const openUploads = async () =>
+      (await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads?.length ?? 0;
+    while ((await openUploads()) === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/^INTERRUPTED: /);
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(await openUploads()).toBe(0);
+    const after = await stored('r/interrupted.bin');
+    expect(after.etag).toBe(before.etag);
+    expect(after.bytes.equals(before.bytes)).toBe(true);
   });
 
   test('no change named is a usage error', async () => {
