@@ -91,8 +91,11 @@ export async function resumeRewrap(setup: RewrapResumeSetup): Promise<RewrapResu
     if (planned.method !== 'multipart') throw gone('the record plans no multipart upload');
     plan = planned;
     session.sourceSeen = true;
-    const head = await session.send('HeadObject', (signal) =>
-      session.setup.s3.headObject(record.bucket, record.key, signal),
+    const head = await withEtag(
+      session,
+      await session.send('HeadObject', (signal) =>
+        session.setup.s3.headObject(record.bucket, record.key, signal),
+      ),
     );
     if (head.etag !== record.sourceEtag) {
       if (await isOwnResult(session, head, headerBytes, plan)) {
@@ -181,6 +184,21 @@ async function settle(
 }
 
 /** True when the object is this rewrap's result: its size, and its first bytes the new header. */
+/**
+ * HEAD's answer with the object's ETag: some S3 stand-ins (moto) apply CORS to GET but not HEAD,
+ * so a page may not read HEAD's ETag; then a one-byte GET tells it (openSource in rewrap.ts and
+ * download-open.ts do the same). Without it every resume would look like a changed source.
+ */
+async function withEtag(session: RewrapSession, head: RewrapHead): Promise<RewrapHead> {
+  if (head.etag !== undefined || head.contentLength === 0) return head;
+  const { s3, bucket, key } = session.setup;
+  const read = await session.send('GetObject', (signal) =>
+    s3.getRange({ bucket, key, startBytes: 0, endBytes: 1, ifMatch: undefined }, signal),
+  );
+  session.receivedBytes += read.bytes.length;
+  return { ...head, etag: read.etag };
+}
+
 async function isOwnResult(
   session: RewrapSession,
   head: RewrapHead,

@@ -140,6 +140,26 @@ describe('rewrap resume in moto', () => {
     expect(await openUploads(stack)).toBe(0);
   });
 
+  test('a HEAD whose ETag the page cannot read (CORS on GET only) still resumes', async () => {
+    // moto applies CORS to GET but not HEAD, so in a page HEAD's ETag is unreadable; the resume
+    // must learn it from a GET rather than take every source for changed.
+    const key = 'resume/hidden-head-etag.veil';
+    const { plaintext, store, record } = await interrupted(key, 1);
+    const hiding: RewrapS3 = {
+      ...real,
+      headObject: async (bucket, name, signal) => ({
+        ...(await real.headObject(bucket, name, signal)),
+        etag: undefined,
+      }),
+    };
+    await resumeRewrap({ s3: hiding, store, id: record.id, retry: FAST_RETRY });
+    const stored = await readObject(stack, key);
+    const opened = await decryptBytes(stored, { keyring: await rawKeyring(NEW_KEY, 'new') });
+    expect(sameBytes(opened, plaintext)).toBe(true);
+    expect(await openUploads(stack)).toBe(0);
+    expect(await store.list()).toHaveLength(0);
+  });
+
   test('a source overwritten before the resume fails with REWRAP_SOURCE_CHANGED, no orphan', async () => {
     const key = 'resume/overwritten.veil';
     const { store, record } = await interrupted(key, 1);
