@@ -24,6 +24,7 @@
 import { contextFromPairs } from '../core/encryption-context';
 import { VeilError } from '../core/errors';
 import { DEFAULT_MAX_FRAME_BYTES } from '../core/header';
+import { errorLine } from './error-line';
 import { discardPendingOutputs } from './files';
 import { copy } from './cp';
 import { inspectFile } from './inspect';
@@ -60,6 +61,8 @@ CHANGES (each repeats; at least one):
                                           no key you gave opens the file any more
   --dry-run                               print the plan (objects, bytes copied inside S3,
                                           bytes through this machine) and change nothing
+  --delete-previous-version               on a versioned bucket, delete the version the
+                                          rewrap replaced (a removed key still opens it)
 
 KEYS (one or more; --key-file, --hsm-key and --kms-key repeat, and to encrypt, each key adds
 an encrypted copy of the data key; any other option is given at most once):
@@ -188,23 +191,12 @@ async function run(argv: readonly string[]): Promise<void> {
         },
         target,
         dryRun: values['dry-run'] === true,
+        deletePreviousVersion: values['delete-previous-version'] === true,
         print: (line) => process.stdout.write(`${line}\n`),
       });
       return;
     }
   }
-}
-
-/** One line for stderr that starts with the error code; never key material. */
-function errorLine(error: unknown): string {
-  if (error instanceof VeilError) return `${error.code}: ${error.message}`;
-  const systemCode = (error as { code?: unknown } | null)?.code;
-  if (typeof systemCode === 'string' && /^E[A-Z]+$/.test(systemCode)) {
-    const message = error instanceof Error ? error.message : String(error);
-    return `IO_FAILED: ${message}`;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return `INTERNAL_ERROR: ${message}`;
 }
 
 /** Longest wait for running rewraps to abort their uploads after a signal, in milliseconds. */
