@@ -14,9 +14,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serializeKeyFile } from '../../src/core/key-file';
-import { parseHeaderBytes } from '../../src/core/message';
 import { decryptBytes } from '../../src/core/one-shot';
-import { RawAesKeyring } from '../../src/keyrings/raw-aes';
+import { bodyAfterHeader, ours } from './support/rewrap-checks';
 import { MiB, connectGuest, env } from './support/upload-ui';
 
 const run = randomBytes(3).toString('hex');
@@ -39,21 +38,11 @@ async function stored(): Promise<Uint8Array> {
   return new Uint8Array(await reply.Body!.transformToByteArray());
 }
 
-const keyring = (key: (typeof KEYS)['y']): Promise<RawAesKeyring> =>
-  RawAesKeyring.fromBytes({
-    keyBytes: key.keyBytes.slice(),
-    keyName: key.keyName,
-    keyNamespace: 'veil',
-  });
-
 const opens = async (body: Uint8Array, key: (typeof KEYS)['y']): Promise<boolean> =>
-  decryptBytes(body, { keyring: await keyring(key) }).then(
+  decryptBytes(body, { keyring: await ours(key) }).then(
     (plain) => Buffer.compare(plain, PLAIN) === 0,
     () => false,
   );
-
-const afterHeader = (message: Uint8Array): Uint8Array =>
-  message.subarray(parseHeaderBytes(message.subarray(0, 64 * 1024)).headerBytes);
 
 async function openFolder(): Promise<void> {
   await page.goto(`${env('VEIL_APP_URL')}#/files/${FOLDER}/`);
@@ -146,5 +135,5 @@ test('a change whose copies fail on the network is resumed from Files after a re
   const body = await stored();
   expect(await opens(body, KEYS.z)).toBe(true);
   expect(await opens(body, KEYS.y)).toBe(true);
-  expect(Buffer.compare(afterHeader(body), afterHeader(uploaded))).toBe(0);
+  expect(Buffer.compare(bodyAfterHeader(body), bodyAfterHeader(uploaded))).toBe(0);
 });

@@ -17,24 +17,18 @@
  */
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { KMSClient } from '@aws-sdk/client-kms';
-import {
-  CommitmentPolicy,
-  RawAesKeyringNode,
-  RawAesWrappingSuiteIdentifier,
-  buildClient,
-} from '@aws-crypto/client-node';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serializeKeyFile } from '../../src/core/key-file';
-import { parseHeaderBytes } from '../../src/core/message';
 import { decryptBytes } from '../../src/core/one-shot';
 import { kmsApiFor } from '../../src/aws/clients';
 import { HsmProxyKeyring } from '../../src/keyrings/hsm-proxy';
 import { KmsKeyring } from '../../src/keyrings/kms';
-import { RawAesKeyring } from '../../src/keyrings/raw-aes';
+import { parseHeaderBytes } from '../../src/core/message';
+import { bodyAfterHeader, ours, peer, theirs } from './support/rewrap-checks';
 import { MiB, connectGuest, env } from './support/upload-ui';
 
 const run = randomBytes(3).toString('hex');
@@ -51,7 +45,6 @@ const FILES: Record<string, Uint8Array> = {
   'cancel.txt': new TextEncoder().encode('Cancelled mid-way.\n'.repeat(100)),
   'rotate.txt': new TextEncoder().encode('Rotated in Keys.\n'.repeat(100)),
 };
-const peer = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
 
 let s3: S3Client;
 let context: BrowserContext;
@@ -69,22 +62,6 @@ async function getObject(name: string): Promise<Uint8Array> {
   return new Uint8Array(await reply.Body!.transformToByteArray());
 }
 
-const ours = (key: { keyName: string; keyBytes: Uint8Array }): Promise<RawAesKeyring> =>
-  RawAesKeyring.fromBytes({
-    keyBytes: key.keyBytes.slice(),
-    keyName: key.keyName,
-    keyNamespace: 'veil',
-  });
-
-const theirs = (key: { keyName: string; keyBytes: Uint8Array }): RawAesKeyringNode =>
-  new RawAesKeyringNode({
-    keyName: key.keyName,
-    keyNamespace: 'veil',
-    unencryptedMasterKey: key.keyBytes.slice(),
-    wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
-    utf8Sorting: true,
-  });
-
 /** The object opens with `opens` (in Veil's core and in client-node) and not with `refused`. */
 async function expectKeys(
   name: string,
@@ -101,11 +78,6 @@ async function expectKeys(
   });
   await expect(peer.decrypt(theirs(refused), body)).rejects.toThrow();
   return body;
-}
-
-/** The bytes after the header. */
-function bodyAfterHeader(message: Uint8Array): Uint8Array {
-  return message.subarray(parseHeaderBytes(message.subarray(0, 64 * 1024)).headerBytes);
 }
 
 function fileRow(name: string) {
