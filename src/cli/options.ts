@@ -25,6 +25,7 @@ const OPTIONS = {
   'add-hsm-key': { type: 'string', multiple: true },
   'remove-key': { type: 'string', multiple: true },
   'dry-run': { type: 'boolean' },
+  'delete-previous-version': { type: 'boolean' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -47,7 +48,15 @@ const COMMAND_OPTIONS = {
   keygen: ['kid', 'namespace'],
   cp: [...KEY_OPTIONS, 'context', 'force'],
   ls: ['region', 'endpoint-url'],
-  rewrap: [...KEY_OPTIONS, 'add-key-file', 'add-kms-key', 'add-hsm-key', 'remove-key', 'dry-run'],
+  rewrap: [
+    ...KEY_OPTIONS,
+    'add-key-file',
+    'add-kms-key',
+    'add-hsm-key',
+    'remove-key',
+    'dry-run',
+    'delete-previous-version',
+  ],
 } as const satisfies Record<string, readonly OptionName[]>;
 
 export type CommandName = keyof typeof COMMAND_OPTIONS;

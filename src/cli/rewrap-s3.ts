@@ -5,7 +5,10 @@
  * GETs and planned ([Note: rewrap batch plan]): what each object loses and gains, or why it is
  * left as it is, and the bytes copied inside S3 and through this machine. `--dry-run` prints the
  * plan and stops; otherwise the ready objects are rewrapped a few at once ([Note: rewrap batch
- * run]), each replaced atomically or left as it was, and one line per object is printed.
+ * run]), each replaced atomically or left as it was, and one line per object is printed. A
+ * multipart rewrap keeps a record, and an unfinished rewrap of the one object named is continued
+ * first ([Note: veil rewrap resume] in rewrap-resume.ts); on a versioned bucket the version
+ * replaced is deleted (`--delete-previous-version`) or named in a note.
  *
  * Exit status: 0 when every object was rewrapped or already had the keys asked for; otherwise
  * the last stderr line starts with the code of the first object skipped for a reason or failed
@@ -16,7 +19,7 @@ import { s3Failure } from '../core/aws-failure';
 import { VeilError, isErrorCode } from '../core/errors';
 import { escapeUntrusted } from '../core/untrusted-text';
 import { downloadS3For } from '../transfer/download-s3';
-import { nodeRewrapS3 } from '../transfer/node';
+import { fileRewrapStore, nodeRewrapS3 } from '../transfer/node';
 import {
   MAX_BATCH_CONCURRENCY,
   RewrapBatch,
@@ -28,16 +31,18 @@ import {
   type ListedObject,
   type PlannedObject,
 } from '../transfer/rewrap-batch';
+import type { RewrapResult } from '../transfer/rewrap-options';
 import { formatBytes, progressLine } from './progress-line';
 import { badgeOf, modelOfProvider, type RewrapKeys } from './rewrap-keys';
+import { continueRewrap, resumableRewrap, rewrapFolder, settleVersion } from './rewrap-resume';
 import { cliS3, type S3Flags } from './s3-client';
 import { formatS3Url, type S3Location } from './s3-url';
 
 /** Header reads in flight while planning. */
 const SCAN_CONCURRENCY = 8;
 
-/** The batches running, for cancelRunningRewraps. */
-const running = new Set<RewrapBatch>();
+/** The runs in flight (batches and resumes), for cancelRunningRewraps. */
+const running = new Set<{ cancel(): void; run(): Promise<unknown> }>();
 
 /**
  * Cancels every rewrap running (on SIGINT or SIGTERM): each object in flight is left as it was
@@ -63,6 +68,8 @@ export interface RewrapS3Options {
   readonly location: S3Location;
   readonly prefix: boolean;
   readonly dryRun: boolean;
+  /** Deletes the version each rewrap replaced on a versioned bucket ([Note: rewrap and versions]). */
+  readonly deletePreviousVersion?: boolean;
   readonly print: (line: string) => void;
   readonly env?: NodeJS.ProcessEnv;
   /** Rewraps in flight; default MAX_BATCH_CONCURRENCY. */
@@ -170,13 +177,10 @@ export function resultLines(
     switch (item.state) {
       case 'done': {
         const result = item.result;
-        const versions = result?.previousVersionId
-          ? `; the previous version ${result.previousVersionId} still has the old keys`
-          : '';
         return (
           `rewrapped  ${url}  keys: ${object ? keysAfter(object, keys) : ''}  ` +
           `(${formatBytes(result?.sentBytes ?? 0)} sent, ` +
-          `${formatBytes(result?.copiedBytes ?? 0)} copied inside S3${versions})`
+          `${formatBytes(result?.copiedBytes ?? 0)} copied inside S3)`
         );
       }
       case 'skipped':
@@ -270,11 +274,42 @@ export async function rewrapInS3(options: RewrapS3Options): Promise<RewrapS3Outc
       if (error) throw error;
       return { plan };
     }
+    const seam = nodeRewrapS3(s3.client);
+    const store = fileRewrapStore(rewrapFolder(options.env ?? process.env));
+    const [only] = plan.objects;
+    const record =
+      !options.prefix && only ? await resumableRewrap(store, seam, bucket, only, keys) : undefined;
+    let result: RewrapResult | undefined;
+    if (record && only) {
+      const controller = new AbortController();
+      const resumed = continueRewrap(store, seam, record, controller.signal);
+      const entry = { cancel: () => controller.abort(), run: () => resumed };
+      running.add(entry);
+      try {
+        result = await resumed;
+      } catch (error) {
+        // S3 no longer has the upload, or the record is not for this object: it was dropped.
+        if (!(error instanceof VeilError && error.code === 'REWRAP_RESUME_GONE')) throw error;
+      } finally {
+        running.delete(entry);
+      }
+    }
+    if (result && only) {
+      const url = escapeUntrusted(formatS3Url({ bucket, key: only.key }));
+      options.print(
+        `resumed    ${url}  keys: ${keysAfter(only, keys)}  ` +
+          `(${formatBytes(result.sentBytes)} sent, ${formatBytes(result.copiedBytes)} copied inside S3)`,
+      );
+      const note = await settleVersion(seam, result, options.deletePreviousVersion === true);
+      if (note) options.print(note);
+      return { plan };
+    }
     const draw = progressOf(plan);
     const batch = new RewrapBatch({
       plan,
       setup: {
-        s3: nodeRewrapS3(s3.client),
+        s3: seam,
+        store,
         bucket,
         openWith: keys.openWith,
         ...(keys.addWith ? { addWith: keys.addWith } : {}),
@@ -294,6 +329,11 @@ export async function rewrapInS3(options: RewrapS3Options): Promise<RewrapS3Outc
       running.delete(batch);
     }
     for (const line of resultLines(snapshot, plan, bucket, keys)) options.print(line);
+    for (const item of snapshot.items) {
+      if (!item.result) continue;
+      const note = await settleVersion(seam, item.result, options.deletePreviousVersion === true);
+      if (note) options.print(note);
+    }
     const error = outcomeError(snapshot.items, bucket);
     if (error) throw error;
     return { plan, snapshot };

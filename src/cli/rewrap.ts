@@ -5,7 +5,9 @@
  * (rewrap-s3.ts, over the rewrap batch and engine); a local file gets its header rewritten in
  * place, atomically (rewrap-local.ts). The keys that open the files are the usual KEYS; the
  * changes are `--add-key-file`, `--add-kms-key`, `--add-hsm-key` and `--remove-key`, each
- * repeatable (rewrap-keys.ts). `--dry-run` prints the plan and changes nothing.
+ * repeatable (rewrap-keys.ts). `--dry-run` prints the plan and changes nothing. An unfinished
+ * rewrap of the object is continued ([Note: veil rewrap resume] in rewrap-resume.ts), and
+ * `--delete-previous-version` deletes the version a rewrap replaced on a versioned bucket.
  */
 import type { KeyringFlags } from './keyrings';
 import { rewrapLocalFile } from './rewrap-local';
@@ -19,6 +21,8 @@ export interface RewrapCommand {
   readonly change: RewrapChangeFlags;
   readonly target: string;
   readonly dryRun: boolean;
+  /** `--delete-previous-version`: on a versioned bucket, delete the version each rewrap replaced. */
+  readonly deletePreviousVersion?: boolean;
   readonly print: (line: string) => void;
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -48,6 +52,7 @@ export async function rewrap(command: RewrapCommand): Promise<void> {
         location,
         prefix,
         dryRun: command.dryRun,
+        deletePreviousVersion: command.deletePreviousVersion === true,
         print: command.print,
         env,
       });
