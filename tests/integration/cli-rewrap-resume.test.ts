@@ -14,63 +14,27 @@ import {
   PutBucketVersioningCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { tryParseHeader } from '../../src/core/header';
 import { LOCAL_CREDENTIALS } from '../../scripts/stack/provision';
+import { BIN, cliRunner } from './cli-runner';
 import { useLocalStack } from './local-stack';
 
 vi.setConfig({ testTimeout: 120_000 });
 
 const local = useLocalStack(['http://127.0.0.1:5998']);
-const BIN = fileURLToPath(new URL('../../bin/veil.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'veil-cli-rewrap-resume-'));
 const path = (name: string) => join(dir, name);
 const records = join(dir, 'state', 'veil', 'rewraps');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { veilEnv, veil } = cliRunner(dir, join(dir, 'state'));
 
 const MIB = 1024 * 1024;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function veilEnv(): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    AWS_REGION: '',
-    AWS_DEFAULT_REGION: '',
-    AWS_PROFILE: '',
-    AWS_ENDPOINT_URL: '',
-    AWS_ENDPOINT_URL_S3: '',
-    XDG_STATE_HOME: join(dir, 'state'),
-  };
-}
-
-function veil(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: dir, env: veilEnv(), maxBuffer: 16 * MIB },
-      (error, stdout, stderr) =>
-        resolve({
-          code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
-          stdout,
-          stderr,
-        }),
-    );
-  });
-}
 
 let s3: S3Client;
 let bucket = '';

@@ -20,7 +20,7 @@ import {
   RawAesKeyringNode,
   RawAesWrappingSuiteIdentifier,
 } from '@aws-crypto/client-node';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   existsSync,
@@ -33,7 +33,6 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { listObjects } from '../../src/cli/ls';
 import { parseKeyFile } from '../../src/core/key-file';
@@ -43,58 +42,20 @@ import { FileUpload } from '../../src/transfer/upload';
 import { nodeBuilder, nodeUploadS3, openFileSource } from '../../src/transfer/node';
 import { LOCAL_CREDENTIALS } from '../../scripts/stack/provision';
 import { DEMO } from '../../scripts/stack/stack';
+import { BIN, cliRunner } from './cli-runner';
 import { useLocalStack } from './local-stack';
 
 vi.setConfig({ testTimeout: 120_000 });
 
 const local = useLocalStack(['http://127.0.0.1:5997']);
-const BIN = fileURLToPath(new URL('../../bin/veil.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'veil-cli-s3-'));
 const stateHome = join(dir, 'state');
 const recordFolder = join(stateHome, 'veil', 'uploads');
 const path = (name: string) => join(dir, name);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { veilEnv, veilWith, veil } = cliRunner(dir, stateHome);
 
 const MIB = 1024 * 1024;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function veilEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    AWS_REGION: '',
-    AWS_DEFAULT_REGION: '',
-    AWS_PROFILE: '',
-    AWS_ENDPOINT_URL: '',
-    AWS_ENDPOINT_URL_S3: '',
-    XDG_STATE_HOME: stateHome,
-    ...extra,
-  };
-}
-
-function veilWith(extra: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: dir, env: veilEnv(extra), maxBuffer: 16 * MIB },
-      (error, stdout, stderr) =>
-        resolve({
-          code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
-          stdout,
-          stderr,
-        }),
-    );
-  });
-}
-
-const veil = (...args: string[]) => veilWith({}, ...args);
 
 let s3: S3Client;
 let bucket = '';
