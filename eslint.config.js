@@ -198,7 +198,7 @@ export default tseslint.config(
       folder === 'core'
         ? [
             {
-              regex: '^(?!\\.{1,2}/|@noble/(hashes|curves)(/|$))',
+              regex: '^(?!\\.{1,2}/|@noble/(hashes|curves|ciphers)(/|$))',
               message:
                 'src/core is pure: only relative imports and @noble/* (see [Note: the pure core]).',
             },

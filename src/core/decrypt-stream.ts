@@ -20,7 +20,8 @@ import { bodyAad, decryptFrame, isCanonicalIv, openSealed } from './frame';
 import type { MessageHeader } from './header';
 import { DEFAULT_MAX_ENCRYPTED_DATA_KEYS, DEFAULT_MAX_FRAME_BYTES, tryParseHeader } from './header';
 import type { OpenOptions } from './message';
-import { openMessageHeader } from './message';
+import { checkLocation, type BindingRule, type ObjectLocation } from './location';
+import { openMessageKeys } from './message';
 import { SignatureVerifier } from './signature';
 import { FINAL_FRAME_MARKER, committingSuite } from './suites';
 
@@ -48,6 +49,17 @@ export interface DecryptOptions extends Omit<OpenOptions, 'allowUnverifiedSignat
    * WebCrypto use a second core). 1 decrypts strictly one frame after the other.
    */
   readonly framesInFlight?: number;
+  /**
+   * Where the message was read from: its binding is checked right after the header opens, before
+   * any plaintext ([Note: location binding] in location.ts). Absent: not checked.
+   */
+  readonly location?: ExpectedLocation;
+}
+
+/** Where a reader expects a message to be bound, and how strictly. */
+export interface ExpectedLocation {
+  readonly expected: ObjectLocation;
+  readonly rule: BindingRule;
 }
 
 /** Frames in flight unless told otherwise. */
@@ -168,11 +180,14 @@ class Decryptor {
       this.verifier.update(headerBytes);
     }
     // The stream checks the signature itself, at the footer ([Note: signed release]).
-    this.contentKey = await openMessageHeader(header, {
+    const opened = await openMessageKeys(header, {
       keyring: this.options.keyring,
       reproducedContext: this.options.reproducedContext,
       allowUnverifiedSignature: true,
     });
+    const location = this.options.location;
+    if (location) await checkLocation(header, opened.locationKey, location.expected, location.rule);
+    this.contentKey = opened.contentKey;
     this.header = header;
     this.phase = 'body';
     this.options.onHeader?.(header);

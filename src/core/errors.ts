@@ -198,6 +198,19 @@ export const ERRORS = {
     'This unfinished change of keys cannot be resumed: it finished or was discarded, its upload expired in the bucket, or its record no longer matches the object. Nothing was changed by the resume; run the change again.',
   REWRAP_CANCELLED:
     'Changing the keys was cancelled. The object was left as it was and nothing was kept in the bucket.',
+  // Private names and the binding of an object to its location (core/names.ts, core/location.ts).
+  NAME_INVALID:
+    'A file or folder name must not be empty, ".", ".." or hold a "/" or a control character. Rename it and try again.',
+  NAME_TOO_LONG:
+    'With private names this path would make an S3 key longer than 1,024 bytes, which S3 refuses. Nothing was uploaded; shorten the file name or the folders above it.',
+  NAME_UNREADABLE:
+    'This object’s name cannot be opened with the names key of this location: it was written under another names key, or its key was changed in the bucket. It is shown by its stored key; nothing was changed.',
+  NAMES_KEY_UNREADABLE:
+    'The names key of this location could not be opened, so file names cannot be shown or written. Add the key it was encrypted with (Keys, or sign in for an HSM or KMS key), then reload. Nothing was written.',
+  NAMES_KEY_INVALID:
+    'The names key object of this location is not a Veil names key (wrong size, purpose or location). Nothing was written; ask whoever manages the bucket to check the object named below.',
+  OBJECT_MISMATCH:
+    'This object is not the file stored under this name: it is bound to another location (swapped or moved by the storage), or it is unencrypted where only encrypted files are kept. Nothing from it was released; do not trust it, and restore the file from a version or a copy you trust.',
   // The app's key choices (src/state/shared/keyrings.ts).
   NO_KEY_FOR_OBJECT:
     'None of the keys at hand opens this object. Add the key it was encrypted with: in the app, pick or import its key file (Keys) or sign in for an HSM or KMS key; on the command line, pass --key-file or --hsm-proxy. The keys it needs are named below.',

@@ -47,6 +47,7 @@ export type { OpenedKeys, OpenOptions, WriteOptions, WrittenHeader } from './mes
 export { openDataKey, rewrapHeader, rewriteHeader } from './rewrap-header';
 export type {
   RewrapHeaderOptions,
+  RewrapLocation,
   RewrappedHeader,
   RewriteHeaderInput,
   RewrittenHeader,
@@ -74,7 +75,7 @@ export type { FinalFrameForm, FrameRange, MessageLayout } from './sizes';
 export { createEncryptStream } from './encrypt-stream';
 export type { EncryptStreamOptions } from './encrypt-stream';
 export { DEFAULT_MAX_NON_FRAMED_BYTES, createDecryptStream } from './decrypt-stream';
-export type { DecryptOptions } from './decrypt-stream';
+export type { DecryptOptions, ExpectedLocation } from './decrypt-stream';
 export { decryptBytes, encryptBytes, runTransform } from './one-shot';
 export { SUITE_DESCRIPTIONS, describeHeader } from './header-view';
 export {
@@ -107,3 +108,19 @@ export {
   u64,
   utf8,
 } from './bytes';
+export {
+  LOCATION_PROVIDER_ID,
+  checkLocation,
+  isLocationEdk,
+  keyEdks,
+  locationEdk,
+} from './location';
+export type { BindingRule, BindingState, ObjectLocation } from './location';
+export {
+  MAX_OBJECT_KEY_BYTES,
+  NAMES_KEY_BYTES,
+  checkedSegment,
+  createNameCipher,
+  privateObjectKey,
+} from './names';
+export type { NameCipher } from './names';

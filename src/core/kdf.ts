@@ -9,6 +9,11 @@
  * It is a sibling of the content key (same data key and salt, another label), so it is as secret
  * as the content key, is never stored, and is derived again wherever the data key is unwrapped.
  * It plays no part in the message format.
+ *
+ * [Note: location key] One more sibling, under "VEIL-LOCATION": the HMAC-SHA-256 key that binds
+ * an object to its bucket and key ([Note: location binding] in location.ts). Like the digest key
+ * it is never stored and is derived again wherever the data key is unwrapped, so only a holder of
+ * a key that opens the object can write or check its binding.
  */
 import { asBufferSource, concatBytes, u16, utf8 } from './bytes';
 import { needs } from './errors';
@@ -18,6 +23,7 @@ import type { CommittingSuiteId } from './suites';
 const COMMIT_KEY_INFO = utf8('COMMITKEY');
 const DERIVE_KEY_LABEL = utf8('DERIVEKEY');
 const PART_DIGEST_INFO = utf8('VEIL-PART-DIGEST');
+const LOCATION_INFO = utf8('VEIL-LOCATION');
 
 /** The two keys derived from a data key for one message. */
 export interface DerivedKeys {
@@ -27,6 +33,8 @@ export interface DerivedKeys {
   readonly commitKey: Uint8Array;
   /** Non-extractable HMAC-SHA-256 key for resume digests ([Note: part digest key]). */
   readonly digestKey: CryptoKey;
+  /** Non-extractable HMAC-SHA-256 key for the location binding ([Note: location key]). */
+  readonly locationKey: CryptoKey;
 }
 
 /**
@@ -50,7 +58,7 @@ export async function deriveMessageKeys(
   ]);
   const salt = asBufferSource(messageId);
   const contentInfo = asBufferSource(concatBytes(u16(suiteId), DERIVE_KEY_LABEL));
-  const [contentKey, commitBits, digestKey] = await Promise.all([
+  const [contentKey, commitBits, digestKey, locationKey] = await Promise.all([
     crypto.subtle.deriveKey(
       { name: 'HKDF', hash: 'SHA-512', salt, info: contentInfo },
       ikm,
@@ -70,6 +78,13 @@ export async function deriveMessageKeys(
       false,
       ['sign'],
     ),
+    crypto.subtle.deriveKey(
+      { name: 'HKDF', hash: 'SHA-512', salt, info: asBufferSource(LOCATION_INFO) },
+      ikm,
+      { name: 'HMAC', hash: 'SHA-256', length: 256 },
+      false,
+      ['sign'],
+    ),
   ]);
-  return { contentKey, commitKey: new Uint8Array(commitBits), digestKey };
+  return { contentKey, commitKey: new Uint8Array(commitBits), digestKey, locationKey };
 }

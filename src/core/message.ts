@@ -15,6 +15,7 @@ import {
   serializeHeaderBody,
 } from './header';
 import { deriveMessageKeys } from './kdf';
+import { keyEdks, locationEdk, type ObjectLocation } from './location';
 import { quoteUntrusted } from './untrusted-text';
 import type { Keyring } from './keyring';
 import {
@@ -37,6 +38,11 @@ export interface WriteOptions {
   readonly frameBytes?: number;
   /** Most EDKs the keyring may produce (readers refuse more); default 16. */
   readonly maxEncryptedDataKeys?: number;
+  /**
+   * Where the object will be stored: adds the binding EDK ([Note: location binding] in
+   * location.ts), which counts toward maxEncryptedDataKeys. Absent: an unbound message.
+   */
+  readonly location?: ObjectLocation;
 }
 
 /** A header ready to write, with what frame encryption needs. */
@@ -48,6 +54,8 @@ export interface WrittenHeader {
   readonly contentKey: CryptoKey;
   /** The resume digest key ([Note: part digest key] in kdf.ts); not part of the format. */
   readonly digestKey: CryptoKey;
+  /** Binds the object to its location ([Note: location key] in kdf.ts); not part of the format. */
+  readonly locationKey: CryptoKey;
   readonly messageId: Uint8Array;
   readonly frameBytes: number;
 }
@@ -96,21 +104,23 @@ export async function createMessageHeader(options: WriteOptions): Promise<Writte
   });
   try {
     needs(dataKey instanceof Uint8Array && dataKey.length === 32, 'KEYRING_INVALID', 'data key');
-    needs(encryptedDataKeys.length >= 1, 'KEYRING_INVALID', 'no encrypted data key');
-    if (encryptedDataKeys.length > maxEdks) {
-      throw new VeilError('TOO_MANY_EDKS', `${encryptedDataKeys.length} > ${maxEdks}`);
-    }
+    needs(keyEdks(encryptedDataKeys).length >= 1, 'KEYRING_INVALID', 'no encrypted data key');
+    const edkCount = encryptedDataKeys.length + (options.location ? 1 : 0);
+    if (edkCount > maxEdks) throw new VeilError('TOO_MANY_EDKS', `${edkCount} > ${maxEdks}`);
     const messageId = crypto.getRandomValues(new Uint8Array(MESSAGE_ID_BYTES));
-    const { contentKey, commitKey, digestKey } = await deriveMessageKeys(
+    const { contentKey, commitKey, digestKey, locationKey } = await deriveMessageKeys(
       SUITE_COMMIT_KEY,
       dataKey,
       messageId,
     );
+    const allEdks = options.location
+      ? [...encryptedDataKeys, await locationEdk(locationKey, options.location)]
+      : [...encryptedDataKeys];
     const headerBody = serializeHeaderBody({
       suiteId: SUITE_COMMIT_KEY,
       messageId,
       encryptionContext,
-      encryptedDataKeys,
+      encryptedDataKeys: allEdks,
       frameBytes,
       commitKey,
     });
@@ -121,7 +131,7 @@ export async function createMessageHeader(options: WriteOptions): Promise<Writte
       suiteId: SUITE_COMMIT_KEY,
       messageId,
       encryptionContext,
-      encryptedDataKeys: [...encryptedDataKeys],
+      encryptedDataKeys: allEdks,
       contentType: 'framed',
       frameBytes,
       commitKey,
@@ -129,7 +139,7 @@ export async function createMessageHeader(options: WriteOptions): Promise<Writte
       headerAuthTag,
       headerBytes: headerBytes.length,
     };
-    return { header, headerBytes, contentKey, digestKey, messageId, frameBytes };
+    return { header, headerBytes, contentKey, digestKey, locationKey, messageId, frameBytes };
   } finally {
     if (dataKey instanceof Uint8Array) dataKey.fill(0);
   }
@@ -174,6 +184,8 @@ export interface OpenedKeys {
   readonly contentKey: CryptoKey;
   /** [Note: part digest key] in kdf.ts. */
   readonly digestKey: CryptoKey;
+  /** Checks the object's binding ([Note: location binding] in location.ts). */
+  readonly locationKey: CryptoKey;
 }
 
 /**
@@ -210,16 +222,17 @@ export async function openMessageKeys(
     encryptedDataKeys: header.encryptedDataKeys,
   });
   if (dataKey === undefined) {
-    const providers = [...new Set(header.encryptedDataKeys.map((edk) => edk.providerId))];
+    const providers = [...new Set(keyEdks(header.encryptedDataKeys).map((e) => e.providerId))];
     const named = providers.map(quoteUntrusted).join(', ');
     throw new VeilError('NO_MATCHING_EDK', `the file has keys from: ${named}`);
   }
   let contentKey: CryptoKey;
   let commitKey: Uint8Array;
   let digestKey: CryptoKey;
+  let locationKey: CryptoKey;
   try {
     needs(dataKey.length === 32, 'WRONG_KEY', 'the unwrapped data key is not 32 bytes');
-    ({ contentKey, commitKey, digestKey } = await deriveMessageKeys(
+    ({ contentKey, commitKey, digestKey, locationKey } = await deriveMessageKeys(
       header.suiteId,
       dataKey,
       header.messageId,
@@ -238,7 +251,7 @@ export async function openMessageKeys(
   } catch (cause) {
     throw new VeilError('HEADER_TAMPERED', undefined, { cause });
   }
-  return { contentKey, digestKey };
+  return { contentKey, digestKey, locationKey };
 }
 
 /**

@@ -12,6 +12,8 @@
 import { concatBytes, readU32, u32 } from './bytes';
 import { needs } from './errors';
 import type { MessageHeader } from './header';
+import type { EncryptedDataKey } from './keyring';
+import { isLocationEdk } from './location';
 
 /** GCM tag bits of a raw AES wrap, as stored in provider info. */
 export const RAW_AES_TAG_BITS = 128;
@@ -84,8 +86,20 @@ export interface NeededKey {
   readonly keyName: string;
 }
 
+const lenientUtf8 = new TextDecoder('utf-8', { fatal: false });
+
+/** The key one EDK names: the raw AES key name, else the provider info as text. */
+export function neededKeyOf(edk: EncryptedDataKey): NeededKey {
+  return {
+    providerId: edk.providerId,
+    keyName:
+      parseRawAesProviderInfo(edk.providerInfo)?.keyName ?? lenientUtf8.decode(edk.providerInfo),
+  };
+}
+
 /**
- * The keys an ESDK header names, one per encrypted data key: the raw AES key name ([Note: raw AES
+ * The keys an ESDK header names, one per encrypted data key that is a key (the location binding
+ * is not: [Note: location binding] in location.ts): the raw AES key name ([Note: raw AES
  * provider info]), else the provider info as text (HSM proxy: key label; KMS: key ARN). Nothing in
  * a header is authenticated before it is opened: escape these texts to show them.
  * @throws VeilError BAD_ARGUMENT when `header` has no list of encrypted data keys.
@@ -94,9 +108,5 @@ export function keysNeeded(header: MessageHeader): NeededKey[] {
   // Precondition: a parsed header.
   const hasKeys: boolean = Array.isArray(header?.encryptedDataKeys);
   needs(hasKeys, 'BAD_ARGUMENT', 'header');
-  const decoder = new TextDecoder('utf-8', { fatal: false });
-  return header.encryptedDataKeys.map((edk) => ({
-    providerId: edk.providerId,
-    keyName: parseRawAesProviderInfo(edk.providerInfo)?.keyName ?? decoder.decode(edk.providerInfo),
-  }));
+  return header.encryptedDataKeys.filter((edk) => !isLocationEdk(edk)).map(neededKeyOf);
 }

@@ -25,6 +25,14 @@ import {
 import type { MessageHeader } from './header';
 import { deriveMessageKeys } from './kdf';
 import type { EncryptedDataKey, Keyring } from './keyring';
+import {
+  checkLocation,
+  isLocationEdk,
+  keyEdks,
+  locationEdk,
+  type BindingRule,
+  type ObjectLocation,
+} from './location';
 import { parseHeaderBytes } from './message';
 import {
   openPreferringKept,
@@ -188,6 +196,20 @@ export interface RewrapHeaderOptions {
    * rewrap-reencrypt.ts). The data key is still opened with `openWith` for the header tag.
    */
   readonly reEncrypt?: EdkReEncrypter;
+  /**
+   * Where the object is read from and, for a rename or move, where it goes ([Note: location
+   * binding] in location.ts). The stored binding is checked against `from` under `rule` before
+   * anything is written, so a swapped object is never bound anew; with `to` the binding is
+   * replaced by one for `to` (an unbound object gets one). Absent: the binding is kept as it is.
+   */
+  readonly location?: RewrapLocation;
+}
+
+/** The location part of a rewrap. */
+export interface RewrapLocation {
+  readonly from: ObjectLocation;
+  readonly to?: ObjectLocation;
+  readonly rule: BindingRule;
 }
 
 /** A rewrapped header and what changed. */
@@ -236,7 +258,9 @@ export async function rewrapHeader(
   if (committingSuite(header.suiteId).signed) {
     throw new VeilError('REWRAP_SIGNED_MESSAGE', `suite ${suiteName(header.suiteId)}`);
   }
-  const { kept, removed } = splitEncryptedDataKeys(header, options.remove ?? []);
+  const split = splitEncryptedDataKeys(header, options.remove ?? []);
+  const kept = keyEdks(split.kept);
+  const removed = split.removed;
   if (kept.length === 0 && options.addWith === undefined && options.reEncrypt === undefined) {
     throw new VeilError('REWRAP_LAST_KEY', `removing ${removed.length} of ${removed.length} keys`);
   }
@@ -273,10 +297,11 @@ export async function rewrapHeader(
       kept,
       added,
     });
+    const binding = await bindingFor(header, dataKey, split.kept, options.location);
     const rewritten = await rewriteHeader({
       header,
       dataKey,
-      encryptedDataKeys: [...kept, ...added],
+      encryptedDataKeys: [...kept, ...added, ...binding],
       requiredContext,
       ...(options.maxEncryptedDataKeys === undefined
         ? {}
@@ -286,6 +311,25 @@ export async function rewrapHeader(
   } finally {
     dataKey.fill(0);
   }
+}
+
+/**
+ * The binding EDKs of the new header: the old ones kept as they are, or, with `location`, the
+ * old one checked against `location.from` and replaced when `location.to` is given.
+ * @throws VeilError OBJECT_MISMATCH from checkLocation.
+ */
+async function bindingFor(
+  header: MessageHeader,
+  dataKey: Uint8Array,
+  keptEdks: readonly EncryptedDataKey[],
+  location: RewrapLocation | undefined,
+): Promise<EncryptedDataKey[]> {
+  const old = keptEdks.filter(isLocationEdk);
+  if (location === undefined) return old;
+  const { locationKey } = await deriveMessageKeys(header.suiteId, dataKey, header.messageId);
+  await checkLocation(header, locationKey, location.from, location.rule);
+  if (location.to === undefined) return old;
+  return [await locationEdk(locationKey, location.to)];
 }
 
 /**

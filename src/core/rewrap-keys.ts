@@ -6,7 +6,8 @@
 import { VeilError, needs } from './errors';
 import type { MessageHeader } from './header';
 import type { EncryptedDataKey } from './keyring';
-import { keysNeeded } from './provider-info';
+import { isLocationEdk } from './location';
+import { keysNeeded, neededKeyOf } from './provider-info';
 import { quoteUntrusted } from './untrusted-text';
 
 /** A key to remove from a header: its name, and optionally the provider id it must have. */
@@ -49,12 +50,12 @@ export function splitEncryptedDataKeys(
       'remove: providerId',
     );
   }
-  const names = keysNeeded(header);
   const matched = new Set<KeyToRemove>();
   const kept: EncryptedDataKey[] = [];
   const removed: EncryptedDataKey[] = [];
-  header.encryptedDataKeys.forEach((edk, index) => {
-    const name = names[index];
+  for (const edk of header.encryptedDataKeys) {
+    // The location binding is not a key: never removed here ([Note: location binding]).
+    const name = isLocationEdk(edk) ? undefined : neededKeyOf(edk);
     const hits = remove.filter(
       (entry) =>
         name !== undefined &&
@@ -63,11 +64,13 @@ export function splitEncryptedDataKeys(
     );
     for (const hit of hits) matched.add(hit);
     (hits.length > 0 ? removed : kept).push(edk);
-  });
+  }
   const missing = remove.filter((entry) => !matched.has(entry));
   if (missing.length > 0) {
     const named = missing.map((entry) => quoteUntrusted(entry.keyName)).join(', ');
-    const present = names.map((name) => quoteUntrusted(name.keyName)).join(', ');
+    const present = keysNeeded(header)
+      .map((name) => quoteUntrusted(name.keyName))
+      .join(', ');
     throw new VeilError('REWRAP_KEY_NOT_FOUND', `not found: ${named}; the file has: ${present}`);
   }
   return { kept, removed };
