@@ -14,7 +14,26 @@ import type { AuditBinding } from './ownership';
 import { GENESIS, lineHash } from './audit-chain';
 
 export type AuditOperation =
-  'generate-data-key' | 'encrypt' | 'decrypt' | 'list-keys' | 'create-key';
+  | 'generate-data-key'
+  | 'encrypt'
+  | 'decrypt'
+  | 'list-keys'
+  | 'create-key'
+  | 'xks-get-key-metadata'
+  | 'xks-encrypt'
+  | 'xks-decrypt'
+  | 'xks-get-health-status';
+
+/** What a line of the XKS API adds (xks/server.ts): who signed, which key, KMS's context. */
+export interface XksAuditFields {
+  /** The SigV4 access key id that signed; null when the signature did not verify. */
+  accessKeyId: string | null;
+  externalKeyId: string | null;
+  /** KMS's requestMetadata (principal, KMS key ARN, operation, request id, ...), once parsed. */
+  requestMetadata: Record<string, string> | null;
+  /** From the request's arrival to its answer being ready, before the audit write. */
+  durationMs: number;
+}
 
 export interface AuditRecord {
   time: string;
@@ -26,12 +45,17 @@ export interface AuditRecord {
   label: string | null;
   /** Whom the wrap is bound to (`owner`, `group:<name>`), `legacy`, or null before it is known. */
   binding: AuditBinding | null;
-  /** SHA-256 of the wrapped key (sent or returned), 32 hex digits; null when there is none. */
+  /**
+   * SHA-256 of the wrapped key (sent or returned; for XKS, iv || ciphertext || tag), 32 hex
+   * digits; null when there is none.
+   */
   wrappedSha256: string | null;
   /** SHA-256 of the client's AAD, 32 hex digits; null when there is none. */
   aadSha256: string | null;
   /** `ok`, or the error code the caller received. */
   result: string;
+  /** Only on lines of the XKS API. */
+  xks?: XksAuditFields;
   /** SHA-256 of the previous line: [Note: audit hash chain]. */
   prev: string;
 }

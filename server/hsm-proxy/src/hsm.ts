@@ -5,12 +5,15 @@
 import { HsmKeys } from './keys';
 import { Pkcs11Token, type HsmOptions } from './pkcs11';
 import { SessionPool } from './pool';
+import { HsmGcm } from './xks/hsm-gcm';
 
 export { HsmError, type HsmOptions } from './pkcs11';
 export type { HsmKeyInfo } from './keys';
 
 export class Hsm {
   readonly keys: HsmKeys;
+  /** AES-GCM on data of any length, for the XKS API (on the same pool). */
+  readonly gcm: HsmGcm;
   readonly #token: Pkcs11Token;
   readonly #pool: SessionPool;
   #closing: Promise<void> | undefined;
@@ -19,6 +22,7 @@ export class Hsm {
     this.#token = token;
     this.#pool = new SessionPool(token, poolSize);
     this.keys = new HsmKeys(token, this.#pool);
+    this.gcm = new HsmGcm(token, this.keys);
   }
 
   get tokenLabel(): string {

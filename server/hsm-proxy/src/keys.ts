@@ -17,7 +17,7 @@ export const WRAPPED_BYTES = IV_BYTES + DATA_KEY_BYTES + TAG_BYTES;
  * What C_Decrypt answers when the AES-GCM tag does not verify (wrong AAD, altered blob, another
  * key): SoftHSM2 2.6.1 says CKR_GENERAL_ERROR, the standard and CloudHSM CKR_ENCRYPTED_DATA_*.
  */
-const UNWRAP_REFUSED = new Set<number>([
+export const UNWRAP_REFUSED = new Set<number>([
   pkcs11js.CKR_ENCRYPTED_DATA_INVALID,
   pkcs11js.CKR_ENCRYPTED_DATA_LEN_RANGE,
   pkcs11js.CKR_GENERAL_ERROR,
@@ -103,9 +103,10 @@ export class HsmKeys implements KeyService {
   /**
    * Runs `op` with the key's handle in a pooled session. Retries once after
    * CKR_OBJECT_HANDLE_INVALID (the key is looked up again) and after CKR_USER_NOT_LOGGED_IN
-   * (the session logs in again).
+   * (the session logs in again). Public for the XKS operations (xks/hsm-gcm.ts).
+   * @throws HsmError HSM_KEY_NOT_FOUND.
    */
-  #withKey<T>(label: string, op: (session: Buffer, key: Buffer) => Promise<T>): Promise<T> {
+  withKey<T>(label: string, op: (session: Buffer, key: Buffer) => Promise<T>): Promise<T> {
     return this.#pool.use(async (session) => {
       for (let attempt = 0; ; attempt++) {
         try {
@@ -135,7 +136,7 @@ export class HsmKeys implements KeyService {
    */
   generateDataKey(label: string, aad: Buffer): Promise<{ plaintext: Buffer; wrapped: Buffer }> {
     const module = this.#token.module;
-    return this.#withKey(label, async (session, key) => {
+    return this.withKey(label, async (session, key) => {
       const plaintext = module.C_GenerateRandom(session, Buffer.alloc(DATA_KEY_BYTES));
       return { plaintext, wrapped: await this.#wrap(session, key, plaintext, aad) };
     });
@@ -149,7 +150,7 @@ export class HsmKeys implements KeyService {
     if (plaintext.length !== DATA_KEY_BYTES) {
       return Promise.reject(new HsmError('HSM_FAILED', `a data key is ${DATA_KEY_BYTES} bytes`));
     }
-    return this.#withKey(label, (session, key) => this.#wrap(session, key, plaintext, aad));
+    return this.withKey(label, (session, key) => this.#wrap(session, key, plaintext, aad));
   }
 
   async #wrap(session: Buffer, key: Buffer, plaintext: Buffer, aad: Buffer): Promise<Buffer> {
@@ -179,7 +180,7 @@ export class HsmKeys implements KeyService {
       );
     }
     const module = this.#token.module;
-    return this.#withKey(label, async (session, key) => {
+    return this.withKey(label, async (session, key) => {
       module.C_DecryptInit(session, gcm(Buffer.from(wrapped.subarray(0, IV_BYTES)), aad), key);
       let plaintext: Buffer;
       try {
@@ -204,6 +205,11 @@ export class HsmKeys implements KeyService {
       }
       return plaintext;
     });
+  }
+
+  /** Runs `op` with a pooled session of its own (the XKS health check asks the token). */
+  withSession<T>(op: (session: Buffer) => Promise<T>): Promise<T> {
+    return this.#pool.use((session) => op(session.handle));
   }
 
   /** Labels of the AES secret keys on the token, sorted. */

@@ -1,6 +1,8 @@
 /**
- * Entry of the HSM proxy: opens the HSM, serves the API, and on SIGTERM/SIGINT stops accepting,
- * lets requests in flight finish, then closes the HSM (never C_Finalize with calls in flight).
+ * Entry of the HSM proxy: opens the HSM, serves the API (and, when VEIL_XKS_PORT is set, the AWS
+ * KMS XKS API on its own TLS port, xks/), and on SIGTERM/SIGINT stops accepting, lets requests
+ * in flight finish, then closes the HSM (never C_Finalize with calls in flight). SIGHUP reloads
+ * the XKS settings file.
  */
 import { openAuditLog } from './audit';
 import { cognitoAuthenticator } from './auth';
@@ -8,9 +10,12 @@ import { configFromEnv } from './config';
 import { Hsm } from './hsm';
 import { createPolicy } from './policy';
 import { createProxyServer, SERVICE_NAME } from './server';
+import { xksListenFromEnv } from './xks/config';
+import { startXks } from './xks/start';
 
 async function main(): Promise<void> {
   const config = configFromEnv();
+  const xksListen = xksListenFromEnv(process.env);
   const audit = await openAuditLog(config.auditLogPath);
   const hsm = await Hsm.open(config.hsm, config.sessions);
   const policy = createPolicy(config.policy);
@@ -35,17 +40,31 @@ async function main(): Promise<void> {
     );
   });
 
+  const xks = xksListen ? startXks(xksListen, hsm, audit, policy) : undefined;
+  if (xks && xksListen) {
+    xks.server.listen(xksListen.port, xksListen.host, () => {
+      const address = xks.server.address();
+      const port = typeof address === 'object' && address ? address.port : xksListen.port;
+      console.log(`${SERVICE_NAME} XKS API listening on https://${xksListen.host}:${port}`);
+    });
+    process.on('SIGHUP', () => xks.reload());
+  }
+
   let stopping = false;
   const shutdown = (): void => {
     if (stopping) return;
     stopping = true;
-    server.close(() => {
-      void hsm
-        .close()
-        .then(() => audit.close())
-        .then(() => process.exit(0));
-    });
-    server.closeIdleConnections();
+    const closed = [server, ...(xks ? [xks.server] : [])].map(
+      (listener) =>
+        new Promise<void>((resolve) => {
+          listener.close(() => resolve());
+          listener.closeIdleConnections();
+        }),
+    );
+    void Promise.all(closed)
+      .then(() => hsm.close())
+      .then(() => audit.close())
+      .then(() => process.exit(0));
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
