@@ -7,6 +7,7 @@
  */
 import { asBufferSource, compareBytes, utf8 } from '../core/bytes';
 import {
+  LOCATION_PROVIDER_ID,
   RAW_AES_IV_BYTES as IV_BYTES,
   RAW_AES_TAG_BITS as TAG_BITS,
   VeilError,
@@ -59,6 +60,11 @@ export class RawAesKeyring implements Keyring {
       !keyNamespace.startsWith('aws-kms'),
       'KEYRING_INVALID',
       'namespace "aws-kms" is reserved',
+    );
+    needs(
+      keyNamespace !== LOCATION_PROVIDER_ID,
+      'KEYRING_INVALID',
+      `namespace "${LOCATION_PROVIDER_ID}" is reserved for the location binding`,
     );
     needs(typeof keyName === 'string' && keyName.length > 0, 'KEYRING_INVALID', 'key name');
     // Precondition: an AES-GCM CryptoKey (WebCrypto AES keys are 128, 192 or 256 bits).

@@ -10,7 +10,8 @@ import {
   DEFAULT_MAX_FRAME_BYTES,
   SUITE_COMMIT_KEY,
   VeilError,
-  openMessageHeader,
+  checkLocation,
+  openMessageKeys,
   tryParseHeader,
 } from '../core';
 import type { MessageHeader } from '../core';
@@ -54,6 +55,7 @@ async function open(session: DownloadSession): Promise<OpenedObject> {
     if (head.metadata?.['veil-format']?.startsWith('esdk')) {
       throw new VeilError('TRUNCATED', 'the object is empty but its metadata names a message');
     }
+    refusePlain(session, 'an empty object');
     if (!head.etag) throw corsError();
     if (resumeFrom && !sameEtag(head.etag, resumeFrom.etag)) {
       throw new VeilError('DOWNLOAD_OBJECT_CHANGED', 'the ETag differs from the interrupted one');
@@ -84,6 +86,7 @@ async function open(session: DownloadSession): Promise<OpenedObject> {
     head.metadata && Object.keys(head.metadata).length > 0 ? head.metadata : first.metadata;
   const base = { objectBytes, etag, metadata };
   if (classifyObject(metadata, first.bytes.subarray(0, SNIFF_BYTES)) === 'plain') {
+    refusePlain(session, 'an unencrypted or non-ESDK object');
     return { ...base, kind: 'plain', plaintextBytes: objectBytes };
   }
   const header = await growHeader(session, etag, objectBytes, first.bytes);
@@ -95,7 +98,13 @@ async function open(session: DownloadSession): Promise<OpenedObject> {
     // inspectObject without a key: the header only (nothing in it is authenticated yet).
     return { ...base, kind: 'esdk-framed', header, plaintextBytes: undefined };
   }
-  const contentKey = await openMessageHeader(header, { keyring });
+  const { contentKey, locationKey } = await openMessageKeys(header, { keyring });
+  await checkLocation(
+    header,
+    locationKey,
+    { bucket, key },
+    session.setup.bindingRule ?? 'if-present',
+  );
   const layout = bodyLayout(objectBytes, header.headerBytes, header.frameBytes);
   if (layout) {
     const finalStart = frameOffsetBytes(layout, layout.frameCount);
@@ -112,6 +121,17 @@ async function open(session: DownloadSession): Promise<OpenedObject> {
     }
   }
   return { ...base, kind: 'esdk-stream', header, plaintextBytes: undefined };
+}
+
+/**
+ * Where every object must be an encrypted message bound to its place (a private-names location),
+ * an unencrypted one is refused before a byte of it is released, whatever its metadata says.
+ * @throws VeilError OBJECT_MISMATCH under bindingRule 'required'.
+ */
+function refusePlain(session: DownloadSession, what: string): void {
+  if (session.setup.bindingRule === 'required') {
+    throw new VeilError('OBJECT_MISMATCH', `${what} where only encrypted files are kept`);
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
  * and the result. The guards on a setup live here, so every entry checks the same way.
  */
 import { needs } from '../core';
-import type { Keyring, MessageHeader } from '../core';
+import type { BindingRule, Keyring, MessageHeader } from '../core';
 import type { BodyLayout } from './download-plan';
 import type { DownloadProgress } from './download-progress';
 import type { DownloadS3 } from './download-s3';
@@ -32,6 +32,12 @@ export interface DownloadSetup {
    * (createMultiKeyring({ children }) tries each). Not needed for plain objects.
    */
   readonly keyring?: Keyring;
+  /**
+   * How the object's binding to `bucket` and `key` is checked ([Note: location binding]):
+   * 'if-present' (default) checks bound objects and lets unbound ones through; 'required' (a
+   * private-names location) also refuses unbound, unencrypted and non-ESDK objects.
+   */
+  readonly bindingRule?: BindingRule;
   /** Decrypts frame batches: a WorkerPool in the browser; default in process. */
   readonly decryptor?: FrameDecryptor;
   /** Object bytes per ranged GET (rounded to whole frames), 64 KiB..64 MiB; default 8 MiB. */

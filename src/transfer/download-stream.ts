@@ -63,7 +63,9 @@ export async function* streamed(
     },
     { highWaterMark: 1 },
   );
-  const reader = input.pipeThrough(createDecryptStream({ keyring })).getReader();
+  const { bucket, key, bindingRule } = session.setup;
+  const location = { expected: { bucket, key }, rule: bindingRule ?? 'if-present' } as const;
+  const reader = input.pipeThrough(createDecryptStream({ keyring, location })).getReader();
   try {
     for (;;) {
       const { value, done } = await reader.read();

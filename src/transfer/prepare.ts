@@ -49,6 +49,9 @@ export interface NewUploadInput {
   readonly encryptionContext?: EncryptionContext;
   readonly frameBytes?: number;
   readonly partBytes?: number;
+  /** Where the object goes: every new message is bound there ([Note: location binding]). */
+  readonly bucket: string;
+  readonly key: string;
 }
 
 /**
@@ -73,6 +76,7 @@ export async function prepareNew(file: File, input: NewUploadInput): Promise<Pre
     keyring: input.keyring,
     frameBytes: input.frameBytes ?? DEFAULT_FRAME_BYTES,
     ...(input.encryptionContext ? { encryptionContext: input.encryptionContext } : {}),
+    location: { bucket: input.bucket, key: input.key },
   });
   const plan = planUpload({
     plaintextBytes: file.size,

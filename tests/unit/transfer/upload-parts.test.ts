@@ -143,6 +143,8 @@ describe('startOverOptions', () => {
       keyNamespace: 'veil',
     });
     const { headerBytes } = await prepareNew(file, {
+      bucket: 'b',
+      key: 'k',
       keyring,
       encryptionContext: { purpose: 'test' },
       frameBytes: 64 * 1024,
@@ -237,6 +239,8 @@ describe('UploadLedger', () => {
   test('doneTotals and newRecord', async () => {
     const file = new File([new Uint8Array(12 * MiB)], 'f');
     const prepared = await prepareNew(file, {
+      bucket: 'b',
+      key: 'k',
       protection: 'none',
       frameBytes: 64 * 1024,
       partBytes: 5 * MiB,
