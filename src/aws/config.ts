@@ -58,6 +58,12 @@ export interface StorageTarget {
   prefix: string;
   /** A name to show for this target; default `bucket · region`. */
   label?: string;
+  /**
+   * Encrypt file and folder names under this target ([Note: private names] in core/names.ts):
+   * the names key is created on the first upload. Absent means false; a target whose bucket
+   * already holds a names key is private whatever this says ([Note: names key object]).
+   */
+  privateNames?: boolean;
 }
 
 export interface VeilConfig {
@@ -70,6 +76,11 @@ export interface VeilConfig {
    * ('' for the root). It may hold `{identityId}`: build object keys with `objectPrefix`.
    */
   prefix: string;
+  /**
+   * The default target's private names (see StorageTarget.privateNames); absent means false.
+   * config.example.json sets it: on by default for new deployments.
+   */
+  privateNames?: boolean;
   /**
    * Every configured target, the default first, when config.json lists `targets`; absent when it
    * lists none (then the default is the only one). Read it through `targetsOf`.
@@ -193,9 +204,18 @@ function parsePrefix(value: unknown, path: string): string {
   return prefixValue === '' || prefixValue.endsWith('/') ? prefixValue : `${prefixValue}/`;
 }
 
+/** An optional boolean field: undefined when absent (so configs without it parse as before). */
+function optFlag(obj: Json, key: string, path: string): boolean | undefined {
+  const value = obj[key];
+  if (value !== undefined && typeof value !== 'boolean') fail(`${path}${key}`, 'true or false');
+  return value;
+}
+
 function parseTargets(value: unknown, first: StorageTarget): StorageTarget[] {
   const targets = [first];
-  if (!Array.isArray(value)) fail('targets', 'a list of { region, bucket, prefix?, label? }');
+  if (!Array.isArray(value)) {
+    fail('targets', 'a list of { region, bucket, prefix?, label?, privateNames? }');
+  }
   value.forEach((entry: unknown, index) => {
     const path = `targets[${index}].`;
     if (!isObject(entry)) fail(`targets[${index}]`, 'an object');
@@ -206,6 +226,8 @@ function parseTargets(value: unknown, first: StorageTarget): StorageTarget[] {
     };
     const label = optStr(entry, 'label', path);
     if (label !== undefined) target.label = label;
+    const privateNames = optFlag(entry, 'privateNames', path);
+    if (privateNames !== undefined) target.privateNames = privateNames;
     if (targets.some((t) => t.bucket === target.bucket && t.prefix === target.prefix)) {
       fail(`${path}bucket`, 'a bucket and prefix not listed before');
     }
@@ -216,9 +238,14 @@ function parseTargets(value: unknown, first: StorageTarget): StorageTarget[] {
 
 /** Every target files can go to, the default (config.region/bucket/prefix) first. */
 export function targetsOf(config: VeilConfig): StorageTarget[] {
-  return (
-    config.targets ?? [{ region: config.region, bucket: config.bucket, prefix: config.prefix }]
-  );
+  if (config.targets) return config.targets;
+  const target: StorageTarget = {
+    region: config.region,
+    bucket: config.bucket,
+    prefix: config.prefix,
+  };
+  if (config.privateNames !== undefined) target.privateNames = config.privateNames;
+  return [target];
 }
 
 /**
@@ -246,8 +273,10 @@ export function parseConfig(raw: unknown): VeilConfig {
   const region = str(raw, 'region', '', REGION);
   const bucket = str(raw, 'bucket', '', BUCKET);
   const prefix = parsePrefix(raw.prefix, 'prefix');
-  const targets =
-    raw.targets === undefined ? undefined : parseTargets(raw.targets, { region, bucket, prefix });
+  const privateNames = optFlag(raw, 'privateNames', '');
+  const first: StorageTarget = { region, bucket, prefix };
+  if (privateNames !== undefined) first.privateNames = privateNames;
+  const targets = raw.targets === undefined ? undefined : parseTargets(raw.targets, first);
 
   const endpointsRaw = section(raw, 'endpoints') ?? {};
   const endpoints: Endpoints = {};
@@ -260,6 +289,7 @@ export function parseConfig(raw: unknown): VeilConfig {
   if (typeof forcePathStyle !== 'boolean') fail('forcePathStyle', 'true or false');
 
   const config: VeilConfig = { region, bucket, prefix, endpoints, forcePathStyle };
+  if (privateNames !== undefined) config.privateNames = privateNames;
   if (targets) config.targets = targets;
 
   const cognito = section(raw, 'cognito');
