@@ -211,6 +211,8 @@ export const ERRORS = {
     'The names key object of this location is not a Veil names key (wrong size, purpose or location). Nothing was written; ask whoever manages the bucket to check the object named below.',
   OBJECT_MISMATCH:
     'This object is not the file stored under this name: it is bound to another location (swapped or moved by the storage), or it is unencrypted where only encrypted files are kept. Nothing from it was released; do not trust it, and restore the file from a version or a copy you trust.',
+  MOVE_DESTINATION_EXISTS:
+    'A file of that name already exists where this one was to go. Nothing was moved or overwritten; pick another name, or move or delete the other file first.',
   // The app's key choices (src/state/shared/keyrings.ts).
   NO_KEY_FOR_OBJECT:
     'None of the keys at hand opens this object. Add the key it was encrypted with: in the app, pick or import its key file (Keys) or sign in for an HSM or KMS key; on the command line, pass --key-file or --hsm-proxy. The keys it needs are named below.',

@@ -22,7 +22,12 @@ import { VeilError, concatBytes } from '../core';
 import { crc32, crc32Base64 } from './crc32';
 import { abortStrayUploads, createMultipart } from './multipart-create';
 import { DEFAULT_RETRY_POLICY, withRetry } from './retry';
-import { DEFAULT_COPIES_IN_FLIGHT, type ReplacementParams } from './rewrap-options';
+import {
+  DEFAULT_COPIES_IN_FLIGHT,
+  targetKey,
+  writeCondition,
+  type ReplacementParams,
+} from './rewrap-options';
 import { copySourceRange, type CopyPart, type MultipartPlan } from './rewrap-plan';
 import { RESUMABLE_REWRAP_CODES, type RewrapSession } from './rewrap-session';
 import { RewrapLedger, type RewrapRecord } from './rewrap-store';
@@ -96,7 +101,8 @@ export async function rewrapMultipart(
   work: MultipartWork,
 ): Promise<WrittenObject> {
   const { setup } = session;
-  const { s3, bucket, key } = setup;
+  const { s3, bucket } = setup;
+  const key = targetKey(setup);
   const policy = setup.retry ?? DEFAULT_RETRY_POLICY;
   const hooks = setup.retryHooks ?? {};
   const created = await createMultipart(
@@ -141,7 +147,7 @@ export async function finishMultipart(
     session.checkCancelled();
     const parts = await sendParts(session, work, uploadId, done, ledger);
     session.report('completing');
-    // [Note: rewrap source check]
+    // [Note: rewrap source check]: the source, which a move reads from another key.
     const again = await session.send('HeadObject', (signal) => s3.headObject(bucket, key, signal));
     if (again.etag !== undefined && again.etag !== work.etag) {
       throw new VeilError('REWRAP_SOURCE_CHANGED', 'rewrap HeadObject: the ETag differs');
@@ -152,9 +158,9 @@ export async function finishMultipart(
       () =>
         s3.completeMultipartUpload({
           Bucket: bucket,
-          Key: key,
+          Key: targetKey(setup),
           UploadId: uploadId,
-          IfMatch: work.etag,
+          ...writeCondition(setup, work.etag),
           MultipartUpload: { Parts: parts },
         }),
       policy,
@@ -188,6 +194,7 @@ async function sendParts(
   ledger: RewrapLedger | undefined,
 ): Promise<CompletedPart[]> {
   const { s3, bucket, key } = session.setup;
+  const target = targetKey(session.setup);
   const parts: CompletedPart[] = [...done.values()];
   const finished = (part: CompletedPart & { PartNumber: number; ETag: string }): void => {
     parts.push(part);
@@ -213,7 +220,7 @@ async function sendParts(
       s3.uploadPart(
         {
           Bucket: bucket,
-          Key: key,
+          Key: target,
           UploadId: uploadId,
           PartNumber: 1,
           Body: body,
@@ -233,7 +240,7 @@ async function sendParts(
       s3.uploadPartCopy(
         {
           Bucket: bucket,
-          Key: key,
+          Key: target,
           UploadId: uploadId,
           PartNumber: part.partNumber,
           CopySource: copySource(bucket, key, work.versionId),
@@ -266,7 +273,8 @@ async function sendParts(
 
 /** Aborts the multipart upload with retries, not under the (stopped) session signal. */
 export async function abortRewrapUpload(session: RewrapSession, uploadId: string): Promise<void> {
-  const { s3, bucket, key } = session.setup;
+  const { s3, bucket } = session.setup;
+  const key = targetKey(session.setup);
   await withRetry(
     () => s3.abortMultipartUpload({ Bucket: bucket, Key: key, UploadId: uploadId }),
     session.setup.retry ?? DEFAULT_RETRY_POLICY,

@@ -10,6 +10,7 @@ import type {
 } from '@aws-sdk/client-s3';
 import { SUITE_COMMIT_KEY, needs } from '../core';
 import type {
+  BindingRule,
   EncryptedDataKey,
   Keyring,
   KeyToRemove,
@@ -70,6 +71,19 @@ export interface RewrapSetup {
    * rewrap-resume.ts); without it such a failure aborts the upload, as any other.
    */
   readonly store?: RewrapStore;
+  /**
+   * Moves the object ([Note: move by rewrap] in rewrap-move.ts): the new object is written at
+   * this key, which must be free (If-None-Match), bound there, and the old one is deleted once
+   * the new one is complete. Absent or equal to `key`: the object is rewritten in place.
+   */
+  readonly destinationKey?: string;
+  /**
+   * How the stored binding is checked against `bucket` and `key` before anything is written
+   * ([Note: location binding] in core/location.ts); default 'if-present'. The new header is
+   * bound to the destination either way, so a rewrap also binds an object written before
+   * bindings.
+   */
+  readonly bindingRule?: BindingRule;
 }
 
 /** What a run of the requests needs of a setup: a new rewrap's, or a resume's. */
@@ -133,6 +147,11 @@ export interface RewrapResult {
   readonly receivedBytes: number;
   readonly sentBytes: number;
   readonly copiedBytes: number;
+  /**
+   * For a move: the key the object had, and whether that object was deleted (false when it
+   * changed after it was read, so both are kept: [Note: move by rewrap]).
+   */
+  readonly movedFrom?: { readonly key: string; readonly deleted: boolean };
 }
 
 /**
@@ -166,8 +185,35 @@ export function checkRewrapSetup(setup: RewrapSetup): void {
     'BAD_ARGUMENT',
     'model',
   );
+  needs(
+    setup.destinationKey === undefined ||
+      (typeof setup.destinationKey === 'string' && setup.destinationKey.length > 0),
+    'BAD_ARGUMENT',
+    'destinationKey',
+  );
   const inFlight = setup.copiesInFlight ?? DEFAULT_COPIES_IN_FLIGHT;
   needs(Number.isInteger(inFlight) && inFlight >= 1, 'OUT_OF_RANGE', 'copiesInFlight');
+}
+
+/** The key the new object is written at: the destination of a move, else the object's own. */
+export function targetKey(setup: Pick<RewrapSetup, 'key' | 'destinationKey'>): string {
+  return setup.destinationKey ?? setup.key;
+}
+
+/** True when the rewrap moves the object to another key. */
+export function isMove(setup: Pick<RewrapSetup, 'key' | 'destinationKey'>): boolean {
+  return targetKey(setup) !== setup.key;
+}
+
+/**
+ * The write condition of the new object: in place, only over the version that was read
+ * (If-Match); for a move, only where nothing is (If-None-Match: *), so a move never overwrites.
+ */
+export function writeCondition(
+  setup: Pick<RewrapSetup, 'key' | 'destinationKey'>,
+  sourceEtag: string,
+): { IfMatch: string } | { IfNoneMatch: '*' } {
+  return isMove(setup) ? { IfNoneMatch: '*' } : { IfMatch: sourceEtag };
 }
 
 /** Content headers, metadata, SSE and storage class of the replacement object. */

@@ -92,6 +92,14 @@ export interface RewrapS3 extends Pick<DownloadS3, 'getRange'> {
     signal?: AbortSignal,
   ): Promise<DeleteObjectCommandOutput>;
   /**
+   * Optional: deletes the current object if it is still the version read (If-Match), for a
+   * move ([Note: move by rewrap] in rewrap-move.ts).
+   */
+  deleteObject?(
+    input: { Bucket: string; Key: string; IfMatch: string },
+    signal?: AbortSignal,
+  ): Promise<DeleteObjectCommandOutput>;
+  /**
    * Optional: the parts S3 holds of an upload, for resumeRewrap ([Note: rewrap resume] in
    * rewrap-resume.ts); without it a resume trusts its record's parts.
    */
@@ -155,6 +163,7 @@ export function rewrapS3For(client: S3Client, settings: RewrapS3Options = {}): R
     putObject: (input, signal) => client.send(new PutObjectCommand(body(input)), options(signal)),
     deleteObjectVersion: (input, signal) =>
       client.send(new DeleteObjectCommand(input), options(signal)),
+    deleteObject: (input, signal) => client.send(new DeleteObjectCommand(input), options(signal)),
     listParts: (input, signal) => client.send(new ListPartsCommand(input), options(signal)),
     listMultipartUploads: (input, signal) =>
       client.send(new ListMultipartUploadsCommand(input), options(signal)),

@@ -79,7 +79,7 @@ export class RewrapSession<S extends RewrapRunSetup = RewrapRunSetup> {
         {
           task: 'rewrap',
           operation,
-          preconditionFailed: 'REWRAP_SOURCE_CHANGED',
+          preconditionFailed: this.#preconditionCode(operation),
           ...(this.setup.origin ? { origin: this.setup.origin } : {}),
         },
       );
@@ -113,8 +113,20 @@ export class RewrapSession<S extends RewrapRunSetup = RewrapRunSetup> {
     return s3Failure(error, {
       task: 'rewrap',
       ...(operation ? { operation } : {}),
-      preconditionFailed: 'REWRAP_SOURCE_CHANGED',
+      preconditionFailed: this.#preconditionCode(operation),
     });
+  }
+
+  /**
+   * What a 412 means: on a move's write (If-None-Match), that the destination is taken
+   * (MOVE_DESTINATION_EXISTS); on anything else (If-Match on the old ETag), that the source
+   * changed.
+   */
+  #preconditionCode(operation: string | undefined): ErrorCode {
+    const setup: { key: string; destinationKey?: string } = this.setup;
+    const moving = setup.destinationKey !== undefined && setup.destinationKey !== setup.key;
+    const write = operation === 'PutObject' || operation === 'CompleteMultipartUpload';
+    return moving && write ? 'MOVE_DESTINATION_EXISTS' : 'REWRAP_SOURCE_CHANGED';
   }
 
   /** Tells the caller the progress, in `state` when given. */

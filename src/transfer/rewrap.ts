@@ -8,7 +8,8 @@
  * replaced atomically on success and untouched on any failure or cancel; the content headers,
  * user metadata and SSE-at-rest settings are kept, and the model badge is updated.
  *
- * With a store, a multipart rewrap stopped by the network or a killed process resumes
+ * With `destinationKey` the object is moved, bound to its new key ([Note: move by rewrap] in
+ * rewrap-move.ts). With a store, a multipart rewrap stopped by the network or a killed process resumes
  * ([Note: rewrap resume] in rewrap-resume.ts). Not yet: object tags and
  * ACLs (the new object has the bucket's defaults), SSE-C objects (REWRAP_UNSUPPORTED_OBJECT).
  */
@@ -26,9 +27,13 @@ import { crc32, crc32Base64 } from './crc32';
 import { SNIFF_BYTES, classifyObject, nextHeaderRange } from './download-plan';
 import { FIRST_HEADER_BYTES } from './download-setup';
 import { rewrapMultipart, type RecordDraft, type WrittenObject } from './rewrap-multipart';
+import { deleteMovedSource } from './rewrap-move';
 import {
   checkRewrapSetup,
+  isMove,
   replacementParams,
+  targetKey,
+  writeCondition,
   type RewrapResult,
   type RewrapSetup,
 } from './rewrap-options';
@@ -79,6 +84,11 @@ export async function rewrapObject(setup: RewrapSetup): Promise<RewrapResult> {
       ...(setup.maxEncryptedDataKeys === undefined
         ? {}
         : { maxEncryptedDataKeys: setup.maxEncryptedDataKeys }),
+      location: {
+        from: { bucket: setup.bucket, key: setup.key },
+        to: { bucket: setup.bucket, key: targetKey(setup) },
+        rule: setup.bindingRule ?? 'if-present',
+      },
     });
     session.checkCancelled();
     const plan = planRewrap({
@@ -100,12 +110,19 @@ export async function rewrapObject(setup: RewrapSetup): Promise<RewrapResult> {
             etag: source.etag,
             versionId: source.head.versionId,
             params,
-            ...(setup.store ? { record: recordDraft(source, rewrapped, plan, setup) } : {}),
+            // A move keeps no resume record ([Note: move by rewrap] in rewrap-move.ts).
+            ...(setup.store && !isMove(setup)
+              ? { record: recordDraft(source, rewrapped, plan, setup) }
+              : {}),
           });
+    const movedFrom = isMove(setup)
+      ? { key: setup.key, deleted: await deleteMovedSource(session, source.etag) }
+      : undefined;
     session.report('done');
     return {
       bucket: setup.bucket,
-      key: setup.key,
+      key: targetKey(setup),
+      ...(movedFrom ? { movedFrom } : {}),
       method: plan.method,
       partCount: plan.method === 'put' ? 1 : plan.partCount,
       etag: written.etag,
@@ -216,12 +233,12 @@ async function putWhole(
     s3.putObject(
       {
         Bucket: bucket,
-        Key: key,
+        Key: targetKey(session.setup),
         Body: whole,
         ContentLength: whole.length,
         ChecksumAlgorithm: 'CRC32',
         ChecksumCRC32: checksum,
-        IfMatch: source.etag,
+        ...writeCondition(session.setup, source.etag),
         ...params,
       },
       signal,
