@@ -4,6 +4,7 @@
  * and the same session pool as Model B's wraps. Also the token facts and the probe behind
  * GetHealthStatus.
  */
+import { timingSafeEqual } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
 import { TAG_BYTES, UNWRAP_REFUSED, type HsmKeys } from '../keys';
 import { ckr, HsmError, type Pkcs11Token } from '../pkcs11';
@@ -28,7 +29,16 @@ export interface TokenFacts {
 
 /** The AES-GCM operations the XKS routes need; HsmGcm implements them over PKCS#11. */
 export interface GcmService {
-  encrypt(label: string, plaintext: Buffer, aad: Buffer): Promise<GcmSealed>;
+  /**
+   * Encrypts; with `check`, then calls it on the output and decrypts that output again in the
+   * same session, comparing with the plaintext (the spec's Appendix C order).
+   */
+  encrypt(
+    label: string,
+    plaintext: Buffer,
+    aad: Buffer,
+    check?: (sealed: GcmSealed) => void,
+  ): Promise<GcmSealed>;
   /** @throws HsmError HSM_UNWRAP_FAILED when the tag does not verify. */
   decrypt(label: string, sealed: GcmSealed, aad: Buffer): Promise<Buffer>;
   /** Asks the token: a pooled session that is logged in, and the token's facts. */
@@ -60,29 +70,42 @@ export class HsmGcm implements GcmService {
 
   /**
    * Encrypts under the key labelled `label` with a fresh 96-bit IV (from the HSM's RNG, or
-   * written by the HSM itself when ivSource is 'hsm').
-   * @throws HsmError HSM_KEY_NOT_FOUND.
+   * written by the HSM itself when ivSource is 'hsm'). With `check`, calls it on the output,
+   * then decrypts the output in the same session (one checkout, not two) and compares.
+   * @throws HsmError HSM_KEY_NOT_FOUND; HSM_FAILED when the check does not give the plaintext.
    */
-  encrypt(label: string, plaintext: Buffer, aad: Buffer): Promise<GcmSealed> {
+  encrypt(
+    label: string,
+    plaintext: Buffer,
+    aad: Buffer,
+    check?: (sealed: GcmSealed) => void,
+  ): Promise<GcmSealed> {
     const module = this.#token.module;
     return this.#keys.withKey(label, async (session, key) => {
       const iv = Buffer.alloc(GCM_IV_BYTES);
       if (this.#token.ivSource === 'caller') module.C_GenerateRandom(session, iv);
       module.C_EncryptInit(session, gcm(iv, aad), key);
-      const sealed = await module.C_EncryptAsync(
+      const output = await module.C_EncryptAsync(
         session,
         plaintext,
         Buffer.alloc(plaintext.length + TAG_BYTES),
       );
       if (iv.every((byte) => byte === 0))
         throw new HsmError('HSM_FAILED', 'the HSM returned no AES-GCM IV');
-      if (sealed.length !== plaintext.length + TAG_BYTES)
+      if (output.length !== plaintext.length + TAG_BYTES)
         throw new HsmError('HSM_FAILED', 'the HSM returned a ciphertext of the wrong length');
-      return {
+      const sealed = {
         iv,
-        ciphertext: Buffer.from(sealed.subarray(0, plaintext.length)),
-        tag: Buffer.from(sealed.subarray(plaintext.length)),
+        ciphertext: Buffer.from(output.subarray(0, plaintext.length)),
+        tag: Buffer.from(output.subarray(plaintext.length)),
       };
+      if (!check) return sealed;
+      check(sealed);
+      const opened = await this.#decryptIn(session, key, sealed, aad);
+      const same = opened.length === plaintext.length && timingSafeEqual(opened, plaintext);
+      opened.fill(0);
+      if (!same) throw new HsmError('HSM_FAILED', 'the HSM could not decrypt its own ciphertext');
+      return sealed;
     });
   }
 
@@ -92,24 +115,26 @@ export class HsmGcm implements GcmService {
    *   HSM_KEY_NOT_FOUND.
    */
   decrypt(label: string, sealed: GcmSealed, aad: Buffer): Promise<Buffer> {
+    return this.#keys.withKey(label, (session, key) => this.#decryptIn(session, key, sealed, aad));
+  }
+
+  async #decryptIn(session: Buffer, key: Buffer, sealed: GcmSealed, aad: Buffer): Promise<Buffer> {
     const module = this.#token.module;
-    return this.#keys.withKey(label, async (session, key) => {
-      module.C_DecryptInit(session, gcm(Buffer.from(sealed.iv), aad), key);
-      try {
-        const plaintext = await module.C_DecryptAsync(
-          session,
-          Buffer.concat([sealed.ciphertext, sealed.tag]),
-          Buffer.alloc(sealed.ciphertext.length + TAG_BYTES),
-        );
-        return Buffer.from(plaintext);
-      } catch (error) {
-        // As in keys.ts: only a failed tag check means "does not open".
-        if (!UNWRAP_REFUSED.has(ckr(error) ?? -1)) throw error;
-        throw new HsmError('HSM_UNWRAP_FAILED', 'the ciphertext does not open with this key', {
-          cause: error,
-        });
-      }
-    });
+    module.C_DecryptInit(session, gcm(Buffer.from(sealed.iv), aad), key);
+    try {
+      const plaintext = await module.C_DecryptAsync(
+        session,
+        Buffer.concat([sealed.ciphertext, sealed.tag]),
+        Buffer.alloc(sealed.ciphertext.length + TAG_BYTES),
+      );
+      return Buffer.from(plaintext);
+    } catch (error) {
+      // As in keys.ts: only a failed tag check means "does not open".
+      if (!UNWRAP_REFUSED.has(ckr(error) ?? -1)) throw error;
+      throw new HsmError('HSM_UNWRAP_FAILED', 'the ciphertext does not open with this key', {
+        cause: error,
+      });
+    }
   }
 
   /**
