@@ -4,7 +4,8 @@
  * [Note: one S3 adapter] State never builds an S3 command: the Files view (list, head, first
  * bytes, delete), the connection checks (probe put/get/multipart/delete), the Model C self test
  * (put, get, delete) and the upload queue (does this key exist?) all call `bucketS3For`, each
- * through the narrow `Pick<BucketS3, ...>` it needs, so unit tests pass a small fake. The upload
+ * through the narrow `Pick<BucketS3, ...>` it needs, so unit tests pass a small fake; a
+ * location's names key is read and created through `namesKeyStorageFor`. The upload
  * and download engines have their own seams (`UploadS3`, `DownloadS3` in transfer/), whose SDK
  * adapters live beside them. Lint keeps `@aws-sdk/client-s3` out of state/ and views/.
  */
@@ -20,6 +21,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { VeilError } from '../core';
+import type { NamesKeyStorage } from '../transfer/names-key';
 
 /** One object of a listing. */
 export interface ListedObject {
@@ -239,6 +241,55 @@ export function bucketS3For(client: S3Client, bucket: string): BucketS3 {
         key: error.Key ?? '',
         code: error.Code ?? 'UnknownError',
       }));
+    },
+  };
+}
+
+/** The HTTP status of an SDK failure, if it has one. */
+function httpStatus(error: unknown): number | undefined {
+  const meta = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata;
+  return meta?.httpStatusCode;
+}
+
+/**
+ * The names key's two calls on `bucket` ([Note: names key object] in transfer/names-key.ts):
+ * GetObject (404 means no names key) and PutObject with If-None-Match: * (412 means another
+ * writer created it first). Other failures are thrown as the SDK gave them.
+ */
+export function namesKeyStorageFor(client: S3Client, bucket: string): NamesKeyStorage {
+  return {
+    async read(key, signal) {
+      let reply;
+      try {
+        reply = await client.send(
+          new GetObjectCommand({ Bucket: bucket, Key: key }),
+          options(signal),
+        );
+      } catch (error) {
+        if (httpStatus(error) === 404) return undefined;
+        throw error;
+      }
+      const body = reply.Body as ByteBody;
+      if (!body) throw new VeilError('S3_REJECTED', 'GetObject returned no body');
+      return body.transformToByteArray();
+    },
+    async createOnly(key, body, signal) {
+      try {
+        await client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ContentType: 'application/octet-stream',
+            IfNoneMatch: '*',
+          }),
+          options(signal),
+        );
+        return true;
+      } catch (error) {
+        if (httpStatus(error) === 412) return false;
+        throw error;
+      }
     },
   };
 }

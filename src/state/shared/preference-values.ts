@@ -1,6 +1,7 @@
 /**
  * The user's defaults, chosen in Settings and used by Upload: the key model and, per model, the
- * key (a vault key id for A, an HSM key label for B, a KMS key for C), and the optional SSE layer.
+ * key (a vault key id for A, an HSM key label for B, a KMS key for C), the optional SSE layer and
+ * the locations whose names the user made private in this browser.
  * Not secret. Empty choices fall back to config.json's defaults (hsm.keyLabel, kms.keyId). Pure:
  * the values and their parsing; preferences.svelte.ts keeps them in localStorage.
  */
@@ -17,6 +18,11 @@ export interface PreferenceValues {
   readonly kmsKeyId: string | undefined;
   /** SSE at rest on top of client-side encryption. */
   readonly atRest: AtRest | undefined;
+  /**
+   * Locations (`bucket/root`, locationId in location-names-core.ts) with private names turned on
+   * in Settings ([Note: names of the current location]); config.json may turn them on as well.
+   */
+  readonly privateNames: readonly string[];
 }
 
 export const DEFAULT_PREFERENCES: PreferenceValues = {
@@ -25,6 +31,7 @@ export const DEFAULT_PREFERENCES: PreferenceValues = {
   hsmKeyLabel: undefined,
   kmsKeyId: undefined,
   atRest: undefined,
+  privateNames: [],
 };
 
 function isModel(value: unknown): value is ModelId {
@@ -63,5 +70,8 @@ export function parsePreferences(text: string | null): PreferenceValues {
     hsmKeyLabel: optionalString(v.hsmKeyLabel),
     kmsKeyId: optionalString(v.kmsKeyId),
     atRest: parseAtRest(v.atRest),
+    privateNames: Array.isArray(v.privateNames)
+      ? v.privateNames.filter((id): id is string => typeof id === 'string' && id.length > 0)
+      : [],
   };
 }
