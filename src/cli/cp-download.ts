@@ -8,6 +8,11 @@
  *
  * Objects that are not ESDK messages are refused (MALFORMED): nothing authenticates them, and
  * `veil cp` promises verified plaintext. `aws s3 cp` copies such objects as they are.
+ *
+ * KEY is the clear key: in a private location ([Note: names on the command line] in names.ts)
+ * it is mapped to the stored, encrypted key, and the object must be bound to that key
+ * (bindingRule 'required'): a swapped object, or an unencrypted one under an encrypted name, is
+ * refused with OBJECT_MISMATCH before a byte of it is written.
  */
 import { access } from 'node:fs/promises';
 import { VeilError } from '../core/errors';
@@ -16,7 +21,9 @@ import { downloadS3For } from '../transfer/download-s3';
 import type { DownloadResult, DownloadSink } from '../transfer/download-setup';
 import { fileSink, nodeDecryptor } from '../transfer/node';
 import { trackPendingOutput } from './files';
-import { cliKeyring, explainDecryptFailure, namesNoKey, type KeyringFlags } from './keyrings';
+import { cliKeyring, explainDecryptFailure, readKeyFlags, type KeyringFlags } from './keyrings';
+import { namesFor, storedKeyOf } from './names';
+import { s3NamesKeyStorage } from './names-storage';
 import { formatBytes, progressLine } from './progress-line';
 import { cliS3, type S3Flags } from './s3-client';
 import { formatS3Url, type S3Location } from './s3-url';
@@ -30,15 +37,6 @@ export interface DownloadFileOptions {
   /** Replace an existing FILE. */
   readonly force: boolean;
   readonly env?: NodeJS.ProcessEnv;
-}
-
-/**
- * The keyring flags for reading: --region and --endpoint-url name where S3 is, and reach KMS
- * only when a --kms-key is given or no key at all (KMS discovery then opens the object).
- */
-function readKeyFlags(keys: KeyringFlags): KeyringFlags {
-  if (keys.kmsKeys.length > 0 || namesNoKey(keys)) return keys;
-  return { ...keys, region: undefined, endpointUrl: undefined };
 }
 
 /**
@@ -82,6 +80,13 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
   try {
     const { keyring, close } = await cliKeyring('decrypt', keyFlags, env);
     try {
+      const names = await namesFor(
+        s3NamesKeyStorage(s3.client, options.source.bucket, 'download'),
+        options.source,
+        'object',
+        () => Promise.resolve(keyring),
+      );
+      const key = storedKeyOf(names, options.source.key);
       // Plaintext is written owner-only (0600): it was worth encrypting.
       const sink = await fileSink(outPath, { mode: 0o600, noOverwrite: !force });
       const controller = new AbortController();
@@ -93,7 +98,8 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
           decryptor: nodeDecryptor,
           keyring,
           bucket: options.source.bucket,
-          key: options.source.key,
+          key,
+          bindingRule: names.bindingRule,
           sink: heldSink(sink),
           signal: controller.signal,
           onProgress: (progress) =>

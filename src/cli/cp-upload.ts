@@ -7,6 +7,11 @@
  * metadata and model badge (src/transfer/object-params.ts). The multipart upload is kept when the
  * command fails or is interrupted, with its resume record in a folder of the user's, and the same
  * command run again continues it ([Note: veil cp resume] in resume-match.ts).
+ *
+ * KEY is the clear key: in a private location ([Note: names on the command line] in names.ts)
+ * the path below the root is encrypted with the location's names key, opened with the keys
+ * given, before anything is sent (NAME_TOO_LONG when it would not fit S3's 1,024 bytes), and the
+ * object is bound to its encrypted key like every new object.
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +24,9 @@ import type { UploadS3 } from '../transfer/s3-api';
 import { FileUpload, type UploadResult } from '../transfer/upload';
 import { fileIdentity, type UploadRecord, type UploadStore } from '../transfer/upload-store';
 import { keyFileName } from './key-files';
-import { cliKeyring, type KeyringFlags } from './keyrings';
+import { cliKeyring, writeKeyFlags, type KeyringFlags } from './keyrings';
+import { namesFor, storedKeyOf } from './names';
+import { s3NamesKeyStorage } from './names-storage';
 import { formatBytes, progressLine } from './progress-line';
 import { recordMatches, type UploadCommand } from './resume-match';
 import { cliS3, type S3Flags } from './s3-client';
@@ -50,15 +57,6 @@ export function uploadModel(keys: KeyringFlags): 'A' | 'B' | 'C' {
   if (keys.kmsKeys.length > 0) return 'C';
   if (keys.hsmKeys.length > 0) return 'B';
   return 'A';
-}
-
-/**
- * The keyring flags for writing: --region and --endpoint-url name where S3 is, and reach the
- * KMS keyring only when a --kms-key is given (encrypt refuses them otherwise).
- */
-function writeKeyFlags(keys: KeyringFlags): KeyringFlags {
-  if (keys.kmsKeys.length > 0) return keys;
-  return { ...keys, region: undefined, endpointUrl: undefined };
 }
 
 /**
@@ -100,7 +98,7 @@ async function findResumable(
  */
 export async function uploadFile(options: UploadFileOptions): Promise<UploadResult> {
   const env = options.env ?? process.env;
-  const { bucket, key } = options.target;
+  const { bucket } = options.target;
   const file = await openFileSource(options.inPath);
   const encryptionContext: EncryptionContext = buildUploadContext({
     bucket,
@@ -111,6 +109,13 @@ export async function uploadFile(options: UploadFileOptions): Promise<UploadResu
     const keyFlags = writeKeyFlags(options.keys);
     const { keyring, close } = await cliKeyring('encrypt', keyFlags, env);
     try {
+      const names = await namesFor(
+        s3NamesKeyStorage(s3.client, bucket, 'upload'),
+        options.target,
+        'object',
+        () => Promise.resolve(keyring),
+      );
+      const key = storedKeyOf(names, options.target.key);
       const keyFileNames = await Promise.all(keyFlags.keyFiles.map((path) => keyFileName(path)));
       const uploadS3 = nodeUploadS3(s3.client);
       const store = fileUploadStore(resumeFolder(env));

@@ -16,6 +16,8 @@ const CLI_WORDING: Partial<Record<ErrorCode, string>> = {
     'AWS did not accept these credentials (unknown access key or wrong secret). Check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE.',
   CREDENTIALS_MISSING:
     'No AWS credentials are available. Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, as for the AWS CLI.',
+  NAMES_KEY_UNREADABLE:
+    'The names key of this location could not be opened with the keys given, so file names cannot be read or written. Give the key it was encrypted with (--key-file, --hsm-proxy or --kms-key) and run the command again; the names key object and the reason follow. Nothing was written.',
 };
 
 /** The message of `error` as the command line says it. */

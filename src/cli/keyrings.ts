@@ -51,6 +51,24 @@ export function explainDecryptFailure(error: unknown, flags: KeyringFlags): unkn
   return error;
 }
 
+/**
+ * The keyring flags for reading: --region and --endpoint-url name where S3 is, and reach KMS
+ * only when a --kms-key is given or no key at all (KMS discovery then opens the object).
+ */
+export function readKeyFlags(keys: KeyringFlags): KeyringFlags {
+  if (keys.kmsKeys.length > 0 || namesNoKey(keys)) return keys;
+  return { ...keys, region: undefined, endpointUrl: undefined };
+}
+
+/**
+ * The keyring flags for writing: --region and --endpoint-url name where S3 is, and reach the
+ * KMS keyring only when a --kms-key is given (encrypt refuses them otherwise).
+ */
+export function writeKeyFlags(keys: KeyringFlags): KeyringFlags {
+  if (keys.kmsKeys.length > 0) return keys;
+  return { ...keys, region: undefined, endpointUrl: undefined };
+}
+
 /** A keyring for one command and what to close when the command is done. */
 export interface CliKeyring {
   readonly keyring: Keyring;

@@ -13,19 +13,36 @@
  * key, B: HSM, C: KMS). Key names and object keys are shown escaped ([Note: untrusted text]):
  * the header is not authenticated when it is listed. An object whose header does not parse is
  * listed with the error code; an S3 or credentials failure stops the listing.
+ *
+ * In a private location ([Note: names on the command line] in names.ts) the names key is opened
+ * with the keys given (none: KMS discovery) and objects are listed by their clear keys, the
+ * ones a `veil cp` takes; objects whose names do not open are listed by their stored keys,
+ * marked, and counted in a last line (ls-names.ts). A names key that does not open stops the
+ * listing (NAMES_KEY_UNREADABLE). With plain names no key is needed or asked for.
  */
-import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
-import { s3Failure } from '../core/aws-failure';
 import { VeilError } from '../core/errors';
-import { keysNeeded } from '../core/provider-info';
+import type { Keyring } from '../core/keyring';
+import { keysNeeded, type NeededKey } from '../core/provider-info';
 import { escapeUntrusted } from '../core/untrusted-text';
 import { HSM_PROVIDER_ID } from '../keyrings/hsm-proxy';
 import { KMS_PROVIDER_ID } from '../keyrings/kms';
 import { inspectObject } from '../transfer/download';
 import { downloadS3For, type DownloadS3 } from '../transfer/download-s3';
 import type { OpenedObject } from '../transfer/download-setup';
+import { cliKeyring, readKeyFlags, type CliKeyring, type KeyringFlags } from './keyrings';
+import {
+  listingScope,
+  listPages,
+  nameObjects,
+  type ListedObject,
+  type NamedObject,
+} from './ls-names';
+import { namesFor } from './names';
+import { s3NamesKeyStorage } from './names-storage';
 import { cliS3, type S3Flags } from './s3-client';
 import type { S3Location } from './s3-url';
+
+export type { ListedObject } from './ls-names';
 
 /** Headers read at once. */
 const HEADERS_IN_FLIGHT = 8;
@@ -33,20 +50,19 @@ const HEADERS_IN_FLIGHT = 8;
 /** Codes that say something about the bucket or the credentials, not about one object. */
 const STOPS_LISTING = /^(S3_|CREDENTIALS_)/;
 
+/** The marker after a stored key whose name does not open. */
+export const UNREADABLE_NAME_MARKER = '[name not readable]';
+
 /** What `veil ls` is given. */
 export interface ListOptions {
   readonly s3: S3Flags;
+  /** The keys that open a private location's names key; none needed for plain names. */
+  readonly keys?: KeyringFlags;
   readonly location: S3Location;
   readonly print: (line: string) => void;
   readonly env?: NodeJS.ProcessEnv;
   /** Keys per ListObjectsV2 page; default S3's (1000). Tests use small pages. */
   readonly maxKeysPerPage?: number;
-}
-
-/** One object as listed. */
-export interface ListedObject {
-  readonly key: string;
-  readonly sizeBytes: number;
 }
 
 /** The model letter of an EDK's provider id. */
@@ -56,23 +72,41 @@ function modelOf(providerId: string): 'A' | 'B' | 'C' {
   return 'A';
 }
 
+/** The models of keys, in order, joined (`C+A`). Pure. */
+export function modelsText(needed: readonly NeededKey[]): string {
+  return [...new Set(needed.map((edk) => modelOf(edk.providerId)))].join('+');
+}
+
+/** Keys as listed: model letter and escaped key name, comma-separated. Pure. */
+export function keysText(needed: readonly NeededKey[]): string {
+  return needed
+    .map((edk) => `${modelOf(edk.providerId)} ${escapeUntrusted(edk.keyName || '(unnamed)')}`)
+    .join(', ');
+}
+
 /**
- * The listing line of an object: size, models, object key, then the keys (or what it is when
- * it is not an ESDK message). Pure.
+ * The listing line of an object: size, models, object key (the clear key in a private
+ * location, or the stored key marked when its name does not open), then the keys (or what it is
+ * when it is not an ESDK message). Pure.
  */
-export function listingLine(object: ListedObject, opened: OpenedObject | VeilError): string {
+export function listingLine(
+  object: ListedObject | NamedObject,
+  opened: OpenedObject | VeilError,
+): string {
   const size = String(object.sizeBytes).padStart(14);
-  const name = escapeUntrusted(object.key);
+  const named = 'shownKey' in object ? object : undefined;
+  const name =
+    named === undefined
+      ? escapeUntrusted(object.key)
+      : named.nameOpened
+        ? escapeUntrusted(named.shownKey)
+        : `${escapeUntrusted(named.key)}  ${UNREADABLE_NAME_MARKER}`;
   if (opened instanceof VeilError) {
     return `${size}  ${'?'.padEnd(5)}  ${name}  not a readable ESDK message: ${opened.code}`;
   }
   if (!opened.header) return `${size}  ${'-'.padEnd(5)}  ${name}  not an ESDK message`;
   const needed = keysNeeded(opened.header);
-  const models = [...new Set(needed.map((edk) => modelOf(edk.providerId)))].join('+');
-  const keys = needed
-    .map((edk) => `${modelOf(edk.providerId)} ${escapeUntrusted(edk.keyName || '(unnamed)')}`)
-    .join(', ');
-  return `${size}  ${models.padEnd(5)}  ${name}  keys: ${keys}`;
+  return `${size}  ${modelsText(needed).padEnd(5)}  ${name}  keys: ${keysText(needed)}`;
 }
 
 /** Opens one object's header; a format error is returned, an S3 or credentials one thrown. */
@@ -93,47 +127,55 @@ async function openHeader(
  * Lists the objects under `options.location` (see the header).
  * @returns the number of objects listed.
  * @throws VeilError S3_REJECTED (a missing bucket, no s3:ListBucket or s3:GetObject),
- *   S3_UNREACHABLE, CREDENTIALS_* and USAGE for malformed flags.
+ *   S3_UNREACHABLE, CREDENTIALS_*, USAGE for malformed flags; in a private location
+ *   NAMES_KEY_UNREADABLE, NAMES_KEY_INVALID, OBJECT_MISMATCH (the names key), the keyring's
+ *   errors, and NAME_INVALID / NAME_TOO_LONG for a prefix that cannot be a name.
  */
 export async function listObjects(options: ListOptions): Promise<number> {
-  const { bucket, key: prefix } = options.location;
-  const s3 = await cliS3(options.s3, options.env ?? process.env);
+  const env = options.env ?? process.env;
+  const { bucket, key: clearPrefix } = options.location;
+  const s3 = await cliS3(options.s3, env);
+  // The keyring is built only for a private location, and closed once its names key opened.
+  const opened: { keyring?: CliKeyring } = {};
+  const keyring = async (): Promise<Keyring> => {
+    const keys = options.keys ?? { keyFiles: [], hsmKeys: [], kmsKeys: [], ...options.s3 };
+    opened.keyring = await cliKeyring('decrypt', readKeyFlags(keys), env);
+    return opened.keyring.keyring;
+  };
+  const closeKeyring = () => {
+    opened.keyring?.close();
+    delete opened.keyring;
+  };
   const reader = downloadS3For(s3.client);
   let count = 0;
+  let unreadable = 0;
   try {
-    let token: string | undefined;
-    do {
-      let page: ListObjectsV2CommandOutput;
-      try {
-        page = await s3.client.send(
-          new ListObjectsV2Command({
-            Bucket: bucket,
-            ...(prefix ? { Prefix: prefix } : {}),
-            ...(token ? { ContinuationToken: token } : {}),
-            ...(options.maxKeysPerPage ? { MaxKeys: options.maxKeysPerPage } : {}),
-          }),
-        );
-      } catch (error) {
-        throw s3Failure(error, { task: 'list', operation: 'ListObjectsV2' });
-      }
-      const objects: ListedObject[] = (page.Contents ?? []).map((entry) => ({
-        key: entry.Key ?? '',
-        sizeBytes: entry.Size ?? 0,
-      }));
+    const storage = s3NamesKeyStorage(s3.client, bucket, 'list');
+    const names = await namesFor(storage, options.location, 'folder', keyring);
+    closeKeyring();
+    const scope = listingScope(names, clearPrefix);
+    for await (const page of listPages(s3.client, bucket, scope.prefix, options.maxKeysPerPage)) {
+      const objects = nameObjects(names, scope, page);
       for (let start = 0; start < objects.length; start += HEADERS_IN_FLIGHT) {
         const batch = objects.slice(start, start + HEADERS_IN_FLIGHT);
-        const opened = await Promise.all(
+        const headers = await Promise.all(
           batch.map((object) => openHeader(reader, bucket, object.key)),
         );
         batch.forEach((object, index) => {
-          const result = opened[index];
+          const result = headers[index];
           if (result) options.print(listingLine(object, result));
+          if (!object.nameOpened) unreadable += 1;
         });
         count += batch.length;
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    }
+    if (unreadable > 0) {
+      options.print(
+        `${unreadable} object${unreadable === 1 ? '' : 's'} listed by stored key: the name does not open with this location's names key (NAME_UNREADABLE)`,
+      );
+    }
   } finally {
+    closeKeyring();
     s3.close();
   }
   return count;

@@ -7,14 +7,16 @@
  *   veil keygen OUT.jwk [--kid NAME] [--namespace NS]
  *   veil cp KEYS [--context k=v]... FILE s3://BUCKET/KEY        (cp.ts, cp-upload.ts)
  *   veil cp [KEYS] [--force] s3://BUCKET/KEY FILE                (cp-download.ts)
- *   veil ls [--region R] [--endpoint-url URL] s3://BUCKET[/PREFIX] (ls.ts)
+ *   veil ls [KEYS] s3://BUCKET[/PREFIX]                          (ls.ts)
+ *   veil names init KEYS s3://BUCKET/PREFIX/                     (names-init.ts)
  *   veil rewrap [KEYS] CHANGES [--dry-run] s3://BUCKET/KEY|s3://BUCKET/PREFIX/|FILE (rewrap.ts)
  *
  * KEYS are any of --key-file KEY.jwk|BACKUP.jwe (Model A), --hsm-proxy URL --hsm-key LABEL
  * (Model B, with the ID token in VEIL_HSM_TOKEN) and --kms-key ALIAS|ARN [--region R]
  * [--endpoint-url URL] (Model C); --key-file, --hsm-key and --kms-key repeat, and every one is
  * kept (see keyrings.ts for how they combine); any other option given twice is a usage error
- * (options.ts).
+ * (options.ts). In a location with private names, ls and cp take and show clear keys ([Note:
+ * names on the command line] in names.ts).
  *
  * Exit 0 on success. On failure: one line on stderr that starts with the error code, exit 1
  * (2 for usage errors; 130 and 143 on SIGINT and SIGTERM), and OUT does not exist unless it
@@ -31,6 +33,7 @@ import { inspectFile } from './inspect';
 import { writeNewKeyFile } from './key-files';
 import type { KeyringFlags } from './keyrings';
 import { listObjects } from './ls';
+import { initNames } from './names-init';
 import { KEY_OPTIONS, parseCommandLine } from './options';
 import { rewrap } from './rewrap';
 import { cancelRunningRewraps } from './rewrap-s3';
@@ -44,8 +47,11 @@ const USAGE_TEXT = `Usage:
   veil keygen OUT.jwk [--kid NAME] [--namespace NS]
   veil cp KEYS [--context k=v]... FILE s3://BUCKET/KEY      encrypt and upload
   veil cp [KEYS] [--force] s3://BUCKET/KEY FILE             download and decrypt
-  veil ls [--region R] [--endpoint-url URL] s3://BUCKET[/PREFIX]
-                                          each object's size, models and key names
+  veil ls [KEYS] s3://BUCKET[/PREFIX]     each object's size, models and key names
+  veil names init KEYS s3://BUCKET/PREFIX/
+                                          turn private names on for the location at
+                                          PREFIX/: its file and folder names are stored
+                                          encrypted under a names key wrapped by KEYS
   veil rewrap [KEYS] CHANGES [--dry-run] s3://BUCKET/KEY | s3://BUCKET/PREFIX/ | FILE
                                           change the keys of an object, of every object
                                           under a prefix, or of a local file, without
@@ -86,6 +92,12 @@ for another S3 endpoint, addressed path-style, and for KMS too when KMS is used.
 several parts at once; an interrupted upload continues when the same command is run again
 (records in $XDG_STATE_HOME/veil/uploads, default ~/.local/state/veil/uploads). A download
 writes FILE only once every byte of the object verified. Progress shows on a terminal.
+
+Private names: where \`veil names init\` (or the app) made a location's names private, cp and ls
+take and show the clear KEY, as typed, and store it encrypted; they find the location's names
+key (PREFIX/.veil/names-key) themselves and open it with KEYS (for ls: with none, AWS KMS
+opens it if it can). There every object must be bound to its stored key: a swapped or
+unencrypted object is refused (OBJECT_MISMATCH).
 
 Files are AWS Encryption SDK messages (suite 0x0478, framed). The key file is a JWK:
 {"kty":"oct","k":"<base64url>","kid":"<key name>","namespace":"veil"}.`;
@@ -173,6 +185,19 @@ async function run(argv: readonly string[]): Promise<void> {
     case 'ls': {
       const [location = ''] = positionals(args, ['s3://BUCKET[/PREFIX]']);
       await listObjects({
+        s3: { region: values.region, endpointUrl: values['endpoint-url'] },
+        keys,
+        location: parseS3Url(location, 'prefix'),
+        print: (line) => process.stdout.write(`${line}\n`),
+      });
+      return;
+    }
+    case 'names': {
+      const [action = '', location = ''] = positionals(args, ['init', 's3://BUCKET/PREFIX/']);
+      if (action !== 'init')
+        usage(`unknown names action "${action}": veil names init s3://BUCKET/PREFIX/`);
+      await initNames({
+        keys,
         s3: { region: values.region, endpointUrl: values['endpoint-url'] },
         location: parseS3Url(location, 'prefix'),
         print: (line) => process.stdout.write(`${line}\n`),

@@ -47,7 +47,8 @@ const COMMAND_OPTIONS = {
   inspect: KEY_OPTIONS,
   keygen: ['kid', 'namespace'],
   cp: [...KEY_OPTIONS, 'context', 'force'],
-  ls: ['region', 'endpoint-url'],
+  ls: KEY_OPTIONS,
+  names: KEY_OPTIONS,
   rewrap: [
     ...KEY_OPTIONS,
     'add-key-file',
