@@ -13,10 +13,17 @@
  *    was read, after one more look at it: if it changed meanwhile, both are kept and the result
  *    says so (`movedFrom.deleted` false). A failure before step 3 leaves the source as it was.
  *
+ * An object that is not a message (an unencrypted file, an empty folder marker) has no header
+ * to bind: outside a private-names location it is moved with CopyObject (If-None-Match on the
+ * destination, CopySourceIfMatch on the source) and the same delete; in a private-names location
+ * such an object should not exist and the move fails (REWRAP_NOT_A_MESSAGE).
+ *
  * Moves keep no resume record (a failed multipart move is aborted and can be run again). On a
  * versioned bucket the source's versions stay under the old key, behind a delete marker.
  */
-import { targetKey, type RewrapSetup } from './rewrap-options';
+import { VeilError } from '../core';
+import { copySource } from './rewrap-multipart';
+import { targetKey, type RewrapResult, type RewrapSetup } from './rewrap-options';
 import type { RewrapSession } from './rewrap-session';
 
 /**
@@ -41,4 +48,63 @@ export async function deleteMovedSource(
     // The new object is complete: a source that cannot be deleted is kept, not an error.
     return false;
   }
+}
+
+/** True when a failed move may go on as a copy: an unencrypted object outside private names. */
+export function movesAsCopy(setup: RewrapSetup, error: unknown): boolean {
+  return (
+    error instanceof VeilError &&
+    error.code === 'REWRAP_NOT_A_MESSAGE' &&
+    targetKey(setup) !== setup.key &&
+    setup.bindingRule !== 'required'
+  );
+}
+
+/**
+ * Moves an object that is not a message with CopyObject, then deletes the source
+ * ([Note: move by rewrap]).
+ * @throws VeilError MOVE_DESTINATION_EXISTS, REWRAP_SOURCE_CHANGED, BAD_ARGUMENT for a seam
+ *   without copyObject, and the S3 codes of withRetry.
+ */
+export async function moveByCopy(session: RewrapSession<RewrapSetup>): Promise<RewrapResult> {
+  const { s3, bucket, key } = session.setup;
+  const copyObject = s3.copyObject?.bind(s3);
+  if (copyObject === undefined) throw new VeilError('BAD_ARGUMENT', 's3.copyObject');
+  const destination = targetKey(session.setup);
+  const head = await session.send('HeadObject', (signal) => s3.headObject(bucket, key, signal));
+  const etag = head.etag;
+  if (etag === undefined) throw new VeilError('DOWNLOAD_CORS_HEADERS', 'move: no ETag');
+  session.report('copying');
+  const copied = await session.send('PutObject', (signal) =>
+    copyObject(
+      {
+        Bucket: bucket,
+        Key: destination,
+        CopySource: copySource(bucket, key, undefined),
+        CopySourceIfMatch: etag,
+        IfNoneMatch: '*',
+        MetadataDirective: 'COPY',
+      },
+      signal,
+    ),
+  );
+  session.copiedBytes += head.contentLength;
+  const deleted = await deleteMovedSource(session, etag);
+  session.report('done');
+  return {
+    bucket,
+    key: destination,
+    method: 'copy',
+    partCount: 1,
+    etag: copied.CopyObjectResult?.ETag,
+    oldEtag: etag,
+    objectBytes: head.contentLength,
+    oldObjectBytes: head.contentLength,
+    removed: [],
+    added: [],
+    receivedBytes: 0,
+    sentBytes: 0,
+    copiedBytes: head.contentLength,
+    movedFrom: { key, deleted },
+  };
 }

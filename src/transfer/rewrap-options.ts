@@ -121,7 +121,8 @@ export interface RewrapProgress {
 export interface RewrapResult {
   readonly bucket: string;
   readonly key: string;
-  readonly method: 'put' | 'multipart';
+  /** 'copy': an unencrypted object moved with CopyObject ([Note: move by rewrap]). */
+  readonly method: 'put' | 'multipart' | 'copy';
   readonly partCount: number;
   /** The new object's ETag, and the old one's. */
   readonly etag: string | undefined;
@@ -137,7 +138,7 @@ export interface RewrapResult {
   readonly objectBytes: number;
   readonly oldObjectBytes: number;
   /** The new header (authentic: written here). */
-  readonly header: MessageHeader;
+  readonly header?: MessageHeader;
   readonly removed: readonly EncryptedDataKey[];
   readonly added: readonly EncryptedDataKey[];
   /** What proved the user can open the new object ([Note: rewrap lock-out check]). */

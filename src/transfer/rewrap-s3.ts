@@ -9,6 +9,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  CopyObjectCommand,
   DeleteObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
@@ -24,6 +25,7 @@ import type {
   CompleteMultipartUploadCommandOutput,
   CreateMultipartUploadCommandInput,
   CreateMultipartUploadCommandOutput,
+  CopyObjectCommandOutput,
   DeleteObjectCommandOutput,
   ListMultipartUploadsCommandInput,
   ListMultipartUploadsCommandOutput,
@@ -91,6 +93,22 @@ export interface RewrapS3 extends Pick<DownloadS3, 'getRange'> {
     input: { Bucket: string; Key: string; VersionId: string },
     signal?: AbortSignal,
   ): Promise<DeleteObjectCommandOutput>;
+  /**
+   * Optional: copies an object inside S3 (CopyObject, If-None-Match on the destination and
+   * CopySourceIfMatch on the source), for the move of an unencrypted object ([Note: move by
+   * rewrap] in rewrap-move.ts).
+   */
+  copyObject?(
+    input: {
+      Bucket: string;
+      Key: string;
+      CopySource: string;
+      CopySourceIfMatch: string;
+      IfNoneMatch: '*';
+      MetadataDirective: 'COPY';
+    },
+    signal?: AbortSignal,
+  ): Promise<CopyObjectCommandOutput>;
   /**
    * Optional: deletes the current object if it is still the version read (If-Match), for a
    * move ([Note: move by rewrap] in rewrap-move.ts).
@@ -164,6 +182,7 @@ export function rewrapS3For(client: S3Client, settings: RewrapS3Options = {}): R
     deleteObjectVersion: (input, signal) =>
       client.send(new DeleteObjectCommand(input), options(signal)),
     deleteObject: (input, signal) => client.send(new DeleteObjectCommand(input), options(signal)),
+    copyObject: (input, signal) => client.send(new CopyObjectCommand(input), options(signal)),
     listParts: (input, signal) => client.send(new ListPartsCommand(input), options(signal)),
     listMultipartUploads: (input, signal) =>
       client.send(new ListMultipartUploadsCommand(input), options(signal)),

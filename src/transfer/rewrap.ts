@@ -27,7 +27,7 @@ import { crc32, crc32Base64 } from './crc32';
 import { SNIFF_BYTES, classifyObject, nextHeaderRange } from './download-plan';
 import { FIRST_HEADER_BYTES } from './download-setup';
 import { rewrapMultipart, type RecordDraft, type WrittenObject } from './rewrap-multipart';
-import { deleteMovedSource } from './rewrap-move';
+import { deleteMovedSource, moveByCopy, movesAsCopy } from './rewrap-move';
 import {
   checkRewrapSetup,
   isMove,
@@ -74,7 +74,11 @@ export async function rewrapObject(setup: RewrapSetup): Promise<RewrapResult> {
   try {
     session.checkCancelled();
     session.report('opening');
-    const source = await openSource(session);
+    const source = await openSource(session).catch((error: unknown) => {
+      if (movesAsCopy(setup, error)) return undefined;
+      throw error;
+    });
+    if (source === undefined) return await moveByCopy(session);
     const rewrapped = await rewrapHeader(source.header, {
       openWith: setup.openWith,
       ...(setup.addWith ? { addWith: setup.addWith } : {}),

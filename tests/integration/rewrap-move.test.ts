@@ -142,4 +142,24 @@ describe('move by rewrap', () => {
     await rewrapObject({ s3, bucket: stack.bucket, key: 'old/legacy.txt', openWith: keyring });
     expect(sameBytes(await opensAt('old/legacy.txt'), plaintext)).toBe(true);
   });
+
+  test('an unencrypted object moves by copy outside private names, and not inside them', async () => {
+    const body = patternBytes(700, 8);
+    await stack.client.send(
+      new PutObjectCommand({
+        Bucket: stack.bucket,
+        Key: 'plain/a.txt',
+        Body: body,
+        ...objectParams(false, undefined, { type: 'SSE-S3' }),
+      }),
+    );
+    const refused = await rejection(move('plain/a.txt', 'plain/b.txt'));
+    expect(refused.code).toBe('REWRAP_NOT_A_MESSAGE');
+    expect(await exists('plain/b.txt')).toBe(false);
+    const result = await move('plain/a.txt', 'plain/b.txt', { bindingRule: 'if-present' });
+    expect(result.method).toBe('copy');
+    expect(result.movedFrom).toEqual({ key: 'plain/a.txt', deleted: true });
+    expect(sameBytes(await readObject(stack, 'plain/b.txt'), body)).toBe(true);
+    expect(await exists('plain/a.txt')).toBe(false);
+  });
 });
