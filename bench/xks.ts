@@ -6,7 +6,8 @@
  * signed with @smithy/signature-v4 as KMS signs them, and the proxy verifies every signature (a
  * signature is valid for 5 minutes, so autocannon replays one per case). Keep-alive connections,
  * as KMS keeps them. BENCH_SECONDS (default 10) per run, BENCH_RUNS (default 3) runs per case,
- * BENCH_CONNECTIONS (default 50); the medians are printed, with the proxy's CPU time per request
+ * BENCH_CONNECTIONS (default 50), BENCH_AUDIT_DIR (default: a temporary folder; /dev/shm takes
+ * the disk's fdatasync out of the figures); the medians are printed, with the proxy's CPU time per request
  * (from /proc) and the machine's load average, since the bench and the proxy share its cores.
  */
 import autocannon from 'autocannon';
@@ -228,7 +229,10 @@ async function main(): Promise<void> {
       VEIL_HSM_CLIENT_ID: 'bench',
       VEIL_HSM_JWKS_FILE: jwksFile,
       VEIL_HSM_POLICY_FILE: policyFile,
-      VEIL_HSM_AUDIT_LOG: join(dir, 'audit.log'),
+      VEIL_HSM_AUDIT_LOG: join(
+        process.env.BENCH_AUDIT_DIR ?? dir,
+        `xks-bench-audit-${process.pid}.log`,
+      ),
       VEIL_XKS_PORT: String(port),
       VEIL_XKS_SETTINGS_FILE: settingsFile,
       VEIL_XKS_TLS_CERT: certFile,
@@ -300,6 +304,10 @@ async function main(): Promise<void> {
   } finally {
     await stop?.();
     await rm(dir, { recursive: true, force: true });
+    if (process.env.BENCH_AUDIT_DIR)
+      await rm(join(process.env.BENCH_AUDIT_DIR, `xks-bench-audit-${process.pid}.log`), {
+        force: true,
+      });
   }
 }
 

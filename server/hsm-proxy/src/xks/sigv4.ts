@@ -106,6 +106,26 @@ function amzDate(value: string | string[] | undefined): Date {
   return new Date(Date.UTC(y ?? 0, (mo ?? 1) - 1, d, h, mi, s));
 }
 
+/** One signer per credential and region; a reload makes new credential objects, and new signers. */
+const signers = new WeakMap<XksCredential, { region: string; signer: SignatureV4 }>();
+
+function signerFor(credential: XksCredential, region: string): SignatureV4 {
+  const cached = signers.get(credential);
+  if (cached?.region === region) return cached.signer;
+  const signer = new SignatureV4({
+    service: XKS_SIGNING_SERVICE,
+    region,
+    credentials: {
+      accessKeyId: credential.accessKeyId,
+      secretAccessKey: credential.secretAccessKey,
+    },
+    sha256: NodeSha256,
+    applyChecksum: false,
+  });
+  signers.set(credential, { region, signer });
+  return signer;
+}
+
 /**
  * Verifies the request's SigV4 signature and returns the access key id that signed it.
  * @param credentials the valid credentials by access key id (two during a rotation).
@@ -154,17 +174,7 @@ export async function verifySigV4(
   )
     throw refuse('x-amz-content-sha256 is not the hash of the body');
 
-  const signer = new SignatureV4({
-    service: XKS_SIGNING_SERVICE,
-    region,
-    credentials: {
-      accessKeyId: credential.accessKeyId,
-      secretAccessKey: credential.secretAccessKey,
-    },
-    sha256: NodeSha256,
-    applyChecksum: false,
-  });
-  const signed = await signer.sign(
+  const signed = await signerFor(credential, region).sign(
     {
       method: request.method,
       protocol: 'https:',
