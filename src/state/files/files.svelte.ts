@@ -4,25 +4,32 @@
  * each object's protection badge ([Note: badges without the body] in badges.ts), the
  * details of one object and deletes. The view stays thin: it renders these fields and calls
  * these methods.
+ *
+ * Names go through the current location's names ([Note: names of the current location]): rows,
+ * crumbs and the hash show clear names; keys and prefixes stay the stored ones.
  */
 import { SvelteMap } from 'svelte/reactivity';
 import type { VeilConfig } from '../../aws/config';
 import { VeilError, s3Failure } from '../../core';
 import { downloadS3For, type DownloadS3 } from '../../transfer/download-s3';
 import { inspectObject } from '../../transfer/download';
+import type { LocationNames } from '../../transfer/location-names';
 import { shownError, type ShownError } from '../app/shown-error';
 import { awsSession } from '../shared/credentials.svelte';
+import { locationNames } from '../shared/location-names.svelte';
 import { ProbeQueue, probeBadge, type BadgeState } from './badges';
 import { deleteKeys, keysUnder } from './delete';
 import { objectDetails, type ObjectDetails } from './details';
 import {
   DEFAULT_SORT,
   breadcrumbs,
+  hashPathFor,
   mergeRows,
   nextSort,
   prefixFromHashPath,
   rowsOf,
   sortRows,
+  unreadableCount,
   type Crumb,
   type FileRow,
   type Row,
@@ -65,6 +72,11 @@ export interface FilesDeps {
   };
   s3(bucket: string): FilesS3;
   downloadS3(): DownloadS3;
+  /**
+   * The current location's names (locationNames.open); absent: plain names, no `.veil/` hidden.
+   * @throws VeilError CREDENTIALS_MISSING when the root prefix cannot be formed yet.
+   */
+  names?(config: VeilConfig): Promise<LocationNames>;
 }
 
 const appDeps: FilesDeps = {
@@ -78,6 +90,7 @@ const appDeps: FilesDeps = {
   },
   s3: (bucket) => bucketS3For(awsSession.clients().s3(), bucket),
   downloadS3: () => downloadS3For(awsSession.clients().s3()),
+  names: (config) => locationNames.open(config),
 };
 
 export class FilesBrowser {
@@ -94,6 +107,7 @@ export class FilesBrowser {
   #deleting = $state<{ done: number; total: number } | undefined>(undefined);
   #deleteError = $state<ShownError | undefined>(undefined);
   #notice = $state('');
+  #names = $state.raw<LocationNames | undefined>(undefined);
   readonly #badges = new SvelteMap<string, BadgeState>();
   readonly #probes: ProbeQueue;
   /** Bumped on every navigation, so late answers for another folder are dropped. */
@@ -162,7 +176,24 @@ export class FilesBrowser {
     return this.#notice;
   }
   get crumbs(): Crumb[] {
-    return breadcrumbs(this.root, this.#prefix, this.config.bucket);
+    return breadcrumbs(this.root, this.#prefix, this.config.bucket, this.#names);
+  }
+  /** How many rows shown have a private name that does not open. */
+  get unreadable(): number {
+    return unreadableCount(this.#rows);
+  }
+  /**
+   * The hash path of a folder (clear names); undefined for a folder whose name does not open,
+   * which cannot be opened by path.
+   */
+  hashPath(prefix: string): string | undefined {
+    return hashPathFor(this.root, prefix, this.#names);
+  }
+  /** A stored key or prefix as the user reads it: its clear path below the root, or as stored. */
+  shownPath(keyOrPrefix: string): string {
+    const names = this.#names;
+    if (!names?.isPrivate || !keyOrPrefix.startsWith(names.root)) return keyOrPrefix;
+    return names.clearPath(keyOrPrefix) ?? keyOrPrefix;
   }
   /** True when the session has AWS credentials to list with. */
   get connected(): boolean {
@@ -185,8 +216,20 @@ export class FilesBrowser {
   }
 
   /** Shows the folder a hash path names (see prefixFromHashPath). */
-  openPath(path: string): Promise<void> {
-    return this.open(prefixFromHashPath(this.root, path));
+  async openPath(path: string): Promise<void> {
+    const names = await this.#openNames();
+    return this.open(prefixFromHashPath(this.root, path, names));
+  }
+
+  /** The location's names, once connected; undefined before or when the root is not known. */
+  async #openNames(): Promise<LocationNames | undefined> {
+    if (!this.connected || !this.#deps.names || this.#rootOrError().error) return undefined;
+    try {
+      this.#names = await this.#deps.names(this.config);
+    } catch {
+      this.#names = undefined;
+    }
+    return this.#names;
   }
 
   /** Shows `prefix` (a folder below the root), from its first page. */
@@ -227,6 +270,7 @@ export class FilesBrowser {
     }
     this.#loading = true;
     try {
+      const names = await this.#openNames();
       const page = await this.#s3().list({
         prefix: this.#prefix,
         delimiter: '/',
@@ -234,7 +278,7 @@ export class FilesBrowser {
         ...(token ? { token } : {}),
       });
       if (generation !== this.#generation) return;
-      this.#rows = mergeRows(this.#rows, rowsOf(this.#prefix, page));
+      this.#rows = mergeRows(this.#rows, rowsOf(this.#prefix, page, names));
       this.#nextToken = page.nextToken;
     } catch (error) {
       if (generation !== this.#generation) return;

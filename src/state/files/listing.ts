@@ -2,24 +2,34 @@
  * The Files view's listing, pure: S3 keys under the app's root prefix shown as folders and files
  * (one level at a time, '/' as the folder separator), sorted, with breadcrumbs and the folder
  * in the URL hash (`#/files/<folder>`, each segment URI-encoded).
+ *
+ * With the location's names (LocationNames, [Note: names of the current location]) every name
+ * shown, every crumb and the hash are clear names, while rows, prefixes and keys stay the stored
+ * ones the bucket knows; Veil's own `.veil/` folder is left out. A name that does not open is
+ * shown as its stored segment and marked `unreadable`.
  */
 import type { ListPage } from '../../aws/bucket-s3';
+import { isReservedKey, type LocationNames } from '../../transfer/location-names';
 
 /** A sub-folder of the folder shown (an S3 common prefix). */
 export interface FolderRow {
   readonly kind: 'folder';
   /** The full prefix, ending in '/'. */
   readonly prefix: string;
-  /** The folder's own name, without the slash. */
+  /** The folder's own name, without the slash (clear, or the stored segment when unreadable). */
   readonly name: string;
+  /** True when the name is private and does not open with this location's names key. */
+  readonly unreadable?: boolean;
 }
 
 /** An object of the folder shown. */
 export interface FileRow {
   readonly kind: 'file';
   readonly key: string;
-  /** The last segment of the key. */
+  /** The last segment of the key (clear, or the stored segment when unreadable). */
   readonly name: string;
+  /** True when the name is private and does not open with this location's names key. */
+  readonly unreadable?: boolean;
   readonly sizeBytes: number;
   readonly lastModifiedMs: number | undefined;
   readonly etag: string | undefined;
@@ -43,25 +53,48 @@ export function baseName(keyOrPrefix: string): string {
   return trimmed.slice(trimmed.lastIndexOf('/') + 1);
 }
 
+/** The shown name of a stored key or prefix: its clear last segment, or the stored one. */
+function shownName(
+  keyOrPrefix: string,
+  names: LocationNames | undefined,
+): { name: string; unreadable?: boolean } {
+  if (!names?.isPrivate || !keyOrPrefix.startsWith(names.root))
+    return { name: baseName(keyOrPrefix) };
+  const clear = names.clearPath(keyOrPrefix);
+  return clear === undefined
+    ? { name: baseName(keyOrPrefix), unreadable: true }
+    : { name: baseName(clear) };
+}
+
 /**
- * The rows of one listing page under `prefix`: folders and objects. The folder's own marker
- * object (a zero-byte key equal to the prefix, which the S3 console creates) is left out.
+ * The rows of one listing page under `prefix`: folders and objects, named through `names` when
+ * given. The folder's own marker object (a zero-byte key equal to the prefix, which the S3
+ * console creates) and Veil's own `.veil/` folder are left out.
  */
-export function rowsOf(prefix: string, page: ListPage): Row[] {
+export function rowsOf(prefix: string, page: ListPage, names?: LocationNames): Row[] {
+  const reserved = (key: string): boolean => names !== undefined && isReservedKey(names.root, key);
   const folders: Row[] = page.folders
-    .filter((folder) => folder.startsWith(prefix) && folder !== prefix)
-    .map((folder) => ({ kind: 'folder', prefix: folder, name: baseName(folder) }));
+    .filter((folder) => folder.startsWith(prefix) && folder !== prefix && !reserved(folder))
+    .map((folder) => ({ kind: 'folder', prefix: folder, ...shownName(folder, names) }));
   const files: Row[] = page.objects
     .filter((object) => object.key.startsWith(prefix) && object.key !== prefix)
+    .filter((object) => !reserved(object.key))
     .map((object) => ({
       kind: 'file',
       key: object.key,
-      name: object.key.slice(prefix.length),
+      ...(names?.isPrivate
+        ? shownName(object.key, names)
+        : { name: object.key.slice(prefix.length) }),
       sizeBytes: object.sizeBytes,
       lastModifiedMs: object.lastModifiedMs,
       etag: object.etag,
     }));
   return [...folders, ...files];
+}
+
+/** How many rows show a name that does not open. */
+export function unreadableCount(rows: readonly Row[]): number {
+  return rows.filter((row) => row.unreadable === true).length;
 }
 
 /** The identity of a row (prefix or key; a folder's ends in '/', so they never collide). */
@@ -112,17 +145,22 @@ export interface Crumb {
 }
 
 /**
- * The trail from the root (labelled `rootLabel`) to `prefix`. A prefix outside the root shows the
- * root alone.
+ * The trail from the root (labelled `rootLabel`) to `prefix`, each step named through `names`
+ * when given. A prefix outside the root shows the root alone.
  */
-export function breadcrumbs(root: string, prefix: string, rootLabel: string): Crumb[] {
+export function breadcrumbs(
+  root: string,
+  prefix: string,
+  rootLabel: string,
+  names?: LocationNames,
+): Crumb[] {
   const trail: Crumb[] = [{ label: rootLabel, prefix: root }];
   if (!prefix.startsWith(root)) return trail;
   let at = root;
   for (const segment of prefix.slice(root.length).split('/')) {
     if (segment === '') continue;
     at = `${at}${segment}/`;
-    trail.push({ label: segment, prefix: at });
+    trail.push({ label: shownName(at, names).name, prefix: at });
   }
   return trail;
 }
@@ -135,11 +173,20 @@ export function parentPrefix(root: string, prefix: string): string {
   return cut < 0 ? root : `${root}${inner.slice(0, cut + 1)}`;
 }
 
-/** The hash path of a folder below the root: `photos/2026/` → `photos/2026/` (URI-encoded). */
-export function hashPathFor(root: string, prefix: string): string {
+/**
+ * The hash path of a folder below the root: `photos/2026/` → `photos/2026/` (URI-encoded); with
+ * private `names`, the clear path (undefined when the folder's name does not open).
+ */
+export function hashPathFor(
+  root: string,
+  prefix: string,
+  names?: LocationNames,
+): string | undefined {
   if (!prefix.startsWith(root)) return '';
-  return prefix
-    .slice(root.length)
+  const path =
+    names?.isPrivate && prefix !== root ? names.clearPath(prefix) : prefix.slice(root.length);
+  if (path === undefined) return undefined;
+  return path
     .split('/')
     .map((segment) => encodeURIComponent(segment))
     .join('/');
@@ -147,9 +194,10 @@ export function hashPathFor(root: string, prefix: string): string {
 
 /**
  * The folder a hash path names, below `root` ('' or malformed → the root). Empty, `.` and `..`
- * segments are dropped, so a hash never leaves the root.
+ * segments are dropped, so a hash never leaves the root. With private `names` the path is clear
+ * and its folder's stored prefix is returned (the root when the names refuse it).
  */
-export function prefixFromHashPath(root: string, path: string): string {
+export function prefixFromHashPath(root: string, path: string, names?: LocationNames): string {
   const segments: string[] = [];
   for (const raw of path.split('/')) {
     let segment: string;
@@ -161,5 +209,11 @@ export function prefixFromHashPath(root: string, path: string): string {
     if (segment === '' || segment === '.' || segment === '..') continue;
     segments.push(segment);
   }
-  return segments.length === 0 ? root : `${root}${segments.join('/')}/`;
+  if (segments.length === 0) return root;
+  if (!names?.isPrivate) return `${root}${segments.join('/')}/`;
+  try {
+    return names.objectKey(`${segments.join('/')}/`);
+  } catch {
+    return root;
+  }
 }
