@@ -78,6 +78,11 @@ export interface BatchRunOptions {
   readonly onChange?: (snapshot: BatchSnapshot) => void;
   /** The model badge of one object's replacement, when it differs per object; else setup.model. */
   readonly modelFor?: (object: PlannedObject) => 'A' | 'B' | 'C' | undefined;
+  /**
+   * Where an object goes, for a move ([Note: move plan] in move-plan.ts); undefined (or
+   * absent) rewrites it in place.
+   */
+  readonly destinationFor?: (object: PlannedObject) => string | undefined;
   /** The engine (tests pass a fake); default rewrapObject. */
   readonly rewrap?: (setup: RewrapSetup) => Promise<RewrapResult>;
 }
@@ -220,10 +225,12 @@ export class RewrapBatch {
     const { addWith, ...shared } = this.#options.setup;
     const rewrap = this.#options.rewrap ?? rewrapObject;
     const model = this.#options.modelFor ? this.#options.modelFor(object) : shared.model;
+    const destinationKey = this.#options.destinationFor?.(object);
     try {
       const result = await rewrap({
         ...shared,
         ...(model ? { model } : {}),
+        ...(destinationKey ? { destinationKey } : {}),
         ...(object.add && addWith ? { addWith } : {}),
         key: object.key,
         ...(object.remove.length > 0 ? { remove: object.remove } : {}),
