@@ -24,9 +24,12 @@ import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { openAuditLog } from '../../server/hsm-proxy/src/audit';
 import { verifyAuditLog } from '../../server/hsm-proxy/src/audit-chain';
 import { createPolicy } from '../../server/hsm-proxy/src/policy';
+import { parseXksSettings } from '../../server/hsm-proxy/src/xks/config';
 import { integrityValue } from '../../server/hsm-proxy/src/xks/format';
+import { createXksServer } from '../../server/hsm-proxy/src/xks/server';
 import { startXks } from '../../server/hsm-proxy/src/xks/start';
 import { decryptBytes, encryptBytes } from '../../src/core';
 import { HsmProxyKeyring } from '../../src/keyrings/hsm-proxy';
@@ -620,6 +623,132 @@ describe('TLS', () => {
     await expect(
       fetch(`http://127.0.0.1:${xksPort}${PREFIX}/health`, { method: 'POST' }),
     ).rejects.toThrow();
+  });
+});
+
+describe('mutual TLS (VEIL_XKS_CLIENT_CA, VEIL_XKS_CLIENT_SUBJECT)', () => {
+  const KMS_SUBJECT = `cks.kms.${REGION}.amazonaws.com`;
+  const openssl = (args: string[]) => {
+    const run = spawnSync('openssl', args, { encoding: 'utf8', cwd: dir });
+    expect(run.status, run.stderr).toBe(0);
+  };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  /** A CA, and a client certificate with this CN signed by it; returns the file names. */
+  const issue = (name: string, cn: string, ca: string) => {
+    openssl([
+      'req',
+      '-new',
+      ...ec,
+      '-subj',
+      `/CN=${cn}`,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+    ]);
+    openssl(
+      ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`].concat([
+        '-set_serial',
+        '1',
+        '-days',
+        '1',
+        '-out',
+        `${name}.pem`,
+      ]),
+    );
+    return {
+      cert: readFileSync(join(dir, `${name}.pem`)),
+      key: readFileSync(join(dir, `${name}.key`)),
+    };
+  };
+
+  test('only a client certificate from the configured CA with the configured subject gets in', async () => {
+    for (const ca of ['client-ca', 'other-ca']) {
+      openssl([
+        'req',
+        '-x509',
+        ...ec,
+        '-days',
+        '1',
+        '-subj',
+        `/CN=${ca}`,
+        '-keyout',
+        `${ca}.key`,
+        '-out',
+        `${ca}.pem`,
+      ]);
+    }
+    const kms = issue('kms', KMS_SUBJECT, 'client-ca');
+    const stranger = issue('stranger', 'someone.example.org', 'client-ca');
+    const forged = issue('forged', KMS_SUBJECT, 'other-ca');
+    const settings = parseXksSettings({ region: REGION, credentials: [FIRST], keys: {} });
+    const server = createXksServer({
+      backend: {
+        gcm: {
+          probe: () =>
+            Promise.resolve({
+              label: 't',
+              manufacturer: 'm',
+              model: 'x',
+              serialNumber: '1',
+              firmware: '1.0',
+            }),
+          encrypt: () => Promise.reject(new Error('not used')),
+          decrypt: () => Promise.reject(new Error('not used')),
+        },
+        keys: { describeKey: () => Promise.resolve(undefined) },
+      },
+      audit: await openAuditLog(join(dir, 'mtls-audit.log')),
+      settings: () => settings,
+      tls: {
+        cert: readFileSync(join(dir, 'xks-cert.pem')),
+        key: readFileSync(join(dir, 'xks-key.pem')),
+        client: { ca: readFileSync(join(dir, 'client-ca.pem')), subject: KMS_SUBJECT },
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const health = async (client?: { cert: Buffer; key: Buffer }) => {
+      const body = JSON.stringify({ requestMetadata: metadata('KmsHealthCheck') });
+      const path = '/kms/xks/v1/health';
+      const signer = new SignatureV4({
+        service: 'kms-xks-proxy',
+        region: REGION,
+        credentials: FIRST,
+        sha256: TestSha256,
+        applyChecksum: false,
+      });
+      const signed = await signer.sign({
+        method: 'POST',
+        protocol: 'https:',
+        hostname: '127.0.0.1',
+        port,
+        path,
+        query: {},
+        headers: { host: `127.0.0.1:${port}` },
+        body,
+      });
+      return new Promise<number>((resolve, reject) => {
+        const req = httpsRequest(
+          { host: '127.0.0.1', port, method: 'POST', path, headers: signed.headers, ca, ...client },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    };
+    try {
+      expect(await health(kms)).toBe(200);
+      await expect(health()).rejects.toThrow();
+      await expect(health(stranger)).rejects.toThrow();
+      await expect(health(forged)).rejects.toThrow();
+    } finally {
+      server.close();
+      server.closeAllConnections();
+    }
   });
 });
 

@@ -55,7 +55,18 @@ export interface XksListenConfig {
   /** The settings file, read at start and again on SIGHUP. */
   settingsFile: string;
   /** PEM files; the XKS API is served over TLS only (the spec requires HTTPS). */
-  tls: { cert: Buffer; key: Buffer };
+  tls: XksTls;
+}
+
+/** The listener's TLS: its certificate, and optionally the clients it accepts (mutual TLS). */
+export interface XksTls {
+  cert: Buffer;
+  key: Buffer;
+  /**
+   * Mutual TLS: only clients with a certificate chained to `ca` whose subject CN is `subject`
+   * (KMS presents `cks.kms.<region>.amazonaws.com`, chained to Amazon Trust Services).
+   */
+  client?: { ca: Buffer; subject: string };
 }
 
 /** The spec's external key id: 1 to 128 of letters, digits, `-`, `.` and `_`. */
@@ -225,10 +236,20 @@ export function xksListenFromEnv(env: NodeJS.ProcessEnv): XksListenConfig | unde
       'the XKS API is served over HTTPS only: set VEIL_XKS_TLS_CERT and VEIL_XKS_TLS_KEY (or VEIL_HSM_TLS_*)',
     );
   }
+  const clientCa = env.VEIL_XKS_CLIENT_CA;
+  const clientSubject = env.VEIL_XKS_CLIENT_SUBJECT;
+  if (Boolean(clientCa) !== Boolean(clientSubject))
+    throw new Error('mutual TLS needs both VEIL_XKS_CLIENT_CA and VEIL_XKS_CLIENT_SUBJECT');
   return {
     host: env.VEIL_XKS_HOST ?? env.VEIL_HSM_HOST ?? '127.0.0.1',
     port,
     settingsFile,
-    tls: { cert: readFileSync(certFile), key: readFileSync(keyFile) },
+    tls: {
+      cert: readFileSync(certFile),
+      key: readFileSync(keyFile),
+      ...(clientCa && clientSubject
+        ? { client: { ca: readFileSync(clientCa), subject: clientSubject } }
+        : {}),
+    },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The XKS API listener: AWS KMS's external key store proxy API, version 1, over HTTPS (TLS 1.2 or
- * later with the spec's cipher suites), POST only, under `<prefix>/kms/xks/v1`, on the same HSM
+ * later with the spec's cipher suites; mutual TLS when configured), POST only, under `<prefix>/kms/xks/v1`, on the same HSM
  * and session pool as Model B's API. Each request is routed, its body read (bounded), its SigV4
  * signature verified ([Note: SigV4 by recomputation]), rate-limited, run, and audited with KMS's
  * requestMetadata before it is answered: as in Model B, no answer leaves unaudited.
@@ -13,9 +13,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import { performance } from 'node:perf_hooks';
+import type { TLSSocket } from 'node:tls';
 import type { AuditLog, AuditOperation } from '../audit';
 import { BodyError, RateLimiter } from '../limits';
-import type { XksSettings } from './config';
+import type { XksSettings, XksTls } from './config';
 import { EXTERNAL_KEY_ID_PATTERN } from './config';
 import { errorBody, toXksError, XksError } from './errors';
 import { runXksCall, type XksApi, type XksBackend, type XksCall } from './operations';
@@ -44,7 +45,7 @@ export interface XksServerDeps {
   audit: AuditLog;
   /** The settings now in force (they change on SIGHUP). */
   settings: () => XksSettings;
-  tls: { cert: Buffer; key: Buffer };
+  tls: XksTls;
 }
 
 /** The route of a path, or an InvalidUriPathException. */
@@ -215,6 +216,7 @@ export function createXksServer(deps: XksServerDeps): Server {
     );
   };
 
+  const client = deps.tls.client;
   const server = createServer(
     {
       cert: deps.tls.cert,
@@ -222,9 +224,17 @@ export function createXksServer(deps: XksServerDeps): Server {
       minVersion: 'TLSv1.2',
       ciphers: XKS_TLS_CIPHERS,
       honorCipherOrder: true,
+      // Mutual TLS: the handshake fails without a certificate chained to the configured CA.
+      ...(client ? { requestCert: true, rejectUnauthorized: true, ca: client.ca } : {}),
     },
     handler,
   );
+  if (client) {
+    // Node checks the chain; the subject is checked here, before any request is read.
+    server.on('secureConnection', (socket: TLSSocket) => {
+      if (socket.getPeerCertificate().subject?.CN !== client.subject) socket.destroy();
+    });
+  }
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   // KMS keeps connections open; a new TLS handshake would spend the 250 ms budget on round trips.
