@@ -11,6 +11,7 @@ import type { VeilConfig } from '../../aws/config';
 import { VeilError } from '../../core/errors';
 import { parseKeyFile, type RawAesKeyMaterial } from '../../core/key-file';
 import type { Keyring } from '../../core/keyring';
+import type { BindingRule } from '../../core/location';
 import { RawAesKeyring } from '../../keyrings/raw-aes';
 import { downloadObject, inspectObject, keysNeeded } from '../../transfer/download';
 import type { DownloadProgress } from '../../transfer/download-progress';
@@ -47,6 +48,11 @@ export interface DownloadsDeps {
   };
   /** Whether the user is signed in (Model B's keys need it). */
   readonly session: { readonly hasIdToken: boolean };
+  /**
+   * How strictly the object's binding to its key is checked: the location's names' rule
+   * ([Note: names of the current location]); absent: 'if-present'.
+   */
+  bindingRule?(config: VeilConfig): Promise<BindingRule>;
 }
 
 /** Where one download is. */
@@ -192,10 +198,12 @@ export class DownloadItemCore {
         await this.#deps.readKeyring(config),
       );
       const decryptor = this.#deps.decryptor();
+      const bindingRule = (await this.#deps.bindingRule?.(config)) ?? 'if-present';
       const result = await downloadObject({
         s3: this.#deps.s3(),
         bucket: config.bucket,
         key: this.#key,
+        bindingRule,
         sink: target.sink,
         ...(decryptor ? { decryptor } : {}),
         signal: controller.signal,

@@ -40,6 +40,7 @@ import {
   type SaveKind,
 } from './downloads-core';
 import { readKeyring } from '../shared/keyrings';
+import { locationNames } from '../shared/location-names.svelte';
 import { preferences } from '../shared/preferences.svelte';
 import type { ShownError } from '../app/shown-error';
 import { workerPool } from '../shared/transfers';
@@ -56,6 +57,12 @@ const appDeps: DownloadsDeps = {
     readKeyring({ config, session: awsSession, vault, preferences: preferences.values }),
   vault,
   session: awsSession,
+  // The names the listing opened; a location that cannot be named is checked strictly.
+  bindingRule: (config) =>
+    locationNames.open(config).then(
+      (names) => names.bindingRule,
+      () => 'required' as const,
+    ),
 };
 
 /** One download, as the view shows it. */
