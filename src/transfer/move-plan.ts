@@ -51,7 +51,8 @@ function checkRequest(request: MoveRequest): void {
   }
 }
 
-function entry(object: ListedObject, skip?: PlannedObject['skip']): PlannedObject {
+/** One object of a move plan: moved (with its estimate), or skipped for `skip`. */
+export function plannedMove(object: ListedObject, skip?: PlannedObject['skip']): PlannedObject {
   const objectBytes = object.sizeBytes ?? 0;
   return {
     key: object.key,
@@ -91,12 +92,14 @@ export function planMove(
     }
     const clear = names.clearPath(object.key);
     if (clear === undefined || !clear.startsWith(request.from)) {
-      objects.push(entry(object, { code: 'NAME_UNREADABLE', detail: 'its name cannot be opened' }));
+      objects.push(
+        plannedMove(object, { code: 'NAME_UNREADABLE', detail: 'its name cannot be opened' }),
+      );
       continue;
     }
     const target = names.objectKey(`${request.to}${clear.slice(request.from.length)}`);
     destinations.set(object.key, target);
-    objects.push(entry(object));
+    objects.push(plannedMove(object));
   }
   if (objects.length === 0) throw new VeilError('BAD_ARGUMENT', 'move: nothing to move');
   return { objects, totals: totalsOf(objects), destinations };

@@ -28,6 +28,8 @@ import {
 
 /** The names key's object key below a location's root. */
 export const NAMES_KEY_PATH = '.veil/names-key';
+/** The next names key while a rotation runs ([Note: names key rotation] in names-rotate.ts). */
+export const NEXT_NAMES_KEY_PATH = '.veil/names-key.next';
 /** The folder below a root that Veil reserves for itself. */
 export const RESERVED_FOLDER = '.veil/';
 
@@ -55,17 +57,18 @@ export interface OpenedNames {
   readonly created: boolean;
 }
 
-/** The object key of a location's names key. */
-export function namesKeyObjectKey(location: NamesLocation): string {
-  return `${location.root}${NAMES_KEY_PATH}`;
+/** The object key of a location's names key (or of the next one, during a rotation). */
+export function namesKeyObjectKey(location: NamesLocation, path = NAMES_KEY_PATH): string {
+  return `${location.root}${path}`;
 }
 
 async function openStored(
   location: NamesLocation,
+  path: string,
   message: Uint8Array,
   keyring: Keyring,
 ): Promise<NameCipher> {
-  const objectKey = namesKeyObjectKey(location);
+  const objectKey = namesKeyObjectKey(location, path);
   let context: Readonly<Record<string, string>> = {};
   let namesKey: Uint8Array;
   try {
@@ -89,8 +92,21 @@ async function openStored(
   }
 }
 
+/** Opens the names key stored at `path` below the root, if there is one. */
+export async function readAt(
+  storage: NamesKeyStorage,
+  location: NamesLocation,
+  path: string,
+  keyring: Keyring,
+  signal?: AbortSignal,
+): Promise<NameCipher | undefined> {
+  const message = await storage.read(namesKeyObjectKey(location, path), signal);
+  return message === undefined ? undefined : openStored(location, path, message, keyring);
+}
+
 /**
- * Opens a location's names key, if it has one.
+ * Opens a location's names key, if it has one. A rotation stopped between its last two steps
+ * leaves only the next key ([Note: names key rotation] in names-rotate.ts): that one is used.
  * @returns undefined when the location has no names key (its names are plain).
  * @throws VeilError NAMES_KEY_UNREADABLE (no key at hand opens it, the HSM or KMS refused, ...:
  *   the cause's code is in the detail), NAMES_KEY_INVALID, OBJECT_MISMATCH, and storage errors.
@@ -101,8 +117,23 @@ export async function readNamesKey(
   keyring: Keyring,
   signal?: AbortSignal,
 ): Promise<NameCipher | undefined> {
-  const message = await storage.read(namesKeyObjectKey(location), signal);
-  return message === undefined ? undefined : openStored(location, message, keyring);
+  return (
+    (await readAt(storage, location, NAMES_KEY_PATH, keyring, signal)) ??
+    (await readAt(storage, location, NEXT_NAMES_KEY_PATH, keyring, signal))
+  );
+}
+
+/**
+ * Opens the next names key of a rotation, if one was started.
+ * @throws the errors of readNamesKey.
+ */
+export function readNextNamesKey(
+  storage: NamesKeyStorage,
+  location: NamesLocation,
+  keyring: Keyring,
+  signal?: AbortSignal,
+): Promise<NameCipher | undefined> {
+  return readAt(storage, location, NEXT_NAMES_KEY_PATH, keyring, signal);
 }
 
 /**
@@ -121,7 +152,35 @@ export async function ensureNamesKey(
 ): Promise<OpenedNames> {
   const existing = await readNamesKey(storage, location, keyring, signal);
   if (existing) return { cipher: existing, created: false };
-  const objectKey = namesKeyObjectKey(location);
+  return createAt(storage, location, NAMES_KEY_PATH, keyring, context, signal);
+}
+
+/**
+ * Opens the next names key of a rotation, creating it when there is none (a rotation started
+ * again reuses the key of the one that stopped).
+ * @throws as ensureNamesKey.
+ */
+export async function ensureNextNamesKey(
+  storage: NamesKeyStorage,
+  location: NamesLocation,
+  keyring: Keyring,
+  context: EncryptionContext,
+  signal?: AbortSignal,
+): Promise<OpenedNames> {
+  const existing = await readNextNamesKey(storage, location, keyring, signal);
+  if (existing) return { cipher: existing, created: false };
+  return createAt(storage, location, NEXT_NAMES_KEY_PATH, keyring, context, signal);
+}
+
+async function createAt(
+  storage: NamesKeyStorage,
+  location: NamesLocation,
+  path: string,
+  keyring: Keyring,
+  context: EncryptionContext,
+  signal?: AbortSignal,
+): Promise<OpenedNames> {
+  const objectKey = namesKeyObjectKey(location, path);
   const namesKey = crypto.getRandomValues(new Uint8Array(NAMES_KEY_BYTES));
   try {
     const message = await encryptBytes(namesKey, {
@@ -136,7 +195,7 @@ export async function ensureNamesKey(
     namesKey.fill(0);
   }
   // Another writer created it first: use theirs.
-  const theirs = await readNamesKey(storage, location, keyring, signal);
+  const theirs = await readAt(storage, location, path, keyring, signal);
   if (!theirs) throw new VeilError('NAMES_KEY_UNREADABLE', `${objectKey} vanished while created`);
   return { cipher: theirs, created: false };
 }
