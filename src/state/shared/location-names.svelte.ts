@@ -80,6 +80,8 @@ export class CurrentLocationNames {
 
   /** The clear path of a stored key of this location, or the stored key (LocationNamesCore). */
   shownPath(objectKey: string): string {
+    // Read the status so a view showing this updates once the names are opened.
+    void this.#view.status;
     return this.#core.shownPath(objectKey);
   }
 

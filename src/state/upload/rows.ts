@@ -17,8 +17,13 @@ export interface UploadRow {
   readonly id: number;
   /** The path shown: the file's path below the destination folder. */
   readonly relativePath: string;
-  /** The object key (changes when the user keeps both). */
+  /** The object key (changes when the user keeps both); '' when the name was refused. */
   key: string;
+  /**
+   * With private names, the clear path below the root the key encrypts (changes with the key);
+   * absent with plain names, where the key shows it.
+   */
+  shownPath?: string;
   readonly sizeBytes: number;
   readonly protection: Protection;
   readonly protectionLabel: string;

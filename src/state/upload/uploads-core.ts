@@ -8,19 +8,22 @@
  * wrapper makes reactive. A failed upload keeps its multipart upload, so Retry resumes where it
  * stopped with the same File; removing a failed row aborts it. See [Note: existing objects] in
  * names.ts for what happens when a key is taken.
+ * Keys come from the location's names (fileKey in names.ts; with private names a row shows its
+ * clear `shownPath` and only the encrypted key is looked up and sent).
  */
 import type { VeilConfig } from '../../aws/config';
 import { VeilError } from '../../core/errors';
 import type { Keyring } from '../../core/keyring';
+import type { LocationNames } from '../../transfer/location-names';
 import type { UploadRecord } from '../../transfer/upload-store';
 import type { WriteKeys } from '../shared/keyrings';
-import { objectKeyFor } from '../shared/object-paths';
+import type { NamesWriter } from '../shared/location-names-core';
 import type { PreferenceValues } from '../shared/preference-values';
 import type { ModelId, Protection } from '../shared/protection';
 import { protectionOf, sseOf, type UploadChoice } from './choice';
 import { rowError, s3Error } from './errors';
 import type { PickedFile } from './files';
-import { freeKey, parseFolder } from './names';
+import { fileKey, keepBothKey, parseFolder, type FileKey } from './names';
 import { recordKeys, summarizeRecord, type RecordKey } from './records';
 import {
   eachLimited,
@@ -57,6 +60,15 @@ export interface UploadsDeps extends UploadEngine {
     /** keyringForKeys: a keyring for exactly these keys, if the session has them all. */
     forRecord(keys: readonly RecordKey[], config: VeilConfig): Keyring | undefined;
   };
+  /**
+   * The current location's names (locationNames); absent: plain keys from objectKeyFor.
+   */
+  readonly names?: {
+    /** The names an upload writes with (creates a pending location's names key with `writer`). */
+    forUpload(config: VeilConfig, writer: NamesWriter | undefined): Promise<LocationNames>;
+    /** A stored key's clear path below the root, or the stored key. */
+    shownPath(objectKey: string): string;
+  };
 }
 
 export class UploadsCore {
@@ -66,6 +78,8 @@ export class UploadsCore {
   readonly #recovery: RowRecovery;
   #config: VeilConfig | undefined;
   #nextId = 1;
+  /** The private names each row's key was made with (for Keep both). */
+  readonly #rowNames = new Map<number, LocationNames>();
 
   constructor(deps: UploadsDeps, state: UploadsState = emptyUploadsState()) {
     this.#deps = deps;
@@ -175,10 +189,16 @@ export class UploadsCore {
     }
     const protection = this.protection();
     let keys: WriteKeys | undefined;
+    let names: LocationNames | undefined;
     try {
       this.#deps.s3();
       if (protection.kind === 'client-side') {
         keys = this.#deps.keys.write(protection.model, config);
+      }
+      if (this.#deps.names) {
+        const writer = keys && { keyring: keys.keyring, encryptionContext: keys.encryptionContext };
+        const opened = await this.#deps.names.forUpload(config, writer);
+        if (opened.isPrivate) names = opened;
       }
     } catch (error) {
       this.#state.addError = rowError(error);
@@ -186,14 +206,15 @@ export class UploadsCore {
     }
     const added: UploadRow[] = [];
     for (const { file, relativePath } of picked) {
-      let key: string;
+      let made: FileKey;
       try {
         const identityId = this.#deps.session.identityId || undefined;
-        key = objectKeyFor(config, relativePath, folder.folder, identityId);
+        made = fileKey(config, relativePath, folder.folder, { identityId, names });
       } catch (error) {
         this.#state.addError = rowError(error);
         continue;
       }
+      const { key, shownPath, nameError } = made;
       const id = this.#nextId++;
       this.#runs.set(id, {
         file,
@@ -203,8 +224,16 @@ export class UploadsCore {
         uploadId: undefined,
         record: undefined,
       });
-      const row = this.#push(newRow(id, relativePath, key, file.size, protection, keys?.keyName));
-      if (row) added.push(row);
+      if (names) this.#rowNames.set(id, names);
+      const fresh = newRow(id, relativePath, key, file.size, protection, keys?.keyName);
+      const row = this.#push({
+        ...fresh,
+        ...(shownPath !== undefined ? { shownPath } : {}),
+        ...(nameError !== undefined
+          ? { phase: 'failed' as const, error: rowError(nameError) }
+          : {}),
+      });
+      if (row && nameError === undefined) added.push(row);
     }
     await eachLimited(added, LOOKUPS_IN_FLIGHT, (row) => this.#check(row));
     const waiting = this.conflicts;
@@ -217,6 +246,8 @@ export class UploadsCore {
 
   /** Looks the row's key up: queues the row when free, else waits for the user. */
   async #check(row: UploadRow): Promise<void> {
+    // A name the location's names refused: it stays failed with its error; nothing is sent.
+    if (row.key === '') return;
     row.phase = 'checking';
     row.error = undefined;
     try {
@@ -261,7 +292,11 @@ export class UploadsCore {
     }
     row.phase = 'checking';
     try {
-      row.key = await freeKey(row.key, (candidate) => this.#taken(candidate, row.id));
+      const free = await keepBothKey(row, this.#rowNames.get(row.id), (candidate) =>
+        this.#taken(candidate, row.id),
+      );
+      row.key = free.key;
+      if (free.shownPath !== undefined) row.shownPath = free.shownPath;
       void this.#runs.enqueue(row);
     } catch (error) {
       row.phase = 'failed';
@@ -306,7 +341,11 @@ export class UploadsCore {
   clearFinished(): void {
     const rows = this.#state.rows;
     const keep = rows.filter((row) => row.phase !== 'done' && row.phase !== 'cancelled');
-    for (const row of rows) if (!keep.includes(row)) this.#runs.delete(row.id);
+    for (const row of rows) {
+      if (keep.includes(row)) continue;
+      this.#runs.delete(row.id);
+      this.#rowNames.delete(row.id);
+    }
     this.#state.rows = keep;
   }
 
@@ -352,7 +391,7 @@ export class UploadsCore {
     });
     const fresh = newRow(
       id,
-      record.key,
+      this.#deps.names?.shownPath(record.key) ?? record.key,
       record.key,
       file.size,
       protection,

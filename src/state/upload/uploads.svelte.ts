@@ -16,6 +16,7 @@ import { FileUpload } from '../../transfer/upload';
 import type { UploadRecord } from '../../transfer/upload-store';
 import { awsSession } from '../shared/credentials.svelte';
 import { keyringForKeys, readKeyring, writeKeys, type KeyringSources } from '../shared/keyrings';
+import { locationNames } from '../shared/location-names.svelte';
 import { preferences } from '../shared/preferences.svelte';
 import type { ModelId, Protection } from '../shared/protection';
 import { uploadStore, workerPool } from '../shared/transfers';
@@ -65,6 +66,10 @@ const appDeps: UploadsDeps = {
     write: (model, config) => writeKeys(model, sources(config)),
     read: (config) => readKeyring(sources(config)),
     forRecord: (keys, config) => keyringForKeys(keys, sources(config)),
+  },
+  names: {
+    forUpload: (config, writer) => locationNames.forUpload(config, writer),
+    shownPath: (key) => locationNames.shownPath(key),
   },
 };
 
