@@ -267,3 +267,67 @@ export class LocationNamesCore {
     return names.clearPath(objectKey) ?? objectKey;
   }
 }
+
+/** What Settings says of a location's names, and what the user may change. */
+export interface NamesSummary {
+  /** One line: "Private names: on — names key in the bucket", … */
+  readonly line: string;
+  /** Why, or what happens next. */
+  readonly detail: string;
+  readonly canTurnOn: boolean;
+  /** Only while no names key exists and the setting is this browser's own. */
+  readonly canTurnOff: boolean;
+}
+
+/**
+ * Settings' words for `status`; `fromConfig` when config.json turns private names on for the
+ * location, `turnedOn` when this browser did.
+ */
+export function namesSummary(
+  status: NamesStatus,
+  setting: { readonly fromConfig: boolean; readonly turnedOn: boolean },
+): NamesSummary {
+  const none = { canTurnOn: false, canTurnOff: false };
+  switch (status.state) {
+    case 'private':
+      return {
+        ...none,
+        line: 'Private names: on — names key in the bucket',
+        detail:
+          'File and folder names are encrypted before they leave this browser. This cannot be turned off: the names already stored open only with this names key, and every reader of the bucket (this app, the command line) treats the location as private while it exists.',
+      };
+    case 'unreadable':
+      return {
+        ...none,
+        line: 'Private names: on — names key in the bucket, not opened',
+        detail:
+          'None of your keys opens this location’s names key, so names show as stored and nothing can be uploaded. Add the key it was made with in Keys, or sign in for an HSM or KMS key.',
+      };
+    case 'pending':
+      return {
+        canTurnOn: false,
+        canTurnOff: setting.turnedOn && !setting.fromConfig,
+        line: 'Private names: on, created on first upload',
+        detail: setting.fromConfig
+          ? 'This site’s config.json asks for private names here. The names key is created, wrapped by your upload key, with the first upload.'
+          : 'You turned private names on here. The names key is created, wrapped by your upload key, with the first upload; until then you can still turn it off.',
+      };
+    case 'plain':
+      return {
+        canTurnOn: true,
+        canTurnOff: false,
+        line: 'Private names: off',
+        detail:
+          'Object keys in the bucket show file and folder names. Turn private names on to encrypt the names of new uploads (files already stored keep their names; they will show as not readable).',
+      };
+    case 'failed':
+      return {
+        ...none,
+        line: 'Private names: not known',
+        detail: 'The bucket could not be asked for a names key; uploads wait until it can.',
+      };
+    case 'unknown':
+    case 'opening':
+      return { ...none, line: 'Private names: checking…', detail: '' };
+  }
+}

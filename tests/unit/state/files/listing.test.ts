@@ -138,7 +138,7 @@ describe('folders in the hash', () => {
     const prefix = 'root/photos 2026/a#b%/';
     const path = hashPathFor('root/', prefix);
     expect(path).toBe('photos%202026/a%23b%25/');
-    expect(prefixFromHashPath('root/', path)).toBe(prefix);
+    expect(prefixFromHashPath('root/', path ?? '')).toBe(prefix);
   });
 
   test('empty, dot and malformed paths stay at the root', () => {

@@ -117,6 +117,7 @@ describe('parsePreferences', () => {
       hsmKeyLabel: '',
       kmsKeyId: 'alias/a',
       atRest: { type: 'SSE-KMS', kmsKeyId: 'alias/b' },
+      privateNames: ['b/team/', 7, ''],
     });
     expect(parsePreferences(stored)).toEqual({
       model: 'C',
@@ -124,6 +125,7 @@ describe('parsePreferences', () => {
       hsmKeyLabel: undefined,
       kmsKeyId: 'alias/a',
       atRest: { type: 'SSE-KMS', kmsKeyId: 'alias/b' },
+      privateNames: ['b/team/'],
     });
     expect(parsePreferences('{"model":"Z","atRest":{"type":"SSE-C"}}')).toEqual(
       DEFAULT_PREFERENCES,
