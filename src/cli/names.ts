@@ -13,10 +13,18 @@
  * clear. The first key found is the location: `veil names init` refuses to make a location
  * inside a private one, so there is no nearer one to miss.
  *
+ * A folder above the user's own may be closed to them: a hosted deployment gives each identity
+ * `users/<id>/` only (infra/lib/veil-stack.ts), and S3 answers 403 for any key outside it,
+ * present or not. Such an answer says nothing about a names key there, and one the user cannot
+ * read could not open their names anyway, so the search goes on below it; any other failure
+ * stops the command.
+ *
  * The names key is opened with the keys the command was given (readNamesKey); nothing found
  * means plain names, as before names could be private. A private location's objects are then
  * addressed by their encrypted keys and must be bound to them ([Note: location binding]).
  */
+import { httpStatusOf } from '../core/aws-failure';
+import { VeilError } from '../core/errors';
 import type { Keyring } from '../core/keyring';
 import { namesKeyObjectKey, readNamesKey, type NamesKeyStorage } from '../transfer/names-key';
 import { plainNames, privateNames, type LocationNames } from '../transfer/location-names';
@@ -43,9 +51,17 @@ export function candidateRoots(key: string, what: 'object' | 'folder'): string[]
   return roots;
 }
 
+/** True for S3's 403 (access denied) on a read, as s3Failure reports it. */
+function isDenied(error: unknown): boolean {
+  return (
+    error instanceof VeilError && error.code === 'S3_REJECTED' && httpStatusOf(error.cause) === 403
+  );
+}
+
 /**
- * The first names key at `roots`, tried in order ([Note: names on the command line]).
- * @throws the storage's errors (S3_REJECTED, S3_UNREACHABLE, CREDENTIALS_*).
+ * The first names key at `roots`, tried in order ([Note: names on the command line]); a folder
+ * that answers 403 is passed over.
+ * @throws the storage's other errors (S3_REJECTED, S3_UNREACHABLE, CREDENTIALS_*).
  */
 export async function findNamesKey(
   storage: NamesKeyStorage,
@@ -53,7 +69,13 @@ export async function findNamesKey(
   roots: readonly string[],
 ): Promise<FoundNamesKey | undefined> {
   for (const root of roots) {
-    const message = await storage.read(namesKeyObjectKey({ bucket, root }));
+    let message: Uint8Array | undefined;
+    try {
+      message = await storage.read(namesKeyObjectKey({ bucket, root }));
+    } catch (error) {
+      if (isDenied(error)) continue;
+      throw error;
+    }
     if (message !== undefined) return { root, message };
   }
   return undefined;

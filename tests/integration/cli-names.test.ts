@@ -33,9 +33,10 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { downloadFile } from '../../src/cli/cp-download';
 import { loadKeyring } from '../../src/cli/key-files';
 import { listObjects } from '../../src/cli/ls';
-import { namesFor } from '../../src/cli/names';
+import { candidateRoots, findNamesKey, namesFor } from '../../src/cli/names';
 import { s3NamesKeyStorage } from '../../src/cli/names-storage';
-import { serializeKeyFile } from '../../src/core';
+import { serializeKeyFile, VeilError } from '../../src/core';
+import type { NamesKeyStorage } from '../../src/transfer/names-key';
 import type { LocationNames } from '../../src/transfer/location-names';
 import { LOCAL_CREDENTIALS } from '../../scripts/stack/provision';
 import { cliRunner } from './cli-runner';
@@ -191,9 +192,9 @@ describe('veil names init, cp and ls in a private location', () => {
           print: (line) => lines.push(line),
           env: veilEnv(),
         });
-        expect(lines.map((line) => line.split('  keys:')[0]!.replace(/^ *\d+ +A +/, ''))).toEqual(
-          shown,
-        );
+        // In S3's order, which is the stored (encrypted) keys' order.
+        const keys = lines.map((line) => line.split('  keys:')[0]!.replace(/^ *\d+ +A +/, ''));
+        expect(keys.sort()).toEqual([...shown].sort());
       }
     } finally {
       await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'vault/stray.txt' }));
@@ -293,5 +294,43 @@ describe('attacks on a private location', () => {
     expect((await storedKeys()).sort()).toEqual(before);
     const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
     expect(uploads.Uploads ?? []).toEqual([]);
+  });
+});
+
+describe('finding the names key', () => {
+  /** A storage with a names key at `vault/`, a 403 at the top, that records what was asked. */
+  function recording(): NamesKeyStorage & { asked: string[] } {
+    const asked: string[] = [];
+    return {
+      asked,
+      read(key) {
+        asked.push(key);
+        if (key === '.veil/names-key') {
+          const denied = Object.assign(new Error('AccessDenied'), {
+            $metadata: { httpStatusCode: 403 },
+          });
+          return Promise.reject(new VeilError('S3_REJECTED', 'GetObject', { cause: denied }));
+        }
+        return Promise.resolve(key === 'vault/.veil/names-key' ? new Uint8Array(1) : undefined);
+      },
+      createOnly: () => Promise.resolve(false),
+    };
+  }
+
+  test('from the top down: no clear name below the root is asked for; a 403 is passed over', async () => {
+    const storage = recording();
+    const roots = candidateRoots('vault/secret plans/2026/file.txt', 'object');
+    expect(roots).toEqual(['', 'vault/', 'vault/secret plans/', 'vault/secret plans/2026/']);
+    const found = await findNamesKey(storage, 'b', roots);
+    expect(found?.root).toBe('vault/');
+    expect(storage.asked).toEqual(['.veil/names-key', 'vault/.veil/names-key']);
+    // Another refusal stops the search.
+    const failing: NamesKeyStorage = {
+      read: () => Promise.reject(new VeilError('S3_REJECTED', 'GetObject: NoSuchBucket')),
+      createOnly: () => Promise.resolve(false),
+    };
+    await expect(findNamesKey(failing, 'b', roots)).rejects.toMatchObject({
+      code: 'S3_REJECTED',
+    });
   });
 });
