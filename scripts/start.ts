@@ -3,16 +3,20 @@
  * moto (S3, KMS, Cognito) provisioned for Veil, a SoftHSM2 token with its key, the HSM proxy, and
  * the Vite dev server with a config.json pointing at all of them. Idempotent: when a stack is
  * already running it prints its summary again; a second start after Ctrl-C reuses the token.
+ * While it runs, it restarts the HSM proxy and moto when they die (stack/supervise.ts), moto with
+ * its state replayed ([Note: moto state across restarts] in stack/moto.ts).
  * Ctrl-C stops everything this command started.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createServer } from 'vite';
+import { checkLock, type Lock } from './stack/lock';
 import { checkMoto } from './stack/moto';
 import { StackError } from './stack/process';
 import { findSoftHsm } from './stack/softhsm';
 import { DEMO, startStack, type Stack } from './stack/stack';
+import { supervise, type Supervisor } from './stack/supervise';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -25,15 +29,6 @@ const ports = {
   moto: Number(process.env.VEIL_MOTO_PORT ?? 4566),
   hsm: Number(process.env.VEIL_HSM_PORT ?? 8787),
 };
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function summary(appUrl: string, config: Record<string, unknown>, extra: string[]): string {
   const c = config as {
@@ -68,13 +63,10 @@ process.stderr.on('error', () => undefined);
 
 async function main(): Promise<void> {
   if (existsSync(LOCK_FILE)) {
-    const lock = JSON.parse(readFileSync(LOCK_FILE, 'utf8')) as { pid: number; summary: string };
-    if (alive(lock.pid)) {
-      console.log(
-        `${lock.summary}\n  (already running as process ${lock.pid}; stop it with Ctrl-C in its terminal)\n`,
-      );
-      return;
-    }
+    const verdict = await checkLock(readFileSync(LOCK_FILE, 'utf8'));
+    console.log(verdict.message);
+    if (verdict.running) return;
+    await rm(LOCK_FILE, { force: true });
   }
   // Fail at once, before starting anything, when a prerequisite is missing.
   checkMoto();
@@ -82,7 +74,7 @@ async function main(): Promise<void> {
   await mkdir(STATE_DIR, { recursive: true });
 
   const appOrigins = [`http://127.0.0.1:${ports.app}`, `http://localhost:${ports.app}`];
-  const started: { stack?: Stack } = {};
+  const started: { stack?: Stack; supervisor?: Supervisor } = {};
   let vite: Awaited<ReturnType<typeof createServer>> | undefined;
   let stopping = false;
   // Installed before anything starts: a Ctrl-C during start-up stops what has started so far
@@ -90,6 +82,7 @@ async function main(): Promise<void> {
   const stop = async (code: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    started.supervisor?.stop();
     console.log('\nStopping Veil…');
     await vite?.close();
     await started.stack?.stop();
@@ -107,6 +100,7 @@ async function main(): Promise<void> {
     hsmPort: ports.hsm,
     appOrigins,
     reuseMoto: true,
+    keepMotoState: true,
   });
   started.stack = stack;
 
@@ -121,8 +115,21 @@ async function main(): Promise<void> {
     return;
   }
   const appUrl = `http://127.0.0.1:${ports.app}/`;
-  const text = summary(appUrl, stack.config as unknown as Record<string, unknown>, []);
-  await writeFile(LOCK_FILE, JSON.stringify({ pid: process.pid, summary: text }));
+  const reused = stack.services.some((service) => service.label === 'moto')
+    ? []
+    : [`  (moto was already running on port ${ports.moto}: reused, not watched)`];
+  const text = summary(appUrl, stack.config as unknown as Record<string, unknown>, reused);
+  const lock: Lock = { pid: process.pid, summary: text, ports, services: {} };
+  const writeLock = (): void => {
+    if (!stopping) writeFileSync(LOCK_FILE, JSON.stringify(lock));
+  };
+  started.supervisor = supervise(stack.services, {
+    onChange: (label, status, pid) => {
+      lock.services[label] = { status, ...(pid ? { pid } : {}) };
+      writeLock();
+    },
+  });
+  writeLock();
   console.log(`${text}\nPress Ctrl-C to stop everything.`);
 }
 

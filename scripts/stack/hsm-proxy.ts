@@ -60,9 +60,12 @@ export async function startHsmProxy(o: HsmProxyOptions): Promise<RunningProxy> {
   const jwksFile = join(o.dir, 'cognito-jwks.json');
   const policyFile = join(o.dir, 'hsm-policy.json');
   const auditLog = join(o.dir, 'hsm-audit.log');
-  const jwks = await fetch(o.jwksUrl);
-  if (!jwks.ok) throw new Error(`could not read the user pool's JWKS at ${o.jwksUrl}`);
-  await writeFile(jwksFile, await jwks.text());
+  // A restart while moto is down keeps the copy from before (moto's signing key is fixed).
+  const jwks = await fetch(o.jwksUrl).catch(() => undefined);
+  if (jwks?.ok) await writeFile(jwksFile, await jwks.text());
+  else if (!existsSync(jwksFile)) {
+    throw new Error(`could not read the user pool's JWKS at ${o.jwksUrl}`);
+  }
   if (!existsSync(policyFile)) {
     await writeFile(policyFile, `${JSON.stringify(o.defaultPolicy, null, 2)}\n`);
   }

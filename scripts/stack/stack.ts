@@ -10,11 +10,17 @@ import {
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startHsmProxy } from './hsm-proxy';
-import { isMoto, startMoto } from './moto';
+import { startHsmProxy, type HsmProxyOptions } from './hsm-proxy';
+import { isMoto, recordedRequests, startMoto } from './moto';
 import { StackError, type Managed } from './process';
-import { LOCAL_CREDENTIALS, provisionAws, type Provisioned } from './provision';
+import {
+  LOCAL_CREDENTIALS,
+  provisionAws,
+  type ProvisionOptions,
+  type Provisioned,
+} from './provision';
 import { ensureSoftHsmToken, type SoftHsmToken } from './softhsm';
+import type { Service } from './supervise';
 
 export interface StackOptions {
   /** Directory for the SoftHSM2 token and other local state. */
@@ -29,6 +35,11 @@ export interface StackOptions {
   reuseMoto?: boolean;
   /** Extra environment for the HSM proxy (limits, sessions). */
   hsmEnv?: NodeJS.ProcessEnv;
+  /**
+   * Record moto's requests in `dir` so a restarted moto gets its state back
+   * ([Note: moto state across restarts]); `npm start` sets it.
+   */
+  keepMotoState?: boolean;
 }
 
 /** The config.json content for the app (the shape parseConfig validates). */
@@ -54,6 +65,8 @@ export interface Stack {
   hsmAuditLog: string;
   /** A fresh ID token of the demo user (valid one hour), also written to `<dir>/demo-id-token`. */
   demoIdToken: string;
+  /** The child processes this stack started, restartable (moto only when not reused). */
+  services: Service[];
   stop(): Promise<void>;
 }
 
@@ -107,14 +120,18 @@ export function testBucketName(): string {
 export async function startStack(o: StackOptions): Promise<Stack> {
   const region = o.region ?? DEMO.region;
   const bucket = o.bucket ?? DEMO.bucket;
-  const started: Managed[] = [];
+  const running: { moto?: Managed; proxy?: Managed } = {};
   const stop = async (): Promise<void> => {
-    for (const managed of [...started].reverse()) await managed.stop();
+    await running.proxy?.stop();
+    await running.moto?.stop();
   };
   try {
-    if (!(o.reuseMoto && (await isMoto(o.motoPort)))) started.push(await startMoto(o.motoPort));
+    const motoState = o.keepMotoState ? { dir: o.dir, restore: false } : undefined;
+    if (!(o.reuseMoto && (await isMoto(o.motoPort)))) {
+      running.moto = await startMoto(o.motoPort, motoState);
+    }
     const motoUrl = `http://127.0.0.1:${o.motoPort}`;
-    const aws = await provisionAws({
+    const provisioning: ProvisionOptions = {
       endpoint: motoUrl,
       region,
       bucket,
@@ -125,7 +142,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       demoUser: { ...DEMO.demoUser },
       groups: [DEMO.hsmUsersGroup, DEMO.hsmAdminsGroup],
       demoGroups: [DEMO.hsmUsersGroup],
-    });
+    };
+    const aws = await provisionAws(provisioning);
     const token = await ensureSoftHsmToken({
       dir: `${o.dir}/softhsm`,
       tokenLabel: DEMO.tokenLabel,
@@ -138,7 +156,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         `the HSM key "${DEMO.hsmKeyLabel}" is extractable; delete ${o.dir}/softhsm and start again`,
       );
     }
-    const proxy = await startHsmProxy({
+    const proxyOptions: HsmProxyOptions = {
       port: o.hsmPort,
       dir: o.dir,
       token,
@@ -154,8 +172,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         labels: {},
       },
       ...(o.hsmEnv ? { extraEnv: o.hsmEnv } : {}),
-    });
-    started.push(proxy.managed);
+    };
+    const proxy = await startHsmProxy(proxyOptions);
+    running.proxy = proxy.managed;
     const idToken = await demoIdToken(motoUrl, region, aws.userPoolClientId);
     await writeFile(join(o.dir, 'demo-id-token'), `${idToken}\n`, { mode: 0o600 });
     const hsmUrl = `http://127.0.0.1:${o.hsmPort}`;
@@ -178,6 +197,25 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       kms: { keyId: aws.kmsAlias },
       hsm: { proxyUrl: hsmUrl, keyLabel: DEMO.hsmKeyLabel },
     };
+    const services: Service[] = [
+      {
+        label: 'the HSM proxy',
+        current: () => proxy.managed,
+        restart: async () => {
+          proxy.managed = (await startHsmProxy(proxyOptions)).managed;
+          running.proxy = proxy.managed;
+          return { managed: proxy.managed, detail: `It answers at ${hsmUrl} again.` };
+        },
+      },
+    ];
+    if (running.moto) {
+      const moto = running.moto;
+      services.push({
+        label: 'moto',
+        current: () => running.moto ?? moto,
+        restart: () => restartMoto(o, running, provisioning, aws),
+      });
+    }
     return {
       config,
       aws,
@@ -187,10 +225,43 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       hsmPolicyFile: proxy.policyFile,
       hsmAuditLog: proxy.auditLog,
       demoIdToken: idToken,
+      services,
       stop,
     };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/**
+ * Starts moto again after it died. With the stack's recording, the replay brings back what moto
+ * held; provisioning again then restores what a replay missed, and shows whether the identifiers
+ * in config.json still hold.
+ */
+async function restartMoto(
+  o: StackOptions,
+  running: { moto?: Managed },
+  provisioning: ProvisionOptions,
+  before: Provisioned,
+): Promise<{ managed: Managed; detail: string }> {
+  const requests = o.keepMotoState ? recordedRequests(o.dir) : 0;
+  const startedAtMs = Date.now();
+  const moto = await startMoto(
+    o.motoPort,
+    o.keepMotoState ? { dir: o.dir, restore: true } : undefined,
+  );
+  running.moto = moto;
+  const aws = await provisionAws(provisioning);
+  const changed = (['kmsKeyArn', 'identityPoolId', 'userPoolId', 'userPoolClientId'] as const)
+    .filter((name) => aws[name] !== before[name])
+    .map((name) => `${name} ${before[name]} is now ${aws[name]}`);
+  const seconds = ((Date.now() - startedAtMs) / 1000).toFixed(1);
+  const restored = o.keepMotoState
+    ? `Replayed ${requests} recorded requests in ${seconds} s: buckets, objects, KMS keys and users are back.`
+    : 'Its buckets, keys and users were provisioned again; the objects it held are lost (moto keeps them only in memory).';
+  const warning = changed.length
+    ? ` But the stack's identifiers changed (${changed.join('; ')}): config.json is out of date; stop Veil (Ctrl-C) and run npm start again.`
+    : '';
+  return { managed: moto, detail: `${restored}${warning}` };
 }
