@@ -1,13 +1,16 @@
 /**
  * The Files view's state (FilesBrowser) on a fake bucket: it lists one folder level under the
  * root, pages, drops a late answer for a folder the user left, never lists above the root, shows
- * a listing failure as a catalogued error, and deletes a folder's every key, saying what failed.
+ * a listing failure as a catalogued error, and deletes a folder's every key, saying what failed;
+ * with private names it opens clear hash paths and shows clear rows and crumbs.
  */
 import { describe, expect, test } from 'vitest';
 import type { VeilConfig } from '../../../../src/aws/config';
 import type { FilesS3, ListPage } from '../../../../src/aws/bucket-s3';
 import type { DownloadS3 } from '../../../../src/transfer/download-s3';
 import { FilesBrowser, type FilesDeps } from '../../../../src/state/files/files.svelte';
+import { createNameCipher } from '../../../../src/core';
+import { privateNames } from '../../../../src/transfer/location-names';
 
 const config: VeilConfig = {
   region: 'us-east-1',
@@ -159,5 +162,32 @@ describe('FilesBrowser', () => {
     expect([...bucket.objects].sort()).toEqual(['veil/docs/locked', 'veil/k']);
     expect(browser.deleteError?.message).toContain('1 of 3 not deleted');
     expect(browser.notice).toBe('Deleted folder docs: 2 objects.');
+  });
+});
+
+describe('with private names', () => {
+  const location = privateNames(
+    { bucket: 'b', root: 'veil/' },
+    createNameCipher(new Uint8Array(64).fill(9)),
+  );
+
+  test('a clear hash opens the stored folder; rows, crumbs and paths are clear', async () => {
+    const report = location.objectKey('plans 2026/report.txt');
+    const bucket = fakeBucket([report, location.objectKey('top.txt'), 'veil/.veil/names-key']);
+    const browser = new FilesBrowser(config, {
+      ...bucket.deps,
+      names: () => Promise.resolve(location),
+    });
+    await browser.openPath('');
+    expect(browser.rows.map((row) => row.name)).toEqual(['plans 2026', 'top.txt']);
+    await browser.openPath('plans%202026/');
+    const folder = location.objectKey('plans 2026/');
+    expect(browser.prefix).toBe(folder);
+    expect(bucket.calls.at(-1)).toBe(`list ${folder} `);
+    expect(browser.rows.map((row) => row.name)).toEqual(['report.txt']);
+    expect(browser.crumbs.map((crumb) => crumb.label)).toEqual(['b', 'plans 2026']);
+    expect(browser.hashPath(folder)).toBe('plans%202026/');
+    expect(browser.shownPath(report)).toBe('plans 2026/report.txt');
+    expect(browser.unreadable).toBe(0);
   });
 });
