@@ -258,12 +258,12 @@ export class LocationNamesCore {
   }
 
   /**
-   * The path to show for a stored object key of the current location: its clear path below the
-   * root when it opens, else the stored key as it is (never a guess).
+   * The path to show for a stored object key of the current location: with private names its
+   * clear path below the root when it opens, else (and with plain names) the key as stored.
    */
   shownPath(objectKey: string): string {
     const names = this.#names;
-    if (!names || !objectKey.startsWith(names.root)) return objectKey;
+    if (!names?.isPrivate || !objectKey.startsWith(names.root)) return objectKey;
     return names.clearPath(objectKey) ?? objectKey;
   }
 }
