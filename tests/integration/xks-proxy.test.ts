@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openAuditLog } from '../../server/hsm-proxy/src/audit';
+import { Hsm } from '../../server/hsm-proxy/src/hsm';
 import { verifyAuditLog } from '../../server/hsm-proxy/src/audit-chain';
 import { createPolicy } from '../../server/hsm-proxy/src/policy';
 import { parseXksSettings } from '../../server/hsm-proxy/src/xks/config';
@@ -39,6 +40,8 @@ import { ensureSoftHsmToken, type SoftHsmToken } from '../../scripts/stack/softh
 const MAIN = fileURLToPath(new URL('../../server/hsm-proxy/src/main.ts', import.meta.url));
 const TSX_LOADER = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 const LABEL = 'veil-wrap-1';
+/** A test key for the deep health check, used by no external key. */
+const HEALTH_LABEL = 'xks-health';
 const REGION = 'eu-central-1';
 const PREFIX = '/veil-test/kms/xks/v1';
 const KMS_KEY_ARN =
@@ -78,6 +81,7 @@ function writeSettings(extra: Record<string, unknown> = {}): void {
     region: REGION,
     credentials: [FIRST],
     keys: KEYS,
+    healthKeyLabel: HEALTH_LABEL,
     ...extra,
   };
   writeFileSync(settingsFile, JSON.stringify(settings), { mode: 0o600 });
@@ -248,6 +252,11 @@ beforeAll(async () => {
     soPin: '5678-xks',
     keyLabel: LABEL,
   });
+  const admin = await Hsm.open(
+    { libraryPath: token.libraryPath, tokenLabel: token.tokenLabel, pin: token.pin },
+    1,
+  );
+  await admin.keys.createKey(HEALTH_LABEL).finally(() => admin.close());
   const certFile = join(dir, 'xks-cert.pem');
   const keyFile = join(dir, 'xks-key.pem');
   const made = spawnSync(
@@ -318,6 +327,13 @@ describe('the four operations', () => {
       ekmFleetDetails: [{ healthStatus: 'ACTIVE' }],
     });
     expect(reply.body.ekmFleetDetails).toHaveLength(1);
+    // The deep check went through the HSM with the test key: its audit line names it.
+    const lines = readFileSync(auditLog, 'utf8').trim().split('\n');
+    expect(JSON.parse(lines.at(-1) ?? '{}')).toMatchObject({
+      operation: 'xks-get-health-status',
+      label: HEALTH_LABEL,
+      result: 'ok',
+    });
   });
 
   test('GetKeyMetadata: AES_256, the usage the allow-list and the key allow, and the status', async () => {
@@ -867,6 +883,15 @@ describe('audit and rotation', () => {
     process.kill(proxy.child.pid ?? 0, 'SIGHUP');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect((await xks('/health', health(), { credential: SECOND })).status).toBe(200);
+    // A health check key missing from the HSM: InternalException (GetHealthStatus has no
+    // KeyNotFoundException in the spec).
+    await reload(
+      { credentials: [SECOND], healthKeyLabel: 'absent-health-key' },
+      async () => (await xks('/health', health(), { credential: SECOND })).status === 500,
+    );
+    expect((await xks('/health', health(), { credential: SECOND })).body).toMatchObject({
+      errorName: 'InternalException',
+    });
     // Over the configured rate: ThrottlingException.
     await reload({ credentials: [SECOND], ratePerSecond: 1, rateBurst: 2 }, async () => {
       const statuses = [];

@@ -12,6 +12,7 @@
  *                                    "operations": ["ENCRYPT", "DECRYPT"],
  *                                    "enabled": true,                    // optional
  *                                    "kmsKeyArns": ["arn:aws:kms:..."] } }, // optional
+ *     "healthKeyLabel": "veil-xks-health",       // optional: a test key for a deep health check
  *     "fleetSize": 1, "ratePerSecond": 1800, "rateBurst": 3600 }  // optional
  */
 import { readFileSync } from 'node:fs';
@@ -44,6 +45,11 @@ export interface XksSettings {
   keys: ReadonlyMap<string, XksKeyRule>;
   /** The xksProxyFleetSize reported by GetHealthStatus (proxies behind the load balancer). */
   fleetSize: number;
+  /**
+   * A test key (serving no KMS key, as the spec advises) that GetHealthStatus encrypts and
+   * decrypts with; unset, the health check asks the token only.
+   */
+  healthKeyLabel?: string;
   ratePerSecond: number;
   rateBurst: number;
 }
@@ -155,6 +161,7 @@ export function parseXksSettings(value: unknown): XksSettings {
     'credentials',
     'keys',
     'fleetSize',
+    'healthKeyLabel',
     'ratePerSecond',
     'rateBurst',
   ]);
@@ -175,6 +182,12 @@ export function parseXksSettings(value: unknown): XksSettings {
       fail(`credentials[${index}].accessKeyId`, 'is listed twice');
     credentials.set(parsed.accessKeyId, parsed);
   });
+  const healthKeyLabel = doc.healthKeyLabel;
+  if (
+    healthKeyLabel !== undefined &&
+    (typeof healthKeyLabel !== 'string' || !HSM_KEY_LABEL_PATTERN.test(healthKeyLabel))
+  )
+    fail('healthKeyLabel', 'must be an HSM key label (1 to 64 of A-Z a-z 0-9 . _ -)');
   const keys = new Map<string, XksKeyRule>();
   for (const [id, rule] of Object.entries(object(doc.keys, 'keys'))) {
     if (!EXTERNAL_KEY_ID_PATTERN.test(id) || /^\.+$/.test(id))
@@ -190,6 +203,7 @@ export function parseXksSettings(value: unknown): XksSettings {
     credentials,
     keys,
     fleetSize: count(doc.fleetSize, 'fleetSize', 1, 1000),
+    ...(healthKeyLabel === undefined ? {} : { healthKeyLabel }),
     ratePerSecond: count(doc.ratePerSecond, 'ratePerSecond', 1800, 1_000_000),
     rateBurst: count(doc.rateBurst, 'rateBurst', 3600, 1_000_000),
   };

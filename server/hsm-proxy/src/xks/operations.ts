@@ -4,7 +4,9 @@
  * what it may do; the HSM does the AES-256-GCM. Each operation fills in what its audit line
  * records. Plaintext is zeroed once it has been used and is never recorded.
  */
+import { randomBytes } from 'node:crypto';
 import type { KeyService } from '../keys';
+import { HsmError } from '../pkcs11';
 import { auditDigest } from '../wrapped-key';
 import type { XksKeyRule, XksOperation, XksSettings } from './config';
 import { XksError } from './errors';
@@ -25,6 +27,7 @@ import { base64Field, requestMetadata, requireAesGcm, type XksRequestMetadata } 
 export const HSM_BUDGET_MS = 200;
 
 export const XKS_PROXY_VENDOR = 'Veil';
+const HEALTH_AAD = Buffer.from('veil-xks-health', 'ascii');
 export const XKS_PROXY_MODEL = 'Veil HSM proxy (XKS API v1)';
 
 export type XksApi = 'GetKeyMetadata' | 'Encrypt' | 'Decrypt' | 'GetHealthStatus';
@@ -216,8 +219,25 @@ async function decrypt(
   return answer;
 }
 
-async function getHealthStatus(settings: XksSettings, backend: XksBackend): Promise<unknown> {
+async function getHealthStatus(
+  settings: XksSettings,
+  backend: XksBackend,
+  call: XksCall,
+): Promise<unknown> {
   const facts = await withinBudget(backend.gcm.probe());
+  if (settings.healthKeyLabel !== undefined) {
+    // The spec's deep check: a round trip through the HSM on a key no KMS key uses.
+    call.label = settings.healthKeyLabel;
+    const sample = randomBytes(32);
+    await withinBudget(
+      backend.gcm.encrypt(settings.healthKeyLabel, sample, HEALTH_AAD, () => undefined),
+    ).catch((error: unknown) => {
+      // KeyNotFoundException is not an answer of GetHealthStatus (the spec's table).
+      if (error instanceof HsmError && error.code === 'HSM_KEY_NOT_FOUND')
+        throw new XksError('InternalException', 'the health check key is not on the HSM');
+      throw error;
+    });
+  }
   return {
     xksProxyFleetSize: settings.fleetSize,
     xksProxyVendor: XKS_PROXY_VENDOR,
@@ -246,7 +266,7 @@ export async function runXksCall(
 ): Promise<unknown> {
   if (call.api === 'GetHealthStatus') {
     call.metadata = requestMetadata(body, { awsPrincipalArn: false, kmsKeyArn: false });
-    return getHealthStatus(settings, backend);
+    return getHealthStatus(settings, backend, call);
   }
   const keyId = call.externalKeyId ?? '';
   const metadata = requestMetadata(body, {
