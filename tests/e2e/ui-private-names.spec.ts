@@ -9,7 +9,8 @@
  * - A folder with nested names (a space, a non-ASCII letter) is uploaded under Model C as a
  *   guest: the names key is created on that first upload; Files shows the clear names, sizes,
  *   breadcrumbs and a clear #/files hash; the bucket, listed from Node, holds no clear name; the
- *   download is byte-identical and saved under its clear name.
+ *   download is byte-identical and saved under its clear name; the same file again, Keep both:
+ *   the clear name is numbered ("… (1).txt") and then encrypted.
  * - Names audit: no request to AWS (at the proxy, and in the browser's own request events) holds
  *   any file or folder name, raw, percent-encoded, NFC or NFD ([Note: name scan] in
  *   support/name-scan.ts); control: a plain location's upload is flagged by the same scan.
@@ -23,6 +24,7 @@
  */
 import {
   CopyObjectCommand,
+  DeleteObjectsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -73,6 +75,8 @@ let app: StaticServer;
 let baseConfig: Record<string, unknown>;
 let work: string;
 const summary: string[] = [];
+/** Roots this spec wrote under, emptied at the end. */
+const roots = new Set<string>([ROOT]);
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -207,6 +211,17 @@ test.afterAll(async () => {
   if (summary.length > 0) console.log(`private names figures:\n  ${summary.join('\n  ')}`);
   await app?.close();
   await proxy?.close();
+  for (const root of roots) {
+    const left = s3 ? await keysUnder(root) : [];
+    if (left.length > 0) {
+      await s3.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: left.map((Key) => ({ Key })) },
+        }),
+      );
+    }
+  }
   s3?.destroy();
   kms?.destroy();
   await rm(work, { recursive: true, force: true });
@@ -272,6 +287,22 @@ test('a folder uploaded with private names: clear in Files, encrypted in the buc
   expect(sha256(saved)).toBe(sha256(FILES[`Unterordner-${TOKEN}/${report}`]!));
   await expect(downloadItem(page, report)).toHaveAttribute('data-phase', 'done');
 
+  // The same file again into the same folder: Keep both numbers the clear name, then encrypts it.
+  const overviewName = `Übersicht Q3-${TOKEN}.txt`;
+  const again = await folder('again', { [overviewName]: FILES[overviewName]! });
+  await page.getByRole('link', { name: 'Upload', exact: true }).click();
+  await page.getByLabel(/Destination folder/).fill(TOP);
+  await page.getByTestId('file-input').setInputFiles(join(again, overviewName));
+  const conflict = page.locator(
+    `[data-testid="upload-row"][data-path="${overviewName}"][data-phase="conflict"]`,
+  );
+  await expect(conflict).toContainText(`${TOP}/${overviewName}`);
+  await conflict.getByRole('button', { name: `Keep both ${overviewName}` }).click();
+  const kept = page.locator(`[data-testid="upload-row"][data-path="${overviewName}"]`).last();
+  await expect(kept).toHaveAttribute('data-phase', 'done', { timeout: 30_000 });
+  await expect(kept.getByTestId('row-key')).toHaveText(`${TOP}/Übersicht Q3-${TOKEN} (1).txt`);
+  expect(await keysUnder(ROOT)).toContain(names.objectKey(`${TOP}/Übersicht Q3-${TOKEN} (1).txt`));
+
   // The names audit: no request to AWS holds a name, in any form.
   const requests = await awsRequests(seen);
   const needles = [TOKEN, TOP, ...Object.keys(FILES).flatMap((path) => path.split('/'))];
@@ -287,6 +318,7 @@ test('a folder uploaded with private names: clear in Files, encrypted in the buc
 test('control: the same scan flags the names of a plain location', async ({ browser }) => {
   proxy.records.length = 0;
   const plainRoot = `pn-plain-${hex(3)}/`;
+  roots.add(plainRoot);
   const token = hex(5);
   const { context, page, seen } = await newContext(browser, {
     prefix: plainRoot,
@@ -367,6 +399,7 @@ test('a names key made with another key: a banner, stored keys marked, and nothi
   browser,
 }) => {
   const root = `pn-other-${hex(3)}/`;
+  roots.add(root);
   const otherKey = await RawAesKeyring.fromBytes({
     keyBytes: new Uint8Array(randomBytes(32)),
     keyName: 'not-in-this-browser',
