@@ -72,6 +72,13 @@ async function stopLeftovers(lock: Lock): Promise<string[]> {
   return stopped;
 }
 
+/** "a", "a and b", "a, b and c". */
+function list(items: string[]): string {
+  return items.length > 1
+    ? `${items.slice(0, -1).join(', ')} and ${items.at(-1) ?? ''}`
+    : items.join('');
+}
+
 async function deadServices(lock: Lock): Promise<string[]> {
   if (!lock.ports) return [];
   const { app, moto, hsm } = lock.ports;
@@ -115,7 +122,7 @@ export async function checkLock(text: string): Promise<LockVerdict> {
   const running = `already running as process ${lock.pid}; stop it with Ctrl-C in its terminal`;
   if (broken.length === 0) {
     const note = restarting.length
-      ? `; ${restarting.join(' and ')} died and ${restarting.length > 1 ? 'are' : 'is'} being restarted, see its terminal`
+      ? `; ${list(restarting)} died and ${restarting.length > 1 ? 'are' : 'is'} being restarted, see its terminal`
       : '';
     return { running: true, message: `${lock.summary}\n  (${running}${note})\n` };
   }
@@ -125,7 +132,7 @@ export async function checkLock(text: string): Promise<LockVerdict> {
   return {
     running: false,
     message: [
-      `Veil process ${lock.pid} was running, but ${broken.join(' and ')} did not answer and ${broken.length > 1 ? 'were' : 'was'} not being restarted: stopped it, starting afresh.`,
+      `Veil process ${lock.pid} was running, but ${list(broken)} did not answer and ${broken.length > 1 ? 'were' : 'was'} not being restarted: stopped it, starting afresh.`,
       ...(leftovers.length ? [`Stopped what it left running: ${leftovers.join(', ')}.`] : []),
     ].join('\n'),
   };

@@ -251,14 +251,20 @@ async function restartMoto(
     o.motoPort,
     o.keepMotoState ? { dir: o.dir, restore: true } : undefined,
   );
+  let aws: Provisioned;
+  try {
+    aws = await provisionAws(provisioning);
+  } catch (error) {
+    await moto.stop();
+    throw error;
+  }
   running.moto = moto;
-  const aws = await provisionAws(provisioning);
   const changed = (['kmsKeyArn', 'identityPoolId', 'userPoolId', 'userPoolClientId'] as const)
     .filter((name) => aws[name] !== before[name])
     .map((name) => `${name} ${before[name]} is now ${aws[name]}`);
   const seconds = ((Date.now() - startedAtMs) / 1000).toFixed(1);
   const restored = o.keepMotoState
-    ? `Replayed ${requests} recorded requests in ${seconds} s: buckets, objects, KMS keys and users are back.`
+    ? `Started again and replayed ${requests} recorded requests in ${seconds} s: buckets, objects, KMS keys and users are back.`
     : 'Its buckets, keys and users were provisioned again; the objects it held are lost (moto keeps them only in memory).';
   const warning = changed.length
     ? ` But the stack's identifiers changed (${changed.join('; ')}): config.json is out of date; stop Veil (Ctrl-C) and run npm start again.`

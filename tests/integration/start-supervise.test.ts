@@ -20,7 +20,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import type { Lock } from '../../scripts/stack/lock';
+import { checkLock, type Lock } from '../../scripts/stack/lock';
 import { freePort, startProcess } from '../../scripts/stack/process';
 import { LOCAL_CREDENTIALS } from '../../scripts/stack/provision';
 import { supervise } from '../../scripts/stack/supervise';
@@ -128,7 +128,7 @@ test('npm start ignores a stale lock, restarts a killed HSM proxy, and brings mo
   process.kill(motoPid, 'SIGKILL');
   await until('the moto report', () => output.includes('moto is back'), 60_000);
   expect(output).toContain(`[veil] moto (process ${motoPid}) was killed by SIGKILL; restarting`);
-  expect(output).toMatch(/Replayed \d+ recorded requests/);
+  expect(output).toMatch(/replayed \d+ recorded requests/);
   expect(output).not.toContain('identifiers changed');
 
   await s3.send(new HeadBucketCommand({ Bucket }));
@@ -184,4 +184,24 @@ test('the supervisor gives up on a service that keeps dying at once, and says so
   expect(text).toContain('exited with code 3; restarting it in');
   expect(text).toContain('not restarting it again');
   expect(text).toContain('boom');
+});
+
+test('a lock whose process is alive but whose services are dead is not "already running"', async () => {
+  // Stands in for a start.ts whose supervisor no longer restarts anything.
+  const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'scripts/start.ts']);
+  const exited = new Promise((resolve) => holder.once('exit', resolve));
+  const ports = { app: await freePort(), moto: await freePort(), hsm: await freePort() };
+  const lock: Lock = {
+    pid: holder.pid ?? 0,
+    summary: 'old',
+    ports,
+    services: { moto: { status: 'running' }, 'the HSM proxy': { status: 'gave-up' } },
+  };
+  const verdict = await checkLock(JSON.stringify(lock));
+  expect(verdict.running).toBe(false);
+  expect(verdict.message).toContain(
+    `Veil process ${lock.pid} was running, but moto, the HSM proxy and the app server did not answer`,
+  );
+  expect(verdict.message).not.toContain('already running');
+  await exited;
 });
