@@ -410,6 +410,14 @@ test('a names key made with another key: a banner, stored keys marked, and nothi
     'veil-app': 'veil',
     'veil-bucket': bucket,
   });
+  // The adapter's create-only write (If-None-Match: *, 412 at moto) leaves an existing key as it is.
+  const namesKeyKey = `${root}.veil/names-key`;
+  const stored = await storage.read(namesKeyKey);
+  expect(await storage.createOnly(namesKeyKey, new Uint8Array(8))).toBe(false);
+  expect(
+    Buffer.compare(Buffer.from((await storage.read(namesKeyKey))!), Buffer.from(stored!)),
+  ).toBe(0);
+  expect(await storage.read(`${root}.veil/missing`)).toBeUndefined();
   const hidden = privateNames({ bucket, root }, created.cipher).objectKey('hidden.txt');
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: hidden, Body: new Uint8Array(3) }));
   const before = await keysUnder(root);
