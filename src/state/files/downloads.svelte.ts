@@ -59,10 +59,12 @@ const appDeps: DownloadsDeps = {
   session: awsSession,
   // The names the listing opened; a location that cannot be named is checked strictly.
   bindingRule: (config) =>
-    locationNames.open(config).then(
-      (names) => names.bindingRule,
-      () => 'required' as const,
-    ),
+    Promise.resolve(config)
+      .then((opened) => locationNames.open(opened))
+      .then(
+        (names) => names.bindingRule,
+        () => 'required' as const,
+      ),
 };
 
 /** One download, as the view shows it. */
