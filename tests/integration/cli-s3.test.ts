@@ -8,6 +8,7 @@
  */
 import {
   AbortMultipartUploadCommand,
+  CopyObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
@@ -249,8 +250,41 @@ describe('veil ls', () => {
 });
 
 describe('failures', () => {
+  test('an object copied under another key by storage: OBJECT_MISMATCH, no FILE', async () => {
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: 'bad/copied.bin',
+        CopySource: `${bucket}/a/a-1.bin`,
+      }),
+    );
+    const down = await veil(
+      'cp',
+      '--key-file',
+      'team.jwk',
+      ...aws,
+      url('bad/copied.bin'),
+      'copied-by-storage.out',
+    );
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/OBJECT_MISMATCH/);
+    expect(existsSync(path('copied-by-storage.out'))).toBe(false);
+    expect(temporaries()).toEqual([]);
+  });
+
   test('a tampered object: FRAME_TAMPERED, no FILE, an existing FILE kept', async () => {
-    const object = await objectBytes('a/a-5242881.bin');
+    // Uploaded under its own key, so its binding holds ([Note: location binding]) and the
+    // frame check is what fails.
+    const up = await veil(
+      'cp',
+      '--key-file',
+      'team.jwk',
+      ...aws,
+      'a-5242881.bin',
+      url('bad/tampered.bin'),
+    );
+    expect(up.code).toBe(0);
+    const object = await objectBytes('bad/tampered.bin');
     const parsed = tryParseHeader(object, { maxEncryptedDataKeys: 16, maxFrameBytes: 64 * MIB });
     if (!('header' in parsed)) throw new Error('no header');
     // A byte of the third frame's ciphertext (after seq 4 and IV 12 bytes of each frame).
@@ -262,7 +296,7 @@ describe('failures', () => {
         Bucket: bucket,
         Key: 'bad/tampered.bin',
         Body: object,
-        Metadata: await metadata('a/a-5242881.bin'),
+        Metadata: await metadata('bad/tampered.bin'),
       }),
     );
     const down = await veil(
