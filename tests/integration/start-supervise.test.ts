@@ -47,7 +47,7 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms: 
   throw new Error(`timed out waiting for ${what}`);
 }
 
-test('npm start ignores a stale lock, restarts a killed HSM proxy, and brings moto back with its data', async () => {
+test('npm start ignores a stale lock, restarts a killed HSM proxy, brings moto back with its data, and cleans up after a killed start', async () => {
   dir = await mkdtemp(join(tmpdir(), 'veil-supervise-'));
   const ports = { app: await freePort(), moto: await freePort(), hsm: await freePort() };
   // A lock left by a process that is gone.
@@ -57,24 +57,29 @@ test('npm start ignores a stale lock, restarts a killed HSM proxy, and brings mo
   const stale: Lock = { pid: Number(gone.stdout.trim()), summary: 'old', services: {} };
   writeFileSync(join(dir, 'stack.json'), JSON.stringify(stale));
 
-  child = spawn(process.execPath, [TSX, 'scripts/start.ts'], {
-    env: {
-      ...process.env,
-      VEIL_STATE_DIR: dir,
-      VEIL_APP_PORT: String(ports.app),
-      VEIL_MOTO_PORT: String(ports.moto),
-      VEIL_HSM_PORT: String(ports.hsm),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const env = {
+    ...process.env,
+    VEIL_STATE_DIR: dir,
+    VEIL_APP_PORT: String(ports.app),
+    VEIL_MOTO_PORT: String(ports.moto),
+    VEIL_HSM_PORT: String(ports.hsm),
+  };
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await until(
-    'the stack',
-    () => output.includes('Press Ctrl-C') || child?.exitCode !== null,
-    90_000,
-  );
+  const start = async (): Promise<void> => {
+    output = '';
+    child = spawn(process.execPath, [TSX, 'scripts/start.ts'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await until(
+      'the stack',
+      () => output.includes('Press Ctrl-C') || child?.exitCode !== null,
+      90_000,
+    );
+  };
+  await start();
   expect(output).toContain('Press Ctrl-C to stop everything.');
   expect(output).toContain(`Veil process ${stale.pid}, which is no longer running`);
   expect(output).not.toContain('already running');
@@ -148,13 +153,27 @@ test('npm start ignores a stale lock, restarts a killed HSM proxy, and brings mo
   s3.destroy();
   kms.destroy();
 
+  // start.ts itself killed: its services outlive it; the next start stops them and starts afresh.
+  const startPid = lock().pid;
+  const leftovers = lock().services;
+  const parentExited = new Promise((resolve) => child?.once('exit', resolve));
+  process.kill(startPid, 'SIGKILL');
+  await parentExited;
+  await start();
+  expect(output).toContain('Press Ctrl-C to stop everything.');
+  expect(output).toContain(`Veil process ${startPid}, which is no longer running`);
+  expect(output).not.toContain('already running');
+  for (const service of Object.values(leftovers)) {
+    expect(() => process.kill(service.pid ?? 0, 0)).toThrow();
+  }
+
   // Ctrl-C stops the services without reporting or restarting them.
   const before = output.length;
   const exited = new Promise<number | null>((resolve) => child?.once('exit', resolve));
-  child.kill('SIGINT');
+  child?.kill('SIGINT');
   expect(await exited).toBe(0);
   expect(output.slice(before)).not.toContain('[veil]');
-}, 180_000);
+}, 240_000);
 
 test('the supervisor gives up on a service that keeps dying at once, and says so', async () => {
   const failing = () =>
