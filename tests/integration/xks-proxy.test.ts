@@ -642,6 +642,50 @@ describe('TLS', () => {
   });
 });
 
+describe('the settings file', () => {
+  const good = { region: REGION, credentials: [FIRST], keys: KEYS };
+  test('each malformed field is refused, naming the field and never a secret', () => {
+    const short = { ...FIRST, secretAccessKey: 'tooShortSecret' };
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ ...good, region: 'Frankfurt' }, /region/],
+      [{ ...good, credentials: [] }, /credentials/],
+      [{ ...good, credentials: [FIRST, SECOND, FIRST] }, /listed twice/],
+      [
+        { ...good, credentials: [{ ...FIRST, accessKeyId: 'akia-lower-case-0000' }] },
+        /accessKeyId/,
+      ],
+      [{ ...good, credentials: [short] }, /secretAccessKey/],
+      [{ ...good, pathPrefix: 'no-slash' }, /pathPrefix/],
+      [{ ...good, pathPrefix: `/${'p'.repeat(120)}` }, /128/],
+      [{ ...good, keys: { '..': { label: LABEL, operations: ['ENCRYPT'] } } }, /external key id/],
+      [{ ...good, keys: { a: { label: LABEL, operations: ['SIGN'] } } }, /operations/],
+      [{ ...good, keys: { a: { label: 'bad label', operations: ['ENCRYPT'] } } }, /label/],
+      [
+        { ...good, keys: { a: { label: LABEL, operations: ['ENCRYPT'], kmsKeyArns: ['x'] } } },
+        /kmsKeyArns/,
+      ],
+      [{ ...good, healthKeyLabel: '' }, /healthKeyLabel/],
+      [{ ...good, ratePerSecond: 0 }, /ratePerSecond/],
+      [{ ...good, extra: true }, /unknown field "extra"/],
+    ];
+    for (const [doc, message] of cases) {
+      let thrown: unknown;
+      try {
+        parseXksSettings(doc);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, JSON.stringify(doc).slice(0, 120)).toBeInstanceOf(Error);
+      expect((thrown as Error).message).toMatch(message);
+      expect((thrown as Error).message).not.toContain(FIRST.secretAccessKey);
+      expect((thrown as Error).message).not.toContain(short.secretAccessKey);
+    }
+    expect(parseXksSettings({ ...good, pathPrefix: '/a/b_c-d' }).uriPath).toBe(
+      '/a/b_c-d/kms/xks/v1',
+    );
+  });
+});
+
 describe('mutual TLS (VEIL_XKS_CLIENT_CA, VEIL_XKS_CLIENT_SUBJECT)', () => {
   const KMS_SUBJECT = `cks.kms.${REGION}.amazonaws.com`;
   const openssl = (args: string[]) => {
