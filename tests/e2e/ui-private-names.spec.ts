@@ -274,6 +274,7 @@ test('a folder uploaded with private names: clear in Files, encrypted in the buc
   await expect(row(page, report)).toBeVisible();
   await expect(row(page, `tief-${TOKEN}`)).toBeVisible();
   await expect(page.getByTestId('name-unreadable')).toHaveCount(0);
+  await page.screenshot({ path: test.info().outputPath('private-files.png'), fullPage: true });
 
   // Download: byte-identical, saved under the clear name.
   const [download] = await Promise.all([
@@ -432,6 +433,7 @@ test('a names key made with another key: a banner, stored keys marked, and nothi
   await expect(row(page, hidden.slice(root.length))).toBeVisible();
   await expect(row(page, hidden.slice(root.length)).getByTestId('name-unreadable')).toBeVisible();
   await expect(page.getByTestId('unreadable-count')).toContainText('1 name');
+  await page.screenshot({ path: test.info().outputPath('names-unreadable.png'), fullPage: true });
 
   const dir = await folder(`blocked-${hex(2)}`, { 'a.txt': new Uint8Array(5) });
   await page.getByRole('link', { name: 'Upload', exact: true }).click();
