@@ -9,12 +9,13 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { decryptBytes, encryptBytes, type Keyring } from '../../src/core';
 import { privateNames, type LocationNames } from '../../src/transfer/location-names';
 import { planMove } from '../../src/transfer/move-plan';
-import { ensureNamesKey, type NamesKeyStorage } from '../../src/transfer/names-key';
+import { ensureNamesKey } from '../../src/transfer/names-key';
 import { RewrapBatch } from '../../src/transfer/rewrap-batch';
 import { rewrapS3For } from '../../src/transfer/rewrap-s3';
 import { patternBytes, testKeyBytes } from '../unit/core/helpers';
 import {
   FAST_RETRY,
+  namesStorage,
   rawKeyring,
   readObject,
   sameBytes,
@@ -27,27 +28,13 @@ let stack: RewrapMoto;
 let keyring: Keyring;
 let names: LocationNames;
 
-function storage(): NamesKeyStorage {
-  return {
-    read: (key) =>
-      readObject(stack, key).catch((error: { name?: string }) => {
-        if (error.name === 'NoSuchKey') return undefined;
-        throw error;
-      }),
-    createOnly: (key, body) =>
-      stack.client
-        .send(
-          new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: body, IfNoneMatch: '*' }),
-        )
-        .then(() => true),
-  };
-}
-
 beforeAll(async () => {
   stack = await startRewrapMoto('veil-move-folder');
   keyring = await rawKeyring(testKeyBytes(256, 31), 'folder-key');
   const location = { bucket: stack.bucket, root: ROOT };
-  const { cipher } = await ensureNamesKey(storage(), location, keyring, { 'veil-app': 'veil' });
+  const { cipher } = await ensureNamesKey(namesStorage(stack), location, keyring, {
+    'veil-app': 'veil',
+  });
   names = privateNames(location, cipher);
 });
 afterAll(async () => stack?.stop());

@@ -4,17 +4,18 @@
  * moved objects are left out, the next key is reused); the finish puts the new key in place,
  * after which every name opens, every object opens at its key, and no old stored name is left.
  */
-import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { decryptBytes, encryptBytes, type Keyring } from '../../src/core';
 import { privateNames } from '../../src/transfer/location-names';
-import { ensureNamesKey, readNamesKey, type NamesKeyStorage } from '../../src/transfer/names-key';
+import { ensureNamesKey, readNamesKey } from '../../src/transfer/names-key';
 import { finishNamesRotation, planNamesRotation } from '../../src/transfer/names-rotate';
 import { RewrapBatch } from '../../src/transfer/rewrap-batch';
 import { rewrapS3For, type RewrapS3 } from '../../src/transfer/rewrap-s3';
 import { patternBytes, testKeyBytes } from '../unit/core/helpers';
 import {
   FAST_RETRY,
+  namesStorage,
   rawKeyring,
   readObject,
   sameBytes,
@@ -27,22 +28,6 @@ const CONTEXT = { 'veil-app': 'veil' };
 let stack: RewrapMoto;
 let keyring: Keyring;
 let s3: RewrapS3;
-
-const storage = (): NamesKeyStorage & { remove(key: string): Promise<void> } => ({
-  read: (key) =>
-    readObject(stack, key).catch((error: { name?: string }) => {
-      if (error.name === 'NoSuchKey') return undefined;
-      throw error;
-    }),
-  createOnly: (key, body) =>
-    stack.client
-      .send(new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: body, IfNoneMatch: '*' }))
-      .then(() => true),
-  remove: (key) =>
-    stack.client
-      .send(new DeleteObjectCommand({ Bucket: stack.bucket, Key: key }))
-      .then(() => undefined),
-});
 
 async function listed(): Promise<{ key: string; sizeBytes: number }[]> {
   const page = await stack.client.send(
@@ -59,7 +44,7 @@ beforeAll(async () => {
 afterAll(async () => stack?.stop());
 
 test('a names key rotation renames every object, survives a stop, and ends with the new key', async () => {
-  const { cipher } = await ensureNamesKey(storage(), LOCATION, keyring, CONTEXT);
+  const { cipher } = await ensureNamesKey(namesStorage(stack), LOCATION, keyring, CONTEXT);
   const before = privateNames(LOCATION, cipher);
   const files = new Map([
     ['a.txt', patternBytes(100, 1)],
@@ -83,7 +68,13 @@ test('a names key rotation renames every object, survives a stop, and ends with 
   };
 
   // A first run moves one object, then stops (cancelled).
-  const first = await planNamesRotation(storage(), LOCATION, keyring, CONTEXT, await listed());
+  const first = await planNamesRotation(
+    namesStorage(stack),
+    LOCATION,
+    keyring,
+    CONTEXT,
+    await listed(),
+  );
   expect(first.plan.totals.ready).toBe(3);
   let started = 0;
   const stopped = new RewrapBatch({
@@ -97,7 +88,13 @@ test('a names key rotation renames every object, survives a stop, and ends with 
   await stopped.run();
 
   // Planned again: the moved object is left out, the same next key is used.
-  const second = await planNamesRotation(storage(), LOCATION, keyring, CONTEXT, await listed());
+  const second = await planNamesRotation(
+    namesStorage(stack),
+    LOCATION,
+    keyring,
+    CONTEXT,
+    await listed(),
+  );
   expect(second.plan.totals.ready).toBe(2);
   expect(second.next.objectKey('a.txt')).toBe(first.next.objectKey('a.txt'));
   await new RewrapBatch({
@@ -106,12 +103,19 @@ test('a names key rotation renames every object, survives a stop, and ends with 
     destinationFor: (o) => second.plan.destinations.get(o.key),
   }).run();
   expect(
-    (await planNamesRotation(storage(), LOCATION, keyring, CONTEXT, await listed())).plan.totals
-      .ready,
+    (await planNamesRotation(namesStorage(stack), LOCATION, keyring, CONTEXT, await listed())).plan
+      .totals.ready,
   ).toBe(0);
 
-  await finishNamesRotation(storage(), LOCATION, { s3, openWith: keyring, retry: FAST_RETRY });
-  const after = privateNames(LOCATION, (await readNamesKey(storage(), LOCATION, keyring))!);
+  await finishNamesRotation(namesStorage(stack), LOCATION, {
+    s3,
+    openWith: keyring,
+    retry: FAST_RETRY,
+  });
+  const after = privateNames(
+    LOCATION,
+    (await readNamesKey(namesStorage(stack), LOCATION, keyring))!,
+  );
   const keysNow = (await listed()).map((o) => o.key);
   expect(keysNow).toContain('team/.veil/names-key');
   expect(keysNow).not.toContain('team/.veil/names-key.next');

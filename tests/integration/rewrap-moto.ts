@@ -4,6 +4,7 @@
  */
 import {
   CreateBucketCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   ListMultipartUploadsCommand,
   PutBucketVersioningCommand,
@@ -15,6 +16,7 @@ import { freePort, type Managed } from '../../scripts/stack/process';
 import { VeilError, encryptBytes } from '../../src/core';
 import type { Keyring } from '../../src/core';
 import { RawAesKeyring } from '../../src/keyrings/raw-aes';
+import type { NamesKeyStorage } from '../../src/transfer/names-key';
 import { objectParams } from '../../src/transfer/object-params';
 import { patternBytes } from '../unit/core/helpers';
 
@@ -113,3 +115,26 @@ export async function rejection(run: Promise<unknown>): Promise<VeilError> {
 
 export const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
   Buffer.from(a).equals(Buffer.from(b));
+
+/** The names key's storage on the stack's bucket (GetObject, PutObject If-None-Match, Delete). */
+export function namesStorage(stack: RewrapMoto): NamesKeyStorage & {
+  remove(key: string): Promise<void>;
+} {
+  return {
+    read: (key) =>
+      readObject(stack, key).catch((error: { name?: string }) => {
+        if (error.name === 'NoSuchKey') return undefined;
+        throw error;
+      }),
+    createOnly: (key, body) =>
+      stack.client
+        .send(
+          new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: body, IfNoneMatch: '*' }),
+        )
+        .then(() => true),
+    remove: (key) =>
+      stack.client
+        .send(new DeleteObjectCommand({ Bucket: stack.bucket, Key: key }))
+        .then(() => undefined),
+  };
+}
