@@ -12,7 +12,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createServer } from 'vite';
 import { checkLock, type Lock } from './stack/lock';
-import { checkMoto } from './stack/moto';
+import { checkMoto, recordedRequests } from './stack/moto';
 import { StackError } from './stack/process';
 import { findSoftHsm } from './stack/softhsm';
 import { DEMO, startStack, type Stack } from './stack/stack';
@@ -62,11 +62,17 @@ process.stdout.on('error', () => undefined);
 process.stderr.on('error', () => undefined);
 
 async function main(): Promise<void> {
+  let motoState: 'fresh' | 'restore' = 'fresh';
   if (existsSync(LOCK_FILE)) {
     const verdict = await checkLock(readFileSync(LOCK_FILE, 'utf8'));
     console.log(verdict.message);
     if (verdict.running) return;
     await rm(LOCK_FILE, { force: true });
+    const requests = recordedRequests(STATE_DIR);
+    if (verdict.unclean && requests > 0) {
+      motoState = 'restore';
+      console.log(`Replaying moto's ${requests} recorded requests from that run.`);
+    }
   }
   // Fail at once, before starting anything, when a prerequisite is missing.
   checkMoto();
@@ -100,7 +106,7 @@ async function main(): Promise<void> {
     hsmPort: ports.hsm,
     appOrigins,
     reuseMoto: true,
-    keepMotoState: true,
+    motoState,
   });
   started.stack = stack;
 

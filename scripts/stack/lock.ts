@@ -23,6 +23,8 @@ export interface Lock {
 export interface LockVerdict {
   /** True when the recorded stack is running: do not start another. */
   running: boolean;
+  /** True when the recorded run ended without its own clean stop (its moto recording is kept). */
+  unclean: boolean;
   message: string;
 }
 
@@ -103,13 +105,18 @@ export async function checkLock(text: string): Promise<LockVerdict> {
     lock = { services: {}, ...(JSON.parse(text) as Partial<Lock>) } as Lock;
     if (!Number.isInteger(lock.pid)) throw new Error('no pid');
   } catch {
-    return { running: false, message: 'The lock file is unreadable; starting afresh.' };
+    return {
+      running: false,
+      unclean: false,
+      message: 'The lock file is unreadable; starting afresh.',
+    };
   }
   const isVeil = alive(lock.pid) && commandOf(lock.pid).includes('start.ts');
   if (!isVeil) {
     const leftovers = await stopLeftovers(lock);
     return {
       running: false,
+      unclean: true,
       message: [
         `A lock file names Veil process ${lock.pid}, which is no longer running (it did not stop cleanly); starting afresh.`,
         ...(leftovers.length ? [`Stopped what it left running: ${leftovers.join(', ')}.`] : []),
@@ -124,13 +131,14 @@ export async function checkLock(text: string): Promise<LockVerdict> {
     const note = restarting.length
       ? `; ${list(restarting)} died and ${restarting.length > 1 ? 'are' : 'is'} being restarted, see its terminal`
       : '';
-    return { running: true, message: `${lock.summary}\n  (${running}${note})\n` };
+    return { running: true, unclean: false, message: `${lock.summary}\n  (${running}${note})\n` };
   }
   // Its own Ctrl-C path: stops its services and removes the lock.
   await end(lock.pid, { group: false, timeoutMs: 20_000 });
   const leftovers = await stopLeftovers(lock);
   return {
     running: false,
+    unclean: true,
     message: [
       `Veil process ${lock.pid} was running, but ${list(broken)} did not answer and ${broken.length > 1 ? 'were' : 'was'} not being restarted: stopped it, starting afresh.`,
       ...(leftovers.length ? [`Stopped what it left running: ${leftovers.join(', ')}.`] : []),

@@ -8,10 +8,10 @@ import {
   InitiateAuthCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startHsmProxy, type HsmProxyOptions } from './hsm-proxy';
-import { isMoto, recordedRequests, startMoto } from './moto';
+import { isMoto, motoRecording, recordedRequests, startMoto } from './moto';
 import { StackError, type Managed } from './process';
 import {
   LOCAL_CREDENTIALS,
@@ -37,9 +37,10 @@ export interface StackOptions {
   hsmEnv?: NodeJS.ProcessEnv;
   /**
    * Record moto's requests in `dir` so a restarted moto gets its state back
-   * ([Note: moto state across restarts]); `npm start` sets it.
+   * ([Note: moto state across restarts]); `npm start` sets it. 'restore' also replays the
+   * recording of an earlier run that did not stop cleanly; 'fresh' starts a new recording.
    */
-  keepMotoState?: boolean;
+  motoState?: 'fresh' | 'restore';
 }
 
 /** The config.json content for the app (the shape parseConfig validates). */
@@ -126,9 +127,12 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     await running.moto?.stop();
   };
   try {
-    const motoState = o.keepMotoState ? { dir: o.dir, restore: false } : undefined;
+    const motoState = o.motoState ? { dir: o.dir, restore: o.motoState === 'restore' } : undefined;
     if (!(o.reuseMoto && (await isMoto(o.motoPort)))) {
       running.moto = await startMoto(o.motoPort, motoState);
+    } else if (motoState) {
+      // Not this stack's moto: an older recording must not be replayed into a later run.
+      await rm(motoRecording(o.dir), { force: true });
     }
     const motoUrl = `http://127.0.0.1:${o.motoPort}`;
     const provisioning: ProvisionOptions = {
@@ -245,12 +249,9 @@ async function restartMoto(
   provisioning: ProvisionOptions,
   before: Provisioned,
 ): Promise<{ managed: Managed; detail: string }> {
-  const requests = o.keepMotoState ? recordedRequests(o.dir) : 0;
+  const requests = o.motoState ? recordedRequests(o.dir) : 0;
   const startedAtMs = Date.now();
-  const moto = await startMoto(
-    o.motoPort,
-    o.keepMotoState ? { dir: o.dir, restore: true } : undefined,
-  );
+  const moto = await startMoto(o.motoPort, o.motoState ? { dir: o.dir, restore: true } : undefined);
   let aws: Provisioned;
   try {
     aws = await provisionAws(provisioning);
@@ -263,7 +264,7 @@ async function restartMoto(
     .filter((name) => aws[name] !== before[name])
     .map((name) => `${name} ${before[name]} is now ${aws[name]}`);
   const seconds = ((Date.now() - startedAtMs) / 1000).toFixed(1);
-  const restored = o.keepMotoState
+  const restored = o.motoState
     ? `Started again and replayed ${requests} recorded requests in ${seconds} s: buckets, objects, KMS keys and users are back.`
     : 'Its buckets, keys and users were provisioned again; the objects it held are lost (moto keeps them only in memory).';
   const warning = changed.length

@@ -10,6 +10,7 @@ import {
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  HeadObjectCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -47,7 +48,7 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms: 
   throw new Error(`timed out waiting for ${what}`);
 }
 
-test('npm start ignores a stale lock, restarts a killed HSM proxy, brings moto back with its data, and cleans up after a killed start', async () => {
+test('npm start ignores a stale lock, restarts a killed HSM proxy, brings moto back with its data, and cleans up and restores after a killed start', async () => {
   dir = await mkdtemp(join(tmpdir(), 'veil-supervise-'));
   const ports = { app: await freePort(), moto: await freePort(), hsm: await freePort() };
   // A lock left by a process that is gone.
@@ -166,6 +167,13 @@ test('npm start ignores a stale lock, restarts a killed HSM proxy, brings moto b
   for (const service of Object.values(leftovers)) {
     expect(() => process.kill(service.pid ?? 0, 0)).toThrow();
   }
+  // ...and replays moto's recording of that run.
+  expect(output).toMatch(/Replaying moto's \d+ recorded requests from that run/);
+  const s3Again = new S3Client({ ...common, forcePathStyle: true });
+  const kept = await s3Again.send(new GetObjectCommand({ Bucket, Key: 'kept/a.txt' }));
+  expect(await kept.Body?.transformToString()).toBe('kept across a moto restart');
+  await s3Again.send(new HeadObjectCommand({ Bucket, Key: 'kept/b.bin' }));
+  s3Again.destroy();
 
   // Ctrl-C stops the services without reporting or restarting them.
   const before = output.length;
