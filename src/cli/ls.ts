@@ -17,7 +17,8 @@
  * In a private location ([Note: names on the command line] in names.ts) the names key is opened
  * with the keys given (none: KMS discovery) and objects are listed by their clear keys, the
  * ones a `veil cp` takes; objects whose names do not open are listed by their stored keys,
- * marked, and counted in a last line (ls-names.ts). A names key that does not open stops the
+ * marked, and counted in a last line (ls-names.ts); the listing is sorted by clear key (S3 lists
+ * by the encrypted keys, an order that says nothing). A names key that does not open stops the
  * listing (NAMES_KEY_UNREADABLE). With plain names no key is needed or asked for.
  */
 import { VeilError } from '../core/errors';
@@ -109,6 +110,21 @@ export function listingLine(
   return `${size}  ${modelsText(needed).padEnd(5)}  ${name}  keys: ${keysText(needed)}`;
 }
 
+/**
+ * Objects in the order a listing shows them: names that open by their clear keys, in S3's order
+ * for keys (UTF-8 bytes), then those whose names do not open, by their stored keys. Pure.
+ */
+export function sortByShownKey(objects: readonly NamedObject[]): NamedObject[] {
+  const sortKey = (object: NamedObject) => Buffer.from(object.shownKey, 'utf8');
+  return [...objects].sort((a, b) =>
+    a.nameOpened !== b.nameOpened
+      ? a.nameOpened
+        ? -1
+        : 1
+      : Buffer.compare(sortKey(a), sortKey(b)),
+  );
+}
+
 /** Opens one object's header; a format error is returned, an S3 or credentials one thrown. */
 async function openHeader(
   s3: DownloadS3,
@@ -154,8 +170,7 @@ export async function listObjects(options: ListOptions): Promise<number> {
     const names = await namesFor(storage, options.location, 'folder', keyring);
     closeKeyring();
     const scope = listingScope(names, clearPrefix);
-    for await (const page of listPages(s3.client, bucket, scope.prefix, options.maxKeysPerPage)) {
-      const objects = nameObjects(names, scope, page);
+    const printAll = async (objects: readonly NamedObject[]): Promise<void> => {
       for (let start = 0; start < objects.length; start += HEADERS_IN_FLIGHT) {
         const batch = objects.slice(start, start + HEADERS_IN_FLIGHT);
         const headers = await Promise.all(
@@ -168,7 +183,16 @@ export async function listObjects(options: ListOptions): Promise<number> {
         });
         count += batch.length;
       }
+    };
+    // S3 lists in the stored keys' order: plain keys are the names, so each page is printed as
+    // it comes; encrypted ones are in no useful order, so a private listing is sorted first.
+    const held: NamedObject[] = [];
+    for await (const page of listPages(s3.client, bucket, scope.prefix, options.maxKeysPerPage)) {
+      const objects = nameObjects(names, scope, page);
+      if (names.isPrivate) held.push(...objects);
+      else await printAll(objects);
     }
+    if (names.isPrivate) await printAll(sortByShownKey(held));
     if (unreadable > 0) {
       options.print(
         `${unreadable} object${unreadable === 1 ? '' : 's'} listed by stored key: the name does not open with this location's names key (NAME_UNREADABLE)`,

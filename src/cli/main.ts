@@ -8,7 +8,9 @@
  *   veil cp KEYS [--context k=v]... FILE s3://BUCKET/KEY        (cp.ts, cp-upload.ts)
  *   veil cp [KEYS] [--force] s3://BUCKET/KEY FILE                (cp-download.ts)
  *   veil ls [KEYS] s3://BUCKET[/PREFIX]                          (ls.ts)
+ *   veil mv [KEYS] [--dry-run] s3://BUCKET/PATH s3://BUCKET/NEWPATH (mv.ts)
  *   veil names init KEYS s3://BUCKET/PREFIX/                     (names-init.ts)
+ *   veil names rotate KEYS [--dry-run] s3://BUCKET/ROOT/         (names-rotate.ts)
  *   veil rewrap [KEYS] CHANGES [--dry-run] s3://BUCKET/KEY|s3://BUCKET/PREFIX/|FILE (rewrap.ts)
  *
  * KEYS are any of --key-file KEY.jwk|BACKUP.jwe (Model A), --hsm-proxy URL --hsm-key LABEL
@@ -33,7 +35,9 @@ import { inspectFile } from './inspect';
 import { writeNewKeyFile } from './key-files';
 import type { KeyringFlags } from './keyrings';
 import { listObjects } from './ls';
+import { moveObjects } from './mv';
 import { initNames } from './names-init';
+import { rotateNames } from './names-rotate';
 import { KEY_OPTIONS, parseCommandLine } from './options';
 import { rewrap } from './rewrap';
 import { cancelRunningRewraps } from './rewrap-s3';
@@ -48,10 +52,22 @@ const USAGE_TEXT = `Usage:
   veil cp KEYS [--context k=v]... FILE s3://BUCKET/KEY      encrypt and upload
   veil cp [KEYS] [--force] s3://BUCKET/KEY FILE             download and decrypt
   veil ls [KEYS] s3://BUCKET[/PREFIX]     each object's size, models and key names
+  veil mv [KEYS] [--dry-run] s3://BUCKET/PATH s3://BUCKET/NEWPATH
+                                          rename or move a file, or a folder (PATH and
+                                          NEWPATH ending in /), inside one bucket and one
+                                          location: each object gets a new header bound to
+                                          its new key, its body copied inside S3; nothing
+                                          is overwritten (MOVE_DESTINATION_EXISTS); KEYS
+                                          open the objects; --dry-run prints the plan
   veil names init KEYS s3://BUCKET/PREFIX/
                                           turn private names on for the location at
                                           PREFIX/: its file and folder names are stored
                                           encrypted under a names key wrapped by KEYS
+  veil names rotate KEYS [--dry-run] s3://BUCKET/ROOT/
+                                          a new names key for the location at ROOT/,
+                                          wrapped by KEYS, and every object moved to its
+                                          name under it; run again, a stopped rotation
+                                          continues; --dry-run prints the plan
   veil rewrap [KEYS] CHANGES [--dry-run] s3://BUCKET/KEY | s3://BUCKET/PREFIX/ | FILE
                                           change the keys of an object, of every object
                                           under a prefix, or of a local file, without
@@ -85,19 +101,19 @@ To decrypt, give the keys you have; with none, AWS KMS opens the key the file na
 the region its ARN names, unless --region is given).
 OUT (and FILE) is never replaced unless --force is given.
 
-S3 (cp, ls, rewrap): credentials from the AWS SDK's default chain (AWS_ACCESS_KEY_ID and
-AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, instance or container roles); the region from
+S3 (cp, ls, mv, names, rewrap): credentials from the AWS SDK's default chain
+(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, instance or container roles); the region from
 --region, AWS_REGION or the profile (else us-east-1); --endpoint-url URL (or AWS_ENDPOINT_URL)
 for another S3 endpoint, addressed path-style, and for KMS too when KMS is used. Uploads send
 several parts at once; an interrupted upload continues when the same command is run again
 (records in $XDG_STATE_HOME/veil/uploads, default ~/.local/state/veil/uploads). A download
 writes FILE only once every byte of the object verified. Progress shows on a terminal.
 
-Private names: where \`veil names init\` (or the app) made a location's names private, cp and ls
-take and show the clear KEY, as typed, and store it encrypted; they find the location's names
-key (PREFIX/.veil/names-key) themselves and open it with KEYS (for ls: with none, AWS KMS
-opens it if it can). There every object must be bound to its stored key: a swapped or
-unencrypted object is refused (OBJECT_MISMATCH).
+Private names: where \`veil names init\` (or the app) made a location's names private, cp,
+ls and mv take and show the clear KEY, as typed, and store it encrypted; they find the
+location's names key (PREFIX/.veil/names-key) themselves and open it with KEYS (for ls: with
+none, AWS KMS opens it if it can); ls sorts by clear name. There every object must be bound
+to its stored key: a swapped or unencrypted object is refused (OBJECT_MISMATCH).
 
 Files are AWS Encryption SDK messages (suite 0x0478, framed). The key file is a JWK:
 {"kty":"oct","k":"<base64url>","kid":"<key name>","namespace":"veil"}.`;
@@ -192,16 +208,40 @@ async function run(argv: readonly string[]): Promise<void> {
       });
       return;
     }
-    case 'names': {
-      const [action = '', location = ''] = positionals(args, ['init', 's3://BUCKET/PREFIX/']);
-      if (action !== 'init')
-        usage(`unknown names action "${action}": veil names init s3://BUCKET/PREFIX/`);
-      await initNames({
+    case 'mv': {
+      const [from = '', to = ''] = positionals(args, ['s3://BUCKET/PATH', 's3://BUCKET/NEWPATH']);
+      await moveObjects({
         keys,
         s3: { region: values.region, endpointUrl: values['endpoint-url'] },
-        location: parseS3Url(location, 'prefix'),
+        from,
+        to,
+        dryRun: values['dry-run'] === true,
         print: (line) => process.stdout.write(`${line}\n`),
       });
+      return;
+    }
+    case 'names': {
+      const [action = '', location = ''] = positionals(args, [
+        'init|rotate',
+        's3://BUCKET/PREFIX/',
+      ]);
+      const s3 = { region: values.region, endpointUrl: values['endpoint-url'] };
+      const print = (line: string) => process.stdout.write(`${line}\n`);
+      if (action === 'rotate') {
+        await rotateNames({
+          keys,
+          s3,
+          location: parseS3Url(location, 'prefix'),
+          dryRun: values['dry-run'] === true,
+          print,
+        });
+        return;
+      }
+      if (action !== 'init') {
+        usage(`unknown names action "${action}": veil names init|rotate s3://BUCKET/PREFIX/`);
+      }
+      if (values['dry-run'] === true) usage('--dry-run applies to veil names rotate');
+      await initNames({ keys, s3, location: parseS3Url(location, 'prefix'), print });
       return;
     }
     case 'rewrap': {

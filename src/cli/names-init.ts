@@ -57,7 +57,7 @@ export function rootOf(key: string): string {
 }
 
 /** The keys the stored names key opens with, as `veil ls` lists them; '?' when unparsable. */
-async function storedKeys(storage: NamesKeyStorage, key: string): Promise<string> {
+export async function storedKeys(storage: NamesKeyStorage, key: string): Promise<string> {
   const message = await storage.read(key);
   if (!message) return '?';
   try {

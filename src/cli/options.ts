@@ -48,7 +48,8 @@ const COMMAND_OPTIONS = {
   keygen: ['kid', 'namespace'],
   cp: [...KEY_OPTIONS, 'context', 'force'],
   ls: KEY_OPTIONS,
-  names: KEY_OPTIONS,
+  mv: [...KEY_OPTIONS, 'dry-run'],
+  names: [...KEY_OPTIONS, 'dry-run'],
   rewrap: [
     ...KEY_OPTIONS,
     'add-key-file',

@@ -41,8 +41,27 @@ import { formatS3Url, type S3Location } from './s3-url';
 /** Header reads in flight while planning. */
 const SCAN_CONCURRENCY = 8;
 
+/** A run Ctrl-C can cancel: a batch, or a resume wrapped to look like one. */
+interface CancellableRun {
+  cancel(): void;
+  run(): Promise<unknown>;
+}
+
 /** The runs in flight (batches and resumes), for cancelRunningRewraps. */
-const running = new Set<{ cancel(): void; run(): Promise<unknown> }>();
+const running = new Set<CancellableRun>();
+
+/**
+ * Runs `run` (a batch of rewraps or moves) so that cancelRunningRewraps cancels it on SIGINT or
+ * SIGTERM.
+ */
+export async function runCancellable<T>(run: { cancel(): void; run(): Promise<T> }): Promise<T> {
+  running.add(run);
+  try {
+    return await run.run();
+  } finally {
+    running.delete(run);
+  }
+}
 
 /**
  * Cancels every rewrap running (on SIGINT or SIGTERM): each object in flight is left as it was
@@ -211,8 +230,8 @@ export function outcomeError(
   return new VeilError(code, `${count}${where}${detail}`);
 }
 
-/** Draws the run's progress on a terminal. */
-function progressOf(plan: BatchPlan): (snapshot: BatchSnapshot) => void {
+/** Draws the run's progress on a terminal; `verb` names the work ('rewrap', 'move'). */
+export function progressOf(plan: BatchPlan, verb = 'rewrap'): (snapshot: BatchSnapshot) => void {
   const line = progressLine();
   const startMs = performance.now();
   const totalBytes = plan.totals.copiedBytes + plan.totals.sentBytes;
@@ -227,7 +246,7 @@ function progressOf(plan: BatchPlan): (snapshot: BatchSnapshot) => void {
       return;
     }
     line.show({
-      verb: `rewrap ${p.doneObjects + p.failedObjects}/${p.totalObjects} objects`,
+      verb: `${verb} ${p.doneObjects + p.failedObjects}/${p.totalObjects} objects`,
       doneBytes,
       totalBytes,
       rateBytesPerSecond: rate,
@@ -321,13 +340,7 @@ export async function rewrapInS3(options: RewrapS3Options): Promise<RewrapS3Outc
         options.onChange?.(snapshot);
       },
     });
-    running.add(batch);
-    let snapshot: BatchSnapshot;
-    try {
-      snapshot = await batch.run();
-    } finally {
-      running.delete(batch);
-    }
+    const snapshot = await runCancellable(batch);
     for (const line of resultLines(snapshot, plan, bucket, keys)) options.print(line);
     for (const item of snapshot.items) {
       if (!item.result) continue;
