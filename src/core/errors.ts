@@ -207,6 +207,8 @@ export const ERRORS = {
     'This object’s name cannot be opened with the names key of this location: it was written under another names key, or its key was changed in the bucket. It is shown by its stored key; nothing was changed.',
   NAMES_KEY_UNREADABLE:
     'The names key of this location could not be opened, so file names cannot be shown or written. Add the key it was encrypted with (Keys, or sign in for an HSM or KMS key), then reload. Nothing was written.',
+  NAMES_NEED_ENCRYPTION:
+    'This location keeps file names private, and only encrypted files can go there: an upload without a key would leave its name and content readable. Choose a key (A, B or C) and upload again, or pick another location.',
   NAMES_KEY_INVALID:
     'The names key object of this location is not a Veil names key (wrong size, purpose or location). Nothing was written; ask whoever manages the bucket to check the object named below.',
   OBJECT_MISMATCH:

@@ -20,7 +20,7 @@
  * deleted. The plan says so whenever a key is removed, and after a run the previous versions the
  * engine names (`previousVersionId`) can be deleted (deletePreviousVersion, never the current one).
  */
-import type { Keyring, NeededKey } from '../../core';
+import type { BindingRule, Keyring, NeededKey } from '../../core';
 import { VeilError } from '../../core/errors';
 import {
   RewrapBatch,
@@ -89,6 +89,12 @@ export interface ProtectionDeps {
   /** Whether this session can use a key named in a header. */
   canOpen(key: NeededKey): boolean;
   modelOf(providerId: string): ModelId;
+  /**
+   * How each object's binding is checked before it is rewrapped ([Note: location binding]):
+   * strict where the location's names are private, so no object is bound anew that storage put
+   * there; default 'if-present'.
+   */
+  bindingRule?(): Promise<BindingRule>;
   /** Rewraps in flight; default 2. */
   readonly concurrency?: number;
   /** The engine (tests pass a fake). */
@@ -199,12 +205,14 @@ export class ProtectionChangeCore {
       const addWith = add ? this.#deps.writeKeyring(add) : undefined;
       const reEncrypt = add ? this.#deps.reEncrypter?.(add) : undefined;
       const store = this.#deps.rewrapStore?.();
+      const bindingRule = (await this.#deps.bindingRule?.()) ?? 'if-present';
       const batch = new RewrapBatch({
         plan,
         setup: {
           s3: this.#deps.rewrapS3(),
           bucket: this.#deps.bucket,
           openWith,
+          bindingRule,
           ...(addWith ? { addWith } : {}),
           ...(reEncrypt ? { reEncrypt } : {}),
           ...(store ? { store } : {}),

@@ -16,6 +16,7 @@ import { headerReader } from '../../transfer/rewrap-batch';
 import { rewrapS3For } from '../../transfer/rewrap-s3';
 import { awsSession } from '../shared/credentials.svelte';
 import { keyChoiceOf, keyringForKeys, readKeyring, type KeyringSources } from '../shared/keyrings';
+import { locationNames } from '../shared/location-names.svelte';
 import { preferences } from '../shared/preferences.svelte';
 import type { ModelId } from '../shared/protection';
 import { vault } from '../keys/vault.svelte';
@@ -86,6 +87,12 @@ export function appProtectionDeps(config: VeilConfig): ProtectionDeps {
     addedKey: (key) => addedKeyOf(key),
     canOpen: (key) => canOpen(config, key),
     modelOf: modelOfProvider,
+    // As downloads: strict where names are private, or where the names cannot be learned.
+    bindingRule: () =>
+      locationNames.open(config).then(
+        (names) => names.bindingRule,
+        () => 'required' as const,
+      ),
   };
 }
 

@@ -212,7 +212,7 @@ export class LocationNamesCore {
    * private already (another tab or the command line may have created a names key since); in a
    * 'pending' location, creates the names key with `writer` first.
    * @throws VeilError NAMES_KEY_UNREADABLE (and the other codes of an unreadable names key), the
-   *   failure of a bucket that could not be asked, BAD_ARGUMENT for an upload without a key model
+   *   failure of a bucket that could not be asked, NAMES_NEED_ENCRYPTION for an upload without a key model
    *   (`writer` undefined) where names are private, and the errors of ensureNamesKey.
    */
   async forUpload(place: NamesPlace, writer: NamesWriter | undefined): Promise<LocationNames> {
@@ -222,10 +222,7 @@ export class LocationNamesCore {
     const pending = this.#view.status.state === 'pending';
     if (!pending && !names.isPrivate) return names;
     if (!writer) {
-      throw new VeilError(
-        'BAD_ARGUMENT',
-        'this location keeps names private: choose a key model (A, B or C) to upload',
-      );
+      throw new VeilError('NAMES_NEED_ENCRYPTION');
     }
     if (names.isPrivate) return names;
     this.#creating ??= this.#create(place, writer).finally(() => {

@@ -154,6 +154,23 @@ describe('ProtectionChangeCore', () => {
     expect(setups.every((setup) => setup.reEncrypt === reEncrypter)).toBe(true);
   });
 
+  it('checks each object’s binding by the location’s rule: strict where names are private', async () => {
+    for (const rule of ['required', 'if-present'] as const) {
+      const { deps, setups } = fakeDeps(await world());
+      const core = new ProtectionChangeCore({ ...deps, bindingRule: () => Promise.resolve(rule) });
+      await core.open({ keys: ['c.txt'], prefixes: [] });
+      await core.plan({ kind: 'add', add: { model: 'A', keyName: 'key-z' } });
+      await core.start();
+      expect(setups.map((setup) => setup.bindingRule)).toEqual([rule]);
+    }
+    const { deps, setups } = fakeDeps(await world());
+    const core = new ProtectionChangeCore(deps);
+    await core.open({ keys: ['c.txt'], prefixes: [] });
+    await core.plan({ kind: 'add', add: { model: 'A', keyName: 'key-z' } });
+    await core.start();
+    expect(setups.map((setup) => setup.bindingRule)).toEqual(['if-present']);
+  });
+
   it('refuses to remove the last key, and a key that would lock the user out', async () => {
     const w = await world();
     const { deps, setups } = fakeDeps(w);

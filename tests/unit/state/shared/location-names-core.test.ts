@@ -179,7 +179,7 @@ describe('LocationNamesCore', () => {
     const bucket = memoryStorage();
     const names = core(bucket, await keyring(1));
     await expect(names.forUpload(WANTED, undefined)).rejects.toMatchObject({
-      code: 'BAD_ARGUMENT',
+      code: 'NAMES_NEED_ENCRYPTION',
     });
     expect(bucket.calls.create).toBe(0);
     expect((await names.forUpload(PLAIN, undefined)).objectKey('a')).toBe('team/a');
