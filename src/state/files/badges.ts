@@ -9,13 +9,17 @@
  *    first SNIFF_BYTES bytes: its metadata and SSE header when exposed (the bucket rules expose
  *    them on GET), else the bytes themselves (classifyObject: an ESDK v2 message starts
  *    02 04 78 or 02 05 78).
+ * 3. The plaintext size ([Note: plaintext size from the header] in sizes.ts): an ESDK object's
+ *    header is read from the same ranged GET, which asks for the first FIRST_HEADER_BYTES rather
+ *    than SNIFF_BYTES (more when the header is longer); a plain object's size is its own.
  * Empty objects are never fetched (a range of an empty object is refused): they are plain.
  * Probes run lazily for the rows on screen, a few at a time (ProbeQueue), and are cached by key
  * and ETag so sorting, paging or coming back to a folder costs nothing.
  */
-import { classifyObject, SNIFF_BYTES } from '../../transfer/download-plan';
+import { classifyObject } from '../../transfer/download-plan';
 import type { FilesS3, ObjectFacts } from '../../aws/bucket-s3';
 import { badgeOf, type Badge } from '../shared/protection';
+import { firstRangeBytes, plaintextSizeOfEsdk, type PlaintextSize } from './sizes';
 
 /** A badge and how it was learned. */
 export interface ProbedBadge {
@@ -24,6 +28,8 @@ export interface ProbedBadge {
   readonly source: 'head' | 'range' | 'sniff' | 'empty';
   /** SSE at rest, when a response exposed it. */
   readonly serverSideEncryption: string | undefined;
+  /** What the file holds: exact, or unknown and why ([Note: plaintext size from the header]). */
+  readonly size: PlaintextSize;
 }
 
 function hasVeilFormat(facts: ObjectFacts): boolean {
@@ -31,7 +37,8 @@ function hasVeilFormat(facts: ObjectFacts): boolean {
 }
 
 /**
- * The badge of the object `key` of `sizeBytes` bytes; see [Note: badges without the body].
+ * The badge and plaintext size of the object `key` of `sizeBytes` bytes (the listing's size);
+ * see [Note: badges without the body].
  * @throws the S3 client's errors (the caller shows the row as unknown).
  */
 export async function probeBadge(
@@ -41,30 +48,50 @@ export async function probeBadge(
   signal?: AbortSignal,
 ): Promise<ProbedBadge> {
   const head = await s3.head(key, signal);
-  if (hasVeilFormat(head)) {
+  const plainSize: PlaintextSize = { kind: 'exact', plaintextBytes: sizeBytes };
+  if (hasVeilFormat(head) && classifyObject(head.metadata, new Uint8Array(0)) === 'plain') {
     return {
       badge: badgeOf(head.metadata, head.serverSideEncryption),
       source: 'head',
       serverSideEncryption: head.serverSideEncryption,
+      size: plainSize,
     };
   }
   if (sizeBytes === 0) {
     const sse = head.serverSideEncryption;
+    const empty = { source: 'empty', serverSideEncryption: sse } as const;
+    // Veil metadata on an empty object claims a message that is not there.
+    if (hasVeilFormat(head)) {
+      return {
+        ...empty,
+        badge: badgeOf(head.metadata, sse),
+        source: 'head',
+        size: { kind: 'unknown', reason: 'cut' },
+      };
+    }
+    return { ...empty, badge: sse ? { kind: 'sse-only', sse } : { kind: 'none' }, size: plainSize };
+  }
+  const first = await s3.firstBytes(key, firstRangeBytes(sizeBytes), signal);
+  const sse = first.serverSideEncryption ?? head.serverSideEncryption;
+  const metadataSource = hasVeilFormat(head) ? head : hasVeilFormat(first) ? first : undefined;
+  const kind = classifyObject(metadataSource?.metadata, first.bytes);
+  const size: PlaintextSize =
+    first.sizeBytes !== undefined && first.sizeBytes !== sizeBytes
+      ? { kind: 'unknown', reason: 'changed' }
+      : kind === 'plain'
+        ? plainSize
+        : await plaintextSizeOfEsdk(s3, key, sizeBytes, first.bytes, signal);
+  if (metadataSource) {
     return {
-      badge: sse ? { kind: 'sse-only', sse } : { kind: 'none' },
-      source: 'empty',
+      badge: badgeOf(metadataSource.metadata, sse),
+      source: metadataSource === head ? 'head' : 'range',
       serverSideEncryption: sse,
+      size,
     };
   }
-  const first = await s3.firstBytes(key, Math.min(SNIFF_BYTES, sizeBytes), signal);
-  const sse = first.serverSideEncryption ?? head.serverSideEncryption;
-  if (hasVeilFormat(first)) {
-    return { badge: badgeOf(first.metadata, sse), source: 'range', serverSideEncryption: sse };
-  }
-  const kind = classifyObject(undefined, first.bytes);
   const badge: Badge =
     kind === 'esdk' ? { kind: 'esdk' } : sse ? { kind: 'sse-only', sse } : { kind: 'none' };
-  return { badge, source: 'sniff', serverSideEncryption: sse };
+  return { badge, source: 'sniff', serverSideEncryption: sse, size };
 }
 
 /** A badge being learned, learned, or not learnable. */

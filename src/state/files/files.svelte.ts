@@ -18,6 +18,7 @@ import { shownError, type ShownError } from '../app/shown-error';
 import { awsSession } from '../shared/credentials.svelte';
 import { locationNames } from '../shared/location-names.svelte';
 import { ProbeQueue, probeBadge, type BadgeState } from './badges';
+import { knownPlaintextBytes } from './sizes';
 import { deleteKeys, keysUnder } from './delete';
 import { objectDetails, type ObjectDetails } from './details';
 import {
@@ -144,7 +145,7 @@ export class FilesBrowser {
     return this.#prefix;
   }
   get rows(): Row[] {
-    return sortRows(this.#rows, this.#sort);
+    return sortRows(this.#rows, this.#sort, (row) => knownPlaintextBytes(this.badge(row)));
   }
   get hasMore(): boolean {
     return this.#nextToken !== undefined;

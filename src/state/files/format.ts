@@ -22,6 +22,12 @@ export function humanBytes(bytes: number): string {
   return `${rounded.toFixed(digits)} ${UNITS[unit]}`;
 }
 
+/** `bytes` counted exactly in the user's locale: "1,000,000 bytes", "1 byte". */
+export function exactBytes(bytes: number, locale?: string): string {
+  if (!Number.isSafeInteger(bytes) || bytes < 0) return '—';
+  return `${new Intl.NumberFormat(locale).format(bytes)} ${bytes === 1 ? 'byte' : 'bytes'}`;
+}
+
 /** A transfer rate: `humanBytes(rate)/s`; '—' before the first sample. */
 export function humanRate(bytesPerSecond: number): string {
   return bytesPerSecond > 0 ? `${humanBytes(bytesPerSecond)}/s` : '—';

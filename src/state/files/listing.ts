@@ -30,6 +30,7 @@ export interface FileRow {
   readonly name: string;
   /** True when the name is private and does not open with this location's names key. */
   readonly unreadable?: boolean;
+  /** The stored object's size (for an encrypted file, more than the file: see sizes.ts). */
   readonly sizeBytes: number;
   readonly lastModifiedMs: number | undefined;
   readonly etag: string | undefined;
@@ -113,8 +114,15 @@ const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'bas
 /**
  * Folders first, by name (descending only when sorting by name descending), then files by
  * `order`; ties broken by name so the order is stable. Files without a date sort as oldest.
+ * Sizes are plaintext sizes: `plaintextBytesOf` gives a file's where it is known ([Note:
+ * plaintext size from the header] in sizes.ts); until then a file sorts by its stored size,
+ * which is within a header and 32 bytes a frame of it.
  */
-export function sortRows(rows: readonly Row[], order: SortOrder = DEFAULT_SORT): Row[] {
+export function sortRows(
+  rows: readonly Row[],
+  order: SortOrder = DEFAULT_SORT,
+  plaintextBytesOf: (row: FileRow) => number | undefined = () => undefined,
+): Row[] {
   const sign = order.descending ? -1 : 1;
   const byName = (a: Row, b: Row): number => collator.compare(a.name, b.name);
   const folderSign = order.by === 'name' ? sign : 1;
@@ -125,8 +133,9 @@ export function sortRows(rows: readonly Row[], order: SortOrder = DEFAULT_SORT):
     .filter((row): row is FileRow => row.kind === 'file')
     .sort((a, b) => {
       let primary = 0;
-      if (order.by === 'size') primary = a.sizeBytes - b.sizeBytes;
-      else if (order.by === 'date') primary = (a.lastModifiedMs ?? 0) - (b.lastModifiedMs ?? 0);
+      if (order.by === 'size') {
+        primary = (plaintextBytesOf(a) ?? a.sizeBytes) - (plaintextBytesOf(b) ?? b.sizeBytes);
+      } else if (order.by === 'date') primary = (a.lastModifiedMs ?? 0) - (b.lastModifiedMs ?? 0);
       return sign * (primary !== 0 ? primary : byName(a, b));
     });
   return [...folders, ...files];
