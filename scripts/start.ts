@@ -95,9 +95,11 @@ async function main(): Promise<void> {
     await rm(LOCK_FILE, { force: true });
     process.exit(code);
   };
-  process.once('SIGINT', () => void stop(0));
-  process.once('SIGTERM', () => void stop(0));
-  process.once('SIGHUP', () => void stop(0));
+  // `on`, not `once`: tsx relays a Ctrl-C a second time when this process is slow to answer, and
+  // with no listener left its preflight would exit at once, skipping the stop.
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  process.on('SIGHUP', () => void stop(0));
 
   console.log('Starting moto, SoftHSM2 and the HSM proxy…');
   const stack = await startStack({
