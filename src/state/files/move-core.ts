@@ -218,6 +218,14 @@ export class MoveCore {
     return names.clearPath(key) ?? key;
   }
 
+  /** An object of the plan as the results show it: `old → new` in clear paths. */
+  shownMove(key: string): string {
+    const destination = this.#view.plan?.destinations.get(key);
+    return destination === undefined
+      ? this.shown(key)
+      : `${this.shown(key)} → ${this.shown(destination)}`;
+  }
+
   /**
    * Starts a rename or move of `source`, shown in the folder `currentPrefix` (stored). Never
    * throws: a name that does not open (NAME_UNREADABLE) is the view's error.

@@ -73,6 +73,11 @@ export class Move {
     return this.#core.shown(key);
   }
 
+  shownMove(key: string): string {
+    void this.#view.phase;
+    return this.#core.shownMove(key);
+  }
+
   open(kind: MoveKind, source: MoveSource, currentPrefix: string): Promise<void> {
     return this.#core.open(kind, source, currentPrefix);
   }

@@ -207,6 +207,7 @@ describe('MoveCore', () => {
     });
     expect(setups[0]!.destinationKey).not.toContain('q3');
     expect(core.shown(setups[0]!.destinationKey!)).toBe('docs/q3 plan.txt');
+    expect(core.shownMove(key)).toBe('docs/plan.txt → docs/q3 plan.txt');
     expect(views.map((view) => view.phase)).toContain('running');
   });
 
