@@ -11,7 +11,8 @@
  *    02 04 78 or 02 05 78).
  * 3. The plaintext size ([Note: plaintext size from the header] in sizes.ts): an ESDK object's
  *    header is read from the same ranged GET, which asks for the first FIRST_HEADER_BYTES rather
- *    than SNIFF_BYTES (more when the header is longer); a plain object's size is its own.
+ *    than SNIFF_BYTES (more when the header is longer), and 24 bytes where the final frame
+ *    should start are checked; a plain object's size is its own.
  * Empty objects are never fetched (a range of an empty object is refused): they are plain.
  * Probes run lazily for the rows on screen, a few at a time (ProbeQueue), and are cached by key
  * and ETag so sorting, paging or coming back to a folder costs nothing.
@@ -19,7 +20,7 @@
 import { classifyObject } from '../../transfer/download-plan';
 import type { FilesS3, ObjectFacts } from '../../aws/bucket-s3';
 import { badgeOf, type Badge } from '../shared/protection';
-import { firstRangeBytes, plaintextSizeOfEsdk, type PlaintextSize } from './sizes';
+import { firstRangeBytes, plaintextSizeOfEsdk, type PlaintextSize, type SizeS3 } from './sizes';
 
 /** A badge and how it was learned. */
 export interface ProbedBadge {
@@ -42,7 +43,7 @@ function hasVeilFormat(facts: ObjectFacts): boolean {
  * @throws the S3 client's errors (the caller shows the row as unknown).
  */
 export async function probeBadge(
-  s3: Pick<FilesS3, 'head' | 'firstBytes'>,
+  s3: Pick<FilesS3, 'head'> & SizeS3,
   key: string,
   sizeBytes: number,
   signal?: AbortSignal,

@@ -18,7 +18,7 @@ import { shownError, type ShownError } from '../app/shown-error';
 import { awsSession } from '../shared/credentials.svelte';
 import { locationNames } from '../shared/location-names.svelte';
 import { ProbeQueue, probeBadge, type BadgeState } from './badges';
-import { knownPlaintextBytes } from './sizes';
+import { knownPlaintextBytes, type SizeS3 } from './sizes';
 import { deleteKeys, keysUnder } from './delete';
 import { objectDetails, type ObjectDetails } from './details';
 import {
@@ -120,7 +120,7 @@ export class FilesBrowser {
     this.#prefix = this.root;
     this.#probes = new ProbeQueue({
       limit: BADGE_PROBES_IN_FLIGHT,
-      probe: (key, sizeBytes, signal) => probeBadge(this.#s3(), key, sizeBytes, signal),
+      probe: (key, sizeBytes, signal) => probeBadge(this.#probeS3(), key, sizeBytes, signal),
       onChange: (cacheKey, state) => this.#badges.set(cacheKey, state),
     });
   }
@@ -203,6 +203,22 @@ export class FilesBrowser {
 
   #s3(): FilesS3 {
     return this.#deps.s3(this.config.bucket);
+  }
+
+  /** The badge probe's calls: the Files calls, and a ranged GET for the final frame. */
+  #probeS3(): Pick<FilesS3, 'head' | 'firstBytes'> & SizeS3 {
+    const s3 = this.#s3();
+    const bucket = this.config.bucket;
+    return {
+      head: (key, signal) => s3.head(key, signal),
+      firstBytes: (key, countBytes, signal) => s3.firstBytes(key, countBytes, signal),
+      range: async (key, startBytes, endBytes, signal) =>
+        (
+          await this.#deps
+            .downloadS3()
+            .getRange({ bucket, key, startBytes, endBytes, ifMatch: undefined }, signal)
+        ).bytes,
+    };
   }
 
   /** The badge of a file row (undefined before it was asked for). */

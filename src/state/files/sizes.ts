@@ -7,8 +7,15 @@
  * in badges.ts) reads the first FIRST_HEADER_BYTES of an encrypted object, more when the header
  * is longer, parses it (nothing is decrypted: the header's tag is not checked, so the figure
  * is what the header claims, as the layout the download plans from) and derives the size.
+ * The size alone does not catch a cut: most sizes fit some layout (only a final frame that would
+ * fall in the 31 bytes between F and F + 32 does not), so a message cut short by a few bytes
+ * would read as a smaller file. So the probe also reads the 24 bytes where the layout puts the
+ * final frame (from the bytes at hand for a small object, else one more ranged GET) and checks
+ * them as the download does (finalFrameMatches in download-plan.ts): the final-frame marker,
+ * the seq of the last frame and the final frame's length.
  * What it cannot tell exactly it says is unknown, never a wrong number:
- * - no layout has the object's size: a cut, extended or foreign message ('cut');
+ * - no layout has the object's size, or the final frame is not where the layout puts it: a
+ *   cut, extended or foreign message ('cut');
  * - a signed suite (0x0578): its footer holds a DER signature of varying length, so the size
  *   alone does not fix the body ('signed');
  * - the first bytes look like an ESDK message but do not parse ('unreadable');
@@ -20,6 +27,8 @@ import {
   DEFAULT_MAX_FRAME_BYTES,
   VeilError,
   layoutFromCiphertextSize,
+  readFrameHeader,
+  serializedFrameBytes,
   tryParseHeader,
   type MessageHeader,
 } from '../../core';
@@ -35,6 +44,25 @@ export type UnknownSizeReason = 'cut' | 'signed' | 'unreadable' | 'changed';
 export type PlaintextSize =
   | { readonly kind: 'exact'; readonly plaintextBytes: number }
   | { readonly kind: 'unknown'; readonly reason: UnknownSizeReason };
+
+/**
+ * Reads bytes [startBytes, endBytes) of the object `key` (a ranged GET).
+ * @throws the S3 client's errors.
+ */
+export type ReadRange = (
+  key: string,
+  startBytes: number,
+  endBytes: number,
+  signal?: AbortSignal,
+) => Promise<Uint8Array>;
+
+/** What the size probe calls on S3: the first bytes, and a range for the final frame. */
+export interface SizeS3 extends Pick<FilesS3, 'firstBytes'> {
+  readonly range: ReadRange;
+}
+
+/** The final frame's fields: marker, seq, IV and length (4 + 4 + 12 + 4 bytes). */
+export const FINAL_FRAME_FIELDS_BYTES = 24;
 
 /** The signed suite, whose footer's length varies with its DER signature. */
 const SIGNED_SUITE_ID = 0x0578;
@@ -78,13 +106,50 @@ export function plaintextSizeFromHeader(
 }
 
 /**
+ * Where the final frame's fields sit in a framed message of `objectBytes` with `header`, and
+ * what they must say; undefined for a non-framed message or a size no layout fits.
+ */
+export function finalFrameAt(
+  objectBytes: number,
+  header: MessageHeader,
+):
+  | { readonly offsetBytes: number; readonly seq: number; readonly plaintextBytes: number }
+  | undefined {
+  if (header.contentType !== 'framed') return undefined;
+  const layout = layoutFromCiphertextSize(objectBytes, header.frameBytes, header.headerBytes);
+  if (!layout) return undefined;
+  return {
+    offsetBytes: objectBytes - serializedFrameBytes(layout.finalFramePlaintextBytes, true),
+    seq: layout.frameCount,
+    plaintextBytes: layout.finalFramePlaintextBytes,
+  };
+}
+
+/** Whether `fields` (the bytes at the final frame's offset) are that final frame's fields. */
+export function finalFrameFieldsMatch(
+  fields: Uint8Array,
+  frameBytes: number,
+  expected: { readonly seq: number; readonly plaintextBytes: number },
+): boolean {
+  if (fields.length < FINAL_FRAME_FIELDS_BYTES) return false;
+  const head = readFrameHeader(fields, 0, frameBytes);
+  return (
+    head !== undefined &&
+    head.isFinal &&
+    head.seq === expected.seq &&
+    head.plaintextBytes === expected.plaintextBytes
+  );
+}
+
+/**
  * Reads the header of the ESDK object `key` of `objectBytes`, starting from `first` (its first
  * bytes, already fetched), fetching longer ranges from the start while the header needs more
- * (nextHeaderRange), and derives its plaintext size.
+ * (nextHeaderRange), derives its plaintext size and checks the final frame is where the layout
+ * puts it.
  * @throws the S3 client's errors (the caller shows the row as unknown).
  */
 export async function plaintextSizeOfEsdk(
-  s3: Pick<FilesS3, 'firstBytes'>,
+  s3: SizeS3,
   key: string,
   objectBytes: number,
   first: Uint8Array,
@@ -102,7 +167,17 @@ export async function plaintextSizeOfEsdk(
       if (error instanceof VeilError) return unknown('unreadable');
       throw error;
     }
-    if ('header' in parsed) return plaintextSizeFromHeader(objectBytes, parsed.header, bytes);
+    if ('header' in parsed) {
+      const size = plaintextSizeFromHeader(objectBytes, parsed.header, bytes);
+      const final = finalFrameAt(objectBytes, parsed.header);
+      if (size.kind !== 'exact' || !final) return size;
+      const endBytes = final.offsetBytes + FINAL_FRAME_FIELDS_BYTES;
+      const fields =
+        endBytes <= bytes.length
+          ? bytes.subarray(final.offsetBytes, endBytes)
+          : await s3.range(key, final.offsetBytes, endBytes, signal);
+      return finalFrameFieldsMatch(fields, parsed.header.frameBytes, final) ? size : unknown('cut');
+    }
     // The header runs past the object's end: a cut message.
     if (bytes.length >= objectBytes || parsed.needBytes > objectBytes) return unknown('cut');
     const countBytes = nextHeaderRange(bytes.length, parsed.needBytes, objectBytes);

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ProbeQueue, probeBadge, type ProbedBadge } from '../../../../src/state/files/badges';
 import type { FilesS3, FirstBytes, ObjectFacts } from '../../../../src/aws/bucket-s3';
+import type { SizeS3 } from '../../../../src/state/files/sizes';
 
 const facts = (over: Partial<ObjectFacts> = {}): ObjectFacts => ({
   metadata: {},
@@ -14,7 +15,7 @@ const facts = (over: Partial<ObjectFacts> = {}): ObjectFacts => ({
 /** A fake S3 that answers HEAD with `head` and ranged GETs with `first`, counting calls. */
 function fakeS3(head: ObjectFacts, first?: FirstBytes) {
   const calls: string[] = [];
-  const s3: Pick<FilesS3, 'head' | 'firstBytes'> = {
+  const s3: Pick<FilesS3, 'head' | 'firstBytes'> & SizeS3 = {
     head(key) {
       calls.push(`head ${key}`);
       return Promise.resolve(head);
@@ -24,17 +25,33 @@ function fakeS3(head: ObjectFacts, first?: FirstBytes) {
       if (!first) return Promise.reject(new Error('no GET expected'));
       return Promise.resolve(first);
     },
+    range(key, startBytes, endBytes) {
+      calls.push(`range ${key} ${startBytes}-${endBytes}`);
+      return Promise.reject(new Error('no range expected'));
+    },
   };
   return { s3, calls };
 }
 
 describe('probeBadge', () => {
-  test('Veil metadata readable on HEAD decides without a GET', async () => {
+  test('Veil metadata readable on HEAD decides the badge; the size still needs the header', async () => {
     const { s3, calls } = fakeS3(
       facts({ metadata: { 'veil-format': 'esdk-v2-0478-framed', 'veil-model': 'B' } }),
+      { ...facts(), bytes: Uint8Array.of(2, 4, 0x78) },
     );
     const probed = await probeBadge(s3, 'k', 100);
-    expect(probed).toMatchObject({ badge: { kind: 'model', model: 'B' }, source: 'head' });
+    expect(probed).toMatchObject({
+      badge: { kind: 'model', model: 'B' },
+      source: 'head',
+      // Three bytes where the header should be longer: a cut message.
+      size: { kind: 'unknown', reason: 'cut' },
+    });
+    expect(calls.slice(0, 2)).toEqual(['head k', 'get k 100']);
+  });
+
+  test('a plain upload on HEAD needs no GET: its size is the object size', async () => {
+    const { s3, calls } = fakeS3(facts({ metadata: { 'veil-format': 'plain' } }));
+    expect((await probeBadge(s3, 'k', 5)).size).toEqual({ kind: 'exact', plaintextBytes: 5 });
     expect(calls).toEqual(['head k']);
   });
 
@@ -54,12 +71,13 @@ describe('probeBadge', () => {
       bytes: Uint8Array.of(2, 4, 0x78),
     });
     const probed = await probeBadge(s3, 'k', 1000);
-    expect(probed).toEqual({
+    expect(probed).toMatchObject({
       badge: { kind: 'model', model: 'C' },
       source: 'range',
       serverSideEncryption: 'aws:kms',
     });
-    expect(calls).toEqual(['head k', 'get k 3']);
+    // The first range is for the header, not just the three bytes that tell ESDK from plain.
+    expect(calls.slice(0, 2)).toEqual(['head k', 'get k 1000']);
   });
 
   test('no metadata anywhere: the first bytes tell ESDK from plain', async () => {
@@ -93,6 +111,7 @@ describe('ProbeQueue', () => {
     badge: { kind: 'none' },
     source: 'sniff',
     serverSideEncryption: undefined,
+    size: { kind: 'exact', plaintextBytes: 10 },
   };
 
   test('runs at most `limit` probes at once, each object once, and caches the result', async () => {
@@ -159,6 +178,7 @@ describe('ProbeQueue', () => {
               badge: { kind: 'none' },
               source: 'head',
               serverSideEncryption: undefined,
+              size: { kind: 'exact', plaintextBytes: 1 },
             });
       },
       onChange: () => undefined,

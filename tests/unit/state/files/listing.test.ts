@@ -100,6 +100,27 @@ describe('sortRows', () => {
     ]);
   });
 
+  test('by size: plaintext sizes where known, else the stored size', () => {
+    // Stored sizes 300, 280, 290; b.txt and big.bin are encrypted, their plaintext is known.
+    const stored: Row[] = rowsOf(
+      '',
+      page({ objects: [file('big.bin', 300), file('b.txt', 280), file('plain.txt', 290)] }),
+    );
+    const plaintext = new Map([
+      ['big.bin', 10],
+      ['b.txt', 200],
+    ]);
+    const sorted = sortRows(stored, { by: 'size', descending: false }, (row) =>
+      plaintext.get(row.key),
+    );
+    expect(names(sorted)).toEqual(['big.bin', 'b.txt', 'plain.txt']);
+    expect(names(sortRows(stored, { by: 'size', descending: false }))).toEqual([
+      'b.txt',
+      'plain.txt',
+      'big.bin',
+    ]);
+  });
+
   test('the same column flips the direction, another starts ascending', () => {
     expect(nextSort({ by: 'name', descending: false }, 'name')).toEqual({
       by: 'name',
