@@ -8,8 +8,8 @@
  * plan] in transfer/move-plan.ts): its new key, the bytes S3 copies and the bytes through this
  * machine, or why it stays (NAME_UNREADABLE). The plan is printed; `--dry-run` stops there.
  * Otherwise the batch runner moves the objects a few at once ([Note: move by rewrap] in
- * transfer/rewrap-move.ts): each gets a new header bound to its new key in front of its body,
- * copied inside S3, at a key that must be free (MOVE_DESTINATION_EXISTS: nothing is ever
+ * transfer/rewrap-move.ts): each gets a new header bound to its new key in front of its body
+ * (copied inside S3, or sent again whole when small: move-estimate.ts), at a key that must be free (MOVE_DESTINATION_EXISTS: nothing is ever
  * overwritten), and its source is deleted once the copy is complete. The keys given (KEYS, as
  * for `veil rewrap`) open the objects' headers; an unencrypted object of a plain location is
  * moved with CopyObject. Ctrl-C cancels: the objects in flight are left as they were.
@@ -27,6 +27,7 @@ import { MAX_BATCH_CONCURRENCY, RewrapBatch, type BatchSnapshot } from '../trans
 import { cliKeyring, readKeyFlags, type KeyringFlags } from './keyrings';
 import { candidateRoots, findNamesKey, openLocationNames } from './names';
 import { s3NamesKeyStorage } from './names-storage';
+import { withRewrapEstimates } from './move-estimate';
 import { formatBytes } from './progress-line';
 import { listPrefix, progressOf, runCancellable } from './rewrap-s3';
 import { cliS3, type S3Flags } from './s3-client';
@@ -221,7 +222,7 @@ export async function moveObjects(command: MoveCommand): Promise<MoveOutcome> {
     const shown = shownBy(names, from.key, to.key);
     let plan: MovePlan;
     try {
-      plan = planMove(names, listed, { from: fromPath, to: toPath });
+      plan = withRewrapEstimates(planMove(names, listed, { from: fromPath, to: toPath }));
     } catch (error) {
       if (error instanceof VeilError && error.code === 'BAD_ARGUMENT') {
         throw new VeilError(

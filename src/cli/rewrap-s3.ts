@@ -238,6 +238,8 @@ export function progressOf(plan: BatchPlan, verb = 'rewrap'): (snapshot: BatchSn
   return (snapshot) => {
     const p = snapshot.progress;
     const doneBytes = p.copiedBytes + p.sentBytes;
+    // The plan's bytes are an estimate where headers were not read (a move): never past 100%.
+    const shownTotalBytes = Math.max(totalBytes, doneBytes);
     const seconds = (performance.now() - startMs) / 1000;
     const rate = seconds > 0 ? doneBytes / seconds : 0;
     const ended = snapshot.state === 'done' || snapshot.state === 'cancelled';
@@ -248,9 +250,9 @@ export function progressOf(plan: BatchPlan, verb = 'rewrap'): (snapshot: BatchSn
     line.show({
       verb: `${verb} ${p.doneObjects + p.failedObjects}/${p.totalObjects} objects`,
       doneBytes,
-      totalBytes,
+      totalBytes: shownTotalBytes,
       rateBytesPerSecond: rate,
-      etaSeconds: rate > 0 ? Math.max(0, totalBytes - doneBytes) / rate : undefined,
+      etaSeconds: rate > 0 ? Math.max(0, shownTotalBytes - doneBytes) / rate : undefined,
     });
   };
 }

@@ -34,6 +34,9 @@ import { serializeKeyFile } from '../../src/core';
 import { buildUploadContext } from '../../src/keyrings/upload-context';
 import { privateNames } from '../../src/transfer/location-names';
 import { ensureNextNamesKey } from '../../src/transfer/names-key';
+import { planNamesRotation } from '../../src/transfer/names-rotate';
+import { nodeRewrapS3 } from '../../src/transfer/node';
+import { RewrapBatch } from '../../src/transfer/rewrap-batch';
 import { LOCAL_CREDENTIALS } from '../../scripts/stack/provision';
 import { cliRunner } from './cli-runner';
 import { useLocalStack } from './local-stack';
@@ -182,7 +185,10 @@ describe('veil mv in a private location', () => {
     const args = [...team(), ...aws, url('vault/docs/'), url('vault/archive/docs-2026/')];
     const dry = await veil('mv', '--dry-run', ...args);
     expect(dry).toMatchObject({ code: 0, stderr: '' });
-    expect(dry.stdout).toMatch(/^plan: 3 of 3 objects to move; /);
+    // Small objects are sent again whole (one PutObject each): nothing is copied inside S3.
+    expect(dry.stdout).toMatch(
+      /^plan: 3 of 3 objects to move; 0 B copied inside S3, about 1\d\d\.\d KiB through this machine\n/,
+    );
     expect(dry.stdout).toContain(
       `${url('vault/docs/2026/plan Q3.txt')} -> ${url('vault/archive/docs-2026/2026/plan Q3.txt')}`,
     );
@@ -301,5 +307,39 @@ describe('veil names rotate', () => {
     ] as const) {
       expect(await downloads(key, input)).toBe(true);
     }
+  });
+
+  test('a rotation stopped inside its last step finishes when run again', async () => {
+    // Every object moved under a next key, and the current key deleted: the stop that step allows.
+    const location = { bucket, root: ROOT };
+    const storage = s3NamesKeyStorage(s3, bucket, 'test');
+    const keyring = await loadKeyring(path('team.jwk'));
+    const everything = (await storedKeys(ROOT)).map((key) => ({ key }));
+    const { plan } = await planNamesRotation(
+      storage,
+      location,
+      keyring,
+      buildUploadContext({ bucket }),
+      everything,
+    );
+    expect(plan.totals.ready).toBe(5);
+    const snapshot = await new RewrapBatch({
+      plan,
+      setup: { s3: nodeRewrapS3(s3), bucket, openWith: keyring, bindingRule: 'required' },
+      destinationFor: (object) => plan.destinations.get(object.key),
+    }).run();
+    expect(snapshot.progress.doneObjects).toBe(5);
+    await storage.remove('vault/.veil/names-key');
+
+    const run = await veil('names', 'rotate', ...team(), ...aws, url(ROOT));
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^plan: the rotation's last step/);
+    expect(run.stdout).toContain('names key rotated');
+    const after = await storedKeys(ROOT);
+    expect(after).toContain('vault/.veil/names-key');
+    expect(after).not.toContain('vault/.veil/names-key.next');
+    expect(await downloads('vault/archive/docs-2026/notes.md', 'in-notes')).toBe(true);
+    expect(await downloads('vault/keep.txt', 'in-keep')).toBe(true);
   });
 });
