@@ -9,8 +9,8 @@
  *   from Node, holds every object under the new names' keys and no clear name; the moved file
  *   downloads byte-identically;
  * - the field refuses what NAME_INVALID refuses as it is typed;
- * - renaming onto a name that exists fails with MOVE_DESTINATION_EXISTS ("already exists") and
- *   both objects stay byte for byte;
+ * - renaming onto a name that exists is flagged in the plan, fails with MOVE_DESTINATION_EXISTS
+ *   ("already exists") and both objects stay byte for byte;
  * - keyboard: the Rename button opens the dialog with the field focused, Esc closes it and focus
  *   returns to the button.
  */
@@ -201,6 +201,8 @@ test('a file renamed and a nested folder moved: new clear names in Files, none i
   await dialog.getByTestId('move-close').click();
   await expect(row(RENAMED)).toBeVisible();
   await expect(row(old)).toHaveCount(0);
+  // The row that opened the dialog is gone: focus is on the view's heading, not lost.
+  await expect(page.getByRole('heading', { name: 'Files', level: 1 })).toBeFocused();
 
   // Move a nested folder (two objects) into another folder, typed as a clear path.
   await openFolder(TOP, `sub-${TOKEN}`);
@@ -264,6 +266,9 @@ test('renaming onto a name that exists fails with the clear message, and both fi
     .click();
   const dialog = page.getByTestId('move-dialog');
   await runDialog(RENAMED);
+  // The plan said so before the run.
+  await expect(dialog.getByTestId('move-taken')).toContainText('already exists');
+  await page.screenshot({ path: test.info().outputPath('rename-taken.png') });
   await expect(dialog.locator('[data-testid="run-item"][data-state="failed"]')).toHaveAttribute(
     'data-code',
     'MOVE_DESTINATION_EXISTS',

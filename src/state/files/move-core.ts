@@ -55,6 +55,11 @@ export interface MoveView {
   readonly to: string | undefined;
   readonly plan: MovePlan | undefined;
   readonly skipped: readonly SkippedObject[];
+  /**
+   * Objects of the plan whose new key is taken already (listed when planned): they will fail
+   * with MOVE_DESTINATION_EXISTS and stay where they are, never overwriting.
+   */
+  readonly taken: number;
   readonly run: BatchSnapshot | undefined;
   readonly error: ShownError | undefined;
 }
@@ -67,6 +72,7 @@ export const EMPTY_MOVE_VIEW: MoveView = {
   to: undefined,
   plan: undefined,
   skipped: [],
+  taken: 0,
   run: undefined,
   error: undefined,
 };
@@ -256,8 +262,8 @@ export class MoveCore {
   }
 
   /**
-   * Plans the rename or move to what the user typed: lists the source's stored prefix and runs
-   * planMove. Never throws: a refused input or a failed listing is the view's error (editing).
+   * Plans the rename or move to what the user typed: lists the source's stored prefix, runs
+   * planMove, and lists the destination to count the names taken there already. Never throws: a refused input or a failed listing is the view's error (editing).
    */
   async plan(typed: string): Promise<void> {
     const source = this.#source;
@@ -267,7 +273,14 @@ export class MoveCore {
       return;
     }
     const generation = this.#generation;
-    this.#set({ phase: 'planning', plan: undefined, to: undefined, skipped: [], error: undefined });
+    this.#set({
+      phase: 'planning',
+      plan: undefined,
+      to: undefined,
+      skipped: [],
+      taken: 0,
+      error: undefined,
+    });
     const controller = new AbortController();
     this.#listing = controller;
     try {
@@ -289,7 +302,11 @@ export class MoveCore {
             ]
           : [],
       );
-      this.#set({ phase: 'planned', to, plan, skipped });
+      const there = await this.#deps.list(names.objectKey(to), controller.signal);
+      if (generation !== this.#generation) return;
+      const existing = new Set(there.map((object) => object.key));
+      const taken = [...plan.destinations.values()].filter((key) => existing.has(key)).length;
+      this.#set({ phase: 'planned', to, plan, skipped, taken });
     } catch (error) {
       if (generation === this.#generation) this.#fail(error, 'editing');
     } finally {
@@ -332,7 +349,14 @@ export class MoveCore {
   /** Back to the field after a plan (to type another name); not while busy or after a run. */
   edit(): void {
     if (this.#view.phase !== 'planned') return;
-    this.#set({ phase: 'editing', plan: undefined, to: undefined, skipped: [], error: undefined });
+    this.#set({
+      phase: 'editing',
+      plan: undefined,
+      to: undefined,
+      skipped: [],
+      taken: 0,
+      error: undefined,
+    });
   }
 
   pause(): void {

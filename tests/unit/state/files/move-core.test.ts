@@ -188,10 +188,11 @@ describe('MoveCore', () => {
     });
 
     await core.plan('q3 plan.txt');
-    expect(listed).toEqual([key]);
     expect(core.view.phase).toBe('planned');
     expect(core.view.to).toBe('docs/q3 plan.txt');
     expect(core.view.plan?.totals).toMatchObject({ ready: 1, objectBytes: 9000 });
+    expect(core.view.taken).toBe(0);
+    expect(listed).toEqual([key, names.objectKey('docs/q3 plan.txt')]);
     expect(core.view.plan?.totals.copiedBytes).toBeGreaterThan(0);
 
     await core.start();
@@ -220,6 +221,7 @@ describe('MoveCore', () => {
         'projects/q3/plan.txt': 100,
         'projects/q3/notes/monday.md': 200,
         'projects/other.txt': 1,
+        'archive/2026/q3/plan.txt': 7,
       },
       foreign: [foreignKey],
     };
@@ -230,6 +232,8 @@ describe('MoveCore', () => {
     await core.plan('archive/2026');
     expect(core.view.to).toBe('archive/2026/q3/');
     expect(core.view.plan?.totals).toMatchObject({ ready: 2, skipped: 1, objectBytes: 300 });
+    // One new name is taken already: counted in the plan (the engine refuses to overwrite it).
+    expect(core.view.taken).toBe(1);
     expect(core.view.skipped).toEqual([
       { key: foreignKey, code: 'NAME_UNREADABLE', detail: 'its name cannot be opened' },
     ]);
@@ -267,6 +271,7 @@ describe('MoveCore', () => {
     const core = new MoveCore(deps);
     await core.open('rename', { kind: 'file', key: names.objectKey('a.txt') }, ROOT);
     await core.plan('b.txt');
+    expect(core.view.taken).toBe(1);
     await core.start();
     expect(core.view.run?.progress).toMatchObject({ doneObjects: 0, failedObjects: 1 });
     expect(core.changed).toBe(false);
