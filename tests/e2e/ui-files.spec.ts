@@ -161,6 +161,15 @@ test.beforeAll(async ({ browser }) => {
     put(`${top}/nested/deep/leaf.txt`, new TextEncoder().encode('leaf'), {
       metadata: { 'veil-format': 'plain' },
     }),
+    put(`${top}/sizes/million.bin`, await encrypted(new Uint8Array(1_000_000)), {
+      metadata: MODEL_A,
+    }),
+    put(`${top}/sizes/plain.bin`, new Uint8Array(1_000_100), {
+      metadata: { 'veil-format': 'plain' },
+    }),
+    put(`${top}/sizes/cut.bin`, (await encrypted(new Uint8Array(1000))).slice(0, -5), {
+      metadata: MODEL_A,
+    }),
     put(`${top}/trash/a.txt`, new Uint8Array(3), { metadata: { 'veil-format': 'plain' } }),
     put(`${top}/trash/b.txt`, new Uint8Array(4), { metadata: { 'veil-format': 'plain' } }),
     put(`${top}/trash/sub/c.txt`, new Uint8Array(5), { metadata: { 'veil-format': 'plain' } }),
@@ -227,9 +236,13 @@ test('without credentials Files points to Settings; as a guest it browses folder
   for (const [name, label] of Object.entries(badges)) {
     await expect(row(page, name).getByTestId('badge')).toHaveText(label);
   }
-  // moto exposes no headers on HEAD, so the badge needed one ranged GET of the first 3 bytes.
+  // moto exposes no headers on HEAD, so the badge needed one ranged GET of the first bytes
+  // (up to FIRST_HEADER_BYTES, enough for an ESDK header; this object has 9).
   page.off('request', onRequest);
-  expect(probes.filter((p) => p !== 'OPTIONS')).toEqual(['HEAD', 'GET bytes=0-2']);
+  expect(probes.filter((p) => p !== 'OPTIONS')).toEqual(['HEAD', 'GET bytes=0-8']);
+  // Sizes are what the files hold: 10 bytes encrypted into a few hundred stored show as 10 B.
+  await expect(row(page, 'foreign.bin').getByTestId('size')).toHaveText('10 B');
+  await expect(row(page, 'raw.bin').getByTestId('size')).toHaveText('18 B');
   // Folders first, then files by name; sorting by size puts the largest last.
   const names = () =>
     page.locator('[data-testid="row"]').evaluateAll((rows) => rows.map((r) => r.dataset.name));
@@ -237,6 +250,7 @@ test('without credentials Files points to Settings; as a guest it browses folder
     'docs',
     'many',
     'nested',
+    'sizes',
     'trash',
     'foreign.bin',
     'raw.bin',
@@ -245,9 +259,9 @@ test('without credentials Files points to Settings; as a guest it browses folder
   ]);
   await page.getByTestId('sort-size').click();
   expect((await names()).at(-1)).toBe('tampered.bin');
-  expect((await names()).slice(0, 4)).toEqual(['docs', 'many', 'nested', 'trash']);
+  expect((await names()).slice(0, 5)).toEqual(['docs', 'many', 'nested', 'sizes', 'trash']);
   await page.getByTestId('sort-size').click();
-  expect((await names())[4]).toBe('tampered.bin');
+  expect((await names())[5]).toBe('tampered.bin');
   await screenshots(page, 'files-folder');
 
   // Keyboard: into nested/deep through links, back through the breadcrumbs.
@@ -268,6 +282,33 @@ test('without credentials Files points to Settings; as a guest it browses folder
   await expect(page.locator('[data-testid="row"]')).toHaveCount(102);
   await expect(page.getByTestId('load-more')).toHaveCount(0);
   expect(errors).toEqual([]);
+});
+
+test('sizes are plaintext sizes: exact from the header, unknown for a cut object, sorted by them', async () => {
+  await openFolder(page, `${top}/sizes/`);
+  const stored = await s3.send(
+    new HeadObjectCommand({ Bucket: bucket, Key: `${top}/sizes/million.bin` }),
+  );
+  // The stored object is larger than the file (header, 32 bytes a frame, the final frame's 40).
+  expect(stored.ContentLength).toBeGreaterThan(1_000_100);
+  const million = row(page, 'million.bin').getByTestId('size');
+  await expect(million).toHaveText('977 KiB');
+  await expect(million.locator('[title]')).toHaveAttribute('title', /^1\D?000\D?000 bytes$/);
+  await expect(row(page, 'plain.bin').getByTestId('size')).toHaveText('977 KiB');
+  await expect(row(page, 'cut.bin').getByTestId('size-unknown')).toBeVisible();
+  await expect(row(page, 'cut.bin').getByTestId('size-unknown')).toHaveAttribute(
+    'title',
+    /cut short/,
+  );
+  // By size: the plaintext 1,000,000 sorts before the plain 1,000,100 although it stores more;
+  // the cut object, of unknown size, sorts by what is stored.
+  await page.getByTestId('sort-size').click();
+  const names = await page
+    .locator('[data-testid="row"]')
+    .evaluateAll((rows) => rows.map((r) => r.dataset.name));
+  expect(names).toEqual(['cut.bin', 'million.bin', 'plain.bin']);
+  await page.getByTestId('sort-name').click();
+  await screenshots(page, 'files-sizes');
 });
 
 test('a Model A object whose key is not in the vault names the key, opens with the key file, and saves identical bytes', async () => {
