@@ -427,7 +427,7 @@ test('after a reload unfinished uploads are offered: one is discarded, the other
   const entry = page.locator('[data-testid="unfinished-entry"][data-name="movie.bin"]');
   const spareEntry = page.locator('[data-testid="unfinished-entry"][data-name="spare.bin"]');
   await expect(page.getByTestId('unfinished-entry')).toHaveCount(2);
-  await expect(entry).toContainText('16.8 MB');
+  await expect(entry).toContainText('16.1 MiB');
   await expect(entry).toContainText('1 of 3 parts');
   await expect(entry).toContainText('Model C');
   await expect(spareEntry).toContainText('1 of 2 parts');

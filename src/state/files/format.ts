@@ -1,6 +1,14 @@
 /**
- * How the Files view writes sizes, dates, rates and times left: short, in the user's locale,
- * binary units (KiB, MiB) as the rest of Veil counts them. Pure.
+ * [Note: one way to write sizes and dates] Every size, rate and date the app shows goes through
+ * this file, so Files, Upload, the downloads and Settings say the same thing the same way:
+ * - sizes in binary (IEC) units, B, KiB, MiB, GiB, TiB (1 KiB = 1,024 bytes), as the frame
+ *   length (512 KiB), the part sizes and the `veil` command line count them, three
+ *   significant digits (humanBytes); an exact count in the user's locale (exactBytes);
+ * - dates in the user's locale, in one style: Intl.DateTimeFormat with dateStyle 'medium' and
+ *   timeStyle 'short' ("2 Jan 2026, 03:04" in en-GB, "Jan 2, 2026, 3:04 AM" in en-US); a time
+ *   alone with the same timeStyle (humanTime).
+ * Files shows plaintext sizes, never the stored size of an encrypted object ([Note: plaintext
+ * size from the header] in sizes.ts). Pure.
  */
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
@@ -49,6 +57,15 @@ export function humanDate(ms: number | undefined, locale?: string, timeZone?: st
   if (ms === undefined || !Number.isFinite(ms)) return '—';
   return new Intl.DateTimeFormat(locale, {
     dateStyle: 'medium',
+    timeStyle: 'short',
+    ...(timeZone ? { timeZone } : {}),
+  }).format(new Date(ms));
+}
+
+/** A time of day in the user's locale, in humanDate's time style; '—' when unknown. */
+export function humanTime(ms: number | undefined, locale?: string, timeZone?: string): string {
+  if (ms === undefined || !Number.isFinite(ms)) return '—';
+  return new Intl.DateTimeFormat(locale, {
     timeStyle: 'short',
     ...(timeZone ? { timeZone } : {}),
   }).format(new Date(ms));

@@ -1,29 +1,8 @@
 /**
- * How Upload writes sizes, rates and times: decimal units (1 MB = 1,000,000 bytes, as file
- * managers show them), with a fixed number of significant digits so a column of figures keeps
- * its width while they change.
+ * How Upload writes times left, the summary line and its counts. Sizes, rates and dates go
+ * through src/state/files/format.ts ([Note: one way to write sizes and dates]).
  */
-
-const UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'] as const;
-
-/** `bytes` as "0 B", "999 B", "1.00 kB", "12.3 MB", "123 MB" (three significant digits). */
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return '–';
-  if (bytes < 1000) return `${Math.round(bytes)} B`;
-  let value = bytes;
-  let unit = 0;
-  while (value >= 999.5 && unit < UNITS.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  const digits = value >= 99.95 ? 0 : value >= 9.995 ? 1 : 2;
-  return `${value.toFixed(digits)} ${UNITS[unit]}`;
-}
-
-/** A rate in bytes per second as "12.3 MB/s"; "–" before the first sample. */
-export function formatRate(bytesPerSecond: number): string {
-  return bytesPerSecond > 0 ? `${formatBytes(bytesPerSecond)}/s` : '–';
-}
+import { humanBytes } from '../files/format';
 
 /** Seconds left as "0:07", "12:34", "1:02:03"; "–" when unknown. */
 export function formatEta(seconds: number | undefined): string {
@@ -34,17 +13,6 @@ export function formatEta(seconds: number | undefined): string {
   const s = total % 60;
   const ss = String(s).padStart(2, '0');
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
-}
-
-/** A date for the unfinished-uploads list, in the user's locale ("23 Nov 2026, 14:05"). */
-export function formatDate(ms: number, locale?: string): string {
-  return new Date(ms).toLocaleString(locale, {
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-  });
 }
 
 /** Where a row is, as the summary counts it. */
@@ -96,12 +64,12 @@ function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** The summary line: "2 of 5 files uploaded · 12.3 MB of 40.0 MB · 1 failed · 2 waiting". */
+/** The summary line: "2 of 5 files uploaded · 12.3 MiB of 40.0 MiB · 1 failed · 2 waiting". */
 export function summaryLine(summary: QueueSummary): string {
   if (summary.files === 0) return 'No uploads yet.';
   const parts = [
     `${summary.done} of ${plural(summary.files, 'file', 'files')} uploaded`,
-    `${formatBytes(summary.sentBytes)} of ${formatBytes(summary.totalBytes)}`,
+    `${humanBytes(summary.sentBytes)} of ${humanBytes(summary.totalBytes)}`,
   ];
   if (summary.failed > 0) parts.push(`${summary.failed} failed`);
   if (summary.waiting > 0) parts.push(`${summary.waiting} waiting`);

@@ -12,9 +12,7 @@ import {
 } from '../../../../src/state/upload/choice';
 import { fixFor, rowError, s3Error } from '../../../../src/state/upload/errors';
 import {
-  formatBytes,
   formatEta,
-  formatRate,
   sentPlaintextBytes,
   summarize,
   summaryLine,
@@ -80,22 +78,8 @@ describe('destination folder', () => {
 });
 
 describe('figures', () => {
-  test.each([
-    [0, '0 B'],
-    [999, '999 B'],
-    [1000, '1.00 kB'],
-    [12_345, '12.3 kB'],
-    [999_499, '999 kB'],
-    [999_500, '1.00 MB'],
-    [123_456_789, '123 MB'],
-    [5 * 1024 ** 3, '5.37 GB'],
-  ])('formatBytes(%d) = %s', (bytes, text) => {
-    expect(formatBytes(bytes)).toBe(text);
-  });
-
-  test('rates and times', () => {
-    expect(formatRate(0)).toBe('–');
-    expect(formatRate(12_300_000)).toBe('12.3 MB/s');
+  // Sizes and rates: humanBytes / humanRate in tests/unit/state/files/format.test.ts.
+  test('times left', () => {
     expect(formatEta(undefined)).toBe('–');
     expect(formatEta(0)).toBe('0:00');
     expect(formatEta(6.2)).toBe('0:07');
@@ -122,7 +106,7 @@ describe('figures', () => {
       sentBytes: 2200,
     });
     expect(summaryLine(summary)).toBe(
-      '1 of 5 files uploaded · 2.20 kB of 6.50 kB · 1 failed · 2 waiting',
+      '1 of 5 files uploaded · 2.1 KiB of 6.3 KiB · 1 failed · 2 waiting',
     );
     expect(summaryLine(summarize([]))).toBe('No uploads yet.');
   });
