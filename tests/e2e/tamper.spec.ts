@@ -1,8 +1,9 @@
 /**
  * The tamper matrix in Chromium, through the download engine against moto: the upload engine
- * writes a real object (Model A, the app's 512 KiB frames), the spec tampers with a copy in
- * Node and puts it back under a new key with the same metadata (as someone with write access to
- * the bucket could), and the page downloads it into an origin-private file through the save
+ * writes a real object (Model A, the app's 512 KiB frames), the spec moves a copy to a new key
+ * as Veil would (its header bound to that key: [Note: location binding]), tampers with it in
+ * Node and puts it there with the same metadata (as someone with write access to the bucket
+ * could), and the page downloads it into an origin-private file through the save
  * picker stub of download.spec.ts. One case per category of the representative matrix, plus
  * re-labelled contexts and wrong keys: each must fail with a code its [Note: expected codes of
  * the tamper matrix] allows and leave the saved file empty. Prints the figures.
@@ -16,6 +17,8 @@ import {
 import { expect, test } from '@playwright/test';
 import type { Page } from '@playwright/test';
 import { provisionBucket, type ProvisionOptions } from '../../scripts/stack/provision';
+import { concatBytes, parseHeaderBytes, rewrapHeader } from '../../src/core';
+import { RawAesKeyring } from '../../src/keyrings/raw-aes';
 import { buildAndServe, type ServedHarness } from './harness/serve';
 import type * as DownloadHarness from './harness/download-entry';
 import type { DownloadParams } from './harness/download-entry';
@@ -114,22 +117,37 @@ test('every category of tampering fails in the browser with its code and saves n
 
   const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: original }));
   const reply = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: original }));
-  const message = dissect(new Uint8Array(await reply.Body!.transformToByteArray()));
+  const originalBytes = new Uint8Array(await reply.Body!.transformToByteArray());
+  const message = dissect(originalBytes);
   expect(message.frames).toHaveLength(4);
 
-  const chosen = new Map<string, TamperCase[]>();
-  for (const tamper of [...representativeCases(message), ...contextCases(message)]) {
-    // An object cut to 0 bytes is left out: on moto the engine cannot read the ETag of an
-    // empty object (no ranged GET follows the HEAD) and stops with DOWNLOAD_CORS_HEADERS, which
-    // says nothing about real S3; the core and command-line proofs cover that cut.
-    if (tamper.bytes.length === 0) continue;
+  const casesOf = (bytes: Uint8Array): TamperCase[] =>
+    [...representativeCases(dissect(bytes)), ...contextCases(dissect(bytes))]
+      // An object cut to 0 bytes is left out: on moto the engine cannot read the ETag of an
+      // empty object (no ranged GET follows the HEAD) and stops with DOWNLOAD_CORS_HEADERS,
+      // which says nothing about real S3; the core and command-line proofs cover that cut.
+      .filter((tamper) => tamper.bytes.length > 0);
+  const all = casesOf(originalBytes);
+  const chosen = new Map<string, number[]>();
+  all.forEach((tamper, index) => {
     const list = chosen.get(tamper.category) ?? [];
     // Two per category (the first and the last the matrix lists): spread, yet quick.
-    chosen.set(
-      tamper.category,
-      list.length < 2 ? [...list, tamper] : [list[0] as TamperCase, tamper],
-    );
-  }
+    chosen.set(tamper.category, list.length < 2 ? [...list, index] : [list[0] as number, index]);
+  });
+  // The original moved to `key` as Veil moves objects: same body, header bound to `key`.
+  const openWith = await RawAesKeyring.fromBytes({
+    keyBytes: KEY_BYTES.slice(),
+    keyName: 'upload-test',
+    keyNamespace: 'veil',
+  });
+  const movedTo = async (key: string): Promise<Uint8Array> => {
+    const header = parseHeaderBytes(originalBytes.subarray(0, 64 * 1024));
+    const moved = await rewrapHeader(header, {
+      openWith,
+      location: { from: { bucket, key: original }, to: { bucket, key }, rule: 'required' },
+    });
+    return concatBytes(moved.headerBytes, originalBytes.subarray(header.headerBytes));
+  };
   const tally = new Tally();
   const misses: string[] = [];
   const check = async (
@@ -147,8 +165,11 @@ test('every category of tampering fails in the browser with its code and saves n
       );
     }
   };
-  for (const [index, tamper] of [...chosen.values()].flat().entries()) {
+  for (const [index, position] of [...chosen.values()].flat().entries()) {
     const key = `tamper/case-${index}`;
+    const tamper = casesOf(await movedTo(key))[position];
+    expect(tamper?.name).toBe(all[position]?.name);
+    if (!tamper) continue;
     await s3.send(
       new PutObjectCommand({
         Bucket: bucket,
@@ -159,6 +180,18 @@ test('every category of tampering fails in the browser with its code and saves n
     );
     await check(tamper.category, tamper.name, params(key), tamper.expected);
   }
+  // Untampered but under another key than its own: moved by storage, not by Veil.
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: 'tamper/moved',
+      Body: originalBytes,
+      Metadata: head.Metadata,
+    }),
+  );
+  await check('moved by storage', 'the original under another key', params('tamper/moved'), [
+    'OBJECT_MISMATCH',
+  ]);
   await check(
     'wrong key',
     'same key name, other key',

@@ -287,7 +287,7 @@ test('Change model from A to C: the KMS key opens the file, the vault key no lon
     expect(Buffer.compare(await decryptBytes(body, { keyring }), FILES['small.txt']!)).toBe(0);
     expect(
       parseHeaderBytes(body.subarray(0, 64 * 1024)).encryptedDataKeys.map((edk) => edk.providerId),
-    ).toEqual(['aws-kms']);
+    ).toEqual(['aws-kms', 'veil-location']);
     await expect(decryptBytes(body, { keyring: await ours(KEYS.y) })).rejects.toMatchObject({
       code: 'NO_MATCHING_EDK',
     });

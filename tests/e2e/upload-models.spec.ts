@@ -86,8 +86,10 @@ test('Model B: an upload wrapped by the HSM proxy decrypts with the core and npx
   expect(outcome).toMatchObject({ ok: true, result: { method: 'multipart', partCount: 2 } });
   const reply = await s3.send(new GetObjectCommand({ Bucket: input.bucket, Key: input.key }));
   const ciphertext = new Uint8Array(await reply.Body!.transformToByteArray());
+  // The key, then the binding to the object's bucket and key ([Note: location binding]).
   expect(parseHeaderBytes(ciphertext).encryptedDataKeys.map((edk) => edk.providerId)).toEqual([
     'veil-hsm',
+    'veil-location',
   ]);
   const plaintext = await decryptBytes(ciphertext, {
     keyring: new HsmProxyKeyring({ proxyUrl: config.hsm.proxyUrl, idToken: () => idToken }),

@@ -235,7 +235,11 @@ test('Model C: an upload under a KMS key at moto decrypts with the core, client-
   expect(outcome).toMatchObject({ ok: true, result: { method: 'multipart', partCount: 3 } });
   const ciphertext = await getObject(input.key);
   const header = parseHeaderBytes(ciphertext);
-  expect(header.encryptedDataKeys.map((edk) => edk.providerId)).toEqual(['aws-kms']);
+  // The key, then the binding to the object's bucket and key ([Note: location binding]).
+  expect(header.encryptedDataKeys.map((edk) => edk.providerId)).toEqual([
+    'aws-kms',
+    'veil-location',
+  ]);
   const kms = new KMSClient({ region: 'us-east-1', endpoint: motoUrl(), credentials: LOCAL });
   try {
     const ours = await decryptBytes(ciphertext, {

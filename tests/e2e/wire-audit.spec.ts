@@ -319,6 +319,7 @@ test('Model A with an HSM key as a second wrapper: the data key goes to the HSM 
   expect(parseHeaderBytes(object).encryptedDataKeys.map((edk) => edk.providerId)).toEqual([
     'veil',
     'veil-hsm',
+    'veil-location',
   ]);
   // The HSM EDK alone opens the object: the proxy wrapped this very data key.
   const viaHsm = await directKeyring('B', {
