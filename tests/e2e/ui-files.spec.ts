@@ -398,6 +398,9 @@ test('details show the suite, the key and the encryption context; plain objects 
   await expect(dialog.getByTestId('details-context')).toContainText('veil-bucket');
   await expect(dialog.getByTestId('details-context')).toContainText(bucket);
   await expect(dialog.getByTestId('details-facts')).toContainText('512 KiB frames');
+  // The file's size (2 frames and 12,345 bytes), then what S3 stores.
+  await expect(dialog.getByTestId('details-size')).toHaveText(/^1\.0 MiB \(1\D?060\D?921 bytes\)$/);
+  await expect(dialog.getByTestId('details-stored')).toContainText('with the header');
   await screenshots(page, 'files-details');
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
