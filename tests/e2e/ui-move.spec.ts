@@ -11,6 +11,10 @@
  * - the field refuses what NAME_INVALID refuses as it is typed;
  * - renaming onto a name that exists is flagged in the plan, fails with MOVE_DESTINATION_EXISTS
  *   ("already exists") and both objects stay byte for byte;
+ * - a rename cancelled while its PutObject is held (Esc does not close the dialog meanwhile)
+ *   leaves the file where it was and writes nothing at the new name;
+ * - no request the proxy saw (uploads, listings, moves) holds a file or folder name ([Note: name
+ *   scan] in support/name-scan.ts);
  * - keyboard: the Rename button opens the dialog with the field focused, Esc closes it and focus
  *   returns to the button.
  */
@@ -33,6 +37,7 @@ import { kmsApiFor } from '../../src/aws/clients';
 import { KmsKeyring } from '../../src/keyrings/kms';
 import { privateNames } from '../../src/transfer/location-names';
 import { readNamesKey } from '../../src/transfer/names-key';
+import { findNames, type NamedRequest } from './support/name-scan';
 import { env } from './support/upload-ui';
 
 const LOCAL = { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' };
@@ -283,6 +288,57 @@ test('renaming onto a name that exists fails with the clear message, and both fi
   expect([sha256(await getObject(takenKey)), sha256(await getObject(renamedKey))]).toEqual(
     bytesBefore,
   );
+});
+
+test('a rename cancelled while its PutObject is held leaves the file where it was', async () => {
+  const names = await nodeNames();
+  const taken = `belegt-${TOKEN}.txt`;
+  const sourceKey = names.objectKey(`${TOP}/${taken}`);
+  const destinationKey = names.objectKey(`${TOP}/abgebrochen-${TOKEN}.txt`);
+  const bytesBefore = sha256(await getObject(sourceKey));
+  let held = 0;
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  await page.route(`**/${destinationKey}*`, async (route) => {
+    if (route.request().method() !== 'PUT') return route.continue();
+    held += 1;
+    await gate;
+    await route.abort().catch(() => undefined);
+  });
+  await openFolder(TOP);
+  await row(taken)
+    .getByRole('button', { name: `Rename ${taken}` })
+    .click();
+  const dialog = page.getByTestId('move-dialog');
+  await dialog.getByTestId('move-input').fill(`abgebrochen-${TOKEN}.txt`);
+  await dialog.getByTestId('move-input').press('Enter');
+  await dialog.getByTestId('move-start').click();
+  await expect.poll(() => held).toBeGreaterThan(0);
+  // While a file moves, Esc does not close the dialog.
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeVisible();
+  await dialog.getByTestId('run-cancel').click();
+  await expect(dialog.getByTestId('protection-run')).toHaveAttribute('data-state', 'cancelled');
+  await expect(dialog.getByTestId('run-item')).toHaveAttribute('data-state', 'cancelled');
+  release();
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+  await dialog.getByTestId('move-close').click();
+  await expect(row(taken)).toBeVisible();
+  expect(sha256(await getObject(sourceKey))).toBe(bytesBefore);
+  expect(await keysUnder(ROOT)).not.toContain(destinationKey);
+});
+
+test('no request to AWS held a file or folder name', () => {
+  const requests: NamedRequest[] = proxy.records.map((record) => ({
+    origin: proxy.url,
+    method: record.method,
+    target: record.target,
+    headerText: record.rawHeaders,
+    body: record.body,
+  }));
+  expect(requests.filter((request) => request.method === 'PUT').length).toBeGreaterThan(5);
+  expect(findNames(requests, [TOKEN, TOP, RENAMED, DEST])).toEqual([]);
+  console.log(`move names audit: ${requests.length} requests at the proxy, 0 names found`);
 });
 
 test('keyboard: the dialog opens with its field focused, Esc closes it, focus returns', async () => {
