@@ -7,7 +7,8 @@
  * unencrypted object moves by copy. A names key rotation renames every object, and one stopped
  * part-way (a destination taken, so one object fails) continues when run again: afterwards every
  * file downloads by its clear name, no stored key from before remains and the names key object
- * changed.
+ * changed; one stopped inside its last step finishes. Ctrl-C during a move leaves the object in
+ * flight as it was, with no multipart upload kept.
  *
  * Setup and checks run in this process (uploadFile, downloadFile, listObjects); the commands
  * under test run as a user would run them.
@@ -15,10 +16,13 @@
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,7 +42,7 @@ import { planNamesRotation } from '../../src/transfer/names-rotate';
 import { nodeRewrapS3 } from '../../src/transfer/node';
 import { RewrapBatch } from '../../src/transfer/rewrap-batch';
 import { LOCAL_CREDENTIALS } from '../../scripts/stack/provision';
-import { cliRunner } from './cli-runner';
+import { BIN, cliRunner } from './cli-runner';
 import { useLocalStack } from './local-stack';
 
 vi.setConfig({ testTimeout: 120_000 });
@@ -246,6 +250,46 @@ test('veil mv in a plain location: an unencrypted object moves by copy', async (
   expect((await objectBytes('plain/docs/readme.txt'))?.equals(body)).toBe(true);
   expect(await objectBytes('plain/readme.txt')).toBeUndefined();
   await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'plain/docs/readme.txt' }));
+});
+
+test('Ctrl-C during a move: the object in flight is left as it was, no upload kept', async () => {
+  const key = 'plain/big.bin';
+  writeFileSync(path('in-big'), randomBytes(24 * 1024 * 1024));
+  await uploadFile({
+    keys: keyFlags(),
+    s3: s3Flags(),
+    inPath: path('in-big'),
+    target: { bucket, key },
+    extraContext: {},
+    env: veilEnv(),
+  });
+  const before = await storedKeys();
+  const etag = (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ETag;
+  const uploads = async () =>
+    (await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
+  const child = spawn(
+    process.execPath,
+    [BIN, 'mv', ...team(), ...aws, url(key), url('plain/moved/big.bin')],
+    { cwd: dir, env: veilEnv() },
+  );
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  let ended = false;
+  void exited.then(() => (ended = true));
+  while (!ended && (await uploads()).length === 0) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  // The move must still be running (its multipart upload open) when Ctrl-C comes.
+  expect(ended).toBe(false);
+  child.kill('SIGINT');
+  expect(await exited).toBe(130);
+  expect(stderr).toMatch(/^INTERRUPTED: /);
+  expect(await uploads()).toEqual([]);
+  expect(await storedKeys()).toEqual(before);
+  expect((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ETag).toBe(etag);
+  expect(await downloads(key, 'in-big')).toBe(true);
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 });
 
 describe('veil names rotate', () => {
