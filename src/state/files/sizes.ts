@@ -16,8 +16,11 @@
  * What it cannot tell exactly it says is unknown, never a wrong number:
  * - no layout has the object's size, or the final frame is not where the layout puts it: a
  *   cut, extended or foreign message ('cut');
- * - a signed suite (0x0578): its footer holds a DER signature of varying length, so the size
- *   alone does not fix the body ('signed');
+ * - a signed suite (0x0578), what the official ESDKs write by default: its footer is a u16
+ *   length and a DER ECDSA P-384 signature of varying length (at most 104 bytes), so the probe
+ *   reads the last 106 bytes and looks for the one footer that fits (the length, then a DER
+ *   SEQUENCE of that length, a layout and the final frame before it); none or several is
+ *   'signed';
  * - the first bytes look like an ESDK message but do not parse ('unreadable');
  * - the ranged GET reports another total size than the listing: the object changed ('changed').
  * Plain objects hold their bytes as they are: their size is the object size.
@@ -66,6 +69,29 @@ export const FINAL_FRAME_FIELDS_BYTES = 24;
 
 /** The signed suite, whose footer's length varies with its DER signature. */
 const SIGNED_SUITE_ID = 0x0578;
+/** Longest DER ECDSA P-384 signature: SEQUENCE of two INTEGERs of up to 49 bytes. */
+const MAX_SIGNATURE_BYTES = 104;
+/** Shortest signature looked for (a SEQUENCE of two one-byte INTEGERs). */
+const MIN_SIGNATURE_BYTES = 8;
+/** Longest footer: the u16 length and the signature. */
+export const MAX_FOOTER_BYTES = 2 + MAX_SIGNATURE_BYTES;
+
+/**
+ * The footer lengths (2 + signature bytes) that `tail`, the last bytes of a signed message, can
+ * end with: a u16 signature length s, then a DER SEQUENCE (0x30) whose length byte is s - 2.
+ */
+export function footerCandidates(tail: Uint8Array): number[] {
+  const found: number[] = [];
+  for (let sigBytes = MIN_SIGNATURE_BYTES; sigBytes <= MAX_SIGNATURE_BYTES; sigBytes += 1) {
+    const at = tail.length - 2 - sigBytes;
+    if (at < 0) break;
+    const length = ((tail[at] ?? 0) << 8) | (tail[at + 1] ?? 0);
+    if (length === sigBytes && tail[at + 2] === 0x30 && tail[at + 3] === sigBytes - 2) {
+      found.push(2 + sigBytes);
+    }
+  }
+  return found;
+}
 /** A non-framed body: IV (12 bytes), content length (u64), ciphertext, tag (16 bytes). */
 const NON_FRAMED_IV_BYTES = 12;
 const NON_FRAMED_LENGTH_BYTES = 8;
@@ -75,9 +101,10 @@ const exact = (plaintextBytes: number): PlaintextSize => ({ kind: 'exact', plain
 const unknown = (reason: UnknownSizeReason): PlaintextSize => ({ kind: 'unknown', reason });
 
 /**
- * The plaintext size of an ESDK message of `objectBytes` whose header is `header`;
- * `firstBytes` (the object's first bytes, when at hand) lets a non-framed body's length field
- * be checked. See [Note: plaintext size from the header].
+ * The plaintext size of an ESDK message of `objectBytes` whose header is `header`, without a
+ * footer (for a signed message, pass the bytes before its footer); `firstBytes` (the object's
+ * first bytes, when at hand) lets a non-framed body's length field be checked. See [Note:
+ * plaintext size from the header].
  */
 export function plaintextSizeFromHeader(
   objectBytes: number,
@@ -85,7 +112,6 @@ export function plaintextSizeFromHeader(
   firstBytes?: Uint8Array,
 ): PlaintextSize {
   if (!Number.isSafeInteger(objectBytes) || objectBytes < 0) return unknown('cut');
-  if (header.suiteId === SIGNED_SUITE_ID) return unknown('signed');
   if (header.contentType === 'non-framed') {
     const plaintextBytes =
       objectBytes -
@@ -168,15 +194,23 @@ export async function plaintextSizeOfEsdk(
       throw error;
     }
     if ('header' in parsed) {
-      const size = plaintextSizeFromHeader(objectBytes, parsed.header, bytes);
-      const final = finalFrameAt(objectBytes, parsed.header);
-      if (size.kind !== 'exact' || !final) return size;
-      const endBytes = final.offsetBytes + FINAL_FRAME_FIELDS_BYTES;
-      const fields =
-        endBytes <= bytes.length
-          ? bytes.subarray(final.offsetBytes, endBytes)
-          : await s3.range(key, final.offsetBytes, endBytes, signal);
-      return finalFrameFieldsMatch(fields, parsed.header.frameBytes, final) ? size : unknown('cut');
+      const header = parsed.header;
+      const at = bytes;
+      const read = (startBytes: number, endBytes: number): Promise<Uint8Array> =>
+        endBytes <= at.length
+          ? Promise.resolve(at.subarray(startBytes, endBytes))
+          : s3.range(key, startBytes, endBytes, signal);
+      if (header.suiteId !== SIGNED_SUITE_ID) {
+        return checkedSize(objectBytes, header, at, read);
+      }
+      const tailBytes = Math.min(objectBytes, MAX_FOOTER_BYTES);
+      const tail = await read(objectBytes - tailBytes, objectBytes);
+      const fits: PlaintextSize[] = [];
+      for (const footerBytes of footerCandidates(tail)) {
+        const size = await checkedSize(objectBytes - footerBytes, header, at, read);
+        if (size.kind === 'exact') fits.push(size);
+      }
+      return fits.length === 1 && fits[0] ? fits[0] : unknown('signed');
     }
     // The header runs past the object's end: a cut message.
     if (bytes.length >= objectBytes || parsed.needBytes > objectBytes) return unknown('cut');
@@ -185,6 +219,23 @@ export async function plaintextSizeOfEsdk(
     if (more.bytes.length <= bytes.length) return unknown('cut');
     bytes = more.bytes;
   }
+}
+
+/**
+ * The plaintext size of a message whose body ends at `bodyEndBytes`, with its final frame
+ * checked where the layout puts it (read through `read`).
+ */
+async function checkedSize(
+  bodyEndBytes: number,
+  header: MessageHeader,
+  firstBytes: Uint8Array,
+  read: (startBytes: number, endBytes: number) => Promise<Uint8Array>,
+): Promise<PlaintextSize> {
+  const size = plaintextSizeFromHeader(bodyEndBytes, header, firstBytes);
+  const final = finalFrameAt(bodyEndBytes, header);
+  if (size.kind !== 'exact' || !final) return size;
+  const fields = await read(final.offsetBytes, final.offsetBytes + FINAL_FRAME_FIELDS_BYTES);
+  return finalFrameFieldsMatch(fields, header.frameBytes, final) ? size : unknown('cut');
 }
 
 /** Bytes of the first ranged GET of a probe: enough for most headers, never past the end. */
@@ -200,7 +251,8 @@ export type SizeCell =
 
 const UNKNOWN_WHY: Record<UnknownSizeReason | 'failed', string> = {
   cut: 'The stored object does not have the size of a whole encrypted file: it may be cut short or not written by Veil.',
-  signed: 'A signed message: its size alone does not tell the file size.',
+  signed:
+    'A signed message whose signature is not where its size says: it may be cut short or not written by an ESDK.',
   unreadable: 'The start of the object looks encrypted but its header cannot be read.',
   changed: 'The object changed since the folder was listed: refresh.',
   failed: 'The object could not be read to learn its size.',

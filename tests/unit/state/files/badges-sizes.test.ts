@@ -16,6 +16,7 @@ import {
   sizeCellOf,
 } from '../../../../src/state/files/sizes';
 import { FIRST_HEADER_BYTES } from '../../../../src/transfer/download-setup';
+import { PEER_SUITE_0578, peer, peerKeyring, testKeyBytes } from '../../core/helpers';
 
 const FRAME = 64;
 
@@ -202,9 +203,41 @@ describe('plaintext size of an ESDK object', () => {
     expect(probed.size).toEqual({ kind: 'unknown', reason: 'unreadable' });
   });
 
-  test('a signed message (0x0578) is unknown: its footer length varies', async () => {
-    const header = { ...headerOf(await message(1)), suiteId: 0x0578 } as MessageHeader;
-    expect(plaintextSizeFromHeader(1000, header)).toEqual({ kind: 'unknown', reason: 'signed' });
+  test.each([0, 1, FRAME - 1, FRAME, FRAME + 1, 5 * FRAME])(
+    'a signed message (0x0578, client-node) of %d bytes: the footer is found, the size exact',
+    async (plaintextBytes) => {
+      const { result } = await peer.encrypt(
+        peerKeyring(testKeyBytes(256)),
+        Buffer.alloc(plaintextBytes, 3),
+        { suiteId: PEER_SUITE_0578, frameLength: FRAME },
+      );
+      const object = new Uint8Array(result);
+      expect(object[1]).toBe(0x05);
+      const probed = await probeBadge(serving(object).s3, 'k', object.length);
+      expect(probed.size).toEqual({ kind: 'exact', plaintextBytes });
+      // Cut by a byte or by the whole footer: no footer fits, never a wrong number.
+      for (const cutBytes of [1, 7]) {
+        const cut = object.slice(0, object.length - cutBytes);
+        expect((await probeBadge(serving(cut).s3, 'k', cut.length)).size).toMatchObject({
+          kind: 'unknown',
+        });
+      }
+    },
+  );
+
+  test('a large signed message reads its tail in one more ranged GET', async () => {
+    const { result } = await peer.encrypt(
+      peerKeyring(testKeyBytes(256)),
+      Buffer.alloc(200 * FRAME + 9, 3),
+      { suiteId: PEER_SUITE_0578, frameLength: FRAME },
+    );
+    const object = new Uint8Array(result);
+    const { s3, calls } = serving(object);
+    expect((await probeBadge(s3, 'k', object.length)).size).toEqual({
+      kind: 'exact',
+      plaintextBytes: 200 * FRAME + 9,
+    });
+    expect(calls).toContain(`get k ${object.length - 106}-${object.length}`);
   });
 
   test('a non-framed message: object size less header and 36 bytes', () => {
