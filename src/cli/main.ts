@@ -56,9 +56,10 @@ const USAGE_TEXT = `Usage:
                                           rename or move a file, or a folder (PATH and
                                           NEWPATH ending in /), inside one bucket and one
                                           location: each object gets a new header bound to
-                                          its new key, its body copied inside S3; nothing
-                                          is overwritten (MOVE_DESTINATION_EXISTS); KEYS
-                                          open the objects; --dry-run prints the plan
+                                          its new key (the body copied inside S3, or sent
+                                          again whole up to 5 MiB); nothing is overwritten
+                                          (MOVE_DESTINATION_EXISTS); KEYS open the objects;
+                                          --dry-run prints the plan
   veil names init KEYS s3://BUCKET/PREFIX/
                                           turn private names on for the location at
                                           PREFIX/: its file and folder names are stored
@@ -102,12 +103,13 @@ the region its ARN names, unless --region is given).
 OUT (and FILE) is never replaced unless --force is given.
 
 S3 (cp, ls, mv, names, rewrap): credentials from the AWS SDK's default chain
-(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, instance or container roles); the region from
---region, AWS_REGION or the profile (else us-east-1); --endpoint-url URL (or AWS_ENDPOINT_URL)
-for another S3 endpoint, addressed path-style, and for KMS too when KMS is used. Uploads send
-several parts at once; an interrupted upload continues when the same command is run again
-(records in $XDG_STATE_HOME/veil/uploads, default ~/.local/state/veil/uploads). A download
-writes FILE only once every byte of the object verified. Progress shows on a terminal.
+(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, instance or container roles);
+the region from --region, AWS_REGION or the profile (else us-east-1); --endpoint-url URL (or
+AWS_ENDPOINT_URL) for another S3 endpoint, addressed path-style, and for KMS too when KMS is
+used. Uploads send several parts at once; an interrupted upload continues when the same
+command is run again (records in $XDG_STATE_HOME/veil/uploads, default
+~/.local/state/veil/uploads). A download writes FILE only once every byte of the object
+verified. Progress shows on a terminal.
 
 Private names: where \`veil names init\` (or the app) made a location's names private, cp,
 ls and mv take and show the clear KEY, as typed, and store it encrypted; they find the
