@@ -13,6 +13,7 @@ import type { Keyring } from '../../../../src/core';
 import type { ListPage } from '../../../../src/aws/bucket-s3';
 import { plainNames, privateNames } from '../../../../src/transfer/location-names';
 import type { LocationNames } from '../../../../src/transfer/location-names';
+import { planMove } from '../../../../src/transfer/move-plan';
 import type { RewrapResult, RewrapSetup } from '../../../../src/transfer/rewrap-options';
 import type { RewrapS3 } from '../../../../src/transfer/rewrap-s3';
 import {
@@ -22,6 +23,7 @@ import {
   inputProblem,
   listAll,
   targetPath,
+  withRewrapEstimates,
   type MoveDeps,
   type MoveView,
 } from '../../../../src/state/files/move-core';
@@ -143,6 +145,30 @@ describe('the field', () => {
   });
 });
 
+describe('withRewrapEstimates', () => {
+  it('counts a small object as sent whole and a large one as copied inside S3', () => {
+    const names = secretNames();
+    const MiB = 1024 * 1024;
+    const plan = planMove(
+      names,
+      [
+        { key: names.objectKey('f/small'), sizeBytes: 4000 },
+        { key: names.objectKey('f/large'), sizeBytes: 64 * MiB },
+        { key: names.objectKey('f/empty'), sizeBytes: 0 },
+      ],
+      { from: 'f/', to: 'g/' },
+    );
+    const estimated = withRewrapEstimates(plan);
+    const [small, large, empty] = estimated.objects;
+    expect(small).toMatchObject({ copiedBytes: 0, sentBytes: 4000 });
+    expect(large!.copiedBytes).toBeGreaterThan(50 * MiB);
+    expect(large!.sentBytes).toBeLessThan(6 * MiB);
+    expect(empty).toEqual(plan.objects[2]);
+    expect(estimated.totals.copiedBytes).toBe(large!.copiedBytes);
+    expect(estimated.destinations).toBe(plan.destinations);
+  });
+});
+
 describe('listAll', () => {
   it('reads every page of a prefix, with sizes', async () => {
     const pages: ListPage[] = [
@@ -190,10 +216,11 @@ describe('MoveCore', () => {
     await core.plan('q3 plan.txt');
     expect(core.view.phase).toBe('planned');
     expect(core.view.to).toBe('docs/q3 plan.txt');
-    expect(core.view.plan?.totals).toMatchObject({ ready: 1, objectBytes: 9000 });
+    // 9000 bytes fit one PutObject: read and sent again whole, nothing copied inside S3.
+    expect(core.view.plan?.totals).toMatchObject({ ready: 1, objectBytes: 9000, copiedBytes: 0 });
+    expect(core.view.plan?.totals.clientBytes).toBeGreaterThan(2 * 9000 - 100);
     expect(core.view.taken).toBe(0);
     expect(listed).toEqual([key, names.objectKey('docs/q3 plan.txt')]);
-    expect(core.view.plan?.totals.copiedBytes).toBeGreaterThan(0);
 
     await core.start();
     expect(core.view.phase).toBe('finished');
