@@ -261,7 +261,10 @@ const UNKNOWN_WHY: Record<UnknownSizeReason | 'failed', string> = {
 /**
  * The size cell of a row whose probe is `probe` (undefined: not asked yet): pending until the
  * probe ends, then the plaintext size, or unknown with the reason. Never the stored size of an
- * encrypted object.
+ * encrypted object: until the probe answers the view shows a quiet "…" rather than the stored
+ * size greyed, since that figure is not the file's (a 10-byte file is stored in a few hundred
+ * bytes) and would change under the reader's eyes; the probe is one HEAD and one small ranged
+ * GET for the rows on screen, so the wait is short, and the column keeps its width.
  */
 export function sizeCellOf(probe: BadgeState | undefined): SizeCell {
   if (probe === undefined || probe.state === 'pending') return { state: 'pending' };
