@@ -252,12 +252,19 @@ function httpStatus(error: unknown): number | undefined {
 }
 
 /**
- * The names key's two calls on `bucket` ([Note: names key object] in transfer/names-key.ts):
- * GetObject (404 means no names key) and PutObject with If-None-Match: * (412 means another
- * writer created it first). Other failures are thrown as the SDK gave them.
+ * The names key's calls on `bucket` ([Note: names key object] in transfer/names-key.ts):
+ * GetObject (404 means no names key), PutObject with If-None-Match: * (412 means another
+ * writer created it first), and for a rotation's last step ([Note: names key rotation] in
+ * transfer/names-rotate.ts) DeleteObject. Other failures are thrown as the SDK gave them.
  */
-export function namesKeyStorageFor(client: S3Client, bucket: string): NamesKeyStorage {
+export function namesKeyStorageFor(
+  client: S3Client,
+  bucket: string,
+): NamesKeyStorage & { remove(key: string, signal?: AbortSignal): Promise<void> } {
   return {
+    async remove(key, signal) {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), options(signal));
+    },
     async read(key, signal) {
       let reply;
       try {

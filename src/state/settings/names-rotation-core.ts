@@ -1,0 +1,427 @@
+/**
+ * The logic of Settings' "Rotate names key…" (names-rotation.svelte.ts is its reactive wrapper,
+ * NamesRotationDialog.svelte its view), on the engine of [Note: names key rotation] in
+ * src/transfer/names-rotate.ts. Opening checks that the location's names key opens with the
+ * session's keys and whether a rotation was started (`.veil/names-key.next` is there: it is
+ * continued, never replaced). Planning lists every object under the root (all pages, no
+ * delimiter) and shows what is renamed, the bytes copied inside S3 and through the browser, and
+ * what is skipped and why; it writes nothing (a next key it would create is made in memory).
+ * Start creates (or reuses) the next key, plans again with it, runs the plan with RewrapBatch
+ * (progress, pause, cancel) and plans again until nothing is left; then the next key takes the
+ * current one's place and the location's names are opened again (the old cipher is stale).
+ * A run stopped part-way leaves both keys: starting again continues it.
+ */
+import { VeilError, type EncryptionContext, type Keyring } from '../../core';
+import type { LocationNames } from '../../transfer/location-names';
+import type { MovePlan } from '../../transfer/move-plan';
+import {
+  NAMES_KEY_PATH,
+  NEXT_NAMES_KEY_PATH,
+  namesKeyObjectKey,
+  readAt,
+  readNextNamesKey,
+  type NamesKeyStorage,
+  type NamesLocation,
+} from '../../transfer/names-key';
+import { finishNamesRotation, planNamesRotation } from '../../transfer/names-rotate';
+import {
+  RewrapBatch,
+  totalsOf,
+  type BatchSnapshot,
+  type ListedObject,
+} from '../../transfer/rewrap-batch';
+import type { RewrapResult, RewrapSetup } from '../../transfer/rewrap-options';
+import { planRewrap } from '../../transfer/rewrap-plan';
+import type { RewrapS3 } from '../../transfer/rewrap-s3';
+import { shownError, type ShownError } from '../app/shown-error';
+import { firstFailure } from '../files/protection-ops';
+
+/** Plans run before giving up on a location that keeps receiving uploads under the old key. */
+export const MAX_ROUNDS = 5;
+
+/** A header's bytes as guessed for the plan (a few keys and the binding). */
+const HEADER_GUESS_BYTES = 1024;
+
+/** Where a rotation is. */
+export type RotationPhase =
+  | 'idle'
+  | 'opening'
+  | 'ready'
+  | 'planning'
+  | 'planned'
+  | 'running'
+  | 'finishing'
+  | 'finished'
+  | 'stopped'
+  | 'failed';
+
+/** An object the plan leaves where it is, as the view shows it. */
+export interface SkippedObject {
+  readonly key: string;
+  readonly code: string;
+  readonly detail: string;
+}
+
+/** Everything the view shows (the wrapper copies it into $state). */
+export interface RotationView {
+  readonly phase: RotationPhase;
+  /** A rotation was started before (the next names key is there): it is continued. */
+  readonly started: boolean;
+  /** Stopped inside the last step: only the next key is there, it just takes its place. */
+  readonly lastStep: boolean;
+  readonly plan: MovePlan | undefined;
+  readonly skipped: readonly SkippedObject[];
+  /** The plan run now (1 for the first, more for objects uploaded meanwhile). */
+  readonly round: number;
+  readonly run: BatchSnapshot | undefined;
+  /** Objects given a name under the next key by this dialog's runs. */
+  readonly movedObjects: number;
+  readonly error: ShownError | undefined;
+}
+
+export const EMPTY_ROTATION_VIEW: RotationView = {
+  phase: 'idle',
+  started: false,
+  lastStep: false,
+  plan: undefined,
+  skipped: [],
+  round: 0,
+  run: undefined,
+  movedObjects: 0,
+  error: undefined,
+};
+
+/** The names key storage with the DeleteObject a rotation's last step needs. */
+export type RotationStorage = NamesKeyStorage & {
+  remove(key: string, signal?: AbortSignal): Promise<void>;
+};
+
+/** What the core needs of the app. */
+export interface NamesRotationDeps {
+  /** The current location (bucket and root). */
+  location(): NamesLocation;
+  storage(): RotationStorage;
+  /** Every object under a prefix, all pages (listAll over the app's S3 adapter). */
+  list(prefix: string, signal?: AbortSignal): Promise<readonly ListedObject[]>;
+  /** The rewrap engine's S3 seam. */
+  rewrapS3(): RewrapS3;
+  /** Every key the session holds (readKeyring): opens objects and both names keys. */
+  readKeyring(): Promise<Keyring | undefined>;
+  /** The upload context a new names key is written with (buildUploadContext). */
+  context(): EncryptionContext;
+  /** Forgets the location's opened names and opens them again (after the last step). */
+  reopen(): void;
+  /** Moves in flight; default 2. */
+  readonly concurrency?: number;
+  /** The engine (tests pass a fake). */
+  readonly rewrap?: (setup: RewrapSetup) => Promise<RewrapResult>;
+  /** The last step (finishNamesRotation; tests pass a fake). */
+  readonly finish?: typeof finishNamesRotation;
+}
+
+/** `plan` with each ready object's bytes as the rewrap engine will move them. Pure. */
+export function withEstimates(plan: MovePlan): MovePlan {
+  const objects = plan.objects.map((object) => {
+    if (object.skip || object.objectBytes === 0) return object;
+    const headerBytes = Math.min(object.objectBytes, HEADER_GUESS_BYTES);
+    try {
+      const sizes = planRewrap({
+        objectBytes: object.objectBytes,
+        oldHeaderBytes: headerBytes,
+        newHeaderBytes: headerBytes,
+      });
+      return {
+        ...object,
+        method: sizes.method,
+        receivedBytes: headerBytes + sizes.readBodyBytes,
+        sentBytes: sizes.sentBytes,
+        copiedBytes: sizes.copiedBytes,
+      };
+    } catch {
+      return object;
+    }
+  });
+  return { ...plan, objects, totals: totalsOf(objects) };
+}
+
+/** The skipped objects of a plan, as the view lists them. Pure. */
+function skippedOf(plan: MovePlan): SkippedObject[] {
+  return plan.objects.flatMap((object) =>
+    object.skip
+      ? [
+          {
+            key: object.key,
+            code: object.skip.code ?? 'NAME_UNREADABLE',
+            detail: object.skip.detail,
+          },
+        ]
+      : [],
+  );
+}
+
+/** Storage that writes nothing: a next key planning would create stays in memory. */
+function dryStorage(storage: NamesKeyStorage): NamesKeyStorage {
+  return {
+    read: (key, signal) => storage.read(key, signal),
+    createOnly: () => Promise.resolve(true),
+  };
+}
+
+export class NamesRotationCore {
+  readonly #deps: NamesRotationDeps;
+  readonly #onChange: (view: RotationView) => void;
+  #view: RotationView = EMPTY_ROTATION_VIEW;
+  #keyring: Keyring | undefined;
+  #current: LocationNames | undefined;
+  #controller: AbortController | undefined;
+  #batch: RewrapBatch | undefined;
+  #generation = 0;
+
+  constructor(deps: NamesRotationDeps, onChange: (view: RotationView) => void = () => {}) {
+    this.#deps = deps;
+    this.#onChange = onChange;
+  }
+
+  get view(): RotationView {
+    return this.#view;
+  }
+
+  /** True while the bucket is read or written (the dialog does not close then). */
+  get busy(): boolean {
+    const phase = this.#view.phase;
+    return (
+      phase === 'opening' || phase === 'planning' || phase === 'running' || phase === 'finishing'
+    );
+  }
+
+  /** True while objects are renamed or the keys swapped (Esc is refused then). */
+  get running(): boolean {
+    return this.#view.phase === 'running' || this.#view.phase === 'finishing';
+  }
+
+  /** A stored key as the user reads it: its clear path below the root, else as stored. */
+  shown(key: string): string {
+    const names = this.#current;
+    if (!names || !key.startsWith(names.root)) return key;
+    return names.clearPath(key) ?? key;
+  }
+
+  /**
+   * Checks that the names key opens with the session's keys and whether a rotation was started.
+   * Writes nothing. Never throws: a names key that does not open is the view's error.
+   */
+  async open(): Promise<void> {
+    this.close();
+    const generation = ++this.#generation;
+    this.#set({ ...EMPTY_ROTATION_VIEW, phase: 'opening' });
+    const controller = new AbortController();
+    this.#controller = controller;
+    try {
+      const keyring = await this.#deps.readKeyring();
+      if (!keyring) throw new VeilError('NO_KEY_FOR_OBJECT', 'no key is at hand in this session');
+      const storage = this.#deps.storage();
+      const location = this.#deps.location();
+      const signal = controller.signal;
+      const current = await readAt(storage, location, NAMES_KEY_PATH, keyring, signal);
+      const next = await readNextNamesKey(storage, location, keyring, signal);
+      if (generation !== this.#generation) return;
+      if (!current && !next) {
+        throw new VeilError('BAD_ARGUMENT', 'this location has no names key to rotate');
+      }
+      this.#keyring = keyring;
+      this.#set({ phase: 'ready', started: next !== undefined, lastStep: !current });
+    } catch (error) {
+      if (generation === this.#generation) this.#fail(error);
+    } finally {
+      if (this.#controller === controller) this.#controller = undefined;
+    }
+  }
+
+  /**
+   * Lists the location and plans the rotation without writing anything. Never throws: a failed
+   * listing is the view's error (back to ready).
+   */
+  async plan(): Promise<void> {
+    const keyring = this.#keyring;
+    const phase = this.#view.phase;
+    if (!keyring || (phase !== 'ready' && phase !== 'stopped')) return;
+    const generation = this.#generation;
+    this.#set({
+      phase: 'planning',
+      plan: undefined,
+      skipped: [],
+      run: undefined,
+      error: undefined,
+    });
+    const controller = new AbortController();
+    this.#controller = controller;
+    try {
+      if (this.#view.lastStep) {
+        this.#set({ phase: 'planned' });
+        return;
+      }
+      const plan = await this.#planned(dryStorage(this.#deps.storage()), keyring, controller);
+      if (generation !== this.#generation) return;
+      this.#set({ phase: 'planned', plan, skipped: skippedOf(plan) });
+    } catch (error) {
+      if (generation === this.#generation) this.#fail(error, 'ready');
+    } finally {
+      if (this.#controller === controller) this.#controller = undefined;
+    }
+  }
+
+  /**
+   * Runs the rotation: creates (or reuses) the next key, renames every object, plans again
+   * until nothing is left, then puts the next key in place and reopens the names. Resolves when
+   * it finished or stopped. Never throws.
+   */
+  async start(): Promise<void> {
+    const keyring = this.#keyring;
+    if (!keyring || this.#view.phase !== 'planned') return;
+    const generation = this.#generation;
+    const controller = new AbortController();
+    this.#controller = controller;
+    const storage = this.#deps.storage();
+    const location = this.#deps.location();
+    let moved = this.#view.movedObjects;
+    this.#set({ phase: 'running', error: undefined });
+    try {
+      const hasCurrent =
+        (await storage.read(namesKeyObjectKey(location, NAMES_KEY_PATH), controller.signal)) !==
+        undefined;
+      for (let round = 1; hasCurrent; round++) {
+        if (round > MAX_ROUNDS) {
+          throw new VeilError(
+            'BAD_ARGUMENT',
+            'objects keep arriving under the current names key: start again once uploads here have stopped',
+          );
+        }
+        const plan = await this.#planned(storage, keyring, controller);
+        if (generation !== this.#generation) return;
+        if (plan.totals.ready === 0) break;
+        this.#set({ plan, skipped: skippedOf(plan), round });
+        const run = await this.#runBatch(plan, keyring);
+        if (generation !== this.#generation) return;
+        moved += run.progress.doneObjects;
+        this.#set({ run, movedObjects: moved });
+        if (
+          run.state === 'cancelled' ||
+          run.items.some((item) => item.state !== 'done' && item.state !== 'skipped')
+        ) {
+          const failure = run.state === 'cancelled' ? undefined : firstFailure(run);
+          this.#set({
+            phase: 'stopped',
+            started: true,
+            error:
+              failure ??
+              shownError(
+                new VeilError(
+                  'REWRAP_CANCELLED',
+                  'the rotation is not finished (both names keys kept): start it again to continue',
+                ),
+              ),
+          });
+          return;
+        }
+      }
+      this.#set({ phase: 'finishing' });
+      const finish = this.#deps.finish ?? finishNamesRotation;
+      await finish(
+        storage,
+        location,
+        { s3: this.#deps.rewrapS3(), openWith: keyring },
+        controller.signal,
+      );
+      if (generation !== this.#generation) return;
+      this.#deps.reopen();
+      this.#set({ phase: 'finished', lastStep: false, movedObjects: moved });
+    } catch (error) {
+      if (generation === this.#generation) {
+        this.#set({ started: true });
+        this.#fail(error, 'stopped');
+      }
+    } finally {
+      if (this.#controller === controller) this.#controller = undefined;
+    }
+  }
+
+  pause(): void {
+    this.#batch?.pause();
+  }
+  resume(): void {
+    this.#batch?.resume();
+  }
+  /** Cancels the listing or the run (objects in flight are left as they were). */
+  cancel(): void {
+    this.#controller?.abort();
+    this.#batch?.cancel();
+  }
+
+  /** Forgets everything (the dialog closed); a run is cancelled. */
+  close(): void {
+    this.cancel();
+    this.#generation += 1;
+    this.#batch = undefined;
+    this.#keyring = undefined;
+    this.#current = undefined;
+    this.#set(EMPTY_ROTATION_VIEW);
+  }
+
+  async #planned(
+    storage: NamesKeyStorage,
+    keyring: Keyring,
+    controller: AbortController,
+  ): Promise<MovePlan> {
+    const location = this.#deps.location();
+    const listed = await this.#deps.list(location.root, controller.signal);
+    const rotation = await planNamesRotation(
+      storage,
+      location,
+      keyring,
+      this.#deps.context(),
+      listed,
+      controller.signal,
+    );
+    this.#current = rotation.current;
+    return withEstimates(rotation.plan);
+  }
+
+  async #runBatch(plan: MovePlan, keyring: Keyring): Promise<BatchSnapshot> {
+    const batch = new RewrapBatch({
+      plan,
+      setup: {
+        s3: this.#deps.rewrapS3(),
+        bucket: this.#deps.location().bucket,
+        openWith: keyring,
+        bindingRule: 'required',
+      },
+      destinationFor: (object) => plan.destinations.get(object.key),
+      concurrency: this.#deps.concurrency ?? 2,
+      onChange: (run) => {
+        if (this.#batch === batch) this.#set({ run });
+      },
+      ...(this.#deps.rewrap ? { rewrap: this.#deps.rewrap } : {}),
+    });
+    this.#batch = batch;
+    this.#set({ run: batch.snapshot });
+    try {
+      return await batch.run();
+    } finally {
+      if (this.#batch === batch) this.#batch = undefined;
+    }
+  }
+
+  #fail(error: unknown, phase: RotationPhase = 'failed'): void {
+    this.#set({ phase, error: shownError(error) });
+  }
+
+  #set(change: Partial<RotationView>): void {
+    this.#view = { ...this.#view, ...change };
+    this.#onChange(this.#view);
+  }
+}
+
+/** The object key of the next names key, for the dialog's note. */
+export function nextKeyOf(location: NamesLocation): string {
+  return namesKeyObjectKey(location, NEXT_NAMES_KEY_PATH);
+}
