@@ -69,6 +69,8 @@ export interface RotationView {
   readonly started: boolean;
   /** Stopped inside the last step: only the next key is there, it just takes its place. */
   readonly lastStep: boolean;
+  /** The key that wraps a new names key (the upload key chosen in Settings). */
+  readonly keyName: string;
   readonly plan: MovePlan | undefined;
   readonly skipped: readonly SkippedObject[];
   /** The plan run now (1 for the first, more for objects uploaded meanwhile). */
@@ -83,6 +85,7 @@ export const EMPTY_ROTATION_VIEW: RotationView = {
   phase: 'idle',
   started: false,
   lastStep: false,
+  keyName: '',
   plan: undefined,
   skipped: [],
   round: 0,
@@ -107,8 +110,16 @@ export interface NamesRotationDeps {
   rewrapS3(): RewrapS3;
   /** Every key the session holds (readKeyring): opens objects and both names keys. */
   readKeyring(): Promise<Keyring | undefined>;
-  /** The upload context a new names key is written with (buildUploadContext). */
-  context(): EncryptionContext;
+  /**
+   * What wraps the new names key: the upload's keyring and context (writeKeys for the model
+   * chosen in Settings, with buildUploadContext), and the key's name to show.
+   * @throws the errors of writeKeys (VAULT_KEY_MISSING, MODEL_NOT_CONFIGURED, ...).
+   */
+  writeKeys(): {
+    readonly keyring: Keyring;
+    readonly encryptionContext: EncryptionContext;
+    readonly keyName: string;
+  };
   /** Forgets the location's opened names and opens them again (after the last step). */
   reopen(): void;
   /** Moves in flight; default 2. */
@@ -159,6 +170,17 @@ function skippedOf(plan: MovePlan): SkippedObject[] {
   );
 }
 
+/**
+ * The keyring of a rotation: `write` wraps the new names key, `read` (every key of the session)
+ * opens objects and names keys, `write` too when `read` does not.
+ */
+export function rotationKeyring(read: Keyring, write: Keyring): Keyring {
+  return {
+    onEncrypt: (request) => write.onEncrypt(request),
+    onDecrypt: async (request) => (await read.onDecrypt(request)) ?? write.onDecrypt(request),
+  };
+}
+
 /** Storage that writes nothing: a next key planning would create stays in memory. */
 function dryStorage(storage: NamesKeyStorage): NamesKeyStorage {
   return {
@@ -171,7 +193,11 @@ export class NamesRotationCore {
   readonly #deps: NamesRotationDeps;
   readonly #onChange: (view: RotationView) => void;
   #view: RotationView = EMPTY_ROTATION_VIEW;
+  /** Opens objects (every key of the session). */
   #keyring: Keyring | undefined;
+  /** Opens and writes names keys. */
+  #namesKeyring: Keyring | undefined;
+  #context: EncryptionContext | undefined;
   #current: LocationNames | undefined;
   #controller: AbortController | undefined;
   #batch: RewrapBatch | undefined;
@@ -219,17 +245,26 @@ export class NamesRotationCore {
     try {
       const keyring = await this.#deps.readKeyring();
       if (!keyring) throw new VeilError('NO_KEY_FOR_OBJECT', 'no key is at hand in this session');
+      const write = this.#deps.writeKeys();
+      const namesKeyring = rotationKeyring(keyring, write.keyring);
       const storage = this.#deps.storage();
       const location = this.#deps.location();
       const signal = controller.signal;
-      const current = await readAt(storage, location, NAMES_KEY_PATH, keyring, signal);
-      const next = await readNextNamesKey(storage, location, keyring, signal);
+      const current = await readAt(storage, location, NAMES_KEY_PATH, namesKeyring, signal);
+      const next = await readNextNamesKey(storage, location, namesKeyring, signal);
       if (generation !== this.#generation) return;
       if (!current && !next) {
         throw new VeilError('BAD_ARGUMENT', 'this location has no names key to rotate');
       }
       this.#keyring = keyring;
-      this.#set({ phase: 'ready', started: next !== undefined, lastStep: !current });
+      this.#namesKeyring = namesKeyring;
+      this.#context = write.encryptionContext;
+      this.#set({
+        phase: 'ready',
+        started: next !== undefined,
+        lastStep: !current,
+        keyName: write.keyName,
+      });
     } catch (error) {
       if (generation === this.#generation) this.#fail(error);
     } finally {
@@ -260,7 +295,7 @@ export class NamesRotationCore {
         this.#set({ phase: 'planned' });
         return;
       }
-      const plan = await this.#planned(dryStorage(this.#deps.storage()), keyring, controller);
+      const plan = await this.#planned(dryStorage(this.#deps.storage()), controller);
       if (generation !== this.#generation) return;
       this.#set({ phase: 'planned', plan, skipped: skippedOf(plan) });
     } catch (error) {
@@ -296,7 +331,7 @@ export class NamesRotationCore {
             'objects keep arriving under the current names key: start again once uploads here have stopped',
           );
         }
-        const plan = await this.#planned(storage, keyring, controller);
+        const plan = await this.#planned(storage, controller);
         if (generation !== this.#generation) return;
         if (plan.totals.ready === 0) break;
         this.#set({ plan, skipped: skippedOf(plan), round });
@@ -329,7 +364,7 @@ export class NamesRotationCore {
       await finish(
         storage,
         location,
-        { s3: this.#deps.rewrapS3(), openWith: keyring },
+        { s3: this.#deps.rewrapS3(), openWith: this.#namesKeyring ?? keyring },
         controller.signal,
       );
       if (generation !== this.#generation) return;
@@ -363,22 +398,23 @@ export class NamesRotationCore {
     this.#generation += 1;
     this.#batch = undefined;
     this.#keyring = undefined;
+    this.#namesKeyring = undefined;
+    this.#context = undefined;
     this.#current = undefined;
     this.#set(EMPTY_ROTATION_VIEW);
   }
 
-  async #planned(
-    storage: NamesKeyStorage,
-    keyring: Keyring,
-    controller: AbortController,
-  ): Promise<MovePlan> {
+  async #planned(storage: NamesKeyStorage, controller: AbortController): Promise<MovePlan> {
+    const keyring = this.#namesKeyring;
+    const context = this.#context;
+    if (!keyring || !context) throw new VeilError('BAD_ARGUMENT', 'the rotation is not open');
     const location = this.#deps.location();
     const listed = await this.#deps.list(location.root, controller.signal);
     const rotation = await planNamesRotation(
       storage,
       location,
       keyring,
-      this.#deps.context(),
+      context,
       listed,
       controller.signal,
     );

@@ -2,19 +2,19 @@
  * "Rotate names key…" as Settings uses it: names-rotation-core.ts over the app's session, keys
  * and current location, with its view in $state. The listing goes through the app's S3 adapter
  * (aws/bucket-s3.ts), the names keys through namesKeyStorageFor, the renames through the rewrap
- * engine's S3 seam with Blob bodies, and objects and names keys open with the keyring the Files
- * downloads use ([Note: keyring choice] in src/state/shared/keyrings.ts). Once finished, the
+ * engine's S3 seam with Blob bodies; objects and names keys open with the keyring the Files
+ * downloads use, and the new names key is wrapped as an upload would wrap it (the model and key
+ * chosen in Settings: [Note: keyring choice] in src/state/shared/keyrings.ts). Once finished, the
  * location's names are forgotten and opened again (their cipher was the old key's).
  */
 import { bucketS3For, namesKeyStorageFor } from '../../aws/bucket-s3';
 import type { VeilConfig } from '../../aws/config';
 import { s3Failure } from '../../core';
-import { buildUploadContext } from '../../keyrings/upload-context';
 import { rewrapS3For } from '../../transfer/rewrap-s3';
 import { listAll } from '../files/move-core';
 import { vault } from '../keys/vault.svelte';
 import { awsSession } from '../shared/credentials.svelte';
-import { readKeyring } from '../shared/keyrings';
+import { readKeyring, writeKeys, type KeyringSources } from '../shared/keyrings';
 import { locationNames } from '../shared/location-names.svelte';
 import { preferences } from '../shared/preferences.svelte';
 import {
@@ -29,6 +29,12 @@ export type { RotationView } from './names-rotation-core';
 /** The core's dependencies in the app. */
 export function appNamesRotationDeps(config: VeilConfig): NamesRotationDeps {
   const s3 = () => awsSession.clients().s3();
+  const sources = (): KeyringSources => ({
+    config,
+    session: awsSession,
+    vault,
+    preferences: preferences.values,
+  });
   return {
     location: () => {
       const { bucket, root } = locationNames.place(config);
@@ -45,13 +51,10 @@ export function appNamesRotationDeps(config: VeilConfig): NamesRotationDeps {
     rewrapS3: () => rewrapS3For(s3(), { blobBodies: true }),
     readKeyring: async () => {
       await vault.load();
-      return readKeyring({ config, session: awsSession, vault, preferences: preferences.values });
+      return readKeyring(sources());
     },
-    context: () =>
-      buildUploadContext({
-        bucket: config.bucket,
-        identityId: awsSession.identityId || undefined,
-      }),
+    // The upload's keyring and context (buildUploadContext) for the model chosen in Settings.
+    writeKeys: () => writeKeys(preferences.values.model, sources()),
     reopen: () => {
       locationNames.reset();
       try {

@@ -64,6 +64,8 @@ class MemoryBucket {
 interface World {
   bucket: MemoryBucket;
   keyring: Keyring | undefined;
+  /** What wraps the new names key (default: `keyring`). */
+  write?: Keyring;
   /** Called before each move; a promise returned holds the move until cancelled. */
   beforeMove?: (setup: RewrapSetup, index: number) => 'hold' | void;
 }
@@ -85,7 +87,11 @@ function fakeDeps(world: World) {
     },
     rewrapS3: () => ({}) as RewrapS3,
     readKeyring: () => Promise.resolve(world.keyring),
-    context: () => CONTEXT,
+    writeKeys: () => {
+      const keyring = world.write ?? world.keyring;
+      if (!keyring) throw new VeilError('VAULT_KEY_MISSING');
+      return { keyring, encryptionContext: CONTEXT, keyName: 'upload key' };
+    },
     reopen: () => counts.reopen++,
     concurrency: 1,
     rewrap: (setup) => {
@@ -114,7 +120,7 @@ function fakeDeps(world: World) {
     // The last step as the engine does it, without re-binding the key (no S3 here).
     finish: async (storage, _location, move) => {
       counts.finish++;
-      expect(move.openWith).toBe(world.keyring);
+      expect(move.openWith).toBeDefined();
       const next = await storage.read(NEXT);
       if (!next) throw new VeilError('BAD_ARGUMENT', 'no names key rotation was started here');
       await storage.remove(CURRENT);
@@ -153,7 +159,12 @@ describe('NamesRotationCore', () => {
     const { deps } = fakeDeps({ bucket, keyring: key });
     const core = new NamesRotationCore(deps);
     await core.open();
-    expect(core.view).toMatchObject({ phase: 'ready', started: false, lastStep: false });
+    expect(core.view).toMatchObject({
+      phase: 'ready',
+      started: false,
+      lastStep: false,
+      keyName: 'upload key',
+    });
     await core.plan();
     const view = core.view;
     expect(view.phase).toBe('planned');
@@ -203,7 +214,9 @@ describe('NamesRotationCore', () => {
 
   it('a run cancelled part-way keeps both keys and continues with the same next key', async () => {
     const { bucket, key, names } = await privateLocation(FILES);
-    const world: World = { bucket, keyring: key };
+    // The new names key is wrapped by the upload key, which the session reads as well.
+    const upload = await keyring(3);
+    const world: World = { bucket, keyring: key, write: upload };
     let core = new NamesRotationCore(fakeDeps(world).deps);
     world.beforeMove = (_setup, index) => {
       if (index !== 1) return;
@@ -220,7 +233,8 @@ describe('NamesRotationCore', () => {
     expect(bucket.objects.has(CURRENT)).toBe(true);
     const nextKey = bucket.objects.get(NEXT);
     expect(nextKey).toBeDefined();
-    const next = await nextNames(bucket, key);
+    const next = await nextNames(bucket, upload);
+    await expect(readAt(bucket.storage, LOCATION, NEXT_NAMES_KEY_PATH, key)).rejects.toThrow();
 
     // Started again (a reload): the dialog says so, and the plan leaves out what moved.
     world.beforeMove = undefined;
