@@ -27,7 +27,6 @@ import { MAX_BATCH_CONCURRENCY, RewrapBatch, type BatchSnapshot } from '../trans
 import { cliKeyring, readKeyFlags, type KeyringFlags } from './keyrings';
 import { candidateRoots, findNamesKey, openLocationNames } from './names';
 import { s3NamesKeyStorage } from './names-storage';
-import { withRewrapEstimates } from './move-estimate';
 import { formatBytes } from './progress-line';
 import { listPrefix, progressOf, runCancellable } from './rewrap-s3';
 import { cliS3, type S3Flags } from './s3-client';
@@ -222,7 +221,7 @@ export async function moveObjects(command: MoveCommand): Promise<MoveOutcome> {
     const shown = shownBy(names, from.key, to.key);
     let plan: MovePlan;
     try {
-      plan = withRewrapEstimates(planMove(names, listed, { from: fromPath, to: toPath }));
+      plan = planMove(names, listed, { from: fromPath, to: toPath });
     } catch (error) {
       if (error instanceof VeilError && error.code === 'BAD_ARGUMENT') {
         throw new VeilError(

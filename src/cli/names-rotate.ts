@@ -36,7 +36,6 @@ import { MAX_BATCH_CONCURRENCY, RewrapBatch, type BatchSnapshot } from '../trans
 import { cliKeyring, writeKeyFlags, type KeyringFlags } from './keyrings';
 import { rootOf, storedKeys } from './names-init';
 import { s3NamesKeyStorage } from './names-storage';
-import { withRewrapEstimates } from './move-estimate';
 import { formatBytes } from './progress-line';
 import { listPrefix, progressOf, runCancellable } from './rewrap-s3';
 import { cliS3, type S3Flags } from './s3-client';
@@ -180,7 +179,7 @@ export async function rotateNames(options: NamesRotateOptions): Promise<NamesRot
         const listed = await listPrefix((c) => s3.client.send(c), bucket, location.root);
         const rotation = await planNamesRotation(planStorage, location, keyring, context, listed);
         const { current } = rotation;
-        const plan = withRewrapEstimates(rotation.plan);
+        const plan = rotation.plan;
         if (round === 1) {
           for (const line of rotationPlanLines(plan, current, bucket)) options.print(line);
           if (!options.dryRun) await noteKeys(storage, currentKey, nextKey, options.print);

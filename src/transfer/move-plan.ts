@@ -11,11 +11,12 @@
  *   changes (file to folder), a name a folder cannot hold (NAME_INVALID), a key past S3's limit
  *   (NAME_TOO_LONG). Objects whose names cannot be opened cannot be given a new one: they stay,
  *   listed as skipped (NAME_UNREADABLE), so the user sees what was left.
- * - The estimate per object is a header's worth of bytes through the client; S3 copies the rest.
+ * - Each object's bytes are estimated as the engine moves them (plannedMove).
  */
 import { VeilError, needs } from '../core';
 import type { LocationNames } from './location-names';
 import { totalsOf, type BatchPlan, type ListedObject, type PlannedObject } from './rewrap-batch';
+import { planRewrap } from './rewrap-plan';
 
 /** What to move: clear paths below the root, a folder ending in '/'. */
 export interface MoveRequest {
@@ -29,8 +30,8 @@ export interface MovePlan extends BatchPlan {
   readonly destinations: ReadonlyMap<string, string>;
 }
 
-/** Bytes the client reads and sends per moved object, about a header each way. */
-const HEADER_ESTIMATE_BYTES = 4096;
+/** A header's bytes as guessed: a few keys and the binding (a move reads no header to plan). */
+const HEADER_GUESS_BYTES = 1024;
 
 function isFolder(path: string): boolean {
   return path.endsWith('/');
@@ -51,10 +52,15 @@ function checkRequest(request: MoveRequest): void {
   }
 }
 
-/** One object of a move plan: moved (with its estimate), or skipped for `skip`. */
+/**
+ * One object of a move plan: moved, or skipped for `skip`. Its bytes are counted as the rewrap
+ * engine will move them ([Note: rewrap plan] in rewrap-plan.ts): an object whose new form fits one
+ * PutObject (5 MiB) is read and sent again whole, a larger one has its first part sent and the
+ * rest copied inside S3; an object that is not a message (an empty folder marker) is copied.
+ */
 export function plannedMove(object: ListedObject, skip?: PlannedObject['skip']): PlannedObject {
   const objectBytes = object.sizeBytes ?? 0;
-  return {
+  const base: PlannedObject = {
     key: object.key,
     objectBytes,
     kind: undefined,
@@ -65,9 +71,23 @@ export function plannedMove(object: ListedObject, skip?: PlannedObject['skip']):
     remove: [],
     add: false,
     method: undefined,
-    receivedBytes: skip ? 0 : Math.min(objectBytes, HEADER_ESTIMATE_BYTES),
-    sentBytes: skip ? 0 : Math.min(objectBytes, HEADER_ESTIMATE_BYTES),
-    copiedBytes: skip ? 0 : Math.max(0, objectBytes - HEADER_ESTIMATE_BYTES),
+    receivedBytes: 0,
+    sentBytes: 0,
+    copiedBytes: skip ? 0 : objectBytes,
+  };
+  if (skip || objectBytes === 0) return base;
+  const headerBytes = Math.min(objectBytes, HEADER_GUESS_BYTES);
+  const sizes = planRewrap({
+    objectBytes,
+    oldHeaderBytes: headerBytes,
+    newHeaderBytes: headerBytes,
+  });
+  return {
+    ...base,
+    method: sizes.method,
+    receivedBytes: headerBytes + sizes.readBodyBytes,
+    sentBytes: sizes.sentBytes,
+    copiedBytes: sizes.copiedBytes,
   };
 }
 

@@ -18,13 +18,7 @@ import { VeilError } from '../../core/errors';
 import type { FilesS3 } from '../../aws/bucket-s3';
 import type { LocationNames } from '../../transfer/location-names';
 import { planMove, type MovePlan } from '../../transfer/move-plan';
-import {
-  RewrapBatch,
-  totalsOf,
-  type BatchSnapshot,
-  type ListedObject,
-} from '../../transfer/rewrap-batch';
-import { planRewrap } from '../../transfer/rewrap-plan';
+import { RewrapBatch, type BatchSnapshot, type ListedObject } from '../../transfer/rewrap-batch';
 import type { RewrapResult, RewrapSetup } from '../../transfer/rewrap-options';
 import type { RewrapS3 } from '../../transfer/rewrap-s3';
 import { shownError, type ShownError } from '../app/shown-error';
@@ -190,38 +184,6 @@ export function inputProblem(kind: MoveKind, from: string, typed: string): strin
   return undefined;
 }
 
-/** A header's bytes as guessed for the estimate: a few keys and the binding. */
-const HEADER_GUESS_BYTES = 1024;
-
-/**
- * `plan` with each ready object's bytes as the rewrap engine will move them ([Note: rewrap plan]
- * in src/transfer/rewrap-plan.ts): planMove counts a header's worth through the browser for
- * every object, but one whose new form fits a PutObject (5 MiB) is read and sent again whole.
- * The headers are not read to plan a move, so each is guessed at HEADER_GUESS_BYTES. Pure.
- */
-export function withRewrapEstimates(plan: MovePlan): MovePlan {
-  const objects = plan.objects.map((object) => {
-    if (object.skip || object.objectBytes === 0) return object;
-    const headerBytes = Math.min(object.objectBytes, HEADER_GUESS_BYTES);
-    try {
-      const sizes = planRewrap({
-        objectBytes: object.objectBytes,
-        oldHeaderBytes: headerBytes,
-        newHeaderBytes: headerBytes,
-      });
-      return {
-        ...object,
-        receivedBytes: headerBytes + sizes.readBodyBytes,
-        sentBytes: sizes.sentBytes,
-        copiedBytes: sizes.copiedBytes,
-      };
-    } catch {
-      return object;
-    }
-  });
-  return { ...plan, objects, totals: totalsOf(objects) };
-}
-
 /** The first failure of a run in the catalogue's words, as firstFailure in protection-ops. */
 export { firstFailure } from './protection-ops';
 
@@ -328,7 +290,7 @@ export class MoveCore {
       const to = targetPath(kind, from, typed);
       const listed = await this.#deps.list(source.key, controller.signal);
       if (generation !== this.#generation) return;
-      const plan = withRewrapEstimates(planMove(names, listed, { from, to }));
+      const plan = planMove(names, listed, { from, to });
       const skipped = plan.objects.flatMap((object) =>
         object.skip
           ? [

@@ -83,4 +83,24 @@ describe('move plan', () => {
       'BAD_ARGUMENT',
     );
   });
+
+  it('counts bytes as the engine moves them: a small object sent whole, a large one copied', () => {
+    const MiB = 1024 * 1024;
+    const plan = planMove(
+      secret,
+      [
+        { key: secret.objectKey('f/small'), sizeBytes: 4000 },
+        { key: secret.objectKey('f/large'), sizeBytes: 64 * MiB },
+        { key: secret.objectKey('f/empty'), sizeBytes: 0 },
+      ],
+      { from: 'f/', to: 'g/' },
+    );
+    const [small, large, empty] = plan.objects;
+    expect(small).toMatchObject({ method: 'put', copiedBytes: 0, sentBytes: 4000 });
+    expect(large?.method).toBe('multipart');
+    expect(large!.copiedBytes).toBeGreaterThan(50 * MiB);
+    expect(large!.sentBytes).toBeLessThan(6 * MiB);
+    expect(empty).toMatchObject({ sentBytes: 0, receivedBytes: 0 });
+    expect(plan.totals.copiedBytes).toBe(large!.copiedBytes);
+  });
 });

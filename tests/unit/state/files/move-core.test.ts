@@ -13,7 +13,6 @@ import type { Keyring } from '../../../../src/core';
 import type { ListPage } from '../../../../src/aws/bucket-s3';
 import { plainNames, privateNames } from '../../../../src/transfer/location-names';
 import type { LocationNames } from '../../../../src/transfer/location-names';
-import { planMove } from '../../../../src/transfer/move-plan';
 import type { RewrapResult, RewrapSetup } from '../../../../src/transfer/rewrap-options';
 import type { RewrapS3 } from '../../../../src/transfer/rewrap-s3';
 import {
@@ -23,7 +22,6 @@ import {
   inputProblem,
   listAll,
   targetPath,
-  withRewrapEstimates,
   type MoveDeps,
   type MoveView,
 } from '../../../../src/state/files/move-core';
@@ -142,30 +140,6 @@ describe('the field', () => {
     expect(targetPath('rename', 'top.txt', 'x.txt')).toBe('x.txt');
     expect(targetPath('move', 'docs/plan.txt', 'archive/2026')).toBe('archive/2026/plan.txt');
     expect(targetPath('move', 'docs/old/', '')).toBe('old/');
-  });
-});
-
-describe('withRewrapEstimates', () => {
-  it('counts a small object as sent whole and a large one as copied inside S3', () => {
-    const names = secretNames();
-    const MiB = 1024 * 1024;
-    const plan = planMove(
-      names,
-      [
-        { key: names.objectKey('f/small'), sizeBytes: 4000 },
-        { key: names.objectKey('f/large'), sizeBytes: 64 * MiB },
-        { key: names.objectKey('f/empty'), sizeBytes: 0 },
-      ],
-      { from: 'f/', to: 'g/' },
-    );
-    const estimated = withRewrapEstimates(plan);
-    const [small, large, empty] = estimated.objects;
-    expect(small).toMatchObject({ copiedBytes: 0, sentBytes: 4000 });
-    expect(large!.copiedBytes).toBeGreaterThan(50 * MiB);
-    expect(large!.sentBytes).toBeLessThan(6 * MiB);
-    expect(empty).toEqual(plan.objects[2]);
-    expect(estimated.totals.copiedBytes).toBe(large!.copiedBytes);
-    expect(estimated.destinations).toBe(plan.destinations);
   });
 });
 
