@@ -24,23 +24,14 @@ import {
   type NamesLocation,
 } from '../../transfer/names-key';
 import { finishNamesRotation, planNamesRotation } from '../../transfer/names-rotate';
-import {
-  RewrapBatch,
-  totalsOf,
-  type BatchSnapshot,
-  type ListedObject,
-} from '../../transfer/rewrap-batch';
+import { RewrapBatch, type BatchSnapshot, type ListedObject } from '../../transfer/rewrap-batch';
 import type { RewrapResult, RewrapSetup } from '../../transfer/rewrap-options';
-import { planRewrap } from '../../transfer/rewrap-plan';
 import type { RewrapS3 } from '../../transfer/rewrap-s3';
 import { shownError, type ShownError } from '../app/shown-error';
 import { firstFailure } from '../files/protection-ops';
 
 /** Plans run before giving up on a location that keeps receiving uploads under the old key. */
 export const MAX_ROUNDS = 5;
-
-/** A header's bytes as guessed for the plan (a few keys and the binding). */
-const HEADER_GUESS_BYTES = 1024;
 
 /** Where a rotation is. */
 export type RotationPhase =
@@ -128,31 +119,6 @@ export interface NamesRotationDeps {
   readonly rewrap?: (setup: RewrapSetup) => Promise<RewrapResult>;
   /** The last step (finishNamesRotation; tests pass a fake). */
   readonly finish?: typeof finishNamesRotation;
-}
-
-/** `plan` with each ready object's bytes as the rewrap engine will move them. Pure. */
-export function withEstimates(plan: MovePlan): MovePlan {
-  const objects = plan.objects.map((object) => {
-    if (object.skip || object.objectBytes === 0) return object;
-    const headerBytes = Math.min(object.objectBytes, HEADER_GUESS_BYTES);
-    try {
-      const sizes = planRewrap({
-        objectBytes: object.objectBytes,
-        oldHeaderBytes: headerBytes,
-        newHeaderBytes: headerBytes,
-      });
-      return {
-        ...object,
-        method: sizes.method,
-        receivedBytes: headerBytes + sizes.readBodyBytes,
-        sentBytes: sizes.sentBytes,
-        copiedBytes: sizes.copiedBytes,
-      };
-    } catch {
-      return object;
-    }
-  });
-  return { ...plan, objects, totals: totalsOf(objects) };
 }
 
 /** The skipped objects of a plan, as the view lists them. Pure. */
@@ -419,7 +385,7 @@ export class NamesRotationCore {
       controller.signal,
     );
     this.#current = rotation.current;
-    return withEstimates(rotation.plan);
+    return rotation.plan;
   }
 
   async #runBatch(plan: MovePlan, keyring: Keyring): Promise<BatchSnapshot> {
