@@ -26,7 +26,13 @@
 import { httpStatusOf } from '../core/aws-failure';
 import { VeilError } from '../core/errors';
 import type { Keyring } from '../core/keyring';
-import { namesKeyObjectKey, readNamesKey, type NamesKeyStorage } from '../transfer/names-key';
+import {
+  NAMES_KEY_PATH,
+  NEXT_NAMES_KEY_PATH,
+  namesKeyObjectKey,
+  readNamesKey,
+  type NamesKeyStorage,
+} from '../transfer/names-key';
 import { plainNames, privateNames, type LocationNames } from '../transfer/location-names';
 import type { S3Location } from './s3-url';
 
@@ -35,6 +41,11 @@ export interface FoundNamesKey {
   /** The location's root ('' or ending in '/'). */
   readonly root: string;
   readonly message: Uint8Array;
+  /**
+   * Where below the root it was found: the names key, or (a rotation stopped between deleting
+   * the current key and moving the next one into place) only the next one. Default the former.
+   */
+  readonly path?: string;
 }
 
 /**
@@ -60,7 +71,9 @@ function isDenied(error: unknown): boolean {
 
 /**
  * The first names key at `roots`, tried in order ([Note: names on the command line]); a folder
- * that answers 403 is passed over.
+ * that answers 403 is passed over. Where a root holds no names key, its next key is looked for
+ * too, as readNamesKey does ([Note: names key rotation]): a rotation stopped in its last step
+ * leaves only that one, and a location taken for plain there would get clear names.
  * @throws the storage's other errors (S3_REJECTED, S3_UNREACHABLE, CREDENTIALS_*).
  */
 export async function findNamesKey(
@@ -69,14 +82,15 @@ export async function findNamesKey(
   roots: readonly string[],
 ): Promise<FoundNamesKey | undefined> {
   for (const root of roots) {
-    let message: Uint8Array | undefined;
     try {
-      message = await storage.read(namesKeyObjectKey({ bucket, root }));
+      for (const path of [NAMES_KEY_PATH, NEXT_NAMES_KEY_PATH]) {
+        const message = await storage.read(namesKeyObjectKey({ bucket, root }, path));
+        if (message !== undefined) return { root, message, path };
+      }
     } catch (error) {
       if (isDenied(error)) continue;
       throw error;
     }
-    if (message !== undefined) return { root, message };
   }
   return undefined;
 }
@@ -94,9 +108,10 @@ export async function openLocationNames(
 ): Promise<LocationNames> {
   if (!found) return plainNames({ bucket, root: '' });
   const location = { bucket, root: found.root };
-  // The message already read is opened as it is: no second GetObject.
+  // The message already read is opened as it is, where it was found: no second GetObject.
+  const foundAt = namesKeyObjectKey(location, found.path ?? NAMES_KEY_PATH);
   const held: NamesKeyStorage = {
-    read: () => Promise.resolve(found.message),
+    read: (key) => Promise.resolve(key === foundAt ? found.message : undefined),
     createOnly: () => Promise.resolve(false),
   };
   const cipher = await readNamesKey(held, location, await keyring());

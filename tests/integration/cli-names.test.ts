@@ -36,7 +36,8 @@ import { listObjects } from '../../src/cli/ls';
 import { candidateRoots, findNamesKey, namesFor } from '../../src/cli/names';
 import { s3NamesKeyStorage } from '../../src/cli/names-storage';
 import { serializeKeyFile, VeilError } from '../../src/core';
-import type { NamesKeyStorage } from '../../src/transfer/names-key';
+import { ensureNextNamesKey, type NamesKeyStorage } from '../../src/transfer/names-key';
+import { RawAesKeyring } from '../../src/keyrings/raw-aes';
 import type { LocationNames } from '../../src/transfer/location-names';
 import { LOCAL_CREDENTIALS } from '../../scripts/stack/provision';
 import { cliRunner } from './cli-runner';
@@ -332,5 +333,29 @@ describe('finding the names key', () => {
     await expect(findNamesKey(failing, 'b', roots)).rejects.toMatchObject({
       code: 'S3_REJECTED',
     });
+  });
+
+  test('a location left with only its next names key (a rotation stopped in its last step) stays private', async () => {
+    const objects = new Map<string, Uint8Array>();
+    const storage: NamesKeyStorage = {
+      read: (key) => Promise.resolve(objects.get(key)),
+      createOnly(key, body) {
+        if (objects.has(key)) return Promise.resolve(false);
+        objects.set(key, body);
+        return Promise.resolve(true);
+      },
+    };
+    const keyring = await RawAesKeyring.fromBytes({
+      keyBytes: new Uint8Array(32).fill(9),
+      keyName: 'k',
+      keyNamespace: 'veil',
+    });
+    const location = { bucket: 'b', root: 'vault/' };
+    const { cipher } = await ensureNextNamesKey(storage, location, keyring, { 'veil-app': 'veil' });
+    expect([...objects.keys()]).toEqual(['vault/.veil/names-key.next']);
+    const url = { bucket: 'b', key: 'vault/plans/q3.txt' };
+    const names = await namesFor(storage, url, 'object', () => Promise.resolve(keyring));
+    expect(names.isPrivate).toBe(true);
+    expect(names.objectKey('plans/q3.txt')).toBe(`vault/${cipher.encryptPath('plans/q3.txt')}`);
   });
 });
