@@ -1,0 +1,105 @@
+/**
+ * What a row of the Files view offers: one list of actions, each saying which rows it applies
+ * to and how it names itself to a screen reader. The table renders the list in order
+ * (views/files/RowActions.svelte); features add an entry here and a handler in Files.svelte,
+ * instead of another button written twice (once for folders, once for files). Pure.
+ */
+import type { FileRow, Row } from './listing';
+
+/** One action of a row: its button text, its accessible name, and what it does. */
+export interface RowAction {
+  /** Stable id, used as the button's `data-action`. */
+  readonly id: string;
+  /** The visible text, e.g. "Rename…" (an ellipsis when a dialog asks more). */
+  readonly label: string;
+  /** Whether the row offers it. */
+  readonly appliesTo: (row: Row) => boolean;
+  /** The button's accessible name for this row, e.g. "Rename folder photos". */
+  readonly describe: (row: Row) => string;
+  /** Runs it; `trigger` is the button, for dialogs to return focus to. */
+  readonly run: (row: Row, trigger: HTMLElement) => void;
+  /** Shown as destructive. */
+  readonly danger?: boolean;
+}
+
+/** What the standard actions call; an absent handler leaves its action out. */
+export interface RowActionHandlers {
+  readonly download: (row: FileRow) => void;
+  readonly details: (row: FileRow, trigger: HTMLElement) => void;
+  readonly protect: (rows: Row[], trigger: HTMLElement) => void;
+  readonly rename?: (row: Row, trigger: HTMLElement) => void;
+  readonly move?: (row: Row, trigger: HTMLElement) => void;
+  readonly remove: (row: Row, trigger: HTMLElement) => void;
+}
+
+/** "folder photos" for a folder, "photos.jpg" for a file: how an accessible name ends. */
+export function rowNoun(row: Row): string {
+  return row.kind === 'folder' ? `folder ${row.name}` : row.name;
+}
+
+const isFile = (row: Row): row is FileRow => row.kind === 'file';
+const isReadable = (row: Row): boolean => !row.unreadable;
+
+/** The actions every Files view has, in the order the row shows them. */
+export function standardRowActions(handlers: RowActionHandlers): RowAction[] {
+  const actions: RowAction[] = [
+    {
+      id: 'download',
+      label: 'Download',
+      appliesTo: isFile,
+      describe: (row) => `Download ${row.name}`,
+      run: (row) => {
+        if (isFile(row)) handlers.download(row);
+      },
+    },
+    {
+      id: 'details',
+      label: 'Details',
+      appliesTo: isFile,
+      describe: (row) => `Details of ${row.name}`,
+      run: (row, trigger) => {
+        if (isFile(row)) handlers.details(row, trigger);
+      },
+    },
+    {
+      id: 'protect',
+      label: 'Protection…',
+      appliesTo: () => true,
+      describe: (row) => `Change protection of ${rowNoun(row)}`,
+      run: (row, trigger) => handlers.protect([row], trigger),
+    },
+  ];
+  const { rename, move } = handlers;
+  if (rename) {
+    actions.push({
+      id: 'rename',
+      label: 'Rename…',
+      appliesTo: isReadable,
+      describe: (row) => `Rename ${rowNoun(row)}`,
+      run: rename,
+    });
+  }
+  if (move) {
+    actions.push({
+      id: 'move',
+      label: 'Move…',
+      appliesTo: isReadable,
+      describe: (row) => `Move ${rowNoun(row)}`,
+      run: move,
+    });
+  }
+  actions.push({
+    id: 'delete',
+    label: 'Delete',
+    appliesTo: () => true,
+    describe: (row) => `Delete ${rowNoun(row)}`,
+    run: handlers.remove,
+    danger: true,
+  });
+  return actions;
+}
+
+/** The actions `row` offers, in order. */
+export function actionsOf(actions: readonly RowAction[], row: Row): RowAction[] {
+  return actions.filter((action) => action.appliesTo(row));
+}

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import type { FileRow, FolderRow, Row } from '../../../../src/state/files/listing';
+import {
+  actionsOf,
+  rowNoun,
+  standardRowActions,
+  type RowActionHandlers,
+} from '../../../../src/state/files/row-actions';
+
+const folder: FolderRow = { kind: 'folder', prefix: 'docs/', name: 'docs' };
+const file: FileRow = {
+  kind: 'file',
+  key: 'docs/a.txt',
+  name: 'a.txt',
+  sizeBytes: 10,
+  lastModifiedMs: 0,
+  etag: '"e"',
+};
+const unreadable: FileRow = { ...file, key: 'x', name: 'AbCd', unreadable: true };
+const trigger = {} as HTMLElement;
+
+function recorder(): { calls: string[]; handlers: RowActionHandlers } {
+  const calls: string[] = [];
+  const handlers: RowActionHandlers = {
+    download: (row) => calls.push(`download ${row.key}`),
+    details: (row) => calls.push(`details ${row.key}`),
+    protect: (rows) => calls.push(`protect ${rows.length}`),
+    rename: (row: Row) => calls.push(`rename ${row.name}`),
+    move: (row: Row) => calls.push(`move ${row.name}`),
+    remove: (row: Row) => calls.push(`delete ${row.name}`),
+  };
+  return { calls, handlers };
+}
+
+describe('row actions', () => {
+  it('offers a file every action and a folder no download or details, in order', () => {
+    const actions = standardRowActions(recorder().handlers);
+    expect(actionsOf(actions, file).map((action) => action.id)).toEqual([
+      'download',
+      'details',
+      'protect',
+      'rename',
+      'move',
+      'delete',
+    ]);
+    expect(actionsOf(actions, folder).map((action) => action.id)).toEqual([
+      'protect',
+      'rename',
+      'move',
+      'delete',
+    ]);
+  });
+
+  it('offers no rename or move of a row whose private name does not open', () => {
+    const ids = actionsOf(standardRowActions(recorder().handlers), unreadable).map((a) => a.id);
+    expect(ids).not.toContain('rename');
+    expect(ids).not.toContain('move');
+    expect(ids).toContain('delete');
+  });
+
+  it('leaves out rename and move when no handler is given', () => {
+    const { handlers } = recorder();
+    const ids = standardRowActions({ ...handlers, rename: undefined, move: undefined }).map(
+      (action) => action.id,
+    );
+    expect(ids).toEqual(['download', 'details', 'protect', 'delete']);
+  });
+
+  it('names each button for a screen reader with the row it acts on', () => {
+    const actions = standardRowActions(recorder().handlers);
+    expect(actionsOf(actions, folder).map((action) => action.describe(folder))).toEqual([
+      'Change protection of folder docs',
+      'Rename folder docs',
+      'Move folder docs',
+      'Delete folder docs',
+    ]);
+    expect(actionsOf(actions, file).map((action) => action.describe(file))[0]).toBe(
+      'Download a.txt',
+    );
+    expect(rowNoun(file)).toBe('a.txt');
+  });
+
+  it('runs the handler of the action with its row, and only delete is destructive', () => {
+    const { calls, handlers } = recorder();
+    const actions = standardRowActions(handlers);
+    for (const action of actionsOf(actions, file)) action.run(file, trigger);
+    expect(calls).toEqual([
+      'download docs/a.txt',
+      'details docs/a.txt',
+      'protect 1',
+      'rename a.txt',
+      'move a.txt',
+      'delete a.txt',
+    ]);
+    expect(actions.filter((action) => action.danger).map((action) => action.id)).toEqual([
+      'delete',
+    ]);
+  });
+});
