@@ -213,6 +213,11 @@ export const ERRORS = {
     'The names key object of this location is not a Veil names key (wrong size, purpose or location). Nothing was written; ask whoever manages the bucket to check the object named below.',
   OBJECT_MISMATCH:
     'This object is not the file stored under this name: it is bound to another location (swapped or moved by the storage), or it is unencrypted where only encrypted files are kept. Nothing from it was released; do not trust it, and restore the file from a version or a copy you trust.',
+  // Size padding ([Note: size padding] in core/padding.ts).
+  PADDING_INVALID:
+    'The file says its size is padded, but the padding at its end is not the 0x80 byte and zeros Veil writes. The output was discarded; the file was written by a faulty tool. Fetch it again or open it with an AWS Encryption SDK and inspect its end.',
+  PADDING_UNKNOWN:
+    'The file is padded with a scheme this version of Veil does not know (named below). Update Veil, or open it with an AWS Encryption SDK: the padding follows the content.',
   MOVE_DESTINATION_EXISTS:
     'A file of that name already exists where this one was to go. Nothing was moved or overwritten; pick another name, or move or delete the other file first.',
   // The app's key choices (src/state/shared/keyrings.ts).

@@ -124,3 +124,16 @@ export {
   privateObjectKey,
 } from './names';
 export type { NameCipher } from './names';
+export {
+  PADDING_CONTEXT_KEY,
+  PADDING_MARKER,
+  PADDING_SCHEMES,
+  paddedLength,
+  paddingBytes,
+  paddingOf,
+  padme,
+  withPadding,
+} from './padding';
+export type { PaddingScheme } from './padding';
+export { PaddingStripper, createUnpadStream, unpadChunks } from './unpad';
+export type { StripperOptions } from './unpad';
