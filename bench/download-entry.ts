@@ -3,7 +3,9 @@
  * the download engine with its worker pool, saving through the save picker, which the bench
  * replaces with a stub returning an origin-private-file-system handle (a persistent profile, so
  * GiB files go to disk), or streaming into the browser's downloads through Veil's service worker.
- * Each OPFS run removes its file afterwards; the bench deletes the downloads.
+ * Each OPFS run removes its file afterwards; the bench deletes the downloads. Also the decrypt
+ * pipeline without a network: the same engine and pool reading ranges of a Veil object held in
+ * the page's memory into a sink that drops them, against raw AES-GCM decryption (primitives.ts).
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { RawAesKeyring } from '../src/keyrings/raw-aes';
@@ -12,8 +14,107 @@ import { downloadS3For } from '../src/transfer/download-s3';
 import { chooseSaveTarget, type DownloadSink } from '../src/transfer/browser/download-sink';
 import { serviceWorkerSink } from '../src/transfer/browser/download-sw-sink';
 import { WorkerPool } from '../src/transfer/browser/worker-pool';
+import { createEncryptStream } from '../src/core/encrypt-stream';
+import type { DownloadS3 } from '../src/transfer/download-s3';
+
+export { rawAesMs } from './primitives';
 
 let pool: WorkerPool | undefined;
+
+function poolOf(workers: number): WorkerPool {
+  if (pool?.size !== workers) {
+    pool?.terminate();
+    pool = new WorkerPool(workers);
+  }
+  return pool;
+}
+
+function keyringOf(keyBase64: string): Promise<RawAesKeyring> {
+  return RawAesKeyring.fromBytes({
+    keyBytes: Uint8Array.from(atob(keyBase64), (char) => char.charCodeAt(0)),
+    keyName: 'bench',
+    keyNamespace: 'veil',
+  });
+}
+
+let memoryObject: Uint8Array | undefined;
+
+/** Encrypts `plaintextBytes` random bytes into a Veil object kept in the page; returns its size. */
+export async function makeMemoryObject(plaintextBytes: number, keyBase64: string): Promise<number> {
+  const block = new Uint8Array(16 * 1024 * 1024);
+  for (let at = 0; at < block.length; at += 65536) {
+    crypto.getRandomValues(block.subarray(at, at + 65536));
+  }
+  let sent = 0;
+  const source = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent >= plaintextBytes) return controller.close();
+      const chunk = block.slice(0, Math.min(block.length, plaintextBytes - sent));
+      sent += chunk.length;
+      controller.enqueue(chunk);
+    },
+  });
+  const keyring = await keyringOf(keyBase64);
+  const chunks: Uint8Array[] = [];
+  await source
+    .pipeThrough(createEncryptStream({ keyring, plaintextBytes }))
+    .pipeTo(new WritableStream({ write: (chunk) => void chunks.push(chunk) }));
+  memoryObject = new Uint8Array(await new Blob(chunks as BlobPart[]).arrayBuffer());
+  return memoryObject.length;
+}
+
+/**
+ * The decrypt pipeline without a network: the download engine and its worker pool read the
+ * object made by makeMemoryObject in ranged reads (each a fresh copy, as a network read is) and
+ * write to a sink that counts and drops. Returns the elapsed milliseconds and the bytes written.
+ */
+export async function memoryDecryptMs(params: {
+  keyBase64: string;
+  workers: number;
+}): Promise<{ ms: number; writtenBytes: number }> {
+  const object = memoryObject;
+  if (!object) throw new Error('no object in memory');
+  const etag = '"memory"';
+  const s3: DownloadS3 = {
+    headObject: () =>
+      Promise.resolve({
+        contentLength: object.length,
+        etag,
+        metadata: undefined,
+        contentType: undefined,
+      }),
+    getRange: (request) =>
+      Promise.resolve({
+        bytes: object.slice(request.startBytes, request.endBytes),
+        etag,
+        totalBytes: object.length,
+      }),
+  };
+  let written = 0;
+  const sink: DownloadSink = {
+    write: (chunk) => {
+      written += chunk.length;
+      return Promise.resolve();
+    },
+    close: () => Promise.resolve(),
+    abort: () => Promise.resolve(),
+  };
+  const keyring = await keyringOf(params.keyBase64);
+  const decryptor = poolOf(params.workers);
+  await decryptor.ping();
+  const startedMs = performance.now();
+  const result = await downloadObject({
+    s3,
+    bucket: 'bench',
+    key: 'memory',
+    keyring,
+    decryptor,
+    sink,
+  });
+  const ms = performance.now() - startedMs;
+  if (result.writtenBytes !== written) throw new Error('the sink saw other bytes');
+  return { ms, writtenBytes: written };
+}
 
 /**
  * Downloads `key` from the bench's S3 endpoint into OPFS through the (stubbed) save picker, or
@@ -27,15 +128,8 @@ export async function downloadMs(params: {
   workers: number;
   target?: 'opfs' | 'service-worker';
 }): Promise<{ ms: number; writtenBytes: number; kind: string }> {
-  if (pool?.size !== params.workers) {
-    pool?.terminate();
-    pool = new WorkerPool(params.workers);
-  }
-  const keyring = await RawAesKeyring.fromBytes({
-    keyBytes: Uint8Array.from(atob(params.keyBase64), (char) => char.charCodeAt(0)),
-    keyName: 'bench',
-    keyNamespace: 'veil',
-  });
+  const decryptor = poolOf(params.workers);
+  const keyring = await keyringOf(params.keyBase64);
   const s3 = new S3Client({
     region: 'us-east-1',
     endpoint: params.endpoint,
@@ -54,7 +148,7 @@ export async function downloadMs(params: {
     bucket: 'bench',
     key: params.key,
     keyring,
-    decryptor: pool,
+    decryptor,
     sink,
   });
   const ms = performance.now() - startedMs;
@@ -64,4 +158,9 @@ export async function downloadMs(params: {
   }
   s3.destroy();
   return { ms, writtenBytes: result.writtenBytes, kind: result.kind };
+}
+
+/** Drops the object made by makeMemoryObject. */
+export function releaseMemoryObject(): void {
+  memoryObject = undefined;
 }

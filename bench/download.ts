@@ -1,6 +1,10 @@
 /**
  * `npm run bench:download`: the download engine in headless Chromium, ratios from one run.
  *
+ * (0) the decrypt pipeline without a network: the engine and its worker pool reading ranges of a
+ *     Veil object held in the page's memory, into a sink that drops the plaintext, against raw
+ *     WebCrypto AES-GCM decryption (one call per 512 KiB frame) in as many plain workers;
+ *     alternated, medians, and the Chromium CPU time per GiB (from /proc);
  * (a) download + decrypt (worker pool) + write to the origin-private file system of a Veil object
  *     against the plain download of an object of the same size through the same engine and save
  *     path (no decryption), from a disk-backed S3 stand-in on loopback (download-server.ts);
@@ -10,14 +14,15 @@
  *     into the browser's downloads through Veil's service worker (the target for browsers without
  *     the picker); each service-worker download is checked complete and of the right size.
  *
- * Env: VEIL_BENCH_MIB (object for a, default 256), VEIL_BENCH_RUNS (median of, default 3),
+ * Env: VEIL_BENCH_MIB (object for 0 and a, default 256), VEIL_BENCH_RUNS (median of, default 3;
+ * 0 skips a), VEIL_BENCH_MEMORY_RUNS (median of 0, default 5; 0 skips),
  * VEIL_BENCH_BIG_GIB (sizes for b, default "1,2"; "0" skips), VEIL_BENCH_WORKERS (default
  * min(4, cores)), VEIL_CHROMIUM. Writes bench/results/download.json.
  */
 import { chromium } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -25,12 +30,15 @@ import { createEncryptStream } from '../src/core/encrypt-stream';
 import { RawAesKeyring } from '../src/keyrings/raw-aes';
 import { chromiumLaunchOptions } from '../scripts/chromium';
 import { buildAndServe } from '../tests/e2e/harness/serve';
+import { chromiumRssBytes, loadAverage, withCpu } from './chromium-proc';
 import { startDiskS3 } from './download-server';
 import type * as Entry from './download-entry';
 
 const MiB = 1024 * 1024;
 const sizeBytes = Number(process.env.VEIL_BENCH_MIB ?? 256) * MiB;
 const runs = Number(process.env.VEIL_BENCH_RUNS ?? 3);
+const memoryRuns = Number(process.env.VEIL_BENCH_MEMORY_RUNS ?? 5);
+const FRAME_BYTES = 512 * 1024;
 const bigGiB = (process.env.VEIL_BENCH_BIG_GIB ?? '1,2')
   .split(',')
   .map(Number)
@@ -86,38 +94,6 @@ async function writePlainObject(path: string, bytes: number): Promise<void> {
   );
 }
 
-/** Sum of VmRSS of this process's Chromium descendants (as in bench/upload.ts), in bytes. */
-async function chromiumRssBytes(): Promise<{ total: number; renderer: number }> {
-  const parents = new Map<number, number>();
-  const rss = new Map<number, number>();
-  const renderers = new Set<number>();
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const status = await readFile(`/proc/${entry}/status`, 'utf8');
-      parents.set(Number(entry), Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0));
-      const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8');
-      if (!cmdline.includes('chrom')) continue;
-      if (cmdline.includes('--type=renderer')) renderers.add(Number(entry));
-      rss.set(Number(entry), Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) * 1024);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  let total = 0;
-  let renderer = 0;
-  for (const [pid, bytes] of rss) {
-    for (let at: number | undefined = pid; at; at = parents.get(at)) {
-      if (at === process.pid) {
-        total += bytes;
-        if (renderers.has(pid)) renderer += bytes;
-        break;
-      }
-    }
-  }
-  return { total, renderer };
-}
-
 const startedMs = performance.now();
 const dir = await mkdtemp(join(tmpdir(), 'veil-bench-download-'));
 const profile = await mkdtemp(join(tmpdir(), 'veil-bench-profile-'));
@@ -145,26 +121,84 @@ try {
       target,
     });
 
-  const objectBytes = await writeVeilObject(join(dir, 'veil-a'), sizeBytes);
-  await writePlainObject(join(dir, 'plain-a'), objectBytes);
-  const veilMs: number[] = [];
-  const plainMs: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const veil = await run('veil-a');
-    if (veil.kind !== 'esdk-framed' || veil.writtenBytes !== sizeBytes) throw new Error('veil run');
-    veilMs.push(veil.ms);
-    const plain = await run('plain-a');
-    if (plain.kind !== 'plain') throw new Error('plain run');
-    plainMs.push(plain.ms);
+  let memoryPipeline = {};
+  if (memoryRuns > 0) {
+    await page.evaluate(([bytes, key]) => window.downloadBench.makeMemoryObject(bytes, key), [
+      sizeBytes,
+      KEY_BASE64,
+    ] as const);
+    const decrypt = () =>
+      withCpu(() =>
+        page.evaluate((p) => window.downloadBench.memoryDecryptMs(p), {
+          keyBase64: KEY_BASE64,
+          workers,
+        }),
+      );
+    const raw = () =>
+      withCpu(() =>
+        page.evaluate(([bytes, w, frame]) => window.downloadBench.rawAesMs(bytes, w, frame, true), [
+          sizeBytes,
+          workers,
+          FRAME_BYTES,
+        ] as const),
+      );
+    await decrypt();
+    await raw();
+    const pipelineMs: number[] = [];
+    const pipelineCpu: number[] = [];
+    const rawMs: number[] = [];
+    const rawCpu: number[] = [];
+    const loads = [await loadAverage()];
+    for (let i = 0; i < memoryRuns; i++) {
+      const run = await decrypt();
+      if (run.value.writtenBytes !== sizeBytes) throw new Error('memory run');
+      pipelineMs.push(run.value.ms);
+      pipelineCpu.push(run.cpuMs);
+      const base = await raw();
+      rawMs.push(base.value);
+      rawCpu.push(base.cpuMs);
+      loads.push(await loadAverage());
+    }
+    const perGiB = (cpu: number[]): number => round((median(cpu) * 1024 * MiB) / sizeBytes, 0);
+    memoryPipeline = {
+      plaintextMiB: sizeBytes / MiB,
+      workers,
+      loadAverage: `${Math.min(...loads)}–${Math.max(...loads)}`,
+      decryptPipelineMBps: round(mbps(sizeBytes, median(pipelineMs))),
+      rawAesGcmDecryptMBps: round(mbps(sizeBytes, median(rawMs))),
+      ratioToRaw: round(median(rawMs) / median(pipelineMs), 2),
+      cpuMsPerGiB: perGiB(pipelineCpu),
+      rawCpuMsPerGiB: perGiB(rawCpu),
+    };
+    console.log('(0) decrypt pipeline from memory vs raw AES-GCM decryption:');
+    console.table(memoryPipeline);
+    await page.evaluate(() => window.downloadBench.releaseMemoryObject());
   }
-  const pipeline = {
-    objectMiB: round(objectBytes / MiB),
-    workers,
-    decryptMBps: round(mbps(sizeBytes, median(veilMs))),
-    plainMBps: round(mbps(objectBytes, median(plainMs))),
-    ratio: round(median(plainMs) / median(veilMs), 2),
-  };
-  console.log('download + decrypt + write vs plain download + write:', pipeline);
+
+  let pipeline = {};
+  if (runs > 0) {
+    const objectBytes = await writeVeilObject(join(dir, 'veil-a'), sizeBytes);
+    await writePlainObject(join(dir, 'plain-a'), objectBytes);
+    const veilMs: number[] = [];
+    const plainMs: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const veil = await run('veil-a');
+      if (veil.kind !== 'esdk-framed' || veil.writtenBytes !== sizeBytes)
+        throw new Error('veil run');
+      veilMs.push(veil.ms);
+      const plain = await run('plain-a');
+      if (plain.kind !== 'plain') throw new Error('plain run');
+      plainMs.push(plain.ms);
+    }
+    pipeline = {
+      objectMiB: round(objectBytes / MiB),
+      workers,
+      decryptMBps: round(mbps(sizeBytes, median(veilMs))),
+      plainMBps: round(mbps(objectBytes, median(plainMs))),
+      ratio: round(median(plainMs) / median(veilMs), 2),
+    };
+    console.log('download + decrypt + write vs plain download + write:', pipeline);
+  }
 
   const memory = [];
   for (const gib of bigGiB) {
@@ -211,7 +245,7 @@ try {
   await mkdir(new URL('./results/', import.meta.url), { recursive: true });
   await writeFile(
     new URL('./results/download.json', import.meta.url),
-    `${JSON.stringify({ pipeline, memory, seconds: round((performance.now() - startedMs) / 1000) }, null, 2)}\n`,
+    `${JSON.stringify({ memoryPipeline, pipeline, memory, seconds: round((performance.now() - startedMs) / 1000) }, null, 2)}\n`,
   );
 } finally {
   await context.close();

@@ -1,9 +1,9 @@
 /**
  * Browser side of `npm run bench:upload` (bundled and served by tests/e2e/harness/serve.ts):
  * the upload engine with its worker pool, against a discarding sink (no network), moto or the
- * disk-backed S3 stand-in (download-server.ts), and the
- * limits it is compared with, measured in the same page: reading the same File with
- * `File.stream()`, and raw WebCrypto AES-GCM in the same number of plain workers.
+ * disk-backed S3 stand-in (download-server.ts), and the limits it is compared with, measured in the
+ * same page (primitives.ts): reading the same File with `File.stream()`, raw WebCrypto AES-GCM in
+ * the same number of plain workers, and the primitive pipeline of those two.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { RawAesKeyring } from '../src/keyrings/raw-aes';
@@ -11,6 +11,11 @@ import type { PartJob } from '../src/transfer/build-part';
 import { uploadS3For, type UploadS3 } from '../src/transfer/s3-api';
 import { FileUpload } from '../src/transfer/upload';
 import { WorkerPool } from '../src/transfer/browser/worker-pool';
+import {
+  primitivePipelineMs as primitivePipeline,
+  releaseWorkers,
+  streamReadMs as streamRead,
+} from './primitives';
 
 const files = new Map<string, File>();
 let pool: WorkerPool | undefined;
@@ -137,62 +142,20 @@ export async function uploadMs(
 }
 
 /** Reads file `name` once with File.stream(); returns the elapsed milliseconds. */
-export async function streamReadMs(name: string): Promise<number> {
-  const startMs = performance.now();
-  const reader = fileOf(name).stream().getReader();
-  let bytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    bytes += value.length;
-  }
-  if (bytes !== fileOf(name).size) throw new Error('short read');
-  return performance.now() - startMs;
+export function streamReadMs(name: string): Promise<number> {
+  return streamRead(fileOf(name));
 }
 
-const RAW_AES_WORKER = `
-onmessage = async (event) => {
-  const { totalBytes, frameBytes } = event.data;
-  const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt']);
-  const frame = new Uint8Array(frameBytes);
-  for (let at = 0; at < frameBytes; at += 65536) crypto.getRandomValues(frame.subarray(at, Math.min(frameBytes, at + 65536)));
-  const iv = new Uint8Array(12);
-  const startMs = performance.now();
-  for (let done = 0; done < totalBytes; done += frameBytes) {
-    new DataView(iv.buffer).setUint32(8, done / frameBytes + 1);
-    await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: iv, tagLength: 128 }, key, frame);
-  }
-  postMessage(performance.now() - startMs);
-};`;
-
-/**
- * Raw WebCrypto AES-GCM in `workers` plain workers, one call per frame, `totalBytes` split
- * between them; returns the elapsed milliseconds of the slowest worker.
- */
-export async function rawAesMs(
-  totalBytes: number,
+/** The primitive pipeline ([primitives.ts]) on file `name`; returns the elapsed milliseconds. */
+export async function primitivePipelineMs(
+  name: string,
   workers: number,
   frameBytes: number,
 ): Promise<number> {
-  const url = URL.createObjectURL(new Blob([RAW_AES_WORKER], { type: 'text/javascript' }));
-  const started = Array.from({ length: workers }, () => new Worker(url));
-  try {
-    const times = await Promise.all(
-      started.map(
-        (worker) =>
-          new Promise<number>((resolve, reject) => {
-            worker.onmessage = (event: MessageEvent<number>) => resolve(event.data);
-            worker.onerror = (event) => reject(new Error(event.message));
-            worker.postMessage({ totalBytes: Math.ceil(totalBytes / workers), frameBytes });
-          }),
-      ),
-    );
-    return Math.max(...times);
-  } finally {
-    for (const worker of started) worker.terminate();
-    URL.revokeObjectURL(url);
-  }
+  return (await primitivePipeline(fileOf(name), workers, frameBytes)).ms;
 }
+
+export { rawAesMs } from './primitives';
 
 /** Drops a file and the pool. */
 export function release(name?: string): void {
@@ -201,5 +164,6 @@ export function release(name?: string): void {
     files.clear();
     pool?.terminate();
     pool = undefined;
+    releaseWorkers();
   }
 }

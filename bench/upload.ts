@@ -2,11 +2,12 @@
  * `npm run bench:upload`: the upload engine in headless Chromium, ratios from one run.
  *
  * (a) the encrypt pipeline alone (read + encrypt in the worker pool, parts dropped by a sink, no
- *     network) on a file picked from disk, in the engine's arrangement (runs of consecutive parts
- *     per worker job, [Note: part runs]) and in the earlier one (one part per job), alternated,
- *     with medians, the ratio and the CPU time per GiB; against the limit measured in the same
- *     page: the slower of reading the same File with `File.stream()` and raw WebCrypto AES-GCM
- *     (one call per frame) in as many workers; also the same pipeline without encryption;
+ *     network) on a file picked from disk, against the primitive pipeline measured in the same
+ *     page on the same File (primitives.ts: File.stream() into 512 KiB frames, one raw AES-GCM
+ *     call per frame in as many plain workers, buffers transferred; no framing, checksums or
+ *     parts) and `File.stream()` alone, alternated, with medians, the ratios and the Chromium CPU
+ *     time per GiB read from /proc; also raw AES-GCM alone and the same pipeline without
+ *     encryption (and, with VEIL_BENCH_ONE_PART=1, the earlier one-part-per-job arrangement);
  * (b) an encrypted upload against a plaintext upload of the same in-memory file, same engine,
  *     same moto;
  * (c) peak memory of Chromium (sum of the RSS of its processes, and of the renderer, which holds
@@ -15,20 +16,21 @@
  *
  * Env: VEIL_BENCH_PIPELINE_MIB (file for a, default 512), VEIL_BENCH_MIB (file for b, default
  * 64), VEIL_BENCH_RUNS (medians of a, default 5), VEIL_BENCH_UPLOAD_RUNS (medians of b, default
- * 3), VEIL_BENCH_BIG_GIB (sizes for c, default "1,2"; "0" skips), VEIL_BENCH_WORKERS (default
- * min(4, cores)), VEIL_CHROMIUM. Writes bench/results/upload.json.
+ * 3; 0 skips), VEIL_BENCH_BIG_GIB (sizes for c, default "1,2"; "0" skips), VEIL_BENCH_WORKERS (default
+ * min(4, cores)), VEIL_BENCH_ONE_PART, VEIL_CHROMIUM. Writes bench/results/upload.json.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { chromium, type Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMoto } from '../scripts/stack/moto';
 import { freePort } from '../scripts/stack/process';
 import { provisionBucket, type ProvisionOptions } from '../scripts/stack/provision';
 import { buildAndServe } from '../tests/e2e/harness/serve';
+import { chromiumCpuMs, chromiumRssBytes, loadAverage } from './chromium-proc';
 import { startDiskS3 } from './download-server';
 import type * as Entry from './upload-entry';
 
@@ -44,6 +46,7 @@ const bigGiB = (process.env.VEIL_BENCH_BIG_GIB ?? '1,2')
   .filter((gib) => gib > 0);
 const workers = Number(process.env.VEIL_BENCH_WORKERS ?? Math.min(4, availableParallelism()));
 const FRAME_BYTES = 512 * 1024;
+const onePart = process.env.VEIL_BENCH_ONE_PART === '1';
 const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -69,74 +72,6 @@ async function medianMs(measure: () => Promise<number>): Promise<number> {
   const times: number[] = [];
   for (let run = 0; run < runs; run++) times.push(await measure());
   return median(times);
-}
-
-/**
- * Sum of VmRSS of this process's Chromium descendants (Linux /proc), in bytes: all of them, and
- * the renderers (--type=renderer: the page and its workers) alone.
- */
-async function chromiumRssBytes(): Promise<{ total: number; renderer: number }> {
-  const parents = new Map<number, number>();
-  const rss = new Map<number, number>();
-  const renderers = new Set<number>();
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const status = await readFile(`/proc/${entry}/status`, 'utf8');
-      const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-      parents.set(Number(entry), ppid);
-      const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8');
-      if (!cmdline.includes('chrom')) continue;
-      if (cmdline.includes('--type=renderer')) renderers.add(Number(entry));
-      rss.set(Number(entry), Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) * 1024);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  let total = 0;
-  let renderer = 0;
-  for (const [pid, bytes] of rss) {
-    for (let at: number | undefined = pid; at; at = parents.get(at)) {
-      if (at === process.pid) {
-        total += bytes;
-        if (renderers.has(pid)) renderer += bytes;
-        break;
-      }
-    }
-  }
-  return { total, renderer };
-}
-
-/** CPU time used so far by this process's Chromium descendants (Linux /proc), in ms. */
-async function chromiumCpuMs(): Promise<number> {
-  const parents = new Map<number, number>();
-  const ticks = new Map<number, number>();
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
-      // Fields after the command name: state ppid ... utime(14) stime(15), counted from 3.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parents.set(Number(entry), Number(fields[1]));
-      const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmdline.includes('chrom')) {
-        ticks.set(Number(entry), Number(fields[11]) + Number(fields[12]));
-      }
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  let total = 0;
-  for (const [pid, used] of ticks) {
-    for (let at: number | undefined = pid; at; at = parents.get(at)) {
-      if (at === process.pid) {
-        total += used;
-        break;
-      }
-    }
-  }
-  // Linux reports 100 ticks per second (USER_HZ).
-  return total * 10;
 }
 
 async function writeBigFile(path: string, bytes: number): Promise<void> {
@@ -257,22 +192,39 @@ try {
     ] as const);
     return { ms, cpuMs: (await chromiumCpuMs()) - before };
   };
+  const primitiveRun = async (): Promise<{ ms: number; cpuMs: number }> => {
+    const before = await chromiumCpuMs();
+    const ms = await page.evaluate(
+      ([w, frame]) => window.bench.primitivePipelineMs('disk', w, frame),
+      [workers, FRAME_BYTES] as const,
+    );
+    return { ms, cpuMs: (await chromiumCpuMs()) - before };
+  };
   await pipelineRun('runs');
+  await primitiveRun();
+  const arrangements = onePart ? (['runs', 'one-part'] as const) : (['runs'] as const);
   const byArrangement = { runs: [] as number[], 'one-part': [] as number[] };
   const cpuByArrangement = { runs: [] as number[], 'one-part': [] as number[] };
+  const primitive: number[] = [];
+  const primitiveCpu: number[] = [];
   const readOnly: number[] = [];
   const reads: number[] = [];
+  const loads: number[] = [await loadAverage()];
   for (let run = 0; run < runs; run++) {
-    for (const arrangement of ['runs', 'one-part'] as const) {
+    for (const arrangement of arrangements) {
       const { ms, cpuMs } = await pipelineRun(arrangement);
       byArrangement[arrangement].push(ms);
       cpuByArrangement[arrangement].push(cpuMs);
     }
+    const base = await primitiveRun();
+    primitive.push(base.ms);
+    primitiveCpu.push(base.cpuMs);
     readOnly.push((await pipelineRun('runs', 'none')).ms);
     reads.push(await page.evaluate(() => window.bench.streamReadMs('disk')));
+    loads.push(await loadAverage());
   }
   const pipelineMs = median(byArrangement.runs);
-  const onePartMs = median(byArrangement['one-part']);
+  const primitiveMs = median(primitive);
   const readMs = median(reads);
   const aesMs = await medianMs(() =>
     page.evaluate(([size, w, frame]) => window.bench.rawAesMs(size, w, frame), [
@@ -281,31 +233,37 @@ try {
       FRAME_BYTES,
     ] as const),
   );
-  const limitMs = Math.max(readMs, aesMs);
+  const perGiB = (cpuMs: number[]): number =>
+    round((median(cpuMs) * 1024 * MiB) / pipelineBytes, 0);
   const pipeline = {
     fileMiB: pipelineBytes / MiB,
+    loadAverage: `${Math.min(...loads)}–${Math.max(...loads)}`,
     pipelineMBps: round(mbps(pipelineBytes, pipelineMs)),
-    onePartJobsMBps: round(mbps(pipelineBytes, onePartMs)),
-    ratioRunsToOnePart: round(onePartMs / pipelineMs, 2),
-    cpuMsPerGiBRuns: round((median(cpuByArrangement.runs) * 1024 * MiB) / pipelineBytes, 0),
-    cpuMsPerGiBOnePart: round(
-      (median(cpuByArrangement['one-part']) * 1024 * MiB) / pipelineBytes,
-      0,
-    ),
-    readOnlyPipelineMBps: round(mbps(pipelineBytes, median(readOnly))),
+    primitivePipelineMBps: round(mbps(pipelineBytes, primitiveMs)),
     fileStreamReadMBps: round(mbps(pipelineBytes, readMs)),
     rawAesGcmMBps: round(mbps(pipelineBytes, aesMs)),
-    limitMBps: round(mbps(pipelineBytes, limitMs)),
-    limitedBy: readMs >= aesMs ? 'File.stream() read' : 'raw AES-GCM',
-    ratioToLimit: round(limitMs / pipelineMs, 2),
+    readOnlyPipelineMBps: round(mbps(pipelineBytes, median(readOnly))),
+    ratioToPrimitive: round(primitiveMs / pipelineMs, 2),
+    ratioToFileStream: round(readMs / pipelineMs, 2),
+    cpuMsPerGiB: perGiB(cpuByArrangement.runs),
+    primitiveCpuMsPerGiB: perGiB(primitiveCpu),
+    cpuRatioToPrimitive: round(median(cpuByArrangement.runs) / median(primitiveCpu), 2),
+    ...(onePart
+      ? {
+          onePartJobsMBps: round(mbps(pipelineBytes, median(byArrangement['one-part']))),
+          onePartCpuMsPerGiB: perGiB(cpuByArrangement['one-part']),
+        }
+      : {}),
   };
   console.log(
-    '\n(a) encrypt pipeline (read + encrypt, no network): part runs vs one-part jobs, and the limit',
+    '\n(a) encrypt pipeline (read + encrypt, no network) against the primitive pipeline ' +
+      '(File.stream() + raw AES-GCM in as many workers) and File.stream() alone',
   );
   console.table(pipeline);
   console.log(
-    `runs (ms): ${byArrangement.runs.map((ms) => ms.toFixed(0)).join(' ')}; ` +
-      `one-part (ms): ${byArrangement['one-part'].map((ms) => ms.toFixed(0)).join(' ')}`,
+    `pipeline (ms): ${byArrangement.runs.map((ms) => ms.toFixed(0)).join(' ')}; ` +
+      `primitive (ms): ${primitive.map((ms) => ms.toFixed(0)).join(' ')}; ` +
+      `CPU (ms): ${cpuByArrangement.runs.join(' ')} vs ${primitiveCpu.join(' ')}`,
   );
   await page.evaluate(() => window.bench.release('disk'));
   await rm(pipelinePath, { force: true });
@@ -331,13 +289,18 @@ try {
   }
   const encryptedMs = median(encryptedTimes);
   const plainMs = median(plainTimes);
-  const upload = {
-    encryptedMBps: round(mbps(sizeBytes, encryptedMs)),
-    plaintextMBps: round(mbps(sizeBytes, plainMs)),
-    ratioEncryptedToPlain: round(plainMs / encryptedMs, 2),
-  };
-  console.log('\n(b) encrypted upload vs plaintext upload, same engine, moto on 127.0.0.1');
-  console.table(upload);
+  const upload =
+    uploadRuns === 0
+      ? {}
+      : {
+          encryptedMBps: round(mbps(sizeBytes, encryptedMs)),
+          plaintextMBps: round(mbps(sizeBytes, plainMs)),
+          ratioEncryptedToPlain: round(plainMs / encryptedMs, 2),
+        };
+  if (uploadRuns > 0) {
+    console.log('\n(b) encrypted upload vs plaintext upload, same engine, moto on 127.0.0.1');
+    console.table(upload);
+  }
   await page.evaluate(() => window.bench.release('same'));
 
   // (c) memory while big files upload to the disk-backed endpoint.
@@ -375,8 +338,8 @@ try {
     memory,
     notes: [
       'MB = 10^6 bytes. (a) sends parts to a sink that drops them (no network).',
-      '(a) runs vs one-part: the same engine with the pool building runs of consecutive parts per job (reads prefetched across parts) or one part per job (one read per part), alternated.',
-      '(a) cpuMsPerGiB: CPU time of all Chromium processes per GiB of plaintext (noise-robust on a shared machine).',
+      '(a) primitive pipeline: File.stream() into 512 KiB frames on the page, each transferred to the least busy of as many plain workers, one raw AES-GCM call, transferred back; alternated with the engine on the same File.',
+      "(a) cpuMsPerGiB: CPU time of all Chromium processes (from /proc) per GiB of plaintext, median (least moved by a shared machine's load).",
       '(b) uploads to moto on 127.0.0.1, which holds objects in memory.',
       '(c) uploads to a disk-backed S3 stand-in on 127.0.0.1 (bench/download-server.ts); the object size is checked.',
       'readOnlyPipelineMBps: the same engine and workers with protection "none" (slice reads in the workers, no encryption).',
