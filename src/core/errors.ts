@@ -218,6 +218,13 @@ export const ERRORS = {
     'The file says its size is padded, but the padding at its end is not the 0x80 byte and zeros Veil writes. The output was discarded; the file was written by a faulty tool. Fetch it again or open it with an AWS Encryption SDK and inspect its end.',
   PADDING_UNKNOWN:
     'The file is padded with a scheme this version of Veil does not know (named below). Update Veil, or open it with an AWS Encryption SDK: the padding follows the content.',
+  // A file's versions in a versioned bucket (state/files/versions-core.ts).
+  VERSIONS_DENIED:
+    'S3 refused a request on this file’s versions. Listing them needs s3:ListBucketVersions, downloading or restoring one s3:GetObjectVersion (and s3:PutObject to restore), deleting one s3:DeleteObjectVersion. Ask your administrator to allow it under your prefix; nothing was changed.',
+  VERSIONS_CHANGED:
+    'The file’s versions changed since they were listed (another upload, restore or delete). Nothing was changed; look at the list again and retry.',
+  VERSION_RESTORE_UNSUPPORTED:
+    'Veil cannot restore this version inside S3: it is larger than 5 GiB, the most one copy can take, or it is stored under a customer-provided key (SSE-C) that Veil does not hold. Nothing was changed; download the version and upload it again.',
   MOVE_DESTINATION_EXISTS:
     'A file of that name already exists where this one was to go. Nothing was moved or overwritten; pick another name, or move or delete the other file first.',
   // The app's key choices (src/state/shared/keyrings.ts).
