@@ -26,6 +26,8 @@ export interface RowAction {
 export interface RowActionHandlers {
   readonly download: (row: FileRow) => void;
   readonly details: (row: FileRow, trigger: HTMLElement) => void;
+  /** Opens the file's versions (a versioned bucket's earlier copies of it). */
+  readonly versions?: (row: FileRow, trigger: HTMLElement) => void;
   readonly protect: (rows: Row[], trigger: HTMLElement) => void;
   readonly rename?: (row: Row, trigger: HTMLElement) => void;
   readonly move?: (row: Row, trigger: HTMLElement) => void;
@@ -61,15 +63,26 @@ export function standardRowActions(handlers: RowActionHandlers): RowAction[] {
         if (isFile(row)) handlers.details(row, trigger);
       },
     },
-    {
-      id: 'protect',
-      label: 'Protection…',
-      appliesTo: () => true,
-      describe: (row) => `Change protection of ${rowNoun(row)}`,
-      run: (row, trigger) => handlers.protect([row], trigger),
-    },
   ];
-  const { rename, move } = handlers;
+  const { versions, rename, move } = handlers;
+  if (versions) {
+    actions.push({
+      id: 'versions',
+      label: 'Versions…',
+      appliesTo: isFile,
+      describe: (row) => `Versions of ${row.name}`,
+      run: (row, trigger) => {
+        if (isFile(row)) versions(row, trigger);
+      },
+    });
+  }
+  actions.push({
+    id: 'protect',
+    label: 'Protection…',
+    appliesTo: () => true,
+    describe: (row) => `Change protection of ${rowNoun(row)}`,
+    run: (row, trigger) => handlers.protect([row], trigger),
+  });
   if (rename) {
     actions.push({
       id: 'rename',

@@ -96,4 +96,29 @@ describe('row actions', () => {
       'delete',
     ]);
   });
+
+  it('offers Versions… of a file after Details when a handler is given, named for the file', () => {
+    const { calls, handlers } = recorder();
+    const actions = standardRowActions({
+      ...handlers,
+      versions: (row) => calls.push(`versions ${row.key}`),
+    });
+    expect(actionsOf(actions, file).map((action) => action.id)).toEqual([
+      'download',
+      'details',
+      'versions',
+      'protect',
+      'rename',
+      'move',
+      'delete',
+    ]);
+    expect(actionsOf(actions, folder).map((action) => action.id)).not.toContain('versions');
+    const versions = actions.find((action) => action.id === 'versions');
+    expect(versions?.label).toBe('Versions…');
+    expect(versions?.describe(file)).toBe('Versions of a.txt');
+    versions?.run(file, trigger);
+    versions?.run(folder, trigger);
+    expect(calls).toEqual(['versions docs/a.txt']);
+    expect(versions?.danger).toBeUndefined();
+  });
 });
