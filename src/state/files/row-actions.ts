@@ -32,6 +32,8 @@ export interface RowActionHandlers {
   readonly rename?: (row: Row, trigger: HTMLElement) => void;
   readonly move?: (row: Row, trigger: HTMLElement) => void;
   readonly remove: (row: Row, trigger: HTMLElement) => void;
+  /** Opens the file in the preview dialog (views/files/PreviewDialog.svelte). */
+  readonly preview?: (row: FileRow, trigger: HTMLElement) => void;
 }
 
 /** "folder photos" for a folder, "photos.jpg" for a file: how an accessible name ends. */
@@ -64,6 +66,19 @@ export function standardRowActions(handlers: RowActionHandlers): RowAction[] {
       },
     },
   ];
+  const { preview } = handlers;
+  if (preview) {
+    // Right after Download: both read the file.
+    actions.splice(1, 0, {
+      id: 'preview',
+      label: 'Preview',
+      appliesTo: (row) => isFile(row) && isReadable(row),
+      describe: (row) => `Preview ${row.name}`,
+      run: (row, trigger) => {
+        if (isFile(row)) preview(row, trigger);
+      },
+    });
+  }
   const { versions, rename, move } = handlers;
   if (versions) {
     actions.push({

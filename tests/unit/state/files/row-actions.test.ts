@@ -122,3 +122,34 @@ describe('row actions', () => {
     expect(versions?.danger).toBeUndefined();
   });
 });
+
+describe('the preview row action', () => {
+  it('follows Download on a readable file, named "Preview <name>", and opens with the trigger', () => {
+    const { calls, handlers } = recorder();
+    const opened: [string, HTMLElement][] = [];
+    const actions = standardRowActions({
+      ...handlers,
+      preview: (row, from) => opened.push([row.key, from]),
+    });
+    expect(actionsOf(actions, file).map((action) => action.id)).toEqual([
+      'download',
+      'preview',
+      'details',
+      'protect',
+      'rename',
+      'move',
+      'delete',
+    ]);
+    const entry = actionsOf(actions, file)[1];
+    expect(entry?.describe(file)).toBe('Preview a.txt');
+    entry?.run(file, trigger);
+    expect(opened).toEqual([['docs/a.txt', trigger]]);
+    expect(calls).toEqual([]);
+  });
+
+  it('is not offered on folders, nor on a file whose private name does not open', () => {
+    const actions = standardRowActions({ ...recorder().handlers, preview: () => undefined });
+    expect(actionsOf(actions, folder).map((action) => action.id)).not.toContain('preview');
+    expect(actionsOf(actions, unreadable).map((action) => action.id)).not.toContain('preview');
+  });
+});
