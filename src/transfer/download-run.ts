@@ -4,7 +4,7 @@
  * on any failure or cancel, so no partial output is kept (a resumable sink keeps a verified
  * prefix, browser/download-resume.ts).
  */
-import { VeilError, needs } from '../core';
+import { VeilError, needs, paddingOf, unpadChunks } from '../core';
 import { framedFrom } from './download-framed';
 import { openObject } from './download-open';
 import type { DownloadSession } from './download-session';
@@ -14,10 +14,32 @@ import { chunks, streamed } from './download-stream';
 
 /**
  * The bytes to write from output offset `fromBytes` on (0, or a resume point): plain chunks, the
- * framed ranged reader, or the decrypt stream.
- * @throws VeilError BAD_ARGUMENT for a resume point in an object that can only be read whole.
+ * framed ranged reader, or the decrypt stream; for a message whose context marks padding, with
+ * the padding stripped as it streams ([Note: streaming unpad] in core/unpad.ts). Only what the
+ * reader released (authenticated frames) reaches the stripper, which never holds the padding.
+ * @throws VeilError BAD_ARGUMENT for a resume point in an object that can only be read whole,
+ *   PADDING_UNKNOWN, and PADDING_INVALID at the end of malformed padding.
  */
 export function output(
+  session: DownloadSession,
+  opened: OpenedObject,
+  fromBytes = 0,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const padded = isPadded(opened);
+  const bytes = rawOutput(session, opened, fromBytes);
+  return padded ? unpadChunks(bytes, { skippedBytes: fromBytes }) : bytes;
+}
+
+/**
+ * True when `opened` is a message whose context marks padding.
+ * @throws VeilError PADDING_UNKNOWN for a scheme Veil does not know.
+ */
+export function isPadded(opened: Pick<OpenedObject, 'header'>): boolean {
+  return opened.header !== undefined && paddingOf(opened.header.encryptionContext) !== undefined;
+}
+
+/** The bytes of `opened` from `fromBytes` on, padding and all. */
+function rawOutput(
   session: DownloadSession,
   opened: OpenedObject,
   fromBytes = 0,

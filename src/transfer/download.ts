@@ -71,7 +71,9 @@ export async function downloadObject(
  * Reads plaintext bytes [startBytes, endBytes) of `setup.key`. For Veil's 0x0478 framed objects
  * only the frames that hold the range are fetched, each authenticated on its own; plain objects
  * are read as they are; signed (0x0578) and non-framed messages are read whole through the decrypt
- * stream, which alone can authenticate them.
+ * stream, which alone can authenticate them. For a padded message ([Note: size padding] in
+ * core/padding.ts) the range is one of the padded plaintext: its end is not known without
+ * reading to the last frame.
  * @throws VeilError OUT_OF_RANGE for a range outside the plaintext, and the errors of
  *   downloadObject.
  */

@@ -11,11 +11,13 @@ import {
   createMessageHeader,
   needs,
   openMessageKeys,
+  paddingOf,
   parseHeaderBytes,
   type EncryptionContext,
   type Keyring,
 } from '../core';
 import { DEFAULT_READ_BYTES, type PartJob, type PartRunJob } from './build-part';
+import { paddedSource } from './padded-source';
 import { firstChangedPart, type RecordedPart } from './part-digest';
 import { partSpec, planUpload, type UploadPlan } from './part-plan';
 import { withRetry, type RetryHooks, type RetryPolicy } from './retry';
@@ -33,6 +35,11 @@ export interface Prepared {
   readonly plan: UploadPlan;
   /** The serialized header (empty when not encrypted). */
   readonly headerBytes: Uint8Array;
+  /**
+   * What the parts are read from when it is not the file itself: the file and its padding, for
+   * a message whose context marks padding ([Note: size padding] in core/padding.ts).
+   */
+  readonly source?: File;
   /** Absent when not encrypted. */
   readonly cipher?: {
     readonly contentKey: CryptoKey;
@@ -55,8 +62,11 @@ export interface NewUploadInput {
 }
 
 /**
- * Builds the header (through the keyring) and the plan of a new upload of `file`.
- * @throws VeilError BAD_ARGUMENT without a keyring when encrypting, the plan's and the keyring's.
+ * Builds the header (through the keyring) and the plan of a new upload of `file`. A context
+ * with `veil-padding` pads the plaintext ([Note: size padding] in core/padding.ts): the plan
+ * counts the padded length and the parts are read from `source`.
+ * @throws VeilError BAD_ARGUMENT without a keyring when encrypting, PADDING_UNKNOWN, the plan's
+ *   and the keyring's.
  */
 export async function prepareNew(file: File, input: NewUploadInput): Promise<Prepared> {
   const partBytes = input.partBytes === undefined ? {} : { partBytes: input.partBytes };
@@ -72,6 +82,7 @@ export async function prepareNew(file: File, input: NewUploadInput): Promise<Pre
   }
   // Precondition: encrypting needs a keyring.
   needs(input.keyring, 'BAD_ARGUMENT', 'keyring');
+  const source = paddedSource(file, paddingOf(input.encryptionContext));
   const written = await createMessageHeader({
     keyring: input.keyring,
     frameBytes: input.frameBytes ?? DEFAULT_FRAME_BYTES,
@@ -79,7 +90,7 @@ export async function prepareNew(file: File, input: NewUploadInput): Promise<Pre
     location: { bucket: input.bucket, key: input.key },
   });
   const plan = planUpload({
-    plaintextBytes: file.size,
+    plaintextBytes: source.size,
     frameBytes: written.frameBytes,
     headerBytes: written.headerBytes.length,
     encrypted: true,
@@ -88,6 +99,7 @@ export async function prepareNew(file: File, input: NewUploadInput): Promise<Pre
   return {
     plan,
     headerBytes: written.headerBytes,
+    ...(source !== file ? { source } : {}),
     cipher: {
       contentKey: written.contentKey,
       messageId: written.messageId,
@@ -166,8 +178,11 @@ export async function prepareResume(
     throw new VeilError('RESUME_UNVERIFIABLE', 'the record has no part digests');
   }
   let cipher: Prepared['cipher'];
+  // A padded message is resumed padded the same way: the marker is in the stored header.
+  let source = file;
   if (encrypted) {
     const header = parseHeaderBytes(record.headerBytes);
+    source = paddedSource(file, paddingOf(header.encryptionContext));
     needs(header.frameBytes === record.frameBytes, 'MALFORMED', 'stored frame length');
     // Precondition: an encrypted upload resumes only with a keyring that opens its header.
     needs(keyring, 'BAD_ARGUMENT', 'keyring');
@@ -175,7 +190,7 @@ export async function prepareResume(
     cipher = { contentKey, messageId: header.messageId, digestKey };
   }
   const plan = planUpload({
-    plaintextBytes: file.size,
+    plaintextBytes: source.size,
     frameBytes: record.frameBytes,
     headerBytes: record.headerBytes.length,
     encrypted,
@@ -186,12 +201,17 @@ export async function prepareResume(
   });
   needs(plan.partCount === record.partCount, 'RESUME_FILE_MISMATCH', 'part count');
   const listed = await listUploadedParts(record, access);
-  if (cipher) await verifyPartDigests(record, plan, file, cipher.digestKey, listed);
+  if (cipher) await verifyPartDigests(record, plan, source, cipher.digestKey, listed);
   const doneParts = record.parts.filter(
     (part) => unquote(listed.get(part.partNumber)) === unquote(part.etag),
   );
   return {
-    prepared: { plan, headerBytes: record.headerBytes, ...(cipher ? { cipher } : {}) },
+    prepared: {
+      plan,
+      headerBytes: record.headerBytes,
+      ...(source !== file ? { source } : {}),
+      ...(cipher ? { cipher } : {}),
+    },
     doneParts,
   };
 }
@@ -261,11 +281,14 @@ async function listUploadedParts(
   return listed;
 }
 
-/** The job that builds part `partNumber` of `file` (part 1 carries the header). */
+/**
+ * The job that builds part `partNumber` of `file` (part 1 carries the header); the parts of a
+ * padded message are read from `prepared.source`.
+ */
 export function partJob(prepared: Prepared, file: File, partNumber: number): PartJob {
   const spec = partSpec(prepared.plan, partNumber);
   return {
-    file,
+    file: prepared.source ?? file,
     frameBytes: prepared.plan.frameBytes,
     finalFrameForm: prepared.plan.finalFrameForm,
     firstSeq: spec.firstSeq,
@@ -290,7 +313,7 @@ export function partRunJob(prepared: Prepared, file: File, partNumbers: number[]
   const runBytes = specs.reduce((sum, spec) => sum + spec.plaintextBytes, 0);
   const readBytes = Math.min(DEFAULT_READ_BYTES, Math.max(MIN_RUN_READ_BYTES, runBytes / 2));
   return {
-    file,
+    file: prepared.source ?? file,
     frameBytes: prepared.plan.frameBytes,
     finalFrameForm: prepared.plan.finalFrameForm,
     parts: specs.map(({ firstSeq, lastSeq }) => ({ firstSeq, lastSeq })),

@@ -167,7 +167,7 @@ describe('unpadChunks and createUnpadStream', () => {
     expect(concatBytes(...out)).toEqual(content);
 
     const piped = new Response(
-      new Response(stream).body!.pipeThrough(createUnpadStream()),
+      new Response(new Uint8Array(stream)).body!.pipeThrough(createUnpadStream()),
     ).arrayBuffer();
     expect(new Uint8Array(await piped)).toEqual(content);
 
