@@ -21,8 +21,23 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['tests/integration/**/*.test.ts', 'tests/proof/integration/**/*.test.ts'],
+          exclude: ['**/*.waits.test.ts'],
           environment: 'node',
           testTimeout: 120_000,
+          env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // Files that mostly wait on a real clock (moto's 90 s credential expiry), run by
+        // scripts/test-integration.ts in a second process beside the integration files, since
+        // they hardly use a core.
+        test: {
+          name: 'integration-waits',
+          include: ['tests/integration/**/*.waits.test.ts'],
+          environment: 'node',
+          testTimeout: 150_000,
           env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
           hookTimeout: 120_000,
           fileParallelism: false,

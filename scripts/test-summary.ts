@@ -31,9 +31,20 @@ function playwright(file: string): Counts {
   };
 }
 
+function sum(a: Counts, b: Counts): Counts {
+  return {
+    passed: a.passed + b.passed,
+    failed: a.failed + b.failed,
+    skipped: a.skipped + b.skipped,
+  };
+}
+
 const tiers: [string, Counts][] = [
   ['unit', vitest('reports/unit.json')],
-  ['integration', vitest('reports/integration.json')],
+  [
+    'integration',
+    sum(vitest('reports/integration.json'), vitest('reports/integration-waits.json')),
+  ],
   ['infra', vitest('reports/infra.json')],
   ['e2e', playwright('reports/e2e.json')],
 ];
