@@ -12,6 +12,7 @@
  *   veil names init KEYS s3://BUCKET/PREFIX/                     (names-init.ts)
  *   veil names rotate KEYS [--dry-run] s3://BUCKET/ROOT/         (names-rotate.ts)
  *   veil rewrap [KEYS] CHANGES [--dry-run] s3://BUCKET/KEY|s3://BUCKET/PREFIX/|FILE (rewrap.ts)
+ *   veil share KEYS --expires D [--app-url URL] [--include-name] s3://BUCKET/KEY (share.ts)
  *
  * KEYS are any of --key-file KEY.jwk|BACKUP.jwe (Model A), --hsm-proxy URL --hsm-key LABEL
  * (Model B, with the ID token in VEIL_HSM_TOKEN) and --kms-key ALIAS|ARN [--region R]
@@ -42,6 +43,7 @@ import { KEY_OPTIONS, parseCommandLine } from './options';
 import { rewrap } from './rewrap';
 import { cancelRunningRewraps } from './rewrap-s3';
 import { parseS3Url } from './s3-url';
+import { share } from './share';
 import { decryptFile, encryptFile } from './transcode';
 
 const USAGE_TEXT = `Usage:
@@ -74,6 +76,18 @@ const USAGE_TEXT = `Usage:
                                           under a prefix, or of a local file, without
                                           encrypting the content again (in S3 the body is
                                           copied inside S3; a file is rewritten atomically)
+  veil share KEYS --expires DURATION [--app-url URL] [--include-name] [--label TEXT]
+             s3://BUCKET/KEY              print a share link: its key is added to the file
+                                          (rewrap) and travels only in the link's # part;
+                                          DURATION as 90s, 15m, 1h or 7d, cut to the end of
+                                          the signing credentials and to 7 days (the real
+                                          expiry is printed); URL from --app-url or
+                                          VEIL_APP_URL; the clear name only with
+                                          --include-name
+  veil share KEYS --list s3://BUCKET/KEY  the file's share links (id, expiry, label)
+  veil share KEYS --revoke LINK_ID s3://BUCKET/KEY
+                                          remove that link's key from the file (rewrap):
+                                          the link stops opening at once
 
 CHANGES (each repeats; at least one):
   --add-key-file KEY.jwk                  add a Model A key
@@ -259,6 +273,22 @@ async function run(argv: readonly string[]): Promise<void> {
         target,
         dryRun: values['dry-run'] === true,
         deletePreviousVersion: values['delete-previous-version'] === true,
+        print: (line) => process.stdout.write(`${line}\n`),
+      });
+      return;
+    }
+    case 'share': {
+      const [target = ''] = positionals(args, ['s3://BUCKET/KEY']);
+      await share({
+        keys,
+        s3: { region: values.region, endpointUrl: values['endpoint-url'] },
+        target: parseS3Url(target, 'object'),
+        expires: values.expires,
+        appUrl: values['app-url'],
+        includeName: values['include-name'] === true,
+        label: values.label,
+        revoke: values.revoke,
+        list: values.list === true,
         print: (line) => process.stdout.write(`${line}\n`),
       });
       return;

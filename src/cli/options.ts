@@ -26,6 +26,12 @@ const OPTIONS = {
   'remove-key': { type: 'string', multiple: true },
   'dry-run': { type: 'boolean' },
   'delete-previous-version': { type: 'boolean' },
+  expires: { type: 'string' },
+  'app-url': { type: 'string' },
+  'include-name': { type: 'boolean' },
+  label: { type: 'string' },
+  revoke: { type: 'string' },
+  list: { type: 'boolean' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -59,6 +65,7 @@ const COMMAND_OPTIONS = {
     'dry-run',
     'delete-previous-version',
   ],
+  share: [...KEY_OPTIONS, 'expires', 'app-url', 'include-name', 'label', 'revoke', 'list'],
 } as const satisfies Record<string, readonly OptionName[]>;
 
 export type CommandName = keyof typeof COMMAND_OPTIONS;

@@ -247,6 +247,17 @@ export const ERRORS = {
     'This file is not a Veil key backup (a JWE protected with a passphrase: PBES2 key wrapping and A256GCM, holding a key file). Check that you picked the right file.',
   BACKUP_WRONG_PASSPHRASE:
     'The passphrase does not open this backup (or the backup was altered). Check the passphrase, which is case-sensitive, and try again.',
+  // Share links (core/share-link.ts, aws/share-link.ts).
+  SHARE_LINK_MALFORMED:
+    'This share link is incomplete or damaged (its part after # cannot be read). Copy the whole link again, or ask for a new one.',
+  SHARE_LINK_EXPIRED:
+    'This share link has expired: its download address is no longer accepted. Ask the person who shared the file for a new link.',
+  SHARE_LINK_REVOKED:
+    'This share link was revoked: the file no longer holds its key, so it cannot be opened with it. Ask the person who shared the file for a new link.',
+  SHARE_LINK_NOT_FOUND:
+    'The file has no active share link with this id. Nothing was changed; list the links (veil share --list, or Share link… in Files) to see their ids.',
+  SHARE_TOO_LARGE_IN_MEMORY:
+    'This browser can neither save a file through a save dialog nor stream it through a service worker, so the file would be held in memory, and it is larger than the limit named below. Open the link in a recent Chrome, Edge, Firefox or Safari.',
   // Settings: check connection (src/state/settings/connection-checks.ts).
   CONNECTION_CORS_BLOCKED:
     'S3 can be reached, but the bucket’s CORS rules do not allow this site, so the browser may not read its answers. Add the CORS rule shown below to the bucket (S3 console: Permissions, CORS), then check again.',

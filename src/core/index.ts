@@ -137,3 +137,21 @@ export {
 export type { PaddingScheme } from './padding';
 export { PaddingStripper, createUnpadStream, unpadChunks } from './unpad';
 export type { StripperOptions } from './unpad';
+export {
+  LINK_ID_BYTES,
+  LINK_KEY_BYTES,
+  LINK_PROVIDER_ID,
+  MAX_PRESIGN_SECONDS,
+  SHARE_ROUTE,
+  decodeSharePayload,
+  encodeSharePayload,
+  isExpired,
+  isLinkId,
+  linkExpiry,
+  newLinkId,
+  parseDuration,
+  payloadOfLink,
+  shareLinkUrl,
+} from './share-link';
+export type { ExpiryLimit, LinkExpiry, SharePayload } from './share-link';
+export { linkKeyWords } from './provider-info';

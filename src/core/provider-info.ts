@@ -110,3 +110,13 @@ export function keysNeeded(header: MessageHeader): NeededKey[] {
   needs(hasKeys, 'BAD_ARGUMENT', 'header');
   return header.encryptedDataKeys.filter((edk) => !isLocationEdk(edk)).map(neededKeyOf);
 }
+
+/**
+ * The kind of key an EDK names, in words, when it is a share link's key ([Note: share links]
+ * in share-link.ts): `a share link (id …)`; undefined for any other key. From the
+ * unauthenticated header: escape the words to show them.
+ */
+export function linkKeyWords(key: NeededKey): string | undefined {
+  if (key.providerId !== 'veil-link') return undefined;
+  return `a share link (id ${key.keyName})`;
+}

@@ -1,0 +1,186 @@
+/**
+ * [Note: share links list] Each file's active share links are listed in the bucket, encrypted,
+ * so the app and the command line can show and revoke them: one small AWS Encryption SDK message
+ * per file at `<root>.veil/links/<hex SHA-256 of the file's stored object key>`, wrapped by the
+ * location's keyrings as the names key is ([Note: names key object] in names-key.ts), with
+ * `veil-purpose: share-links` in its context and bound to its own object key. The object key
+ * holds only a hash, so no clear name appears; the list holds, per link, its id, when it was
+ * made and when it expires, the sharer's label and whether the name was included, never the
+ * link key (the key lives only in the link).
+ *
+ * Writes are conditional: a new list with If-None-Match: *, a changed one with If-Match on the
+ * ETag read, and a write that loses a race (412, or 409) reads again and applies its change once
+ * more, so two writers never drop each other's entries. An empty list is deleted (If-Match).
+ */
+import {
+  VeilError,
+  decryptBytes,
+  encryptBytes,
+  errorName,
+  fromUtf8,
+  isLinkId,
+  toHex,
+  utf8,
+  type EncryptionContext,
+  type Keyring,
+} from '../core';
+import { RESERVED_FOLDER, type NamesLocation } from './names-key';
+
+/** The folder of the lists below a location's root. */
+export const LINKS_FOLDER = `${RESERVED_FOLDER}links/`;
+const PURPOSE_KEY = 'veil-purpose';
+const PURPOSE = 'share-links';
+/** Tries of a change that keeps losing races before it gives up. */
+const MAX_TRIES = 5;
+
+/** One active link, as listed. */
+export interface LinkEntry {
+  readonly id: string;
+  readonly createdAtMs: number;
+  readonly expiresAtMs: number;
+  /** The sharer's label (untrusted text when shown). */
+  readonly label: string;
+  /** Whether the link carries the clear file name. */
+  readonly nameIncluded: boolean;
+}
+
+/** A stored list and its ETag, for the conditional write. */
+export interface StoredList {
+  readonly body: Uint8Array;
+  readonly etag: string;
+}
+
+/** The S3 calls a list needs. */
+export interface LinkListStorage {
+  /** The object and its ETag, or undefined when there is none. */
+  read(key: string, signal?: AbortSignal): Promise<StoredList | undefined>;
+  /** Writes under a condition; false when the condition failed (412 or 409). */
+  write(
+    key: string,
+    body: Uint8Array,
+    condition: { readonly ifMatch: string } | { readonly ifNoneMatch: '*' },
+    signal?: AbortSignal,
+  ): Promise<boolean>;
+  /** Deletes if the ETag still matches; false when it does not. */
+  remove(key: string, ifMatch: string, signal?: AbortSignal): Promise<boolean>;
+}
+
+/** The list's object key for a file stored at `objectKey` in `location`. */
+export async function linkListKey(location: NamesLocation, objectKey: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', utf8(objectKey) as Uint8Array<ArrayBuffer>);
+  return `${location.root}${LINKS_FOLDER}${toHex(new Uint8Array(digest))}`;
+}
+
+function checkEntry(value: unknown): value is LinkEntry {
+  if (typeof value !== 'object' || value === null) return false;
+  const entry = value as Record<string, unknown>;
+  return (
+    isLinkId(entry.id) &&
+    Number.isSafeInteger(entry.createdAtMs) &&
+    Number.isSafeInteger(entry.expiresAtMs) &&
+    typeof entry.label === 'string' &&
+    typeof entry.nameIncluded === 'boolean'
+  );
+}
+
+/** The list's JSON, checked. */
+export function parseEntries(bytes: Uint8Array, listKey: string): LinkEntry[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fromUtf8(bytes, 'links'));
+  } catch {
+    parsed = undefined;
+  }
+  const entries = (parsed as { links?: unknown } | undefined)?.links;
+  if (!Array.isArray(entries) || !entries.every(checkEntry)) {
+    throw new VeilError('MALFORMED', `${listKey} is not a list of share links`);
+  }
+  return entries.map((e) => ({
+    id: e.id,
+    createdAtMs: e.createdAtMs,
+    expiresAtMs: e.expiresAtMs,
+    label: e.label,
+    nameIncluded: e.nameIncluded,
+  }));
+}
+
+/** Where a file's list is and what reads and writes it. */
+export interface LinkListTarget {
+  readonly storage: LinkListStorage;
+  readonly location: NamesLocation;
+  /** The file's stored object key. */
+  readonly objectKey: string;
+  /** Opens the list (any key of the session). */
+  readonly openWith: Keyring;
+  /** Wraps a list written (the upload's keys). */
+  readonly wrapWith: Keyring;
+  /** The upload context the list is written with (no name in it). */
+  readonly context: EncryptionContext;
+  readonly signal?: AbortSignal;
+}
+
+async function readList(
+  target: LinkListTarget,
+  listKey: string,
+): Promise<{ entries: LinkEntry[]; etag: string | undefined }> {
+  const stored = await target.storage.read(listKey, target.signal);
+  if (!stored) return { entries: [], etag: undefined };
+  let context: Readonly<Record<string, string>> = {};
+  let bytes: Uint8Array;
+  try {
+    bytes = await decryptBytes(stored.body, {
+      keyring: target.openWith,
+      location: { expected: { bucket: target.location.bucket, key: listKey }, rule: 'required' },
+      onHeader: (header) => (context = header.encryptionContext),
+    });
+  } catch (cause) {
+    const code = cause instanceof VeilError ? cause.code : errorName(cause);
+    if (code === 'OBJECT_MISMATCH') throw cause;
+    throw new VeilError('MALFORMED', `${listKey} could not be opened: ${code}`, { cause });
+  }
+  if (context[PURPOSE_KEY] !== PURPOSE) {
+    throw new VeilError('MALFORMED', `${listKey} is not a list of share links`);
+  }
+  return { entries: parseEntries(bytes, listKey), etag: stored.etag };
+}
+
+/**
+ * A file's active links, as stored (expired ones included: the caller shows them as expired).
+ * @throws VeilError MALFORMED when the list does not open or parse, OBJECT_MISMATCH for a list
+ *   copied from elsewhere, and storage errors.
+ */
+export async function readLinks(target: LinkListTarget): Promise<LinkEntry[]> {
+  const listKey = await linkListKey(target.location, target.objectKey);
+  return (await readList(target, listKey)).entries;
+}
+
+/**
+ * Changes a file's list: `change` gets the entries read and returns the new ones; the write is
+ * conditional and a lost race reads and changes again ([Note: share links list]).
+ * @returns the entries written.
+ * @throws VeilError S3_REJECTED after MAX_TRIES lost races, and the errors of readLinks.
+ */
+export async function changeLinks(
+  target: LinkListTarget,
+  change: (entries: readonly LinkEntry[]) => LinkEntry[],
+): Promise<LinkEntry[]> {
+  const listKey = await linkListKey(target.location, target.objectKey);
+  for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
+    const { entries, etag } = await readList(target, listKey);
+    const next = change(entries);
+    if (next.length === 0) {
+      if (etag === undefined || (await target.storage.remove(listKey, etag, target.signal))) {
+        return next;
+      }
+      continue;
+    }
+    const body = await encryptBytes(utf8(JSON.stringify({ links: next })), {
+      keyring: target.wrapWith,
+      encryptionContext: { ...target.context, [PURPOSE_KEY]: PURPOSE },
+      location: { bucket: target.location.bucket, key: listKey },
+    });
+    const condition = etag === undefined ? { ifNoneMatch: '*' as const } : { ifMatch: etag };
+    if (await target.storage.write(listKey, body, condition, target.signal)) return next;
+  }
+  throw new VeilError('S3_REJECTED', `${listKey}: other writers kept changing the list`);
+}
