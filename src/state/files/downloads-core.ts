@@ -1,126 +1,89 @@
 /**
- * The logic of the downloads started from the Files view (downloads.svelte.ts is its reactive
- * wrapper): ask where to save, open the object with every key the session has, report progress
- * until done, failed or cancelled, and when no key of the session opens it, name the keys that
- * would and take a picked key file ([Note: keys picked at the prompt] in downloads.svelte.ts).
+ * The logic of one download started from the Files view (downloads.svelte.ts is its reactive
+ * wrapper): check that the object opens with the keys the session has, then ask where to save,
+ * then download, reporting progress until done, failed or cancelled; when no key of the session
+ * opens it, name the keys that would and take a picked key file ([Note: keys picked at the
+ * prompt] in downloads.svelte.ts). The list of downloads is download-list.ts.
+ *
+ * [Note: check before the save dialog] A download first reads the object's header and unwraps its
+ * data key (the vault, the HSM proxy, KMS), and only then opens the save dialog: a wrong key, a
+ * missing one or a proxy that is down fails with nothing asked and no file created. The data key
+ * is unwrapped again by the download itself rather than kept in memory while the dialog is open
+ * (one more key-service call per download, no raw data key held across a dialog). The save picker
+ * needs a recent click (the browser's user activation); when the check took longer than that
+ * lasts, the item waits in 'ready' for the user's "Choose where to save" click.
+ *
+ * [Note: a picked key is checked first] A key file picked at the prompt must open this object's
+ * header before it is held for the page or kept in the vault: a key with the right name and the
+ * wrong bytes is refused where it was picked (WRONG_KEY), so it is never cached anywhere and the
+ * picker stays. A run that ends in WRONG_KEY (a vault key of the same name, or a key picked for
+ * another file) offers the picker again instead of leaving Retry alone.
  *
  * The app's objects come in through DownloadsDeps; what the view shows lives in a DownloadView
- * (one per item) and a DownloadsState (the list) that the wrapper makes reactive.
+ * (one per item) that the wrapper makes reactive.
  */
 import type { VeilConfig } from '../../aws/config';
 import { VeilError } from '../../core/errors';
 import { parseKeyFile, type RawAesKeyMaterial } from '../../core/key-file';
 import type { Keyring } from '../../core/keyring';
 import type { BindingRule } from '../../core/location';
+import type { MessageHeader } from '../../core/header';
+import { openMessageKeys } from '../../core/message';
 import { RawAesKeyring } from '../../keyrings/raw-aes';
 import { downloadObject, inspectObject, keysNeeded } from '../../transfer/download';
-import type { DownloadProgress } from '../../transfer/download-progress';
-import type { DownloadS3 } from '../../transfer/download-s3';
-import type { DownloadSetup, DownloadSink } from '../../transfer/download-setup';
-import { keyAdvice, keyFileMatches, withPrompted, type KeyAdvice } from './download-keys';
+import { keyAdvice, keyFileMatches, withPrompted } from './download-keys';
+import type {
+  DownloadContext,
+  DownloadObject,
+  DownloadPhase,
+  DownloadsDeps,
+  DownloadView,
+} from './download-view';
 import { downloadAnnouncement } from './format';
-import { shownError, type ShownError } from '../app/shown-error';
-import { keyFingerprint, type AddOptions, type VaultKeyInfo } from '../keys/vault-core';
+import { shownError } from '../app/shown-error';
+import { keyFingerprint } from '../keys/vault-core';
 
-/** Where a download is saved: the picker's file, or the browser's downloads. */
-export type SaveKind = 'file-system-access' | 'blob';
-
-/** What the downloads need of the app. */
-export interface DownloadsDeps {
-  /**
-   * Asks where to save (chooseSaveTarget); the first await of a click.
-   * @throws VeilError DOWNLOAD_CANCELLED when the user dismisses the picker, and the like.
-   */
-  chooseTarget(name: string, sizeBytes: number): Promise<{ sink: DownloadSink; kind: SaveKind }>;
-  /**
-   * The engine's S3 seam for this session.
-   * @throws VeilError CREDENTIALS_MISSING without credentials.
-   */
-  s3(): DownloadS3;
-  /** Decrypts frame batches (the worker pool). */
-  decryptor(): DownloadSetup['decryptor'];
-  /** readKeyring: every key the session's sources have ([Note: keyring choice]). */
-  readKeyring(config: VeilConfig): Promise<Keyring | undefined>;
-  readonly vault: {
-    readonly keys: readonly VaultKeyInfo[];
-    load(): Promise<void>;
-    add(material: RawAesKeyMaterial, options?: AddOptions): Promise<VaultKeyInfo>;
-  };
-  /** Whether the user is signed in (Model B's keys need it). */
-  readonly session: { readonly hasIdToken: boolean };
-  /**
-   * How strictly the object's binding to its key is checked: the location's names' rule
-   * ([Note: names of the current location]); absent: 'if-present'.
-   */
-  bindingRule?(config: VeilConfig): Promise<BindingRule>;
-}
-
-/** Where one download is. */
-export type DownloadPhase =
-  'choosing' | 'opening' | 'downloading' | 'done' | 'failed' | 'cancelled' | 'needs-key';
-
-/** What the view shows of one download (the wrapper makes it reactive). */
-export interface DownloadView {
-  phase: DownloadPhase;
-  progress: DownloadProgress | undefined;
-  error: ShownError | undefined;
-  /** The keys the object could be opened with, when the session has none of them. */
-  advice: KeyAdvice[];
-  /** A key file picked for this object (its name), once added. */
-  keyAdded: string | undefined;
-  /** Where the picked key went: the vault, or held for this page. */
-  keyAddedTo: 'vault' | 'page' | undefined;
-  /** True when a picked key may be kept in the vault (no vault key has a needed name). */
-  canKeep: boolean;
-  keyError: ShownError | undefined;
-  /** 'plain' when the object was saved as it is (not encrypted by Veil or an ESDK). */
-  label: 'decrypted' | 'plain' | undefined;
-  saveKind: SaveKind | undefined;
-}
-
-/** A fresh DownloadView. */
-export function emptyDownloadView(): DownloadView {
-  return {
-    phase: 'choosing',
-    progress: undefined,
-    error: undefined,
-    advice: [],
-    keyAdded: undefined,
-    keyAddedTo: undefined,
-    canKeep: false,
-    keyError: undefined,
-    label: undefined,
-    saveKind: undefined,
-  };
-}
-
-/** What a download needs of the list that holds it. */
-export interface DownloadContext {
-  /** Keys picked at a key prompt this page ([Note: keys picked at the prompt]). */
-  readonly promptedKeyrings: readonly Keyring[];
-  /** Holds a picked key for this page; false when the same key is held already. */
-  holdKey(keyring: Keyring, fingerprint: string): boolean;
-  /** Says a phase change in the status region. */
-  announce(text: string): void;
-}
-
-/** The object a download reads. */
-export interface DownloadObject {
-  readonly key: string;
-  readonly name: string;
-  readonly sizeBytes: number;
-}
+export {
+  emptyDownloadView,
+  type DownloadContext,
+  type DownloadObject,
+  type DownloadPhase,
+  type DownloadsDeps,
+  type DownloadView,
+  type SaveKind,
+} from './download-view';
 
 /**
  * Errors that mean "none of this session's keys opens it": no keyring at all (the engine's
- * NO_KEY_FOR_OBJECT), keys none of which fits (the core's NO_MATCHING_EDK), or an HSM key that
- * needs a sign-in first.
+ * NO_KEY_FOR_OBJECT), keys none of which fits (the core's NO_MATCHING_EDK), a key of the right
+ * name with other bytes (WRONG_KEY), or an HSM key that needs a sign-in first.
  */
 const NO_KEY_CODES: ReadonlySet<string> = new Set([
   'NO_KEY_FOR_OBJECT',
   'NO_MATCHING_EDK',
+  'WRONG_KEY',
   'HSM_UNAUTHENTICATED',
 ]);
+
+/** Errors shown as they are at the key prompt (the others become NO_KEY_FOR_OBJECT). */
+const SHOWN_AS_IS: ReadonlySet<string> = new Set(['WRONG_KEY', 'HSM_UNAUTHENTICATED']);
+
+/** What the check learned, kept for the save that follows it. */
+interface Checked {
+  readonly keyring: Keyring | undefined;
+  readonly bindingRule: BindingRule;
+}
+
+/**
+ * Unwraps the data key of `header` with `keyring`, releasing nothing: the check of [Note: check
+ * before the save dialog] and [Note: a picked key is checked first]. A signed message's signature
+ * is checked by the download itself, which reads the whole message.
+ * @throws VeilError NO_MATCHING_EDK, WRONG_KEY, COMMITMENT_MISMATCH, HEADER_TAMPERED and the
+ *   keyring's errors.
+ */
+async function unwrapOnly(header: MessageHeader, keyring: Keyring): Promise<void> {
+  await openMessageKeys(header, { keyring, allowUnverifiedSignature: true });
+}
 
 /** One download's logic; `view` is what the view shows of it. */
 export class DownloadItemCore {
@@ -131,6 +94,10 @@ export class DownloadItemCore {
   readonly #sizeBytes: number;
   readonly #context: DownloadContext | undefined;
   #controller: AbortController | undefined;
+  /** The object's header, once read (a picked key file is checked against it). */
+  #header: MessageHeader | undefined;
+  /** What the last check found, while the item waits in 'ready'. */
+  #checked: Checked | undefined;
 
   constructor(
     deps: DownloadsDeps,
@@ -163,7 +130,10 @@ export class DownloadItemCore {
   #to(phase: DownloadPhase): void {
     if (this.#view.phase === phase) return;
     this.#view.phase = phase;
-    const text = downloadAnnouncement(this.#name, phase, this.#view.error?.code);
+    const text =
+      phase === 'ready'
+        ? `${this.#name} is ready: choose where to save it.`
+        : downloadAnnouncement(this.#name, phase, this.#view.error?.code);
     if (text) this.#context?.announce(text);
   }
 
@@ -171,17 +141,48 @@ export class DownloadItemCore {
     this.#controller?.abort(new DOMException('cancelled', 'AbortError'));
   }
 
-  /** Runs (or re-runs) the download. Call it from a click: the save picker needs the gesture. */
+  /**
+   * Runs (or re-runs) the download: the check, then the save dialog, then the body ([Note: check
+   * before the save dialog]). Call it from a click: the save picker needs the gesture.
+   */
   async run(config: VeilConfig): Promise<void> {
     const view = this.#view;
-    this.#to('choosing');
+    view.phase = 'opening';
     view.error = undefined;
     view.keyError = undefined;
     view.progress = undefined;
     view.label = undefined;
+    this.#checked = undefined;
+    const controller = new AbortController();
+    this.#controller = controller;
+    try {
+      this.#checked = await this.#check(config, controller.signal);
+    } catch (error) {
+      this.#controller = undefined;
+      if (await this.#needsKey(config, error)) return;
+      this.#fail(error);
+      return;
+    }
+    this.#controller = undefined;
+    if (this.#deps.needsClickToSave?.()) {
+      this.#to('ready');
+      return;
+    }
+    await this.save(config);
+  }
+
+  /**
+   * Asks where to save and downloads, after a check (from the "Choose where to save" click when
+   * the item waits in 'ready'; run() calls it itself otherwise).
+   */
+  async save(config: VeilConfig): Promise<void> {
+    const checked = this.#checked;
+    if (!checked) return this.run(config);
+    this.#checked = undefined;
+    const view = this.#view;
+    this.#to('choosing');
     let target;
     try {
-      // First, before any other await: the save picker must run inside the user's gesture.
       target = await this.#deps.chooseTarget(this.#name, this.#sizeBytes);
     } catch (error) {
       this.#fail(error);
@@ -192,22 +193,16 @@ export class DownloadItemCore {
     const controller = new AbortController();
     this.#controller = controller;
     try {
-      await this.#deps.vault.load();
-      const keyring = withPrompted(
-        this.#context?.promptedKeyrings ?? [],
-        await this.#deps.readKeyring(config),
-      );
       const decryptor = this.#deps.decryptor();
-      const bindingRule = (await this.#deps.bindingRule?.(config)) ?? 'if-present';
       const result = await downloadObject({
         s3: this.#deps.s3(),
         bucket: config.bucket,
         key: this.#key,
-        bindingRule,
+        bindingRule: checked.bindingRule,
         sink: target.sink,
         ...(decryptor ? { decryptor } : {}),
         signal: controller.signal,
-        ...(keyring ? { keyring } : {}),
+        ...(checked.keyring ? { keyring: checked.keyring } : {}),
         onProgress: (progress) => {
           view.progress = progress;
           if (progress.state === 'downloading') this.#to('downloading');
@@ -224,19 +219,52 @@ export class DownloadItemCore {
     }
   }
 
+  /**
+   * Reads the header and unwraps the data key with the session's keys, releasing nothing
+   * ([Note: check before the save dialog]).
+   * @throws the errors of inspectObject and unwrapOnly; NO_KEY_FOR_OBJECT without any key.
+   */
+  async #check(config: VeilConfig, signal: AbortSignal): Promise<Checked> {
+    await this.#deps.vault.load();
+    const keyring = withPrompted(
+      this.#context?.promptedKeyrings ?? [],
+      await this.#deps.readKeyring(config),
+    );
+    const bindingRule = (await this.#deps.bindingRule?.(config)) ?? 'if-present';
+    // A framed 0x0478 object's data key is unwrapped (and its binding checked) by inspectObject
+    // when given a keyring; a signed or non-framed one's by unwrapOnly.
+    const opened = await inspectObject({
+      s3: this.#deps.s3(),
+      bucket: config.bucket,
+      key: this.#key,
+      bindingRule,
+      signal,
+      ...(keyring ? { keyring } : {}),
+    });
+    if (opened.header) {
+      this.#header = opened.header;
+      if (!keyring) throw new VeilError('NO_KEY_FOR_OBJECT');
+      if (!opened.contentKey) await unwrapOnly(opened.header, keyring);
+    }
+    return { keyring, bindingRule };
+  }
+
   /** True (and the advice set) when the failure means the session lacks the object's key. */
   async #needsKey(config: VeilConfig, error: unknown): Promise<boolean> {
     if (!(error instanceof VeilError && NO_KEY_CODES.has(error.code))) return false;
     try {
-      const opened = await inspectObject({
-        s3: this.#deps.s3(),
-        bucket: config.bucket,
-        key: this.#key,
-      });
-      if (!opened.header) return false;
+      if (!this.#header) {
+        const opened = await inspectObject({
+          s3: this.#deps.s3(),
+          bucket: config.bucket,
+          key: this.#key,
+        });
+        if (!opened.header) return false;
+        this.#header = opened.header;
+      }
       await this.#deps.vault.load();
       const vaultKeyNames = this.#deps.vault.keys.map((k) => k.keyName);
-      const advice = keyAdvice(keysNeeded(opened.header), {
+      const advice = keyAdvice(keysNeeded(this.#header), {
         signedIn: this.#deps.session.hasIdToken,
         vaultKeyNames,
       });
@@ -244,8 +272,10 @@ export class DownloadItemCore {
       this.#view.canKeep = advice.some(
         (a) => a.model === 'A' && !vaultKeyNames.includes(a.keyName),
       );
+      this.#view.keyAdded = undefined;
+      this.#view.keyAddedTo = undefined;
       this.#view.error = shownError(
-        error.code === 'HSM_UNAUTHENTICATED'
+        SHOWN_AS_IS.has(error.code)
           ? error
           : new VeilError('NO_KEY_FOR_OBJECT', undefined, { cause: error }),
       );
@@ -263,9 +293,11 @@ export class DownloadItemCore {
   }
 
   /**
-   * Adds a picked key file for this object: kept in the vault when `keep` and no vault key has
-   * its name, else held for this page ([Note: keys picked at the prompt]). Refuses a key file
-   * whose name is not one the object needs.
+   * Adds a picked key file for this object once it opens the object's header ([Note: a picked
+   * key is checked first]): kept in the vault when `keep` and no vault key has its name, else held
+   * for this page ([Note: keys picked at the prompt]). Refuses a key file whose name is not one
+   * the object needs (NO_MATCHING_EDK) or whose bytes do not open it (WRONG_KEY); a refused key
+   * is kept nowhere.
    */
   async addKeyFile(file: File, keep: boolean): Promise<boolean> {
     const view = this.#view;
@@ -283,6 +315,16 @@ export class DownloadItemCore {
           `this key file is named “${material.keyName}”; the file needs ${wanted}`,
         );
       }
+      const fingerprint = await keyFingerprint(material.keyBytes);
+      // fromBytes zeroes the copy it is given.
+      const keyring = await RawAesKeyring.fromBytes({
+        ...material,
+        keyBytes: material.keyBytes.slice(),
+      });
+      const header = this.#header;
+      // Precondition: the prompt shows only after the header was read.
+      if (!header) throw new VeilError('NO_KEY_FOR_OBJECT', 'the file was not read yet');
+      await unwrapOnly(header, keyring);
       const keyName = material.keyName;
       const vault = this.#deps.vault;
       await vault.load();
@@ -293,87 +335,20 @@ export class DownloadItemCore {
         view.keyAddedTo = 'vault';
         return true;
       }
-      const fingerprint = await keyFingerprint(material.keyBytes);
-      // fromBytes zeroes the bytes.
-      const keyring = await RawAesKeyring.fromBytes(material);
       this.#context?.holdKey(keyring, fingerprint);
-      view.keyAdded = material.keyName;
+      view.keyAdded = keyName;
       view.keyAddedTo = 'page';
       return true;
     } catch (error) {
+      view.keyAdded = undefined;
+      view.keyAddedTo = undefined;
       view.keyError = shownError(error);
       return false;
     } finally {
-      // vault.add and fromBytes zero it already; this covers every other way out.
+      // vault.add zeroes it already; this covers every other way out.
       material?.keyBytes.fill(0);
     }
   }
 }
 
-/** What the list of downloads shows (the wrapper makes it reactive). */
-export interface DownloadsState<Item> {
-  items: Item[];
-  /** The last phase change of a download, for the status region. */
-  announcement: string;
-}
-
-/** What the list needs of an item. */
-export interface ListedDownload {
-  readonly active: boolean;
-  readonly phase: DownloadPhase;
-  run(config: VeilConfig): Promise<void>;
-}
-
-/**
- * The list of downloads of this page, and the keys picked at its prompts. `newItem` makes an
- * item (the wrapper's reactive one) that reports to the list.
- */
-export class DownloadList<Item extends ListedDownload> implements DownloadContext {
-  readonly #state: DownloadsState<Item>;
-  readonly #newItem: (id: number, object: DownloadObject, context: DownloadContext) => Item;
-  #nextId = 1;
-  // Keyrings hold non-extractable keys; they stay out of reactive state.
-  readonly #prompted = new Map<string, Keyring>();
-
-  constructor(
-    state: DownloadsState<Item>,
-    newItem: (id: number, object: DownloadObject, context: DownloadContext) => Item,
-  ) {
-    this.#state = state;
-    this.#newItem = newItem;
-  }
-
-  get promptedKeyrings(): readonly Keyring[] {
-    return [...this.#prompted.values()];
-  }
-
-  holdKey(keyring: Keyring, fingerprint: string): boolean {
-    if (this.#prompted.has(fingerprint)) return false;
-    this.#prompted.set(fingerprint, keyring);
-    return true;
-  }
-
-  announce(text: string): void {
-    this.#state.announcement = text;
-  }
-
-  /** Starts downloading `object` (from a click). */
-  start(config: VeilConfig, object: DownloadObject): Item {
-    const item = this.#newItem(this.#nextId++, object, this);
-    // Class instances are not proxied by $state: `item` is the one the list holds.
-    this.#state.items = [item, ...this.#state.items];
-    void item.run(config);
-    return item;
-  }
-
-  /** Removes finished downloads from the list. */
-  clearFinished(): void {
-    this.#state.items = this.#state.items.filter(
-      (item) => item.active || item.phase === 'needs-key',
-    );
-  }
-
-  dismiss(item: Item): void {
-    this.#state.items = this.#state.items.filter((other) => other !== item);
-  }
-}
+export { DownloadList, type DownloadsState, type ListedDownload } from './download-list';

@@ -1,8 +1,9 @@
 /**
- * Downloads started from the Files view: each one asks where to save (chooseSaveTarget: the save
- * picker, or a Blob for small objects in browsers without it), opens the object with every key
- * this session has (readKeyring: vault keys, the HSM when signed in, KMS), decrypts in the worker
- * pool, and reports progress (bytes, rate, ETA) until done, failed or cancelled. The engine
+ * Downloads started from the Files view: each one first checks that the object opens with every
+ * key this session has (readKeyring: vault keys, the HSM when signed in, KMS), then asks where to
+ * save (chooseSaveTarget: the save picker, or a Blob for small objects in browsers without it;
+ * [Note: check before the save dialog] in downloads-core.ts), decrypts in the worker pool, and
+ * reports progress (bytes, rate, ETA) until done, failed or cancelled. The engine
  * discards partial output on any failure ([Note: download pipeline]). The logic is in
  * downloads-core.ts; this file wires it to the app and keeps what the view shows in `$state`.
  *
@@ -51,6 +52,10 @@ export type { DownloadContext, DownloadPhase, SaveKind } from './downloads-core'
 /** The app's objects as the downloads need them. */
 const appDeps: DownloadsDeps = {
   chooseTarget: (name, sizeBytes) => chooseSaveTarget(name, sizeBytes),
+  // The save picker refuses to open without a recent click (user activation).
+  needsClickToSave: () =>
+    typeof (globalThis as { showSaveFilePicker?: unknown }).showSaveFilePicker === 'function' &&
+    (navigator as { userActivation?: { isActive: boolean } }).userActivation?.isActive === false,
   s3: () => downloadS3For(awsSession.clients().s3()),
   decryptor: workerPool,
   readKeyring: (config) =>
@@ -147,6 +152,11 @@ export class DownloadItem {
   /** Runs (or re-runs) the download. Call it from a click: the save picker needs the gesture. */
   run(config: VeilConfig): Promise<void> {
     return this.#core.run(config);
+  }
+
+  /** Asks where to save a checked download waiting in 'ready' (from a click). */
+  save(config: VeilConfig): Promise<void> {
+    return this.#core.save(config);
   }
 
   /** See DownloadItemCore.addKeyFile ([Note: keys picked at the prompt]). */

@@ -4,6 +4,7 @@
  * views follow it. CryptoKeys never reach that list.
  */
 import { createStore, del, entries, set, type UseStore } from 'idb-keyval';
+import { VeilError } from '../../core/errors';
 import type { RawAesKeyMaterial } from '../../core/key-file';
 import type { RawAesKeyring } from '../../keyrings/raw-aes';
 import { preferences } from '../shared/preferences.svelte';
@@ -75,11 +76,17 @@ export class Vault {
    * @throws VeilError VAULT_KEY_MISSING when no key has that name.
    */
   keyring(keyName: string): RawAesKeyring {
+    // Read the reactive list first: a view that asks for a key before the vault is loaded (the
+    // Upload page right after a reload) then follows the load, instead of keeping the miss.
+    if (!this.#keys.some((k) => k.keyName === keyName)) {
+      throw new VeilError('VAULT_KEY_MISSING', keyName);
+    }
     return this.#core.keyring(keyName);
   }
 
   /** Keyrings of every key held, for opening downloads. */
   keyrings(): RawAesKeyring[] {
+    void this.#keys;
     return this.#core.keyrings();
   }
 }

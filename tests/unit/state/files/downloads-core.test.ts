@@ -2,7 +2,9 @@
  * The downloads of the Files view (src/state/files/downloads-core.ts) over the real download engine, a
  * fake S3 and a real vault core on an in-memory store: an object opens with the session's keys;
  * without them the item names the key it needs and takes its key file, held for the page or kept
- * in the vault; a dismissed picker or a cancel ends as cancelled; the list keeps what is active.
+ * in the vault, once it opens the file (a same-name key with other bytes is refused and kept
+ * nowhere); the key is checked before the save picker is asked; a dismissed picker or a cancel
+ * ends as cancelled; the list keeps what is active.
  */
 import { describe, expect, test, vi } from 'vitest';
 import type { VeilConfig } from '../../../../src/aws/config';
@@ -47,7 +49,9 @@ const keyFile = (keyBytes = KEY, keyName = KEY_NAME) =>
   new File([serializeKeyFile({ keyBytes: keyBytes.slice(), keyName, keyNamespace: 'veil' })], 'k');
 
 /** A page's list with one object in S3: `secret.bin` encrypted under "team", `plain.txt` not. */
-async function setup(options: { sessionKeyring?: Keyring; dismiss?: boolean } = {}) {
+async function setup(
+  options: { sessionKeyring?: Keyring; dismiss?: boolean; needsClick?: boolean } = {},
+) {
   const s3 = new FakeDownloadS3();
   const plain = patternBytes(3000);
   s3.put(
@@ -58,6 +62,7 @@ async function setup(options: { sessionKeyring?: Keyring; dismiss?: boolean } = 
   const vault = new VaultCore(memoryStore());
   const sinks: MemorySink[] = [];
   const deps: DownloadsDeps = {
+    needsClickToSave: () => options.needsClick ?? false,
     chooseTarget: () => {
       if (options.dismiss) return Promise.reject(new VeilError('DOWNLOAD_CANCELLED'));
       const sink = new MemorySink();
@@ -108,7 +113,7 @@ describe('a download', () => {
     expect(item.view).toMatchObject({ phase: 'done', label: 'plain' });
   });
 
-  test('a dismissed picker ends as cancelled, before anything is read', async () => {
+  test('a dismissed picker ends as cancelled, and nothing is written', async () => {
     const world = await setup({ dismiss: true });
     const item = await started(world, 'plain.txt');
     expect(item.view.phase).toBe('cancelled');
@@ -119,11 +124,20 @@ describe('a download', () => {
     const world = await setup();
     world.s3.delayMs = () => 20;
     const item = world.list.start(config, world.object('plain.txt'));
+    await vi.waitFor(() => expect(world.sinks).toHaveLength(1));
+    item.cancel();
+    await vi.waitFor(() => expect(item.view.phase).toBe('cancelled'));
+    expect(world.sinks[0]?.aborted).toBe(true);
+  });
+
+  test('cancel during the check ends as cancelled without asking where to save', async () => {
+    const world = await setup();
+    world.s3.delayMs = () => 20;
+    const item = world.list.start(config, world.object('plain.txt'));
     await new Promise((resolve) => setTimeout(resolve, 5));
     item.cancel();
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(item.view.phase).toBe('cancelled');
-    expect(world.sinks[0]?.aborted).toBe(true);
+    await vi.waitFor(() => expect(item.view.phase).toBe('cancelled'));
+    expect(world.sinks).toHaveLength(0);
   });
 
   test('a missing object fails with the engine’s code', async () => {
@@ -131,7 +145,8 @@ describe('a download', () => {
     const item = await started(world, 'gone.bin');
     expect(item.view.phase).toBe('failed');
     expect(item.view.error?.code).toBeDefined();
-    expect(world.sinks[0]?.aborted).toBe(true);
+    // Checked before the save picker: it was never asked.
+    expect(world.sinks).toHaveLength(0);
   });
 });
 
@@ -143,7 +158,8 @@ describe('a download the session has no key for', () => {
     expect(item.view.advice).toEqual([expect.objectContaining({ model: 'A', keyName: KEY_NAME })]);
     expect(item.view.canKeep).toBe(true);
     expect(item.view.error?.code).toBe('NO_KEY_FOR_OBJECT');
-    expect(world.sinks[0]?.aborted).toBe(true);
+    // The key is checked before the save picker: it was never asked.
+    expect(world.sinks).toHaveLength(0);
     expect(world.state.announcement).toBe('secret.bin needs a key: see the downloads list.');
   });
 
@@ -180,6 +196,75 @@ describe('a download the session has no key for', () => {
     expect(world.list.promptedKeyrings).toHaveLength(0);
     await item.run(config);
     expect(item.view).toMatchObject({ phase: 'done', label: 'decrypted' });
+  });
+});
+
+describe('a key file with the right name and the wrong bytes', () => {
+  const WRONG = testKeyBytes(256, 9);
+
+  test('is refused where it is picked, kept nowhere, and the picker stays until the right key', async () => {
+    const world = await setup();
+    const item = await started(world, 'secret.bin');
+    // Kept in the vault if it were accepted: it must not be.
+    expect(await item.addKeyFile(keyFile(WRONG), true)).toBe(false);
+    expect(item.view.keyError?.code).toBe('WRONG_KEY');
+    expect(item.view).toMatchObject({ phase: 'needs-key', keyAdded: undefined });
+    expect(world.vault.keys).toEqual([]);
+    expect(world.list.promptedKeyrings).toHaveLength(0);
+    // Held for the page if it were accepted: it must not be either.
+    expect(await item.addKeyFile(keyFile(WRONG), false)).toBe(false);
+    expect(world.list.promptedKeyrings).toHaveLength(0);
+    // Download again and a new download still offer the picker, and never ask where to save.
+    await item.run(config);
+    expect(item.view.phase).toBe('needs-key');
+    expect((await started(world, 'secret.bin')).view.phase).toBe('needs-key');
+    expect(world.sinks).toHaveLength(0);
+    // The right key opens it.
+    expect(await item.addKeyFile(keyFile(), false)).toBe(true);
+    expect(item.view.keyError).toBeUndefined();
+    await item.run(config);
+    expect(item.view.phase).toBe('done');
+    expect(new Uint8Array(world.sinks.at(-1)?.bytes() ?? [])).toEqual(world.plain);
+  });
+
+  test('held by the vault: the run offers the picker (WRONG_KEY shown), and the right key picked opens it', async () => {
+    const world = await setup();
+    // Another key under the same name, in the vault (imported earlier, say).
+    await world.vault.add({ keyBytes: WRONG.slice(), keyName: KEY_NAME, keyNamespace: 'veil' });
+    const item = await started(world, 'secret.bin');
+    expect(item.view).toMatchObject({ phase: 'needs-key', error: { code: 'WRONG_KEY' } });
+    expect(item.view.advice[0]?.text).toContain('is in this browser but did not open the file');
+    // The vault's name is taken: the right key is held for the page, first in the keyring.
+    expect(item.view.canKeep).toBe(false);
+    expect(world.sinks).toHaveLength(0);
+    expect(await item.addKeyFile(keyFile(), true)).toBe(true);
+    expect(item.view.keyAddedTo).toBe('page');
+    await item.run(config);
+    expect(item.view.phase).toBe('done');
+  });
+});
+
+describe('the check before the save dialog', () => {
+  test('a key service that is down fails the download without asking where to save', async () => {
+    const down: Keyring = {
+      onEncrypt: () => Promise.reject(new VeilError('HSM_PROXY_UNREACHABLE')),
+      onDecrypt: () => Promise.reject(new VeilError('HSM_PROXY_UNREACHABLE')),
+    };
+    const world = await setup({ sessionKeyring: down });
+    const item = await started(world, 'secret.bin');
+    expect(item.view).toMatchObject({ phase: 'failed', error: { code: 'HSM_PROXY_UNREACHABLE' } });
+    expect(world.sinks).toHaveLength(0);
+  });
+
+  test('a check that outlasted the click waits in ready; save() then asks and downloads', async () => {
+    const world = await setup({ sessionKeyring: await teamKeyring(), needsClick: true });
+    const item = await started(world, 'secret.bin');
+    expect(item.view.phase).toBe('ready');
+    expect(world.sinks).toHaveLength(0);
+    expect(world.state.announcement).toBe('secret.bin is ready: choose where to save it.');
+    await item.save(config);
+    expect(item.view.phase).toBe('done');
+    expect(new Uint8Array(world.sinks.at(-1)?.bytes() ?? [])).toEqual(world.plain);
   });
 });
 
