@@ -17,6 +17,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { EncryptionContext } from '../core/encryption-context';
 import { VeilError } from '../core/errors';
+import { withPadding, type PaddingScheme } from '../core/padding';
 import { buildUploadContext } from '../keyrings/upload-context';
 import { fileUploadStore, nodeBuilder, nodeUploadS3, openFileSource } from '../transfer/node';
 import type { UploadProgress } from '../transfer/progress';
@@ -40,6 +41,11 @@ export interface UploadFileOptions {
   readonly target: S3Location;
   /** Extra encryption context pairs (--context); never `veil-` keys. */
   readonly extraContext: Readonly<Record<string, string>>;
+  /**
+   * --pad: pad the plaintext to a bucketed size ([Note: size padding] in core/padding.ts), marked
+   * `veil-padding` in the context; an unfinished upload continues only with the same setting.
+   */
+  readonly padding?: PaddingScheme | undefined;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -100,10 +106,10 @@ export async function uploadFile(options: UploadFileOptions): Promise<UploadResu
   const env = options.env ?? process.env;
   const { bucket } = options.target;
   const file = await openFileSource(options.inPath);
-  const encryptionContext: EncryptionContext = buildUploadContext({
-    bucket,
-    extra: options.extraContext,
-  });
+  const encryptionContext: EncryptionContext = withPadding(
+    buildUploadContext({ bucket, extra: options.extraContext }),
+    options.padding,
+  );
   const s3 = await cliS3(options.s3, env);
   try {
     const keyFlags = writeKeyFlags(options.keys);
@@ -162,7 +168,8 @@ export async function uploadFile(options: UploadFileOptions): Promise<UploadResu
           : await start();
         line.end(
           `uploaded ${formatBytes(file.size)} to ${formatS3Url(options.target)} ` +
-            `(${formatBytes(result.objectBytes)} encrypted, ${result.partCount} part${result.partCount === 1 ? '' : 's'})`,
+            `(${formatBytes(result.objectBytes)} encrypted${options.padding ? `, size padded (${options.padding})` : ''}, ` +
+            `${result.partCount} part${result.partCount === 1 ? '' : 's'})`,
         );
         return result;
       } catch (error) {

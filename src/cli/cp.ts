@@ -8,6 +8,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { VeilError } from '../core/errors';
+import { PADDING_SCHEMES, type PaddingScheme } from '../core/padding';
 import { downloadFile } from './cp-download';
 import { uploadFile } from './cp-upload';
 import type { KeyringFlags } from './keyrings';
@@ -22,6 +23,19 @@ export interface CopyOptions {
   readonly to: string;
   readonly extraContext: Readonly<Record<string, string>>;
   readonly force: boolean;
+  /** --pad: pad an upload's size ([Note: size padding] in core/padding.ts); default none. */
+  readonly padding?: PaddingScheme | undefined;
+}
+
+/**
+ * The scheme `--pad` names, or undefined without it.
+ * @throws VeilError USAGE for a scheme Veil does not write.
+ */
+export function parsePadding(text: string | undefined): PaddingScheme | undefined {
+  if (text === undefined) return undefined;
+  const scheme = PADDING_SCHEMES.find((known) => known === text);
+  if (!scheme) throw new VeilError('USAGE', `--pad takes ${PADDING_SCHEMES.join(' or ')}`);
+  return scheme;
 }
 
 /** True when `path` ends with a slash or names an existing folder. */
@@ -85,11 +99,15 @@ export async function copy(options: CopyOptions): Promise<void> {
       inPath: options.from,
       target: uploadTarget(options.from, options.to),
       extraContext: options.extraContext,
+      padding: options.padding,
     });
     return;
   }
   if (Object.keys(options.extraContext).length > 0) {
     throw new VeilError('USAGE', '--context applies to uploads (the header holds the context)');
+  }
+  if (options.padding !== undefined) {
+    throw new VeilError('USAGE', '--pad applies to uploads (a download strips any padding)');
   }
   const source = parseS3Url(options.from, 'object');
   await downloadFile({

@@ -31,7 +31,7 @@ import { VeilError } from '../core/errors';
 import { DEFAULT_MAX_FRAME_BYTES } from '../core/header';
 import { errorLine } from './error-line';
 import { discardPendingOutputs } from './files';
-import { copy } from './cp';
+import { copy, parsePadding } from './cp';
 import { inspectFile } from './inspect';
 import { writeNewKeyFile } from './key-files';
 import type { KeyringFlags } from './keyrings';
@@ -51,7 +51,8 @@ const USAGE_TEXT = `Usage:
   veil decrypt [KEYS] [--force] IN OUT
   veil inspect IN [KEYS]
   veil keygen OUT.jwk [--kid NAME] [--namespace NS]
-  veil cp KEYS [--context k=v]... FILE s3://BUCKET/KEY      encrypt and upload
+  veil cp KEYS [--context k=v]... [--pad padme] FILE s3://BUCKET/KEY
+                                          encrypt and upload (--pad: pad the size, below)
   veil cp [KEYS] [--force] s3://BUCKET/KEY FILE             download and decrypt
   veil ls [KEYS] s3://BUCKET[/PREFIX]     each object's size, models and key names
   veil mv [KEYS] [--dry-run] s3://BUCKET/PATH s3://BUCKET/NEWPATH
@@ -130,6 +131,11 @@ ls and mv take and show the clear KEY, as typed, and store it encrypted; they fi
 location's names key (PREFIX/.veil/names-key) themselves and open it with KEYS (for ls: with
 none, AWS KMS opens it if it can); ls sorts by clear name. There every object must be bound
 to its stored key: a swapped or unencrypted object is refused (OBJECT_MISMATCH).
+
+Size padding: cp --pad padme pads the file to a Padmé size (at most 12% more, about 3% on
+average) before encrypting, so the object's size shows only its order of magnitude; the
+context says veil-padding: padme. veil cp and veil decrypt strip it; other AWS Encryption SDK
+readers output the file then one 0x80 byte and zeros (strip with the command in the README).
 
 Files are AWS Encryption SDK messages (suite 0x0478, framed). The key file is a JWK:
 {"kty":"oct","k":"<base64url>","kid":"<key name>","namespace":"veil"}.`;
@@ -211,6 +217,7 @@ async function run(argv: readonly string[]): Promise<void> {
         to,
         extraContext: contextFromPairs(values.context ?? []),
         force: values.force === true,
+        padding: parsePadding(values.pad),
       });
       return;
     }

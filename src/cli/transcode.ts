@@ -8,6 +8,7 @@ import { createDecryptStream } from '../core/decrypt-stream';
 import { createEncryptStream } from '../core/encrypt-stream';
 import type { EncryptionContext } from '../core/encryption-context';
 import { VeilError } from '../core/errors';
+import { unpadWhenMarked } from '../core/unpad';
 import { readFileStream, writeAtomically } from './files';
 import { cliKeyring, explainDecryptFailure, type KeyringFlags } from './keyrings';
 
@@ -88,7 +89,8 @@ export async function encryptFile(options: {
 }
 
 /**
- * Decrypts IN to OUT (mode 0600); OUT appears only if the whole message authenticated.
+ * Decrypts IN to OUT (mode 0600); OUT appears only if the whole message authenticated. A padded
+ * message ([Note: size padding] in core/padding.ts) is written without its padding.
  * @throws VeilError OUTPUT_EXISTS without `force`; NO_KEY_GIVEN when no key was given and KMS
  *   discovery opens none; from the key files, the core, or IO_FAILED.
  */
@@ -104,8 +106,12 @@ export async function decryptFile(options: {
   const { keyring, close } = await cliKeyring('decrypt', options.keys);
   try {
     // Plaintext is written owner-only (0600): it was worth encrypting.
+    const unpad = unpadWhenMarked();
     await writeOutput(options.outPath, options.force, 0o600, (sink) =>
-      readFileStream(options.inPath).pipeThrough(createDecryptStream({ keyring })).pipeTo(sink),
+      readFileStream(options.inPath)
+        .pipeThrough(createDecryptStream({ keyring, onHeader: unpad.onHeader }))
+        .pipeThrough(unpad.stream)
+        .pipeTo(sink),
     );
   } catch (error) {
     throw explainDecryptFailure(error, options.keys);

@@ -135,8 +135,8 @@ export {
   withPadding,
 } from './padding';
 export type { PaddingScheme } from './padding';
-export { PaddingStripper, createUnpadStream, unpadChunks } from './unpad';
-export type { StripperOptions } from './unpad';
+export { PaddingStripper, createUnpadStream, unpadChunks, unpadWhenMarked } from './unpad';
+export type { HeaderUnpad, StripperOptions } from './unpad';
 export {
   LINK_ID_BYTES,
   LINK_KEY_BYTES,

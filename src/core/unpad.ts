@@ -16,7 +16,8 @@
  * content) fails with PADDING_INVALID, and nothing more is released.
  */
 import { VeilError, needs } from './errors';
-import { PADDING_MARKER, paddedLength } from './padding';
+import type { MessageHeader } from './header';
+import { PADDING_MARKER, paddedLength, paddingOf } from './padding';
 
 /** Largest chunk of zeros the stripper emits at once when held zeros turn out to be content. */
 const ZERO_CHUNK_BYTES = 1024 * 1024;
@@ -165,4 +166,40 @@ export function createUnpadStream(
       stripper.finish();
     },
   });
+}
+
+/** A stream that strips padding only when the message's header marks it. */
+export interface HeaderUnpad {
+  /** Give it the authenticated header before any plaintext (DecryptOptions.onHeader). */
+  readonly onHeader: (header: Pick<MessageHeader, 'encryptionContext'>) => void;
+  /** Plaintext in, content out: stripped for a padded message, passed through otherwise. */
+  readonly stream: TransformStream<Uint8Array, Uint8Array>;
+}
+
+/**
+ * A TransformStream after a decrypt stream that strips the padding when the header marks it
+ * ([Note: size padding] in padding.ts), and passes other messages through unchanged.
+ * @throws (from onHeader) VeilError PADDING_UNKNOWN; (from the stream) PADDING_INVALID, and
+ *   INTERNAL_ERROR for plaintext before a header.
+ */
+export function unpadWhenMarked(): HeaderUnpad {
+  let stripper: PaddingStripper | undefined;
+  let decided = false;
+  return {
+    onHeader(header) {
+      if (paddingOf(header.encryptionContext) !== undefined) stripper = new PaddingStripper();
+      decided = true;
+    },
+    stream: new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        // Precondition: the header (and so the padding) is known before any plaintext.
+        needs(decided, 'INTERNAL_ERROR', 'plaintext before the header');
+        if (!stripper) controller.enqueue(chunk);
+        else for (const piece of stripper.push(chunk)) controller.enqueue(piece);
+      },
+      flush() {
+        stripper?.finish();
+      },
+    }),
+  };
 }
