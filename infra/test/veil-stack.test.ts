@@ -227,8 +227,9 @@ describe('the site', () => {
       "default-src 'none'; script-src 'self'; style-src 'self'; worker-src 'self'; " +
         `connect-src 'self' https://${dataBucketName}.s3.${REGION}.amazonaws.com ` +
         `https://kms.${REGION}.amazonaws.com https://cognito-identity.${REGION}.amazonaws.com ` +
-        `https://cognito-idp.${REGION}.amazonaws.com; img-src 'self'; base-uri 'none'; ` +
-        "form-action 'none'; frame-ancestors 'none'; object-src 'none'",
+        `https://cognito-idp.${REGION}.amazonaws.com; img-src 'self' blob:; media-src blob:; ` +
+        "frame-src blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; " +
+        "object-src 'none'",
     );
     for (const [name, value] of FIXED_DIRECTIVES) expect(header).toContain(`${name} ${value}`);
     expect(header.length).toBeLessThan(CLOUDFRONT_CSP_MAX_CHARS);

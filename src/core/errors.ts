@@ -174,6 +174,15 @@ export const ERRORS = {
   DOWNLOAD_CANCELLED: 'The download was cancelled. The partial file was discarded.',
   DOWNLOAD_SAVE_FAILED:
     'The file could not be written where you chose to save it (disk full, permission withdrawn or the file was removed). Nothing usable was kept; pick another place and try again.',
+  // Preview in the page (src/state/files/preview-*.ts).
+  PREVIEW_UNSUPPORTED:
+    'No preview for this kind of file: Veil previews images, text, PDF, audio and video, known by the file name’s extension. Download it to open it with an app.',
+  PREVIEW_TOO_LARGE:
+    'This file is larger than a preview decrypts in the page (the limit is named below). Nothing was decrypted; download it instead.',
+  PREVIEW_NOT_TEXT:
+    'This file is named as text, but its content is not UTF-8 text, so it is not shown. Download it to open it with an app.',
+  PREVIEW_UNAUTHENTICATED:
+    'This file is not encrypted, so nothing proves its content is what was stored: a preview shows only content whose authentication passed. Download it if you trust the bucket.',
   // Rewrap: changing the keys of a stored message without touching its body (core/rewrap-header.ts,
   // src/transfer/rewrap*.ts).
   REWRAP_SIGNED_MESSAGE:

@@ -3,7 +3,8 @@
  *
  *   default-src 'none'; script-src 'self'; style-src 'self'; worker-src 'self';
  *   connect-src <config.json> <the configured S3, KMS, Cognito and HSM proxy endpoints>;
- *   img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'
+ *   img-src 'self' blob:; media-src blob:; frame-src blob:; base-uri 'none'; form-action 'none';
+ *   frame-ancestors 'none'; object-src 'none'
  *
  * The one function here computes it from a config, and every place that delivers it uses it:
  * - the HTTP header of CloudFront's response headers policy (infra/, at deploy time, from the
@@ -21,6 +22,16 @@
  * connect-src also names where config.json comes from: the exact URL when the host knows its
  * own origin (the static server; CloudFront with a custom domain), otherwise `'self'`. The
  * tightening meta leaves it out, since config.json is fetched before it is added.
+ *
+ * The `blob:` sources serve the preview ([Note: preview shows only authenticated bytes] in
+ * state/files/preview-core.ts) and nothing else: images (`<img>`), audio and video, and a PDF in
+ * an `<iframe>`, each from a Blob the app built of plaintext that passed authentication, typed
+ * from the file name's extension, never from storage. A `blob:` URL belongs to the origin whose
+ * script made it, and only the app's own scripts run here (script-src 'self'), so no one else
+ * can put content behind one; a document loaded from it inherits this policy. An SVG in `<img>`
+ * runs no script. The PDF iframe is not sandboxed: Chromium's PDF viewer refuses to load in a
+ * sandboxed frame (measured: the frame shows an error page), and the Blob is typed
+ * application/pdf, so the viewer, not the page, renders it. No `data:`, no other origin.
  *
  * This module is pure (no DOM, no AWS SDK) so the infrastructure code imports it too, with
  * values that may be CDK tokens: names are only templated, never parsed, unless they are URLs.
@@ -44,7 +55,9 @@ export const FIXED_DIRECTIVES: readonly (readonly [string, string])[] = [
   ['script-src', "'self'"],
   ['style-src', "'self'"],
   ['worker-src', "'self'"],
-  ['img-src', "'self'"],
+  ['img-src', "'self' blob:"],
+  ['media-src', 'blob:'],
+  ['frame-src', 'blob:'],
   ['base-uri', "'none'"],
   ['form-action', "'none'"],
   ['frame-ancestors', "'none'"],

@@ -141,8 +141,26 @@ describe('contentSecurityPolicy', () => {
       "default-src 'none'; script-src 'self'; style-src 'self'; worker-src 'self'; " +
         'connect-src http://127.0.0.1:5173/config.json http://127.0.0.1:4566/veil-demo ' +
         'http://127.0.0.1:4566/veil-demo/ http://127.0.0.1:4566 http://127.0.0.1:8787/; ' +
-        "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'",
+        "img-src 'self' blob:; media-src blob:; frame-src blob:; base-uri 'none'; " +
+        "form-action 'none'; frame-ancestors 'none'; object-src 'none'",
     );
+  });
+
+  test('blob: is allowed only where the preview shows authenticated plaintext', () => {
+    const policy = contentSecurityPolicy(local);
+    const directive = (name: string): string | undefined =>
+      policy
+        .split('; ')
+        .find((part) => part.startsWith(`${name} `))
+        ?.slice(name.length + 1);
+    expect(directive('img-src')).toBe("'self' blob:");
+    expect(directive('media-src')).toBe('blob:');
+    expect(directive('frame-src')).toBe('blob:');
+    // Script, workers, styles, connections and plugins never come from a blob: or data: URL.
+    for (const name of ['script-src', 'worker-src', 'style-src', 'connect-src', 'object-src']) {
+      expect(directive(name)).not.toMatch(/blob:|data:|\*/);
+    }
+    expect(policy).not.toContain('data:');
   });
 
   test('names each target, KMS per region, Cognito per pool region, the token endpoint, the proxy', () => {
@@ -199,8 +217,8 @@ describe('contentSecurityPolicy', () => {
   test('the meta policies: every strict directive but frame-ancestors, then connect-src only', () => {
     expect(metaPolicy()).toBe(
       "default-src 'none'; script-src 'self'; style-src 'self'; worker-src 'self'; " +
-        "connect-src 'self' https: http://127.0.0.1:* http://localhost:*; img-src 'self'; " +
-        "base-uri 'none'; form-action 'none'; object-src 'none'",
+        "connect-src 'self' https: http://127.0.0.1:* http://localhost:*; img-src 'self' blob:; " +
+        "media-src blob:; frame-src blob:; base-uri 'none'; form-action 'none'; object-src 'none'",
     );
     expect(connectOnlyPolicy(team)).toBe(`connect-src ${connectSources(team).join(' ')}`);
   });
