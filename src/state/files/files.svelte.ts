@@ -11,15 +11,14 @@
 import { SvelteMap } from 'svelte/reactivity';
 import type { VeilConfig } from '../../aws/config';
 import { VeilError, s3Failure } from '../../core';
-import { downloadS3For, type DownloadS3 } from '../../transfer/download-s3';
+import { appDeps, type FilesDeps } from './files-deps';
 import { inspectObject } from '../../transfer/download';
 import type { LocationNames } from '../../transfer/location-names';
 import { shownError, type ShownError } from '../app/shown-error';
-import { awsSession } from '../shared/credentials.svelte';
-import { locationNames } from '../shared/location-names.svelte';
 import { ProbeQueue, probeBadge, type BadgeState } from './badges';
 import { knownPlaintextBytes, type SizeS3 } from './sizes';
-import { deleteKeys, keysUnder } from './delete';
+import { deleteKeys, deletedNotice, keysOfPlan, planDelete, type DeletePlan } from './delete';
+import type { DeleteFailure } from '../../aws/bucket-s3';
 import { objectDetails, type ObjectDetails } from './details';
 import {
   DEFAULT_SORT,
@@ -37,7 +36,7 @@ import {
   type SortKey,
   type SortOrder,
 } from './listing';
-import { bucketS3For, type FilesS3 } from '../../aws/bucket-s3';
+import type { FilesS3 } from '../../aws/bucket-s3';
 import { rootPrefix } from '../shared/object-paths';
 
 /** Rows per ListObjectsV2 page. */
@@ -45,54 +44,14 @@ export const PAGE_KEYS = 100;
 /** HEAD / sniff requests in flight at once for badges. */
 export const BADGE_PROBES_IN_FLIGHT = 4;
 
-/** What a delete is about to remove (the confirm dialog's content). */
-export type DeletePlan =
-  | { readonly kind: 'file'; readonly key: string; readonly name: string }
-  | {
-      readonly kind: 'folder';
-      readonly prefix: string;
-      readonly name: string;
-      /** Every key under the prefix, listed before asking. */
-      readonly keys: readonly string[];
-      readonly totalBytes: number;
-    };
+export type { DeletePlan } from './delete';
+export type { FilesDeps } from './files-deps';
 
 /** The details panel of one object. */
 export type DetailsState =
   | { readonly state: 'loading'; readonly key: string }
   | { readonly state: 'ready'; readonly details: ObjectDetails }
   | { readonly state: 'failed'; readonly key: string; readonly error: ShownError };
-
-/** The app's objects the Files view reads, injected (tests and other hosts pass their own). */
-export interface FilesDeps {
-  readonly session: {
-    /** True when the session has AWS credentials. */
-    readonly ready: boolean;
-    /** The Cognito identity id, '' when there is none. */
-    readonly identityId: string;
-  };
-  s3(bucket: string): FilesS3;
-  downloadS3(): DownloadS3;
-  /**
-   * The current location's names (locationNames.open); absent: plain names, no `.veil/` hidden.
-   * @throws VeilError CREDENTIALS_MISSING when the root prefix cannot be formed yet.
-   */
-  names?(config: VeilConfig): Promise<LocationNames>;
-}
-
-const appDeps: FilesDeps = {
-  session: {
-    get ready() {
-      return awsSession.status.state === 'ready';
-    },
-    get identityId() {
-      return awsSession.identityId;
-    },
-  },
-  s3: (bucket) => bucketS3For(awsSession.clients().s3(), bucket),
-  downloadS3: () => downloadS3For(awsSession.clients().s3()),
-  names: (config) => locationNames.open(config),
-};
 
 export class FilesBrowser {
   readonly config: VeilConfig;
@@ -107,6 +66,7 @@ export class FilesBrowser {
   #details = $state<DetailsState | undefined>(undefined);
   #deleting = $state<{ done: number; total: number } | undefined>(undefined);
   #deleteError = $state<ShownError | undefined>(undefined);
+  #deleteFailures = $state.raw<readonly DeleteFailure[]>([]);
   #notice = $state('');
   #names = $state.raw<LocationNames | undefined>(undefined);
   readonly #badges = new SvelteMap<string, BadgeState>();
@@ -178,6 +138,10 @@ export class FilesBrowser {
   }
   get crumbs(): Crumb[] {
     return breadcrumbs(this.root, this.#prefix, this.config.bucket, this.#names);
+  }
+  /** The location's names as last opened (undefined before connecting). */
+  get names(): LocationNames | undefined {
+    return this.#names;
   }
   /** How many rows shown have a private name that does not open. */
   get unreadable(): number {
@@ -338,14 +302,13 @@ export class FilesBrowser {
   }
 
   /**
-   * What deleting `row` would remove: the object, or every key under the folder (listed now).
-   * @throws VeilError S3_REJECTED / S3_UNREACHABLE when the folder cannot be listed.
+   * What deleting `rows` (or one row) would remove: objects, and every key under a folder
+   * (listed now).
+   * @throws VeilError S3_REJECTED / S3_UNREACHABLE when a folder cannot be listed.
    */
-  async planDelete(row: Row): Promise<DeletePlan> {
-    if (row.kind === 'file') return { kind: 'file', key: row.key, name: row.name };
+  async planDelete(rows: Row | readonly Row[]): Promise<DeletePlan> {
     try {
-      const { keys, totalBytes } = await keysUnder(this.#s3(), row.prefix);
-      return { kind: 'folder', prefix: row.prefix, name: row.name, keys, totalBytes };
+      return await planDelete(this.#s3(), Array.isArray(rows) ? rows : [rows as Row]);
     } catch (error) {
       throw s3Failure(error, { task: 'delete', operation: 'ListObjectsV2' });
     }
@@ -353,8 +316,9 @@ export class FilesBrowser {
 
   /** Deletes what `plan` names, in batches; then lists the folder again. */
   async runDelete(plan: DeletePlan): Promise<boolean> {
-    const keys = plan.kind === 'file' ? [plan.key] : [...plan.keys];
+    const keys = keysOfPlan(plan);
     this.#deleteError = undefined;
+    this.#deleteFailures = [];
     this.#deleting = { done: 0, total: keys.length };
     try {
       const outcome = await deleteKeys(this.#s3(), keys, (done, total) => {
@@ -363,6 +327,7 @@ export class FilesBrowser {
       for (const key of keys) this.#probes.forget(key);
       if (outcome.failures.length > 0) {
         const first = outcome.failures[0];
+        this.#deleteFailures = outcome.failures;
         this.#deleteError = shownError(
           new VeilError(
             'S3_REJECTED',
@@ -370,10 +335,7 @@ export class FilesBrowser {
           ),
         );
       }
-      this.#notice =
-        plan.kind === 'file'
-          ? `Deleted ${plan.name}.`
-          : `Deleted folder ${plan.name}: ${outcome.deleted} ${outcome.deleted === 1 ? 'object' : 'objects'}.`;
+      this.#notice = deletedNotice(plan, outcome);
       return outcome.failures.length === 0;
     } catch (error) {
       this.#deleteError = shownError(s3Failure(error, { task: 'delete' }));
@@ -384,8 +346,14 @@ export class FilesBrowser {
     }
   }
 
+  /** The keys the last delete could not remove, with S3's code for each. */
+  get deleteFailures(): readonly DeleteFailure[] {
+    return this.#deleteFailures;
+  }
+
   clearDeleteError(): void {
     this.#deleteError = undefined;
+    this.#deleteFailures = [];
   }
 
   /** Forgets badges after the credentials changed. */
