@@ -14,6 +14,7 @@ import { VeilError } from '../core/errors';
 import type { Keyring } from '../core/keyring';
 import { createMultiKeyring } from '../core/multi-keyring';
 import { HsmProxyKeyring } from '../keyrings/hsm-proxy';
+import { loadPrivateKeyKeyring } from './decrypt-private-key';
 import { loadKeyring } from './key-files';
 import { createCliKmsKeyring } from './kms';
 import { checkHsmProxyUrl } from './options';
@@ -21,6 +22,8 @@ import { checkHsmProxyUrl } from './options';
 export interface KeyringFlags {
   /** `--key-file`, each one given. */
   readonly keyFiles: readonly string[];
+  /** `--private-key-file`, each one given (decrypt only). */
+  readonly privateKeyFiles?: readonly string[];
   readonly hsmProxy?: string | undefined;
   /** `--hsm-key`, each one given. */
   readonly hsmKeys: readonly string[];
@@ -34,6 +37,7 @@ export interface KeyringFlags {
 export function namesNoKey(flags: KeyringFlags): boolean {
   return (
     flags.keyFiles.length === 0 &&
+    (flags.privateKeyFiles ?? []).length === 0 &&
     flags.hsmProxy === undefined &&
     flags.hsmKeys.length === 0 &&
     flags.kmsKeys.length === 0
@@ -111,6 +115,10 @@ export async function cliKeyring(
   if (flags.hsmKeys.length > 0 && flags.hsmProxy === undefined) {
     throw new VeilError('USAGE', '--hsm-key needs --hsm-proxy');
   }
+  const privateKeyFiles = flags.privateKeyFiles ?? [];
+  if (mode === 'encrypt' && privateKeyFiles.length > 0) {
+    throw new VeilError('USAGE', '--private-key-file opens files; to encrypt, name another key');
+  }
   if (mode === 'encrypt' && flags.hsmProxy !== undefined && flags.hsmKeys.length === 0) {
     throw new VeilError('USAGE', 'to encrypt with the HSM proxy, name the key with --hsm-key');
   }
@@ -119,7 +127,10 @@ export async function cliKeyring(
   const useKms =
     mode === 'encrypt'
       ? flags.kmsKeys.length > 0
-      : awsFlags || (flags.keyFiles.length === 0 && flags.hsmProxy === undefined);
+      : awsFlags ||
+        (flags.keyFiles.length === 0 &&
+          privateKeyFiles.length === 0 &&
+          flags.hsmProxy === undefined);
   if (mode === 'encrypt' && awsFlags && flags.kmsKeys.length === 0) {
     throw new VeilError('USAGE', '--region and --endpoint-url apply to --kms-key');
   }
@@ -139,6 +150,7 @@ export async function cliKeyring(
     const hsm = hsmKeyrings(mode, flags, env);
     const files: Keyring[] = [];
     for (const keyFile of flags.keyFiles) files.push(await loadKeyring(keyFile));
+    for (const keyFile of privateKeyFiles) files.push(await loadPrivateKeyKeyring(keyFile));
     const kmsKeyrings = kms ? [kms.keyring] : [];
     const ordered =
       mode === 'encrypt' ? [...kmsKeyrings, ...hsm, ...files] : [...files, ...hsm, ...kmsKeyrings];
@@ -148,7 +160,10 @@ export async function cliKeyring(
     throw error;
   }
   if (keyrings.length === 0)
-    throw new VeilError('USAGE', 'name a key: --key-file, --hsm-proxy or --kms-key');
+    throw new VeilError(
+      'USAGE',
+      'name a key: --key-file, --private-key-file, --hsm-proxy or --kms-key',
+    );
   const [first, ...rest] = keyrings;
   const keyring =
     rest.length === 0 && first

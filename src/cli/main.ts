@@ -107,6 +107,9 @@ an encrypted copy of the data key; any other option is given at most once):
   --key-file KEY.jwk|BACKUP.jwe           Model A: a key you hold (JWK file from keygen, or a
                                           passphrase backup from the app; the passphrase is
                                           asked for, or read from VEIL_KEY_PASSPHRASE)
+  --private-key-file KEY.pem|BACKUP.jwe   to open files shared with you as a person: your
+                                          RSA private key (PKCS#8 PEM, as Keys exports it,
+                                          or the app's backup of it); decrypt, cp, inspect
   --hsm-proxy URL [--hsm-key LABEL]...    Model B: HSM keys behind Veil's HSM proxy (https;
                                           http only to this machine: 127.0.0.1, ::1 or
                                           localhost); the ID token is read from VEIL_HSM_TOKEN
@@ -168,6 +171,7 @@ async function run(argv: readonly string[]): Promise<void> {
   const { values, positionals: args } = parseCommandLine(command, rest);
   const keys: KeyringFlags = {
     keyFiles: values['key-file'] ?? [],
+    privateKeyFiles: values['private-key-file'] ?? [],
     hsmProxy: values['hsm-proxy'],
     hsmKeys: values['hsm-key'] ?? [],
     kmsKeys: values['kms-key'] ?? [],

@@ -10,6 +10,7 @@ import { VeilError } from '../core/errors';
 /** Every option; `multiple` marks the ones that repeat (each one given is kept). */
 const OPTIONS = {
   'key-file': { type: 'string', multiple: true },
+  'private-key-file': { type: 'string', multiple: true },
   'hsm-proxy': { type: 'string' },
   'hsm-key': { type: 'string', multiple: true },
   'kms-key': { type: 'string', multiple: true },
@@ -40,6 +41,7 @@ type OptionName = keyof typeof OPTIONS;
 /** The options that name keys (KEYS in the usage text). */
 export const KEY_OPTIONS: readonly OptionName[] = [
   'key-file',
+  'private-key-file',
   'hsm-proxy',
   'hsm-key',
   'kms-key',

@@ -267,6 +267,19 @@ export const ERRORS = {
     'The file has no active share link with this id. Nothing was changed; list the links (veil share --list, or Share link… in Files) to see their ids.',
   SHARE_TOO_LARGE_IN_MEMORY:
     'This browser can neither save a file through a save dialog nor stream it through a service worker, so the file would be held in memory, and it is larger than the limit named below. Open the link in a recent Chrome, Edge, Firefox or Safari.',
+  // Sharing with people: key pairs, the people directory, inboxes (src/keyrings/raw-rsa.ts, src/transfer/people-*.ts).
+  PERSON_UNKNOWN:
+    'No one with that fingerprint is in this bucket’s people directory. Ask the person to publish their public key (Keys, “Publish my public key”), check the fingerprint, and try again.',
+  PERSON_KEY_CHANGED:
+    'The public key stored for this person is not the one you confirmed before: its fingerprint changed. Whoever can write to the bucket may have swapped it. Compare the new fingerprint with the person by another channel, and confirm it only if it matches.',
+  PERSON_ENTRY_INVALID:
+    'An entry of the people directory is not valid (a field is missing, or its fingerprint does not match its public key). It was not used; ask the person to publish their public key again.',
+  PRIVATE_KEY_INVALID:
+    'The private key is not an RSA key of at least 2048 bits in PKCS#8 PEM (“-----BEGIN PRIVATE KEY-----”), nor a Veil backup of one. Export it again from Keys (“Export private key”).',
+  KEY_PAIR_MISSING:
+    'There is no key pair of yours in this browser. Create one, or restore its backup, in Keys (“Your key pair”), then try again.',
+  INBOX_ENTRY_INVALID:
+    'A file shared with you could not be read: its note in your inbox is damaged or was not written for you. Ask the person who shared it to share it again.',
   // Settings: check connection (src/state/settings/connection-checks.ts).
   CONNECTION_CORS_BLOCKED:
     'S3 can be reached, but the bucket’s CORS rules do not allow this site, so the browser may not read its answers. Add the CORS rule shown below to the bucket (S3 console: Permissions, CORS), then check again.',

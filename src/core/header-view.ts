@@ -12,7 +12,7 @@
 import { toBase64 } from './bytes';
 import type { MessageHeader } from './header';
 import type { EncryptedDataKey } from './keyring';
-import { parseRawAesProviderInfo } from './provider-info';
+import { neededKeyOf, parseRawAesProviderInfo, personKeyWords } from './provider-info';
 import { suiteName } from './suites';
 import { escapeUntrusted } from './untrusted-text';
 
@@ -40,6 +40,8 @@ function describeEdk(edk: EncryptedDataKey): Record<string, unknown> {
     } catch {
       // Binary provider info: the base64 above is all there is to show.
     }
+    const person = personKeyWords(neededKeyOf(edk));
+    if (person) out.keyKind = escapeUntrusted(person);
   }
   return out;
 }

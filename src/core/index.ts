@@ -79,13 +79,18 @@ export type { DecryptOptions, ExpectedLocation } from './decrypt-stream';
 export { decryptBytes, encryptBytes, runTransform } from './one-shot';
 export { SUITE_DESCRIPTIONS, describeHeader } from './header-view';
 export {
+  PERSON_PROVIDER_ID,
   RAW_AES_IV_BYTES,
   RAW_AES_TAG_BITS,
+  formatFingerprint,
+  isFingerprint,
   keysNeeded,
   parseRawAesProviderInfo,
+  personKeyWords,
   serializeRawAesProviderInfo,
 } from './provider-info';
 export type { NeededKey, RawAesProviderInfo } from './provider-info';
+export { escapeUntrusted } from './untrusted-text';
 export { DEFAULT_KEY_NAMESPACE, parseKeyFile, serializeKeyFile } from './key-file';
 export type { RawAesKeyMaterial } from './key-file';
 export {

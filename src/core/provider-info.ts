@@ -79,6 +79,38 @@ export function serializeRawAesProviderInfo(keyNameBytes: Uint8Array, iv: Uint8A
   return concatBytes(keyNameBytes, u32(RAW_AES_TAG_BITS), u32(RAW_AES_IV_BYTES), iv);
 }
 
+/**
+ * [Note: a person's key] Sharing with a person adds an EDK of the ESDK raw RSA keyring
+ * (src/keyrings/raw-rsa.ts) under the namespace `veil-person`, whose key name is the fingerprint
+ * of the person's public key: 64 lowercase hex digits of SHA-256 over its SubjectPublicKeyInfo
+ * DER. People compare fingerprints out of band in groups of four (formatFingerprint), and a
+ * recipient finds the EDK meant for them by their own fingerprint.
+ */
+export const PERSON_PROVIDER_ID = 'veil-person';
+
+/** True for a fingerprint as stored: 64 lowercase hex digits ([Note: a person's key]). */
+export function isFingerprint(text: unknown): text is string {
+  return typeof text === 'string' && /^[0-9a-f]{64}$/.test(text);
+}
+
+/**
+ * A fingerprint for people to read and compare: groups of four hex digits, e.g. `3f2a 91c0 …`
+ * (16 groups). Text that is not a fingerprint is returned as it is.
+ */
+export function formatFingerprint(fingerprint: string): string {
+  return isFingerprint(fingerprint) ? (fingerprint.match(/.{4}/g) ?? []).join(' ') : fingerprint;
+}
+
+/**
+ * The kind of key an EDK names, in words, when it is a person's key ([Note: a person's key]):
+ * `a person’s key (fingerprint 3f2a 91c0 …)`; undefined for any other key. The words come from
+ * the unauthenticated header: escape them to show them.
+ */
+export function personKeyWords(key: NeededKey): string | undefined {
+  if (key.providerId !== PERSON_PROVIDER_ID) return undefined;
+  return `a person’s key (fingerprint ${formatFingerprint(key.keyName)})`;
+}
+
 /** One key an object's header names, for asking the user for the right one. */
 export interface NeededKey {
   readonly providerId: string;
