@@ -5,7 +5,8 @@
  * bytes, delete), the connection checks (probe put/get/multipart/delete), the Model C self test
  * (put, get, delete) and the upload queue (does this key exist?) all call `bucketS3For`, each
  * through the narrow `Pick<BucketS3, ...>` it needs, so unit tests pass a small fake; a
- * location's names key is read and created through `namesKeyStorageFor`. The upload
+ * location's names key is read and created through `namesKeyStorageFor`, and a file's versions
+ * (list, pinned reads, restore, delete) through `versionsS3For` in object-versions.ts. The upload
  * and download engines have their own seams (`UploadS3`, `DownloadS3` in transfer/), whose SDK
  * adapters live beside them. Lint keeps `@aws-sdk/client-s3` out of state/ and views/.
  */
