@@ -24,12 +24,18 @@
  * - the first bytes look like an ESDK message but do not parse ('unreadable');
  * - the ranged GET reports another total size than the listing: the object changed ('changed').
  * Plain objects hold their bytes as they are: their size is the object size.
+ *
+ * A padded message ([Note: size padding] in core/padding.ts) tells only its padded length P:
+ * the file's own size is known only by decrypting the last frames, which a listing must not do.
+ * Its size is shown as an upper bound, 'at-most' P - 1 (P holds the file and at least the 0x80
+ * byte), never as an exact figure.
  */
 import {
   DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
   DEFAULT_MAX_FRAME_BYTES,
   VeilError,
   layoutFromCiphertextSize,
+  paddingOf,
   readFrameHeader,
   serializedFrameBytes,
   tryParseHeader,
@@ -46,6 +52,8 @@ export type UnknownSizeReason = 'cut' | 'signed' | 'unreadable' | 'changed';
 /** The plaintext size of an object, or why it is not known. */
 export type PlaintextSize =
   | { readonly kind: 'exact'; readonly plaintextBytes: number }
+  /** A padded message: the file is at most `plaintextBytes` long. */
+  | { readonly kind: 'at-most'; readonly plaintextBytes: number }
   | { readonly kind: 'unknown'; readonly reason: UnknownSizeReason };
 
 /**
@@ -235,7 +243,28 @@ async function checkedSize(
   const final = finalFrameAt(bodyEndBytes, header);
   if (size.kind !== 'exact' || !final) return size;
   const fields = await read(final.offsetBytes, final.offsetBytes + FINAL_FRAME_FIELDS_BYTES);
-  return finalFrameFieldsMatch(fields, header.frameBytes, final) ? size : unknown('cut');
+  return finalFrameFieldsMatch(fields, header.frameBytes, final)
+    ? boundIfPadded(size, header)
+    : unknown('cut');
+}
+
+/**
+ * `size` as an upper bound when `header` marks padding (any scheme, also one this version does
+ * not know: the padding follows the file, so the file is shorter than the padded plaintext).
+ */
+export function boundIfPadded(size: PlaintextSize, header: MessageHeader): PlaintextSize {
+  if (size.kind !== 'exact') return size;
+  let padded: boolean;
+  try {
+    padded = paddingOf(header.encryptionContext) !== undefined;
+  } catch {
+    padded = true;
+  }
+  if (!padded) return size;
+  // A padded plaintext holds at least the 0x80 byte.
+  return size.plaintextBytes < 1
+    ? unknown('cut')
+    : { kind: 'at-most', plaintextBytes: size.plaintextBytes - 1 };
 }
 
 /** Bytes of the first ranged GET of a probe: enough for most headers, never past the end. */
@@ -247,6 +276,8 @@ export function firstRangeBytes(objectBytes: number): number {
 export type SizeCell =
   | { readonly state: 'pending' }
   | { readonly state: 'exact'; readonly plaintextBytes: number }
+  /** A padded file: at most `plaintextBytes` long. */
+  | { readonly state: 'at-most'; readonly plaintextBytes: number }
   | { readonly state: 'unknown'; readonly why: string };
 
 const UNKNOWN_WHY: Record<UnknownSizeReason | 'failed', string> = {
@@ -269,14 +300,21 @@ const UNKNOWN_WHY: Record<UnknownSizeReason | 'failed', string> = {
 export function sizeCellOf(probe: BadgeState | undefined): SizeCell {
   if (probe === undefined || probe.state === 'pending') return { state: 'pending' };
   if (probe.state === 'failed') return { state: 'unknown', why: UNKNOWN_WHY.failed };
-  return probe.size.kind === 'exact'
-    ? { state: 'exact', plaintextBytes: probe.size.plaintextBytes }
-    : { state: 'unknown', why: UNKNOWN_WHY[probe.size.reason] };
+  const size = probe.size;
+  if (size.kind === 'unknown') return { state: 'unknown', why: UNKNOWN_WHY[size.reason] };
+  return { state: size.kind, plaintextBytes: size.plaintextBytes };
 }
 
-/** The plaintext size a probe learned, when exact (what sorting by size uses). */
+/**
+ * The plaintext size a probe learned, when exact, or the bound of a padded file (what sorting
+ * by size uses).
+ */
 export function knownPlaintextBytes(probe: BadgeState | undefined): number | undefined {
-  return probe?.state === 'known' && probe.size.kind === 'exact'
+  return probe?.state === 'known' && probe.size.kind !== 'unknown'
     ? probe.size.plaintextBytes
     : undefined;
 }
+
+/** The words for a padded file's size, for a title or a screen reader. */
+export const PADDED_SIZE_WHY =
+  'The file’s size is padded (Padmé), so its exact size is known only when it is opened: it is at most this size.';
