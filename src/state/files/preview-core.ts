@@ -144,7 +144,7 @@ export class PreviewCore {
     { key, name }: PreviewObject,
     type: PreviewType,
     signal: AbortSignal,
-    onProgress: (doneBytes: number, totalBytes: number) => void,
+    onProgress: (doneBytes: number | undefined, totalBytes: number) => void,
   ): Promise<PreviewView> {
     const deps = this.#deps;
     const keyring = await deps.readKeyring(config);
@@ -185,7 +185,8 @@ export class PreviewCore {
       maxBytes,
     );
     if (plan.mode === 'range') {
-      onProgress(0, plan.fetchBytes);
+      // A few frames: one step, shown without a count.
+      onProgress(undefined, plan.fetchBytes);
       const bytes = await readPlaintextRange(setup, 0, plan.endBytes);
       return textView(name, bytes, plan.plaintextBytes, textBytes);
     }

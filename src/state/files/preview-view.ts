@@ -10,11 +10,11 @@ export type PreviewView =
   | { readonly state: 'idle' }
   /** Opening the object: its header, the data key, the binding. */
   | { readonly state: 'opening'; readonly name: string }
-  /** Reading and decrypting: object bytes fetched of those to fetch. */
+  /** Reading and decrypting: object bytes fetched (when counted) of those to fetch. */
   | {
       readonly state: 'loading';
       readonly name: string;
-      readonly doneBytes: number;
+      readonly doneBytes: number | undefined;
       readonly totalBytes: number;
     }
   /** Text: the first `shownBytes` of `totalBytes` (cut when fewer). */
