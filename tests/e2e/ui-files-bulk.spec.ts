@@ -3,7 +3,9 @@
  * click, shift-click (a range in the order shown), Space and Shift+Space on a focused checkbox,
  * Ctrl+A in the table and cleared with Esc; the toolbar counts them in a live region. A bulk
  * delete asks once, with the count and size of everything under the selected folders, and
- * removes exactly those keys (read back from moto in Node).
+ * removes exactly those keys (read back from moto in Node). New folder writes a zero-byte marker
+ * that lists as a folder after a reload; the filter narrows the rows as typed and "Search
+ * subfolders" finds matches below with their folder path.
  */
 import {
   DeleteObjectsCommand,
@@ -61,6 +63,12 @@ function checkbox(target: Page, name: string) {
   return row(target, name).getByTestId('select-row');
 }
 
+async function connectAsGuest(target: Page): Promise<void> {
+  await target.goto(`${env('VEIL_APP_URL')}#/settings`);
+  await target.getByRole('button', { name: /guest/i }).first().click();
+  await expect(target.getByTestId('identity-id')).toHaveText(/^us-east-1:/);
+}
+
 async function openFolder(target: Page, path: string): Promise<void> {
   await target.goto(`${env('VEIL_APP_URL')}#/files/${path}`);
   await expect(target.getByTestId('file-table')).toBeVisible();
@@ -92,12 +100,15 @@ test.beforeAll(async ({ browser }) => {
     put(`${top}/del/two.txt`, 'two\n'),
     put(`${top}/del/dir/x.txt`, 'x\n'),
     put(`${top}/del/dir/deeper/y.txt`, 'y\n'),
+    put(`${top}/find/Report-Q1.txt`, 'q1\n'),
+    put(`${top}/find/notes.txt`, 'notes\n'),
+    put(`${top}/find/reports/annual.txt`, 'annual\n'),
+    put(`${top}/find/old/deep/REPORT-2019.txt`, '2019\n'),
+    put(`${top}/find/old/café.txt`, 'cafe\n'),
   ]);
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   page = await context.newPage();
-  await page.goto(`${env('VEIL_APP_URL')}#/settings`);
-  await page.getByRole('button', { name: /guest/i }).first().click();
-  await expect(page.getByTestId('identity-id')).toHaveText(/^us-east-1:/);
+  await connectAsGuest(page);
 });
 
 test.afterAll(async () => {
@@ -192,4 +203,96 @@ test('a bulk delete asks once with the count and size, then removes exactly the 
   );
   expect(await keysUnder(`${top}/del/`)).toEqual([`${top}/del/keep.txt`]);
   await expect(page.getByTestId('selection-status')).toHaveText('Nothing selected.');
+});
+
+test('New folder writes a marker that lists as a folder after a reload, and a delete removes it', async () => {
+  await openFolder(page, `${top}/sel/`);
+  const button = page.getByTestId('new-folder');
+  await button.click();
+  const dialog = page.getByTestId('new-folder-dialog');
+  const field = dialog.getByLabel('Name');
+  await expect(field).toBeFocused();
+  // Refused names say why and write nothing.
+  await field.fill('a/b');
+  await dialog.getByTestId('create-folder').click();
+  await expect(dialog.getByTestId('new-folder-problem')).toContainText('cannot be');
+  await field.fill('a.txt');
+  await expect(dialog.getByTestId('new-folder-problem')).toContainText('already');
+  // Esc closes it, focus back on the button.
+  await page.keyboard.press('Escape');
+  await expect(dialog).not.toBeVisible();
+  await expect(button).toBeFocused();
+  expect(await keysUnder(`${top}/sel/a/`)).toEqual([]);
+
+  await button.click();
+  await field.fill('Empty one');
+  await page.keyboard.press('Enter');
+  await expect(dialog).not.toBeVisible();
+  await expect(row(page, 'Empty one')).toHaveAttribute('data-kind', 'folder');
+  await expect(page.getByTestId('files-notice')).toHaveText('Created folder Empty one.');
+  const marker = `${top}/sel/Empty one/`;
+  expect(await keysUnder(marker)).toEqual([marker]);
+  // After a reload (guest credentials live in the page: connect again), it is still there.
+  await page.reload();
+  await connectAsGuest(page);
+  await openFolder(page, `${top}/sel/`);
+  await expect(row(page, 'Empty one')).toHaveAttribute('data-kind', 'folder');
+  // Inside, the marker is the folder, not a file.
+  await row(page, 'Empty one').getByRole('link').click();
+  await expect(page.getByTestId('files-empty')).toContainText('This folder is empty');
+  await openFolder(page, `${top}/sel/`);
+  await row(page, 'Empty one').getByRole('button', { name: 'Delete folder Empty one' }).click();
+  const confirm = page.getByTestId('delete-dialog');
+  await expect(confirm.getByTestId('delete-count')).toContainText('1 object');
+  await confirm.getByTestId('confirm-delete').click();
+  await expect(row(page, 'Empty one')).toHaveCount(0);
+  expect(await keysUnder(marker)).toEqual([]);
+});
+
+test('the filter narrows the rows as typed; Search subfolders finds matches below with their path', async () => {
+  await openFolder(page, `${top}/find/`);
+  const filter = page.getByRole('searchbox', { name: 'Filter by name' });
+  const status = page.getByTestId('find-status');
+  await filter.fill('REPORT');
+  const shown = page.locator('[data-testid="row"]');
+  await expect(shown).toHaveCount(2);
+  expect(await shown.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')))).toEqual([
+    'reports',
+    'Report-Q1.txt',
+  ]);
+  await expect(status).toHaveText('2 of 4 items in this folder match.');
+  // Esc clears the filter and every row is back.
+  await page.keyboard.press('Escape');
+  await expect(filter).toHaveValue('');
+  await expect(shown).toHaveCount(4);
+
+  await filter.fill('report');
+  await page.getByTestId('search-subfolders').click();
+  await expect(status).toHaveText('3 matches in subfolders for “report”.');
+  const found = (): Promise<string[]> =>
+    shown.evaluateAll((rows) =>
+      rows
+        .map((r) => {
+          const folder = r.querySelector('[data-testid="row-folder"]')?.textContent ?? '';
+          return `${r.getAttribute('data-name') ?? ''}|${folder}`;
+        })
+        .sort(),
+    );
+  expect(await found()).toEqual(['REPORT-2019.txt|in old/deep', 'Report-Q1.txt|', 'reports|']);
+  // A match deep down downloads from its own key (the row keeps the stored key).
+  await expect(
+    row(page, 'REPORT-2019.txt').getByRole('button', { name: 'Download REPORT-2019.txt' }),
+  ).toBeVisible();
+  // Case and Unicode forms do not matter: "CAFE" + combining acute finds café.txt.
+  await filter.fill('CAFE\u0301');
+  await expect(shown).toHaveCount(0);
+  await expect(page.getByTestId('no-matches')).toBeVisible();
+  await filter.press('Enter');
+  await expect(status).toHaveText('1 match in subfolders for “CAFE\u0301”.');
+  expect(await found()).toEqual(['café.txt|in old']);
+  // Esc goes back to the folder's rows.
+  await filter.press('Escape');
+  await expect(filter).toHaveValue('');
+  await expect(shown).toHaveCount(4);
+  await expect(status).toHaveText('');
 });

@@ -3,7 +3,7 @@
  * hosts pass their own): the session, the bucket's S3 calls and the location's names.
  */
 import type { VeilConfig } from '../../aws/config';
-import { bucketS3For, type FilesS3 } from '../../aws/bucket-s3';
+import { bucketS3For, type BucketS3, type FilesS3 } from '../../aws/bucket-s3';
 import { downloadS3For, type DownloadS3 } from '../../transfer/download-s3';
 import type { LocationNames } from '../../transfer/location-names';
 import { awsSession } from '../shared/credentials.svelte';
@@ -40,3 +40,8 @@ export const appDeps: FilesDeps = {
   downloadS3: () => downloadS3For(awsSession.clients().s3()),
   names: (config) => locationNames.open(config),
 };
+
+/** The bucket's S3 calls with the session's credentials (new folder markers, searches). */
+export function appBucketS3(bucket: string): BucketS3 {
+  return bucketS3For(awsSession.clients().s3(), bucket);
+}
