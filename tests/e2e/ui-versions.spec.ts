@@ -277,6 +277,14 @@ test('versions of a file: list, download, restore and delete one, by keyboard to
   await dialog(page).getByTestId('show-sizes').click();
   await expect(versionRows(page).nth(0).getByTestId('version-size')).toHaveText(/^\d/);
   await expect(versionRows(page).nth(1).getByTestId('version-size')).toHaveText('3.5 KiB');
+  for (const [width, height] of [
+    [1280, 800],
+    [390, 844],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    await page.screenshot({ path: test.info().outputPath(`versions-${width}x${height}.png`) });
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
 
   // The older version downloads byte-identical to v1.
   const older = await saved(page, () =>
