@@ -4,6 +4,7 @@
  * one error naming the first wrong field.
  */
 import { VeilError } from '../core/errors';
+import { PADDING_SCHEMES, type PaddingScheme } from '../core/padding';
 import { parseKmsKeyName } from '../keyrings/kms-arn';
 
 /** Per-service endpoint overrides, for the local stack or VPC endpoints. Absent means AWS. */
@@ -64,6 +65,11 @@ export interface StorageTarget {
    * already holds a names key is private whatever this says ([Note: names key object]).
    */
   privateNames?: boolean;
+  /**
+   * Pad every new file under this target to a bucketed size ([Note: size padding] in
+   * core/padding.ts): `"padme"`. Absent means off (Settings may turn it on in one browser).
+   */
+  padding?: PaddingScheme;
 }
 
 export interface VeilConfig {
@@ -81,6 +87,8 @@ export interface VeilConfig {
    * config.example.json sets it: on by default for new deployments.
    */
   privateNames?: boolean;
+  /** The default target's size padding (see StorageTarget.padding); absent means off. */
+  padding?: PaddingScheme;
   /**
    * Every configured target, the default first, when config.json lists `targets`; absent when it
    * lists none (then the default is the only one). Read it through `targetsOf`.
@@ -204,6 +212,15 @@ function parsePrefix(value: unknown, path: string): string {
   return prefixValue === '' || prefixValue.endsWith('/') ? prefixValue : `${prefixValue}/`;
 }
 
+/** The optional padding scheme field: undefined when absent. */
+function optPadding(obj: Json, key: string, path: string): PaddingScheme | undefined {
+  const value = obj[key];
+  if (value === undefined) return undefined;
+  const scheme = PADDING_SCHEMES.find((known) => known === value);
+  if (!scheme) fail(`${path}${key}`, PADDING_SCHEMES.map((s) => `"${s}"`).join(' or '));
+  return scheme;
+}
+
 /** An optional boolean field: undefined when absent (so configs without it parse as before). */
 function optFlag(obj: Json, key: string, path: string): boolean | undefined {
   const value = obj[key];
@@ -228,6 +245,8 @@ function parseTargets(value: unknown, first: StorageTarget): StorageTarget[] {
     if (label !== undefined) target.label = label;
     const privateNames = optFlag(entry, 'privateNames', path);
     if (privateNames !== undefined) target.privateNames = privateNames;
+    const padding = optPadding(entry, 'padding', path);
+    if (padding !== undefined) target.padding = padding;
     if (targets.some((t) => t.bucket === target.bucket && t.prefix === target.prefix)) {
       fail(`${path}bucket`, 'a bucket and prefix not listed before');
     }
@@ -245,6 +264,7 @@ export function targetsOf(config: VeilConfig): StorageTarget[] {
     prefix: config.prefix,
   };
   if (config.privateNames !== undefined) target.privateNames = config.privateNames;
+  if (config.padding !== undefined) target.padding = config.padding;
   return [target];
 }
 
@@ -274,8 +294,10 @@ export function parseConfig(raw: unknown): VeilConfig {
   const bucket = str(raw, 'bucket', '', BUCKET);
   const prefix = parsePrefix(raw.prefix, 'prefix');
   const privateNames = optFlag(raw, 'privateNames', '');
+  const padding = optPadding(raw, 'padding', '');
   const first: StorageTarget = { region, bucket, prefix };
   if (privateNames !== undefined) first.privateNames = privateNames;
+  if (padding !== undefined) first.padding = padding;
   const targets = raw.targets === undefined ? undefined : parseTargets(raw.targets, first);
 
   const endpointsRaw = section(raw, 'endpoints') ?? {};
@@ -290,6 +312,7 @@ export function parseConfig(raw: unknown): VeilConfig {
 
   const config: VeilConfig = { region, bucket, prefix, endpoints, forcePathStyle };
   if (privateNames !== undefined) config.privateNames = privateNames;
+  if (padding !== undefined) config.padding = padding;
   if (targets) config.targets = targets;
 
   const cognito = section(raw, 'cognito');

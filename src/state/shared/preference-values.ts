@@ -23,6 +23,11 @@ export interface PreferenceValues {
    * in Settings ([Note: names of the current location]); config.json may turn them on as well.
    */
   readonly privateNames: readonly string[];
+  /**
+   * Locations (locationIds) whose new files this browser pads to a bucketed size ([Note: size
+   * padding] in core/padding.ts); config.json may turn it on as well.
+   */
+  readonly padding: readonly string[];
 }
 
 export const DEFAULT_PREFERENCES: PreferenceValues = {
@@ -32,6 +37,7 @@ export const DEFAULT_PREFERENCES: PreferenceValues = {
   kmsKeyId: undefined,
   atRest: undefined,
   privateNames: [],
+  padding: [],
 };
 
 function isModel(value: unknown): value is ModelId {
@@ -53,6 +59,13 @@ function parseAtRest(value: unknown): AtRest | undefined {
   return undefined;
 }
 
+/** A stored list of locationIds; anything else is an empty list. */
+function locationIds(value: unknown): string[] {
+  return Array.isArray(value)
+    ? value.filter((id): id is string => typeof id === 'string' && id.length > 0)
+    : [];
+}
+
 /** Parses stored preferences; anything unreadable falls back to the defaults, field by field. */
 export function parsePreferences(text: string | null): PreferenceValues {
   if (!text) return DEFAULT_PREFERENCES;
@@ -70,8 +83,7 @@ export function parsePreferences(text: string | null): PreferenceValues {
     hsmKeyLabel: optionalString(v.hsmKeyLabel),
     kmsKeyId: optionalString(v.kmsKeyId),
     atRest: parseAtRest(v.atRest),
-    privateNames: Array.isArray(v.privateNames)
-      ? v.privateNames.filter((id): id is string => typeof id === 'string' && id.length > 0)
-      : [],
+    privateNames: locationIds(v.privateNames),
+    padding: locationIds(v.padding),
   };
 }

@@ -13,6 +13,7 @@
  */
 import type { VeilConfig } from '../../aws/config';
 import { VeilError } from '../../core/errors';
+import { withPadding, type PaddingScheme } from '../../core/padding';
 import type { Keyring } from '../../core/keyring';
 import type { LocationNames } from '../../transfer/location-names';
 import type { UploadRecord } from '../../transfer/upload-store';
@@ -60,6 +61,11 @@ export interface UploadsDeps extends UploadEngine {
     /** keyringForKeys: a keyring for exactly these keys, if the session has them all. */
     forRecord(keys: readonly RecordKey[], config: VeilConfig): Keyring | undefined;
   };
+  /**
+   * The size padding of new files in the current location ([Note: size padding] in
+   * core/padding.ts): the scheme, or undefined when off. Absent: off.
+   */
+  padding?(config: VeilConfig): PaddingScheme | undefined;
   /**
    * The current location's names (locationNames); absent: plain keys from objectKeyFor.
    */
@@ -219,7 +225,9 @@ export class UploadsCore {
       this.#runs.set(id, {
         file,
         keyring: keys?.keyring,
-        encryptionContext: keys?.encryptionContext,
+        // The file's context marks padding; the names key's (above) never does.
+        encryptionContext:
+          keys && withPadding(keys.encryptionContext, this.#deps.padding?.(config)),
         queued: undefined,
         uploadId: undefined,
         record: undefined,

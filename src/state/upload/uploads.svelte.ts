@@ -17,6 +17,7 @@ import type { UploadRecord } from '../../transfer/upload-store';
 import { awsSession } from '../shared/credentials.svelte';
 import { keyringForKeys, readKeyring, writeKeys, type KeyringSources } from '../shared/keyrings';
 import { locationNames } from '../shared/location-names.svelte';
+import { paddingSetting } from '../shared/padding-setting.svelte';
 import { preferences } from '../shared/preferences.svelte';
 import type { ModelId, Protection } from '../shared/protection';
 import { uploadStore, workerPool } from '../shared/transfers';
@@ -67,6 +68,7 @@ const appDeps: UploadsDeps = {
     read: (config) => readKeyring(sources(config)),
     forRecord: (keys, config) => keyringForKeys(keys, sources(config)),
   },
+  padding: (config) => paddingSetting.scheme(config),
   names: {
     forUpload: (config, writer) => locationNames.forUpload(config, writer),
     shownPath: (key) => locationNames.shownPath(key),

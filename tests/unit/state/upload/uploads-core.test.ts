@@ -108,7 +108,9 @@ class FakeUpload implements EngineUpload {
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-function setup(options: { taken?: string[]; busy?: string[]; ready?: boolean } = {}) {
+function setup(
+  options: { taken?: string[]; busy?: string[]; ready?: boolean; padding?: 'padme' } = {},
+) {
   const taken = new Set(options.taken ?? []);
   // Upload ids whose next lock requests another tab refuses, once per entry.
   const busy = [...(options.busy ?? [])];
@@ -169,6 +171,7 @@ function setup(options: { taken?: string[]; busy?: string[]; ready?: boolean } =
       read: () => Promise.resolve(readKeyring),
       forRecord: () => recordKeyring,
     },
+    padding: () => options.padding,
   };
   const core = new UploadsCore(deps);
   core.attach(config);
@@ -230,6 +233,18 @@ describe('adding files', () => {
     expect(options?.encryptionContext).toEqual({ app: 'veil' });
     expect(options?.keepOnFailure).toBe(true);
     expect(core.state.rows[0]).toMatchObject({ phase: 'active', keyName: 'key-A' });
+  });
+
+  test('with size padding on, the file is marked padded in its context; off, it is not', async () => {
+    const padded = setup({ padding: 'padme' });
+    await padded.core.add(picked('a.txt'));
+    expect(padded.uploads[0]?.options?.encryptionContext).toEqual({
+      app: 'veil',
+      'veil-padding': 'padme',
+    });
+    const plain = setup();
+    await plain.core.add(picked('a.txt'));
+    expect(plain.uploads[0]?.options?.encryptionContext).toEqual({ app: 'veil' });
   });
 
   test('a name taken in the bucket, or by another live row, waits for the user', async () => {
