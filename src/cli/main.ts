@@ -135,8 +135,8 @@ location's names key (PREFIX/.veil/names-key) themselves and open it with KEYS (
 none, AWS KMS opens it if it can); ls sorts by clear name. There every object must be bound
 to its stored key: a swapped or unencrypted object is refused (OBJECT_MISMATCH).
 
-Size padding: cp --pad padme pads the file to a Padmé size (at most 12% more, about 3% on
-average) before encrypting, so the object's size shows only its order of magnitude; the
+Size padding: cp --pad padme pads the file to a Padmé size (about 1.5% more on average, at
+most 6.3% from 1 KiB up) before encrypting, so the object's size shows only its order of magnitude; the
 context says veil-padding: padme. veil cp and veil decrypt strip it; other AWS Encryption SDK
 readers output the file then one 0x80 byte and zeros (strip with the command in the README).
 
