@@ -23,15 +23,30 @@ function subPathOf(hash: string): string {
   return slash < 0 ? '' : rest.slice(slash + 1);
 }
 
+/**
+ * The payload of a share link's page (`#/share/<payload>`), or undefined for any other hash. The
+ * share page sits outside the navigation: it needs no credentials ([Note: share links]).
+ */
+export function sharePayloadOf(hash: string): string | undefined {
+  return hash.startsWith('#/share/') ? hash.slice('#/share/'.length) : undefined;
+}
+
 export class Router {
   #current = $state<RouteId>(fromHash(location.hash));
   #subPath = $state(subPathOf(location.hash));
+  #share = $state(sharePayloadOf(location.hash));
 
   constructor() {
     window.addEventListener('hashchange', () => {
       this.#current = fromHash(location.hash);
       this.#subPath = subPathOf(location.hash);
+      this.#share = sharePayloadOf(location.hash);
     });
+  }
+
+  /** The share link payload when the page shows a link (`#/share/...`), else undefined. */
+  get share(): string | undefined {
+    return this.#share;
   }
 
   get current(): RouteId {

@@ -34,6 +34,8 @@ export interface RowActionHandlers {
   readonly remove: (row: Row, trigger: HTMLElement) => void;
   /** Opens the file in the preview dialog (views/files/PreviewDialog.svelte). */
   readonly preview?: (row: FileRow, trigger: HTMLElement) => void;
+  /** Opens the share link dialog of a file (views/share/ShareDialog.svelte). */
+  readonly shareLink?: (row: FileRow, trigger: HTMLElement) => void;
 }
 
 /** "folder photos" for a folder, "photos.jpg" for a file: how an accessible name ends. */
@@ -88,6 +90,18 @@ export function standardRowActions(handlers: RowActionHandlers): RowAction[] {
       describe: (row) => `Versions of ${row.name}`,
       run: (row, trigger) => {
         if (isFile(row)) versions(row, trigger);
+      },
+    });
+  }
+  const { shareLink } = handlers;
+  if (shareLink) {
+    actions.push({
+      id: 'share-link',
+      label: 'Share link…',
+      appliesTo: (row) => isFile(row) && isReadable(row),
+      describe: (row) => `Share link to ${row.name}`,
+      run: (row, trigger) => {
+        if (isFile(row)) shareLink(row, trigger);
       },
     });
   }

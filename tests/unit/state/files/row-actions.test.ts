@@ -153,3 +153,36 @@ describe('the preview row action', () => {
     expect(actionsOf(actions, unreadable).map((action) => action.id)).not.toContain('preview');
   });
 });
+
+describe('the share link row action', () => {
+  it('comes before Protection on a readable file, named "Share link to <name>"', () => {
+    const { calls, handlers } = recorder();
+    const opened: [string, HTMLElement][] = [];
+    const actions = standardRowActions({
+      ...handlers,
+      shareLink: (row, from) => opened.push([row.key, from]),
+    });
+    const ids = actionsOf(actions, file).map((action) => action.id);
+    expect(ids).toEqual([
+      'download',
+      'details',
+      'share-link',
+      'protect',
+      'rename',
+      'move',
+      'delete',
+    ]);
+    const entry = actionsOf(actions, file).find((action) => action.id === 'share-link');
+    expect(entry?.label).toBe('Share link…');
+    expect(entry?.describe(file)).toBe('Share link to a.txt');
+    entry?.run(file, trigger);
+    expect(opened).toEqual([['docs/a.txt', trigger]]);
+    expect(calls).toEqual([]);
+  });
+
+  it('is not offered on folders, nor on a file whose private name does not open', () => {
+    const actions = standardRowActions({ ...recorder().handlers, shareLink: () => undefined });
+    expect(actionsOf(actions, folder).map((action) => action.id)).not.toContain('share-link');
+    expect(actionsOf(actions, unreadable).map((action) => action.id)).not.toContain('share-link');
+  });
+});

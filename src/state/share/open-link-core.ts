@@ -1,0 +1,139 @@
+/**
+ * Opening a share link ([Note: share links] in core/share-link.ts), pure: the payload read from
+ * the page's hash, the checks before anything is offered (expired by its own clock; the object's
+ * header read through the presigned URL: S3's "Request has expired" answer, or no `veil-link`
+ * EDK of this id, which means revoked), then the download through the same engine, worker
+ * decryption and save targets as Files. Nothing is released before its frame authenticates: the
+ * engine aborts the sink on any failure. The page's dependencies come in through OpenLinkDeps.
+ */
+import { VeilError } from '../../core/errors';
+import type { MessageHeader } from '../../core/header';
+import { decodeSharePayload, isExpired, type SharePayload } from '../../core/share-link';
+import type { DownloadProgress } from '../../transfer/download-progress';
+import type { DownloadResult, DownloadSink } from '../../transfer/download-setup';
+
+/** What the page calls on the app. */
+export interface OpenLinkDeps {
+  nowMs(): number;
+  /** The object's header through the presigned URL (no key needed); undefined for no message. */
+  readHeader(payload: SharePayload): Promise<MessageHeader | undefined>;
+  /** True when `header` holds the EDK of link `linkId`. */
+  hasLinkEdk(header: MessageHeader, linkId: string): boolean;
+  /** Where to save: the save picker, the service worker or a Blob (chooseSaveTarget). */
+  chooseSink(name: string, sizeBytes: number): Promise<DownloadSink>;
+  /** True when the browser can save without holding the file in memory. */
+  canStream(): boolean;
+  /** Largest file held in memory when it cannot stream. */
+  readonly memoryLimitBytes: number;
+  download(
+    payload: SharePayload,
+    sink: DownloadSink,
+    onProgress: (progress: DownloadProgress) => void,
+  ): Promise<DownloadResult>;
+}
+
+/** What the page shows. */
+export type LinkView =
+  | { state: 'opening' }
+  | { state: 'malformed'; error: VeilError }
+  | { state: 'checking'; payload: SharePayload }
+  | { state: 'expired'; payload: SharePayload }
+  | { state: 'revoked'; payload: SharePayload }
+  | { state: 'ready'; payload: SharePayload; error?: VeilError }
+  | { state: 'downloading'; payload: SharePayload; writtenBytes: number; totalBytes?: number }
+  | { state: 'done'; payload: SharePayload; writtenBytes: number };
+
+/** A plain sentence for what went wrong with a link, by code; the catalogue's otherwise. */
+export function linkErrorText(error: VeilError): string {
+  switch (error.code) {
+    case 'WRONG_KEY':
+    case 'COMMITMENT_MISMATCH':
+    case 'HEADER_TAMPERED':
+      return 'The key in this link does not open the file: the link was changed or damaged on its way to you. Nothing was saved; ask for the link again.';
+    default:
+      return error.message;
+  }
+}
+
+function asVeilError(error: unknown): VeilError {
+  return error instanceof VeilError
+    ? error
+    : new VeilError('INTERNAL_ERROR', error instanceof Error ? error.name : String(error));
+}
+
+/** The link page's logic for one link. */
+export class OpenLinkCore {
+  readonly #deps: OpenLinkDeps;
+  readonly #set: (view: LinkView) => void;
+  #payload: SharePayload | undefined;
+
+  constructor(deps: OpenLinkDeps, set: (view: LinkView) => void) {
+    this.#deps = deps;
+    this.#set = set;
+  }
+
+  /** Reads the payload (the hash after `#/share/`) and checks the link. */
+  async open(fragment: string): Promise<void> {
+    let payload: SharePayload;
+    try {
+      payload = decodeSharePayload(fragment);
+    } catch (error) {
+      this.#set({ state: 'malformed', error: asVeilError(error) });
+      return;
+    }
+    this.#payload = payload;
+    if (isExpired(payload, this.#deps.nowMs())) {
+      this.#set({ state: 'expired', payload });
+      return;
+    }
+    this.#set({ state: 'checking', payload });
+    try {
+      const header = await this.#deps.readHeader(payload);
+      if (!header) {
+        throw new VeilError('OBJECT_MISMATCH', 'the link names an object that is not encrypted');
+      }
+      if (!this.#deps.hasLinkEdk(header, payload.linkId)) {
+        this.#set({ state: 'revoked', payload });
+        return;
+      }
+      this.#set({ state: 'ready', payload });
+    } catch (error) {
+      this.#failed(payload, error);
+    }
+  }
+
+  #failed(payload: SharePayload, error: unknown): void {
+    const veil = asVeilError(error);
+    if (veil.code === 'SHARE_LINK_EXPIRED') this.#set({ state: 'expired', payload });
+    else if (veil.code === 'SHARE_LINK_REVOKED' || veil.code === 'NO_MATCHING_EDK') {
+      this.#set({ state: 'revoked', payload });
+    } else this.#set({ state: 'ready', payload, error: veil });
+  }
+
+  /** Saves the file (call from the click: the save picker needs the gesture). */
+  async download(): Promise<void> {
+    const payload = this.#payload;
+    if (!payload) return;
+    try {
+      if (!this.#deps.canStream() && payload.sizeBytes > this.#deps.memoryLimitBytes) {
+        throw new VeilError(
+          'SHARE_TOO_LARGE_IN_MEMORY',
+          `${payload.sizeBytes} bytes; the limit is ${this.#deps.memoryLimitBytes} bytes`,
+        );
+      }
+      const sink = await this.#deps.chooseSink(payload.name ?? 'shared-file', payload.sizeBytes);
+      this.#set({ state: 'downloading', payload, writtenBytes: 0, totalBytes: payload.sizeBytes });
+      const result = await this.#deps.download(payload, sink, (progress) =>
+        this.#set({
+          state: 'downloading',
+          payload,
+          writtenBytes: progress.writtenBytes,
+          totalBytes: progress.totalBytes,
+        }),
+      );
+      this.#set({ state: 'done', payload, writtenBytes: result.writtenBytes });
+    } catch (error) {
+      this.#failed(payload, error);
+    }
+  }
+}

@@ -1,0 +1,359 @@
+/**
+ * Share links in Chromium against the local stack ([Note: share links]). The built app is served
+ * on the harness port with a private-names location of its own and every AWS endpoint through a
+ * recording proxy (as ui-move.spec.ts does). A file is uploaded under Model C with IAM keys, then:
+ * - "Share link to <name>" makes a link (a rewrap) whose real expiry is shown; the link opens
+ *   in a fresh browser context with no credentials and no config sign-in: the page shows the
+ *   size and who shared it (no name: names are private and the box was left unticked), and
+ *   Download saves byte-identical content (save picker stub, as in ui-files.spec.ts);
+ * - wire audit: no request, neither in the browser (both contexts, recorded by Playwright) nor
+ *   at the proxy, holds the link key (raw, base64 or hex: [Note: wire scan]), the fragment's
+ *   text, or the file's name token;
+ * - a link with the name included shows the name;
+ * - Revoke (confirmed) in the dialog: the same link now shows "revoked", although its presigned
+ *   URL still answers (moto does not verify presigned URLs at all, so the URL's own expiry is not
+ *   what stops it here: the missing EDK is);
+ * - a link whose key was changed in the fragment: WRONG_KEY, no byte written to the file picked;
+ * - expiry: moto does not enforce presigned-URL expiry (README), so (1) a link past its own
+ *   expiry shows the expired page from its stated time, and (2) S3's real answer to an expired
+ *   URL (403 AccessDenied "Request has expired") is stubbed with page.route, labelled as such,
+ *   and the page turns it into the expired page;
+ * - a malformed fragment: SHARE_LINK_MALFORMED; no save picker and no service worker with a
+ *   file over the in-memory limit: SHARE_TOO_LARGE_IN_MEMORY.
+ */
+import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFaultProxy, type FaultProxy } from '../../scripts/stack/fault-proxy';
+import { serveStatic, type StaticServer } from '../../scripts/stack/static-server';
+import {
+  encodeSharePayload,
+  payloadOfLink,
+  shareLinkUrl,
+  type SharePayload,
+} from '../../src/core/share-link';
+import { SecretIndex, scanRequests, type WireRequest } from '../support/wire-scan';
+import { findNames, type NamedRequest } from './support/name-scan';
+import { env } from './support/upload-ui';
+
+const LOCAL = { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' };
+const SAVE_PICKER_STUB = `
+  window.showSaveFilePicker = async (options) => {
+    const root = await navigator.storage.getDirectory();
+    return root.getFileHandle(options.suggestedName, { create: true });
+  };
+`;
+const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
+const TOKEN = hex(5);
+const ROOT = `share-${hex(3)}/`;
+const NAME = `geheim-${TOKEN}.bin`;
+const CONTENT = new Uint8Array(randomBytes(1_300_000));
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+let s3: S3Client;
+let bucket: string;
+let proxy: FaultProxy;
+let app: StaticServer;
+let work: string;
+let sharer: Page;
+let link = '';
+const browserRequests: Promise<WireRequest>[] = [];
+
+async function record(context: BrowserContext): Promise<void> {
+  context.on('request', (request) => {
+    browserRequests.push(
+      (async () => {
+        const url = new URL(request.url());
+        const headers = await request.allHeaders().catch(() => request.headers());
+        return {
+          origin: url.origin,
+          method: request.method(),
+          target: url.pathname + url.search + url.hash,
+          headerText: Object.entries(headers)
+            .map(([name, value]) => `${name}: ${value}`)
+            .join('\r\n'),
+          body: new Uint8Array(request.postDataBuffer() ?? []),
+        };
+      })(),
+    );
+  });
+  await Promise.resolve();
+}
+
+/** A fresh context with no credentials, the save picker stub, recorded. */
+async function freshPage(browser: Browser, script = SAVE_PICKER_STUB): Promise<Page> {
+  const context = await browser.newContext();
+  await record(context);
+  const page = await context.newPage();
+  await page.addInitScript(script);
+  return page;
+}
+
+function savedFile(target: Page, name: string): Promise<{ sha256: string; sizeBytes: number }> {
+  return target.evaluate(async (fileName) => {
+    const root = await navigator.storage.getDirectory();
+    let file: File;
+    try {
+      file = await (await root.getFileHandle(fileName)).getFile();
+    } catch {
+      return { sha256: '', sizeBytes: -1 };
+    }
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
+    return {
+      sha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''),
+      sizeBytes: file.size,
+    };
+  }, name);
+}
+
+/** Opens the share dialog of the file, makes a link, returns it. */
+async function makeLink(options: { includeName?: boolean; label?: string } = {}): Promise<string> {
+  await sharer.goto(`${app.origin}/#/files/`);
+  await sharer.getByRole('button', { name: `Share link to ${NAME}` }).click();
+  const dialog = sharer.getByTestId('share-dialog');
+  await expect(dialog).toHaveAttribute('data-phase', 'ready');
+  // IAM keys do not expire: one hour by default, presets up to 7 days.
+  await expect(dialog.getByLabel('Link works for')).toHaveValue('3600');
+  await expect(dialog.getByRole('option', { name: '7 days' })).toHaveCount(1);
+  const box = dialog.getByLabel('Include the file name in the link');
+  await expect(box).not.toBeChecked();
+  if (options.includeName) await box.check();
+  if (options.label) await dialog.getByLabel(/Your name/).fill(options.label);
+  await dialog.getByRole('button', { name: 'Create link' }).click();
+  await expect(dialog).toHaveAttribute('data-phase', 'created', { timeout: 30_000 });
+  await expect(dialog.getByTestId('share-created-expiry')).toContainText('Works until');
+  const made = await dialog.getByLabel('Link', { exact: true }).inputValue();
+  await dialog.getByTestId('share-close').click();
+  await expect(dialog).not.toBeVisible();
+  return made;
+}
+
+test.describe.configure({ mode: 'serial', timeout: 90_000 });
+
+test.beforeAll(async ({ browser }) => {
+  bucket = env('VEIL_BUCKET');
+  s3 = new S3Client({
+    region: 'us-east-1',
+    endpoint: env('VEIL_MOTO_URL'),
+    forcePathStyle: true,
+    credentials: LOCAL,
+  });
+  work = await mkdtemp(join(tmpdir(), 'veil-share-'));
+  proxy = await startFaultProxy({ upstream: env('VEIL_MOTO_URL') });
+  const served = (await (
+    await fetch(`${new URL(env('VEIL_APP_URL')).origin}/config.json`)
+  ).json()) as Record<string, unknown>;
+  app = await serveStatic({
+    root: process.env.VEIL_DIST_DIR ?? 'dist',
+    port: Number(env('VEIL_HARNESS_PORT')),
+    config: {
+      ...served,
+      prefix: ROOT,
+      privateNames: true,
+      endpoints: {
+        s3: proxy.url,
+        kms: proxy.url,
+        cognitoIdentity: proxy.url,
+        cognitoIdentityProvider: proxy.url,
+      },
+    },
+  });
+  const context = await browser.newContext();
+  await record(context);
+  sharer = await context.newPage();
+});
+
+test.afterAll(async () => {
+  await sharer?.context().close();
+  await app?.close();
+  await proxy?.close();
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: ROOT }));
+  const left = (listed.Contents ?? []).map((object) => object.Key ?? '');
+  if (left.length > 0) {
+    await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: left.map((Key) => ({ Key })) },
+      }),
+    );
+  }
+  s3?.destroy();
+  await rm(work, { recursive: true, force: true });
+});
+
+test('a link made in Files opens in a fresh context without credentials, byte-identical', async ({
+  browser,
+}) => {
+  await sharer.goto(`${app.origin}/#/settings`);
+  const form = sharer.getByRole('form', { name: 'Use IAM access keys' });
+  // moto accepts any key; the app checks the form of an access key id.
+  await form.getByLabel('Access key id').fill('AKIAIOSFODNN7EXAMPLE');
+  await form.getByLabel('Secret access key').fill('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
+  await form.getByRole('button', { name: 'Use these keys' }).click();
+  await expect(sharer.getByTestId('credentials-status')).toContainText('IAM access keys');
+  await writeFile(join(work, NAME), CONTENT);
+  await sharer.getByRole('link', { name: 'Upload', exact: true }).click();
+  await sharer.getByTestId('mode-C').check();
+  await sharer.getByTestId('file-input').setInputFiles(join(work, NAME));
+  await expect(sharer.locator('[data-testid="upload-row"][data-phase="done"]')).toHaveCount(1, {
+    timeout: 30_000,
+  });
+
+  link = await makeLink({ label: 'Ada' });
+  expect(link.startsWith(`${app.origin}/#/share/`)).toBe(true);
+  const payload = payloadOfLink(link);
+  expect(payload.name).toBeUndefined();
+  expect(new URL(payload.url).searchParams.get('X-Amz-Expires')).toBe('3600');
+
+  const page = await freshPage(browser);
+  await page.goto(link);
+  const shared = page.getByTestId('share-page');
+  await expect(shared).toHaveAttribute('data-state', 'ready');
+  await expect(page.getByTestId('share-name')).toContainText('not shared');
+  await expect(page.getByTestId('share-by')).toHaveText('Ada');
+  await expect(page.getByTestId('share-size')).toHaveText('1.2 MiB');
+  await expect(page.getByTestId('share-size')).toHaveAttribute('title', '1,300,000 bytes');
+  await page.getByRole('button', { name: 'Download' }).click();
+  await expect(page.getByTestId('share-done')).toBeVisible({ timeout: 30_000 });
+  expect(await savedFile(page, 'shared-file')).toEqual({
+    sha256: sha256(CONTENT),
+    sizeBytes: CONTENT.length,
+  });
+  await page.context().close();
+});
+
+test('a link with the name included shows it', async ({ browser }) => {
+  const named = await makeLink({ includeName: true });
+  expect(payloadOfLink(named).name).toBe(NAME);
+  const page = await freshPage(browser);
+  await page.goto(named);
+  await expect(page.getByTestId('share-name')).toHaveText(NAME);
+  await page.context().close();
+});
+
+test('wire audit: no request holds the link key, the fragment or the private name', async () => {
+  const payload = payloadOfLink(link);
+  const fragment = link.slice(link.indexOf('#/share/') + '#/share/'.length);
+  const inBrowser = await Promise.all(browserRequests);
+  const atProxy: WireRequest[] = proxy.records.map((r) => ({
+    origin: proxy.url,
+    method: r.method,
+    target: r.target,
+    headerText: r.rawHeaders,
+    body: r.body,
+  }));
+  const all = [...inBrowser, ...atProxy];
+  // The link's ranged GETs were seen in the browser and at the proxy.
+  expect(inBrowser.some((r) => r.headerText.toLowerCase().includes('range: bytes='))).toBe(true);
+  const index = new SecretIndex({ linkKey: payload.linkKey });
+  const { hits, totals } = scanRequests(index, all);
+  expect(hits).toEqual([]);
+  const fragmentHead = fragment.slice(0, 40);
+  const texts = all.map(
+    (r) => `${r.target}\n${r.headerText}\n${Buffer.from(r.body).toString('latin1')}`,
+  );
+  expect(texts.filter((text) => text.includes(fragmentHead))).toEqual([]);
+  expect(texts.filter((text) => text.includes('#/share/'))).toEqual([]);
+  expect(findNames(all as NamedRequest[], [TOKEN, NAME])).toEqual([]);
+  console.log(
+    `share wire audit: ${totals.requests} requests (${inBrowser.length} in the browser, ${atProxy.length} at the proxy), ${totals.wireBytes} bytes, 0 hits`,
+  );
+});
+
+test('revoke: the same link now shows revoked while its URL still answers', async ({ browser }) => {
+  const payload = payloadOfLink(link);
+  await sharer.goto(`${app.origin}/#/files/`);
+  await sharer.getByRole('button', { name: `Share link to ${NAME}` }).click();
+  const dialog = sharer.getByTestId('share-dialog');
+  const entry = dialog.locator(`li[data-link-id="${payload.linkId}"]`);
+  await expect(entry).toBeVisible();
+  await entry.getByRole('button', { name: /^Revoke link made/ }).click();
+  await entry.getByRole('button', { name: 'Revoke now' }).click();
+  await expect(entry).toHaveCount(0, { timeout: 30_000 });
+  await expect(dialog).toHaveAttribute('data-phase', 'ready');
+  await sharer.keyboard.press('Escape');
+  await expect(dialog).not.toBeVisible();
+  await expect(sharer.getByRole('button', { name: `Share link to ${NAME}` })).toBeFocused();
+
+  // The presigned URL still answers (moto does not verify it, AWS would until it expires).
+  expect((await fetch(payload.url)).status).toBe(200);
+  const page = await freshPage(browser);
+  await page.goto(link);
+  await expect(page.getByTestId('share-page')).toHaveAttribute('data-state', 'revoked');
+  await expect(page.getByTestId('share-revoked')).toContainText('This link was revoked');
+  await page.context().close();
+});
+
+test('a tampered key in the fragment: WRONG_KEY and no byte written', async ({ browser }) => {
+  const good = payloadOfLink(await makeLink());
+  const linkKey = good.linkKey.slice();
+  linkKey[0]! ^= 0x01;
+  const tampered = shareLinkUrl(`${app.origin}/`, { ...good, linkKey });
+  const page = await freshPage(browser);
+  await page.goto(tampered);
+  await expect(page.getByTestId('share-page')).toHaveAttribute('data-state', 'ready');
+  await page.getByRole('button', { name: 'Download' }).click();
+  const error = page.getByTestId('share-error');
+  await expect(error).toHaveAttribute('data-code', 'WRONG_KEY', { timeout: 30_000 });
+  await expect(error).toContainText('does not open the file');
+  // The picker's file was created when it was chosen; not one byte was written to it.
+  expect((await savedFile(page, 'shared-file')).sizeBytes).toBe(0);
+  await page.context().close();
+});
+
+test('expired links: by their stated time, and by S3’s "Request has expired" answer (stubbed)', async ({
+  browser,
+}) => {
+  const good = payloadOfLink(link);
+  const past: SharePayload = { ...good, expiresAtMs: Date.now() - 60_000 };
+  const page = await freshPage(browser);
+  await page.goto(shareLinkUrl(`${app.origin}/`, past));
+  await expect(page.getByTestId('share-page')).toHaveAttribute('data-state', 'expired');
+  await expect(page.getByTestId('share-expired')).toContainText('This link has expired');
+
+  // moto never refuses an expired presigned URL; AWS answers 403 with this body. Stubbed here.
+  const live = payloadOfLink(await makeLink());
+  await page.route(
+    (url) => url.href.startsWith(live.url.split('?')[0]!),
+    (route) =>
+      route.fulfill({
+        status: 403,
+        contentType: 'application/xml',
+        headers: { 'access-control-allow-origin': '*' },
+        body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>',
+      }),
+  );
+  await page.goto(shareLinkUrl(`${app.origin}/`, live));
+  await page.reload();
+  await expect(page.getByTestId('share-page')).toHaveAttribute('data-state', 'expired');
+  await page.context().close();
+});
+
+test('a malformed fragment and a large file with no way to stream get clear errors', async ({
+  browser,
+}) => {
+  const page = await freshPage(browser);
+  await page.goto(`${app.origin}/#/share/not-a-link`);
+  await expect(page.getByTestId('share-error')).toHaveAttribute(
+    'data-code',
+    'SHARE_LINK_MALFORMED',
+  );
+
+  const noWay = await freshPage(
+    browser,
+    'delete window.showSaveFilePicker; delete Navigator.prototype.serviceWorker;',
+  );
+  // The size a link states is what the page goes by before it reads a byte.
+  const big = { ...payloadOfLink(await makeLink()), sizeBytes: 300 * 1024 * 1024 };
+  await noWay.goto(`${app.origin}/#/share/${encodeSharePayload(big)}`);
+  await expect(noWay.getByTestId('share-page')).toHaveAttribute('data-state', 'ready');
+  await noWay.getByRole('button', { name: 'Download' }).click();
+  const error = noWay.getByTestId('share-error');
+  await expect(error).toHaveAttribute('data-code', 'SHARE_TOO_LARGE_IN_MEMORY');
+  await expect(error).toContainText('held in memory');
+  await noWay.context().close();
+  await page.context().close();
+});
