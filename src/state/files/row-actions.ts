@@ -34,6 +34,8 @@ export interface RowActionHandlers {
   readonly remove: (row: Row, trigger: HTMLElement) => void;
   /** Opens the file in the preview dialog (views/files/PreviewDialog.svelte). */
   readonly preview?: (row: FileRow, trigger: HTMLElement) => void;
+  /** Opens "Share with a person…" of a file (views/people/SharePersonDialog.svelte). */
+  readonly sharePerson?: (row: FileRow, trigger: HTMLElement) => void;
   /** Opens the share link dialog of a file (views/share/ShareDialog.svelte). */
   readonly shareLink?: (row: FileRow, trigger: HTMLElement) => void;
 }
@@ -102,6 +104,18 @@ export function standardRowActions(handlers: RowActionHandlers): RowAction[] {
       describe: (row) => `Share link to ${row.name}`,
       run: (row, trigger) => {
         if (isFile(row)) shareLink(row, trigger);
+      },
+    });
+  }
+  const { sharePerson } = handlers;
+  if (sharePerson) {
+    actions.push({
+      id: 'share-person',
+      label: 'Share with a person…',
+      appliesTo: (row) => isFile(row) && isReadable(row),
+      describe: (row) => `Share ${row.name} with a person`,
+      run: (row, trigger) => {
+        if (isFile(row)) sharePerson(row, trigger);
       },
     });
   }

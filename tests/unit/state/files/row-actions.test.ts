@@ -186,3 +186,32 @@ describe('the share link row action', () => {
     expect(actionsOf(actions, unreadable).map((action) => action.id)).not.toContain('share-link');
   });
 });
+
+describe('the share-with-a-person row action', () => {
+  it('is offered on a readable file only, named "Share <name> with a person", after Details', () => {
+    const { calls, handlers } = recorder();
+    const opened: [string, HTMLElement][] = [];
+    const actions = standardRowActions({
+      ...handlers,
+      sharePerson: (row, from) => opened.push([row.key, from]),
+    });
+    const ids = actionsOf(actions, file).map((action) => action.id);
+    expect(ids.indexOf('share-person')).toBeGreaterThan(ids.indexOf('details'));
+    expect(ids.indexOf('share-person')).toBeLessThan(ids.indexOf('protect'));
+    expect(actionsOf(actions, folder).map((action) => action.id)).not.toContain('share-person');
+    expect(actionsOf(actions, unreadable).map((action) => action.id)).not.toContain('share-person');
+    const share = actions.find((action) => action.id === 'share-person');
+    expect(share?.label).toBe('Share with a person…');
+    expect(share?.describe(file)).toBe('Share a.txt with a person');
+    share?.run(file, trigger);
+    share?.run(folder, trigger);
+    expect(opened).toEqual([['docs/a.txt', trigger]]);
+    expect(calls).toEqual([]);
+    expect(share?.danger).toBeUndefined();
+  });
+
+  it('is absent without a handler', () => {
+    const actions = standardRowActions(recorder().handlers);
+    expect(actions.map((action) => action.id)).not.toContain('share-person');
+  });
+});

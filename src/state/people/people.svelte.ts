@@ -1,0 +1,223 @@
+/**
+ * Sharing with people as the app uses it: the user's key pair (key-pair-core.ts over IndexedDB,
+ * database `veil-people`), the bucket's people directory assessed against this browser's pins
+ * ([Note: pinned people] in pins.ts, kept in localStorage per bucket and people root), publishing
+ * the public key, and the inbox ("Shared with me"). The S3 calls go through aws/bucket-s3.ts.
+ * Once the key pair is loaded its keyring is held by the downloads ([Note: keys picked at the
+ * prompt] in src/state/files/downloads.svelte.ts), so a file shared with the user downloads
+ * through the normal path.
+ */
+import { createStore, del, get, set, type UseStore } from 'idb-keyval';
+import { bucketS3For, namesKeyStorageFor } from '../../aws/bucket-s3';
+import type { VeilConfig } from '../../aws/config';
+import { VeilError } from '../../core/errors';
+import { formatFingerprint } from '../../core/provider-info';
+import { listPeople, peopleRoot, publishEntry } from '../../transfer/people-directory';
+import type { PeopleStorage, RefusedEntry } from '../../transfer/people-directory';
+import { readInbox, type ReadNote } from '../../transfer/people-inbox';
+import { awsSession } from '../shared/credentials.svelte';
+import { downloads } from '../files/downloads.svelte';
+import { KeyPairCore, isoTime, type KeyPairInfo, type KeyPairStore } from './key-pair-core';
+import {
+  assessPeople,
+  isPinned,
+  parsePins,
+  pinPerson,
+  pinScope,
+  type Pin,
+  type PersonView,
+} from './pins';
+
+export type { KeyPairInfo } from './key-pair-core';
+export type { PersonView } from './pins';
+
+/** The key pair's store in IndexedDB (one entry). */
+function indexedDbKeyPairStore(): KeyPairStore {
+  let db: UseStore | undefined;
+  const store = (): UseStore => (db ??= createStore('veil-people', 'key-pair'));
+  return {
+    get: () => get('mine', store()),
+    set: (value) => set('mine', value, store()),
+    del: () => del('mine', store()),
+  };
+}
+
+/**
+ * The people prefix of a deployment ([Note: the people root] in transfer/people-directory.ts):
+ * under the prefix, or under its part before `{identityId}`.
+ */
+export function peoplePrefixOf(config: Pick<VeilConfig, 'prefix'>): string {
+  const shared = config.prefix.split('{identityId}')[0] ?? '';
+  const root = shared.replace(/^\/+/, '');
+  return peopleRoot(root === '' || root.endsWith('/') ? root : `${root}/`);
+}
+
+/** The people directory and inboxes of `config`'s bucket, with this session's credentials. */
+export function peopleStorageFor(config: Pick<VeilConfig, 'bucket'>): PeopleStorage {
+  const client = awsSession.clients().s3();
+  const names = namesKeyStorageFor(client, config.bucket);
+  const bucket = bucketS3For(client, config.bucket);
+  return {
+    read: (key, signal) => names.read(key, signal),
+    createOnly: (key, body, signal) => names.createOnly(key, body, signal),
+    async list(prefix, signal) {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await bucket.list({ prefix, ...(token ? { token } : {}) }, signal);
+        keys.push(...page.objects.map((o) => o.key));
+        token = page.nextToken;
+      } while (token);
+      return keys;
+    },
+  };
+}
+
+const PINS_KEY = 'veil-people-pins:';
+
+/** The app's people: one per page. */
+export class People {
+  readonly #core = new KeyPairCore(indexedDbKeyPairStore());
+  #keyPair = $state<KeyPairInfo | undefined>(undefined);
+  #loaded = $state(false);
+  #directory = $state<readonly PersonView[]>([]);
+  #refused = $state<readonly RefusedEntry[]>([]);
+  #inbox = $state<readonly ReadNote[]>([]);
+  #unreadableNotes = $state(0);
+  #pins = $state<readonly Pin[]>([]);
+  #scope = '';
+
+  get keyPair(): KeyPairInfo | undefined {
+    return this.#keyPair;
+  }
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+  get directory(): readonly PersonView[] {
+    return this.#directory;
+  }
+  get refused(): readonly RefusedEntry[] {
+    return this.#refused;
+  }
+  get inbox(): readonly ReadNote[] {
+    return this.#inbox;
+  }
+  get unreadableNotes(): number {
+    return this.#unreadableNotes;
+  }
+
+  /** The fingerprint as people compare it (groups of four). */
+  shownFingerprint(fingerprint: string): string {
+    return formatFingerprint(fingerprint);
+  }
+
+  /** Reads the key pair from IndexedDB once, and hands its keyring to the downloads. */
+  async load(): Promise<void> {
+    await this.#core.load();
+    this.#sync();
+    this.#loaded = true;
+  }
+
+  /** See KeyPairCore.create; resolves to the backup text. */
+  async create(name: string, passphrase: string): Promise<string> {
+    const backup = await this.#core.create(name, passphrase);
+    this.#sync();
+    return backup;
+  }
+
+  /** See KeyPairCore.restore. */
+  async restore(backup: string, passphrase: string, name: string): Promise<void> {
+    await this.#core.restore(backup, passphrase, name);
+    this.#sync();
+  }
+
+  backup(): string {
+    return this.#core.backup();
+  }
+
+  async markBackupSaved(): Promise<void> {
+    await this.#core.markBackupSaved();
+    this.#sync();
+  }
+
+  exportPem(passphrase: string): Promise<string> {
+    return this.#core.exportPem(passphrase);
+  }
+
+  async remove(): Promise<void> {
+    await this.#core.remove();
+    this.#sync();
+  }
+
+  /** The keyring of the user's private key (KEY_PAIR_MISSING without one). */
+  keyring() {
+    return this.#core.keyring();
+  }
+
+  /** Publishes the public key in the people directory (If-None-Match). */
+  async publish(config: VeilConfig): Promise<'published' | 'already'> {
+    const info = this.#core.info;
+    if (!info) throw new VeilError('KEY_PAIR_MISSING');
+    return publishEntry(peopleStorageFor(config), peoplePrefixOf(config), {
+      name: info.name,
+      publicKeySpki: info.publicKeySpki,
+      fingerprint: info.fingerprint,
+      created: isoTime(info.createdAtMs),
+    });
+  }
+
+  /** Reads the directory and assesses it against the pins of this bucket. */
+  async readDirectory(config: VeilConfig): Promise<void> {
+    const prefix = peoplePrefixOf(config);
+    this.#scope = pinScope(config.bucket, prefix);
+    this.#pins = parsePins(localStorage.getItem(PINS_KEY + this.#scope));
+    const listing = await listPeople(peopleStorageFor(config), prefix);
+    const mine = this.#core.info?.fingerprint;
+    const others = listing.people.filter((p) => p.fingerprint !== mine);
+    this.#directory = assessPeople(others, this.#pins);
+    this.#refused = listing.refused;
+  }
+
+  /** Pins a person's key ([Note: pinned people]) after the user confirmed it. */
+  pin(view: PersonView): void {
+    this.#pins = pinPerson(this.#pins, view.entry, Date.now());
+    localStorage.setItem(PINS_KEY + this.#scope, JSON.stringify(this.#pins));
+    this.#directory = assessPeople(
+      this.#directory.map((v) => v.entry),
+      this.#pins,
+    );
+  }
+
+  /** Whether a sharer's fingerprint is one this browser pinned. */
+  knows(fingerprint: string): boolean {
+    return isPinned(this.#pins, fingerprint);
+  }
+
+  /** Reads the inbox with the user's private key. */
+  async readInbox(config: VeilConfig): Promise<void> {
+    const info = this.#core.info;
+    if (!info) {
+      this.#inbox = [];
+      return;
+    }
+    const prefix = peoplePrefixOf(config);
+    this.#scope = pinScope(config.bucket, prefix);
+    this.#pins = parsePins(localStorage.getItem(PINS_KEY + this.#scope));
+    const listing = await readInbox(peopleStorageFor(config), prefix, {
+      fingerprint: info.fingerprint,
+      keyring: this.#core.keyring(),
+    });
+    this.#inbox = listing.notes;
+    this.#unreadableNotes = listing.unreadable.length;
+  }
+
+  #sync(): void {
+    this.#keyPair = this.#core.info;
+    if (this.#core.info) {
+      downloads.holdKey(this.#core.keyring(), `person:${this.#core.info.fingerprint}`);
+    }
+  }
+}
+
+/** The app's one People. */
+export const people = new People();

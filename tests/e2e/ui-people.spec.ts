@@ -1,0 +1,226 @@
+/**
+ * Sharing with a person in Chromium against the local stack: two browser contexts are two users
+ * of one bucket (each a guest with identity-pool credentials), in a location of its own with
+ * private names (config.json rewritten for the page).
+ *
+ * - Bea creates a key pair in Keys (its backup is saved) and publishes her public key.
+ * - Al creates his key pair, uploads a file (Model C), opens "Share <name> with a person", sees
+ *   Bea with the fingerprint Bea's page shows, confirms it and shares.
+ * - Bea sees the file under "Shared with me" in Files, with Al as the sharer, and downloads it
+ *   byte-identically: opened with her private key through the normal download path.
+ * - The storage adversary swaps Bea's directory entry: her object is overwritten with another
+ *   key's entry (refused: its fingerprint is not its object's), and that key is published under
+ *   the name Bea. Al's app flags Bea's key as changed and keeps Share disabled until Al confirms
+ *   the change itself, not just a fingerprint.
+ * - Wire audit: no request either page sent (its URL, headers, and body where the browser exposes
+ *   it) holds the file's clear name; Blob bodies (uploads, the inbox note) are not exposed to
+ *   request events, and they are ESDK ciphertext.
+ *
+ * Not claimed: moto enforces no IAM, so nothing here shows who a policy would let read what.
+ */
+import {
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { expect, test, type Browser, type Page, type Request } from '@playwright/test';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKeyPair } from '../../src/keyrings/rsa-keys';
+import { entryKey, peopleRoot, serializeEntry } from '../../src/transfer/people-directory';
+import { env } from './support/upload-ui';
+
+const LOCAL = { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' };
+const TOKEN = randomBytes(5).toString('hex');
+const ROOT = `people-${randomBytes(3).toString('hex')}/`;
+const FILE_NAME = `budget-${TOKEN}.bin`;
+const CONTENT = new Uint8Array(randomBytes(200_000));
+const PASSPHRASE = 'orbit lantern cactus mosaic';
+
+let s3: S3Client;
+let bucket: string;
+let work: string;
+let baseConfig: Record<string, unknown>;
+
+test.beforeAll(async () => {
+  bucket = env('VEIL_BUCKET');
+  s3 = new S3Client({
+    region: 'us-east-1',
+    endpoint: env('VEIL_MOTO_URL'),
+    forcePathStyle: true,
+    credentials: LOCAL,
+  });
+  work = await mkdtemp(join(tmpdir(), 'veil-people-e2e-'));
+  baseConfig = (await (await fetch(new URL('config.json', env('VEIL_APP_URL')))).json()) as Record<
+    string,
+    unknown
+  >;
+});
+
+test.afterAll(async () => {
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: ROOT }));
+  const keys = (listed.Contents ?? []).map((o) => ({ Key: o.Key ?? '' }));
+  if (keys.length > 0) {
+    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
+  }
+  s3?.destroy();
+  await rm(work, { recursive: true, force: true });
+});
+
+interface User {
+  page: Page;
+  /** Uncaught errors of the page. */
+  errors: string[];
+  seen: Promise<{ target: string; headers: string; body: Buffer }>[];
+}
+
+/** A user: a context with this spec's config.json and no save picker, recording requests. */
+async function user(browser: Browser): Promise<User> {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const seen: User['seen'] = [];
+  context.on('request', (request: Request) => {
+    seen.push(
+      (async () => ({
+        target: request.url(),
+        headers: JSON.stringify(await request.allHeaders().catch(() => request.headers())),
+        body: request.postDataBuffer() ?? Buffer.alloc(0),
+      }))(),
+    );
+  });
+  await context.route('**/config.json', (route) =>
+    route.fulfill({ json: { ...baseConfig, prefix: ROOT, privateNames: true } }),
+  );
+  await context.addInitScript(() => {
+    delete (window as { showSaveFilePicker?: unknown }).showSaveFilePicker;
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${env('VEIL_APP_URL')}#/settings`);
+  await page.getByRole('button', { name: 'Get guest credentials' }).click();
+  await expect(page.getByTestId('identity-id')).toHaveText(/^us-east-1:/);
+  return { page, seen, errors };
+}
+
+/** Creates the user's key pair in Keys (catching the backup download); returns the fingerprint. */
+async function createKeyPair(page: Page, name: string): Promise<string> {
+  await page.goto(`${env('VEIL_APP_URL')}#/keys`);
+  const pair = page.getByTestId('key-pair');
+  await pair.getByLabel('Your name, as others will see it').fill(name);
+  await pair.getByLabel('Passphrase for the backup').fill(PASSPHRASE);
+  await pair.getByLabel('Repeat the backup passphrase').fill(PASSPHRASE);
+  const [backup] = await Promise.all([
+    page.waitForEvent('download', { timeout: 60_000 }),
+    pair.getByTestId('create-key-pair').click(),
+  ]);
+  expect(backup.suggestedFilename()).toBe(`${name}.keypair.jwe`);
+  const fingerprint = (await pair.getByTestId('my-fingerprint').textContent()) ?? '';
+  expect(fingerprint).toMatch(/^[0-9a-f]{4}( [0-9a-f]{4}){15}$/);
+  return fingerprint;
+}
+
+function shareButton(page: Page) {
+  return page.getByRole('button', { name: `Share ${FILE_NAME} with a person` });
+}
+
+test('Al shares a file with Bea by her public key; Bea downloads it; a swapped key is flagged', async ({
+  browser,
+}) => {
+  test.setTimeout(240_000);
+  const bea = await user(browser);
+  const al = await user(browser);
+
+  // Bea: a key pair, published.
+  const beaFingerprint = await createKeyPair(bea.page, 'Bea');
+  await bea.page.getByTestId('publish-key').click();
+  await expect(bea.page.getByTestId('key-pair-status')).toHaveText(/in the people directory/);
+
+  // Al: a key pair of his own (the note says who shared), and a file.
+  const alFingerprint = await createKeyPair(al.page, 'Al');
+  const source = join(work, FILE_NAME);
+  await writeFile(source, CONTENT);
+  await al.page.goto(`${env('VEIL_APP_URL')}#/upload`);
+  await al.page.getByTestId('mode-C').check();
+  await al.page.getByTestId('file-input').setInputFiles(source);
+  await expect(al.page.locator('[data-testid="upload-row"][data-phase="done"]')).toHaveCount(1, {
+    timeout: 30_000,
+  });
+
+  // Al shares it with Bea after seeing her fingerprint.
+  await al.page.goto(`${env('VEIL_APP_URL')}#/files`);
+  await shareButton(al.page).click();
+  const dialog = al.page.getByTestId('share-person-dialog');
+  const beaRow = dialog.getByTestId('person').filter({ hasText: 'Bea' });
+  // Reading the directory and the file's header takes a few requests.
+  await expect(beaRow).toContainText(beaFingerprint, { timeout: 20_000 });
+  await expect(beaRow).toHaveAttribute('data-status', 'new');
+  await beaRow.getByRole('radio').check();
+  const share = dialog.getByTestId('share-person-confirm');
+  await expect(share).toBeDisabled();
+  await dialog.getByLabel(/I compared the fingerprint with Bea/).check();
+  await share.click();
+  await expect(dialog.getByTestId('share-person-status')).toHaveText(
+    `Shared ${FILE_NAME} with Bea.`,
+    { timeout: 30_000 },
+  );
+  await expect(dialog.getByTestId('with-access')).toContainText('Bea');
+  await dialog.getByRole('button', { name: 'Close' }).click();
+
+  // Bea: Shared with me, then the download, byte-identical.
+  await bea.page.goto(`${env('VEIL_APP_URL')}#/files`);
+  const item = bea.page.getByTestId('shared-item').filter({ hasText: FILE_NAME });
+  await expect(item).toContainText('from Al');
+  await expect(item).toContainText(alFingerprint);
+  const [saved] = await Promise.all([
+    bea.page.waitForEvent('download', { timeout: 60_000 }),
+    item.getByRole('button', { name: `Download ${FILE_NAME} shared with you` }).click(),
+  ]);
+  expect(saved.suggestedFilename()).toBe(FILE_NAME);
+  expect(Buffer.from(await readFile(await saved.path())).equals(Buffer.from(CONTENT))).toBe(true);
+
+  // The storage adversary swaps Bea's entry for another key.
+  const people = peopleRoot(ROOT);
+  const beaHex = beaFingerprint.replaceAll(' ', '');
+  const mallory = await generateKeyPair();
+  const forged = serializeEntry({
+    name: 'Bea',
+    publicKeySpki: mallory.publicKeySpki,
+    fingerprint: mallory.fingerprint,
+    created: '',
+  });
+  for (const key of [entryKey(people, beaHex), entryKey(people, mallory.fingerprint)]) {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: forged }));
+  }
+  await shareButton(al.page).click();
+  await expect(dialog.getByTestId('people-refused')).toBeVisible({ timeout: 20_000 });
+  const swapped = dialog.getByTestId('person').filter({ hasText: 'Bea' });
+  await expect(swapped).toHaveAttribute('data-status', 'changed');
+  await swapped.getByRole('radio').check();
+  await expect(dialog.getByTestId('person-key-changed')).toContainText('Bea’s public key changed');
+  await dialog.getByLabel(/I compared the fingerprint with Bea/).check();
+  await expect(share).toBeDisabled();
+  await dialog.getByLabel('Bea confirmed the new key to me').check();
+  await expect(share).toBeEnabled();
+  await dialog.getByRole('button', { name: 'Close' }).click();
+
+  expect([...al.errors, ...bea.errors]).toEqual([]);
+
+  // Wire audit: the clear name is in no request of either user.
+  const requests = await Promise.all([...al.seen, ...bea.seen]);
+  expect(requests.length).toBeGreaterThan(10);
+  const hits = requests.filter(
+    (r) =>
+      r.target.includes(TOKEN) ||
+      decodeURIComponent(r.target).includes(TOKEN) ||
+      r.headers.includes(TOKEN) ||
+      r.body.includes(Buffer.from(TOKEN)),
+  );
+  expect(hits.map((r) => r.target)).toEqual([]);
+  test.info().annotations.push({
+    type: 'wire audit',
+    description: `${requests.length} requests searched for the name token, 0 found`,
+  });
+});
