@@ -13,6 +13,7 @@
  */
 import type { Keyring } from '../../core/keyring';
 import { createMultiKeyring } from '../../core/multi-keyring';
+import { personKeyWords } from '../../core/provider-info';
 import { escapeUntrusted } from '../../core/untrusted-text';
 import type { NeededKey } from '../../transfer/download';
 import { HSM_PROVIDER_ID } from '../../keyrings/hsm-proxy';
@@ -52,8 +53,18 @@ export function keyAdvice(needed: readonly NeededKey[], session: SessionFacts): 
       const model = modelOfProvider(key.providerId);
       const name = key.keyName || '(unnamed)';
       const shown = escapeUntrusted(name);
+      const person = personKeyWords(key);
       switch (model) {
         case 'A':
+          // A person's key ([Note: a person's key]): no key file opens it, only their key pair.
+          if (person) {
+            return {
+              model,
+              providerId: key.providerId,
+              keyName: name,
+              text: `Needs ${escapeUntrusted(person)}: the file was shared with that person. If it is you, create or restore your key pair in Keys, then try again.`,
+            };
+          }
           return {
             model,
             providerId: key.providerId,
@@ -85,7 +96,7 @@ export function keyAdvice(needed: readonly NeededKey[], session: SessionFacts): 
 
 /** True when the advice offers picking a key file (some key is a Model A key). */
 export function offersKeyFile(advice: readonly KeyAdvice[]): boolean {
-  return advice.some((item) => item.model === 'A');
+  return advice.some((item) => item.model === 'A' && personKeyWords(item) === undefined);
 }
 
 /**
