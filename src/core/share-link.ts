@@ -18,6 +18,10 @@
  *   (linkExpiry), never more.
  * The payload is base64url of a small JSON object (version 1), bounded in size and checked
  * field by field: a link is hostile input.
+ * - The page that opens a link reads the object through its presigned URL only, which points
+ *   at the deployment's configured S3 endpoint: the page's Content-Security-Policy already lets
+ *   it connect there ([Note: content security policy]), and a link signed for another
+ *   deployment's endpoint is refused by that policy rather than fetched.
  */
 import { fromBase64, fromUtf8, toBase64Url, utf8 } from './bytes';
 import { VeilError, needs } from './errors';

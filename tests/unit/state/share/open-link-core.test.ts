@@ -1,0 +1,135 @@
+/**
+ * The link page's core with fakes: a malformed fragment, a link past its stated expiry (no
+ * request made), S3's expired answer, a header without the link's EDK (revoked), a download
+ * (progress, done), a wrong key in plain words, and the in-memory limit where the browser can
+ * neither pick a file nor stream, checked before any sink is opened.
+ */
+import { describe, expect, it } from 'vitest';
+import { VeilError } from '../../../../src/core/errors';
+import type { MessageHeader } from '../../../../src/core/header';
+import { encodeSharePayload, newLinkId, type SharePayload } from '../../../../src/core/share-link';
+import {
+  OpenLinkCore,
+  linkErrorText,
+  type LinkView,
+  type OpenLinkDeps,
+} from '../../../../src/state/share/open-link-core';
+import type { DownloadSink } from '../../../../src/transfer/download-setup';
+
+const NOW = 1_700_000_000_000;
+const payload = (extra: Partial<SharePayload> = {}): SharePayload => ({
+  url: 'https://s3.example/b/k?X-Amz-Signature=1',
+  bucket: 'b',
+  key: 'k',
+  linkId: newLinkId(),
+  linkKey: new Uint8Array(32).fill(1),
+  sizeBytes: 100,
+  sharedBy: 'Ada',
+  expiresAtMs: NOW + 60_000,
+  ...extra,
+});
+const HEADER = {} as MessageHeader;
+const SINK: DownloadSink = {
+  write: () => Promise.resolve(),
+  close: () => Promise.resolve(),
+  abort: () => Promise.resolve(),
+};
+
+function run(overrides: Partial<OpenLinkDeps> = {}) {
+  const views: LinkView[] = [];
+  const calls: string[] = [];
+  const deps: OpenLinkDeps = {
+    nowMs: () => NOW,
+    readHeader: () => {
+      calls.push('header');
+      return Promise.resolve(HEADER);
+    },
+    hasLinkEdk: () => true,
+    chooseSink: () => {
+      calls.push('sink');
+      return Promise.resolve(SINK);
+    },
+    canStream: () => true,
+    memoryLimitBytes: 1000,
+    download: (_payload, _sink, onProgress) => {
+      onProgress({ writtenBytes: 50, totalBytes: 100 } as Parameters<typeof onProgress>[0]);
+      return Promise.resolve({ writtenBytes: 100 } as Awaited<
+        ReturnType<OpenLinkDeps['download']>
+      >);
+    },
+    ...overrides,
+  };
+  const core = new OpenLinkCore(deps, (view) => views.push(view));
+  return { core, views, calls, last: () => views.at(-1) };
+}
+
+describe('OpenLinkCore', () => {
+  it('a malformed fragment', async () => {
+    const { core, last, calls } = run();
+    await core.open('garbage!');
+    expect(last()).toMatchObject({ state: 'malformed' });
+    expect(calls).toEqual([]);
+  });
+
+  it('a link past its stated expiry: the expired page, no request', async () => {
+    const { core, last, calls } = run();
+    await core.open(encodeSharePayload(payload({ expiresAtMs: NOW })));
+    expect(last()?.state).toBe('expired');
+    expect(calls).toEqual([]);
+  });
+
+  it('S3 says the URL expired: the expired page', async () => {
+    const { core, last } = run({
+      readHeader: () => Promise.reject(new VeilError('SHARE_LINK_EXPIRED', 'Request has expired')),
+    });
+    await core.open(encodeSharePayload(payload()));
+    expect(last()?.state).toBe('expired');
+  });
+
+  it('a header without the link’s EDK: revoked', async () => {
+    const { core, last } = run({ hasLinkEdk: () => false });
+    await core.open(encodeSharePayload(payload()));
+    expect(last()?.state).toBe('revoked');
+  });
+
+  it('an object that is not a message is not offered for download', async () => {
+    const { core, last } = run({ readHeader: () => Promise.resolve(undefined) });
+    await core.open(encodeSharePayload(payload()));
+    expect(last()).toMatchObject({ state: 'ready', error: { code: 'OBJECT_MISMATCH' } });
+  });
+
+  it('downloads with progress to done', async () => {
+    const { core, views, last } = run();
+    await core.open(encodeSharePayload(payload()));
+    await core.download();
+    expect(views.map((v) => v.state)).toEqual([
+      'checking',
+      'ready',
+      'downloading',
+      'downloading',
+      'done',
+    ]);
+    expect(last()).toMatchObject({ state: 'done', writtenBytes: 100 });
+  });
+
+  it('a wrong key: WRONG_KEY, said plainly', async () => {
+    const { core, last } = run({
+      download: () => Promise.reject(new VeilError('WRONG_KEY', 'key')),
+    });
+    await core.open(encodeSharePayload(payload()));
+    await core.download();
+    const view = last();
+    expect(view).toMatchObject({ state: 'ready', error: { code: 'WRONG_KEY' } });
+    if (view?.state === 'ready' && view.error) {
+      expect(linkErrorText(view.error)).toContain('link was changed or damaged');
+    }
+  });
+
+  it('no picker and no service worker: over the in-memory limit is refused before any sink', async () => {
+    const { core, last, calls } = run({ canStream: () => false });
+    await core.open(encodeSharePayload(payload({ sizeBytes: 1001 })));
+    await core.download();
+    expect(last()).toMatchObject({ state: 'ready', error: { code: 'SHARE_TOO_LARGE_IN_MEMORY' } });
+    expect(calls).toEqual(['header']);
+  });
+});

@@ -1,0 +1,144 @@
+/**
+ * The share dialog's core with fakes: the expiry choices never pass the credentials' end (and
+ * default to one hour or less), a made link is shown once with its real expiry and the list is
+ * read again, expired links are marked, a revoke reloads the list, and failures become the
+ * dialog's error without losing its state.
+ */
+import { describe, expect, it } from 'vitest';
+import { VeilError } from '../../../../src/core/errors';
+import type { CreatedLink } from '../../../../src/aws/share-link';
+import type { LinkEntry } from '../../../../src/transfer/share-list';
+import {
+  EMPTY_SHARE_VIEW,
+  ShareCore,
+  expiryChoices,
+  type ShareDeps,
+  type ShareView,
+} from '../../../../src/state/share/share-core';
+
+const NOW = 1_700_000_000_000;
+const entry = (id: string, expiresAtMs: number): LinkEntry => ({
+  id: id.padEnd(22, 'A'),
+  createdAtMs: NOW - 1000,
+  expiresAtMs,
+  label: '',
+  nameIncluded: false,
+});
+
+describe('expiryChoices', () => {
+  it('long-term keys: every preset, one hour by default', () => {
+    const { choices, defaultSeconds } = expiryChoices(NOW, undefined);
+    expect(choices.map((c) => c.label)).toEqual([
+      '15 minutes',
+      '1 hour',
+      '1 day',
+      '3 days',
+      '7 days',
+    ]);
+    expect(defaultSeconds).toBe(3600);
+  });
+
+  it('credentials for 2 days: presets up to 1 day', () => {
+    const { choices, defaultSeconds } = expiryChoices(NOW, NOW + 2 * 86_400_000);
+    expect(choices.map((c) => c.seconds)).toEqual([900, 3600, 86_400]);
+    expect(defaultSeconds).toBe(3600);
+  });
+
+  it('credentials for 50 minutes: 15 minutes, or until they end, which is the default', () => {
+    const { choices, defaultSeconds } = expiryChoices(NOW, NOW + 50 * 60_000 + 500);
+    expect(choices.map((c) => c.seconds)).toEqual([900, 3000]);
+    expect(choices[1]?.label).toBe('50 minutes (until your sign-in ends)');
+    expect(defaultSeconds).toBe(3000);
+  });
+
+  it('credentials for 30 seconds: nothing to offer', () => {
+    expect(expiryChoices(NOW, NOW + 30_000)).toEqual({ choices: [], defaultSeconds: 0 });
+  });
+});
+
+function fakes(credentialsEnd: number | undefined = undefined) {
+  let links: LinkEntry[] = [entry('old', NOW - 1)];
+  const calls: string[] = [];
+  const deps: ShareDeps = {
+    credentialsExpireAtMs: () => Promise.resolve(credentialsEnd),
+    list: () => Promise.resolve(links),
+    create(key, request, onProgress) {
+      calls.push(`create ${key} ${request.requestedSeconds} ${request.name ?? '-'}`);
+      onProgress({
+        state: 'sending',
+        receivedBytes: 0,
+        sentBytes: 10,
+        sentTotalBytes: 20,
+        copiedBytes: 0,
+        copyTotalBytes: 0,
+      });
+      const made = entry('new', NOW + request.requestedSeconds * 1000);
+      links = [...links, made];
+      return Promise.resolve({
+        link: 'https://app/#/share/x',
+        entry: made,
+        expiry: {
+          expiresAtMs: made.expiresAtMs,
+          expiresInSeconds: request.requestedSeconds,
+          limitedBy: 'requested',
+        },
+      } as unknown as CreatedLink);
+    },
+    revoke(key, linkId) {
+      calls.push(`revoke ${key} ${linkId}`);
+      if (linkId.startsWith('missing')) {
+        return Promise.reject(new VeilError('SHARE_LINK_NOT_FOUND', linkId));
+      }
+      links = links.filter((l) => l.id !== linkId);
+      return Promise.resolve();
+    },
+    nowMs: () => NOW,
+  };
+  const view: ShareView = { ...EMPTY_SHARE_VIEW };
+  return { core: new ShareCore(deps, view), view, calls };
+}
+
+describe('ShareCore', () => {
+  it('opens with the choices and the links, expired ones marked', async () => {
+    const { core, view } = fakes();
+    await core.open('team/a');
+    expect(view.phase).toBe('ready');
+    expect(view.expirySeconds).toBe(3600);
+    expect(view.links.map((l) => l.expired)).toEqual([true]);
+  });
+
+  it('makes a link with the chosen expiry, shows it once, lists it', async () => {
+    const { core, view, calls } = fakes();
+    await core.open('team/a');
+    view.expirySeconds = 86_400;
+    await core.create({ appBase: 'https://app/', name: 'a.txt', label: 'Ada' });
+    expect(calls).toEqual(['create team/a 86400 a.txt']);
+    expect(view.phase).toBe('created');
+    expect(view.created).toEqual({
+      link: 'https://app/#/share/x',
+      expiresAtMs: NOW + 86_400_000,
+      limitedBy: 'requested',
+    });
+    expect(view.links).toHaveLength(2);
+    expect(view.progress).toBeUndefined();
+  });
+
+  it('revokes and lists again; a failed revoke becomes the error and keeps the list', async () => {
+    const { core, view, calls } = fakes();
+    await core.open('team/a');
+    await core.revoke(view.links[0]!.id);
+    expect(view.links).toEqual([]);
+    await core.revoke('missing'.padEnd(22, 'A'));
+    expect(view.error?.code).toBe('SHARE_LINK_NOT_FOUND');
+    expect(view.phase).toBe('ready');
+    expect(calls).toHaveLength(2);
+  });
+
+  it('credentials about to end: an error, no link can be made', async () => {
+    const { core, view, calls } = fakes(NOW + 10_000);
+    await core.open('team/a');
+    expect(view.error?.code).toBe('CREDENTIALS_EXPIRED');
+    expect(view.choices).toEqual([]);
+    expect(calls).toEqual([]);
+  });
+});
