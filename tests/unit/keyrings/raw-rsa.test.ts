@@ -9,6 +9,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createMultiKeyring } from '../../../src/core/multi-keyring';
 import { parseHeaderBytes } from '../../../src/core/message';
+import { rewrapHeader } from '../../../src/core/rewrap-header';
 import { decryptBytes, encryptBytes } from '../../../src/core/one-shot';
 import {
   PERSON_PROVIDER_ID,
@@ -199,6 +200,35 @@ describe('fingerprints and keys', () => {
     await expectCode(
       opening(alice).onEncrypt({ suiteId: 0x0478, encryptionContext: {} }),
       'KEYRING_INVALID',
+    );
+  });
+});
+
+describe('sharing by rewrap', () => {
+  it('adds the person’s EDK beside the kept ones, and refuses a header already at 16 EDKs', async () => {
+    const aes = await ourKeyring(testKeyBytes(256, 9), 'mine', 'veil');
+    const message = await encryptBytes(patternBytes(50), { keyring: aes });
+    const shared = await rewrapHeader(parseHeaderBytes(message), {
+      openWith: aes,
+      addWith: await sharing(alice),
+    });
+    expect(shared.stillOpensWith).toBe('kept');
+    expect(shared.header.encryptedDataKeys.map((e) => e.providerId)).toEqual([
+      'veil',
+      'veil-person',
+    ]);
+
+    const sixteen = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => ourKeyring(testKeyBytes(256, 40 + i), `k${i}`, 'veil')),
+    );
+    const [first, ...rest] = sixteen;
+    const full = await encryptBytes(patternBytes(50), {
+      keyring: createMultiKeyring({ generator: first!, children: rest }),
+    });
+    expect(parseHeaderBytes(full).encryptedDataKeys).toHaveLength(16);
+    await expectCode(
+      rewrapHeader(parseHeaderBytes(full), { openWith: first!, addWith: await sharing(alice) }),
+      'TOO_MANY_EDKS',
     );
   });
 });
