@@ -2,8 +2,10 @@
  * The download engine's S3 seam (DownloadS3, download-s3.ts) over a share link's presigned GET
  * URL ([Note: share links] in core/share-link.ts), with `fetch` and no credentials: every read
  * is a GET of that URL with a `Range` header (a SigV4 query signature covers the method, host
- * and path, not the Range or If-Match headers), and the object's size comes from Content-Range.
- * A presigned URL allows GET only, so HeadObject is a GET of the first byte.
+ * and path, not the Range or If-Match headers). A presigned URL allows GET only, so HeadObject
+ * is a GET of the first byte; the object's size comes from its Content-Range when the bucket's
+ * CORS rule exposes it, else from the Content-Length of a GET without Range whose body is
+ * dropped unread (sizeFromLength).
  *
  * S3's answers are read as S3 errors: the code from the XML body, the HTTP status in
  * `$metadata`, so retry.ts and s3Failure treat them as they treat the SDK's. A 403 whose
@@ -72,6 +74,41 @@ async function get(
 }
 
 /**
+ * The object's size from the Content-Length of a GET without Range, whose body is dropped
+ * unread: a bucket's CORS rule seldom exposes Content-Range (Veil's does not), while
+ * Content-Length is always readable.
+ * @throws VeilError DOWNLOAD_CORS_HEADERS when even that is missing.
+ */
+async function sizeFromLength(
+  fetchFn: typeof fetch,
+  url: string,
+  signal: AbortSignal | undefined,
+): Promise<number> {
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    const response = await fetchFn(url, {
+      method: 'GET',
+      cache: 'no-store',
+      credentials: 'omit',
+      referrerPolicy: 'no-referrer',
+      signal: controller.signal,
+    });
+    if (!response.ok) throw await failure(response);
+    const length = response.headers.get('content-length');
+    await response.body?.cancel().catch(() => undefined);
+    if (length === null || !/^\d+$/.test(length)) {
+      throw new VeilError('DOWNLOAD_CORS_HEADERS', 'the link: the object size is not readable');
+    }
+    return Number(length);
+  } finally {
+    controller.abort();
+    signal?.removeEventListener('abort', stop);
+  }
+}
+
+/**
  * A DownloadS3 that reads only the object of `url` (the bucket and key the engine passes are
  * used for the location check, not for addressing).
  */
@@ -81,10 +118,7 @@ export function presignedDownloadS3(url: string, fetchFn: typeof fetch = fetch):
     async headObject(_bucket, _key, signal): Promise<ObjectHead> {
       const response = await get(call, url, 0, 1, undefined, signal);
       await response.arrayBuffer();
-      const total = totalOf(response);
-      if (total === undefined) {
-        throw new VeilError('DOWNLOAD_CORS_HEADERS', 'the link: Content-Range is not readable');
-      }
+      const total = totalOf(response) ?? (await sizeFromLength(call, url, signal));
       return {
         contentLength: total,
         etag: response.headers.get('etag') ?? undefined,

@@ -90,7 +90,19 @@ describe('presignedDownloadS3', () => {
     );
   });
 
-  it('no readable Content-Range (CORS): DOWNLOAD_CORS_HEADERS', async () => {
+  it('no readable Content-Range (CORS): the size from an unranged GET’s Content-Length', async () => {
+    const { fetchFn, seen } = fakeFetch((init) =>
+      new Headers(init.headers).has('range')
+        ? new Response(new Uint8Array(1), { status: 206, headers: { etag: '"e1"' } })
+        : new Response(OBJECT, { status: 200, headers: { 'content-length': '100' } }),
+    );
+    const head = await presignedDownloadS3(URL_, fetchFn).headObject('b', 'k');
+    expect(head).toMatchObject({ contentLength: 100, etag: '"e1"' });
+    expect(seen).toHaveLength(2);
+    expect(seen[1]!.init.signal?.aborted).toBe(true);
+  });
+
+  it('no readable size at all: DOWNLOAD_CORS_HEADERS', async () => {
     const { fetchFn } = fakeFetch(() => new Response(new Uint8Array(1), { status: 206 }));
     await expect(presignedDownloadS3(URL_, fetchFn).headObject('b', 'k')).rejects.toMatchObject({
       code: 'DOWNLOAD_CORS_HEADERS',
