@@ -17,7 +17,7 @@ import { WorkerPool } from '../src/transfer/browser/worker-pool';
 import { createEncryptStream } from '../src/core/encrypt-stream';
 import type { DownloadS3 } from '../src/transfer/download-s3';
 
-export { rawAesMs } from './primitives';
+export { primitiveDecryptMs, rawAesMs } from './primitives';
 
 let pool: WorkerPool | undefined;
 

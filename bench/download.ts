@@ -3,7 +3,9 @@
  *
  * (0) the decrypt pipeline without a network: the engine and its worker pool reading ranges of a
  *     Veil object held in the page's memory, into a sink that drops the plaintext, against raw
- *     WebCrypto AES-GCM decryption (one call per 512 KiB frame) in as many plain workers;
+ *     WebCrypto AES-GCM decryption (one call per 512 KiB frame, the same frame over and over) in
+ *     as many plain workers, and the primitive decrypt pipeline (fresh 512 KiB frames copied out
+ *     of memory, transferred to as many plain workers, one raw call each; primitives.ts);
  *     alternated, medians, and the Chromium CPU time per GiB (from /proc);
  * (a) download + decrypt (worker pool) + write to the origin-private file system of a Veil object
  *     against the plain download of an object of the same size through the same engine and save
@@ -142,12 +144,22 @@ try {
           FRAME_BYTES,
         ] as const),
       );
+    const primitive = () =>
+      withCpu(() =>
+        page.evaluate(
+          ([bytes, w, frame]) => window.downloadBench.primitiveDecryptMs(bytes, w, frame),
+          [sizeBytes, workers, FRAME_BYTES] as const,
+        ),
+      );
     await decrypt();
     await raw();
+    await primitive();
     const pipelineMs: number[] = [];
     const pipelineCpu: number[] = [];
     const rawMs: number[] = [];
     const rawCpu: number[] = [];
+    const primitiveMs: number[] = [];
+    const primitiveCpu: number[] = [];
     const loads = [await loadAverage()];
     for (let i = 0; i < memoryRuns; i++) {
       const run = await decrypt();
@@ -157,6 +169,9 @@ try {
       const base = await raw();
       rawMs.push(base.value);
       rawCpu.push(base.cpuMs);
+      const floor = await primitive();
+      primitiveMs.push(floor.value);
+      primitiveCpu.push(floor.cpuMs);
       loads.push(await loadAverage());
     }
     const perGiB = (cpu: number[]): number => round((median(cpu) * 1024 * MiB) / sizeBytes, 0);
@@ -166,9 +181,12 @@ try {
       loadAverage: `${Math.min(...loads)}–${Math.max(...loads)}`,
       decryptPipelineMBps: round(mbps(sizeBytes, median(pipelineMs))),
       rawAesGcmDecryptMBps: round(mbps(sizeBytes, median(rawMs))),
+      primitiveDecryptMBps: round(mbps(sizeBytes, median(primitiveMs))),
       ratioToRaw: round(median(rawMs) / median(pipelineMs), 2),
+      ratioToPrimitive: round(median(primitiveMs) / median(pipelineMs), 2),
       cpuMsPerGiB: perGiB(pipelineCpu),
       rawCpuMsPerGiB: perGiB(rawCpu),
+      primitiveCpuMsPerGiB: perGiB(primitiveCpu),
     };
     console.log('(0) decrypt pipeline from memory vs raw AES-GCM decryption:');
     console.table(memoryPipeline);

@@ -16,6 +16,7 @@ import {
   releaseWorkers,
   streamReadMs as streamRead,
 } from './primitives';
+import { pageStages, workerStages } from './stages';
 
 const files = new Map<string, File>();
 let pool: WorkerPool | undefined;
@@ -166,4 +167,17 @@ export function release(name?: string): void {
     pool = undefined;
     releaseWorkers();
   }
+}
+
+/** Where the time goes, stage by stage (stages.ts), over file `name`; ms per GiB by stage. */
+export async function stagesPerGiB(
+  name: string,
+  frameBytes: number,
+  partBytes: number,
+): Promise<Record<string, number>> {
+  const file = fileOf(name);
+  return {
+    ...(await workerStages(file, frameBytes, partBytes)),
+    ...(await pageStages(file.size, partBytes)),
+  };
 }

@@ -8,6 +8,7 @@
  *     parts) and `File.stream()` alone, alternated, with medians, the ratios and the Chromium CPU
  *     time per GiB read from /proc; also raw AES-GCM alone and the same pipeline without
  *     encryption (and, with VEIL_BENCH_ONE_PART=1, the earlier one-part-per-job arrangement);
+ *     then where the time goes: each stage of building parts timed alone on one thread (stages.ts);
  * (b) an encrypted upload against a plaintext upload of the same in-memory file, same engine,
  *     same moto;
  * (c) peak memory of Chromium (sum of the RSS of its processes, and of the renderer, which holds
@@ -17,7 +18,8 @@
  * Env: VEIL_BENCH_PIPELINE_MIB (file for a, default 512), VEIL_BENCH_MIB (file for b, default
  * 64), VEIL_BENCH_RUNS (medians of a, default 5), VEIL_BENCH_UPLOAD_RUNS (medians of b, default
  * 3; 0 skips), VEIL_BENCH_BIG_GIB (sizes for c, default "1,2"; "0" skips), VEIL_BENCH_WORKERS (default
- * min(4, cores)), VEIL_BENCH_ONE_PART, VEIL_CHROMIUM. Writes bench/results/upload.json.
+ * min(4, cores)), VEIL_BENCH_ONE_PART, VEIL_BENCH_STAGE_RUNS (medians of the stage table, default
+ * 3; 0 skips), VEIL_CHROMIUM. Writes bench/results/upload.json.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { chromium, type Page } from '@playwright/test';
@@ -30,7 +32,8 @@ import { startMoto } from '../scripts/stack/moto';
 import { freePort } from '../scripts/stack/process';
 import { provisionBucket, type ProvisionOptions } from '../scripts/stack/provision';
 import { buildAndServe } from '../tests/e2e/harness/serve';
-import { chromiumCpuMs, chromiumRssBytes, loadAverage } from './chromium-proc';
+import { chromiumRssBytes } from './chromium-proc';
+import { measurePipeline } from './upload-pipeline';
 import { startDiskS3 } from './download-server';
 import type * as Entry from './upload-entry';
 
@@ -47,6 +50,7 @@ const bigGiB = (process.env.VEIL_BENCH_BIG_GIB ?? '1,2')
 const workers = Number(process.env.VEIL_BENCH_WORKERS ?? Math.min(4, availableParallelism()));
 const FRAME_BYTES = 512 * 1024;
 const onePart = process.env.VEIL_BENCH_ONE_PART === '1';
+const stageRounds = Number(process.env.VEIL_BENCH_STAGE_RUNS ?? 3);
 const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -67,12 +71,6 @@ const median = (values: number[]): number =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const mbps = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1000);
 const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
-
-async function medianMs(measure: () => Promise<number>): Promise<number> {
-  const times: number[] = [];
-  for (let run = 0; run < runs; run++) times.push(await measure());
-  return median(times);
-}
 
 async function writeBigFile(path: string, bytes: number): Promise<void> {
   const block = randomBytes(16 * MiB);
@@ -144,11 +142,12 @@ const served = await buildAndServe(new URL('./upload-entry.ts', import.meta.url)
 const motoPort = await freePort();
 const moto = await startMoto(motoPort);
 const motoUrl = `http://127.0.0.1:${motoPort}`;
-const browser = await chromium.launch({
+const launchOptions = {
   executablePath: process.env.VEIL_CHROMIUM ?? '/usr/bin/chromium',
   args: CHROMIUM_ARGS,
   headless: true,
-});
+};
+const browser = await chromium.launch(launchOptions);
 try {
   const s3 = new S3Client({
     region: 'us-east-1',
@@ -161,6 +160,8 @@ try {
   s3.destroy();
 
   const page = await browser.newPage();
+  page.on('crash', () => console.error('the page crashed (renderer gone)'));
+  page.on('pageerror', (error) => console.error('page error:', error));
   await page.goto(served.url);
   await page.waitForFunction(() => document.title === 'ready');
   await page.evaluate(() => {
@@ -173,99 +174,20 @@ try {
       `and ${uploadRuns} (b)`,
   );
 
-  // (a) pipeline vs its limit, on a file picked from disk, and the two arrangements side by side
-  // (runs interleaved so the machine's load weighs on both alike). One warm-up run first.
+  // (a) the pipeline against the primitive pipeline and File.stream(), and where the time goes,
+  // in a browser of its own (upload-pipeline.ts).
   const pipelinePath = join(dir, 'pipeline.bin');
   await writeBigFile(pipelinePath, pipelineBytes);
-  await page.evaluate(() => window.bench.addFileInput());
-  await page.setInputFiles('#bench-file', pipelinePath);
-  await page.evaluate(() => window.bench.takeInputFile('disk'));
-  const pipelineRun = async (
-    arrangement: 'runs' | 'one-part',
-    protection: 'client-side' | 'none' = 'client-side',
-  ): Promise<{ ms: number; cpuMs: number }> => {
-    const before = await chromiumCpuMs();
-    const ms = await page.evaluate(([w, a, p]) => window.bench.uploadMs('disk', w, p, {}, a), [
-      workers,
-      arrangement,
-      protection,
-    ] as const);
-    return { ms, cpuMs: (await chromiumCpuMs()) - before };
-  };
-  const primitiveRun = async (): Promise<{ ms: number; cpuMs: number }> => {
-    const before = await chromiumCpuMs();
-    const ms = await page.evaluate(
-      ([w, frame]) => window.bench.primitivePipelineMs('disk', w, frame),
-      [workers, FRAME_BYTES] as const,
-    );
-    return { ms, cpuMs: (await chromiumCpuMs()) - before };
-  };
-  await pipelineRun('runs');
-  await primitiveRun();
-  const arrangements = onePart ? (['runs', 'one-part'] as const) : (['runs'] as const);
-  const byArrangement = { runs: [] as number[], 'one-part': [] as number[] };
-  const cpuByArrangement = { runs: [] as number[], 'one-part': [] as number[] };
-  const primitive: number[] = [];
-  const primitiveCpu: number[] = [];
-  const readOnly: number[] = [];
-  const reads: number[] = [];
-  const loads: number[] = [await loadAverage()];
-  for (let run = 0; run < runs; run++) {
-    for (const arrangement of arrangements) {
-      const { ms, cpuMs } = await pipelineRun(arrangement);
-      byArrangement[arrangement].push(ms);
-      cpuByArrangement[arrangement].push(cpuMs);
-    }
-    const base = await primitiveRun();
-    primitive.push(base.ms);
-    primitiveCpu.push(base.cpuMs);
-    readOnly.push((await pipelineRun('runs', 'none')).ms);
-    reads.push(await page.evaluate(() => window.bench.streamReadMs('disk')));
-    loads.push(await loadAverage());
-  }
-  const pipelineMs = median(byArrangement.runs);
-  const primitiveMs = median(primitive);
-  const readMs = median(reads);
-  const aesMs = await medianMs(() =>
-    page.evaluate(([size, w, frame]) => window.bench.rawAesMs(size, w, frame), [
-      pipelineBytes,
-      workers,
-      FRAME_BYTES,
-    ] as const),
-  );
-  const perGiB = (cpuMs: number[]): number =>
-    round((median(cpuMs) * 1024 * MiB) / pipelineBytes, 0);
-  const pipeline = {
-    fileMiB: pipelineBytes / MiB,
-    loadAverage: `${Math.min(...loads)}–${Math.max(...loads)}`,
-    pipelineMBps: round(mbps(pipelineBytes, pipelineMs)),
-    primitivePipelineMBps: round(mbps(pipelineBytes, primitiveMs)),
-    fileStreamReadMBps: round(mbps(pipelineBytes, readMs)),
-    rawAesGcmMBps: round(mbps(pipelineBytes, aesMs)),
-    readOnlyPipelineMBps: round(mbps(pipelineBytes, median(readOnly))),
-    ratioToPrimitive: round(primitiveMs / pipelineMs, 2),
-    ratioToFileStream: round(readMs / pipelineMs, 2),
-    cpuMsPerGiB: perGiB(cpuByArrangement.runs),
-    primitiveCpuMsPerGiB: perGiB(primitiveCpu),
-    cpuRatioToPrimitive: round(median(cpuByArrangement.runs) / median(primitiveCpu), 2),
-    ...(onePart
-      ? {
-          onePartJobsMBps: round(mbps(pipelineBytes, median(byArrangement['one-part']))),
-          onePartCpuMsPerGiB: perGiB(cpuByArrangement['one-part']),
-        }
-      : {}),
-  };
-  console.log(
-    '\n(a) encrypt pipeline (read + encrypt, no network) against the primitive pipeline ' +
-      '(File.stream() + raw AES-GCM in as many workers) and File.stream() alone',
-  );
-  console.table(pipeline);
-  console.log(
-    `pipeline (ms): ${byArrangement.runs.map((ms) => ms.toFixed(0)).join(' ')}; ` +
-      `primitive (ms): ${primitive.map((ms) => ms.toFixed(0)).join(' ')}; ` +
-      `CPU (ms): ${cpuByArrangement.runs.join(' ')} vs ${primitiveCpu.join(' ')}`,
-  );
-  await page.evaluate(() => window.bench.release('disk'));
+  const { pipeline, stages } = await measurePipeline({
+    url: served.url,
+    launch: () => chromium.launch(launchOptions),
+    path: pipelinePath,
+    fileBytes: pipelineBytes,
+    workers,
+    runs,
+    stageRuns: stageRounds,
+    onePart,
+  });
   await rm(pipelinePath, { force: true });
 
   // (b) encrypted vs plaintext upload to moto, same engine.
@@ -334,6 +256,7 @@ try {
       runs,
     },
     pipeline,
+    stagesMsPerGiB: stages,
     upload,
     memory,
     notes: [
