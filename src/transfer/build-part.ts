@@ -12,6 +12,11 @@
  * had nothing to prefetch; a run of consecutive parts lets one worker stream through 16 to 32 MiB
  * of the file with a read always in flight. The page still holds at most `partsInFlight` parts:
  * a run counts as its parts (upload.ts sizes runs from `partsInFlight` and the pool size).
+ *
+ * [Note: checksum as written] Each part's CRC-32 is carried along as its bytes are written (the
+ * header, then each frame's prefix and sealed bytes, right after the seal returns them), not
+ * computed over the finished 8 MiB part: the bytes are read while still in the core's cache, and
+ * the CRC is of exactly the bytes written, in order, so it equals the CRC of the whole part.
  */
 import {
   VeilError,
@@ -131,6 +136,8 @@ interface Output {
   readonly plaintextBytes: number;
   readonly bytes: Uint8Array<ArrayBuffer>;
   writeAt: number;
+  /** CRC-32 of bytes[0, writeAt), kept up as they are written ([Note: checksum as written]). */
+  crc: number;
 }
 
 /**
@@ -171,6 +178,7 @@ export async function buildParts(job: PartRunJob): Promise<BuiltPart[]> {
       plaintextBytes,
       bytes: new Uint8Array(size),
       writeAt: head,
+      crc: index === 0 ? crc32(headerBytes) : 0,
     };
   });
   outputs[0]?.bytes.set(headerBytes, 0);
@@ -196,6 +204,7 @@ export async function buildParts(job: PartRunJob): Promise<BuiltPart[]> {
       if (!cipher) {
         out.bytes.set(plaintext, out.writeAt);
         out.writeAt += plaintext.length;
+        out.crc = crc32(plaintext, out.crc);
         continue;
       }
       // The hash runs beside the seal (WebCrypto works off the calling thread).
@@ -210,6 +219,7 @@ export async function buildParts(job: PartRunJob): Promise<BuiltPart[]> {
       out.bytes.set(prefix, out.writeAt);
       out.bytes.set(sealed, out.writeAt + prefix.length);
       out.writeAt += prefix.length + sealed.length;
+      out.crc = crc32(sealed, crc32(prefix, out.crc));
     }
   }
   const digestKey = cipher?.digestKey;
@@ -226,7 +236,7 @@ export async function buildParts(job: PartRunJob): Promise<BuiltPart[]> {
       bytes: out.bytes,
       plaintextBytes: out.plaintextBytes,
       buildMs,
-      checksumCrc32: crc32Base64(crc32(out.bytes)),
+      checksumCrc32: crc32Base64(out.crc),
       ...(plaintextDigest ? { plaintextDigest } : {}),
     };
   });

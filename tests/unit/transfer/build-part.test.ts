@@ -149,6 +149,12 @@ describe('buildPart', () => {
     });
     expect(Buffer.compare(plain[0]!.bytes, plaintext.subarray(2 * FRAME, 4 * FRAME))).toBe(0);
     expect(Buffer.compare(plain[1]!.bytes, plaintext.subarray(4 * FRAME, 9 * FRAME))).toBe(0);
+    // Unencrypted parts carry the CRC-32 of their bytes too, kept up as they are written.
+    for (const part of plain) {
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(zlibCrc32(part.bytes));
+      expect(part.checksumCrc32).toBe(crc.toString('base64'));
+    }
   });
 
   test('a run must hold consecutive parts', async () => {

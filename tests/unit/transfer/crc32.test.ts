@@ -23,4 +23,17 @@ describe('crc32', () => {
     expect(crc32(big)).toBe(zlibCrc32(big));
     expect(crc32(big.subarray(3))).toBe(zlibCrc32(big.subarray(3)));
   });
+
+  test('the 16-byte word steps agree with zlib at every start alignment, length and seed', () => {
+    const bytes = Uint8Array.from({ length: 4096 + 64 }, (_, i) => (i * 131 + (i >> 7)) & 0xff);
+    for (let offset = 0; offset < 8; offset++) {
+      for (const length of [63, 64, 65, 67, 79, 80, 81, 127, 128, 1000, 4096]) {
+        const view = bytes.subarray(offset, offset + length);
+        expect(crc32(view)).toBe(zlibCrc32(view));
+        // Continued from the CRC of the bytes before: the seed enters the first word step.
+        const before = bytes.subarray(0, offset);
+        expect(crc32(view, crc32(before))).toBe(zlibCrc32(bytes.subarray(0, offset + length)));
+      }
+    }
+  });
 });
