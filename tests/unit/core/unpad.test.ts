@@ -9,12 +9,16 @@ import { describe, expect, it } from 'vitest';
 import {
   PaddingStripper,
   concatBytes,
+  createDecryptStream,
   createUnpadStream,
+  encryptBytes,
   paddedLength,
   paddingBytes,
   unpadChunks,
+  unpadWhenMarked,
+  withPadding,
 } from '../../../src/core';
-import { expectCode, expectThrowsCode } from './helpers';
+import { expectCode, expectThrowsCode, ourKeyring, testKeyBytes } from './helpers';
 
 /** content ‖ 0x80 ‖ zeros to the Padmé length. */
 function padded(content: Uint8Array): Uint8Array {
@@ -179,5 +183,44 @@ describe('unpadChunks and createUnpadStream', () => {
       for await (const chunk of unpadChunks(source(content))) void chunk;
     };
     await expectCode(drain(), 'PADDING_INVALID');
+  });
+});
+
+describe('unpadWhenMarked', () => {
+  /** Runs `plaintext` through a decrypt stream of `message` and the header-driven unpad. */
+  async function decryptThrough(message: Uint8Array): Promise<Uint8Array> {
+    const keyring = await ourKeyring(testKeyBytes(256, 9), 'k', 'veil');
+    const unpad = unpadWhenMarked();
+    const out = new Response(
+      new Response(new Uint8Array(message))
+        .body!.pipeThrough(createDecryptStream({ keyring, onHeader: unpad.onHeader }))
+        .pipeThrough(unpad.stream),
+    ).arrayBuffer();
+    return new Uint8Array(await out);
+  }
+
+  async function message(plaintext: Uint8Array, padded: boolean): Promise<Uint8Array> {
+    return encryptBytes(plaintext, {
+      keyring: await ourKeyring(testKeyBytes(256, 9), 'k', 'veil'),
+      encryptionContext: withPadding({ 'veil-app': 'veil' }, padded ? 'padme' : undefined),
+      frameBytes: 4096,
+    });
+  }
+
+  it('strips a marked message, passes an unmarked one through, refuses a false marker', async () => {
+    const content = Uint8Array.from({ length: 10_000 }, (_, i) => (i * 3) & 0xff);
+    expect(await decryptThrough(await message(padded(content), true))).toEqual(content);
+    // Unmarked: the bytes come out as they are, even when they end like padding.
+    const looksPadded = padded(content);
+    expect(await decryptThrough(await message(looksPadded, false))).toEqual(looksPadded);
+    await expectCode(decryptThrough(await message(content, true)), 'PADDING_INVALID');
+  });
+
+  it('refuses plaintext before the header', async () => {
+    const unpad = unpadWhenMarked();
+    const out = new Response(
+      new Response(new Uint8Array([1])).body!.pipeThrough(unpad.stream),
+    ).arrayBuffer();
+    await expectCode(out, 'INTERNAL_ERROR');
   });
 });
