@@ -7,7 +7,9 @@
  *    CSP violation (page events and console reports) and no request to an origin outside the
  *    configuration.
  * 2. The page's policies refuse an origin the configuration does not list.
- * 3. Without the header (a host that cannot set one), the build's `<meta>` plus the one the app
+ * 3. The `blob:` sources the preview added: a blob: image loads; a blob: script, a blob: worker and
+ *    a data: image are still refused, each by its own directive.
+ * 4. Without the header (a host that cannot set one), the build's `<meta>` plus the one the app
  *    adds after loading config.json still refuse it, and the app still runs.
  *
  * Not covered: violations inside the workers are reported to their own console, which
@@ -155,6 +157,67 @@ test('the policy refuses an origin the configuration does not list', async ({ pa
   // A configured endpoint is still reachable from the page.
   const moto = await probe(page, `${env('VEIL_MOTO_URL')}/moto-api/`);
   expect(moto.directives).toEqual([]);
+});
+
+test('a blob: image loads (the preview); blob: scripts and workers and data: images stay refused', async ({
+  page,
+}) => {
+  await page.goto(env('VEIL_APP_URL'));
+  await expect(page.getByTestId('config-status')).toBeVisible();
+  const result = await page.evaluate(async () => {
+    const directives: string[] = [];
+    const listener = (event: SecurityPolicyViolationEvent): void => {
+      directives.push(event.effectiveDirective);
+    };
+    document.addEventListener('securitypolicyviolation', listener);
+    const gif = Uint8Array.from(
+      atob('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7'),
+      (c) => c.charCodeAt(0),
+    );
+    const blobUrl = (bytes: BlobPart, type: string): string =>
+      URL.createObjectURL(new Blob([bytes], { type }));
+    const image = (src: string): Promise<string> =>
+      new Promise((resolve) => {
+        const img = new Image();
+        img.onload = () => resolve('loaded');
+        img.onerror = () => resolve('refused');
+        img.src = src;
+      });
+    const script = (src: string): Promise<string> =>
+      new Promise((resolve) => {
+        const tag = document.createElement('script');
+        tag.onload = () => resolve('ran');
+        tag.onerror = () => resolve('refused');
+        tag.src = src;
+        document.head.append(tag);
+      });
+    const worker = (src: string): Promise<string> =>
+      new Promise((resolve) => {
+        try {
+          const started = new Worker(src);
+          started.onmessage = () => resolve('ran');
+          started.onerror = () => resolve('refused');
+        } catch {
+          resolve('refused');
+        }
+      });
+    const outcome = {
+      blobImage: await image(blobUrl(gif, 'image/gif')),
+      dataImage: await image(`data:image/gif;base64,${btoa(String.fromCharCode(...gif))}`),
+      blobScript: await script(blobUrl('window.__ran = 1', 'text/javascript')),
+      worker: await worker(blobUrl('postMessage(1)', 'text/javascript')),
+    };
+    await new Promise((done) => setTimeout(done, 100));
+    document.removeEventListener('securitypolicyviolation', listener);
+    return { outcome, directives: [...new Set(directives)].sort() };
+  });
+  expect(result.outcome).toEqual({
+    blobImage: 'loaded',
+    dataImage: 'refused',
+    blobScript: 'refused',
+    worker: 'refused',
+  });
+  expect(result.directives).toEqual(['img-src', 'script-src-elem', 'worker-src']);
 });
 
 test.describe('without the header', () => {
