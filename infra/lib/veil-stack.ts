@@ -358,6 +358,9 @@ export class VeilStack extends Stack {
           's3:DeleteObject',
           's3:AbortMultipartUpload',
           's3:ListMultipartUploadParts',
+          // Files' Versions… (download, restore) and deleting the versions a change replaced.
+          's3:GetObjectVersion',
+          's3:DeleteObjectVersion',
         ],
         resources: [this.dataBucket.arnForObjects(`${USER_PREFIX}*`)],
       }),
@@ -365,9 +368,17 @@ export class VeilStack extends Stack {
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ListOwnFolder',
-        actions: ['s3:ListBucket'],
+        actions: ['s3:ListBucket', 's3:ListBucketVersions'],
         resources: [this.dataBucket.bucketArn],
         conditions: { StringLike: { 's3:prefix': [USER_PREFIX, `${USER_PREFIX}*`] } },
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        // Versions… says whether the bucket keeps versions (it does: versioned above).
+        sid: 'ReadVersioning',
+        actions: ['s3:GetBucketVersioning'],
+        resources: [this.dataBucket.bucketArn],
       }),
     );
     role.addToPolicy(

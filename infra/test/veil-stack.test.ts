@@ -410,6 +410,7 @@ describe('Cognito and the authenticated role', () => {
       'ListOwnFolder',
       'OwnDataKeys',
       'OwnObjects',
+      'ReadVersioning',
     ]);
     const bucketArn = `arn:aws:s3:::${dataBucketName}`;
     expect(bySid.OwnObjects?.Action).toEqual([
@@ -418,11 +419,15 @@ describe('Cognito and the authenticated role', () => {
       's3:DeleteObject',
       's3:AbortMultipartUpload',
       's3:ListMultipartUploadParts',
+      's3:GetObjectVersion',
+      's3:DeleteObjectVersion',
     ]);
     expect(text(bySid.OwnObjects?.Resource)).toBe(
       `${bucketArn}/users/\${cognito-identity.amazonaws.com:sub}/*`,
     );
-    expect(bySid.ListOwnFolder?.Action).toBe('s3:ListBucket');
+    expect(bySid.ListOwnFolder?.Action).toEqual(['s3:ListBucket', 's3:ListBucketVersions']);
+    expect(bySid.ReadVersioning?.Action).toBe('s3:GetBucketVersioning');
+    expect(text(bySid.ReadVersioning?.Resource)).toBe(bucketArn);
     expect(text(bySid.ListOwnFolder?.Resource)).toBe(bucketArn);
     expect(bySid.ListOwnFolder?.Condition).toEqual({
       StringLike: { 's3:prefix': [USER_PREFIX, `${USER_PREFIX}*`] },
