@@ -118,6 +118,7 @@ describe('parsePreferences', () => {
       kmsKeyId: 'alias/a',
       atRest: { type: 'SSE-KMS', kmsKeyId: 'alias/b' },
       privateNames: ['b/team/', 7, ''],
+      padding: ['b/team/', null],
     });
     expect(parsePreferences(stored)).toEqual({
       model: 'C',
@@ -126,6 +127,7 @@ describe('parsePreferences', () => {
       kmsKeyId: 'alias/a',
       atRest: { type: 'SSE-KMS', kmsKeyId: 'alias/b' },
       privateNames: ['b/team/'],
+      padding: ['b/team/'],
     });
     expect(parsePreferences('{"model":"Z","atRest":{"type":"SSE-C"}}')).toEqual(
       DEFAULT_PREFERENCES,
