@@ -5,7 +5,9 @@
  * delete asks once, with the count and size of everything under the selected folders, and
  * removes exactly those keys (read back from moto in Node). New folder writes a zero-byte marker
  * that lists as a folder after a reload; the filter narrows the rows as typed and "Search
- * subfolders" finds matches below with their folder path.
+ * subfolders" finds matches below with their folder path. "Upload here" (the button, and a
+ * synthetic drop of files) uploads into the folder shown, with progress in the drawer, and the
+ * listing shows the new files when they finish.
  */
 import {
   DeleteObjectsCommand,
@@ -100,6 +102,7 @@ test.beforeAll(async ({ browser }) => {
     put(`${top}/del/two.txt`, 'two\n'),
     put(`${top}/del/dir/x.txt`, 'x\n'),
     put(`${top}/del/dir/deeper/y.txt`, 'y\n'),
+    put(`${top}/up/seed.txt`, 'seed\n'),
     put(`${top}/find/Report-Q1.txt`, 'q1\n'),
     put(`${top}/find/notes.txt`, 'notes\n'),
     put(`${top}/find/reports/annual.txt`, 'annual\n'),
@@ -295,4 +298,59 @@ test('the filter narrows the rows as typed; Search subfolders finds matches belo
   await expect(filter).toHaveValue('');
   await expect(shown).toHaveCount(4);
   await expect(status).toHaveText('');
+});
+
+test('Upload here by the button and by a drop lands under the folder shown', async () => {
+  const chosen = {
+    name: 'by-button.txt',
+    mimeType: 'text/plain',
+    buffer: Buffer.from('chosen with the button\n'),
+  };
+  await openFolder(page, `${top}/up/`);
+  // The Upload page's choice is a vault key and the vault is empty: refused, saying what to do.
+  await page.getByTestId('upload-here-input').setInputFiles(chosen);
+  await expect(page.getByTestId('upload-here-problem')).toContainText('Upload page');
+  expect(await keysUnder(`${top}/up/`)).toEqual([`${top}/up/seed.txt`]);
+  // With AWS KMS chosen on the Upload page, the same file goes into the folder shown.
+  await page.goto(`${env('VEIL_APP_URL')}#/upload`);
+  await page.getByTestId('mode-C').check();
+  await openFolder(page, `${top}/up/`);
+  await page.getByTestId('upload-here-input').setInputFiles(chosen);
+  const drawer = page.getByTestId('upload-drawer');
+  await expect(
+    drawer.locator('[data-testid="drawer-row"][data-path="by-button.txt"]'),
+  ).toHaveAttribute('data-phase', 'done', { timeout: 30_000 });
+  await expect(drawer.getByRole('link', { name: 'Upload page' })).toHaveAttribute(
+    'href',
+    '#/upload',
+  );
+  // The listing was refreshed when it finished.
+  await expect(row(page, 'by-button.txt')).toBeVisible();
+
+  // A drop: the view shows it is a drop target while files are over it.
+  const view = page.getByTestId('files-view');
+  const transfer = await page.evaluateHandle(() => {
+    const data = new DataTransfer();
+    data.items.add(new File(['dropped one\n'], 'dropped-1.txt', { type: 'text/plain' }));
+    data.items.add(new File(['dropped two\n'], 'dropped-2.txt', { type: 'text/plain' }));
+    return data;
+  });
+  await view.dispatchEvent('dragenter', { dataTransfer: transfer });
+  await expect(view).toHaveClass(/dropping/);
+  await view.dispatchEvent('drop', { dataTransfer: transfer });
+  await expect(view).not.toHaveClass(/dropping/);
+  for (const name of ['dropped-1.txt', 'dropped-2.txt']) {
+    await expect(drawer.locator(`[data-testid="drawer-row"][data-path="${name}"]`)).toHaveAttribute(
+      'data-phase',
+      'done',
+      { timeout: 30_000 },
+    );
+    await expect(row(page, name)).toBeVisible();
+  }
+  expect(await keysUnder(`${top}/up/`)).toEqual([
+    `${top}/up/by-button.txt`,
+    `${top}/up/dropped-1.txt`,
+    `${top}/up/dropped-2.txt`,
+    `${top}/up/seed.txt`,
+  ]);
 });
