@@ -9,6 +9,8 @@
  *   fetched only the frames of that MiB (the Range headers of its GETs);
  * - a file over the cap is refused with the message and a Download button, nothing decrypted;
  * - an object whose last frame was changed through the S3 API shows an error and no content;
+ * - a WAV plays (its duration is read from the blob: URL) and a PDF opens in Chromium's viewer
+ *   inside the (unsandboxed) frame;
  * - Esc closes the dialog and focus returns to the row's Preview button;
  * - no CSP violation is reported during the whole spec.
  * The policy's other refusals are checked by csp.spec.ts.
@@ -67,6 +69,35 @@ function png(width: number, height: number): Uint8Array {
     ]),
   );
 }
+
+/** One second of 8 kHz, 8-bit mono silence as a WAV file. */
+function wav(): Uint8Array {
+  const samples = 8000;
+  const head = Buffer.alloc(44);
+  head.write('RIFF', 0, 'latin1');
+  head.writeUInt32LE(36 + samples, 4);
+  head.write('WAVEfmt ', 8, 'latin1');
+  head.writeUInt32LE(16, 16);
+  head.writeUInt16LE(1, 20); // PCM
+  head.writeUInt16LE(1, 22); // mono
+  head.writeUInt32LE(8000, 24);
+  head.writeUInt32LE(8000, 28);
+  head.writeUInt16LE(1, 32);
+  head.writeUInt16LE(8, 34);
+  head.write('data', 36, 'latin1');
+  head.writeUInt32LE(samples, 40);
+  return new Uint8Array(Buffer.concat([head, Buffer.alloc(samples, 128)]));
+}
+
+/** A one-page PDF (no text, no script). */
+const PDF = [
+  '%PDF-1.4',
+  '1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj',
+  '2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj',
+  '3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj',
+  'trailer<</Root 1 0 R>>',
+  '%%EOF',
+].join('\n');
 
 /** A text of `lengthBytes` bytes: numbered lines, so the first and last lines are known. */
 function lines(lengthBytes: number): string {
@@ -129,6 +160,8 @@ test.beforeAll(async ({ browser }) => {
     put('hello.txt', await encrypted(new TextEncoder().encode('Hello, preview: héllo ✓\n'))),
     put('long.log', await encrypted(new TextEncoder().encode(lines(3 * MiB)))),
     put('huge.png', await encrypted(new Uint8Array(64 * MiB + 1))),
+    put('tone.wav', await encrypted(wav())),
+    put('page.pdf', await encrypted(new TextEncoder().encode(PDF))),
     put('changed.txt', await encrypted(new TextEncoder().encode(lines(FRAME + 5000)))),
   ]);
   // The storage adversary: one byte of the last frame's ciphertext changed through the S3 API.
@@ -271,6 +304,30 @@ test('an object whose last frame was changed in storage shows an error and no co
   await expect(dialog().getByTestId('preview-text')).toHaveCount(0);
   await expect(dialog()).not.toContainText('line 0000001');
   await closeWithEsc('changed.txt');
+});
+
+test('audio plays from its blob: URL; a PDF opens in the browser viewer inside the frame', async () => {
+  await openPreview('tone.wav');
+  const audio = dialog().getByTestId('preview-audio');
+  await expect(audio).toHaveAttribute('src', /^blob:/);
+  await expect
+    .poll(() => audio.evaluate((element: HTMLAudioElement) => element.duration))
+    .toBeCloseTo(1, 1);
+  await closeWithEsc('tone.wav');
+
+  await openPreview('page.pdf');
+  const frame = dialog().getByTestId('preview-pdf');
+  await expect(frame).toHaveAttribute('src', /^blob:/);
+  await expect(frame).not.toHaveAttribute('sandbox');
+  // Chromium hands a PDF to its viewer, an extension page inside the frame.
+  await expect
+    .poll(() => page.frames().some((child) => child.url().startsWith('chrome-extension://')))
+    .toBe(true);
+  await expect(dialog().getByRole('link', { name: 'Open the PDF in a new tab' })).toHaveAttribute(
+    'href',
+    /^blob:/,
+  );
+  await closeWithEsc('page.pdf');
 });
 
 test('no Content-Security-Policy refusal during the previews', () => {
