@@ -35,7 +35,10 @@ const some = (rows: readonly Row[]): boolean => rows.length > 0;
 const named = (verb: string) => (rows: readonly Row[]) =>
   rows.length === 0 ? verb : `${verb} ${selectionLabel(rows)}`;
 
-/** True when a download of `rows` is one ZIP rather than one file ([Note: ZIP downloads]). */
+/**
+ * True when a download of `rows` would be one ZIP rather than one file. The ZIP download is not
+ * built yet (README, Files): the view passes no `download` handler, so the action is left out.
+ */
 export function downloadsAsZip(rows: readonly Row[]): boolean {
   return rows.length > 1 || rows.some((row) => row.kind === 'folder');
 }
