@@ -13,6 +13,7 @@
  *   veil names rotate KEYS [--dry-run] s3://BUCKET/ROOT/         (names-rotate.ts)
  *   veil rewrap [KEYS] CHANGES [--dry-run] s3://BUCKET/KEY|s3://BUCKET/PREFIX/|FILE (rewrap.ts)
  *   veil share KEYS --expires D [--app-url URL] [--include-name] s3://BUCKET/KEY (share.ts)
+ *   veil people ls|show [FINGERPRINT] s3://BUCKET/ROOT/          (people.ts)
  *
  * KEYS are any of --key-file KEY.jwk|BACKUP.jwe (Model A), --hsm-proxy URL --hsm-key LABEL
  * (Model B, with the ID token in VEIL_HSM_TOKEN) and --kms-key ALIAS|ARN [--region R]
@@ -42,6 +43,7 @@ import { rotateNames } from './names-rotate';
 import { KEY_OPTIONS, parseCommandLine } from './options';
 import { rewrap } from './rewrap';
 import { cancelRunningRewraps } from './rewrap-s3';
+import { people } from './people';
 import { parseS3Url } from './s3-url';
 import { share } from './share';
 import { decryptFile, encryptFile } from './transcode';
@@ -89,6 +91,11 @@ const USAGE_TEXT = `Usage:
   veil share KEYS --revoke LINK_ID s3://BUCKET/KEY
                                           remove that link's key from the file (rewrap):
                                           the link stops opening at once
+  veil people ls s3://BUCKET/ROOT/        the people directory: who published a public key
+                                          (fingerprint, name), and entries refused
+  veil people show FINGERPRINT s3://BUCKET/ROOT/
+                                          one person's entry and public key (PEM), checked;
+                                          PERSON_UNKNOWN when no one has that fingerprint
 
 CHANGES (each repeats; at least one):
   --add-key-file KEY.jwk                  add a Model A key
@@ -284,6 +291,21 @@ async function run(argv: readonly string[]): Promise<void> {
         target,
         dryRun: values['dry-run'] === true,
         deletePreviousVersion: values['delete-previous-version'] === true,
+        print: (line) => process.stdout.write(`${line}\n`),
+      });
+      return;
+    }
+    case 'people': {
+      const show = args[0] === 'show';
+      const [action = '', ...rest] = positionals(
+        args,
+        show ? ['show', 'FINGERPRINT', 's3://BUCKET/ROOT/'] : ['ls|show', 's3://BUCKET/ROOT/'],
+      );
+      await people({
+        action,
+        ...(show ? { fingerprint: rest[0] ?? '' } : {}),
+        location: parseS3Url(rest.at(-1) ?? '', 'prefix'),
+        s3: { region: values.region, endpointUrl: values['endpoint-url'] },
         print: (line) => process.stdout.write(`${line}\n`),
       });
       return;

@@ -69,6 +69,7 @@ const COMMAND_OPTIONS = {
     'delete-previous-version',
   ],
   share: [...KEY_OPTIONS, 'expires', 'app-url', 'include-name', 'label', 'revoke', 'list'],
+  people: ['region', 'endpoint-url'],
 } as const satisfies Record<string, readonly OptionName[]>;
 
 export type CommandName = keyof typeof COMMAND_OPTIONS;

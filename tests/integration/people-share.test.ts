@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { decryptBytes, parseHeaderBytes } from '../../src/core';
-import { PERSON_PROVIDER_ID } from '../../src/core/provider-info';
+import { PERSON_PROVIDER_ID, formatFingerprint } from '../../src/core/provider-info';
 import { RawRsaKeyring } from '../../src/keyrings/raw-rsa';
 import { createKeyPairBackup } from '../../src/keyrings/rsa-backup';
 import { generateKeyPair, pkcs8ToPem, type NewKeyPair } from '../../src/keyrings/rsa-keys';
@@ -238,6 +238,19 @@ describe('the directory', () => {
       'PERSON_UNKNOWN',
     );
     expect((await rejection(findPerson(storage, PEOPLE, 'Bea'))).code).toBe('PERSON_UNKNOWN');
+  });
+
+  test('veil people ls and show read the directory; an unknown fingerprint fails PERSON_UNKNOWN', async () => {
+    const at = ['--endpoint-url', stack.url, `s3://${BUCKET}/${ROOT}`];
+    const listed = await veil('people', 'ls', ...at);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(`${formatFingerprint(bea.fingerprint)}  Bea`);
+    const shown = await veil('people', 'show', formatFingerprint(bea.fingerprint), ...at);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ name: 'Bea' });
+    const unknown = await veil('people', 'show', eve.fingerprint, ...at);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^PERSON_UNKNOWN/);
   });
 
   test('an entry swapped for another key under Bea’s fingerprint is refused, not used', async () => {
