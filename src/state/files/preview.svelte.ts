@@ -33,10 +33,12 @@ const appDeps: PreviewDeps = {
   },
   // The names the listing opened; a location that cannot be named is checked strictly.
   bindingRule: (config) =>
-    locationNames.open(config).then(
-      (names) => names.bindingRule,
-      () => 'required' as const,
-    ),
+    Promise.resolve(config)
+      .then((opened) => locationNames.open(opened))
+      .then(
+        (names) => names.bindingRule,
+        () => 'required' as const,
+      ),
   createUrl: (blob) => URL.createObjectURL(blob),
   revokeUrl: (url) => URL.revokeObjectURL(url),
 };
