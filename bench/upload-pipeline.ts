@@ -14,6 +14,8 @@ import type * as Entry from './upload-entry';
 const MiB = 1024 * 1024;
 const FRAME_BYTES = 512 * 1024;
 const PART_BYTES = 8 * MiB;
+/** A round that takes longer than this is taken as stalled. */
+const STALL_MS = 240_000;
 
 /** What part (a) needs. */
 export interface PipelineSettings {
@@ -81,15 +83,24 @@ export async function measurePipeline(settings: PipelineSettings) {
     await engine('runs');
     await primitive();
   };
-  /** Runs `work`; when the browser was closed from outside, again in a new one (3 tries). */
+  /**
+   * Runs `work`; when the browser was closed from outside, or its page stopped answering (a
+   * renderer killed from outside leaves page.evaluate waiting), again in a new one (3 tries).
+   */
   const survive = async <T>(work: () => Promise<T>): Promise<T> => {
     for (let attempt = 1; ; attempt++) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the page has been closed (stalled)')), STALL_MS);
+      });
       try {
-        return await work();
+        return await Promise.race([work(), stalled]);
       } catch (error) {
         if (attempt >= 3 || !/has been closed/.test(String(error))) throw error;
         console.log('the browser was closed from outside; this round runs again in a new one');
         await open();
+      } finally {
+        clearTimeout(timer);
       }
     }
   };
