@@ -16,7 +16,7 @@ export const ERRORS = {
   WORKER_UNKNOWN_REQUEST: 'A background worker received a request it does not know.',
   // The message format (AWS Encryption SDK v2) and the keyrings.
   NO_MATCHING_EDK:
-    'None of the keys in this file can be opened with the key you gave. Use the key (or key file) the file was encrypted with.',
+    'None of the keys at hand opens this file: it was encrypted under other keys. Use one of the keys it opens with, named in brackets.',
   NO_KEY_GIVEN:
     'No key was given, and the file is not encrypted under an AWS KMS key that could be found without one. Give the key it was encrypted with (for example --key-file KEY.jwk, or --hsm-proxy URL); the keys it names follow.',
   WRONG_KEY:
@@ -82,7 +82,7 @@ export const ERRORS = {
     'Something unexpected went wrong inside Veil. Please report it with the steps that led here.',
   // The HSM proxy (Model B).
   HSM_PROXY_UNREACHABLE:
-    'The HSM proxy could not be reached. Check that it is running and that its URL in Settings is right (and, for HTTPS, that its certificate is trusted).',
+    'The HSM proxy could not be reached. Try again in a moment; if it keeps failing, tell whoever hosts this site: the proxy may be down, its URL in the site’s config.json may be wrong, or (for HTTPS) its certificate may not be trusted.',
   HSM_UNAUTHENTICATED:
     'The HSM proxy did not accept your sign-in (missing, invalid or expired token). Sign in again and retry.',
   HSM_FORBIDDEN_LABEL:
@@ -97,7 +97,7 @@ export const ERRORS = {
   HSM_PROXY_INSECURE:
     'The HSM proxy URL is plain http:// to another machine, so your ID token and data keys would cross the network unencrypted. Use the proxy’s https:// URL (http:// is accepted only for this machine: 127.0.0.1, ::1 or localhost).',
   HSM_INVALID_RESPONSE:
-    'The HSM proxy sent an answer Veil cannot use. Check that the URL in Settings points at a Veil HSM proxy.',
+    'The HSM proxy sent an answer Veil cannot use. Tell whoever hosts this site: the proxy URL in the site’s config.json may not point at a Veil HSM proxy.',
   // AWS access.
   CREDENTIALS_FAILED:
     'Could not obtain AWS credentials. Check the identity pool id, region and endpoint in Settings.',

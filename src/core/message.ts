@@ -15,8 +15,9 @@ import {
   serializeHeaderBody,
 } from './header';
 import { deriveMessageKeys } from './kdf';
+import { keysInWords } from './key-words';
+import { neededKeyOf } from './provider-info';
 import { keyEdks, locationEdk, type ObjectLocation } from './location';
-import { quoteUntrusted } from './untrusted-text';
 import type { Keyring } from './keyring';
 import {
   DEFAULT_FRAME_BYTES,
@@ -222,9 +223,8 @@ export async function openMessageKeys(
     encryptedDataKeys: header.encryptedDataKeys,
   });
   if (dataKey === undefined) {
-    const providers = [...new Set(keyEdks(header.encryptedDataKeys).map((e) => e.providerId))];
-    const named = providers.map(quoteUntrusted).join(', ');
-    throw new VeilError('NO_MATCHING_EDK', `the file has keys from: ${named}`);
+    const named = keysInWords(keyEdks(header.encryptedDataKeys).map(neededKeyOf));
+    throw new VeilError('NO_MATCHING_EDK', `it opens with ${named}`);
   }
   let contentKey: CryptoKey;
   let commitKey: Uint8Array;

@@ -140,7 +140,15 @@ test('Upload offers the vault key after a reload and when reached from Files', a
   await page.goto(`${env('VEIL_APP_URL')}#/keys`);
   await page.getByLabel('Key name').fill('rough-upload-key');
   await page.getByRole('button', { name: 'Generate AES-256 key' }).click();
-  await expect(page.getByTestId('pending-key')).toContainText('Key “rough-upload-key” created');
+  const pending = page.getByTestId('pending-key');
+  await expect(pending).toContainText('Key “rough-upload-key” created');
+  // The passphrase minimum is said next to the field, and read with it.
+  const passphrase = pending.getByLabel('Passphrase', { exact: true });
+  await expect(passphrase).toHaveAccessibleDescription(/^At least 12 characters/);
+  await passphrase.fill('short');
+  await expect(pending.getByTestId('passphrase-minimum')).toHaveText(
+    'At least 12 characters (5 so far).',
+  );
   await page.getByTestId('pending-done').click();
   await expect(page.getByTestId('vault-key')).toHaveCount(1);
 
@@ -245,9 +253,63 @@ test('an HSM proxy that is down fails the download before the save dialog, leavi
     'data-code',
     'HSM_PROXY_UNREACHABLE',
   );
+  // The notice leads with a sentence and what to do; the code is last, small, for support.
+  const notice = item.getByTestId('download-error');
+  await expect(notice).toHaveText(/^The HSM proxy could not be reached\. Try again/);
+  await expect(notice).toContainText('config.json');
+  await expect(notice).not.toContainText('in Settings');
+  const code = notice.getByText('Code: HSM_PROXY_UNREACHABLE');
+  await expect(code).toBeVisible();
+  const fontPx = (locator: typeof code) =>
+    locator.evaluate((element) => parseFloat(getComputedStyle(element).fontSize));
+  expect(await fontPx(code)).toBeLessThan(await fontPx(notice.locator('.lead')));
   await item.getByRole('button', { name: 'Retry' }).click();
   await expect(item).toHaveAttribute('data-phase', 'failed');
   expect(await savePickerCalls(page)).toBe(0);
   expect((await savedFile(page, 'hsm.bin')).sizeBytes).toBe(-1);
   await context.close();
+});
+
+test('chosen files show at once at 1280×800 and on a phone; an unencrypted upload is not marked ✓', async ({
+  page,
+}) => {
+  await connectGuest(page);
+  await nav(page, 'Upload').click();
+  await page.getByTestId('mode-s3-none').check();
+  const folderName = `${top}-plain`;
+  await page.getByLabel(/Destination folder/).fill(folderName);
+  for (const [index, viewport] of [
+    { width: 1280, height: 800 },
+    { width: 390, height: 844 },
+  ].entries()) {
+    await page.setViewportSize(viewport);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const name = `plain-${index}.txt`;
+    await page.getByTestId('file-input').setInputFiles({
+      name,
+      mimeType: 'text/plain',
+      buffer: Buffer.from(`not encrypted ${index}\n`),
+    });
+    written.push(`${folderName}/${name}`);
+    await expect(page.getByTestId('added-note')).toHaveText('1 file added to the queue.');
+    await expect(page.getByRole('heading', { name: 'Queue' })).toBeInViewport();
+    const done = page.locator(`[data-testid="upload-row"][data-path="${name}"][data-phase="done"]`);
+    await expect(done).toHaveCount(1, { timeout: 30_000 });
+    await expect(done.getByTestId('row-mark')).toHaveText('⚠ Not encrypted:');
+    await expect(done.getByTestId('row-state')).not.toHaveClass(/\bok\b/);
+  }
+  await page.screenshot({ path: test.info().outputPath('upload-chosen-phone.png') });
+});
+
+test('old connection check results are put away after connecting', async ({ page }) => {
+  await page.goto(`${env('VEIL_APP_URL')}#/settings`);
+  await page.getByTestId('check-connection').click();
+  await expect(page.getByTestId('check-credentials')).toHaveAttribute('data-status', 'failed');
+  await page.getByRole('button', { name: 'Get guest credentials' }).click();
+  await expect(page.getByTestId('identity-id')).toHaveText(/^us-east-1:/);
+  await expect(page.getByTestId('check-credentials')).toHaveCount(0);
+  await expect(page.getByTestId('check-stale')).toContainText('Check again');
+  await page.getByTestId('check-connection').click();
+  await expect(page.getByTestId('check-credentials')).toHaveAttribute('data-status', 'ok');
+  await expect(page.getByTestId('check-stale')).toHaveCount(0);
 });

@@ -436,7 +436,19 @@ test('after a reload unfinished uploads are offered: one is discarded, the other
   await expect(entry.getByTestId('unfinished-block')).toContainText('Connect first');
   await connectGuest(page);
   await expect(entry.getByTestId('unfinished-block')).toHaveCount(0);
-  await spareEntry.getByRole('button', { name: /^Discard/ }).click();
+  // Discard asks first: Esc keeps the upload and gives focus back to the button.
+  const discardButton = spareEntry.getByRole('button', { name: /^Discard/ });
+  await discardButton.click();
+  const discardDialog = page.getByRole('dialog', { name: /Discard the unfinished upload/ });
+  await expect(discardDialog).toContainText('spare.bin');
+  await expect(discardDialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(discardDialog).toBeHidden();
+  await expect(discardButton).toBeFocused();
+  await expect(spareEntry).toHaveCount(1);
+  expect(await openUploads('reload/spare.bin')).toBe(1);
+  await discardButton.click();
+  await discardDialog.getByRole('button', { name: 'Discard upload' }).click();
   await expect(spareEntry).toHaveCount(0);
   expect(await openUploads('reload/spare.bin')).toBe(0);
   expect(await storedRecords(page)).toEqual([{ key: 'reload/movie.bin', parts: 1 }]);

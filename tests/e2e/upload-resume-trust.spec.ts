@@ -122,6 +122,7 @@ test('a second tab can neither discard nor resume an upload running in the first
   const entry = second.locator('[data-testid="unfinished-entry"][data-name="live.bin"]');
   await expect(entry).toHaveCount(1);
   await entry.getByRole('button', { name: /^Discard/ }).click();
+  await second.getByRole('dialog').getByRole('button', { name: 'Discard upload' }).click();
   await expect(second.getByTestId('unfinished-error')).toHaveAttribute(
     'data-code',
     'RESUME_UPLOAD_BUSY',

@@ -34,6 +34,8 @@ export interface QueueSummary {
   readonly failed: number;
   readonly waiting: number;
   readonly active: number;
+  /** Rows cancelled (left out of the other counts and the bytes). */
+  readonly cancelled: number;
   readonly totalBytes: number;
   readonly sentBytes: number;
 }
@@ -47,8 +49,12 @@ export function summarize(rows: readonly SummaryRow[]): QueueSummary {
   let totalBytes = 0;
   let sentBytes = 0;
   let files = 0;
+  let cancelled = 0;
   for (const row of rows) {
-    if (row.phase === 'cancelled') continue;
+    if (row.phase === 'cancelled') {
+      cancelled += 1;
+      continue;
+    }
     files += 1;
     totalBytes += row.sizeBytes;
     sentBytes += row.phase === 'done' ? row.sizeBytes : Math.min(row.sentBytes, row.sizeBytes);
@@ -57,22 +63,30 @@ export function summarize(rows: readonly SummaryRow[]): QueueSummary {
     else if (row.phase === 'active') active += 1;
     else waiting += 1;
   }
-  return { files, done, failed, waiting, active, totalBytes, sentBytes };
+  return { files, done, failed, waiting, active, cancelled, totalBytes, sentBytes };
 }
 
 function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** The summary line: "2 of 5 files uploaded · 12.3 MiB of 40.0 MiB · 1 failed · 2 waiting". */
+/**
+ * The summary line: "2 of 5 files uploaded · 12.3 MiB of 40.0 MiB · 1 failed · 2 waiting"; a
+ * queue of cancelled rows only says so (never "No uploads yet." above them).
+ */
 export function summaryLine(summary: QueueSummary): string {
-  if (summary.files === 0) return 'No uploads yet.';
+  if (summary.files === 0) {
+    return summary.cancelled > 0
+      ? `${summary.cancelled} cancelled; nothing uploaded.`
+      : 'No uploads yet.';
+  }
   const parts = [
     `${summary.done} of ${plural(summary.files, 'file', 'files')} uploaded`,
     `${humanBytes(summary.sentBytes)} of ${humanBytes(summary.totalBytes)}`,
   ];
   if (summary.failed > 0) parts.push(`${summary.failed} failed`);
   if (summary.waiting > 0) parts.push(`${summary.waiting} waiting`);
+  if (summary.cancelled > 0) parts.push(`${summary.cancelled} cancelled`);
   return parts.join(' · ');
 }
 

@@ -102,13 +102,20 @@ describe('figures', () => {
       failed: 1,
       waiting: 2,
       active: 1,
+      cancelled: 1,
       totalBytes: 6500,
       sentBytes: 2200,
     });
     expect(summaryLine(summary)).toBe(
-      '1 of 5 files uploaded · 2.1 KiB of 6.3 KiB · 1 failed · 2 waiting',
+      '1 of 5 files uploaded · 2.1 KiB of 6.3 KiB · 1 failed · 2 waiting · 1 cancelled',
     );
     expect(summaryLine(summarize([]))).toBe('No uploads yet.');
+  });
+
+  test('a queue of cancelled rows only never says "No uploads yet."', () => {
+    const line = summaryLine(summarize([{ phase: 'cancelled', sizeBytes: 10, sentBytes: 3 }]));
+    expect(line).toBe('1 cancelled; nothing uploaded.');
+    expect(line).not.toContain('No uploads yet');
   });
 
   test('uploaded object bytes stand for the same share of the file', () => {
