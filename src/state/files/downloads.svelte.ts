@@ -49,8 +49,8 @@ import { vault } from '../keys/vault.svelte';
 
 export type { DownloadContext, DownloadPhase, SaveKind } from './downloads-core';
 
-/** The app's objects as the downloads need them. */
-const appDeps: DownloadsDeps = {
+/** The app's objects as the downloads need them (a version's download changes only `s3`). */
+export const appDownloadDeps: DownloadsDeps = {
   chooseTarget: (name, sizeBytes) => chooseSaveTarget(name, sizeBytes),
   // The save picker refuses to open without a recent click (user activation).
   needsClickToSave: () =>
@@ -62,14 +62,7 @@ const appDeps: DownloadsDeps = {
     readKeyring({ config, session: awsSession, vault, preferences: preferences.values }),
   vault,
   session: awsSession,
-  // The names the listing opened; a location that cannot be named is checked strictly.
-  bindingRule: (config) =>
-    Promise.resolve(config)
-      .then((opened) => locationNames.open(opened))
-      .then(
-        (names) => names.bindingRule,
-        () => 'required' as const,
-      ),
+  bindingRule: (config) => locationNames.bindingRule(config),
 };
 
 /** One download, as the view shows it. */
@@ -87,7 +80,7 @@ export class DownloadItem {
     name: string,
     sizeBytes: number,
     context?: DownloadContext,
-    deps: DownloadsDeps = appDeps,
+    deps: DownloadsDeps = appDownloadDeps,
   ) {
     this.id = id;
     this.key = key;

@@ -31,14 +31,7 @@ const appDeps: PreviewDeps = {
       await readKeyring({ config, session: awsSession, vault, preferences: preferences.values }),
     );
   },
-  // The names the listing opened; a location that cannot be named is checked strictly.
-  bindingRule: (config) =>
-    Promise.resolve(config)
-      .then((opened) => locationNames.open(opened))
-      .then(
-        (names) => names.bindingRule,
-        () => 'required' as const,
-      ),
+  bindingRule: (config) => locationNames.bindingRule(config),
   createUrl: (blob) => URL.createObjectURL(blob),
   revokeUrl: (url) => URL.revokeObjectURL(url),
 };

@@ -87,12 +87,7 @@ export function appProtectionDeps(config: VeilConfig): ProtectionDeps {
     addedKey: (key) => addedKeyOf(key),
     canOpen: (key) => canOpen(config, key),
     modelOf: modelOfProvider,
-    // As downloads: strict where names are private, or where the names cannot be learned.
-    bindingRule: () =>
-      locationNames.open(config).then(
-        (names) => names.bindingRule,
-        () => 'required' as const,
-      ),
+    bindingRule: () => locationNames.bindingRule(config),
   };
 }
 

@@ -13,17 +13,14 @@
  */
 import type { VeilConfig } from '../../aws/config';
 import { versionsS3For } from '../../aws/object-versions';
-import type { BindingRule } from '../../core';
-import { chooseSaveTarget } from '../../transfer/browser/download-sink';
 import { rewrapS3For } from '../../transfer/rewrap-s3';
 import { vault } from '../keys/vault.svelte';
 import { awsSession } from '../shared/credentials.svelte';
 import { readKeyring } from '../shared/keyrings';
 import { locationNames } from '../shared/location-names.svelte';
 import { preferences } from '../shared/preferences.svelte';
-import { workerPool } from '../shared/transfers';
 import type { DownloadsDeps } from './downloads-core';
-import { DownloadItem, downloads } from './downloads.svelte';
+import { DownloadItem, appDownloadDeps, downloads } from './downloads.svelte';
 import {
   VersionsCore,
   emptyVersionsView,
@@ -33,31 +30,11 @@ import {
 } from './versions-core';
 import type { FileVersion } from './versions-list';
 
-/** The location's binding rule; a location that cannot be named is checked strictly. */
-function bindingRuleOf(config: VeilConfig): Promise<BindingRule> {
-  return Promise.resolve(config)
-    .then((opened) => locationNames.open(opened))
-    .then(
-      (names) => names.bindingRule,
-      () => 'required' as const,
-    );
-}
-
 /** The downloads' app deps with the engine reading version `versionId` ([Note: a version's download]). */
 function versionDownloadDeps(config: VeilConfig, versionId: string): DownloadsDeps {
   return {
-    chooseTarget: (name, sizeBytes) => chooseSaveTarget(name, sizeBytes),
-    // The save picker refuses to open without a recent click (user activation).
-    needsClickToSave: () =>
-      typeof (globalThis as { showSaveFilePicker?: unknown }).showSaveFilePicker === 'function' &&
-      (navigator as { userActivation?: { isActive: boolean } }).userActivation?.isActive === false,
+    ...appDownloadDeps,
     s3: () => versionsS3For(awsSession.clients().s3(), config.bucket).downloadS3(versionId),
-    decryptor: workerPool,
-    readKeyring: (opened) =>
-      readKeyring({ config: opened, session: awsSession, vault, preferences: preferences.values }),
-    vault,
-    session: awsSession,
-    bindingRule: bindingRuleOf,
   };
 }
 
@@ -79,7 +56,7 @@ export class FileVersions {
       rewrapS3: () => rewrapS3For(awsSession.clients().s3(), { blobBodies: true }),
       readKeyring: () =>
         readKeyring({ config, session: awsSession, vault, preferences: preferences.values }),
-      bindingRule: () => bindingRuleOf(config),
+      bindingRule: () => locationNames.bindingRule(config),
       download: (version, name) => this.#download(config, version, name),
     };
     this.#core = new VersionsCore(deps, this.#view, file);

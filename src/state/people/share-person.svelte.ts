@@ -161,10 +161,7 @@ export class SharePerson {
 
   async #rewrapSetup() {
     const s3 = awsSession.clients().s3();
-    const bindingRule = await locationNames.open(this.#config).then(
-      (names) => names.bindingRule,
-      () => 'required' as const,
-    );
+    const bindingRule = await locationNames.bindingRule(this.#config);
     return {
       s3: rewrapS3For(s3, { blobBodies: true }),
       bucket: this.#config.bucket,

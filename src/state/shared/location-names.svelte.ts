@@ -6,6 +6,7 @@
  */
 import { namesKeyStorageFor } from '../../aws/bucket-s3';
 import type { VeilConfig } from '../../aws/config';
+import type { BindingRule } from '../../core';
 import type { LocationNames } from '../../transfer/location-names';
 import { vault } from '../keys/vault.svelte';
 import { awsSession } from './credentials.svelte';
@@ -70,6 +71,20 @@ export class CurrentLocationNames {
   open(config: VeilConfig): Promise<LocationNames> {
     this.#config = config;
     return this.#core.open(this.place(config));
+  }
+
+  /**
+   * How downloads and changes check an object's binding here ([Note: location binding]): the
+   * opened names' rule, and 'required' (strict) where the names cannot be learned, for example
+   * without credentials or when the names key does not open. Never throws.
+   */
+  bindingRule(config: VeilConfig): Promise<BindingRule> {
+    return Promise.resolve(config)
+      .then((opened) => this.open(opened))
+      .then(
+        (names) => names.bindingRule,
+        () => 'required' as const,
+      );
   }
 
   /** See LocationNamesCore.forUpload. */
