@@ -174,6 +174,11 @@ export const ERRORS = {
   DOWNLOAD_CANCELLED: 'The download was cancelled. The partial file was discarded.',
   DOWNLOAD_SAVE_FAILED:
     'The file could not be written where you chose to save it (disk full, permission withdrawn or the file was removed). Nothing usable was kept; pick another place and try again.',
+  // Download as ZIP (src/state/files/zip-*.ts).
+  ZIP_FILE_FAILED:
+    'A file of the selection could not be downloaded, so the ZIP was stopped and not saved. The file and the reason are named below: download that file alone to see what it needs, or leave it out of the selection.',
+  ZIP_NOTHING:
+    'The selection holds no files (its folders are empty), so there is nothing to put in a ZIP. Select files or a folder that holds some.',
   // Preview in the page (src/state/files/preview-*.ts).
   PREVIEW_UNSUPPORTED:
     'No preview for this kind of file: Veil previews images, text, PDF, audio and video, known by the file name’s extension. Download it to open it with an app.',
