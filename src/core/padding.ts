@@ -23,6 +23,7 @@
  * survives them.
  */
 import type { EncryptionContext } from './encryption-context';
+import { quoteUntrusted } from './untrusted-text';
 import { VeilError, needs } from './errors';
 
 /** The encryption context key that marks a padded message. */
@@ -89,7 +90,10 @@ export function paddingOf(context: EncryptionContext | undefined): PaddingScheme
   if (!context || !Object.hasOwn(context, PADDING_CONTEXT_KEY)) return undefined;
   const value = context[PADDING_CONTEXT_KEY];
   if (value === 'padme') return value;
-  throw new VeilError('PADDING_UNKNOWN', `${PADDING_CONTEXT_KEY}: ${String(value).slice(0, 40)}`);
+  throw new VeilError(
+    'PADDING_UNKNOWN',
+    `${PADDING_CONTEXT_KEY}: ${quoteUntrusted(String(value))}`,
+  );
 }
 
 /**

@@ -58,6 +58,9 @@ export function inboxPrefix(peoplePrefix: string, fingerprint: string): string {
   return `${peoplePrefix}${fingerprint}/inbox/`;
 }
 
+/** New note ids tried before giving up (each is 128 random bits: a clash is storage lying). */
+const NOTE_WRITE_ATTEMPTS = 4;
+
 /**
  * Writes a note for the recipient whose public key `recipientKeyring` wraps for (a raw RSA keyring
  * with the public key only), under a fresh random id.
@@ -81,11 +84,17 @@ export async function writeInboxNote(
     encryptionContext: { ...INBOX_NOTE_CONTEXT },
   });
   plaintext.fill(0);
-  for (;;) {
+  // A fresh random id is taken at most a few times; storage that says every one is taken is
+  // not to be believed forever.
+  for (let attempt = 0; attempt < NOTE_WRITE_ATTEMPTS; attempt += 1) {
     const id = toHex(crypto.getRandomValues(new Uint8Array(16)));
     const noteKey = `${inboxPrefix(peoplePrefix, recipient.fingerprint)}${id}`;
     if (await storage.createOnly(noteKey, message, signal)) return noteKey;
   }
+  throw new VeilError(
+    'S3_REJECTED',
+    `the bucket refused ${NOTE_WRITE_ATTEMPTS} new inbox notes as already there`,
+  );
 }
 
 function parseNote(bytes: Uint8Array): InboxNote {
@@ -108,7 +117,9 @@ function parseNote(bytes: Uint8Array): InboxNote {
   if (typeof from.name !== 'string' || !isFingerprint(from.fingerprint)) invalid('"from"');
   return {
     key: fields.key as string,
-    name: fields.name as string,
+    // Whoever can write to the bucket can write a note (notes are not signed): its text is shown
+    // escaped ([Note: untrusted text]), as a claim.
+    name: escapeUntrusted(fields.name as string),
     from: { name: escapeUntrusted(from.name as string), fingerprint: from.fingerprint as string },
     shared: typeof fields.shared === 'string' ? escapeUntrusted(fields.shared.slice(0, 40)) : '',
   };

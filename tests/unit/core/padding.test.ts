@@ -119,6 +119,15 @@ describe('the padding marker in the encryption context', () => {
 
   it('refuses a scheme Veil does not know', () => {
     expectThrowsCode(() => paddingOf({ [PADDING_CONTEXT_KEY]: 'padme2' }), 'PADDING_UNKNOWN');
+    // The value comes from a header not yet authenticated: quoted, never raw terminal escapes.
+    let detail = '';
+    try {
+      paddingOf({ [PADDING_CONTEXT_KEY]: '\u001b]0;owned\u0007\u202e' });
+    } catch (error) {
+      detail = (error as { detail: string }).detail;
+    }
+    expect(detail).toContain('\\u001b');
+    expect([...detail].some((char) => char < ' ' || char === '\u202e')).toBe(false);
     expectThrowsCode(() => withPadding({}, 'other' as 'padme'), 'BAD_ARGUMENT');
   });
 
