@@ -287,20 +287,25 @@ test('revoke: the same link now shows revoked while its URL still answers', asyn
   await page.context().close();
 });
 
-test('a tampered key in the fragment: WRONG_KEY and no byte written', async ({ browser }) => {
+test('a tampered key in the fragment: WRONG_KEY before any save dialog, no file', async ({
+  browser,
+}) => {
   const good = payloadOfLink(await makeLink());
   const linkKey = good.linkKey.slice();
   linkKey[0]! ^= 0x01;
   const tampered = shareLinkUrl(`${app.origin}/`, { ...good, linkKey });
   const page = await freshPage(browser);
   await page.goto(tampered);
-  await expect(page.getByTestId('share-page')).toHaveAttribute('data-state', 'ready');
-  await page.getByRole('button', { name: 'Download' }).click();
+  // The header is opened with the link key when the page opens: no Download is offered.
+  await expect(page.getByTestId('share-page')).toHaveAttribute('data-state', 'refused', {
+    timeout: 30_000,
+  });
   const error = page.getByTestId('share-error');
-  await expect(error).toHaveAttribute('data-code', 'WRONG_KEY', { timeout: 30_000 });
+  await expect(error).toHaveAttribute('data-code', 'WRONG_KEY');
   await expect(error).toContainText('does not open the file');
-  // The picker's file was created when it was chosen; not one byte was written to it.
-  expect((await savedFile(page, 'shared-file')).sizeBytes).toBe(0);
+  await expect(page.getByRole('button', { name: 'Download' })).toHaveCount(0);
+  // The save picker was never shown, so no file was created.
+  expect((await savedFile(page, 'shared-file')).sizeBytes).toBe(-1);
   await page.context().close();
 });
 

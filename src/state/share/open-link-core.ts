@@ -2,9 +2,12 @@
  * Opening a share link ([Note: share links] in core/share-link.ts), pure: the payload read from
  * the page's hash, the checks before anything is offered (expired by its own clock; the object's
  * header read through the presigned URL: S3's "Request has expired" answer, or no `veil-link`
- * EDK of this id, which means revoked), then the download through the same engine, worker
- * decryption and save targets as Files. Nothing is released before its frame authenticates: the
- * engine aborts the sink on any failure. The page's dependencies come in through OpenLinkDeps.
+ * EDK of this id, which means revoked; then the header opened with the link key and its location
+ * binding checked, as Files does before its save dialog: [Note: check before the save dialog] in
+ * state/files/downloads-core.ts), then the download through the same engine, worker decryption
+ * and save targets as Files. A link whose key does not open the file is refused with no save
+ * dialog; nothing is released before its frame authenticates: the engine aborts the sink on any
+ * failure. The page's dependencies come in through OpenLinkDeps.
  */
 import { VeilError } from '../../core/errors';
 import type { MessageHeader } from '../../core/header';
@@ -19,6 +22,12 @@ export interface OpenLinkDeps {
   readHeader(payload: SharePayload): Promise<MessageHeader | undefined>;
   /** True when `header` holds the EDK of link `linkId`. */
   hasLinkEdk(header: MessageHeader, linkId: string): boolean;
+  /**
+   * Opens `header` with the link key and checks its binding to the link's bucket and key
+   * (bindingRule 'required'), releasing nothing.
+   * @throws VeilError WRONG_KEY, COMMITMENT_MISMATCH, HEADER_TAMPERED, OBJECT_MISMATCH.
+   */
+  checkKey(payload: SharePayload, header: MessageHeader): Promise<void>;
   /** Where to save: the save picker, the service worker or a Blob (chooseSaveTarget). */
   chooseSink(name: string, sizeBytes: number): Promise<DownloadSink>;
   /** True when the browser can save without holding the file in memory. */
@@ -40,6 +49,8 @@ export type LinkView =
   | { state: 'expired'; payload: SharePayload }
   | { state: 'revoked'; payload: SharePayload }
   | { state: 'ready'; payload: SharePayload; error?: VeilError }
+  /** The link's key does not open the file, or the file is not the one the link names. */
+  | { state: 'refused'; payload: SharePayload; error: VeilError }
   | { state: 'downloading'; payload: SharePayload; writtenBytes: number; totalBytes?: number }
   | { state: 'done'; payload: SharePayload; writtenBytes: number };
 
@@ -55,6 +66,14 @@ export function linkErrorText(error: VeilError): string {
   }
 }
 
+/** Failures of the key check that no retry can mend: the link or the object is wrong. */
+const REFUSED_CODES: ReadonlySet<string> = new Set([
+  'WRONG_KEY',
+  'COMMITMENT_MISMATCH',
+  'HEADER_TAMPERED',
+  'OBJECT_MISMATCH',
+]);
+
 function asVeilError(error: unknown): VeilError {
   return error instanceof VeilError
     ? error
@@ -66,6 +85,8 @@ export class OpenLinkCore {
   readonly #deps: OpenLinkDeps;
   readonly #set: (view: LinkView) => void;
   #payload: SharePayload | undefined;
+  /** True once the link key opened the header (the save dialog may be shown). */
+  #checked = false;
 
   constructor(deps: OpenLinkDeps, set: (view: LinkView) => void) {
     this.#deps = deps;
@@ -88,18 +109,28 @@ export class OpenLinkCore {
     }
     this.#set({ state: 'checking', payload });
     try {
-      const header = await this.#deps.readHeader(payload);
-      if (!header) {
-        throw new VeilError('OBJECT_MISMATCH', 'the link names an object that is not encrypted');
-      }
-      if (!this.#deps.hasLinkEdk(header, payload.linkId)) {
-        this.#set({ state: 'revoked', payload });
-        return;
-      }
-      this.#set({ state: 'ready', payload });
+      if (await this.#check(payload)) this.#set({ state: 'ready', payload });
     } catch (error) {
       this.#failed(payload, error);
     }
+  }
+
+  /**
+   * Reads the header and opens it with the link key ([Note: check before the save dialog]).
+   * @returns false (the revoked page set) when the header holds no EDK of this link.
+   */
+  async #check(payload: SharePayload): Promise<boolean> {
+    const header = await this.#deps.readHeader(payload);
+    if (!header) {
+      throw new VeilError('OBJECT_MISMATCH', 'the link names an object that is not encrypted');
+    }
+    if (!this.#deps.hasLinkEdk(header, payload.linkId)) {
+      this.#set({ state: 'revoked', payload });
+      return false;
+    }
+    await this.#deps.checkKey(payload, header);
+    this.#checked = true;
+    return true;
   }
 
   #failed(payload: SharePayload, error: unknown): void {
@@ -107,6 +138,8 @@ export class OpenLinkCore {
     if (veil.code === 'SHARE_LINK_EXPIRED') this.#set({ state: 'expired', payload });
     else if (veil.code === 'SHARE_LINK_REVOKED' || veil.code === 'NO_MATCHING_EDK') {
       this.#set({ state: 'revoked', payload });
+    } else if (REFUSED_CODES.has(veil.code)) {
+      this.#set({ state: 'refused', payload, error: veil });
     } else this.#set({ state: 'ready', payload, error: veil });
   }
 
@@ -121,6 +154,8 @@ export class OpenLinkCore {
           `${payload.sizeBytes} bytes; the limit is ${this.#deps.memoryLimitBytes} bytes`,
         );
       }
+      // A check that failed for a passing reason (the network) runs again before any dialog.
+      if (!this.#checked && !(await this.#check(payload))) return;
       const sink = await this.#deps.chooseSink(payload.name ?? 'shared-file', payload.sizeBytes);
       this.#set({ state: 'downloading', payload, writtenBytes: 0, totalBytes: payload.sizeBytes });
       const result = await this.#deps.download(payload, sink, (progress) =>

@@ -5,9 +5,12 @@
  * decrypted in the app's worker pool and saved like a download from Files (chooseSaveTarget:
  * the save picker, else a Blob for small files or the service-worker stream), bound to the
  * object key the link names (bindingRule 'required': a swapped or unencrypted object is
- * refused before a byte is written).
+ * refused before a byte is written). The header is opened with the link key before the page
+ * offers Download, so a wrong key never reaches the save dialog.
  */
 import { hasLinkEdk, linkKeyring } from '../../aws/share-link';
+import { checkLocation } from '../../core/location';
+import { openMessageKeys } from '../../core/message';
 import { downloadObject, inspectObject } from '../../transfer/download';
 import { DEFAULT_BLOB_LIMIT_BYTES, chooseSaveTarget } from '../../transfer/browser/download-sink';
 import { presignedDownloadS3 } from '../../transfer/share-download-s3';
@@ -30,6 +33,20 @@ export function browserOpenLinkDeps(): OpenLinkDeps {
         })
       ).header,
     hasLinkEdk,
+    checkKey: async (payload, header) => {
+      const keyring = await linkKeyring(payload.linkId, payload.linkKey);
+      // A signed message's signature is checked by the download, which reads it whole.
+      const { locationKey } = await openMessageKeys(header, {
+        keyring,
+        allowUnverifiedSignature: true,
+      });
+      await checkLocation(
+        header,
+        locationKey,
+        { bucket: payload.bucket, key: payload.key },
+        'required',
+      );
+    },
     chooseSink: async (name, sizeBytes) => (await chooseSaveTarget(name, sizeBytes)).sink,
     canStream: () =>
       typeof (globalThis as { showSaveFilePicker?: unknown }).showSaveFilePicker === 'function' ||

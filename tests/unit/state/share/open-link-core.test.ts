@@ -1,7 +1,8 @@
 /**
  * The link page's core with fakes: a malformed fragment, a link past its stated expiry (no
  * request made), S3's expired answer, a header without the link's EDK (revoked), a download
- * (progress, done), a wrong key in plain words, and the in-memory limit where the browser can
+ * (progress, done), a wrong key in plain words, refused with no save dialog (the header is opened
+ * with the link key before Download is offered), and the in-memory limit where the browser can
  * neither pick a file nor stream, checked before any sink is opened.
  */
 import { describe, expect, it } from 'vitest';
@@ -45,6 +46,10 @@ function run(overrides: Partial<OpenLinkDeps> = {}) {
       return Promise.resolve(HEADER);
     },
     hasLinkEdk: () => true,
+    checkKey: () => {
+      calls.push('key');
+      return Promise.resolve();
+    },
     chooseSink: () => {
       calls.push('sink');
       return Promise.resolve(SINK);
@@ -95,7 +100,7 @@ describe('OpenLinkCore', () => {
   it('an object that is not a message is not offered for download', async () => {
     const { core, last } = run({ readHeader: () => Promise.resolve(undefined) });
     await core.open(encodeSharePayload(payload()));
-    expect(last()).toMatchObject({ state: 'ready', error: { code: 'OBJECT_MISMATCH' } });
+    expect(last()).toMatchObject({ state: 'refused', error: { code: 'OBJECT_MISMATCH' } });
   });
 
   it('downloads with progress to done', async () => {
@@ -112,15 +117,15 @@ describe('OpenLinkCore', () => {
     expect(last()).toMatchObject({ state: 'done', writtenBytes: 100 });
   });
 
-  it('a wrong key: WRONG_KEY, said plainly', async () => {
+  it('a wrong key found by the download: WRONG_KEY, said plainly', async () => {
     const { core, last } = run({
       download: () => Promise.reject(new VeilError('WRONG_KEY', 'key')),
     });
     await core.open(encodeSharePayload(payload()));
     await core.download();
     const view = last();
-    expect(view).toMatchObject({ state: 'ready', error: { code: 'WRONG_KEY' } });
-    if (view?.state === 'ready' && view.error) {
+    expect(view).toMatchObject({ state: 'refused', error: { code: 'WRONG_KEY' } });
+    if (view?.state === 'refused') {
       expect(linkErrorText(view.error)).toContain('link was changed or damaged');
     }
   });
@@ -130,6 +135,51 @@ describe('OpenLinkCore', () => {
     await core.open(encodeSharePayload(payload({ sizeBytes: 1001 })));
     await core.download();
     expect(last()).toMatchObject({ state: 'ready', error: { code: 'SHARE_TOO_LARGE_IN_MEMORY' } });
-    expect(calls).toEqual(['header']);
+    expect(calls).toEqual(['header', 'key']);
+  });
+
+  it('a wrong link key: refused when the link opens, before any save dialog', async () => {
+    let sinks = 0;
+    const { core, last, calls } = run({
+      checkKey: () => Promise.reject(new VeilError('WRONG_KEY', 'key')),
+      chooseSink: () => {
+        sinks += 1;
+        return Promise.resolve(SINK);
+      },
+    });
+    await core.open(encodeSharePayload(payload()));
+    expect(last()).toMatchObject({ state: 'refused', error: { code: 'WRONG_KEY' } });
+    await core.download();
+    expect(last()).toMatchObject({ state: 'refused', error: { code: 'WRONG_KEY' } });
+    expect(sinks).toBe(0);
+    expect(calls).toEqual(['header', 'header']);
+  });
+
+  it('an object bound elsewhere (or not at all): refused, no save dialog', async () => {
+    const { core, last, calls } = run({
+      checkKey: () => Promise.reject(new VeilError('OBJECT_MISMATCH', 'bound elsewhere')),
+    });
+    await core.open(encodeSharePayload(payload()));
+    await core.download();
+    expect(last()).toMatchObject({ state: 'refused', error: { code: 'OBJECT_MISMATCH' } });
+    expect(calls).not.toContain('sink');
+  });
+
+  it('a check that failed on the network runs again at Download, before the save dialog', async () => {
+    let reads = 0;
+    const { core, last, calls } = run({
+      readHeader: () => {
+        reads += 1;
+        calls.push('header');
+        return reads === 1
+          ? Promise.reject(new VeilError('S3_UNREACHABLE', 'offline'))
+          : Promise.resolve(HEADER);
+      },
+    });
+    await core.open(encodeSharePayload(payload()));
+    expect(last()).toMatchObject({ state: 'ready', error: { code: 'S3_UNREACHABLE' } });
+    await core.download();
+    expect(last()?.state).toBe('done');
+    expect(calls).toEqual(['header', 'header', 'key', 'sink']);
   });
 });
