@@ -20,6 +20,7 @@ import {
   keysNeeded,
   newLinkId,
   shareLinkUrl,
+  type BindingRule,
   type EncryptionContext,
   type Keyring,
   type LinkExpiry,
@@ -56,6 +57,11 @@ export interface ShareContext {
   readonly wrapWith: Keyring;
   /** The upload context the list is written with. */
   readonly context: EncryptionContext;
+  /**
+   * How the rewrap checks the file's binding ([Note: location binding] in core/location.ts): the
+   * location's names' rule ('required' under private names).
+   */
+  readonly bindingRule: BindingRule;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: RewrapProgress) => void;
   /** Clock, ms since the epoch. */
@@ -120,12 +126,14 @@ function listTarget(context: ShareContext): LinkListTarget {
   };
 }
 
-function rewrapBase(context: ShareContext) {
+/** The rewrap setup every share operation starts from (the location's binding rule included). */
+export function shareRewrapBase(context: ShareContext) {
   return {
     s3: context.rewrapS3,
     bucket: context.bucket,
     key: context.key,
     openWith: context.openWith,
+    bindingRule: context.bindingRule,
     ...(context.signal ? { signal: context.signal } : {}),
     ...(context.onProgress ? { onProgress: context.onProgress } : {}),
   };
@@ -163,7 +171,7 @@ export async function createShareLink(
     let rewrap: RewrapResult;
     try {
       rewrap = await rewrapObject({
-        ...rewrapBase(context),
+        ...shareRewrapBase(context),
         addWith: await linkKeyring(linkId, linkKey),
       });
     } catch (error) {
@@ -215,7 +223,7 @@ export async function revokeShareLink(
   let rewrap: RewrapResult | undefined;
   try {
     rewrap = await rewrapObject({
-      ...rewrapBase(context),
+      ...shareRewrapBase(context),
       remove: [{ keyName: linkId, providerId: LINK_PROVIDER_ID }],
     });
   } catch (error) {

@@ -155,6 +155,7 @@ export async function share(command: ShareCommand): Promise<void> {
         openWith: opener.keyring,
         wrapWith: wrapper.keyring,
         context: buildUploadContext({ bucket: command.target.bucket }),
+        bindingRule: names.bindingRule,
         nowMs,
       };
       if (mode === 'list') {

@@ -17,6 +17,7 @@ import { rewrapS3For } from '../../transfer/rewrap-s3';
 import type { RewrapProgress } from '../../transfer/rewrap-options';
 import { vault } from '../keys/vault.svelte';
 import { awsSession } from '../shared/credentials.svelte';
+import { locationNames } from '../shared/location-names.svelte';
 import { readKeyring, writeKeys, type KeyringSources, type WriteKeys } from '../shared/keyrings';
 import { rootPrefix } from '../shared/object-paths';
 import { preferences } from '../shared/preferences.svelte';
@@ -66,6 +67,7 @@ async function contextFor(
     openWith,
     wrapWith: write.keyring,
     context: write.encryptionContext,
+    bindingRule: await locationNames.bindingRule(config),
     ...(onProgress ? { onProgress } : {}),
   };
 }
