@@ -239,6 +239,8 @@ export const ERRORS = {
     'The file’s versions changed since they were listed (another upload, restore or delete). Nothing was changed; look at the list again and retry.',
   VERSION_RESTORE_UNSUPPORTED:
     'Veil cannot restore this version inside S3: it is larger than 5 GiB, the most one copy can take, or it is stored under a customer-provided key (SSE-C) that Veil does not hold. Nothing was changed; download the version and upload it again.',
+  VERSION_RESTORE_REGRANTS:
+    'Making this version current again would give back access that was taken away: it still holds the key of a share link that was revoked or of a person whose access was removed (named below), which the newer version does not. A revoked link would open again and the person could read the file again, without the links list showing it. Nothing was changed. To get this content back, download that version and upload it again, which writes it under a fresh data key with only the keys you choose; restoring it and revoking again afterwards would leave the access open in between.',
   MOVE_DESTINATION_EXISTS:
     'A file of that name already exists where this one was to go. Nothing was moved or overwritten; pick another name, or move or delete the other file first.',
   // The app's key choices (src/state/shared/keyrings.ts).

@@ -16,11 +16,13 @@
  *   (OBJECT_MISMATCH) and never made current. One CopyObject takes at most 5 GiB; a larger
  *   version, or one under SSE-C, is refused (VERSION_RESTORE_UNSUPPORTED) rather than copied in
  *   parts;
+ * - Restore never gives back access that was taken away ([Note: restore and revoked access]);
  * - Delete: DeleteObject with VersionId, final. A previous version goes through the rewrap
  *   engine's deletePreviousVersion ([Note: rewrap and versions] in transfer/rewrap-versions.ts),
  *   which checks first that it is still not the current one; the current version is deleted
  *   only after the confirmation said what follows (deleteEffect in versions-list.ts: the next
- *   version becomes current, or the file is gone).
+ *   version becomes current, or the file is gone), and not when the version that would become
+ *   current holds a share key the current one lacks ([Note: restore and revoked access]).
  * Rollback is what the binding does not catch: an older version is bound to the same place, so
  * a storage that serves it instead of the current one goes unnoticed by a download. Listing the
  * versions with their dates is how a user sees it.
@@ -28,6 +30,20 @@
  * A bucket without versioning has nothing to list: the dialog says so, and that a delete or an
  * upload over a file there cannot be undone. Sizes are plaintext sizes from each version's
  * header (sizes.ts), read only when asked ("Show sizes"): one or two ranged GETs per version.
+ */
+/*
+ * [Note: restore and revoked access] Revoking a share link or removing a person's access is a
+ * rewrap that writes a new version without that key's EDK (`veil-link`, `veil-person`); on a
+ * versioned bucket the version it replaced still holds the EDK. Making such a version current
+ * again, by restoring it or by deleting the versions after it, gives that access back in silence:
+ * the revoked link's presigned URL reads the current object and opens again, the person opens the
+ * file again, and the links list no longer shows the link. So before either, the share keys of
+ * the version that would become current are compared with those of the newest version after it
+ * that is not a delete marker (the current one, when there is one), by provider id and key name
+ * (neededKeyOf): any share key only the older version holds refuses the change
+ * (VERSION_RESTORE_REGRANTS), naming the keys. Other keys (key files, HSM, KMS) are not share
+ * access and are not compared. Getting the content back without them is a download and a new
+ * upload, which writes a fresh data key.
  */
 import type { FileVersion } from './versions-list';
 import type { VersioningState, VersionsS3 } from '../../aws/object-versions';
@@ -40,7 +56,16 @@ import {
   s3Failure,
   type BindingRule,
   type Keyring,
+  type MessageHeader,
 } from '../../core';
+import {
+  PERSON_PROVIDER_ID,
+  formatFingerprint,
+  neededKeyOf,
+  type NeededKey,
+} from '../../core/provider-info';
+import { LINK_PROVIDER_ID } from '../../core/share-link';
+import { quoteUntrusted } from '../../core/untrusted-text';
 import { inspectObject } from '../../transfer/download';
 import type { RewrapS3 } from '../../transfer/rewrap-s3';
 import { deletePreviousVersion } from '../../transfer/rewrap-versions';
@@ -49,6 +74,34 @@ import { probeBadge } from './badges';
 import { humanDate } from './format';
 import { sizeCellOf, type SizeCell } from './sizes';
 import { appendVersions, fileExists, isLastPageOf, versionsOfKey } from './versions-list';
+
+/** The provider ids of keys that give people access: a share link's, a person's. */
+const SHARE_PROVIDER_IDS: readonly string[] = [LINK_PROVIDER_ID, PERSON_PROVIDER_ID];
+
+/** The share keys ([Note: restore and revoked access]) a header names; none without a header. */
+export function shareKeysOf(header: MessageHeader | undefined): NeededKey[] {
+  if (!header) return [];
+  return header.encryptedDataKeys
+    .filter((edk) => SHARE_PROVIDER_IDS.includes(edk.providerId))
+    .map(neededKeyOf);
+}
+
+/** The share keys of `older` that `newer` does not hold (same provider id and key name). */
+export function regrantedKeys(
+  older: readonly NeededKey[],
+  newer: readonly NeededKey[],
+): NeededKey[] {
+  const held = new Set(newer.map((key) => `${key.providerId}\u0000${key.keyName}`));
+  return older.filter((key) => !held.has(`${key.providerId}\u0000${key.keyName}`));
+}
+
+/** A share key in words, its name from the unauthenticated header quoted. */
+function shareKeyWords(key: NeededKey): string {
+  if (key.providerId === LINK_PROVIDER_ID)
+    return `a share link (id ${quoteUntrusted(key.keyName)})`;
+  const fingerprint = formatFingerprint(key.keyName).slice(0, 19);
+  return `a person’s key (fingerprint ${quoteUntrusted(fingerprint)}…)`;
+}
 
 /** The most one CopyObject copies (5 GiB). */
 export const MAX_COPY_BYTES = 5 * 1024 ** 3;
@@ -259,7 +312,8 @@ export class VersionsCore {
       if ((facts.sizeBytes ?? version.sizeBytes) > MAX_COPY_BYTES) {
         throw new VeilError('VERSION_RESTORE_UNSUPPORTED', 'the version is larger than 5 GiB');
       }
-      await this.#checkBinding(s3, version.versionId);
+      const header = await this.#checkBinding(s3, version.versionId);
+      await this.#refuseRegrant(s3, version.versionId, header);
       await s3.restoreVersion(key, version.versionId, facts);
       return `The version of ${humanDate(version.lastModifiedMs)} is the current version again; the version that was current is kept as a previous version.`;
     });
@@ -267,10 +321,11 @@ export class VersionsCore {
 
   /**
    * Opens the version's header with the session's keys and checks its binding to this bucket
-   * and key under the location's rule, releasing nothing.
+   * and key under the location's rule, releasing nothing. Resolves to its header (undefined for
+   * an unencrypted version).
    * @throws VeilError OBJECT_MISMATCH, NO_KEY_FOR_OBJECT and the keyring's and engine's codes.
    */
-  async #checkBinding(s3: VersionsS3, versionId: string): Promise<void> {
+  async #checkBinding(s3: VersionsS3, versionId: string): Promise<MessageHeader | undefined> {
     const keyring = await this.#deps.readKeyring();
     const bindingRule = await this.#deps.bindingRule();
     const location = { bucket: this.#deps.bucket, key: this.#file.key };
@@ -281,28 +336,85 @@ export class VersionsCore {
       ...(keyring ? { keyring } : {}),
     });
     // An unencrypted version: let through where bindings are optional ('required' refused it).
-    if (!opened.header) return;
+    if (!opened.header) return undefined;
     if (!keyring) throw new VeilError('NO_KEY_FOR_OBJECT', 'a restore checks the version first');
     // A framed 0x0478 message was opened and checked by inspectObject; others are checked here.
-    if (opened.contentKey) return;
+    if (opened.contentKey) return opened.header;
     const { locationKey } = await openMessageKeys(opened.header, {
       keyring,
       allowUnverifiedSignature: true,
     });
     await checkLocation(opened.header, locationKey, location, bindingRule);
+    return opened.header;
+  }
+
+  /**
+   * Refuses to make version `versionId` current when it holds a share key that the newest
+   * version after it (not a delete marker) lacks ([Note: restore and revoked access]). Lists the
+   * file's newest versions afresh and reads that version's header (nothing decrypted); `header`
+   * is the header of `versionId` when already read, else it is read here.
+   * @throws VeilError VERSION_RESTORE_REGRANTS; the listing's and the reads' failures.
+   */
+  async #refuseRegrant(s3: VersionsS3, versionId: string, header?: MessageHeader): Promise<void> {
+    const location = { bucket: this.#deps.bucket, key: this.#file.key };
+    const readHeader = async (id: string): Promise<MessageHeader | undefined> =>
+      (await inspectObject({ s3: s3.downloadS3(id), ...location })).header;
+    const versions = await this.#newest(s3, (listed) =>
+      listed.some((other) => other.versionId === versionId),
+    );
+    const at = versions.findIndex((other) => other.versionId === versionId);
+    const newer = (at >= 0 ? versions.slice(0, at) : versions).find((v) => !v.deleteMarker);
+    if (!newer) return;
+    const older = shareKeysOf(header ?? (await readHeader(versionId)));
+    if (older.length === 0) return;
+    const regranted = regrantedKeys(older, shareKeysOf(await readHeader(newer.versionId)));
+    if (regranted.length === 0) return;
+    const named = regranted.slice(0, 4).map(shareKeyWords);
+    const more = regranted.length - named.length;
+    throw new VeilError(
+      'VERSION_RESTORE_REGRANTS',
+      `that version holds ${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}, which the version of ${humanDate(newer.lastModifiedMs)} does not`,
+    );
+  }
+
+  /**
+   * The file's versions listed afresh, newest first, page after page until `enough` holds of
+   * them or none are left.
+   */
+  async #newest(
+    s3: VersionsS3,
+    enough: (versions: readonly FileVersion[]) => boolean,
+  ): Promise<FileVersion[]> {
+    const key = this.#file.key;
+    let versions: FileVersion[] = [];
+    let marker: { keyMarker: string; versionIdMarker: string | undefined } | undefined;
+    for (;;) {
+      const page = await s3.listVersions({
+        prefix: key,
+        ...(marker ? { marker } : {}),
+        maxKeys: PAGE_KEYS,
+      });
+      versions = appendVersions(versions, versionsOfKey(page, key));
+      if (enough(versions) || isLastPageOf(page, key)) return versions;
+      marker = page.next;
+    }
   }
 
   /**
    * Deletes `version` for good, once confirmed (the dialog says what deleteEffect gives first).
    * Resolves to true when deleted; failures land in `view.actionError` (VERSIONS_DENIED without
-   * s3:DeleteObjectVersion, VERSIONS_CHANGED when a previous version became current meanwhile).
+   * s3:DeleteObjectVersion, VERSIONS_CHANGED when a previous version became current meanwhile,
+   * VERSION_RESTORE_REGRANTS when deleting the current version would make current one that holds
+   * a share key the current one lacks: [Note: restore and revoked access]).
    */
   async remove(version: FileVersion): Promise<boolean> {
     if (this.#view.working) return false;
     return this.#act(version, 'delete', async () => {
       const { key } = this.#file;
       if (version.isLatest) {
-        await this.#deps.s3().deleteVersion(key, version.versionId);
+        const s3 = this.#deps.s3();
+        if (!version.deleteMarker) await this.#refuseRegrantAfterDelete(s3, version.versionId);
+        await s3.deleteVersion(key, version.versionId);
       } else {
         await deletePreviousVersion(
           this.#deps.rewrapS3(),
@@ -314,6 +426,23 @@ export class VersionsCore {
       const what = version.deleteMarker ? 'delete marker' : 'version';
       return `The ${what} of ${humanDate(version.lastModifiedMs)} was deleted.`;
     });
+  }
+
+  /**
+   * Refuses to delete the current version `versionId` when the version that would become current
+   * holds a share key that `versionId` lacks ([Note: restore and revoked access]).
+   * @throws VeilError VERSIONS_CHANGED when `versionId` is no longer current;
+   *   VERSION_RESTORE_REGRANTS; the listing's and the reads' failures.
+   */
+  async #refuseRegrantAfterDelete(s3: VersionsS3, versionId: string): Promise<void> {
+    const versions = await this.#newest(s3, (listed) => listed.length >= 2);
+    if (versions[0]?.versionId !== versionId) {
+      throw new VeilError('VERSIONS_CHANGED', 'that version is no longer the current one');
+    }
+    const next = versions[1];
+    // Nothing next deletes the file; a delete marker next leaves it deleted.
+    if (next === undefined || next.deleteMarker) return;
+    await this.#refuseRegrant(s3, next.versionId);
   }
 
   /** Runs a restore or delete on `version`, then lists the versions again. */

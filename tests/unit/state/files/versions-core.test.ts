@@ -3,10 +3,17 @@
  * listing (exact key, newest first, delete markers, paging), versioning off or unknown, restore
  * (a copy made current, the old current kept; a version bound to another file, an unencrypted one
  * where names are private, a missing key, a too-large or SSE-C version all refused with nothing
- * copied), delete (previous, current, refused, raced) and sizes read on demand.
+ * copied), restore and delete of the current version refused where they would give back a
+ * revoked share link's or removed person's key, delete (previous, current, refused, raced) and
+ * sizes read on demand.
  */
 import { describe, expect, it } from 'vitest';
-import { VeilError, type BindingRule, type Keyring } from '../../../../src/core';
+import {
+  VeilError,
+  createMultiKeyring,
+  type BindingRule,
+  type Keyring,
+} from '../../../../src/core';
 import { encryptBytes } from '../../../../src/core/one-shot';
 import {
   MAX_COPY_BYTES,
@@ -29,7 +36,11 @@ interface World {
   keyring: Keyring;
   downloads: { version: FileVersion; name: string }[];
   seal: (plain: Uint8Array, key?: string) => Promise<Uint8Array>;
+  /** Seals under the session's key and share keys: link ids `link:…`, fingerprints `person:…`. */
+  sealShared: (plain: Uint8Array, shares: readonly string[]) => Promise<Uint8Array>;
 }
+
+const FINGERPRINT = '3f2a91c0'.repeat(8);
 
 async function world(
   options: { rule?: BindingRule; keyring?: boolean; pageKeys?: number } = {},
@@ -49,7 +60,21 @@ async function world(
   const core = new VersionsCore(deps, emptyVersionsView(), { key: KEY, name: 'a.txt' });
   const seal = (plain: Uint8Array, key = KEY) =>
     encryptBytes(plain, { keyring, frameBytes: 1024, location: { bucket: BUCKET, key } });
-  return { bucket, core, keyring, downloads, seal };
+  const sealShared = async (plain: Uint8Array, shares: readonly string[]) => {
+    const children = await Promise.all(
+      shares.map((share, index) => {
+        const [kind, name] = share.split(':') as [string, string];
+        const namespace = kind === 'link' ? 'veil-link' : 'veil-person';
+        return ourKeyring(testKeyBytes(256, index + 2), name, namespace);
+      }),
+    );
+    return encryptBytes(plain, {
+      keyring: createMultiKeyring({ generator: keyring, children }),
+      frameBytes: 1024,
+      location: { bucket: BUCKET, key: KEY },
+    });
+  };
+  return { bucket, core, keyring, downloads, seal, sealShared };
 }
 
 const ids = (core: VersionsCore): string[] => core.view.versions.map((v) => v.versionId);
@@ -223,6 +248,47 @@ describe('restore', () => {
     expect(bucket.calls).not.toContain('head');
   });
 
+  it('refuses a version holding a share link or person’s key the current lacks, copying nothing', async () => {
+    const cases = [
+      { shares: ['link:L1'], words: 'a share link (id "L1")' },
+      {
+        shares: [`person:${FINGERPRINT}`],
+        words: 'a person’s key (fingerprint "3f2a 91c0 3f2a 91c0"…)',
+      },
+    ];
+    for (const { shares, words } of cases) {
+      for (const deletedSince of [false, true]) {
+        const { bucket, core, sealShared } = await world();
+        const v1 = bucket.put(KEY, await sealShared(patternBytes(3000, 1), shares));
+        // The revoke: a rewrap writes a version without the key.
+        bucket.put(KEY, await sealShared(patternBytes(3000, 1), []));
+        if (deletedSince) bucket.markDeleted(KEY);
+        await core.load();
+        const before = bucket.versionsOf(KEY).length;
+        expect(await core.restore(core.view.versions.find((v) => v.versionId === v1)!)).toBe(false);
+        expect(core.view.actionError?.code).toBe('VERSION_RESTORE_REGRANTS');
+        expect(core.view.actionError?.message).toContain(words);
+        expect(bucket.calls).not.toContain('copy');
+        expect(bucket.versionsOf(KEY)).toHaveLength(before);
+        expect(core.view.changed).toBe(false);
+      }
+    }
+  });
+
+  it('restores a version whose share keys the current one all holds', async () => {
+    const { bucket, core, sealShared } = await world();
+    const old = await sealShared(patternBytes(3000, 1), ['link:L1']);
+    const v1 = bucket.put(KEY, old);
+    bucket.put(
+      KEY,
+      await sealShared(patternBytes(3000, 2), ['link:L1', 'link:L2', `person:${FINGERPRINT}`]),
+    );
+    await core.load();
+    expect(await core.restore(core.view.versions.find((v) => v.versionId === v1)!)).toBe(true);
+    expect(bucket.versionsOf(KEY)[0]?.body).toEqual(old);
+    expect(core.view.actionError).toBeUndefined();
+  });
+
   it('names the permissions a refused copy needs', async () => {
     const { bucket, core, seal } = await world();
     const v1 = bucket.put(KEY, await seal(patternBytes(300)));
@@ -261,6 +327,28 @@ describe('delete', () => {
     expect(await core.remove(core.view.versions[0]!)).toBe(true);
     expect(bucket.versionsOf(KEY)).toEqual([]);
     expect(core.view.notice).toContain('The file is gone.');
+  });
+
+  it('refuses to delete the current version when the next holds a revoked share key', async () => {
+    const { bucket, core, sealShared } = await world();
+    bucket.put(KEY, await sealShared(patternBytes(300, 1), ['link:L1', `person:${FINGERPRINT}`]));
+    bucket.put(KEY, await sealShared(patternBytes(300, 1), [`person:${FINGERPRINT}`]));
+    await core.load();
+    expect(await core.remove(core.view.versions[0]!)).toBe(false);
+    expect(core.view.actionError?.code).toBe('VERSION_RESTORE_REGRANTS');
+    expect(core.view.actionError?.message).toContain('a share link (id "L1")');
+    expect(core.view.actionError?.message).not.toContain('fingerprint');
+    expect(bucket.calls).not.toContain('delete');
+    expect(bucket.versionsOf(KEY)).toHaveLength(2);
+  });
+
+  it('deletes the current version when the next holds no share key the current lacks', async () => {
+    const { bucket, core, sealShared } = await world();
+    const v1 = bucket.put(KEY, await sealShared(patternBytes(300, 1), []));
+    bucket.put(KEY, await sealShared(patternBytes(300, 1), ['link:L1']));
+    await core.load();
+    expect(await core.remove(core.view.versions[0]!)).toBe(true);
+    expect(bucket.versionsOf(KEY).map((v) => v.versionId)).toEqual([v1]);
   });
 
   it('names s3:DeleteObjectVersion when S3 refuses, and deletes nothing', async () => {
