@@ -25,6 +25,7 @@
  */
 import { fromBase64, fromUtf8, toBase64Url, utf8 } from './bytes';
 import { VeilError, needs } from './errors';
+import { escapeUntrusted } from './untrusted-text';
 
 /** The raw AES key namespace of link keys. */
 export const LINK_PROVIDER_ID = 'veil-link';
@@ -42,6 +43,10 @@ export const MAX_PAYLOAD_CHARS = 16_384;
 const MAX_NAME_CHARS = 1024;
 const MAX_LABEL_CHARS = 200;
 const LINK_ID = /^[A-Za-z0-9_-]{22}$/;
+/** Latest expiry read, in ms since the epoch: the end of the Date range (a later one is NaN). */
+export const MAX_EXPIRES_AT_MS = 8.64e15;
+/** The save name of a link that carries none, or whose name is nothing but unsafe characters. */
+export const SHARE_DEFAULT_NAME = 'shared-file';
 
 /** What a link carries. */
 export interface SharePayload {
@@ -53,7 +58,7 @@ export interface SharePayload {
   readonly linkId: string;
   /** The link key (32 bytes): secret. */
   readonly linkKey: Uint8Array;
-  /** The clear file name, only when the sharer included it. */
+  /** The clear file name, only when the sharer included it (untrusted text, as sharedBy). */
   readonly name?: string;
   /** The file's size in bytes (plaintext when known, else the object's). */
   readonly sizeBytes: number;
@@ -167,8 +172,29 @@ export function decodeSharePayload(fragment: string): SharePayload {
     ...(name === undefined ? {} : { name }),
     sizeBytes: count(fields.z, 'size'),
     sharedBy: text(fields.l, 'label', MAX_LABEL_CHARS),
-    expiresAtMs: count(fields.e, 'expiry'),
+    expiresAtMs: expiry(fields.e),
   };
+}
+
+function expiry(value: unknown): number {
+  const ms = count(value, 'expiry');
+  if (ms > MAX_EXPIRES_AT_MS) malformed('expiry');
+  return ms;
+}
+
+/**
+ * The name a link's file is saved under: the name it carries without the characters
+ * escapeUntrusted would escape ([Note: untrusted text]: controls, bidirectional and invisible
+ * format characters), so a name such as `cod\u202e.exe` cannot pass for another in the save
+ * dialog; SHARE_DEFAULT_NAME when nothing is left.
+ */
+export function shareSaveName(payload: Pick<SharePayload, 'name'>): string {
+  let clean = '';
+  for (const char of payload.name ?? '') {
+    if (char === '\\' || escapeUntrusted(char) === char) clean += char;
+  }
+  clean = clean.trim();
+  return clean === '' ? SHARE_DEFAULT_NAME : clean;
 }
 
 /** The whole link: the app's base URL (origin and path, no fragment) and the payload. */

@@ -11,7 +11,12 @@
  */
 import { VeilError } from '../../core/errors';
 import type { MessageHeader } from '../../core/header';
-import { decodeSharePayload, isExpired, type SharePayload } from '../../core/share-link';
+import {
+  decodeSharePayload,
+  isExpired,
+  shareSaveName,
+  type SharePayload,
+} from '../../core/share-link';
 import type { DownloadProgress } from '../../transfer/download-progress';
 import type { DownloadResult, DownloadSink } from '../../transfer/download-setup';
 
@@ -156,7 +161,7 @@ export class OpenLinkCore {
       }
       // A check that failed for a passing reason (the network) runs again before any dialog.
       if (!this.#checked && !(await this.#check(payload))) return;
-      const sink = await this.#deps.chooseSink(payload.name ?? 'shared-file', payload.sizeBytes);
+      const sink = await this.#deps.chooseSink(shareSaveName(payload), payload.sizeBytes);
       this.#set({ state: 'downloading', payload, writtenBytes: 0, totalBytes: payload.sizeBytes });
       const result = await this.#deps.download(payload, sink, (progress) =>
         this.#set({

@@ -2,7 +2,8 @@
  * The share link's fragment codec and expiry arithmetic ([Note: share links]): a round trip
  * keeps every field, hostile fragments (not base64url, not JSON, wrong types, wrong key size,
  * oversized fields, an unknown version, a non-http URL) are refused with SHARE_LINK_MALFORMED
- * and never with another error, and the real expiry is the earliest of what was asked, the
+ * and never with another error (an expiry past the Date range included), the save name without
+ * controls, bidirectional or invisible characters, and the real expiry is the earliest of what was asked, the
  * credentials' end and 7 days.
  */
 import fc from 'fast-check';
@@ -10,8 +11,10 @@ import { describe, expect, test } from 'vitest';
 import { fromBase64, fromUtf8, toBase64Url, utf8 } from '../../../src/core/bytes';
 import { VeilError } from '../../../src/core/errors';
 import {
+  MAX_EXPIRES_AT_MS,
   MAX_PAYLOAD_CHARS,
   MAX_PRESIGN_SECONDS,
+  SHARE_DEFAULT_NAME,
   decodeSharePayload,
   encodeSharePayload,
   isExpired,
@@ -20,6 +23,7 @@ import {
   parseDuration,
   payloadOfLink,
   shareLinkUrl,
+  shareSaveName,
   type SharePayload,
 } from '../../../src/core/share-link';
 
@@ -91,9 +95,17 @@ describe('fragment codec', () => {
     ['a long label', fieldsText({ ...good, l: 'x'.repeat(201) })],
     ['no bucket', fieldsText({ ...good, b: '' })],
     ['no expiry', fieldsText({ ...good, e: undefined })],
+    ['an expiry past the Date range', fieldsText({ ...good, e: MAX_EXPIRES_AT_MS + 1 })],
+    ['an expiry of 2^53 - 1', fieldsText({ ...good, e: Number.MAX_SAFE_INTEGER })],
     ['an oversized fragment', 'A'.repeat(MAX_PAYLOAD_CHARS + 1)],
   ])('refuses %s with SHARE_LINK_MALFORMED', (_what, text) => {
     expect(codeOf(() => decodeSharePayload(text))).toBe('SHARE_LINK_MALFORMED');
+  });
+
+  test('the latest expiry read is a date the page can show', () => {
+    const back = decodeSharePayload(fieldsText({ ...good, e: MAX_EXPIRES_AT_MS }));
+    expect(back.expiresAtMs).toBe(MAX_EXPIRES_AT_MS);
+    expect(() => new Date(back.expiresAtMs).toISOString()).not.toThrow();
   });
 
   test('a link without the share route is malformed', () => {
@@ -189,5 +201,24 @@ describe('real expiry', () => {
 
   test.each(['', '0s', '8d', '1w', '-1h', '1.5h', 'h'])('parseDuration(%j) refuses', (text) => {
     expect(codeOf(() => parseDuration(text))).toBe('OUT_OF_RANGE');
+  });
+});
+
+describe('save name', () => {
+  test('a plain name is kept as it is', () => {
+    expect(shareSaveName({ name: 'Rapport été 2026.pdf' })).toBe('Rapport été 2026.pdf');
+    expect(shareSaveName({ name: 'a\\b.txt' })).toBe('a\\b.txt');
+  });
+
+  test('controls, bidirectional and invisible characters are dropped', () => {
+    expect(shareSaveName({ name: 'invoice\u202Etxt.exe' })).toBe('invoicetxt.exe');
+    expect(shareSaveName({ name: 'a\u0000b\u001b[31mc\u200Bd\u2066e\uFEFF.pdf' })).toBe(
+      'ab[31mcde.pdf',
+    );
+  });
+
+  test('no name, or nothing but unsafe characters: the default name', () => {
+    expect(shareSaveName({})).toBe(SHARE_DEFAULT_NAME);
+    expect(shareSaveName({ name: '\u202E\u0007 ' })).toBe(SHARE_DEFAULT_NAME);
   });
 });

@@ -165,6 +165,19 @@ describe('OpenLinkCore', () => {
     expect(calls).not.toContain('sink');
   });
 
+  it('the save dialog is offered the name without controls or bidirectional marks', async () => {
+    const names: string[] = [];
+    const { core } = run({
+      chooseSink: (name) => {
+        names.push(name);
+        return Promise.resolve(SINK);
+      },
+    });
+    await core.open(encodeSharePayload(payload({ name: 'photo\u202Egnp.exe\u0007' })));
+    await core.download();
+    expect(names).toEqual(['photognp.exe']);
+  });
+
   it('a check that failed on the network runs again at Download, before the save dialog', async () => {
     let reads = 0;
     const { core, last, calls } = run({
