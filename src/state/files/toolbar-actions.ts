@@ -13,6 +13,8 @@ export interface ToolbarAction {
   readonly id: string;
   /** The visible text, e.g. "Delete…". */
   readonly label: string;
+  /** The visible text for a selection, when it depends on it (else `label`). */
+  readonly labelFor?: (rows: readonly Row[]) => string;
   /** Whether the selection allows it (a disabled button otherwise). */
   readonly enabledFor: (rows: readonly Row[]) => boolean;
   /** The button's accessible name for the selection, e.g. "Delete 2 files and 1 folder". */
@@ -36,8 +38,8 @@ const named = (verb: string) => (rows: readonly Row[]) =>
   rows.length === 0 ? verb : `${verb} ${selectionLabel(rows)}`;
 
 /**
- * True when a download of `rows` would be one ZIP rather than one file. The ZIP download is not
- * built yet (README, Files): the view passes no `download` handler, so the action is left out.
+ * True when a download of `rows` would be one ZIP rather than one file (several rows, or any
+ * folder: zip-download.svelte.ts); one file is the normal download.
  */
 export function downloadsAsZip(rows: readonly Row[]): boolean {
   return rows.length > 1 || rows.some((row) => row.kind === 'folder');
@@ -51,6 +53,7 @@ export function standardToolbarActions(handlers: ToolbarActionHandlers): Toolbar
     actions.push({
       id: 'download',
       label: 'Download',
+      labelFor: (rows) => (downloadsAsZip(rows) ? 'Download as ZIP' : 'Download'),
       enabledFor: (rows) => some(rows) && rows.every((row) => !row.unreadable),
       describe: (rows) =>
         downloadsAsZip(rows) ? `${named('Download')(rows)} as one ZIP` : named('Download')(rows),
