@@ -16,7 +16,8 @@
  *   (OBJECT_MISMATCH) and never made current. One CopyObject takes at most 5 GiB; a larger
  *   version, or one under SSE-C, is refused (VERSION_RESTORE_UNSUPPORTED) rather than copied in
  *   parts;
- * - Restore never gives back access that was taken away ([Note: restore and revoked access]);
+ * - Restore never gives back access that was taken away ([Note: restore and revoked access] in
+ *   versions-regrant.ts);
  * - Delete: DeleteObject with VersionId, final. A previous version goes through the rewrap
  *   engine's deletePreviousVersion ([Note: rewrap and versions] in transfer/rewrap-versions.ts),
  *   which checks first that it is still not the current one; the current version is deleted
@@ -31,77 +32,35 @@
  * upload over a file there cannot be undone. Sizes are plaintext sizes from each version's
  * header (sizes.ts), read only when asked ("Show sizes"): one or two ranged GETs per version.
  */
-/*
- * [Note: restore and revoked access] Revoking a share link or removing a person's access is a
- * rewrap that writes a new version without that key's EDK (`veil-link`, `veil-person`); on a
- * versioned bucket the version it replaced still holds the EDK. Making such a version current
- * again, by restoring it or by deleting the versions after it, gives that access back in silence:
- * the revoked link's presigned URL reads the current object and opens again, the person opens the
- * file again, and the links list no longer shows the link. So before either, the share keys of
- * the version that would become current are compared with those of the newest version after it
- * that is not a delete marker (the current one, when there is one), by provider id and key name
- * (neededKeyOf): any share key only the older version holds refuses the change
- * (VERSION_RESTORE_REGRANTS), naming the keys. Other keys (key files, HSM, KMS) are not share
- * access and are not compared. Getting the content back without them is a download and a new
- * upload, which writes a fresh data key.
- */
 import type { FileVersion } from './versions-list';
-import type { VersioningState, VersionsS3 } from '../../aws/object-versions';
+import type { VersionsS3 } from '../../aws/object-versions';
 import {
   VeilError,
   checkLocation,
   errorName,
-  httpStatusOf,
   openMessageKeys,
-  s3Failure,
   type BindingRule,
   type Keyring,
   type MessageHeader,
 } from '../../core';
-import {
-  PERSON_PROVIDER_ID,
-  formatFingerprint,
-  neededKeyOf,
-  type NeededKey,
-} from '../../core/provider-info';
-import { LINK_PROVIDER_ID } from '../../core/share-link';
-import { quoteUntrusted } from '../../core/untrusted-text';
 import { inspectObject } from '../../transfer/download';
 import type { RewrapS3 } from '../../transfer/rewrap-s3';
 import { deletePreviousVersion } from '../../transfer/rewrap-versions';
-import { shownError, type ShownError } from '../app/shown-error';
+import { shownError } from '../app/shown-error';
 import { probeBadge } from './badges';
 import { humanDate } from './format';
-import { sizeCellOf, type SizeCell } from './sizes';
+import { sizeCellOf } from './sizes';
 import { appendVersions, fileExists, isLastPageOf, versionsOfKey } from './versions-list';
+import { checkNoRegrant } from './versions-regrant';
+import {
+  emptyVersionsView,
+  versioningOf,
+  versionsFailure,
+  type VersionedFile,
+  type VersionsView,
+} from './versions-view';
 
-/** The provider ids of keys that give people access: a share link's, a person's. */
-const SHARE_PROVIDER_IDS: readonly string[] = [LINK_PROVIDER_ID, PERSON_PROVIDER_ID];
-
-/** The share keys ([Note: restore and revoked access]) a header names; none without a header. */
-export function shareKeysOf(header: MessageHeader | undefined): NeededKey[] {
-  if (!header) return [];
-  return header.encryptedDataKeys
-    .filter((edk) => SHARE_PROVIDER_IDS.includes(edk.providerId))
-    .map(neededKeyOf);
-}
-
-/** The share keys of `older` that `newer` does not hold (same provider id and key name). */
-export function regrantedKeys(
-  older: readonly NeededKey[],
-  newer: readonly NeededKey[],
-): NeededKey[] {
-  const held = new Set(newer.map((key) => `${key.providerId}\u0000${key.keyName}`));
-  return older.filter((key) => !held.has(`${key.providerId}\u0000${key.keyName}`));
-}
-
-/** A share key in words, its name from the unauthenticated header quoted. */
-function shareKeyWords(key: NeededKey): string {
-  if (key.providerId === LINK_PROVIDER_ID)
-    return `a share link (id ${quoteUntrusted(key.keyName)})`;
-  const fingerprint = formatFingerprint(key.keyName).slice(0, 19);
-  return `a person’s key (fingerprint ${quoteUntrusted(fingerprint)}…)`;
-}
+export { emptyVersionsView, versionsFailure, type VersionedFile, type VersionsView };
 
 /** The most one CopyObject copies (5 GiB). */
 export const MAX_COPY_BYTES = 5 * 1024 ** 3;
@@ -127,81 +86,6 @@ export interface VersionsDeps {
   download(version: FileVersion, name: string): void;
   /** Versions per page; default 100. */
   readonly pageKeys?: number;
-}
-
-/** The file whose versions are shown: its stored key and its clear name. */
-export interface VersionedFile {
-  readonly key: string;
-  readonly name: string;
-}
-
-/** What the dialog shows (the wrapper makes it reactive). */
-export interface VersionsView {
-  phase: 'loading' | 'ready' | 'failed';
-  /** 'unknown' when the bucket would not say (s3:GetBucketVersioning refused). */
-  versioning: VersioningState | 'unknown';
-  /** Newest first. */
-  versions: FileVersion[];
-  /** False while older versions may be on a page not listed yet. */
-  complete: boolean;
-  loadingMore: boolean;
-  error: ShownError | undefined;
-  /** The version a restore or delete is running on. */
-  working: { readonly versionId: string; readonly action: 'restore' | 'delete' } | undefined;
-  actionError: ShownError | undefined;
-  /** The last thing done, for the status region. */
-  notice: string;
-  /** Plaintext sizes by version id, once asked for. */
-  sizes: Record<string, SizeCell>;
-  sizing: boolean;
-  /** True once a restore or delete changed the file (the listing is then refreshed). */
-  changed: boolean;
-}
-
-/** A fresh view, loading. */
-export function emptyVersionsView(): VersionsView {
-  return {
-    phase: 'loading',
-    versioning: 'unknown',
-    versions: [],
-    complete: false,
-    loadingMore: false,
-    error: undefined,
-    working: undefined,
-    actionError: undefined,
-    notice: '',
-    sizes: {},
-    sizing: false,
-    changed: false,
-  };
-}
-
-/**
- * A failure on versions as a catalogue code: an S3 refusal (403) names the permission the call
- * needs (VERSIONS_DENIED); a version that became current meanwhile is VERSIONS_CHANGED.
- */
-export function versionsFailure(error: unknown, operation: string, permission: string): VeilError {
-  if (error instanceof VeilError && error.code === 'REWRAP_VERSION_CURRENT') {
-    return new VeilError('VERSIONS_CHANGED', 'that version is the current one now', {
-      cause: error,
-    });
-  }
-  const answer = error instanceof VeilError ? error.cause : error;
-  if (httpStatusOf(answer) === 403 || errorName(answer) === 'AccessDenied') {
-    return new VeilError('VERSIONS_DENIED', `${operation} needs ${permission}`, { cause: error });
-  }
-  return error instanceof VeilError ? error : s3Failure(error, { task: 'versions', operation });
-}
-
-/** Whether the bucket keeps versions; 'unknown' without s3:GetBucketVersioning. */
-async function versioningOf(s3: VersionsS3): Promise<VersioningState | 'unknown'> {
-  try {
-    return await s3.versioning();
-  } catch (error) {
-    // Without s3:GetBucketVersioning the listing itself tells (ids other than 'null').
-    if (httpStatusOf(error) === 403 || errorName(error) === 'AccessDenied') return 'unknown';
-    throw error;
-  }
 }
 
 /** The Versions dialog of one file. */
@@ -362,19 +246,7 @@ export class VersionsCore {
     const versions = await this.#newest(s3, (listed) =>
       listed.some((other) => other.versionId === versionId),
     );
-    const at = versions.findIndex((other) => other.versionId === versionId);
-    const newer = (at >= 0 ? versions.slice(0, at) : versions).find((v) => !v.deleteMarker);
-    if (!newer) return;
-    const older = shareKeysOf(header ?? (await readHeader(versionId)));
-    if (older.length === 0) return;
-    const regranted = regrantedKeys(older, shareKeysOf(await readHeader(newer.versionId)));
-    if (regranted.length === 0) return;
-    const named = regranted.slice(0, 4).map(shareKeyWords);
-    const more = regranted.length - named.length;
-    throw new VeilError(
-      'VERSION_RESTORE_REGRANTS',
-      `that version holds ${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}, which the version of ${humanDate(newer.lastModifiedMs)} does not`,
-    );
+    await checkNoRegrant(versions, versionId, readHeader, header);
   }
 
   /**
