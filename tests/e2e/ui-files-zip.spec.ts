@@ -136,6 +136,14 @@ async function downloadSelection(names: string[]): Promise<void> {
   await button.click();
 }
 
+async function screenshots(name: string): Promise<void> {
+  const status = page.getByTestId('zip-status');
+  await status.screenshot({ path: test.info().outputPath(`${name}-desktop.png`) });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await status.screenshot({ path: test.info().outputPath(`${name}-phone.png`) });
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
 test.describe.configure({ mode: 'serial', timeout: 90_000 });
 
 test.beforeAll(async ({ browser }) => {
@@ -184,6 +192,7 @@ test('two files and a subfolder download as one ZIP whose entries are the upload
   await expect(page.getByTestId('zip-progress')).toContainText('3 of 3 files');
   await expect(page.getByTestId('zip-said')).toHaveText(/Saved photos\.zip: 3 files/);
 
+  await screenshots('zip-done');
   const zip = await saved(page);
   expect(zip.name).toBe('photos.zip');
   expect(zip.closed).toBe(true);
@@ -224,6 +233,7 @@ test('a tampered file stops the ZIP, names the file, and the written file is abo
   await expect(status).toHaveAttribute('data-phase', 'failed', { timeout: 30_000 });
   await expect(page.getByTestId('zip-said')).toContainText('“beta.bin” could not be added');
   await expect(page.getByTestId('zip-error')).toHaveAttribute('data-code', 'FRAME_TAMPERED');
+  await screenshots('zip-failed');
 
   const zip = await saved(page);
   expect(zip.name).toBe('photos.zip');

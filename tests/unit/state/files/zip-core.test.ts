@@ -4,7 +4,7 @@
  * with nothing asked; a tampered body stops the ZIP and aborts the target; a cancel ends as
  * cancelled; a good selection ends with every file in the ZIP.
  */
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import type { VeilConfig } from '../../../../src/aws/config';
 import { encryptBytes } from '../../../../src/core/one-shot';
 import type { Row } from '../../../../src/state/files/listing';
@@ -85,7 +85,7 @@ async function setup(options: { otherKey?: string; tamper?: string; needsClick?:
     names: undefined,
     fileName: 'docs.zip',
   };
-  return { core, request, sinks, asked, plain };
+  return { core, request, sinks, asked, plain, s3 };
 }
 
 describe('ZipCore', () => {
@@ -137,6 +137,20 @@ describe('ZipCore', () => {
     expect(core.view.phase).toBe('cancelled');
     await core.save();
     expect(asked).toEqual([]);
+  });
+
+  test('Cancel while writing stops the downloads and aborts the ZIP', async () => {
+    const { core, request, sinks, s3 } = await setup();
+    // Once the save target is chosen every GET waits until cancelled: the ZIP is mid-way.
+    s3.delayMs = () => (sinks.length > 0 ? 60_000 : 0);
+    const running = core.run(request);
+    await vi.waitFor(() => expect(core.view.phase).toBe('zipping'));
+    core.cancel();
+    await running;
+    expect(core.view.phase).toBe('cancelled');
+    expect(core.view.error).toBeUndefined();
+    expect(sinks[0]?.aborted).toBe(true);
+    expect(sinks[0]?.closed).toBe(false);
   });
 
   test('an empty selection says there is nothing to zip', async () => {
