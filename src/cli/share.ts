@@ -120,6 +120,26 @@ function checkModes(command: ShareCommand): 'make' | 'list' | 'revoke' {
 }
 
 /**
+ * What `veil share --revoke` prints: what was removed and, on a versioned bucket, that the
+ * replaced version still holds the link's key.
+ */
+export function revokeLines(
+  linkId: string,
+  result: { readonly previousVersionId?: string } | undefined,
+): string[] {
+  if (!result) return [`revoked ${linkId}: the file no longer held its key; removed from the list`];
+  const lines = [`revoked ${linkId}: its key was removed from the file`];
+  if (result.previousVersionId) {
+    lines.push(
+      `the bucket keeps versions: the previous version (${result.previousVersionId}) still holds ` +
+        `this link's key; delete it in the app's Versions… or with aws s3api delete-object ` +
+        `--version-id ${result.previousVersionId}`,
+    );
+  }
+  return lines;
+}
+
+/**
  * Runs `veil share` (see the header).
  * @throws VeilError USAGE; the errors of createShareLink, listShareLinks and revokeShareLink.
  */
@@ -167,11 +187,7 @@ export async function share(command: ShareCommand): Promise<void> {
       if (mode === 'revoke') {
         const linkId = command.revoke ?? '';
         const result = await revokeShareLink(context, linkId);
-        command.print(
-          result
-            ? `revoked ${linkId}: its key was removed from the file`
-            : `revoked ${linkId}: the file no longer held its key; removed from the list`,
-        );
+        for (const line of revokeLines(linkId, result)) command.print(line);
         return;
       }
       const created = await createShareLink(context, {

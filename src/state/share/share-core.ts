@@ -62,11 +62,20 @@ export interface ShareDeps {
     request: NewLink,
     onProgress: (progress: RewrapProgress) => void,
   ): Promise<CreatedLink>;
+  /**
+   * Removes the link's key from the file.
+   * @returns the version the rewrap replaced, on a versioned bucket (it still holds the key).
+   */
   revoke(
     key: string,
     linkId: string,
     onProgress: (progress: RewrapProgress) => void,
-  ): Promise<void>;
+  ): Promise<{ readonly previousVersionId?: string } | undefined>;
+  /**
+   * Deletes version `versionId` of the file (not the current one): deletePreviousVersion.
+   * @throws VeilError REWRAP_VERSION_CURRENT, S3_*.
+   */
+  deleteVersion(key: string, versionId: string): Promise<void>;
   nowMs(): number;
 }
 
@@ -76,6 +85,13 @@ export type SharePhase = 'loading' | 'ready' | 'creating' | 'created' | 'revokin
 /** A link as the dialog lists it. */
 export interface ListedLink extends LinkEntry {
   readonly expired: boolean;
+}
+
+/** The version a revoke replaced, which still holds the link's key. */
+export interface KeptVersion {
+  readonly versionId: string;
+  state: 'kept' | 'deleting' | 'deleted';
+  error?: VeilError;
 }
 
 /** The dialog's state, as the view shows it. */
@@ -89,6 +105,11 @@ export interface ShareView {
   /** Bytes sent and copied by the rewrap so far, of the total. */
   progress: { doneBytes: number; totalBytes: number | undefined } | undefined;
   error: VeilError | undefined;
+  /**
+   * After a revoke on a versioned bucket: the replaced version, which still holds the revoked
+   * link's key until it is deleted, and where its deletion is.
+   */
+  kept: KeptVersion | undefined;
 }
 
 export const EMPTY_SHARE_VIEW: ShareView = {
@@ -99,6 +120,7 @@ export const EMPTY_SHARE_VIEW: ShareView = {
   created: undefined,
   progress: undefined,
   error: undefined,
+  kept: undefined,
 };
 
 function asVeilError(error: unknown): VeilError {
@@ -186,18 +208,37 @@ export class ShareCore {
     const before = this.#view.phase;
     this.#view.phase = 'revoking';
     this.#view.error = undefined;
+    this.#view.kept = undefined;
     try {
-      await this.#deps.revoke(
+      const removed = await this.#deps.revoke(
         this.#key,
         linkId,
         (progress) => (this.#view.progress = progressOf(progress)),
       );
+      if (removed?.previousVersionId) {
+        this.#view.kept = { versionId: removed.previousVersionId, state: 'kept' };
+      }
       await this.#reload();
     } catch (error) {
       this.#view.error = asVeilError(error);
     } finally {
       this.#view.progress = undefined;
       this.#view.phase = before === 'created' ? 'created' : 'ready';
+    }
+  }
+
+  /** Deletes the version the last revoke replaced (the view asked for confirmation). */
+  async deleteKeptVersion(): Promise<void> {
+    const kept = this.#view.kept;
+    if (!kept || kept.state !== 'kept' || this.busy) return;
+    kept.state = 'deleting';
+    delete kept.error;
+    try {
+      await this.#deps.deleteVersion(this.#key, kept.versionId);
+      kept.state = 'deleted';
+    } catch (error) {
+      kept.error = asVeilError(error);
+      kept.state = 'kept';
     }
   }
 

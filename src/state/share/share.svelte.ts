@@ -14,6 +14,7 @@ import {
 } from '../../aws/share-link';
 import { VeilError } from '../../core/errors';
 import { rewrapS3For } from '../../transfer/rewrap-s3';
+import { deletePreviousVersion } from '../../transfer/rewrap-versions';
 import type { RewrapProgress } from '../../transfer/rewrap-options';
 import { vault } from '../keys/vault.svelte';
 import { awsSession } from '../shared/credentials.svelte';
@@ -79,9 +80,15 @@ export function appShareDeps(config: VeilConfig): ShareDeps {
     list: async (key) => listShareLinks(await contextFor(config, key)),
     create: async (key, request, onProgress) =>
       createShareLink(await contextFor(config, key, onProgress), request),
-    revoke: async (key, linkId, onProgress) => {
-      await revokeShareLink(await contextFor(config, key, onProgress), linkId);
-    },
+    revoke: async (key, linkId, onProgress) =>
+      revokeShareLink(await contextFor(config, key, onProgress), linkId),
+    deleteVersion: (key, versionId) =>
+      deletePreviousVersion(
+        rewrapS3For(awsSession.clients().s3(), { blobBodies: true }),
+        config.bucket,
+        key,
+        versionId,
+      ),
     nowMs: () => Date.now(),
   };
 }
@@ -113,6 +120,10 @@ export class ShareDialogState {
 
   revoke(linkId: string): Promise<void> {
     return this.#core.revoke(linkId);
+  }
+
+  deleteKeptVersion(): Promise<void> {
+    return this.#core.deleteKeptVersion();
   }
 
   set expirySeconds(seconds: number) {

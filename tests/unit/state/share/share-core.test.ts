@@ -56,6 +56,9 @@ describe('expiryChoices', () => {
   });
 });
 
+/** The version a fake revoke reports as replaced (a versioned bucket), or none. */
+let keptVersionId: string | undefined;
+
 function fakes(credentialsEnd: number | undefined = undefined) {
   let links: LinkEntry[] = [entry('old', NOW - 1)];
   const calls: string[] = [];
@@ -90,7 +93,13 @@ function fakes(credentialsEnd: number | undefined = undefined) {
         return Promise.reject(new VeilError('SHARE_LINK_NOT_FOUND', linkId));
       }
       links = links.filter((l) => l.id !== linkId);
-      return Promise.resolve();
+      return Promise.resolve(keptVersionId ? { previousVersionId: keptVersionId } : undefined);
+    },
+    deleteVersion(key, versionId) {
+      calls.push(`delete ${key} ${versionId}`);
+      return versionId === 'v-current'
+        ? Promise.reject(new VeilError('REWRAP_VERSION_CURRENT', versionId))
+        : Promise.resolve();
     },
     nowMs: () => NOW,
   };
@@ -132,6 +141,46 @@ describe('ShareCore', () => {
     expect(view.error?.code).toBe('SHARE_LINK_NOT_FOUND');
     expect(view.phase).toBe('ready');
     expect(calls).toHaveLength(2);
+  });
+
+  it('a revoke on a versioned bucket names the version that still holds the key; it can be deleted', async () => {
+    const { core, view, calls } = fakes();
+    keptVersionId = 'v-old';
+    try {
+      await core.open('team/a');
+      expect(view.kept).toBeUndefined();
+      await core.revoke(view.links[0]!.id);
+      expect(view.kept).toEqual({ versionId: 'v-old', state: 'kept' });
+      await core.deleteKeptVersion();
+      expect(view.kept).toEqual({ versionId: 'v-old', state: 'deleted' });
+      await core.deleteKeptVersion();
+      expect(calls.filter((c) => c.startsWith('delete'))).toEqual(['delete team/a v-old']);
+      keptVersionId = undefined;
+      await core.revoke('missing'.padEnd(22, 'A'));
+      expect(view.kept).toBeUndefined();
+    } finally {
+      keptVersionId = undefined;
+    }
+  });
+
+  it('a failed deletion of the kept version is shown and can be tried again', async () => {
+    const { core, view } = fakes();
+    keptVersionId = 'v-current';
+    try {
+      await core.open('team/a');
+      await core.revoke(view.links[0]!.id);
+      await core.deleteKeptVersion();
+      expect(view.kept).toMatchObject({ state: 'kept', error: { code: 'REWRAP_VERSION_CURRENT' } });
+    } finally {
+      keptVersionId = undefined;
+    }
+  });
+
+  it('an unversioned bucket: nothing kept', async () => {
+    const { core, view } = fakes();
+    await core.open('team/a');
+    await core.revoke(view.links[0]!.id);
+    expect(view.kept).toBeUndefined();
   });
 
   it('credentials about to end: an error, no link can be made', async () => {
