@@ -434,7 +434,7 @@ test('cancel stops a download and keeps nothing', async () => {
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     await route.continue().catch(() => undefined);
   });
-  await page.getByRole('button', { name: 'Clear finished' }).click();
+  await page.getByRole('button', { name: 'Clear finished downloads' }).click();
   // The earlier download saved report.pdf: start from no file.
   await page.evaluate(async () =>
     (await navigator.storage.getDirectory()).removeEntry('report.pdf'),

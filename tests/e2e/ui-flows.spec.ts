@@ -125,7 +125,7 @@ test('upload a folder under each model, browse it, download to disk and compare 
     const big = page.locator('[data-testid="download"][data-name="big.bin"]').first();
     await expect(big).toHaveAttribute('data-phase', 'done');
     expect(await savedSha256(page, 'big.bin')).toBe(sha256(uploaded[model]!['photos/big.bin']!));
-    await page.getByRole('button', { name: 'Clear finished' }).click();
+    await page.getByRole('button', { name: 'Clear finished downloads' }).click();
   }
   expect(errors).toEqual([]);
 });
