@@ -29,6 +29,7 @@ import {
   VeilError,
 } from '../core';
 import type { NamesKeyStorage } from './names-key';
+import { PERSON_NAME_PROBLEMS, personNameProblem } from './people-names';
 
 /** The folder of the directory under a root. */
 export const PEOPLE_FOLDER = '.veil/people/';
@@ -69,15 +70,17 @@ export function entryKey(peoplePrefix: string, fingerprint: string): string {
 }
 
 /**
- * A display name as entered: trimmed, 1..64 characters, no control characters.
+ * A display name as entered: trimmed, 1..64 characters, none of the characters or mixes of
+ * scripts that [Note: person names are shown text] refuses.
  * @throws VeilError BAD_ARGUMENT naming what is wrong.
  */
 export function checkPersonName(name: string): string {
   const trimmed = typeof name === 'string' ? name.trim() : '';
   needs(trimmed.length > 0, 'BAD_ARGUMENT', 'the name is empty');
   needs([...trimmed].length <= MAX_PERSON_NAME_CHARS, 'BAD_ARGUMENT', 'the name is too long');
-  // eslint-disable-next-line no-control-regex
-  needs(!/[\u0000-\u001f\u007f-\u009f]/.test(trimmed), 'BAD_ARGUMENT', 'the name has controls');
+  // Checked before trimming: trim() drops a byte order mark, which must not pass unseen.
+  const problem = personNameProblem(typeof name === 'string' ? name : '');
+  needs(problem === undefined, 'BAD_ARGUMENT', problem && PERSON_NAME_PROBLEMS[problem]);
   return trimmed;
 }
 
@@ -120,8 +123,9 @@ export async function parseEntry(
   let name = '';
   try {
     name = checkPersonName(fields.name as string);
-  } catch {
-    invalid('"name"');
+  } catch (error) {
+    // The reason names what is wrong, never the hostile text itself.
+    invalid(`"name": ${error instanceof VeilError ? (error.detail ?? '') : ''}`);
   }
   if (typeof fields.publicKey !== 'string') invalid('"publicKey"');
   let publicKeySpki: Uint8Array = new Uint8Array(0);

@@ -9,9 +9,12 @@
  * - `changed`: a person of that name was pinned with another fingerprint (their key was replaced,
  *   or someone published under their name). Never trusted silently: sharing is refused until the
  *   user confirms, after comparing fingerprints, and that confirmation moves the pin.
- * Names compare without case and surrounding spaces. Pure: the store is injected.
+ * Names compare in NFKC form, without case and surrounding spaces ([Note: person names are shown
+ * text] in src/transfer/people-names.ts), so a full-width copy of a pinned name is `changed`.
+ * Pure: the store is injected.
  */
 import type { PersonEntry } from '../../transfer/people-directory';
+import { comparableName } from '../../transfer/people-names';
 
 /** One accepted key. */
 export interface Pin {
@@ -43,8 +46,7 @@ export function pinScope(bucket: string, peoplePrefix: string): string {
   return `${bucket}/${peoplePrefix}`;
 }
 
-const sameName = (a: string, b: string): boolean =>
-  a.trim().toLocaleLowerCase() === b.trim().toLocaleLowerCase();
+const sameName = (a: string, b: string): boolean => comparableName(a) === comparableName(b);
 
 /** What the pins say of one entry ([Note: pinned people]). */
 export function assessPerson(entry: PersonEntry, pins: readonly Pin[]): PersonView {
