@@ -3,15 +3,17 @@
  * FILE to S3 is an encrypting upload (cp-upload.ts), S3 to a local FILE a verifying download
  * (cp-download.ts). As with `aws s3 cp`, a key ending in `/` takes the file's name, and a local
  * folder the key's last segment. Copies between two local files are `veil encrypt` / `veil
- * decrypt`, and copies inside S3 are not offered.
+ * decrypt`, and copies inside S3 are not offered. A share link as the source is a download with
+ * the link's own key and no AWS credentials (cp-link.ts).
  */
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { VeilError } from '../core/errors';
 import { PADDING_SCHEMES, type PaddingScheme } from '../core/padding';
 import { downloadFile } from './cp-download';
+import { downloadLink, isShareLink } from './cp-link';
 import { uploadFile } from './cp-upload';
-import type { KeyringFlags } from './keyrings';
+import { namesNoKey, type KeyringFlags } from './keyrings';
 import type { S3Flags } from './s3-client';
 import { isS3Url, parseS3Url, type S3Location } from './s3-url';
 
@@ -74,11 +76,34 @@ function uploadTarget(from: string, to: string): S3Location {
 }
 
 /**
+ * Runs `veil cp '<share link>' FILE`.
+ * @throws VeilError USAGE for KEYS, S3 options or an s3:// destination; downloadLink's errors.
+ */
+async function copyLink(options: CopyOptions): Promise<void> {
+  const { keys } = options;
+  if (!namesNoKey(keys) || keys.region !== undefined || keys.endpointUrl !== undefined) {
+    throw new VeilError(
+      'USAGE',
+      'a share link carries its key and its address: give no KEYS, --region or --endpoint-url',
+    );
+  }
+  if (isS3Url(options.to)) throw new VeilError('USAGE', 'a share link downloads to a local FILE');
+  if (Object.keys(options.extraContext).length > 0 || options.padding !== undefined) {
+    throw new VeilError('USAGE', '--context and --pad apply to uploads');
+  }
+  await downloadLink({ link: options.from, to: options.to, force: options.force });
+}
+
+/**
  * Runs `veil cp FROM TO`.
  * @throws VeilError USAGE when neither or both sides are S3 locations, or for an option that does
  *   not apply to the direction; and the errors of uploadFile and downloadFile.
  */
 export async function copy(options: CopyOptions): Promise<void> {
+  if (isShareLink(options.from)) {
+    await copyLink(options);
+    return;
+  }
   const fromS3 = isS3Url(options.from);
   const toS3 = isS3Url(options.to);
   if (fromS3 === toS3) {

@@ -7,6 +7,7 @@
  *   veil keygen OUT.jwk [--kid NAME] [--namespace NS]
  *   veil cp KEYS [--context k=v]... FILE s3://BUCKET/KEY        (cp.ts, cp-upload.ts)
  *   veil cp [KEYS] [--force] s3://BUCKET/KEY FILE                (cp-download.ts)
+ *   veil cp [--force] '<share link>' FILE                        (cp-link.ts)
  *   veil ls [KEYS] s3://BUCKET[/PREFIX]                          (ls.ts)
  *   veil mv [KEYS] [--dry-run] s3://BUCKET/PATH s3://BUCKET/NEWPATH (mv.ts)
  *   veil names init KEYS s3://BUCKET/PREFIX/                     (names-init.ts)
@@ -56,6 +57,9 @@ const USAGE_TEXT = `Usage:
   veil cp KEYS [--context k=v]... [--pad padme] FILE s3://BUCKET/KEY
                                           encrypt and upload (--pad: pad the size, below)
   veil cp [KEYS] [--force] s3://BUCKET/KEY FILE             download and decrypt
+  veil cp [--force] '<share link>' FILE   download a file shared by link, with the link's
+                                          key and no AWS credentials (FILE may be a folder:
+                                          the name the link carries, else shared-file)
   veil ls [KEYS] s3://BUCKET[/PREFIX]     each object's size, models and key names
   veil mv [KEYS] [--dry-run] s3://BUCKET/PATH s3://BUCKET/NEWPATH
                                           rename or move a file, or a folder (PATH and
