@@ -10,19 +10,10 @@
  * and download engines have their own seams (`UploadS3`, `DownloadS3` in transfer/), whose SDK
  * adapters live beside them. Lint keeps `@aws-sdk/client-s3` out of state/ and views/.
  */
-import {
-  AbortMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { VeilError } from '../core';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { VeilError } from '../core/errors';
 import type { NamesKeyStorage } from '../transfer/names-key';
+import { s3Commands } from '../transfer/s3-commands';
 
 /** One object of a listing. */
 export interface ListedObject {
@@ -112,10 +103,14 @@ type ByteBody = { transformToByteArray(): Promise<Uint8Array> } | undefined;
 const options = (signal?: AbortSignal): { abortSignal?: AbortSignal } =>
   signal ? { abortSignal: signal } : {};
 
-/** Adapts an SDK S3Client for `bucket`. */
+/**
+ * Adapts an SDK S3Client for `bucket` (the commands' code is fetched by the first call, [Note:
+ * lazy seams] in sdk-loader.ts).
+ */
 export function bucketS3For(client: S3Client, bucket: string): BucketS3 {
   return {
     async list(request, signal) {
+      const { ListObjectsV2Command } = await s3Commands();
       const reply = await client.send(
         new ListObjectsV2Command({
           Bucket: bucket,
@@ -144,6 +139,7 @@ export function bucketS3For(client: S3Client, bucket: string): BucketS3 {
       };
     },
     async head(key, signal) {
+      const { HeadObjectCommand } = await s3Commands();
       const head = await client.send(
         new HeadObjectCommand({ Bucket: bucket, Key: key }),
         options(signal),
@@ -157,6 +153,7 @@ export function bucketS3For(client: S3Client, bucket: string): BucketS3 {
       };
     },
     async firstBytes(key, countBytes, signal) {
+      const { GetObjectCommand } = await s3Commands();
       const reply = await client.send(
         new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${countBytes - 1}` }),
         options(signal),
@@ -173,6 +170,7 @@ export function bucketS3For(client: S3Client, bucket: string): BucketS3 {
       };
     },
     async getAll(key, signal) {
+      const { GetObjectCommand } = await s3Commands();
       const reply = await client.send(
         new GetObjectCommand({ Bucket: bucket, Key: key }),
         options(signal),
@@ -189,6 +187,7 @@ export function bucketS3For(client: S3Client, bucket: string): BucketS3 {
       };
     },
     async exists(key, signal) {
+      const { ListObjectsV2Command } = await s3Commands();
       const listed = await client.send(
         new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }),
         options(signal),
@@ -196,6 +195,7 @@ export function bucketS3For(client: S3Client, bucket: string): BucketS3 {
       return listed.Contents?.[0]?.Key === key;
     },
     async put(key, request, signal) {
+      const { PutObjectCommand } = await s3Commands();
       const out = await client.send(
         new PutObjectCommand({
           Bucket: bucket,
@@ -210,9 +210,11 @@ export function bucketS3For(client: S3Client, bucket: string): BucketS3 {
       return { etag: out.ETag, checksumCrc32: out.ChecksumCRC32 };
     },
     async deleteKey(key, signal) {
+      const { DeleteObjectCommand } = await s3Commands();
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), options(signal));
     },
     async startMultipart(key, contentType) {
+      const { CreateMultipartUploadCommand } = await s3Commands();
       const out = await client.send(
         new CreateMultipartUploadCommand({
           Bucket: bucket,
@@ -225,11 +227,13 @@ export function bucketS3For(client: S3Client, bucket: string): BucketS3 {
       return out.UploadId;
     },
     async abortMultipart(key, uploadId) {
+      const { AbortMultipartUploadCommand } = await s3Commands();
       await client.send(
         new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }),
       );
     },
     async deleteKeys(keys, signal) {
+      const { DeleteObjectsCommand } = await s3Commands();
       if (keys.length === 0) return [];
       const reply = await client.send(
         new DeleteObjectsCommand({
@@ -264,9 +268,11 @@ export function namesKeyStorageFor(
 ): NamesKeyStorage & { remove(key: string, signal?: AbortSignal): Promise<void> } {
   return {
     async remove(key, signal) {
+      const { DeleteObjectCommand } = await s3Commands();
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), options(signal));
     },
     async read(key, signal) {
+      const { GetObjectCommand } = await s3Commands();
       let reply;
       try {
         reply = await client.send(
@@ -282,6 +288,7 @@ export function namesKeyStorageFor(
       return body.transformToByteArray();
     },
     async createOnly(key, body, signal) {
+      const { PutObjectCommand } = await s3Commands();
       try {
         await client.send(
           new PutObjectCommand({

@@ -3,8 +3,9 @@
  * identity, or the authenticated identity of a user-pool login. Neither refreshes by itself: wrap
  * them with refreshingProvider. Identity ids are cached in memory only (IdentityIdCache).
  */
-import { fromCognitoIdentityPool } from '@aws-sdk/credential-provider-cognito-identity';
+import type { fromCognitoIdentityPool } from '@aws-sdk/credential-provider-cognito-identity';
 import { VeilError } from '../core/errors';
+import { loadOnce } from '../core/load-once';
 import type { AwsClients } from './clients';
 import type { VeilConfig } from './config';
 import type { CredentialProvider } from './credential-provider';
@@ -28,6 +29,23 @@ type ProviderClient = NonNullable<Parameters<typeof fromCognitoIdentityPool>[0][
 
 function providerClient(clients: CognitoClientSource, identityPoolId: string): ProviderClient {
   return clients.cognitoIdentity(identityPoolId) as unknown as ProviderClient;
+}
+
+const providerModule = loadOnce(() => import('@aws-sdk/credential-provider-cognito-identity'));
+
+/**
+ * The SDK's identity-pool provider, built by the first call, which fetches its code ([Note: lazy
+ * seams] in sdk-loader.ts); every later call goes to the same provider (and its identity id).
+ */
+function onDemand(options: Parameters<typeof fromCognitoIdentityPool>[0]): CredentialProvider {
+  let provider: CredentialProvider | undefined;
+  return async () => {
+    if (!provider) {
+      const { fromCognitoIdentityPool } = await providerModule.load();
+      provider ??= fromCognitoIdentityPool(options);
+    }
+    return provider();
+  };
 }
 
 /**
@@ -67,7 +85,7 @@ export function cognitoGuestProvider(
   cache: IdentityIdCache = new IdentityIdCache(),
 ): CredentialProvider {
   const identityPoolId = identityPoolOf(config);
-  return fromCognitoIdentityPool({
+  return onDemand({
     identityPoolId,
     client: providerClient(clients, identityPoolId),
     cache,
@@ -89,7 +107,7 @@ export function cognitoUserProvider(
 ): CredentialProvider {
   const { userPoolId } = userPoolOf(config);
   const identityPoolId = identityPoolOf(config);
-  return fromCognitoIdentityPool({
+  return onDemand({
     identityPoolId,
     client: providerClient(clients, identityPoolId),
     cache,

@@ -14,6 +14,9 @@ export const ERRORS = {
   // The worker pool.
   WORKER_FAILED: 'A background worker stopped unexpectedly. Reload the page and try again.',
   WORKER_UNKNOWN_REQUEST: 'A background worker received a request it does not know.',
+  // Code fetched on demand (src/core/load-once.ts).
+  APP_CODE_UNAVAILABLE:
+    'Part of the app could not be loaded: the network failed, or the site was updated since this page opened. Reload the page and try again.',
   // The message format (AWS Encryption SDK v2) and the keyrings.
   NO_MATCHING_EDK:
     'None of the keys at hand opens this file: it was encrypted under other keys. Use one of the keys it opens with, named in brackets.',

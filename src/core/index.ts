@@ -6,6 +6,7 @@
  */
 export { ERRORS, VeilError, isErrorCode, needs } from './errors';
 export type { ErrorCode } from './errors';
+export { loadOnce, type LoadOnce } from './load-once';
 export {
   anyFailure,
   credentialErrorCode,

@@ -3,15 +3,6 @@
  * adapts the S3Client from src/aws/clients.ts, tests adapt one built from @aws-sdk/client-s3 or
  * pass a fake. Every call takes an AbortSignal so pause and cancel stop requests in flight.
  */
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  ListMultipartUploadsCommand,
-  ListPartsCommand,
-  PutObjectCommand,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
 import type {
   AbortMultipartUploadCommandInput,
   AbortMultipartUploadCommandOutput,
@@ -29,6 +20,7 @@ import type {
   UploadPartCommandInput,
   UploadPartCommandOutput,
 } from '@aws-sdk/client-s3';
+import { s3Commands } from './s3-commands';
 
 /** What the upload engine calls on S3. */
 export interface UploadS3 {
@@ -93,20 +85,40 @@ export interface UploadS3Options {
   readonly blobBodies?: boolean;
 }
 
-/** Adapts an SDK S3Client (one command per operation). */
+/**
+ * Adapts an SDK S3Client (one command per operation; the commands' code is fetched by the first
+ * call, [Note: lazy seams] in src/aws/sdk-loader.ts).
+ */
 export function uploadS3For(client: S3Client, settings: UploadS3Options = {}): UploadS3 {
   const body = settings.blobBodies === false ? <T>(input: T): T => input : withBlobBody;
   return {
-    createMultipartUpload: (input, signal) =>
-      client.send(new CreateMultipartUploadCommand(input), options(signal)),
-    uploadPart: (input, signal) => client.send(new UploadPartCommand(body(input)), options(signal)),
-    completeMultipartUpload: (input, signal) =>
-      client.send(new CompleteMultipartUploadCommand(input), options(signal)),
-    abortMultipartUpload: (input, signal) =>
-      client.send(new AbortMultipartUploadCommand(input), options(signal)),
-    listParts: (input, signal) => client.send(new ListPartsCommand(input), options(signal)),
-    putObject: (input, signal) => client.send(new PutObjectCommand(body(input)), options(signal)),
-    listMultipartUploads: (input, signal) =>
-      client.send(new ListMultipartUploadsCommand(input), options(signal)),
+    createMultipartUpload: async (input, signal) => {
+      const { CreateMultipartUploadCommand } = await s3Commands();
+      return client.send(new CreateMultipartUploadCommand(input), options(signal));
+    },
+    uploadPart: async (input, signal) => {
+      const { UploadPartCommand } = await s3Commands();
+      return client.send(new UploadPartCommand(body(input)), options(signal));
+    },
+    completeMultipartUpload: async (input, signal) => {
+      const { CompleteMultipartUploadCommand } = await s3Commands();
+      return client.send(new CompleteMultipartUploadCommand(input), options(signal));
+    },
+    abortMultipartUpload: async (input, signal) => {
+      const { AbortMultipartUploadCommand } = await s3Commands();
+      return client.send(new AbortMultipartUploadCommand(input), options(signal));
+    },
+    listParts: async (input, signal) => {
+      const { ListPartsCommand } = await s3Commands();
+      return client.send(new ListPartsCommand(input), options(signal));
+    },
+    putObject: async (input, signal) => {
+      const { PutObjectCommand } = await s3Commands();
+      return client.send(new PutObjectCommand(body(input)), options(signal));
+    },
+    listMultipartUploads: async (input, signal) => {
+      const { ListMultipartUploadsCommand } = await s3Commands();
+      return client.send(new ListMultipartUploadsCommand(input), options(signal));
+    },
   };
 }
