@@ -14,7 +14,8 @@
  * inbox, and notes are not signed: the sharer's name and fingerprint in a note are what its writer
  * says. A note only points at an object; the object opens only if it really holds an EDK for the
  * recipient's key, checked by the ESDK as for any download. The app shows the sharer as the note
- * names them, beside the fingerprint, and whether that fingerprint is one the recipient pinned.
+ * names them, beside the fingerprint it claims, and always as not verified, even when that
+ * fingerprint is one the recipient pinned: the note may copy it (src/state/people/inbox-view.ts).
  */
 import {
   decryptBytes,

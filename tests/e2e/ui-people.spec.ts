@@ -174,6 +174,9 @@ test('Al shares a file with Bea by her public key; Bea downloads it; a swapped k
   const item = bea.page.getByTestId('shared-item').filter({ hasText: FILE_NAME });
   await expect(item).toContainText('from Al');
   await expect(item).toContainText(alFingerprint);
+  // Notes are not signed: even Al's real note is shown as a claim ([Note: inbox notes are claims]).
+  await expect(item.getByTestId('shared-sender')).toContainText('(sender not verified)');
+  await expect(bea.page.getByTestId('shared-unverified-why')).toContainText('not signed');
   const [saved] = await Promise.all([
     bea.page.waitForEvent('download', { timeout: 60_000 }),
     item.getByRole('button', { name: `Download ${FILE_NAME} shared with you` }).click(),

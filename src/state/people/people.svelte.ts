@@ -17,6 +17,8 @@ import type { PeopleStorage, RefusedEntry } from '../../transfer/people-director
 import { readInbox, type ReadNote } from '../../transfer/people-inbox';
 import { awsSession } from '../shared/credentials.svelte';
 import { downloads } from '../files/downloads.svelte';
+import { downloadS3For } from '../../transfer/download-s3';
+import { sharedFileBytes, type SharedSizeS3 } from './shared-size';
 import { KeyPairCore, isoTime, type KeyPairInfo, type KeyPairStore } from './key-pair-core';
 import {
   assessPeople,
@@ -84,6 +86,8 @@ export class People {
   #refused = $state<readonly RefusedEntry[]>([]);
   #inbox = $state<readonly ReadNote[]>([]);
   #unreadableNotes = $state(0);
+  /** Each note's file size in bytes, once probed (shared-size.ts). */
+  #sizes = $state<Readonly<Record<string, number>>>({});
   #pins = $state<readonly Pin[]>([]);
   #scope = '';
 
@@ -104,6 +108,13 @@ export class People {
   }
   get unreadableNotes(): number {
     return this.#unreadableNotes;
+  }
+  /**
+   * The size in bytes of the file a note points at, for the download's save path and progress;
+   * 0 while not known (the object could not be read: the download then says why).
+   */
+  sizeOf(note: ReadNote): number {
+    return this.#sizes[note.noteKey] ?? 0;
   }
 
   /** The fingerprint as people compare it (groups of four). */
@@ -209,6 +220,33 @@ export class People {
     });
     this.#inbox = listing.notes;
     this.#unreadableNotes = listing.unreadable.length;
+    await this.#probeSizes(config, listing.notes);
+  }
+
+  /** Learns each note's file size (shared-size.ts); one that fails stays unknown. */
+  async #probeSizes(config: VeilConfig, notes: readonly ReadNote[]): Promise<void> {
+    const client = awsSession.clients().s3();
+    const bucket = bucketS3For(client, config.bucket);
+    const ranges = downloadS3For(client);
+    const s3: SharedSizeS3 = {
+      head: (key, signal) => bucket.head(key, signal),
+      firstBytes: (key, countBytes, signal) => bucket.firstBytes(key, countBytes, signal),
+      range: async (key, startBytes, endBytes, signal) =>
+        (
+          await ranges.getRange(
+            { bucket: config.bucket, key, startBytes, endBytes, ifMatch: undefined },
+            signal,
+          )
+        ).bytes,
+    };
+    const sizes: Record<string, number> = {};
+    await Promise.all(
+      notes.map(async (note) => {
+        const bytes = await sharedFileBytes(s3, note.key).catch(() => undefined);
+        if (bytes !== undefined) sizes[note.noteKey] = bytes;
+      }),
+    );
+    this.#sizes = sizes;
   }
 
   #sync(): void {
