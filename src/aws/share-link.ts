@@ -8,7 +8,10 @@
  * (`addWith` = a raw AES keyring `veil-link`/<link id>), then the link. The rewrap keeps every
  * other EDK, so the lock-out check passes with the key that opened the file ([Note: rewrap
  * lock-out check]); a header at the EDK limit (16) refuses with TOO_MANY_EDKS before any write.
- * Revoking: the EDK removed by rewrap (one already gone counts as removed), then the entry.
+ * Revoking: the EDK removed by rewrap (one already gone counts as removed), then the entry; a
+ * list that cannot be read then does not undo or fail the revoke (the key is out of the file).
+ * Listing: the header's link keys joined with the list ([Note: links from the header] in
+ * transfer/share-list.ts), so a key the list lacks is still shown and revoked.
  * On a versioned bucket the replaced version still holds the link's EDK, but the presigned URL
  * names no version: it reads only the current object.
  */
@@ -33,9 +36,13 @@ import type { NamesLocation } from '../transfer/names-key';
 import { rewrapObject } from '../transfer/rewrap';
 import type { RewrapProgress, RewrapResult } from '../transfer/rewrap-options';
 import type { RewrapS3 } from '../transfer/rewrap-s3';
+import { inspectObject } from '../transfer/download';
+import { downloadS3For } from '../transfer/download-s3';
 import {
   changeLinks,
+  joinLinks,
   readLinks,
+  type FileLink,
   type LinkEntry,
   type LinkListTarget,
 } from '../transfer/share-list';
@@ -210,6 +217,41 @@ export function listShareLinks(context: ShareContext): Promise<LinkEntry[]> {
   return readLinks(listTarget(context));
 }
 
+/** A file's links from its header and its list, and why the list could not be read. */
+export interface FileLinks {
+  readonly links: FileLink[];
+  /** The list's error (MALFORMED, OBJECT_MISMATCH, S3_*): links shown from the header only. */
+  readonly listError?: VeilError;
+}
+
+/**
+ * The links of the file: the link keys of its header, opened with the session's keys (so the
+ * header is authenticated) and checked by the location's binding rule, joined with its list
+ * ([Note: links from the header] in transfer/share-list.ts).
+ * @throws the download's errors for the header (NO_MATCHING_EDK, WRONG_KEY, OBJECT_MISMATCH, S3_*).
+ */
+export async function fileShareLinks(context: ShareContext): Promise<FileLinks> {
+  const opened = await inspectObject({
+    s3: downloadS3For(context.client),
+    bucket: context.bucket,
+    key: context.key,
+    keyring: context.openWith,
+    bindingRule: context.bindingRule,
+    ...(context.signal ? { signal: context.signal } : {}),
+  });
+  const headerIds = opened.header
+    ? keysNeeded(opened.header)
+        .filter((key) => key.providerId === LINK_PROVIDER_ID)
+        .map((key) => key.keyName)
+    : [];
+  try {
+    return { links: joinLinks(headerIds, await readLinks(listTarget(context))) };
+  } catch (error) {
+    if (!(error instanceof VeilError)) throw error;
+    return { links: joinLinks(headerIds, []), listError: error };
+  }
+}
+
 /**
  * Revokes link `linkId`: its EDK removed by rewrap, then its entry.
  * @returns the rewrap, or undefined when the file no longer held the EDK.
@@ -230,10 +272,16 @@ export async function revokeShareLink(
     if (!(error instanceof VeilError && error.code === 'REWRAP_KEY_NOT_FOUND')) throw error;
   }
   const seen = { listed: false };
-  await changeLinks(listTarget(context), (entries) => {
-    seen.listed = entries.some((e) => e.id === linkId);
-    return entries.filter((e) => e.id !== linkId);
-  });
+  try {
+    await changeLinks(listTarget(context), (entries) => {
+      seen.listed = entries.some((e) => e.id === linkId);
+      return entries.filter((e) => e.id !== linkId);
+    });
+  } catch (error) {
+    // The key is out of the file: an unreadable list (replaced, copied from elsewhere) must not
+    // make the revoke look failed. Without a rewrap, the list was all there was to change.
+    if (!rewrap || !(error instanceof VeilError)) throw error;
+  }
   if (!rewrap && !seen.listed) throw new VeilError('SHARE_LINK_NOT_FOUND', linkId);
   return rewrap;
 }

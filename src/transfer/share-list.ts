@@ -184,3 +184,42 @@ export async function changeLinks(
   }
   throw new VeilError('S3_REJECTED', `${listKey}: other writers kept changing the list`);
 }
+
+/**
+ * [Note: links from the header] The file's header is the truth of which links open it: each
+ * `veil-link` EDK is one. The list only adds what a header cannot say (when a link was made, when
+ * it expires, its label), and it can be wrong: a rewrap that failed after the entry was written,
+ * a list write that was lost, a file moved without its list, or a list deleted or replaced by
+ * whoever can write to the bucket. So the dialog lists the header's link keys joined with the
+ * list: a key the list lacks is shown as unknown and can be revoked, and an entry whose key the
+ * file no longer holds is shown as such (removing it touches only the list).
+ */
+
+/** A link as the file and its list know it. */
+export interface FileLink {
+  /** The link id: the EDK's key name, or the entry's id. */
+  readonly id: string;
+  /** The list's entry; absent for a link key the list lacks. */
+  readonly entry?: LinkEntry;
+  /** Whether the file's header holds the link's key (the link opens the file). */
+  readonly inFile: boolean;
+}
+
+/**
+ * The header's link ids joined with the list's entries ([Note: links from the header]): links
+ * the list lacks first (they need a look), then the listed ones by when they were made.
+ */
+export function joinLinks(
+  headerLinkIds: readonly string[],
+  entries: readonly LinkEntry[],
+): FileLink[] {
+  const inHeader = new Set(headerLinkIds);
+  const listed = new Map(entries.map((entry) => [entry.id, entry]));
+  const unknown = [...inHeader]
+    .filter((id) => !listed.has(id))
+    .map((id): FileLink => ({ id, inFile: true }));
+  const known = [...listed.values()]
+    .sort((a, b) => a.createdAtMs - b.createdAtMs)
+    .map((entry): FileLink => ({ id: entry.id, entry, inFile: inHeader.has(entry.id) }));
+  return [...unknown, ...known];
+}

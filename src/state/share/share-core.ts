@@ -1,14 +1,15 @@
 /**
  * The "Share link…" dialog's logic ([Note: share links] in core/share-link.ts), pure: the
  * expiry choices the credentials allow, making a link (a rewrap, with progress), the file's
- * links (expired ones marked) and revoking one. The app's dependencies come in through
+ * links (its header's link keys joined with its list: [Note: links from the header] in
+ * transfer/share-list.ts; expired ones marked) and revoking one. The app's dependencies come in through
  * ShareDeps (share.svelte.ts); tests pass fakes.
  */
 import { VeilError } from '../../core/errors';
 import { MAX_PRESIGN_SECONDS } from '../../core/share-link';
-import type { CreatedLink, NewLink } from '../../aws/share-link';
+import type { CreatedLink, FileLinks, NewLink } from '../../aws/share-link';
 import type { RewrapProgress } from '../../transfer/rewrap-options';
-import type { LinkEntry } from '../../transfer/share-list';
+import type { FileLink } from '../../transfer/share-list';
 
 /** One expiry the dialog offers. */
 export interface ExpiryChoice {
@@ -56,7 +57,8 @@ export function expiryChoices(
 export interface ShareDeps {
   /** When the session's credentials expire (undefined: long-term keys). */
   credentialsExpireAtMs(): Promise<number | undefined>;
-  list(key: string): Promise<LinkEntry[]>;
+  /** The file's links: its header's link keys joined with its list. */
+  list(key: string): Promise<FileLinks>;
   create(
     key: string,
     request: NewLink,
@@ -83,7 +85,8 @@ export interface ShareDeps {
 export type SharePhase = 'loading' | 'ready' | 'creating' | 'created' | 'revoking';
 
 /** A link as the dialog lists it. */
-export interface ListedLink extends LinkEntry {
+export interface ListedLink extends FileLink {
+  /** Its listed expiry has passed (false when the list does not know the link). */
   readonly expired: boolean;
 }
 
@@ -100,6 +103,8 @@ export interface ShareView {
   choices: ExpiryChoice[];
   expirySeconds: number;
   links: ListedLink[];
+  /** Why the file's list of links could not be read (the links then come from the header). */
+  listError: VeilError | undefined;
   /** The link just made, with its real expiry (shown once; never stored). */
   created: { link: string; expiresAtMs: number; limitedBy: string } | undefined;
   /** Bytes sent and copied by the rewrap so far, of the total. */
@@ -117,6 +122,7 @@ export const EMPTY_SHARE_VIEW: ShareView = {
   choices: [],
   expirySeconds: 0,
   links: [],
+  listError: undefined,
   created: undefined,
   progress: undefined,
   error: undefined,
@@ -171,8 +177,12 @@ export class ShareCore {
 
   async #reload(): Promise<void> {
     const nowMs = this.#deps.nowMs();
-    const entries = await this.#deps.list(this.#key);
-    this.#view.links = entries.map((entry) => ({ ...entry, expired: nowMs >= entry.expiresAtMs }));
+    const { links, listError } = await this.#deps.list(this.#key);
+    this.#view.links = links.map((link) => ({
+      ...link,
+      expired: link.entry !== undefined && nowMs >= link.entry.expiresAtMs,
+    }));
+    this.#view.listError = listError;
   }
 
   /** Makes a link with the dialog's choices. */

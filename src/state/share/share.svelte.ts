@@ -8,7 +8,7 @@ import type { VeilConfig } from '../../aws/config';
 import { credentialsExpireAtMs } from '../../aws/presign';
 import {
   createShareLink,
-  listShareLinks,
+  fileShareLinks,
   revokeShareLink,
   type ShareContext,
 } from '../../aws/share-link';
@@ -77,7 +77,7 @@ async function contextFor(
 export function appShareDeps(config: VeilConfig): ShareDeps {
   return {
     credentialsExpireAtMs: () => credentialsExpireAtMs(awsSession.clients().s3()),
-    list: async (key) => listShareLinks(await contextFor(config, key)),
+    list: async (key) => fileShareLinks(await contextFor(config, key)),
     create: async (key, request, onProgress) =>
       createShareLink(await contextFor(config, key, onProgress), request),
     revoke: async (key, linkId, onProgress) =>

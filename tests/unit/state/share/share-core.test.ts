@@ -64,7 +64,8 @@ function fakes(credentialsEnd: number | undefined = undefined) {
   const calls: string[] = [];
   const deps: ShareDeps = {
     credentialsExpireAtMs: () => Promise.resolve(credentialsEnd),
-    list: () => Promise.resolve(links),
+    list: () =>
+      Promise.resolve({ links: links.map((l) => ({ id: l.id, entry: l, inFile: true })) }),
     create(key, request, onProgress) {
       calls.push(`create ${key} ${request.requestedSeconds} ${request.name ?? '-'}`);
       onProgress({
@@ -181,6 +182,33 @@ describe('ShareCore', () => {
     await core.open('team/a');
     await core.revoke(view.links[0]!.id);
     expect(view.kept).toBeUndefined();
+  });
+
+  it('a link key the list lacks is listed as unknown, not expired, with the list’s error', async () => {
+    const { core, view } = fakes();
+    const unreadable = new VeilError('MALFORMED', 'list');
+    const known = entry('known', NOW + 1000);
+    const deps = {
+      credentialsExpireAtMs: () => Promise.resolve(undefined),
+      list: () =>
+        Promise.resolve({
+          links: [
+            { id: 'unknown'.padEnd(22, 'A'), inFile: true },
+            { id: known.id, entry: known, inFile: false },
+          ],
+          listError: unreadable,
+        }),
+      nowMs: () => NOW,
+    } as unknown as ShareDeps;
+    const other = new ShareCore(deps, view);
+    await other.open('team/a');
+    expect(view.links).toEqual([
+      { id: 'unknown'.padEnd(22, 'A'), inFile: true, expired: false },
+      { id: known.id, entry: known, inFile: false, expired: false },
+    ]);
+    expect(view.listError).toBe(unreadable);
+    await core.open('team/a');
+    expect(view.listError).toBeUndefined();
   });
 
   it('credentials about to end: an error, no link can be made', async () => {
