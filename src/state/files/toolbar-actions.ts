@@ -2,9 +2,9 @@
  * What the Files toolbar offers for the selected rows: one list of bulk actions, like the row
  * actions of row-actions.ts. Each says when it is enabled for a selection and how it names itself
  * for the selection (the accessible name counts what it acts on). Features add an entry here and
- * a handler in Files.svelte ("Share" later). Pure.
+ * a handler in Files.svelte. Pure.
  */
-import type { Row } from './listing';
+import type { FileRow, Row } from './listing';
 import { selectionLabel } from './selection';
 
 /** One action of the toolbar. */
@@ -29,6 +29,11 @@ export interface ToolbarAction {
 export interface ToolbarActionHandlers {
   /** One file: the normal download; more, or any folder: one ZIP. */
   readonly download?: (rows: Row[], trigger: HTMLElement) => void;
+  /**
+   * "Share link…": one link per selected file ([Note: share links]); one file opens its own
+   * dialog (with its links), several the bulk dialog. Offered for files only.
+   */
+  readonly shareLinks?: (rows: FileRow[], trigger: HTMLElement) => void;
   readonly protect: (rows: Row[], trigger: HTMLElement) => void;
   readonly remove?: (rows: Row[], trigger: HTMLElement) => void;
 }
@@ -45,10 +50,16 @@ export function downloadsAsZip(rows: readonly Row[]): boolean {
   return rows.length > 1 || rows.some((row) => row.kind === 'folder');
 }
 
+/** The files of `rows` when every row is a file whose name opens (a link is made per file). */
+export function shareableFiles(rows: readonly Row[]): FileRow[] | undefined {
+  const files = rows.filter((row): row is FileRow => row.kind === 'file' && !row.unreadable);
+  return files.length > 0 && files.length === rows.length ? files : undefined;
+}
+
 /** The toolbar's actions, in the order shown. */
 export function standardToolbarActions(handlers: ToolbarActionHandlers): ToolbarAction[] {
   const actions: ToolbarAction[] = [];
-  const { download, remove } = handlers;
+  const { download, remove, shareLinks } = handlers;
   if (download) {
     actions.push({
       id: 'download',
@@ -58,6 +69,20 @@ export function standardToolbarActions(handlers: ToolbarActionHandlers): Toolbar
       describe: (rows) =>
         downloadsAsZip(rows) ? `${named('Download')(rows)} as one ZIP` : named('Download')(rows),
       run: download,
+    });
+  }
+  if (shareLinks) {
+    actions.push({
+      id: 'share-links',
+      label: 'Share link…',
+      labelFor: (rows) => (rows.length > 1 ? 'Share links…' : 'Share link…'),
+      enabledFor: (rows) => shareableFiles(rows) !== undefined,
+      describe: (rows) =>
+        rows.length > 1 ? `Share links to ${selectionLabel(rows)}` : named('Share a link to')(rows),
+      run: (rows, trigger) => {
+        const files = shareableFiles(rows);
+        if (files) shareLinks(files, trigger);
+      },
     });
   }
   actions.push({

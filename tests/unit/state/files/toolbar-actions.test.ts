@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { Row } from '../../../../src/state/files/listing';
 import {
   downloadsAsZip,
+  shareableFiles,
   standardToolbarActions,
 } from '../../../../src/state/files/toolbar-actions';
 
@@ -71,5 +72,41 @@ describe('downloadsAsZip', () => {
     expect(downloadsAsZip([file('a')])).toBe(false);
     expect(downloadsAsZip([file('a'), file('b')])).toBe(true);
     expect(downloadsAsZip([folder('s')])).toBe(true);
+  });
+});
+
+describe('Share link… of the selection', () => {
+  const actionOf = (shareLinks = vi.fn()) =>
+    standardToolbarActions({ download: vi.fn(), shareLinks, protect: vi.fn() }).find(
+      (action) => action.id === 'share-links',
+    );
+
+  it('comes after Download, for files only: a folder or an unreadable name disables it', () => {
+    const ids = standardToolbarActions({
+      download: vi.fn(),
+      shareLinks: vi.fn(),
+      protect: vi.fn(),
+    }).map((action) => action.id);
+    expect(ids).toEqual(['download', 'share-links', 'protect']);
+    const share = actionOf();
+    expect(share?.enabledFor([])).toBe(false);
+    expect(share?.enabledFor([file('a'), file('b')])).toBe(true);
+    expect(share?.enabledFor([file('a'), folder('s')])).toBe(false);
+    expect(share?.enabledFor([file('a'), file('x', true)])).toBe(false);
+    expect(shareableFiles([folder('s')])).toBeUndefined();
+  });
+
+  it('names one link or several, and hands the handler the files', () => {
+    const handler = vi.fn();
+    const share = actionOf(handler);
+    expect(share?.labelFor?.([file('a')])).toBe('Share link…');
+    expect(share?.labelFor?.([file('a'), file('b')])).toBe('Share links…');
+    expect(share?.describe([file('a')])).toBe('Share a link to “a”');
+    expect(share?.describe([file('a'), file('b')])).toBe('Share links to 2 files');
+    const rows = [file('a'), file('b')];
+    share?.run(rows, trigger);
+    expect(handler).toHaveBeenCalledWith(rows, trigger);
+    share?.run([file('a'), folder('s')], trigger);
+    expect(handler).toHaveBeenCalledTimes(1);
   });
 });
