@@ -266,6 +266,27 @@ export const ERRORS = {
     'This file is not a Veil key backup (a JWE protected with a passphrase: PBES2 key wrapping and A256GCM, holding a key file). Check that you picked the right file.',
   BACKUP_WRONG_PASSPHRASE:
     'The passphrase does not open this backup (or the backup was altered). Check the passphrase, which is case-sensitive, and try again.',
+  // The vault's lock: passkey (WebAuthn PRF) or passphrase unlock, export later (src/state/keys/vault-seal.ts, vault-lock-core.ts).
+  VAULT_LOCKED:
+    'The key vault in this browser is locked, so its keys cannot be used. Unlock it on Keys with your passkey or the vault passphrase, then try again.',
+  VAULT_UNLOCK_FAILED:
+    'The vault did not unlock: the passphrase is wrong, or the passkey is not one registered for this vault. Check the passphrase (it is case-sensitive), or use another passkey or the passphrase.',
+  VAULT_ENTRY_TAMPERED:
+    'A key stored in this browser’s vault failed its integrity check: it was changed outside Veil, so it was not used. Delete it on Keys and import it again from its key file or backup.',
+  VAULT_LOCK_INVALID:
+    'The vault’s lock record in this browser is damaged or of an unknown version, so the vault cannot be unlocked here. Import your keys again from their key files or backups in a fresh browser profile.',
+  VAULT_LOCK_EXISTS:
+    'The vault already has a lock. Unlock it, then add a passkey or change the settings instead of setting a new lock.',
+  VAULT_REAUTH_NEEDED:
+    'Exporting a key, or adding a passkey, needs a fresh unlock: confirm with your passkey or the vault passphrase, then do it within 2 minutes.',
+  VAULT_KEY_NOT_EXPORTABLE:
+    'This key was stored before the vault had a lock, as a key no script can read back, so it cannot be exported. Use its key file or backup; importing one of them again puts the key under the lock and makes it exportable.',
+  VAULT_LAST_METHOD:
+    'The passphrase is the vault’s fallback and cannot be removed. Remove a passkey instead, or keep the passphrase.',
+  PASSKEY_UNAVAILABLE:
+    'This browser or passkey cannot unlock the vault: it lacks WebAuthn’s PRF extension, which derives the vault’s unlock key. Use the vault passphrase, or a recent Chrome, Edge or Safari with a passkey provider that supports PRF.',
+  PASSKEY_CANCELLED:
+    'The passkey request was cancelled or timed out, or no passkey of this vault is on this device. Try again, or unlock with the vault passphrase.',
   // Share links (core/share-link.ts, aws/share-link.ts).
   SHARE_LINK_MALFORMED:
     'This share link is incomplete or damaged (its part after # cannot be read). Copy the whole link again, or ask for a new one.',

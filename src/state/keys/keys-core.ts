@@ -24,7 +24,7 @@ import type { SaveOutcome, SaveRequest } from './saved-copies';
 import type { AddOptions, VaultKeyInfo } from './vault-core';
 
 /** How a key held for saving copies came to be. */
-export type PendingOrigin = 'generated' | 'key file' | 'backup';
+export type PendingOrigin = 'generated' | 'key file' | 'backup' | 'exported';
 
 /** A copy of a key outside the browser. */
 export type CopyKind = 'keyFile' | 'backup';
@@ -152,6 +152,15 @@ export class KeysCore {
     });
     await this.#saved(material.keyName, 'backup', outcome);
     return outcome;
+  }
+
+  /**
+   * Holds a key exported from under the vault's lock (Vault.exportMaterial after a fresh unlock)
+   * so its key file and backup can be saved as right after it was made; takes ownership of
+   * `material.keyBytes` (zeroed by finish() or close()).
+   */
+  holdExported(material: RawAesKeyMaterial): void {
+    this.#hold(material, 'exported');
   }
 
   /** The user confirms that a downloaded copy is saved: it counts from now on. */

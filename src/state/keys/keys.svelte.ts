@@ -31,7 +31,7 @@ export class KeysPanel {
   readonly #deps: KeysDeps;
   readonly #core: KeysCore;
   #pending = $state<PendingKey | undefined>(undefined);
-  #busy = $state<'generate' | 'key file' | 'backup' | 'import' | undefined>(undefined);
+  #busy = $state<'generate' | 'key file' | 'backup' | 'import' | 'export' | undefined>(undefined);
   #error = $state<{ where: string; error: ShownError } | undefined>(undefined);
   readonly #hsm = new TaskState<string[]>();
   readonly #kms = new TaskState<KmsAliasList>();
@@ -59,7 +59,7 @@ export class KeysPanel {
     return name === undefined ? undefined : this.#deps.vault.keys.find((k) => k.keyName === name);
   }
   /** What is in progress (buttons are disabled meanwhile). */
-  get busy(): 'generate' | 'key file' | 'backup' | 'import' | undefined {
+  get busy(): 'generate' | 'key file' | 'backup' | 'import' | 'export' | undefined {
     return this.#busy;
   }
   /** The last failure, and which part of the view it belongs to. */
@@ -121,6 +121,17 @@ export class KeysPanel {
       outcome = await this.#core.saveBackup(passphrase);
     });
     return outcome;
+  }
+
+  /**
+   * Export later: the bytes of a key under the vault's lock, held like a new key's so its key
+   * file or backup can be saved. Needs a fresh unlock (VAULT_REAUTH_NEEDED otherwise, shown
+   * under the key, where the view asks the user to confirm it is them).
+   */
+  exportKey(keyName: string): Promise<boolean> {
+    return this.#run('export', 'vault', async () => {
+      this.#core.holdExported(await this.#deps.vault.exportMaterial(keyName));
+    });
   }
 
   /** The user confirms a downloaded copy is saved. */

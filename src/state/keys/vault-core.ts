@@ -15,11 +15,23 @@
  * (KEY_NAME_TAKEN) instead of replacing the first: replacing it would make every object of the
  * old key unreadable from this browser, or make new objects name a namespace other tools do not
  * expect.
+ *
+ * Under a lock ([Note: the vault envelope] in vault-seal.ts) a key is stored sealed instead: its
+ * bytes encrypted under the vault key, opened into a non-extractable key in memory on unlock
+ * (unseal) and dropped on lock (dropSealed). [Note: keys stored before the lock] Keys stored
+ * before a lock was set stay as they were, non-extractable CryptoKeys usable without unlocking:
+ * their bytes cannot be read back to seal them. The view says so; importing the key's file or
+ * backup again while unlocked puts it under the lock (the same key merges, stored sealed).
  */
-import { asBufferSource, concatBytes, utf8 } from '../../core/bytes';
+import { asBufferSource } from '../../core/bytes';
 import { VeilError } from '../../core/errors';
 import type { RawAesKeyMaterial } from '../../core/key-file';
 import { RawAesKeyring } from '../../keyrings/raw-aes';
+import { LockedVaultKeyring } from './locked-keyring';
+import { openEntry, sealEntry, type SealedEntry } from './vault-seal';
+import { keyFingerprint } from './vault-fingerprint';
+
+export { keyFingerprint } from './vault-fingerprint';
 
 /** What the UI shows of a key (no key material). */
 export interface VaultKeyInfo {
@@ -34,12 +46,14 @@ export interface VaultKeyInfo {
   readonly copies: { readonly keyFile: boolean; readonly backup: boolean };
   /** True when kept for this page only (not in the store). */
   readonly sessionOnly: boolean;
+  /** True when stored sealed under the vault's lock (usable only while unlocked). */
+  readonly underLock?: boolean;
 }
 
 /** The store the vault keeps keys in (idb-keyval's functions bound to one store, or a fake). */
 export interface VaultStore {
   entries(): Promise<readonly (readonly [unknown, unknown])[]>;
-  set(keyName: string, value: StoredKey): Promise<void>;
+  set(keyName: string, value: StoredKey | SealedKey): Promise<void>;
   del(keyName: string): Promise<void>;
 }
 
@@ -49,29 +63,32 @@ export interface StoredKey {
   readonly key: CryptoKey;
 }
 
+/** One entry stored under the lock: what the UI shows and the sealed bytes. */
+export interface SealedKey {
+  readonly info: VaultKeyInfo;
+  readonly sealed: SealedEntry;
+}
+
+/** The lock as the vault sees it: none, locked, or unlocked with the vault key in memory. */
+export type VaultSealing = { readonly vaultId: string; readonly vaultKey: CryptoKey } | 'locked';
+
 function isStoredKey(value: unknown): value is StoredKey {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as { info?: { keyName?: unknown }; key?: unknown };
   return typeof v.info?.keyName === 'string' && v.key instanceof CryptoKey;
 }
 
-const FINGERPRINT_LABEL = utf8('veil key fingerprint v1\0');
-
-/**
- * A short, stable, non-secret fingerprint of raw key bytes: the first 8 bytes of
- * SHA-256(label || key), as 4 groups of 4 hex digits. Two copies of a key (vault, key file,
- * backup) show the same fingerprint; it reveals nothing usable about the key. The copy of the
- * key made for hashing is zeroed before this returns.
- */
-export async function keyFingerprint(keyBytes: Uint8Array): Promise<string> {
-  const labelled = concatBytes(FINGERPRINT_LABEL, keyBytes);
-  try {
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', asBufferSource(labelled)));
-    const hex = Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
-    return hex.match(/.{4}/g)?.join(' ') ?? hex;
-  } finally {
-    labelled.fill(0);
-  }
+function isSealedKey(value: unknown): value is SealedKey {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as {
+    info?: { keyName?: unknown };
+    sealed?: { iv?: unknown; ciphertext?: unknown };
+  };
+  return (
+    typeof v.info?.keyName === 'string' &&
+    v.sealed?.iv instanceof Uint8Array &&
+    v.sealed.ciphertext instanceof Uint8Array
+  );
 }
 
 /** Options of VaultCore.add. */
@@ -100,12 +117,30 @@ export class VaultCore {
   #keys: readonly VaultKeyInfo[] = [];
   // CryptoKeys never reach what the UI shows; they stay here.
   readonly #cryptoKeys = new Map<string, CryptoKey>();
+  // Entries stored under the lock, by name; their keys are in #cryptoKeys only while unlocked.
+  readonly #sealed = new Map<string, SealedEntry>();
+  // Sealed entries that failed their seal on the last unlock: never used.
+  readonly #tampered = new Set<string>();
+  #sealing: () => VaultSealing | undefined;
   #loaded: Promise<void> | undefined;
 
-  /** `onChange` is called with the new list after every change (the wrapper's $state). */
-  constructor(store: VaultStore, onChange: (keys: readonly VaultKeyInfo[]) => void = () => {}) {
+  /**
+   * `onChange` is called with the new list after every change (the wrapper's $state);
+   * `sealing` says whether the vault has a lock and holds its key (none by default).
+   */
+  constructor(
+    store: VaultStore,
+    onChange: (keys: readonly VaultKeyInfo[]) => void = () => {},
+    sealing: () => VaultSealing | undefined = () => undefined,
+  ) {
     this.#store = store;
     this.#onChange = onChange;
+    this.#sealing = sealing;
+  }
+
+  /** Sets where the lock's state is read (the app's lock, once both exist). */
+  useSealing(sealing: () => VaultSealing | undefined): void {
+    this.#sealing = sealing;
   }
 
   /** Keys in the store and this page's session keys, sorted by name. */
@@ -118,9 +153,13 @@ export class VaultCore {
     this.#loaded ??= (async () => {
       const stored = await this.#store.entries();
       for (const [, value] of stored) {
-        if (!isStoredKey(value)) continue;
-        this.#cryptoKeys.set(value.info.keyName, value.key);
-        this.#put(value.info);
+        if (isSealedKey(value)) {
+          this.#sealed.set(value.info.keyName, value.sealed);
+          this.#put({ ...value.info, underLock: true });
+        } else if (isStoredKey(value)) {
+          this.#cryptoKeys.set(value.info.keyName, value.key);
+          this.#put(value.info);
+        }
       }
     })().catch((error: unknown) => {
       this.#loaded = undefined;
@@ -134,8 +173,10 @@ export class VaultCore {
    * `sessionOnly`). Adding a key that is already held (same name, namespace and bytes) merges:
    * copies add up, and a stored key stays stored. Takes ownership of `material.keyBytes`: zeroed
    * when this returns or throws.
+   * Under an unlocked lock a stored key is sealed ([Note: keys stored before the lock]).
    * @throws VeilError KEY_NAME_TAKEN when another key (other bytes or another namespace) has
-   *   the name ([Note: a vault key's name]); errors of the store.
+   *   the name ([Note: a vault key's name]); VAULT_LOCKED when the vault is locked and the key
+   *   is to be stored; errors of the store.
    */
   async add(material: RawAesKeyMaterial, options: AddOptions = {}): Promise<VaultKeyInfo> {
     const { keyBytes } = material;
@@ -162,6 +203,8 @@ export class VaultCore {
         ['encrypt', 'decrypt'],
       );
       const sessionOnly = (options.sessionOnly ?? false) && !(existing && !existing.sessionOnly);
+      const sealing = sessionOnly ? undefined : this.#sealing();
+      if (sealing === 'locked') throw new VeilError('VAULT_LOCKED', 'to store a key');
       const info: VaultKeyInfo = {
         keyName: material.keyName,
         keyNamespace: material.keyNamespace,
@@ -173,8 +216,16 @@ export class VaultCore {
           backup: (existing?.copies.backup ?? false) || (options.copies?.backup ?? false),
         },
         sessionOnly,
+        ...(sealing ? { underLock: true } : {}),
       };
-      if (!sessionOnly) await this.#store.set(info.keyName, { info, key });
+      if (sealing) {
+        const sealed = await sealEntry(sealing.vaultKey, keyBytes, { ...info, ...sealing });
+        await this.#store.set(info.keyName, { info, sealed });
+        this.#sealed.set(info.keyName, sealed);
+        this.#tampered.delete(info.keyName);
+      } else if (!sessionOnly) {
+        await this.#store.set(info.keyName, { info, key });
+      }
       this.#cryptoKeys.set(info.keyName, key);
       this.#put(info);
       return info;
@@ -187,9 +238,11 @@ export class VaultCore {
   async markCopy(keyName: string, copy: 'keyFile' | 'backup'): Promise<void> {
     const info = this.#keys.find((k) => k.keyName === keyName);
     const key = this.#cryptoKeys.get(keyName);
-    if (!info || !key) return;
+    const sealed = this.#sealed.get(keyName);
+    if (!info || (!key && !sealed)) return;
     const next: VaultKeyInfo = { ...info, copies: { ...info.copies, [copy]: true } };
-    if (!next.sessionOnly) await this.#store.set(keyName, { info: next, key });
+    if (sealed) await this.#store.set(keyName, { info: next, sealed });
+    else if (!next.sessionOnly && key) await this.#store.set(keyName, { info: next, key });
     this.#put(next);
   }
 
@@ -197,23 +250,108 @@ export class VaultCore {
   async remove(keyName: string): Promise<void> {
     await this.#store.del(keyName);
     this.#cryptoKeys.delete(keyName);
+    this.#sealed.delete(keyName);
+    this.#tampered.delete(keyName);
     this.#set(this.#keys.filter((k) => k.keyName !== keyName));
   }
 
   /**
    * The raw AES keyring of one key.
-   * @throws VeilError VAULT_KEY_MISSING when no key has that name.
+   * @throws VeilError VAULT_KEY_MISSING when no key has that name; VAULT_LOCKED when it is
+   *   under the lock and the vault is locked (or its entry did not open).
    */
   keyring(keyName: string): RawAesKeyring {
     const info = this.#keys.find((k) => k.keyName === keyName);
     const key = this.#cryptoKeys.get(keyName);
+    if (info && !key && this.#tampered.has(keyName)) {
+      throw new VeilError('VAULT_ENTRY_TAMPERED', `"${keyName}"`);
+    }
+    if (info && !key && this.#sealed.has(keyName)) throw new VeilError('VAULT_LOCKED', keyName);
     if (!info || !key) throw new VeilError('VAULT_KEY_MISSING', keyName);
     return new RawAesKeyring({ keyNamespace: info.keyNamespace, keyName, wrappingKey: key });
   }
 
-  /** Keyrings of every key held, for opening downloads. */
-  keyrings(): RawAesKeyring[] {
-    return this.#keys.map((info) => this.keyring(info.keyName));
+  /**
+   * Keyrings of every key held, for opening downloads; a key under the lock that is not open
+   * stands as a LockedVaultKeyring (VAULT_LOCKED when an object names it).
+   */
+  keyrings(): (RawAesKeyring | LockedVaultKeyring)[] {
+    return this.#keys.map((info) =>
+      this.#cryptoKeys.has(info.keyName)
+        ? this.keyring(info.keyName)
+        : new LockedVaultKeyring(
+            info.keyNamespace,
+            info.keyName,
+            this.#tampered.has(info.keyName) ? 'VAULT_ENTRY_TAMPERED' : 'VAULT_LOCKED',
+          ),
+    );
+  }
+
+  /**
+   * Opens every sealed entry into a non-extractable key (after an unlock). An entry that fails
+   * its seal is not used; its error is returned (VAULT_ENTRY_TAMPERED), the others still open.
+   */
+  async unseal(): Promise<VeilError[]> {
+    await this.load();
+    const sealing = this.#sealing();
+    if (sealing === undefined || sealing === 'locked') return [];
+    const errors: VeilError[] = [];
+    for (const [keyName, sealed] of this.#sealed) {
+      if (this.#cryptoKeys.has(keyName)) continue;
+      try {
+        const key = await this.#importSealed(keyName, sealed, sealing);
+        this.#cryptoKeys.set(keyName, key);
+        this.#tampered.delete(keyName);
+      } catch (error) {
+        this.#tampered.add(keyName);
+        errors.push(
+          error instanceof VeilError ? error : new VeilError('VAULT_ENTRY_TAMPERED', keyName),
+        );
+      }
+    }
+    return errors;
+  }
+
+  /** Drops the keys of sealed entries from memory (on lock); keys stored before the lock stay. */
+  dropSealed(): void {
+    for (const keyName of this.#sealed.keys()) this.#cryptoKeys.delete(keyName);
+  }
+
+  /**
+   * The bytes of a key under the lock, for a key file or backup (export later); the caller
+   * checks the unlock is fresh and owns (zeroes) the bytes.
+   * @throws VeilError VAULT_KEY_MISSING; VAULT_KEY_NOT_EXPORTABLE for a key stored before the
+   *   lock or held for this page; VAULT_LOCKED; VAULT_ENTRY_TAMPERED.
+   */
+  async exportMaterial(keyName: string): Promise<RawAesKeyMaterial> {
+    const info = this.#keys.find((k) => k.keyName === keyName);
+    if (!info) throw new VeilError('VAULT_KEY_MISSING', keyName);
+    const sealed = this.#sealed.get(keyName);
+    if (!sealed) throw new VeilError('VAULT_KEY_NOT_EXPORTABLE', `"${keyName}"`);
+    const sealing = this.#sealing();
+    if (sealing === undefined || sealing === 'locked') {
+      throw new VeilError('VAULT_LOCKED', keyName);
+    }
+    const keyBytes = await openEntry(sealing.vaultKey, sealed, { ...info, ...sealing });
+    return { keyBytes, keyName, keyNamespace: info.keyNamespace };
+  }
+
+  async #importSealed(
+    keyName: string,
+    sealed: SealedEntry,
+    sealing: Exclude<VaultSealing, 'locked'>,
+  ): Promise<CryptoKey> {
+    const info = this.#keys.find((k) => k.keyName === keyName);
+    if (!info) throw new VeilError('VAULT_KEY_MISSING', keyName);
+    const bytes = await openEntry(sealing.vaultKey, sealed, { ...info, ...sealing });
+    try {
+      return await crypto.subtle.importKey('raw', asBufferSource(bytes), 'AES-GCM', false, [
+        'encrypt',
+        'decrypt',
+      ]);
+    } finally {
+      bytes.fill(0);
+    }
   }
 
   #put(info: VaultKeyInfo): void {

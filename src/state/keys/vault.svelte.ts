@@ -2,12 +2,25 @@
  * Model A's key vault as the app uses it: the logic of vault-core.ts over IndexedDB (database
  * `veil-vault`, object store `keys`, through idb-keyval), with the list of keys in `$state` so
  * views follow it. CryptoKeys never reach that list.
+ *
+ * Its lock (vault-lock-core.ts, [Note: the vault envelope] in vault-seal.ts) lives beside it in
+ * database `veil-vault-lock`; while unlocked, the vault locks after the chosen idle time with no
+ * key press, pointer or wheel activity on the page (idle-lock.ts), and on demand.
  */
-import { createStore, del, entries, set, type UseStore } from 'idb-keyval';
+import { createStore, del, entries, get, set, type UseStore } from 'idb-keyval';
 import { VeilError } from '../../core/errors';
 import type { RawAesKeyMaterial } from '../../core/key-file';
 import type { RawAesKeyring } from '../../keyrings/raw-aes';
 import { preferences } from '../shared/preferences.svelte';
+import { IdleLock } from './idle-lock';
+import type { LockedVaultKeyring } from './locked-keyring';
+import {
+  VaultLockCore,
+  type LockStore,
+  type LockView,
+  type NewPasskey,
+  type UnlockProof,
+} from './vault-lock-core';
 import {
   isStaleVaultKeyId,
   VaultCore,
@@ -29,14 +42,128 @@ function indexedDbStore(): VaultStore {
   };
 }
 
+/** The lock's record in IndexedDB, opened on first use. */
+function indexedDbLockStore(): LockStore {
+  let db: UseStore | undefined;
+  const store = (): UseStore => (db ??= createStore('veil-vault-lock', 'lock'));
+  return {
+    get: () => get('lock', store()),
+    set: (record) => set('lock', record, store()),
+  };
+}
+
+const ACTIVITY_EVENTS = ['keydown', 'pointerdown', 'pointermove', 'wheel', 'touchstart'] as const;
+
 export class Vault {
   #keys = $state<readonly VaultKeyInfo[]>([]);
+  #lock = $state<LockView>({ status: 'none', idleMinutes: 15, methods: [] });
   readonly #core: VaultCore;
+  readonly #lockCore: VaultLockCore;
+  readonly #idle: IdleLock;
+  #listening = false;
 
-  constructor(store: VaultStore = indexedDbStore()) {
-    this.#core = new VaultCore(store, (keys) => {
-      this.#keys = keys;
+  constructor(store: VaultStore = indexedDbStore(), lockStore: LockStore = indexedDbLockStore()) {
+    this.#lockCore = new VaultLockCore(lockStore, (view) => {
+      this.#lock = view;
     });
+    this.#core = new VaultCore(
+      store,
+      (keys) => {
+        this.#keys = keys;
+      },
+      () => this.#lockCore.sealing(),
+    );
+    this.#idle = new IdleLock(
+      {
+        now: () => Date.now(),
+        setTimeout: (run, ms) => setTimeout(run, ms),
+        clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+      },
+      () => this.lockNow(),
+    );
+  }
+
+  /** The lock as the view shows it: none, locked or unlocked, its methods and idle time. */
+  get lock(): LockView {
+    return this.#lock;
+  }
+
+  /** True while unlocked by a method proved within 2 minutes ([Note: a fresh unlock]). */
+  isFresh(): boolean {
+    return this.#lockCore.isFresh();
+  }
+
+  /** The PRF input and credential ids a passkey request needs (undefined without a lock). */
+  passkeyRequest(): { vaultSalt: Uint8Array; credentialIds: Uint8Array[] } | undefined {
+    return this.#lockCore.passkeyRequest();
+  }
+
+  /** Sets a lock with `passphrase` (see VaultLockCore.setUp); the vault stays unlocked. */
+  async setUpLock(passphrase: string): Promise<void> {
+    await this.#lockCore.setUp(passphrase);
+    this.#watchIdle();
+  }
+
+  /**
+   * Unlocks and opens every sealed key; entries that fail their seal are returned and not used.
+   * @throws VeilError VAULT_UNLOCK_FAILED.
+   */
+  async unlock(proof: UnlockProof): Promise<VeilError[]> {
+    await this.#lockCore.unlock(proof);
+    const errors = await this.#core.unseal();
+    this.#keys = [...this.#core.keys];
+    this.#watchIdle();
+    return errors;
+  }
+
+  /** Adds a passkey, proved by `proof` (see VaultLockCore.addPasskey). */
+  async addPasskey(proof: UnlockProof, passkey: NewPasskey): Promise<void> {
+    await this.#lockCore.addPasskey(proof, passkey);
+    await this.#core.unseal();
+    this.#watchIdle();
+  }
+
+  removeMethod(id: string): Promise<void> {
+    return this.#lockCore.removeMethod(id);
+  }
+
+  async setIdleMinutes(minutes: number): Promise<void> {
+    await this.#lockCore.setIdleMinutes(minutes);
+    this.#watchIdle();
+  }
+
+  /** Locks now: the vault key and every sealed key leave memory. */
+  lockNow(): void {
+    this.#idle.stop();
+    this.#lockCore.lock();
+    this.#core.dropSealed();
+    this.#keys = [...this.#core.keys];
+  }
+
+  /**
+   * The bytes of a key under the lock, for a key file or backup (the caller zeroes them).
+   * @throws VeilError VAULT_REAUTH_NEEDED without a fresh unlock; see VaultCore.exportMaterial.
+   */
+  async exportMaterial(keyName: string): Promise<RawAesKeyMaterial> {
+    if (!this.#lockCore.isFresh()) {
+      throw new VeilError(
+        this.#lockCore.view.status === 'locked' ? 'VAULT_LOCKED' : 'VAULT_REAUTH_NEEDED',
+      );
+    }
+    return this.#core.exportMaterial(keyName);
+  }
+
+  /** Starts the idle lock while unlocked, with activity listeners added once. */
+  #watchIdle(): void {
+    if (this.#lockCore.view.status !== 'unlocked') return;
+    if (!this.#listening && typeof window !== 'undefined') {
+      this.#listening = true;
+      const touch = () => this.#idle.touch();
+      for (const name of ACTIVITY_EVENTS) {
+        window.addEventListener(name, touch, { passive: true, capture: true });
+      }
+    }
+    this.#idle.start(this.#lockCore.view.idleMinutes * 60_000);
   }
 
   /** Keys in the vault and this page's session keys, by name. */
@@ -50,6 +177,7 @@ export class Vault {
    * or was held for an earlier page only.
    */
   async load(): Promise<void> {
+    await this.#lockCore.load();
     await this.#core.load();
     if (isStaleVaultKeyId(preferences.values.vaultKeyId, this.#core.keys)) {
       preferences.update({ vaultKeyId: undefined });
@@ -84,8 +212,8 @@ export class Vault {
     return this.#core.keyring(keyName);
   }
 
-  /** Keyrings of every key held, for opening downloads. */
-  keyrings(): RawAesKeyring[] {
+  /** Keyrings of every key held, for opening downloads (a locked key stands as VAULT_LOCKED). */
+  keyrings(): (RawAesKeyring | LockedVaultKeyring)[] {
     void this.#keys;
     return this.#core.keyrings();
   }
