@@ -3,7 +3,8 @@
  * whose layout was checked at open, frame-aligned ranged GETs (download-plan.ts planBatches) are
  * fetched and decrypted by the FrameDecryptor (the worker pool in the browser), at most
  * `rangesInFlight` at once, and yielded strictly in order. A batch is yielded only after every
- * tag in it verified.
+ * tag in it verified, as its frames' plaintext buffers ([Note: fresh buffers] in
+ * download-frames.ts).
  */
 import { needs } from '../core';
 import { planBatches, type BodyLayout, type FrameBatch } from './download-plan';
@@ -19,7 +20,7 @@ export async function decryptBatch(
   session: DownloadSession,
   opened: OpenedObject,
   batch: FrameBatch,
-): Promise<Uint8Array> {
+): Promise<readonly Uint8Array[]> {
   const { layout, contentKey, header } = opened;
   needs(layout && contentKey && header, 'INTERNAL_ERROR', 'not a framed object');
   const frames = await session.range(opened.etag, batch.startBytes, batch.endBytes);
@@ -37,16 +38,17 @@ export async function decryptBatch(
 }
 
 /**
- * Yields the plaintext of `batches` strictly in order, at most rangesInFlight fetched or
- * decrypted at once; the first failure in order is thrown and the rest are dropped.
+ * Yields the plaintext of `batches` strictly in order, one array of frame plaintexts per batch,
+ * at most rangesInFlight fetched or decrypted at once; the first failure in order is thrown and
+ * the rest are dropped.
  */
 export async function* batchesInOrder(
   session: DownloadSession,
   opened: OpenedObject,
   batches: FrameBatch[],
-): AsyncGenerator<Uint8Array, void, undefined> {
+): AsyncGenerator<readonly Uint8Array[], void, undefined> {
   const inFlight = session.rangesInFlight;
-  const pending: Promise<Uint8Array>[] = [];
+  const pending: Promise<readonly Uint8Array[]>[] = [];
   let next = 0;
   const startNext = (): void => {
     const batch = batches[next++];
@@ -67,7 +69,7 @@ export async function* batchesInOrder(
   }
 }
 
-/** A framed object's plaintext from `fromBytes` on: whole batches, the first one trimmed. */
+/** A framed object's plaintext from `fromBytes` on, frame by frame, the first one trimmed. */
 export async function* framedFrom(
   session: DownloadSession,
   opened: OpenedObject,
@@ -78,8 +80,10 @@ export async function* framedFrom(
   const firstSeq = Math.floor(fromBytes / layout.frameBytes) + 1;
   const batches = planBatches(layout, session.rangeBytes, firstSeq, layout.frameCount);
   let skipBytes = fromBytes - (firstSeq - 1) * layout.frameBytes;
-  for await (const plaintext of batchesInOrder(session, opened, batches)) {
-    yield skipBytes > 0 ? plaintext.subarray(skipBytes) : plaintext;
-    skipBytes = 0;
+  for await (const frames of batchesInOrder(session, opened, batches)) {
+    for (const plaintext of frames) {
+      yield skipBytes > 0 ? plaintext.subarray(skipBytes) : plaintext;
+      skipBytes = 0;
+    }
   }
 }

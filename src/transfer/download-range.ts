@@ -38,10 +38,14 @@ export async function readRange(
       const batches = planBatches(opened.layout, session.rangeBytes, firstSeq, lastSeq);
       const out = new Uint8Array(endBytes - startBytes);
       let index = 0;
-      for await (const plaintext of batchesInOrder(session, opened, batches)) {
+      for await (const frames of batchesInOrder(session, opened, batches)) {
         const batch = batches[index++];
         if (!batch) break;
-        copyOverlap(out, startBytes, plaintext, batch.plaintextOffsetBytes);
+        let offsetBytes = batch.plaintextOffsetBytes;
+        for (const plaintext of frames) {
+          copyOverlap(out, startBytes, plaintext, offsetBytes);
+          offsetBytes += plaintext.length;
+        }
       }
       return out;
     }

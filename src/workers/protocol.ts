@@ -8,7 +8,7 @@ import type { ErrorCode } from '../core/errors';
 import type { BuiltPart, PartJob, PartRunJob } from '../transfer/build-part';
 import type { FramesJob } from '../transfer/download-frames';
 
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 export type WorkerRequest =
   | { id: number; type: 'ping'; sentAtMs: number }
@@ -45,8 +45,8 @@ export type WorkerReplyBody =
     }
   | {
       type: 'decryptFrames';
-      /** The frames' plaintext, released only after every tag verified; transferred. */
-      plaintext: Uint8Array<ArrayBuffer>;
+      /** Each frame's plaintext, in order, released only after every tag verified; transferred. */
+      plaintext: readonly Uint8Array<ArrayBuffer>[];
       decryptMs: number;
     };
 

@@ -51,7 +51,7 @@ async function handle(request: WorkerRequest): Promise<Answer> {
       const opened = await decryptFrames(request.job);
       return {
         reply: { id: request.id, ok: true, body: { type: 'decryptFrames', ...opened } },
-        transfer: [opened.plaintext.buffer],
+        transfer: opened.plaintext.map((frame) => frame.buffer),
       };
     }
     default: {

@@ -4,7 +4,8 @@
  * least busy worker.
  * Uploads: the File crosses by reference and the built part comes back by transfer.
  * Downloads: a batch's ciphertext crosses by transfer, the content key by clone (a
- * non-extractable CryptoKey stays non-extractable), and the plaintext comes back by transfer.
+ * non-extractable CryptoKey stays non-extractable), and each frame's plaintext comes back by
+ * transfer.
  */
 import { needs } from '../../core';
 import { WorkerClient } from '../../workers/client';

@@ -73,7 +73,7 @@ describe('WorkerPool', () => {
         }),
       ),
     );
-    expect(Buffer.compare(Buffer.concat(opened.map((o) => o.plaintext)), plain)).toBe(0);
+    expect(Buffer.compare(Buffer.concat(opened.flatMap((o) => o.plaintext)), plain)).toBe(0);
     expect(fakes.map((fake) => fake.received.length)).toEqual([1, 1]);
     for (const fake of fakes) {
       const request = fake.received[0];
