@@ -5,21 +5,43 @@ import { chromiumLaunchOptions } from './scripts/chromium';
  * End-to-end tests in Debian's Chromium (Playwright cannot download its own browsers here),
  * against the production build served locally. The global setup starts the local stack on free
  * ports and serves dist/ with a config.json for it; the teardown stops everything.
+ *
+ * `npm run test:e2e` (scripts/test-e2e.ts) runs the specs as shards in separate processes at the
+ * same time, each with VEIL_E2E_SHARD=current/total: each shard runs its own global setup, so
+ * its own stack and bucket, and writes its own report (reports/e2e-1.json, ...) and output
+ * folder. Without the variable (`npx playwright test tests/e2e/x.spec.ts`) one process runs
+ * everything it is given and reports to reports/e2e.json.
  */
+
+function shardFromEnv(): { current: number; total: number } | null {
+  const value = process.env.VEIL_E2E_SHARD;
+  if (!value) return null;
+  const match = /^(\d+)\/(\d+)$/.exec(value);
+  const current = Number(match?.[1]);
+  const total = Number(match?.[2]);
+  if (!match || current < 1 || current > total) {
+    throw new Error(`VEIL_E2E_SHARD must be current/total, such as 1/2, not ${value}`);
+  }
+  return { current, total };
+}
+
+const shard = shardFromEnv();
+const suffix = shard ? `-${shard.current}` : '';
 
 export default defineConfig({
   testDir: 'tests/e2e',
   globalSetup: './tests/e2e/global-setup.ts',
   fullyParallel: false,
   workers: 1,
+  shard,
   forbidOnly: true,
   retries: 0,
   timeout: 60_000,
-  reporter: [['list'], ['json', { outputFile: 'reports/e2e.json' }]],
+  reporter: [['list'], ['json', { outputFile: `reports/e2e${suffix}.json` }]],
   use: {
     headless: true,
     launchOptions: chromiumLaunchOptions(),
     trace: 'off',
   },
-  outputDir: 'test-results',
+  outputDir: shard ? `test-results/shard-${shard.current}` : 'test-results',
 });

@@ -1,8 +1,11 @@
 /**
  * Prints one closing line for `npm test` from the reports each tier wrote to reports/:
- * "N passed, N failed, N skipped" over unit, integration, infrastructure and end-to-end tests.
+ * "N passed, N failed, N skipped" over unit, integration, infrastructure and end-to-end tests
+ * (the end-to-end shards' reports summed). A missing report fails the run: its tier did not
+ * finish.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { E2E_REPORTS, VITEST_REPORTS } from './test-plan';
 
 type Counts = { passed: number; failed: number; skipped: number };
 
@@ -31,36 +34,43 @@ function playwright(file: string): Counts {
   };
 }
 
-function sum(a: Counts, b: Counts): Counts {
-  return {
-    passed: a.passed + b.passed,
-    failed: a.failed + b.failed,
-    skipped: a.skipped + b.skipped,
-  };
+function sum(counts: Counts[]): Counts {
+  return counts.reduce(
+    (a, b) => ({
+      passed: a.passed + b.passed,
+      failed: a.failed + b.failed,
+      skipped: a.skipped + b.skipped,
+    }),
+    { passed: 0, failed: 0, skipped: 0 },
+  );
+}
+
+const missing: string[] = [];
+
+/** The counts of the reports that exist; the others are noted as missing. */
+function tier(files: readonly string[], read: (file: string) => Counts): Counts {
+  return sum(
+    files.flatMap((file) => {
+      if (existsSync(file)) return [read(file)];
+      missing.push(file);
+      return [];
+    }),
+  );
 }
 
 const tiers: [string, Counts][] = [
-  ['unit', vitest('reports/unit.json')],
-  [
-    'integration',
-    sum(vitest('reports/integration.json'), vitest('reports/integration-waits.json')),
-  ],
-  ['infra', vitest('reports/infra.json')],
-  ['e2e', playwright('reports/e2e.json')],
+  ['unit', tier(VITEST_REPORTS.unit, vitest)],
+  ['integration', tier(VITEST_REPORTS.integration, vitest)],
+  ['infra', tier(VITEST_REPORTS.infra, vitest)],
+  ['e2e', tier(E2E_REPORTS, playwright)],
 ];
-const total = tiers.reduce(
-  (sum, [, c]) => ({
-    passed: sum.passed + c.passed,
-    failed: sum.failed + c.failed,
-    skipped: sum.skipped + c.skipped,
-  }),
-  { passed: 0, failed: 0, skipped: 0 },
-);
+const total = sum(tiers.map(([, c]) => c));
 for (const [name, c] of tiers)
   console.log(`  ${name.padEnd(12)} ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`);
+if (missing.length > 0) console.log(`missing reports (tier did not finish): ${missing.join(', ')}`);
 if (total.passed === 0) {
   console.log('no test ran');
   process.exit(1);
 }
 console.log(`${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
-process.exit(total.failed > 0 ? 1 : 0);
+process.exit(total.failed > 0 || missing.length > 0 ? 1 : 0);

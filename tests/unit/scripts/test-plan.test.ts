@@ -1,0 +1,94 @@
+/**
+ * The scheduling of `npm test` ([Note: test plan]): which tasks start, given what runs, what
+ * passed and the cores there are; which can never start; and the plan's own checks. Each case
+ * is one a wrong scheduler would get wrong: starting a task before what it needs, oversubscribing
+ * the cores, waiting for cores that do not exist, or running a task after a failure it needs.
+ */
+import { describe, expect, test } from 'vitest';
+import {
+  checkPlan,
+  E2E_REPORTS,
+  E2E_SHARDS,
+  TEST_PLAN,
+  tasksBlocked,
+  tasksToStart,
+  type Task,
+  type TaskState,
+} from '../../../scripts/test-plan';
+
+function task(name: string, cores: number, needs: string[] = []): Task {
+  return { name, command: ['true'], needs, cores };
+}
+
+const plan: Task[] = [
+  task('build', 1),
+  task('e2e 1/2', 0.5, ['build']),
+  task('e2e 2/2', 0.5, ['build']),
+  task('lint', 1),
+  task('unit', 1, ['lint']),
+];
+
+function states(entries: Record<string, TaskState>): Map<string, TaskState> {
+  return new Map(plan.map((t) => [t.name, entries[t.name] ?? 'waiting']));
+}
+
+const names = (tasks: Task[]): string[] => tasks.map((t) => t.name);
+
+describe('tasksToStart', () => {
+  test('at the start, tasks without needs fill the cores in plan order', () => {
+    expect(names(tasksToStart(plan, states({}), 2))).toEqual(['build', 'lint']);
+  });
+
+  test('a task does not start before what it needs has passed', () => {
+    expect(names(tasksToStart(plan, states({ build: 'running', lint: 'running' }), 4))).toEqual([]);
+    expect(names(tasksToStart(plan, states({ build: 'failed', lint: 'passed' }), 4))).toEqual([
+      'unit',
+    ]);
+  });
+
+  test('the running tasks claim their cores: two half-core tasks fit in one free core', () => {
+    const now = states({ build: 'passed', lint: 'running' });
+    expect(names(tasksToStart(plan, now, 2))).toEqual(['e2e 1/2', 'e2e 2/2']);
+    expect(names(tasksToStart(plan, now, 1))).toEqual([]);
+  });
+
+  test('a later task that fits starts while an earlier one waits for cores', () => {
+    const wide = [task('other', 1), task('big', 2), task('small', 0.5)];
+    const now = new Map<string, TaskState>([['other', 'running']]);
+    expect(names(tasksToStart(wide, now, 2))).toEqual(['small']);
+  });
+
+  test('with nothing running, a task starts even if it claims more cores than there are', () => {
+    expect(names(tasksToStart([task('big', 4), task('next', 1)], new Map(), 2))).toEqual(['big']);
+  });
+});
+
+describe('tasksBlocked', () => {
+  test('tasks that need a failed or not-run task can never start', () => {
+    expect(names(tasksBlocked(plan, states({ build: 'failed' })))).toEqual(['e2e 1/2', 'e2e 2/2']);
+    expect(names(tasksBlocked(plan, states({ lint: 'not run' })))).toEqual(['unit']);
+    expect(names(tasksBlocked(plan, states({ build: 'running', lint: 'passed' })))).toEqual([]);
+  });
+});
+
+describe('checkPlan', () => {
+  test('the plan npm test runs is valid, has every tier and one report per shard', () => {
+    expect(() => checkPlan(TEST_PLAN)).not.toThrow();
+    const all = TEST_PLAN.map((t) => t.name);
+    for (const name of ['check:format', 'check:lint', 'check:types', 'build:cli', 'build']) {
+      expect(all).toContain(name);
+    }
+    for (const name of ['test:unit', 'test:integration', 'test:infra']) expect(all).toContain(name);
+    const shards = TEST_PLAN.filter((t) => t.env?.VEIL_E2E_SHARD);
+    expect(shards.map((t) => t.env?.VEIL_E2E_SHARD)).toEqual(
+      Array.from({ length: E2E_SHARDS }, (_, i) => `${i + 1}/${E2E_SHARDS}`),
+    );
+    expect(E2E_REPORTS).toHaveLength(E2E_SHARDS);
+  });
+
+  test('rejects a name twice, a need that is not before it, and a claim of no cores', () => {
+    expect(() => checkPlan([task('a', 1), task('a', 1)])).toThrow(/twice/);
+    expect(() => checkPlan([task('a', 1, ['b']), task('b', 1)])).toThrow(/needs b/);
+    expect(() => checkPlan([task('a', 0)])).toThrow(/more than 0 cores/);
+  });
+});
