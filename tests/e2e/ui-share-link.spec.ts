@@ -19,9 +19,20 @@
  *   URL (403 AccessDenied "Request has expired") is stubbed with page.route, labelled as such,
  *   and the page turns it into the expired page;
  * - a malformed fragment: SHARE_LINK_MALFORMED; no save picker and no service worker with a
- *   file over the in-memory limit: SHARE_TOO_LARGE_IN_MEMORY.
+ *   file over the in-memory limit: SHARE_TOO_LARGE_IN_MEMORY;
+ * - the list attack ([Note: links from the header]): a bucket writer deletes the file's list of
+ *   links; the dialog still shows the link (its key is in the header) as unknown, and Revoke
+ *   takes the key out, so the link then shows "revoked";
+ * - the toolbar's Share links… for two selected files: one link each with the same expiry, Copy
+ *   all, a link from it opening byte-identically; a file gone from the bucket fails on its own
+ *   while the other's link is made.
  */
-import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -35,6 +46,7 @@ import {
   shareLinkUrl,
   type SharePayload,
 } from '../../src/core/share-link';
+import { linkListKey } from '../../src/transfer/share-list';
 import { SecretIndex, scanRequests, type WireRequest } from '../support/wire-scan';
 import { findNames, type NamedRequest } from './support/name-scan';
 import { env } from './support/upload-ui';
@@ -360,5 +372,106 @@ test('a malformed fragment and a large file with no way to stream get clear erro
   await expect(error).toHaveAttribute('data-code', 'SHARE_TOO_LARGE_IN_MEMORY');
   await expect(error).toContainText('held in memory');
   await noWay.context().close();
+  await page.context().close();
+});
+
+test('a deleted list of links: the dialog shows the link from the header, and Revoke works', async ({
+  browser,
+}) => {
+  const payload = payloadOfLink(await makeLink({ label: 'Ada' }));
+  // The attack: whoever can write to the bucket deletes the file's list of links.
+  const listKey = await linkListKey({ bucket, root: ROOT }, payload.key);
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: listKey }));
+  await sharer.goto(`${app.origin}/#/files/`);
+  await sharer.getByRole('button', { name: `Share link to ${NAME}` }).click();
+  const dialog = sharer.getByTestId('share-dialog');
+  await expect(dialog).toHaveAttribute('data-phase', 'ready', { timeout: 30_000 });
+  const entry = dialog.locator(`li[data-link-id="${payload.linkId}"]`);
+  await expect(entry).toHaveAttribute('data-listed', 'false');
+  await expect(entry).toContainText('Unknown link (not in this file’s list)');
+  await entry.getByRole('button', { name: `Revoke unknown link ${payload.linkId}` }).click();
+  await entry.getByRole('button', { name: 'Revoke now' }).click();
+  await expect(entry).toHaveCount(0, { timeout: 30_000 });
+  await dialog.getByTestId('share-close').click();
+  const page = await freshPage(browser);
+  await page.goto(shareLinkUrl(`${app.origin}/`, payload));
+  await expect(page.getByTestId('share-page')).toHaveAttribute('data-state', 'revoked', {
+    timeout: 30_000,
+  });
+  await page.context().close();
+});
+
+test('Share links… of two files: one link each, Copy all; a file gone fails on its own', async ({
+  browser,
+}) => {
+  const second = `zweite-${TOKEN}.bin`;
+  const third = `dritte-${TOKEN}.bin`;
+  const content2 = new Uint8Array(randomBytes(70_000));
+  const objectKeys = async (): Promise<string[]> =>
+    ((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: ROOT }))).Contents ?? [])
+      .map((o) => o.Key ?? '')
+      .filter((key) => !key.includes('.veil/'));
+  await writeFile(join(work, second), content2);
+  await writeFile(join(work, third), new Uint8Array(randomBytes(1000)));
+  // Uploaded one after the other, so the listing tells which stored key is the third file's.
+  let thirdKey = '';
+  for (const name of [second, third]) {
+    const before = new Set(await objectKeys());
+    await sharer.goto(`${app.origin}/#/upload`);
+    await sharer.getByTestId('mode-C').check();
+    await sharer.getByTestId('file-input').setInputFiles(join(work, name));
+    // The upload queue still shows the first test's upload: wait for the new object instead.
+    const added = async () => (await objectKeys()).filter((key) => !before.has(key));
+    await expect.poll(added, { timeout: 30_000 }).toHaveLength(1);
+    thirdKey = (await added())[0]!;
+  }
+  await sharer.context().grantPermissions(['clipboard-read', 'clipboard-write'], {
+    origin: app.origin,
+  });
+  await sharer.goto(`${app.origin}/#/files/`);
+  const row = (name: string) => sharer.locator(`[data-testid="row"][data-name="${name}"]`);
+  await row(second).getByTestId('select-row').click();
+  await row(third).getByTestId('select-row').click();
+  const button = sharer.getByRole('button', { name: 'Share links to 2 files' });
+  await expect(button).toHaveText('Share links…');
+  await button.click();
+  const dialog = sharer.getByTestId('bulk-share-dialog');
+  await expect(dialog).toHaveAttribute('data-phase', 'ready');
+  await expect(dialog.getByLabel('Every link works for')).toHaveValue('3600');
+  await expect(dialog.getByLabel('Include each file’s name in its link')).not.toBeChecked();
+  const items = dialog.getByTestId('bulk-share-item');
+  await expect(items).toHaveCount(2);
+  const thirdIndex = (await items.allTextContents()).findIndex((text) => text.includes(third));
+  expect(thirdIndex).toBeGreaterThanOrEqual(0);
+  // One file is deleted behind the app's back: its link fails, the other's is made.
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: thirdKey }));
+  await dialog.getByRole('button', { name: 'Create 2 links' }).click();
+  await expect(dialog).toHaveAttribute('data-phase', 'done', { timeout: 60_000 });
+  await expect(dialog.getByTestId('bulk-share-status')).toHaveText('1 of 2 links made; 1 failed.');
+  await expect(items.nth(thirdIndex)).toHaveAttribute('data-state', 'failed');
+  await expect(items.nth(1 - thirdIndex)).toHaveAttribute('data-state', 'made');
+  await expect(dialog.getByRole('button', { name: 'Try the failed again' })).toBeVisible();
+
+  await dialog.getByTestId('bulk-share-copy').click();
+  await expect(dialog.getByText('Copied 1 link.')).toBeVisible();
+  const copied = await sharer.evaluate(() => navigator.clipboard.readText());
+  const lines = copied.split('\n');
+  expect(lines).toHaveLength(1);
+  expect(copied).not.toContain(second);
+  const made = payloadOfLink(lines[0]!);
+  expect(made.name).toBeUndefined();
+  expect(new URL(made.url).searchParams.get('X-Amz-Expires')).toBe('3600');
+  await dialog.getByTestId('bulk-share-close').click();
+  await expect(dialog).not.toBeVisible();
+
+  const page = await freshPage(browser);
+  await page.goto(lines[0]!);
+  await expect(page.getByTestId('share-page')).toHaveAttribute('data-state', 'ready');
+  await page.getByRole('button', { name: 'Download' }).click();
+  await expect(page.getByTestId('share-done')).toBeVisible({ timeout: 30_000 });
+  expect(await savedFile(page, 'shared-file')).toEqual({
+    sha256: sha256(content2),
+    sizeBytes: content2.length,
+  });
   await page.context().close();
 });
