@@ -44,6 +44,7 @@ export {
 } from './cognito-identity';
 export {
   refreshUserPoolSession,
+  revokeRefreshToken,
   signInWithPassword,
   userPoolProviderName,
   UserPoolTokens,

@@ -18,7 +18,7 @@ import { toBase64Url, utf8 } from '../core/bytes';
 import { VeilError } from '../core/errors';
 import type { UserPoolSession } from './credentials';
 import type { KeyStorage } from './iam-keys';
-import { sessionExpiryMs } from './id-token';
+import { idTokenUserName, sessionExpiryMs } from './id-token';
 
 /** The hosted UI settings (config.json `cognito.hostedUi`). */
 export interface HostedUiConfig {
@@ -145,7 +145,7 @@ function providerError(text: string): string {
 /**
  * Turns the token endpoint's JSON into a user-pool session. The expiry is the ID token's own
  * `exp` claim (`expires_in` is the access token's lifetime), `expires_in` only when the ID
- * token carries none.
+ * token carries none; the user name its `cognito:username` or `email` claim, else `username`.
  * @throws VeilError OIDC_FAILED for an error answer or one without an ID token.
  */
 export function parseTokenResponse(
@@ -161,7 +161,7 @@ export function parseTokenResponse(
   }
   const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : undefined;
   return {
-    username,
+    username: idTokenUserName(idToken) ?? username,
     idToken,
     refreshToken: typeof body.refresh_token === 'string' ? body.refresh_token : undefined,
     expiresAtMs: sessionExpiryMs(idToken, nowMs, expiresIn),

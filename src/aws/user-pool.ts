@@ -1,18 +1,22 @@
 /**
  * Cognito user-pool sign-in: a login with user name and password (InitiateAuth
  * USER_PASSWORD_AUTH; the hosted UI with PKCE is in oidc.ts), the renewal of its ID token with
- * the refresh token, and UserPoolTokens, which hands out a current ID token. Tokens are kept in
- * memory only.
+ * the refresh token, its revocation at sign-out, and UserPoolTokens, which hands out a current ID
+ * token. Tokens are kept in memory only, unless the user asks to stay signed in: then the refresh
+ * token is also kept sealed in IndexedDB ([Note: stay signed in] in stay-signed-in.ts).
  */
-import { InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { VeilError, needs } from '../core/errors';
 import { errorName } from '../core';
+import { loadOnce } from '../core/load-once';
 import type { AwsClients } from './clients';
-import { poolRegion } from './clients';
 import type { VeilConfig } from './config';
 import { credentialsError } from './credential-provider';
 import { DEFAULT_REFRESH_MARGIN_MS, DEFAULT_RETRY_DELAY_MS } from './credential-refresh';
 import { sessionExpiryMs } from './id-token';
+import { poolRegion } from './pool-region';
+
+/** The user-pool commands, fetched by the first call ([Note: lazy seams] in sdk-loader.ts). */
+const commands = loadOnce(() => import('./user-pool-commands'));
 
 /** A user-pool session: the tokens that prove a login. Kept in memory only. */
 export interface UserPoolSession {
@@ -89,6 +93,7 @@ export async function signInWithPassword(
   needs(typeof username === 'string' && username.length > 0, 'LOGIN_FAILED', 'user name is empty');
   needs(typeof password === 'string' && password.length > 0, 'LOGIN_FAILED', 'password is empty');
   const { userPoolId, userPoolClientId } = userPoolOf(config);
+  const { InitiateAuthCommand } = await commands.load();
   try {
     const answer = await clients.cognitoIdentityProvider(userPoolId).send(
       new InitiateAuthCommand({
@@ -116,6 +121,7 @@ export async function refreshUserPoolSession(
 ): Promise<UserPoolSession> {
   const { userPoolId, userPoolClientId } = userPoolOf(config);
   if (!session.refreshToken) throw new VeilError('CREDENTIALS_EXPIRED', 'no refresh token');
+  const { InitiateAuthCommand } = await commands.load();
   try {
     const answer = await clients.cognitoIdentityProvider(userPoolId).send(
       new InitiateAuthCommand({
@@ -155,6 +161,11 @@ export class UserPoolTokens {
     return this.session.username;
   }
 
+  /** The session in hand (its refresh token is what "Stay signed in" keeps). */
+  current(): UserPoolSession {
+    return this.session;
+  }
+
   /**
    * A current ID token.
    * @throws VeilError CREDENTIALS_EXPIRED when it ran out and could not be renewed.
@@ -185,5 +196,30 @@ export class UserPoolTokens {
       if (this.session.expiresAtMs > this.now()) return this.session.idToken;
       throw credentialsError(error, 'refresh');
     }
+  }
+}
+
+/**
+ * Asks the user pool to revoke a refresh token (RevokeToken; the app client must have token
+ * revocation on, the default for new clients), so a copy of it stops working. Best effort: the
+ * sign-out it belongs to goes on whatever the answer. moto does not implement RevokeToken
+ * (measured in tests/integration/stay-signed-in-moto.test.ts), so no test shows it revoking.
+ * Never throws.
+ */
+export async function revokeRefreshToken(
+  clients: AwsClients,
+  config: VeilConfig,
+  refreshToken: string,
+): Promise<boolean> {
+  try {
+    const { userPoolId, userPoolClientId } = userPoolOf(config);
+    // Fetched on use: sign-out is the only caller, and the page's first chunk stays lean.
+    const { RevokeTokenCommand } = await import('@aws-sdk/client-cognito-identity-provider');
+    await clients
+      .cognitoIdentityProvider(userPoolId)
+      .send(new RevokeTokenCommand({ ClientId: userPoolClientId, Token: refreshToken }));
+    return true;
+  } catch {
+    return false;
   }
 }

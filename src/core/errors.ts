@@ -114,6 +114,10 @@ export const ERRORS = {
     'Sign-in failed: the user name or password is wrong, or the account is not confirmed. Check them and try again.',
   LOGIN_CHALLENGE:
     'The user pool asks for an extra sign-in step (new password, MFA) that Veil does not handle here. Complete it in the hosted sign-in page, then try again.',
+  SIGN_IN_KEPT_ENDED:
+    'The sign-in kept on this device has expired or was revoked, so it was removed. Sign in again.',
+  SIGN_IN_KEPT_UNREADABLE:
+    'The sign-in kept on this device could not be read (it was changed or damaged), so it was removed. Sign in again.',
   OIDC_STATE_MISMATCH:
     'The sign-in redirect does not match a sign-in this tab started (state mismatch or replay). Start the sign-in again from Settings.',
   OIDC_FAILED:

@@ -75,8 +75,10 @@ test('the demo user signs in; a wrong password gives a clear error', async ({ pa
   await form.getByLabel('Password').press('Enter');
   await expect(page.getByTestId('credentials-status')).toContainText('Signed in as demo');
   await expect(page.getByTestId('identity-id')).toHaveText(/^us-east-1:/);
-  // The password field was cleared once used.
+  // The password field was cleared once used (the forms come back with Switch).
+  await page.getByRole('button', { name: 'Switch' }).click();
   await expect(form.getByLabel('Password')).toHaveValue('');
+  await page.getByRole('button', { name: 'Cancel' }).click();
   await selfTest(page);
 });
 
@@ -99,6 +101,7 @@ test('pasted IAM keys stay out of storage unless remembered, and never reach loc
   expect(await stored()).not.toContain(secret);
   await selfTest(page);
 
+  await page.getByRole('button', { name: 'Switch' }).click();
   await form.getByLabel('Secret access key').fill(secret);
   await form.getByLabel('Remember for this tab (session storage)').check();
   await form.getByRole('button', { name: 'Use these keys' }).click();

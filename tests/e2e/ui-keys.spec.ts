@@ -249,6 +249,7 @@ test('HSM key labels need a user sign-in; KMS aliases show with their state', as
   await expect(page.getByTestId('hsm-sign-in-needed')).toBeVisible();
 
   await nav(page, 'Settings').click();
+  await page.getByRole('button', { name: 'Switch' }).click();
   const form = page.getByRole('form', { name: 'Sign in with user name and password' });
   await form.getByLabel('User name').fill('demo');
   await form.getByLabel('Password').fill('Veil-demo-2026');

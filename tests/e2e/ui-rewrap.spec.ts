@@ -346,6 +346,9 @@ test('a folder change pauses after the objects in flight and resumes', async () 
 
 test('signed in as the demo user, the HSM key is added to a file and opens it', async () => {
   await page.goto(`${env('VEIL_APP_URL')}#/settings`);
+  // Signed in as a guest by the first test: Switch brings the sign-in forms back.
+  const switchButton = page.getByRole('button', { name: 'Switch' });
+  if (await switchButton.isVisible()) await switchButton.click();
   const form = page.getByRole('form', { name: 'Sign in with user name and password' });
   await form.getByLabel('User name').fill('demo');
   await form.getByLabel('Password').fill('Veil-demo-2026');

@@ -114,6 +114,8 @@ test('check connection: all green as a guest (HSM sign-in skipped) and as the de
   await expect(page.getByTestId('check-cors')).toContainText('PUT, GET, POST and DELETE');
   expect(await probesLeft(env('VEIL_BUCKET'))).toEqual([]);
 
+  // Signed in, the forms are put away: Switch brings them back.
+  await page.getByRole('button', { name: 'Switch' }).click();
   await signInDemo(page);
   expect(await checkConnection(page)).toEqual({
     credentials: 'ok',

@@ -5,13 +5,15 @@
  *
  * One instance for the whole app, `awsSession`: Settings changes it; uploads and downloads ask
  * it for clients. UI state holds only summaries (identity id, a 4-character key hint, expiry);
- * secrets stay inside the credential provider and the IAM key store.
+ * secrets stay inside the credential provider and the IAM key store, and, when the user asks to
+ * stay signed in, a user-pool refresh token sealed in IndexedDB ([Note: stay signed in] in
+ * src/aws/stay-signed-in.ts; the logic in kept-sign-in.ts).
  */
-import { AwsClients } from '../../aws/clients';
+import { createStore, del, get, set, type UseStore } from 'idb-keyval';
+import type { AwsClients } from '../../aws/clients';
 import type { VeilConfig } from '../../aws/config';
 import type {
   CredentialProvider,
-  CredentialSummary,
   RefreshingProvider,
   UserPoolSession,
 } from '../../aws/credentials';
@@ -23,50 +25,43 @@ import {
   credentialsError,
   refreshUserPoolSession,
   refreshingProvider,
+  revokeRefreshToken,
   signInWithPassword,
 } from '../../aws/credentials';
 import type { IamKeys } from '../../aws/iam-keys';
 import { IamKeyStore, iamKeysProvider, parseIamKeys } from '../../aws/iam-keys';
-import type { HostedUiConfig } from '../../aws/oidc';
 import { beginSignIn, exchangeCode, readRedirect } from '../../aws/oidc';
+import { loadAwsClients } from '../../aws/sdk-loader';
+import type { KeptSignInStore } from '../../aws/stay-signed-in';
+import { KEPT_SIGN_IN_DB, KEPT_SIGN_IN_STORE } from '../../aws/stay-signed-in';
 import { VeilError } from '../../core/errors';
+import {
+  anyKeptSignIn,
+  forgetQuietly,
+  keptPoolOf,
+  restoreKeptSignIn,
+  settleKeptSignIn,
+  type KeptSignInDeps,
+} from './kept-sign-in';
+import {
+  hostedUiOf,
+  noteSsoStayChoice,
+  sessionStorageOrUndefined,
+  takeSsoStayChoice,
+} from './hosted-ui';
+import type { CredentialSource, SessionStatus } from './sign-in-summary';
 
-/** Where the credentials come from. */
-export type CredentialSource = 'guest' | 'user' | 'sso' | 'keys';
+export type { CredentialSource, SessionStatus } from './sign-in-summary';
+export { hostedUiOf } from './hosted-ui';
 
-export type SessionStatus =
-  | { state: 'signed-out' }
-  | { state: 'working'; source: CredentialSource }
-  | {
-      state: 'ready';
-      source: CredentialSource;
-      summary: CredentialSummary;
-      /** The user name for a user-pool or SSO sign-in. */
-      username: string | undefined;
-      /** True when pasted keys are remembered for this tab. */
-      remembered: boolean;
-    }
-  | { state: 'failed'; source: CredentialSource; code: string; message: string };
-
-function sessionStorageOrUndefined(): Storage | undefined {
-  try {
-    return typeof sessionStorage === 'undefined' ? undefined : sessionStorage;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The hosted UI settings of a config, with the redirect URI defaulting to this page. */
-export function hostedUiOf(config: VeilConfig): HostedUiConfig | undefined {
-  const ui = config.cognito?.hostedUi;
-  const clientId = config.cognito?.userPoolClientId;
-  if (!ui || !clientId) return undefined;
+/** The kept sign-in's store in IndexedDB, opened on first use. */
+function indexedDbKeptStore(): KeptSignInStore {
+  let db: UseStore | undefined;
+  const store = (): UseStore => (db ??= createStore(KEPT_SIGN_IN_DB, KEPT_SIGN_IN_STORE));
   return {
-    domain: ui.domain,
-    clientId,
-    redirectUri: ui.redirectUri ?? `${location.origin}${location.pathname}`,
-    scopes: ui.scopes,
-    ...(ui.identityProvider ? { identityProvider: ui.identityProvider } : {}),
+    get: (key) => get(key, store()),
+    set: (key, value) => set(key, value, store()),
+    del: (key) => del(key, store()),
   };
 }
 
@@ -81,9 +76,32 @@ export class AwsSession {
   #keys = new IamKeyStore(sessionStorageOrUndefined());
   /** The user-pool tokens of a password or hosted-UI sign-in (Model B sends the ID token). */
   #tokens: UserPoolTokens | undefined;
+  /** Where "Stay signed in on this device" keeps the sealed refresh token. */
+  readonly #keptStore: KeptSignInStore;
+  /** True while the user chose Switch: the sign-in forms show beside the current session. */
+  #switching = $state(false);
+
+  constructor(keptStore: KeptSignInStore = indexedDbKeptStore()) {
+    this.#keptStore = keptStore;
+  }
 
   get status(): SessionStatus {
     return this.#status;
+  }
+
+  /** True while the user chose Switch (the forms show although a session is ready). */
+  get switching(): boolean {
+    return this.#switching;
+  }
+
+  /** Shows the sign-in forms again; the current session stays until another replaces it. */
+  switchAccount(): void {
+    this.#switching = true;
+  }
+
+  /** Back to the summary without switching. */
+  cancelSwitch(): void {
+    this.#switching = false;
   }
 
   /** The Cognito identity id of the current credentials ('' for IAM keys or when signed out). */
@@ -124,35 +142,71 @@ export class AwsSession {
 
   /**
    * At start-up: completes a hosted-UI sign-in when this page is its redirect, else brings back
-   * IAM keys remembered for this tab. Never throws (errors become status).
+   * IAM keys remembered for this tab, else a sign-in kept on this device. Never throws (errors
+   * become status).
    */
   async start(config: VeilConfig): Promise<void> {
     if (await this.completeSsoRedirect(config)) return;
     if (this.#status.state === 'signed-out' && this.hasRememberedKeys) {
       await this.useRememberedKeys(config);
+      return;
+    }
+    if (this.#status.state === 'signed-out') await this.restoreKept(config);
+  }
+
+  /**
+   * Brings back a sign-in kept on this device ([Note: stay signed in]): REFRESH_TOKEN_AUTH for
+   * new ID tokens, then identity-pool credentials. One the pool refuses, or that does not open,
+   * is removed and the reason shown (SIGN_IN_KEPT_ENDED, SIGN_IN_KEPT_UNREADABLE). Never throws.
+   */
+  async restoreKept(config: VeilConfig): Promise<void> {
+    const deps = this.#keptDeps(config);
+    if (!deps.pool || !(await anyKeptSignIn(deps.store))) return;
+    this.#status = { state: 'working', source: 'user' };
+    const outcome = await restoreKeptSignIn(deps);
+    if (outcome.kind === 'none') {
+      this.#status = { state: 'signed-out' };
+    } else if (outcome.kind === 'restored') {
+      const { session } = outcome;
+      await this.#use(
+        config,
+        'user',
+        () => Promise.resolve(this.#userProvider(config, session)),
+        session.username,
+        true,
+      );
+    } else {
+      this.#fail('user', outcome.error);
     }
   }
 
   /** Uses a guest identity of the identity pool. Never throws (errors become status). */
   async connectGuest(config: VeilConfig): Promise<void> {
-    await this.#use(config, 'guest', () =>
-      Promise.resolve(
-        cognitoGuestProvider(this.#cognitoClients(config), config, this.#identityIds),
-      ),
+    await this.#use(config, 'guest', async () =>
+      cognitoGuestProvider(await this.#cognitoClients(config), config, this.#identityIds),
     );
   }
 
-  /** Signs in to the user pool with a password, then uses the authenticated identity. */
-  async signIn(config: VeilConfig, username: string, password: string): Promise<void> {
+  /**
+   * Signs in to the user pool with a password, then uses the authenticated identity. `stay`
+   * keeps the sign-in on this device ([Note: stay signed in]); off, whatever was kept is removed.
+   */
+  async signIn(
+    config: VeilConfig,
+    username: string,
+    password: string,
+    stay = false,
+  ): Promise<void> {
     await this.#use(
       config,
       'user',
       async () => {
-        const cognito = this.#cognitoClients(config);
+        const cognito = await this.#cognitoClients(config);
         const session = await signInWithPassword(cognito, config, username.trim(), password);
         return this.#userProvider(config, session);
       },
       username.trim(),
+      stay,
     );
   }
 
@@ -180,12 +234,13 @@ export class AwsSession {
    * Leaves for the hosted UI (PKCE). Never throws: a failure to start becomes status.
    * Untested locally: moto has no hosted UI.
    */
-  async beginSso(config: VeilConfig): Promise<void> {
+  async beginSso(config: VeilConfig, stay = false): Promise<void> {
     const ui = hostedUiOf(config);
     const storage = sessionStorageOrUndefined();
     if (!ui || !storage) return;
     this.#status = { state: 'working', source: 'sso' };
     try {
+      noteSsoStayChoice(storage, stay);
       location.assign(await beginSignIn(ui, storage));
     } catch (error) {
       this.#fail('sso', error);
@@ -205,6 +260,7 @@ export class AwsSession {
     const ui = hostedUiOf(config);
     const storage = sessionStorageOrUndefined();
     if (!ui || !storage) return false;
+    const stay = takeSsoStayChoice(storage);
     let answer: { code: string; verifier: string } | undefined;
     try {
       answer = readRedirect(href, storage);
@@ -214,37 +270,85 @@ export class AwsSession {
     }
     if (!answer) return true;
     const { code, verifier } = answer;
-    await this.#use(config, 'sso', async () => {
-      const session = await exchangeCode(ui, code, verifier, fetch.bind(globalThis), Date.now());
-      return this.#userProvider(config, session);
-    });
+    await this.#use(
+      config,
+      'sso',
+      async () => {
+        const session = await exchangeCode(ui, code, verifier, fetch.bind(globalThis), Date.now());
+        return this.#userProvider(config, session);
+      },
+      undefined,
+      stay,
+    );
     return true;
   }
 
-  /** Forgets credentials, remembered keys, the cached guest identity id and the clients. */
-  signOut(): void {
+  /**
+   * Forgets credentials, remembered keys, the kept sign-in (its sealed token and its key), the
+   * cached guest identity id and the clients, and asks the user pool to revoke a kept refresh
+   * token. Never throws.
+   */
+  async signOut(): Promise<void> {
+    const kept = this.#status.state === 'ready' && this.#status.kept;
+    const refreshToken = this.#tokens?.current().refreshToken;
+    const cognito = this.#cognito;
     this.#signOutQuietly();
     this.#keys.clear();
     this.#identityIds.clear();
-    this.#cognito?.clients.destroy();
     this.#cognito = undefined;
+    this.#switching = false;
     this.#status = { state: 'signed-out' };
-  }
-
-  #cognitoClients(config: VeilConfig): AwsClients {
-    if (this.#cognito?.config !== config) {
-      this.#cognito?.clients.destroy();
-      this.#cognito = { config, clients: new AwsClients(config) };
+    await forgetQuietly(this.#keptStore);
+    // A kept token outlived this tab's memory: revoke it too (best effort; moto lacks the call).
+    if (kept && refreshToken && cognito) {
+      await revokeRefreshToken(cognito.clients, cognito.config, refreshToken);
     }
-    return this.#cognito.clients;
+    cognito?.clients.destroy();
   }
 
-  #userProvider(config: VeilConfig, session: UserPoolSession): CredentialProvider {
-    const tokens = new UserPoolTokens(session, (current) =>
-      refreshUserPoolSession(this.#cognitoClients(config), config, current),
-    );
+  /** The unsigned Cognito clients for `config`, once the SDK's code is loaded ([Note: lazy seams]). */
+  async #cognitoClients(config: VeilConfig): Promise<AwsClients> {
+    if (this.#cognito?.config === config) return this.#cognito.clients;
+    const clients = await loadAwsClients(config);
+    if (this.#cognito?.config === config) {
+      clients.destroy();
+      return this.#cognito.clients;
+    }
+    this.#cognito?.clients.destroy();
+    this.#cognito = { config, clients };
+    return clients;
+  }
+
+  #keptDeps(config: VeilConfig): KeptSignInDeps {
+    return {
+      store: this.#keptStore,
+      pool: keptPoolOf(config),
+      renew: async (kept) =>
+        refreshUserPoolSession(await this.#cognitoClients(config), config, {
+          username: kept.username,
+          idToken: '',
+          refreshToken: kept.refreshToken,
+          expiresAtMs: 0,
+        }),
+    };
+  }
+
+  async #userProvider(config: VeilConfig, session: UserPoolSession): Promise<CredentialProvider> {
+    const tokens = new UserPoolTokens(session, async (current) => {
+      const next = await refreshUserPoolSession(
+        await this.#cognitoClients(config),
+        config,
+        current,
+      );
+      // A pool that rotates refresh tokens hands out a new one: keep that one instead.
+      const kept = this.#status.state === 'ready' && this.#status.kept;
+      if (kept && this.#tokens === tokens && next.refreshToken !== current.refreshToken) {
+        await settleKeptSignIn(this.#keptDeps(config), true, next);
+      }
+      return next;
+    });
     this.#tokens = tokens;
-    return cognitoUserProvider(this.#cognitoClients(config), config, () => tokens.idToken());
+    return cognitoUserProvider(await this.#cognitoClients(config), config, () => tokens.idToken());
   }
 
   async #use(
@@ -252,6 +356,7 @@ export class AwsSession {
     source: CredentialSource,
     makeProvider: () => Promise<CredentialProvider>,
     username?: string,
+    stay = false,
   ): Promise<void> {
     this.#signOutQuietly();
     this.#status = { state: 'working', source };
@@ -266,16 +371,26 @@ export class AwsSession {
       await provider();
       const summary = provider.summary();
       if (!summary) throw new VeilError('CREDENTIALS_FAILED');
-      // Keys remembered for this tab must not come back on reload once another source is used.
+      // Keys remembered for this tab must not come back on reload once another source is used;
+      // nor a kept sign-in, unless this sign-in is to be kept ([Note: stay signed in]).
       if (source !== 'keys') this.#keys.clear();
+      const tokens = this.#tokens;
+      const kept = await settleKeptSignIn(
+        this.#keptDeps(config),
+        stay && tokens !== undefined,
+        tokens?.current(),
+      );
+      const clients = await loadAwsClients(config, provider);
       this.#provider = provider;
-      this.#clients = new AwsClients(config, provider);
+      this.#clients = clients;
+      this.#switching = false;
       this.#status = {
         state: 'ready',
         source,
         summary,
-        username,
+        username: username ?? tokens?.username,
         remembered: source === 'keys' && this.#keys.remembered(),
+        kept,
       };
     } catch (error) {
       this.#fail(source, error);

@@ -175,4 +175,15 @@ describe('token exchange', () => {
       parseTokenResponse({ id_token: idToken, expires_in: 3600 }, 1_700_000_000_000).expiresAtMs,
     ).toBe(1_700_000_300_000);
   });
+
+  test('the user name shown is the ID token cognito:username, else email, else "sso"', () => {
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const token = (claims: object) => `${part({ alg: 'none' })}.${part(claims)}.sig`;
+    const name = (claims: object) => parseTokenResponse({ id_token: token(claims) }, 0).username;
+    expect(name({ 'cognito:username': 'ana', email: 'ana@example.org' })).toBe('ana');
+    expect(name({ email: 'ana@example.org' })).toBe('ana@example.org');
+    expect(name({ email: '  ' })).toBe('sso');
+    expect(name({ 'cognito:username': 42 })).toBe('sso');
+    expect(parseTokenResponse({ id_token: 'not-a-jwt' }, 0).username).toBe('sso');
+  });
 });
