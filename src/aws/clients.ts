@@ -1,7 +1,9 @@
 /**
  * [Note: one client factory] Every AWS SDK client Veil uses is built here, from the runtime
  * config (region, per-service endpoint overrides, path-style S3) and one credentials provider,
- * so retry, checksum and endpoint policy is decided once. Nothing else constructs a client.
+ * so retry, checksum and endpoint policy is decided once. Nothing else constructs a client. The
+ * app loads this module on demand, through `loadAwsClients` in sdk-loader.ts ([Note: lazy
+ * seams]); the command line imports it directly.
  *
  * - S3: path-style when configured (local S3 servers), SDK integrity checksums on for every
  *   request and response that supports them.
@@ -28,6 +30,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import type { KmsApi, KmsClientSupplier } from '../keyrings/kms-api';
 import type { Endpoints } from './config';
+import { poolRegion } from './pool-region';
+
+export { poolRegion } from './pool-region';
 
 /** Where the clients point: a VeilConfig satisfies it; the command line builds one from flags. */
 export interface AwsTarget {
@@ -161,14 +166,6 @@ export async function defaultSdkRegion(): Promise<string | undefined> {
   } finally {
     probe.destroy();
   }
-}
-
-/** The region prefix of a Cognito pool id (`us-east-1:uuid` or `us-east-1_abc`). */
-export function poolRegion(poolId: string | undefined, separator: ':' | '_'): string | undefined {
-  if (!poolId) return undefined;
-  const at = poolId.indexOf(separator);
-  const region = at > 0 ? poolId.slice(0, at) : '';
-  return /^[a-z]{2}(-[a-z]+)+-\d+$/.test(region) ? region : undefined;
 }
 
 /** Adapts an SDK KMSClient to the keyring's narrow KmsApi (one command per operation). */
