@@ -32,18 +32,26 @@ async function keyPairOf(path: string, text: string): Promise<PersonKeyPair> {
 }
 
 /**
- * Reads a private key file and builds the raw RSA keyring that opens what was shared with it.
+ * Reads a private key file: the key pair (private key non-extractable, public key, fingerprint).
  * @throws VeilError IO_FAILED when the file cannot be read; PRIVATE_KEY_INVALID when it is not an
  *   RSA private key (PKCS#8 PEM) of >= 2048 bits; the backup errors (BACKUP_INVALID,
  *   BACKUP_WRONG_PASSPHRASE, PASSPHRASE_NEEDED).
  */
-export async function loadPrivateKeyKeyring(path: string): Promise<RawRsaKeyring> {
+export async function loadKeyPair(path: string): Promise<PersonKeyPair> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
     throw new VeilError('IO_FAILED', `cannot read private key file ${path}`, { cause });
   }
-  const pair = await keyPairOf(path, text);
+  return keyPairOf(path, text);
+}
+
+/**
+ * Reads a private key file and builds the raw RSA keyring that opens what was shared with it.
+ * @throws the errors of loadKeyPair.
+ */
+export async function loadPrivateKeyKeyring(path: string): Promise<RawRsaKeyring> {
+  const pair = await loadKeyPair(path);
   return new RawRsaKeyring({ keyName: pair.fingerprint, privateKey: pair.privateKey });
 }

@@ -13,8 +13,11 @@
  *   veil names init KEYS s3://BUCKET/PREFIX/                     (names-init.ts)
  *   veil names rotate KEYS [--dry-run] s3://BUCKET/ROOT/         (names-rotate.ts)
  *   veil rewrap [KEYS] CHANGES [--dry-run] s3://BUCKET/KEY|s3://BUCKET/PREFIX/|FILE (rewrap.ts)
- *   veil share KEYS --expires D [--app-url URL] [--include-name] s3://BUCKET/KEY (share.ts)
+ *   veil share KEYS --expires D [--app-url URL] [--include-name] s3://BUCKET/KEY... (share.ts)
+ *   veil share KEYS --private-key-file MINE.pem --person FP s3://BUCKET/KEY...  (share-person.ts)
+ *   veil share KEYS --unshare-person FP s3://BUCKET/KEY...
  *   veil people ls|show [FINGERPRINT] s3://BUCKET/ROOT/          (people.ts)
+ *   veil people publish --public-key-file F|--private-key-file F --name NAME s3://BUCKET/ROOT/
  *
  * KEYS are any of --key-file KEY.jwk|BACKUP.jwe (Model A), --hsm-proxy URL --hsm-key LABEL
  * (Model B, with the ID token in VEIL_HSM_TOKEN) and --kms-key ALIAS|ARN [--region R]
@@ -84,22 +87,38 @@ const USAGE_TEXT = `Usage:
                                           encrypting the content again (in S3 the body is
                                           copied inside S3; a file is rewritten atomically)
   veil share KEYS --expires DURATION [--app-url URL] [--include-name] [--label TEXT]
-             s3://BUCKET/KEY              print a share link: its key is added to the file
+             s3://BUCKET/KEY...           print a share link: its key is added to the file
                                           (rewrap) and travels only in the link's # part;
                                           DURATION as 90s, 15m, 1h or 7d, cut to the end of
                                           the signing credentials and to 7 days (the real
                                           expiry is printed); URL from --app-url or
                                           VEIL_APP_URL; the clear name only with
-                                          --include-name
+                                          --include-name; for several files, one link a
+                                          line on stdout (expiries on stderr)
   veil share KEYS --list s3://BUCKET/KEY  the file's share links (id, expiry, label)
   veil share KEYS --revoke LINK_ID s3://BUCKET/KEY
                                           remove that link's key from the file (rewrap):
                                           the link stops opening at once
+  veil share KEYS --private-key-file MINE.pem --person FINGERPRINT [--name NAME]
+             [--label ME] [--people-root PREFIX/] s3://BUCKET/KEY...
+                                          share with the person the people directory has
+                                          under FINGERPRINT (its entry checked against its
+                                          key; PERSON_UNKNOWN if none): their key is added
+                                          to the file (rewrap) and a note in their inbox,
+                                          encrypted to them, names it (NAME, default the
+                                          key's last segment) and you (your key pair's
+                                          fingerprint and --label or your published name)
+  veil share KEYS --unshare-person FINGERPRINT s3://BUCKET/KEY...
+                                          take that person's key out of the file (rewrap)
   veil people ls s3://BUCKET/ROOT/        the people directory: who published a public key
                                           (fingerprint, name), and entries refused
   veil people show FINGERPRINT s3://BUCKET/ROOT/
                                           one person's entry and public key (PEM), checked;
                                           PERSON_UNKNOWN when no one has that fingerprint
+  veil people publish --public-key-file KEY.pub.pem | --private-key-file KEY.pem|BACKUP.jwe
+             --name NAME s3://BUCKET/ROOT/
+                                          publish a public key (RSA, PEM) under NAME in the
+                                          directory, as the app does; never overwrites
 
 CHANGES (each repeats; at least one):
   --add-key-file KEY.jwk                  add a Model A key
@@ -303,11 +322,16 @@ async function run(argv: readonly string[]): Promise<void> {
       const show = args[0] === 'show';
       const [action = '', ...rest] = positionals(
         args,
-        show ? ['show', 'FINGERPRINT', 's3://BUCKET/ROOT/'] : ['ls|show', 's3://BUCKET/ROOT/'],
+        show
+          ? ['show', 'FINGERPRINT', 's3://BUCKET/ROOT/']
+          : ['ls|show|publish', 's3://BUCKET/ROOT/'],
       );
       await people({
         action,
         ...(show ? { fingerprint: rest[0] ?? '' } : {}),
+        publicKeyFile: values['public-key-file'],
+        privateKeyFile: values['private-key-file']?.[0],
+        name: values.name,
         location: parseS3Url(rest.at(-1) ?? '', 'prefix'),
         s3: { region: values.region, endpointUrl: values['endpoint-url'] },
         print: (line) => process.stdout.write(`${line}\n`),
@@ -315,17 +339,21 @@ async function run(argv: readonly string[]): Promise<void> {
       return;
     }
     case 'share': {
-      const [target = ''] = positionals(args, ['s3://BUCKET/KEY']);
+      if (args.length === 0) usage('expected s3://BUCKET/KEY (one or more)');
       await share({
         keys,
         s3: { region: values.region, endpointUrl: values['endpoint-url'] },
-        target: parseS3Url(target, 'object'),
+        targets: args.map((target) => parseS3Url(target, 'object')),
         expires: values.expires,
         appUrl: values['app-url'],
         includeName: values['include-name'] === true,
         label: values.label,
         revoke: values.revoke,
         list: values.list === true,
+        person: values.person,
+        unsharePerson: values['unshare-person'],
+        name: values.name,
+        peopleRoot: values['people-root'],
         print: (line) => process.stdout.write(`${line}\n`),
       });
       return;

@@ -34,6 +34,11 @@ const OPTIONS = {
   label: { type: 'string' },
   revoke: { type: 'string' },
   list: { type: 'boolean' },
+  person: { type: 'string' },
+  'unshare-person': { type: 'string' },
+  'people-root': { type: 'string' },
+  name: { type: 'string' },
+  'public-key-file': { type: 'string' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -68,8 +73,20 @@ const COMMAND_OPTIONS = {
     'dry-run',
     'delete-previous-version',
   ],
-  share: [...KEY_OPTIONS, 'expires', 'app-url', 'include-name', 'label', 'revoke', 'list'],
-  people: ['region', 'endpoint-url'],
+  share: [
+    ...KEY_OPTIONS,
+    'expires',
+    'app-url',
+    'include-name',
+    'label',
+    'revoke',
+    'list',
+    'person',
+    'unshare-person',
+    'people-root',
+    'name',
+  ],
+  people: ['region', 'endpoint-url', 'public-key-file', 'private-key-file', 'name'],
 } as const satisfies Record<string, readonly OptionName[]>;
 
 export type CommandName = keyof typeof COMMAND_OPTIONS;

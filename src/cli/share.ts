@@ -4,6 +4,8 @@
  *   veil share KEYS --expires DURATION [--app-url URL] [--include-name] [--label TEXT] s3://BUCKET/KEY
  *   veil share KEYS --list s3://BUCKET/KEY
  *   veil share KEYS --revoke LINK_ID s3://BUCKET/KEY
+ *   veil share KEYS --private-key-file MINE.pem --person FINGERPRINT s3://BUCKET/KEY...
+ *   veil share KEYS --unshare-person FINGERPRINT s3://BUCKET/KEY...      (share-person.ts)
  *
  * Making a link adds the link key's EDK to the object by rewrap (the body is copied inside S3)
  * and prints the link, then its real expiry: the earliest of DURATION, the end of the
@@ -11,7 +13,9 @@
  * wrap its list of links (they must be able to encrypt: a key file, --kms-key or --hsm-key).
  * KEY is the clear key: in a location with private names it is mapped to the stored key, and
  * the link names only the stored key unless --include-name is given. The app URL comes from
- * --app-url or VEIL_APP_URL (the address the app is hosted at).
+ * --app-url or VEIL_APP_URL (the address the app is hosted at). Making links for several
+ * objects prints one link per line on stdout, in the order given, and each one's expiry on
+ * stderr (share-targets.ts: one that fails does not stop the others).
  */
 import { isExpired, parseDuration } from '../core/share-link';
 import { VeilError } from '../core/errors';
@@ -29,13 +33,16 @@ import { cliKeyring, readKeyFlags, writeKeyFlags, type KeyringFlags } from './ke
 import { namesFor, storedKeyOf } from './names';
 import { s3NamesKeyStorage } from './names-storage';
 import { cliS3, type S3Flags } from './s3-client';
-import type { S3Location } from './s3-url';
+import { formatS3Url, type S3Location } from './s3-url';
+import { sharePerson } from './share-person';
+import { eachTarget } from './share-targets';
 
 /** What `veil share` is given. */
 export interface ShareCommand {
   readonly keys: KeyringFlags;
   readonly s3: S3Flags;
-  readonly target: S3Location;
+  /** The objects: several only to make links or to share with (or unshare) a person. */
+  readonly targets: readonly S3Location[];
   /** `--expires` (making a link). */
   readonly expires?: string | undefined;
   readonly appUrl?: string | undefined;
@@ -45,7 +52,15 @@ export interface ShareCommand {
   readonly revoke?: string | undefined;
   /** `--list`. */
   readonly list: boolean;
+  /** `--person FINGERPRINT`, `--unshare-person FINGERPRINT` (share-person.ts). */
+  readonly person?: string | undefined;
+  readonly unsharePerson?: string | undefined;
+  /** `--name` (the note's file name) and `--people-root` (share-person.ts). */
+  readonly name?: string | undefined;
+  readonly peopleRoot?: string | undefined;
   readonly print: (line: string) => void;
+  /** Lines for stderr (a bulk share's expiries and failures); default process.stderr. */
+  readonly warn?: (line: string) => void;
   readonly env?: NodeJS.ProcessEnv;
   /** Clock, ms since the epoch. */
   readonly nowMs?: () => number;
@@ -108,15 +123,46 @@ function durationOf(text: string): number {
   }
 }
 
-function checkModes(command: ShareCommand): 'make' | 'list' | 'revoke' {
-  const modes = [command.expires !== undefined, command.list, command.revoke !== undefined];
+type ShareMode = 'make' | 'list' | 'revoke' | 'person' | 'unshare-person';
+
+function checkModes(command: ShareCommand): ShareMode {
+  const modes = [
+    command.expires !== undefined,
+    command.list,
+    command.revoke !== undefined,
+    command.person !== undefined,
+    command.unsharePerson !== undefined,
+  ];
   if (modes.filter(Boolean).length !== 1) {
-    usage('give exactly one of --expires DURATION, --list or --revoke LINK_ID');
+    usage(
+      'give exactly one of --expires DURATION, --list, --revoke LINK_ID, --person FINGERPRINT or --unshare-person FINGERPRINT',
+    );
   }
-  if (command.expires === undefined && (command.includeName || command.appUrl || command.label)) {
-    usage('--app-url, --include-name and --label apply to making a link (--expires)');
+  const mode: ShareMode = command.list
+    ? 'list'
+    : command.revoke !== undefined
+      ? 'revoke'
+      : command.person !== undefined
+        ? 'person'
+        : command.unsharePerson !== undefined
+          ? 'unshare-person'
+          : 'make';
+  if (mode !== 'make' && (command.includeName || command.appUrl)) {
+    usage('--app-url and --include-name apply to making a link (--expires)');
   }
-  return command.list ? 'list' : command.revoke !== undefined ? 'revoke' : 'make';
+  if (command.label !== undefined && mode !== 'make' && mode !== 'person') {
+    usage('--label applies to making a link (--expires) or to --person');
+  }
+  if ((command.name !== undefined || command.peopleRoot !== undefined) && mode !== 'person') {
+    if (mode !== 'unshare-person' || command.name !== undefined) {
+      usage('--name and --people-root apply to --person');
+    }
+  }
+  if (command.targets.length !== 1 && (mode === 'list' || mode === 'revoke')) {
+    usage('--list and --revoke take one s3://BUCKET/KEY');
+  }
+  if (command.targets.length === 0) usage('name the file to share: s3://BUCKET/KEY');
+  return mode;
 }
 
 /**
@@ -146,6 +192,24 @@ export function revokeLines(
 export async function share(command: ShareCommand): Promise<void> {
   const env = command.env ?? process.env;
   const mode = checkModes(command);
+  const warn = command.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
+  if (mode === 'person' || mode === 'unshare-person') {
+    await sharePerson({
+      keys: command.keys,
+      s3: command.s3,
+      targets: command.targets,
+      action: mode === 'person' ? 'share' : 'unshare',
+      fingerprint: (mode === 'person' ? command.person : command.unsharePerson) ?? '',
+      name: command.name,
+      label: command.label,
+      peopleRoot: command.peopleRoot,
+      print: command.print,
+      warn,
+      env,
+      ...(command.nowMs ? { nowMs: command.nowMs } : {}),
+    });
+    return;
+  }
   const seconds = mode === 'make' ? durationOf(command.expires ?? '') : 0;
   const appBase = mode === 'make' ? appBaseOf(command, env) : '';
   const nowMs = command.nowMs ?? Date.now;
@@ -158,23 +222,22 @@ export async function share(command: ShareCommand): Promise<void> {
         throw error;
       },
     );
-    try {
+    const one = async (target: S3Location): Promise<void> => {
       const names = await namesFor(
-        s3NamesKeyStorage(s3.client, command.target.bucket, 'share'),
-        command.target,
+        s3NamesKeyStorage(s3.client, target.bucket, 'share'),
+        target,
         'object',
         () => Promise.resolve(opener.keyring),
       );
-      const key = storedKeyOf(names, command.target.key);
       const context: ShareContext = {
         client: s3.client,
         rewrapS3: nodeRewrapS3(s3.client),
-        bucket: command.target.bucket,
+        bucket: target.bucket,
         root: names.root,
-        key,
+        key: storedKeyOf(names, target.key),
         openWith: opener.keyring,
         wrapWith: wrapper.keyring,
-        context: buildUploadContext({ bucket: command.target.bucket }),
+        context: buildUploadContext({ bucket: target.bucket }),
         bindingRule: names.bindingRule,
         nowMs,
       };
@@ -193,15 +256,19 @@ export async function share(command: ShareCommand): Promise<void> {
       const created = await createShareLink(context, {
         requestedSeconds: seconds,
         appBase,
-        ...(command.includeName ? { name: command.target.key.split('/').pop() ?? '' } : {}),
+        ...(command.includeName ? { name: target.key.split('/').pop() ?? '' } : {}),
         label: command.label ?? '',
       });
+      const expiry = `expires ${new Date(created.expiry.expiresAtMs).toISOString()} (in ${formatSeconds(
+        created.expiry.expiresInSeconds,
+      )}, ${LIMIT_WORDS[created.expiry.limitedBy]}); link id ${created.entry.id}`;
       command.print(created.link);
-      command.print(
-        `expires ${new Date(created.expiry.expiresAtMs).toISOString()} (in ${formatSeconds(
-          created.expiry.expiresInSeconds,
-        )}, ${LIMIT_WORDS[created.expiry.limitedBy]}); link id ${created.entry.id}`,
-      );
+      // Several links: stdout holds only the links, one a line; each expiry goes to stderr.
+      if (command.targets.length === 1) command.print(expiry);
+      else warn(`${formatS3Url(target)}: ${expiry}`);
+    };
+    try {
+      await eachTarget(command.targets, one, warn);
     } finally {
       opener.close();
       wrapper.close();
