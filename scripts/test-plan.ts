@@ -4,12 +4,15 @@
  * cores it keeps busy.
  *
  * [Note: test plan] A task starts once the tasks it needs have passed and the cores it claims
- * are free, taking tasks in the order listed. The claims come from CPU seconds over wall
- * seconds measured on two cores: the checks, the builds, the unit tests and the CDK synth each
- * keep a core busy; the integration tests and each end-to-end shard mostly wait (on moto,
- * SoftHSM2, Chromium, real clocks), so two of them share one core. The end-to-end shards are
- * listed first because they are the longest chain; everything else fills the cores they leave.
- * On more cores more runs at once; on one core, one task at a time still runs everything.
+ * are free, taking tasks in the order listed. The claims say what a task keeps busy on two cores:
+ * the builds, the checks, the unit tests (Vitest gives them one worker on two cores) and the CDK
+ * synth a core each; the integration tests mostly wait on the local services and real clocks;
+ * an end-to-end shard drives Chromium, whose page and encryption workers use more than a core at
+ * moments, but waits on moto and the HSM proxy between them. Both shards and the integration
+ * tests claim half a core each, so they start together and the rest fills in as they end: a
+ * core shared a little too much costs less than one left idle. The end-to-end shards are listed
+ * first, as the longest chain; the unit tests next, as the longest one-core task, so the checks
+ * run beside them rather than after. On more cores more runs at once; on one, one at a time.
  */
 
 /** One step of `npm test`. */
@@ -70,10 +73,10 @@ export const TEST_PLAN: readonly Task[] = [
   ...Array.from({ length: E2E_SHARDS }, (_, index) => e2eShard(index + 1)),
   npmScript('build:cli', [], 1),
   npmScript('test:integration', ['build:cli'], 0.5),
-  npmScript('check:format', [], 1),
-  npmScript('check:lint', [], 1),
-  npmScript('check:types', [], 1),
   npmScript('test:unit', ['build:cli'], 1),
+  npmScript('check:types', [], 1),
+  npmScript('check:lint', [], 1),
+  npmScript('check:format', [], 1),
   npmScript('test:infra', [], 1),
 ];
 
