@@ -31,7 +31,15 @@ function credentials(): CredentialsContainer {
 function mapped(error: unknown): VeilError {
   if (error instanceof VeilError) return error;
   const name = error instanceof Error ? error.name : '';
-  if (name === 'NotSupportedError' || name === 'SecurityError') {
+  if (name === 'SecurityError') {
+    // The relying party id must be a domain name: an IP address (http://127.0.0.1) is refused.
+    return new VeilError(
+      'PASSKEY_UNAVAILABLE',
+      'SecurityError: passkeys need the site to be opened by a domain name, such as localhost, not an IP address',
+      { cause: error },
+    );
+  }
+  if (name === 'NotSupportedError') {
     return new VeilError('PASSKEY_UNAVAILABLE', name, { cause: error });
   }
   return new VeilError('PASSKEY_CANCELLED', name || undefined, { cause: error });
