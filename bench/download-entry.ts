@@ -63,17 +63,47 @@ export async function makeMemoryObject(plaintextBytes: number, keyBase64: string
   return memoryObject.length;
 }
 
+/** The ranges the last memory run asked for ("start-end"), so the next can have them ready. */
+let askedRanges: string[] = [];
+/** Ranges copied out ahead by readyRanges, taken by the next memory run with source 'ready'. */
+const ready = new Map<string, Uint8Array>();
+
+/** Copies out every range the last memory run asked for (call it outside the measurement). */
+export function readyRanges(): void {
+  const object = memoryObject;
+  if (!object) throw new Error('no object in memory');
+  ready.clear();
+  for (const range of askedRanges) {
+    const [start, end] = range.split('-').map(Number);
+    ready.set(range, object.slice(start, end));
+  }
+}
+
 /**
  * The decrypt pipeline without a network: the download engine and its worker pool read the
- * object made by makeMemoryObject in ranged reads (each a fresh copy, as a network read is) and
- * write to a sink that counts and drops. Returns the elapsed milliseconds and the bytes written.
+ * object made by makeMemoryObject in ranged reads and write to a sink that counts and drops.
+ * With `source: 'copy'` each range is a fresh copy made when asked, as a network read delivers
+ * fresh bytes; with 'ready' the ranges copied out ahead by readyRanges are handed over as they
+ * are, so the figure is the engine's alone, without the source's cost
+ * ([Note: fresh buffers] in src/transfer/download-frames.ts). Returns the elapsed milliseconds
+ * and the bytes written.
  */
 export async function memoryDecryptMs(params: {
   keyBase64: string;
   workers: number;
+  source?: 'copy' | 'ready';
 }): Promise<{ ms: number; writtenBytes: number }> {
   const object = memoryObject;
   if (!object) throw new Error('no object in memory');
+  if (params.source !== 'ready') ready.clear();
+  const asked: string[] = [];
+  const rangeOf = (startBytes: number, endBytes: number): Uint8Array => {
+    const name = `${startBytes}-${endBytes}`;
+    asked.push(name);
+    const bytes = ready.get(name);
+    ready.delete(name);
+    return bytes ?? object.slice(startBytes, endBytes);
+  };
   const etag = '"memory"';
   const s3: DownloadS3 = {
     headObject: () =>
@@ -85,7 +115,7 @@ export async function memoryDecryptMs(params: {
       }),
     getRange: (request) =>
       Promise.resolve({
-        bytes: object.slice(request.startBytes, request.endBytes),
+        bytes: rangeOf(request.startBytes, request.endBytes),
         etag,
         totalBytes: object.length,
       }),
@@ -112,6 +142,7 @@ export async function memoryDecryptMs(params: {
     sink,
   });
   const ms = performance.now() - startedMs;
+  askedRanges = asked;
   if (result.writtenBytes !== written) throw new Error('the sink saw other bytes');
   return { ms, writtenBytes: written };
 }

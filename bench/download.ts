@@ -6,12 +6,14 @@
  *     WebCrypto AES-GCM decryption (one call per 512 KiB frame, the same frame over and over) in
  *     as many plain workers, and the primitive decrypt pipeline (fresh 512 KiB frames copied out
  *     of memory, transferred to as many plain workers, one raw call each; primitives.ts);
- *     alternated, medians, and the Chromium CPU time per GiB (from /proc);
+ *     alternated, medians, and the Chromium CPU time per GiB (from /proc); and the engine again
+ *     with every range copied out before the clock and the CPU count start (the engine without
+ *     its source's cost);
  * (a) download + decrypt (worker pool) + write to the origin-private file system of a Veil object
  *     against the plain download of an object of the same size through the same engine and save
  *     path (no decryption), from a disk-backed S3 stand-in on loopback (download-server.ts);
- * (b) peak memory of Chromium (sum of the RSS of its processes, and of its renderers alone) while
- *     a 1 GiB and a 2 GiB Veil object download from that disk-backed stand-in, to OPFS in a
+ * (b) peak memory of Chromium (sum of the RSS of its processes, of its renderers alone, and the
+ *     page's JS heap; memory-sampler.ts) while a 1 GiB and a 2 GiB Veil object download from that disk-backed stand-in, to OPFS in a
  *     persistent profile (the incognito profile keeps OPFS in memory) through the save picker, and
  *     into the browser's downloads through Veil's service worker (the target for browsers without
  *     the picker); each service-worker download is checked complete and of the right size.
@@ -32,7 +34,8 @@ import { createEncryptStream } from '../src/core/encrypt-stream';
 import { RawAesKeyring } from '../src/keyrings/raw-aes';
 import { chromiumLaunchOptions } from '../scripts/chromium';
 import { buildAndServe } from '../tests/e2e/harness/serve';
-import { chromiumRssBytes, loadAverage, withCpu } from './chromium-proc';
+import { loadAverage, withCpu } from './chromium-proc';
+import { sampleMemory } from './memory-sampler';
 import { startDiskS3 } from './download-server';
 import type * as Entry from './download-entry';
 
@@ -129,11 +132,12 @@ try {
       sizeBytes,
       KEY_BASE64,
     ] as const);
-    const decrypt = () =>
+    const decrypt = (source: 'copy' | 'ready' = 'copy') =>
       withCpu(() =>
         page.evaluate((p) => window.downloadBench.memoryDecryptMs(p), {
           keyBase64: KEY_BASE64,
           workers,
+          source,
         }),
       );
     const raw = () =>
@@ -160,6 +164,8 @@ try {
     const rawCpu: number[] = [];
     const primitiveMs: number[] = [];
     const primitiveCpu: number[] = [];
+    const readyMs: number[] = [];
+    const readyCpu: number[] = [];
     const loads = [await loadAverage()];
     for (let i = 0; i < memoryRuns; i++) {
       const run = await decrypt();
@@ -172,6 +178,11 @@ try {
       const floor = await primitive();
       primitiveMs.push(floor.value);
       primitiveCpu.push(floor.cpuMs);
+      await page.evaluate(() => window.downloadBench.readyRanges());
+      const alone = await decrypt('ready');
+      if (alone.value.writtenBytes !== sizeBytes) throw new Error('memory run');
+      readyMs.push(alone.value.ms);
+      readyCpu.push(alone.cpuMs);
       loads.push(await loadAverage());
     }
     const perGiB = (cpu: number[]): number => round((median(cpu) * 1024 * MiB) / sizeBytes, 0);
@@ -184,9 +195,12 @@ try {
       primitiveDecryptMBps: round(mbps(sizeBytes, median(primitiveMs))),
       ratioToRaw: round(median(rawMs) / median(pipelineMs), 2),
       ratioToPrimitive: round(median(primitiveMs) / median(pipelineMs), 2),
+      sourceReadyMBps: round(mbps(sizeBytes, median(readyMs))),
+      sourceReadyRatioToRaw: round(median(rawMs) / median(readyMs), 2),
       cpuMsPerGiB: perGiB(pipelineCpu),
       rawCpuMsPerGiB: perGiB(rawCpu),
       primitiveCpuMsPerGiB: perGiB(primitiveCpu),
+      sourceReadyCpuMsPerGiB: perGiB(readyCpu),
     };
     console.log('(0) decrypt pipeline from memory vs raw AES-GCM decryption:');
     console.table(memoryPipeline);
@@ -223,17 +237,7 @@ try {
     const key = `veil-big-${gib}`;
     await writeVeilObject(join(dir, key), gib * 1024 * MiB);
     for (const target of ['opfs', 'service-worker'] as const) {
-      const baseline = await chromiumRssBytes();
-      const peak = { ...baseline };
-      let sampling = true;
-      const sampler = (async () => {
-        while (sampling) {
-          const now = await chromiumRssBytes();
-          peak.total = Math.max(peak.total, now.total);
-          peak.renderer = Math.max(peak.renderer, now.renderer);
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-      })();
+      const sampler = await sampleMemory(page);
       const started = target === 'service-worker' ? page.waitForEvent('download') : undefined;
       const result = await run(key, target);
       if (started) {
@@ -244,16 +248,13 @@ try {
         if (saved !== result.writtenBytes) throw new Error(`download ${failure ?? saved}`);
         await download.delete();
       }
-      sampling = false;
-      await sampler;
+      const figures = await sampler.stop();
       const row = {
         objectGiB: gib,
         target,
         MBps: round(mbps(result.writtenBytes, result.ms)),
-        growthMiB: round((peak.total - baseline.total) / MiB, 0),
-        rendererGrowthMiB: round((peak.renderer - baseline.renderer) / MiB, 0),
-        rendererPeakMiB: round(peak.renderer / MiB, 0),
-        peakMiB: round(peak.total / MiB, 0),
+        loadAverage: await loadAverage(),
+        ...figures,
       };
       console.log('peak memory:', row);
       memory.push(row);

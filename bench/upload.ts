@@ -11,8 +11,8 @@
  *     then where the time goes: each stage of building parts timed alone on one thread (stages.ts);
  * (b) an encrypted upload against a plaintext upload of the same in-memory file, same engine,
  *     same moto;
- * (c) peak memory of Chromium (sum of the RSS of its processes, and of the renderer, which holds
- *     the page and its workers) while a 1 GiB and a 2 GiB file picked from disk upload to the
+ * (c) peak memory of Chromium (sum of the RSS of its processes, of the renderer, which holds
+ *     the page and its workers, and the page's JS heap; memory-sampler.ts) while a 1 GiB and a 2 GiB file picked from disk upload to the
  *     disk-backed S3 stand-in (download-server.ts; moto would hold them in memory).
  *
  * Env: VEIL_BENCH_PIPELINE_MIB (file for a, default 512), VEIL_BENCH_MIB (file for b, default
@@ -32,7 +32,8 @@ import { startMoto } from '../scripts/stack/moto';
 import { freePort } from '../scripts/stack/process';
 import { provisionBucket, type ProvisionOptions } from '../scripts/stack/provision';
 import { buildAndServe } from '../tests/e2e/harness/serve';
-import { chromiumRssBytes } from './chromium-proc';
+import { loadAverage } from './chromium-proc';
+import { sampleMemory } from './memory-sampler';
 import { measurePipeline } from './upload-pipeline';
 import { startDiskS3 } from './download-server';
 import type * as Entry from './upload-entry';
@@ -97,24 +98,13 @@ async function peakMemory(
   await page.evaluate(() => window.bench.addFileInput());
   await page.setInputFiles('#bench-file', path);
   await page.evaluate(() => window.bench.takeInputFile('big'));
-  const baseline = await chromiumRssBytes();
-  const peak = { ...baseline };
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      const now = await chromiumRssBytes();
-      peak.total = Math.max(peak.total, now.total);
-      peak.renderer = Math.max(peak.renderer, now.renderer);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })();
+  const sampler = await sampleMemory(page);
   const ms = await page.evaluate(
     ([w, endpoint]) =>
       window.bench.uploadMs('big', w, 'client-side', { endpoint, bucket: 'bench' }),
     [workers, diskS3Url] as const,
   );
-  sampling = false;
-  await sampler;
+  const figures = await sampler.stop();
   await page.evaluate(() => window.bench.release('big'));
   await rm(path, { force: true });
   // The object the disk-backed endpoint assembled: exactly the message's size.
@@ -127,12 +117,8 @@ async function peakMemory(
   return {
     fileGiB: gib,
     uploadMBps: round(mbps(gib * 1024 * MiB, ms)),
-    baselineMiB: round(baseline.total / MiB, 0),
-    peakMiB: round(peak.total / MiB, 0),
-    growthMiB: round((peak.total - baseline.total) / MiB, 0),
-    rendererBaselineMiB: round(baseline.renderer / MiB, 0),
-    rendererPeakMiB: round(peak.renderer / MiB, 0),
-    rendererGrowthMiB: round((peak.renderer - baseline.renderer) / MiB, 0),
+    loadAverage: await loadAverage(),
+    ...figures,
   };
 }
 
