@@ -20,6 +20,7 @@ import {
   CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { expect, test, type Page, type Response } from '@playwright/test';
+import { seriousViolations } from './support/axe';
 
 function env(name: string): string {
   const value = process.env[name];
@@ -133,6 +134,8 @@ async function keptEntries(page: Page): Promise<string[]> {
 test('once signed in, the forms give way to a summary; Switch and Sign out bring them back', async ({
   page,
 }) => {
+  // Two axe runs over the whole Settings page take most of a minute on a loaded machine.
+  test.setTimeout(180_000);
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
   await openSettings(page);
@@ -148,6 +151,7 @@ test('once signed in, the forms give way to a summary; Switch and Sign out bring
   await expect(signInForm(page)).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Get guest credentials' })).toHaveCount(0);
   await expect(page.getByRole('form', { name: 'Use IAM access keys' })).toHaveCount(0);
+  expect(await seriousViolations(page, 'settings (signed in)')).toEqual([]);
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.screenshot({ path: test.info().outputPath('signed-in-desktop.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
@@ -163,6 +167,7 @@ test('once signed in, the forms give way to a summary; Switch and Sign out bring
   await expect(switchButton).toHaveAttribute('aria-expanded', 'true');
   await expect(signInForm(page)).toBeVisible();
   await expect(status(page)).toContainText('Signed in as demo');
+  expect(await seriousViolations(page, 'settings (switching)')).toEqual([]);
   await page.getByRole('button', { name: 'Cancel' }).click();
   await expect(signInForm(page)).toHaveCount(0);
   await expect(switchButton).toBeFocused();
