@@ -102,7 +102,7 @@ export async function publishPerson(
     checkedName = checkPersonName(name ?? '');
   } catch (error) {
     const detail = error instanceof VeilError ? error.detail : undefined;
-    throw new VeilError('USAGE', `--name NAME: 1 to 64 characters, no controls (${detail ?? ''})`);
+    throw new VeilError('USAGE', `--name NAME: ${detail ?? 'give the name people know you by'}`);
   }
   const publicKeySpki = await publicKeyOf(source);
   const fingerprint = await spkiFingerprint(publicKeySpki);

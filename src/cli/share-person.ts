@@ -95,8 +95,8 @@ async function sharerOf(
   if (command.label !== undefined) {
     try {
       return { name: checkPersonName(command.label), fingerprint };
-    } catch {
-      usage('--label: 1 to 64 characters, no controls');
+    } catch (error) {
+      usage(`--label: ${error instanceof VeilError ? (error.detail ?? '') : ''}`);
     }
   }
   try {

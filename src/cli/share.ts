@@ -154,9 +154,7 @@ function checkModes(command: ShareCommand): ShareMode {
     usage('--label applies to making a link (--expires) or to --person');
   }
   if ((command.name !== undefined || command.peopleRoot !== undefined) && mode !== 'person') {
-    if (mode !== 'unshare-person' || command.name !== undefined) {
-      usage('--name and --people-root apply to --person');
-    }
+    usage('--name and --people-root apply to --person');
   }
   if (command.targets.length !== 1 && (mode === 'list' || mode === 'revoke')) {
     usage('--list and --revoke take one s3://BUCKET/KEY');
