@@ -47,7 +47,8 @@ export function expiryChoices(
   const choices = EXPIRY_PRESETS.filter((choice) => choice.seconds <= leftSeconds);
   if (leftSeconds < DEFAULT_EXPIRY_SECONDS && leftSeconds >= 60) {
     const minutes = Math.floor(leftSeconds / 60);
-    choices.push({ seconds: leftSeconds, label: `${minutes} minutes (until your sign-in ends)` });
+    const unit = minutes === 1 ? 'minute' : 'minutes';
+    choices.push({ seconds: leftSeconds, label: `${minutes} ${unit} (until your sign-in ends)` });
   }
   const defaultSeconds = Math.min(DEFAULT_EXPIRY_SECONDS, leftSeconds);
   return { choices, defaultSeconds: choices.length > 0 ? defaultSeconds : 0 };

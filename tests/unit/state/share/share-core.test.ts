@@ -51,6 +51,11 @@ describe('expiryChoices', () => {
     expect(defaultSeconds).toBe(3000);
   });
 
+  it('credentials for 90 seconds: "1 minute", not "1 minutes"', () => {
+    const { choices } = expiryChoices(NOW, NOW + 90_000);
+    expect(choices.map((c) => c.label)).toEqual(['1 minute (until your sign-in ends)']);
+  });
+
   it('credentials for 30 seconds: nothing to offer', () => {
     expect(expiryChoices(NOW, NOW + 30_000)).toEqual({ choices: [], defaultSeconds: 0 });
   });
