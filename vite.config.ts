@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Connect, Plugin } from 'vite';
 import { defineConfig } from 'vite';
+import { initialJsReport } from './scripts/build/initial-js';
 import { finishBuild } from './scripts/build/verifiable-build';
 import { metaPolicy } from './src/hosting/csp';
 
@@ -76,7 +77,7 @@ function verifiableBuild(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [svelte(), runtimeConfig(), cspMeta(), verifiableBuild()],
+  plugins: [svelte(), runtimeConfig(), cspMeta(), initialJsReport(), verifiableBuild()],
   server: { host: '127.0.0.1', port: 5173, strictPort: true },
   preview: { host: '127.0.0.1', port: 4173, strictPort: true },
   build: { target: 'es2022', sourcemap: false },

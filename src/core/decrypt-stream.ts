@@ -22,7 +22,7 @@ import { DEFAULT_MAX_ENCRYPTED_DATA_KEYS, DEFAULT_MAX_FRAME_BYTES, tryParseHeade
 import type { OpenOptions } from './message';
 import { checkLocation, type BindingRule, type ObjectLocation } from './location';
 import { openMessageKeys } from './message';
-import { SignatureVerifier } from './signature';
+import type { SignatureVerifier } from './signature';
 import { FINAL_FRAME_MARKER, committingSuite } from './suites';
 
 /** Options of a decryption. */
@@ -176,6 +176,8 @@ class Decryptor {
     const header = parsed.header;
     const headerBytes = this.queue.take(header.headerBytes);
     if (committingSuite(header.suiteId).signed) {
+      // P-384 is fetched only for a signed message, which Veil never writes ([Note: lazy seams]).
+      const { SignatureVerifier } = await import('./signature');
       this.verifier = new SignatureVerifier(header.encryptionContext);
       this.verifier.update(headerBytes);
     }
