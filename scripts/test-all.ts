@@ -5,7 +5,8 @@
  * (except those that need a failed one), so one run shows every failure; the exit status is 1 if
  * any task failed, did not run, or the summary counts a failed test.
  *
- * `tsx scripts/test-all.ts --cores N` schedules for N cores instead of the machine's count.
+ * `npm test -- --cores N` schedules for N cores instead of the machine's count; `npm test --
+ * --serial` runs one task at a time, in plan order, as `npm test` did before the plan.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -34,6 +35,8 @@ function childCpuSeconds(): number {
 }
 
 function coresFromArgs(): number {
+  // With 0 cores to share, a task starts only when nothing runs (see tasksToStart).
+  if (process.argv.includes('--serial')) return 0;
   const index = process.argv.indexOf('--cores');
   if (index === -1) return availableParallelism();
   const cores = Number(process.argv[index + 1]);
@@ -134,7 +137,7 @@ await new Promise<void>((done) => {
     for (const task of tasksToStart(TEST_PLAN, states, cores)) void run(task).then(schedule);
     if (![...states.values()].some((state) => state === 'waiting' || state === 'running')) done();
   };
-  log(`running ${TEST_PLAN.length} tasks on ${cores} cores`);
+  log(`running ${TEST_PLAN.length} tasks ${cores === 0 ? 'one at a time' : `on ${cores} cores`}`);
   schedule();
 });
 
@@ -152,7 +155,7 @@ for (const task of TEST_PLAN) {
 }
 console.log(
   `all tasks: ${wallSeconds.toFixed(0)} s wall, ${cpuTotal.toFixed(0)} s CPU ` +
-    `(${(cpuTotal / wallSeconds).toFixed(2)} of ${cores} cores busy on average)\n`,
+    `(${(cpuTotal / wallSeconds).toFixed(2)} of ${availableParallelism()} cores busy on average)\n`,
 );
 
 const summary = spawn('tsx', ['scripts/test-summary.ts'], { stdio: 'inherit' });

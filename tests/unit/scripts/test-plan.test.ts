@@ -58,6 +58,12 @@ describe('tasksToStart', () => {
     expect(names(tasksToStart(wide, now, 2))).toEqual(['small']);
   });
 
+  test('with no cores to share (--serial), one task at a time in plan order', () => {
+    expect(names(tasksToStart(plan, states({}), 0))).toEqual(['build']);
+    expect(names(tasksToStart(plan, states({ build: 'running' }), 0))).toEqual([]);
+    expect(names(tasksToStart(plan, states({ build: 'passed' }), 0))).toEqual(['e2e 1/2']);
+  });
+
   test('with nothing running, a task starts even if it claims more cores than there are', () => {
     expect(names(tasksToStart([task('big', 4), task('next', 1)], new Map(), 2))).toEqual(['big']);
   });
