@@ -9,7 +9,6 @@
  * stay signed in, a user-pool refresh token sealed in IndexedDB ([Note: stay signed in] in
  * src/aws/stay-signed-in.ts; the logic in kept-sign-in.ts).
  */
-import { createStore, del, get, set, type UseStore } from 'idb-keyval';
 import type { AwsClients } from '../../aws/clients';
 import type { VeilConfig } from '../../aws/config';
 import type {
@@ -30,10 +29,9 @@ import {
 } from '../../aws/credentials';
 import type { IamKeys } from '../../aws/iam-keys';
 import { IamKeyStore, iamKeysProvider, parseIamKeys } from '../../aws/iam-keys';
-import { beginSignIn, exchangeCode, readRedirect } from '../../aws/oidc';
+import { beginSignIn, exchangeCode } from '../../aws/oidc';
 import { loadAwsClients } from '../../aws/sdk-loader';
 import type { KeptSignInStore } from '../../aws/stay-signed-in';
-import { KEPT_SIGN_IN_DB, KEPT_SIGN_IN_STORE } from '../../aws/stay-signed-in';
 import { VeilError } from '../../core/errors';
 import {
   anyKeptSignIn,
@@ -47,23 +45,13 @@ import {
   hostedUiOf,
   noteSsoStayChoice,
   sessionStorageOrUndefined,
-  takeSsoStayChoice,
+  takeSsoRedirect,
 } from './hosted-ui';
+import { indexedDbKeptStore } from './kept-sign-in-store';
 import type { CredentialSource, SessionStatus } from './sign-in-summary';
 
 export type { CredentialSource, SessionStatus } from './sign-in-summary';
 export { hostedUiOf } from './hosted-ui';
-
-/** The kept sign-in's store in IndexedDB, opened on first use. */
-function indexedDbKeptStore(): KeptSignInStore {
-  let db: UseStore | undefined;
-  const store = (): UseStore => (db ??= createStore(KEPT_SIGN_IN_DB, KEPT_SIGN_IN_STORE));
-  return {
-    get: (key) => get(key, store()),
-    set: (key, value) => set(key, value, store()),
-    del: (key) => del(key, store()),
-  };
-}
 
 export class AwsSession {
   #status = $state<SessionStatus>({ state: 'signed-out' });
@@ -247,29 +235,13 @@ export class AwsSession {
     }
   }
 
-  /**
-   * Completes a hosted-UI sign-in when this page is its redirect (`?code=&state=` or
-   * `?error=&state=`), and removes the answer from the address bar whatever it was. Returns true
-   * when it handled a sign-in answer. Never throws. Untested locally (no hosted UI).
-   */
+  /** Completes a hosted-UI sign-in when this page is its redirect (takeSsoRedirect). */
   async completeSsoRedirect(config: VeilConfig): Promise<boolean> {
-    if (!/[?&](code|error)(=|&|$)/.test(location.search)) return false;
-    const href = location.href;
-    // A code or error in the address bar must not stay there (history, bookmarks, referrers).
-    history.replaceState(history.state, '', `${location.pathname}${location.hash}`);
-    const ui = hostedUiOf(config);
-    const storage = sessionStorageOrUndefined();
-    if (!ui || !storage) return false;
-    const stay = takeSsoStayChoice(storage);
-    let answer: { code: string; verifier: string } | undefined;
-    try {
-      answer = readRedirect(href, storage);
-    } catch (error) {
-      this.#fail('sso', error);
-      return true;
-    }
-    if (!answer) return true;
-    const { code, verifier } = answer;
+    const redirect = takeSsoRedirect(config);
+    if (redirect.kind === 'none') return false;
+    if (redirect.kind === 'failed') this.#fail('sso', redirect.error);
+    if (redirect.kind !== 'answer') return true;
+    const { ui, code, verifier, stay } = redirect;
     await this.#use(
       config,
       'sso',
@@ -358,6 +330,11 @@ export class AwsSession {
     username?: string,
     stay = false,
   ): Promise<void> {
+    // A kept sign-in this one replaces: its refresh token is revoked once the new one holds.
+    const replacedToken =
+      this.#status.state === 'ready' && this.#status.kept
+        ? this.#tokens?.current().refreshToken
+        : undefined;
     this.#signOutQuietly();
     this.#status = { state: 'working', source };
     try {
@@ -392,6 +369,11 @@ export class AwsSession {
         remembered: source === 'keys' && this.#keys.remembered(),
         kept,
       };
+      // Switch from a kept sign-in: the old token left this device's store above; revoke it too,
+      // as Sign out does (best effort; moto lacks RevokeToken, so no test shows it revoking).
+      if (replacedToken && replacedToken !== tokens?.current().refreshToken) {
+        await revokeRefreshToken(await this.#cognitoClients(config), config, replacedToken);
+      }
     } catch (error) {
       this.#fail(source, error);
     }

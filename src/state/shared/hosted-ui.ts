@@ -3,7 +3,7 @@
  * storage when the browser offers it (the PKCE verifier and remembered IAM keys live there).
  */
 import type { VeilConfig } from '../../aws/config';
-import type { HostedUiConfig } from '../../aws/oidc';
+import { readRedirect, type HostedUiConfig } from '../../aws/oidc';
 
 /** This tab's session storage, or undefined where it is unavailable. */
 export function sessionStorageOrUndefined(): Storage | undefined {
@@ -45,4 +45,41 @@ export function takeSsoStayChoice(storage: Pick<Storage, 'getItem' | 'removeItem
   const stay = storage.getItem(SSO_STAY_KEY) === '1';
   storage.removeItem(SSO_STAY_KEY);
   return stay;
+}
+
+/** What this page's address says of a hosted-UI sign-in (takeSsoRedirect). */
+export type SsoRedirect =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'ignored' }
+  | { readonly kind: 'failed'; readonly error: unknown }
+  | {
+      readonly kind: 'answer';
+      readonly ui: HostedUiConfig;
+      readonly code: string;
+      readonly verifier: string;
+      readonly stay: boolean;
+    };
+
+/**
+ * When this page is the hosted UI's redirect (`?code=&state=` or `?error=&state=`): removes the
+ * answer from the address bar whatever it was (history, bookmarks, referrers must not keep a
+ * code), consumes the Stay choice and reads the answer against this tab's PKCE state. 'none':
+ * not a redirect, or no hosted UI or session storage to read it with; 'ignored': a redirect
+ * without an answer for this tab.
+ * Never throws. Untested locally (moto has no hosted UI).
+ */
+export function takeSsoRedirect(config: VeilConfig): SsoRedirect {
+  if (!/[?&](code|error)(=|&|$)/.test(location.search)) return { kind: 'none' };
+  const href = location.href;
+  history.replaceState(history.state, '', `${location.pathname}${location.hash}`);
+  const ui = hostedUiOf(config);
+  const storage = sessionStorageOrUndefined();
+  if (!ui || !storage) return { kind: 'none' };
+  const stay = takeSsoStayChoice(storage);
+  try {
+    const answer = readRedirect(href, storage);
+    return answer ? { kind: 'answer', ui, ...answer, stay } : { kind: 'ignored' };
+  } catch (error) {
+    return { kind: 'failed', error };
+  }
 }
