@@ -184,6 +184,18 @@ export class KeysCore {
   }
 
   /**
+   * The vault locked: a held key that is under the lock (exported later, or made or imported
+   * while unlocked) is wiped, so no one at the locked page saves its file or backup. A key kept
+   * for this page only stays held: it is not under the lock and its copies may not be saved yet.
+   */
+  vaultLocked(): void {
+    const pending = this.#pending;
+    if (!pending) return;
+    const info = this.#deps.vault.keys.find((key) => key.keyName === pending.keyName);
+    if (pending.origin === 'exported' || info?.underLock) this.finish();
+  }
+
+  /**
    * The view is gone: wipes what is held, and anything that finishes later is wiped at once
    * ([Note: a key held after the view closed]).
    */

@@ -35,6 +35,7 @@ export class KeysPanel {
   #error = $state<{ where: string; error: ShownError } | undefined>(undefined);
   readonly #hsm = new TaskState<string[]>();
   readonly #kms = new TaskState<KmsAliasList>();
+  readonly #offLock: () => void;
 
   constructor(deps: KeysDeps) {
     this.#deps = deps;
@@ -48,6 +49,7 @@ export class KeysPanel {
         this.#pending = pending;
       },
     );
+    this.#offLock = deps.vault.onLock(() => this.#core.vaultLocked());
   }
 
   get pending(): PendingKey | undefined {
@@ -148,6 +150,7 @@ export class KeysPanel {
 
   /** The view is gone: see KeysCore.close. */
   close(): void {
+    this.#offLock();
     this.#core.close();
   }
 

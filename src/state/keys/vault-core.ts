@@ -300,6 +300,9 @@ export class VaultCore {
       if (this.#cryptoKeys.has(keyName)) continue;
       try {
         const key = await this.#importSealed(keyName, sealed, sealing);
+        // Locked while this entry opened (Lock now, the idle lock): it must not come back.
+        const now = this.#sealing();
+        if (now === undefined || now === 'locked' || now.vaultKey !== sealing.vaultKey) break;
         this.#cryptoKeys.set(keyName, key);
         this.#tampered.delete(keyName);
       } catch (error) {

@@ -256,21 +256,27 @@ export class VaultLockCore {
   }
 
   /**
-   * Removes a passkey (while unlocked); the passphrase stays as the fallback.
-   * @throws VeilError VAULT_LOCKED; VAULT_LAST_METHOD for the passphrase.
+   * Removes a passkey (after a fresh unlock: someone at an unattended unlocked page must not
+   * strip the user's methods); the passphrase stays as the fallback.
+   * @throws VeilError VAULT_LOCKED; VAULT_REAUTH_NEEDED; VAULT_LAST_METHOD for the passphrase.
    */
   async removeMethod(id: string): Promise<void> {
     const record = this.#need();
     needs(this.#vaultKey, 'VAULT_LOCKED');
+    needs(this.isFresh(), 'VAULT_REAUTH_NEEDED');
     const method = record.methods.find((m) => m.id === id);
     if (!method) return;
     needs(method.kind === 'passkey', 'VAULT_LAST_METHOD');
     await this.#save({ ...record, methods: record.methods.filter((m) => m.id !== id) });
   }
 
-  /** Sets the idle time before the vault locks, 1 to 1440 minutes. */
+  /**
+   * Sets the idle time before the vault locks, 1 to 1440 minutes (while unlocked).
+   * @throws VeilError OUT_OF_RANGE; VAULT_LOCKED.
+   */
   async setIdleMinutes(minutes: number): Promise<void> {
     needs(Number.isInteger(minutes) && minutes >= 1 && minutes <= 1440, 'OUT_OF_RANGE', 'minutes');
+    needs(this.#vaultKey, 'VAULT_LOCKED');
     await this.#save({ ...this.#need(), idleMinutes: minutes });
   }
 

@@ -61,6 +61,8 @@ export class Vault {
   readonly #lockCore: VaultLockCore;
   readonly #idle: IdleLock;
   #listening = false;
+  // Not reactive: no view reads it.
+  #lockListeners: readonly (() => void)[] = [];
 
   constructor(store: VaultStore = indexedDbStore(), lockStore: LockStore = indexedDbLockStore()) {
     this.#lockCore = new VaultLockCore(lockStore, (view) => {
@@ -132,12 +134,21 @@ export class Vault {
     this.#watchIdle();
   }
 
-  /** Locks now: the vault key and every sealed key leave memory. */
+  /** Locks now: the vault key and every sealed key leave memory; listeners (onLock) are told. */
   lockNow(): void {
     this.#idle.stop();
     this.#lockCore.lock();
     this.#core.dropSealed();
     this.#keys = [...this.#core.keys];
+    for (const listener of this.#lockListeners) listener();
+  }
+
+  /** Calls `listener` each time the vault locks (to wipe key bytes a view holds); returns the undo. */
+  onLock(listener: () => void): () => void {
+    this.#lockListeners = [...this.#lockListeners, listener];
+    return () => {
+      this.#lockListeners = this.#lockListeners.filter((other) => other !== listener);
+    };
   }
 
   /**

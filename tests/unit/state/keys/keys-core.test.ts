@@ -115,6 +115,31 @@ describe('copies of a new key', () => {
   });
 });
 
+describe('a key held when the vault locks', () => {
+  test('an exported key is wiped at the lock: its file cannot be saved at the locked page', async () => {
+    const { core } = setup();
+    const exported = {
+      keyBytes: new Uint8Array(32).fill(9),
+      keyName: 'team',
+      keyNamespace: 'veil',
+    };
+    core.holdExported(exported);
+    expect(core.pending?.origin).toBe('exported');
+    core.vaultLocked();
+    expect(zeroed(exported.keyBytes)).toBe(true);
+    expect(core.pending).toBeUndefined();
+    await expect(core.saveKeyFile()).rejects.toMatchObject({ code: 'INTERNAL_ERROR' });
+  });
+
+  test('a page-only key, not under the lock, stays held so its copies can still be saved', async () => {
+    const { core, generated } = setup();
+    await core.generate('page', false);
+    core.vaultLocked();
+    expect(zeroed(generated[0]?.keyBytes ?? new Uint8Array(1))).toBe(false);
+    expect(core.pending?.keyName).toBe('page');
+  });
+});
+
 describe('a result after the view closed', () => {
   test('a key generated while the view closes is wiped at once, not held', async () => {
     const real = new VaultCore(memoryStore());

@@ -279,6 +279,41 @@ describe('the vault lock', () => {
     expect(vault.keys.find((k) => k.keyName === 'before')?.underLock).toBe(true);
   });
 
+  test('a lock while sealed keys open leaves none of them usable', async () => {
+    const first = world();
+    await first.lock.setUp(PASSPHRASE);
+    await first.vault.add(material('team', 3));
+    await first.vault.add(material('other', 4));
+    const page = world(first.stores);
+    await page.lock.unlock({ kind: 'passphrase', passphrase: PASSPHRASE });
+    // The lock lands while the first entry opens: unseal saw the vault key, then it was gone.
+    let calls = 0;
+    const racing = new VaultCore(
+      first.stores.keys,
+      () => {},
+      () => (calls++ === 0 ? page.lock.sealing() : 'locked'),
+    );
+    await racing.unseal();
+    expect(await codeOf(() => racing.keyring('team'))).toBe('VAULT_LOCKED');
+    expect(await codeOf(() => racing.keyring('other'))).toBe('VAULT_LOCKED');
+  });
+
+  test('removing a passkey needs a fresh unlock; the idle time needs the vault unlocked', async () => {
+    const { lock, clock } = world();
+    await lock.setUp(PASSPHRASE);
+    await lock.addPasskey(
+      { kind: 'passphrase', passphrase: PASSPHRASE },
+      { ...passkey(1, 1), label: 'X' },
+    );
+    const key = lock.view.methods.find((m) => m.kind === 'passkey');
+    clock.nowMs += FRESH_UNLOCK_MS + 1;
+    expect(await codeOf(() => lock.removeMethod(key?.id ?? ''))).toBe('VAULT_REAUTH_NEEDED');
+    expect(lock.view.methods).toHaveLength(2);
+    lock.lock();
+    expect(await codeOf(() => lock.setIdleMinutes(1440))).toBe('VAULT_LOCKED');
+    expect(lock.view.idleMinutes).not.toBe(1440);
+  });
+
   test('a fresh unlock lasts FRESH_UNLOCK_MS; a lock ends it', async () => {
     const { lock, clock } = world();
     await lock.setUp(PASSPHRASE);
