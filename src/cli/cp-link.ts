@@ -109,11 +109,18 @@ async function outputPath(payload: SharePayload, to: string): Promise<string> {
       () => false,
     ));
   if (!folder) return to;
-  const name = shareSaveName(payload);
-  if (name.includes('/') || name === '.' || name === '..') {
-    throw new VeilError('USAGE', 'the link’s file name cannot be a file name here: name FILE');
-  }
-  return join(to, name);
+  return join(to, folderFileName(shareSaveName(payload)));
+}
+
+/**
+ * The name the sharer chose, made safe to create inside a folder the user named: the sharer must
+ * not pick a hidden file (`.bash_aliases` in a home folder runs in the next shell) or leave the
+ * folder (`..\x` where `\` separates). Leading dots, path separators and `:` become `_`
+ * (so `..` is `__`). Pure.
+ */
+export function folderFileName(name: string): string {
+  const flat = name.replace(/[/\\:]/g, '_').replace(/^\.+/, (dots) => '_'.repeat(dots.length));
+  return flat === '' ? '_' : flat;
 }
 
 /**

@@ -5,7 +5,7 @@
  * typed, the bulk runner's reporting, and the usage errors `veil share` gives before it reaches S3.
  */
 import { describe, expect, it } from 'vitest';
-import { downloadLink, isShareLink } from '../../../src/cli/cp-link';
+import { downloadLink, folderFileName, isShareLink } from '../../../src/cli/cp-link';
 import { pemToSpki, publishPerson } from '../../../src/cli/people-publish';
 import { share, type ShareCommand } from '../../../src/cli/share';
 import { typedFingerprint } from '../../../src/cli/share-person';
@@ -66,6 +66,21 @@ describe('downloadLink before any request', () => {
       );
       expect(code, bad.slice(-10)).toBe('SHARE_LINK_MALFORMED');
     }
+  });
+});
+
+describe('folderFileName: the name a link chooses, inside the folder the user named', () => {
+  it.each([
+    ['.bash_aliases', '_bash_aliases'],
+    ['..profile', '__profile'],
+    ['..', '__'],
+    ['..\\..\\x.bat', '___.._x.bat'],
+    ['a/b', 'a_b'],
+    ['C:evil', 'C_evil'],
+    ['report.v2.pdf', 'report.v2.pdf'],
+    ['', '_'],
+  ])('%j becomes %j', (name, safe) => {
+    expect(folderFileName(name)).toBe(safe);
   });
 });
 
