@@ -292,6 +292,8 @@ export const ERRORS = {
   PASSKEY_CANCELLED:
     'The passkey request was cancelled or timed out, or no passkey of this vault is on this device. Try again, or unlock with the vault passphrase.',
   // Share links (core/share-link.ts, aws/share-link.ts).
+  SHARE_LINK_BAD_ANSWER:
+    'The place this link points to did not answer as S3 does: it sent something other than the part of the file that was asked for. Nothing was saved. Ask the sender for a new link.',
   SHARE_LINK_MALFORMED:
     'This share link is incomplete or damaged (its part after # cannot be read). Copy the whole link again, or ask for a new one.',
   SHARE_LINK_EXPIRED:

@@ -9,7 +9,9 @@
  *
  * S3's answers are read as S3 errors: the code from the XML body, the HTTP status in
  * `$metadata`, so retry.ts and s3Failure treat them as they treat the SDK's. A 403 whose
- * message says the request has expired is SHARE_LINK_EXPIRED.
+ * message says the request has expired is SHARE_LINK_EXPIRED. The link names its host, so no
+ * body is trusted to end: a range answer must be a 206 of at most the range's bytes
+ * (SHARE_LINK_BAD_ANSWER otherwise), and an error body is read up to 4 KiB.
  */
 import { VeilError } from '../core';
 import type { DownloadS3, ObjectHead, RangeBytes } from './download-s3';
@@ -21,9 +23,49 @@ function errorParts(xml: string): { code: string | undefined; message: string | 
   return { code, message };
 }
 
+/** The most of an error body read (S3's error XML is a few hundred bytes). */
+const ERROR_BODY_BYTES = 4096;
+
+/**
+ * At most `maxBytes` of a body; the rest is cancelled unread. A link's URL names any host, so a
+ * body is never trusted to end: one that runs past `maxBytes` is `onLong`'s (undefined: cut).
+ */
+async function readAtMost(
+  response: Response,
+  maxBytes: number,
+  onLong?: () => Error,
+): Promise<Uint8Array> {
+  const out = new Uint8Array(maxBytes);
+  let filled = 0;
+  const reader = response.body?.getReader();
+  if (!reader) return out.subarray(0, 0);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return out.subarray(0, filled);
+      if (filled + value.byteLength > maxBytes) {
+        if (onLong) throw onLong();
+        out.set(value.subarray(0, maxBytes - filled), filled);
+        return out;
+      }
+      out.set(value, filled);
+      filled += value.byteLength;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+/** The range answer is not the range asked for: the link's host is not S3 as Veil uses it. */
+function badAnswer(detail: string): VeilError {
+  return new VeilError('SHARE_LINK_BAD_ANSWER', detail);
+}
+
 /** An S3-shaped error for an HTTP answer that is not a success. */
 async function failure(response: Response): Promise<Error> {
-  const xml = await response.text().catch(() => '');
+  const xml = new TextDecoder().decode(
+    await readAtMost(response, ERROR_BODY_BYTES).catch(() => new Uint8Array(0)),
+  );
   const { code, message } = errorParts(xml);
   if (response.status === 403 && /expired/i.test(message ?? '')) {
     return new VeilError('SHARE_LINK_EXPIRED', message);
@@ -70,12 +112,24 @@ async function get(
     ...(signal ? { signal } : {}),
   });
   if (!response.ok) throw await failure(response);
+  if (response.status !== 206) {
+    await response.body?.cancel().catch(() => undefined);
+    throw badAnswer(`HTTP ${response.status} to a range read, not 206 Partial Content`);
+  }
   return response;
+}
+
+/** The body of a range answer: exactly the range's bytes, never more (readAtMost). */
+async function rangeBody(response: Response, lengthBytes: number): Promise<Uint8Array> {
+  const bytes = await readAtMost(response, lengthBytes, () =>
+    badAnswer(`more than the ${lengthBytes} bytes asked for`),
+  );
+  return bytes;
 }
 
 /**
  * The object's size from the Content-Length of a GET without Range, whose body is dropped
- * unread: a bucket's CORS rule seldom exposes Content-Range (Veil's does not), while
+ * unread: a bucket's CORS rule may not expose Content-Range (Veil's stacks do), while
  * Content-Length is always readable.
  * @throws VeilError DOWNLOAD_CORS_HEADERS when even that is missing.
  */
@@ -117,7 +171,7 @@ export function presignedDownloadS3(url: string, fetchFn: typeof fetch = fetch):
   return {
     async headObject(_bucket, _key, signal): Promise<ObjectHead> {
       const response = await get(call, url, 0, 1, undefined, signal);
-      await response.arrayBuffer();
+      await rangeBody(response, 1);
       const total = totalOf(response) ?? (await sizeFromLength(call, url, signal));
       return {
         contentLength: total,
@@ -135,7 +189,7 @@ export function presignedDownloadS3(url: string, fetchFn: typeof fetch = fetch):
         request.ifMatch,
         signal,
       );
-      const bytes = new Uint8Array(await response.arrayBuffer());
+      const bytes = await rangeBody(response, request.endBytes - request.startBytes);
       return {
         bytes,
         etag: response.headers.get('etag') ?? undefined,

@@ -108,4 +108,59 @@ describe('presignedDownloadS3', () => {
       code: 'DOWNLOAD_CORS_HEADERS',
     });
   });
+
+  /** A body that never ends, counting what was pulled from it. */
+  function endless(chunkBytes = 65_536) {
+    const pulled = { bytes: 0, cancelled: false };
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled.bytes += chunkBytes;
+        controller.enqueue(new Uint8Array(chunkBytes));
+      },
+      cancel() {
+        pulled.cancelled = true;
+      },
+    });
+    return { body, pulled };
+  }
+
+  it('a host that ignores Range (200) is refused before its body is read', async () => {
+    const { body, pulled } = endless();
+    const { fetchFn } = fakeFetch(() => new Response(body, { status: 200 }));
+    await expect(
+      presignedDownloadS3(URL_, fetchFn).getRange({
+        bucket: 'b',
+        key: 'k',
+        startBytes: 0,
+        endBytes: 10,
+      }),
+    ).rejects.toMatchObject({ code: 'SHARE_LINK_BAD_ANSWER' });
+    expect(pulled.bytes).toBeLessThanOrEqual(2 * 65_536);
+  });
+
+  it('a 206 whose body runs past the range is refused, reading no more than one chunk past it', async () => {
+    const { body, pulled } = endless();
+    const { fetchFn } = fakeFetch(() => new Response(body, { status: 206 }));
+    await expect(
+      presignedDownloadS3(URL_, fetchFn).getRange({
+        bucket: 'b',
+        key: 'k',
+        startBytes: 0,
+        endBytes: 100_000,
+      }),
+    ).rejects.toMatchObject({ code: 'SHARE_LINK_BAD_ANSWER' });
+    expect(pulled.bytes).toBeLessThanOrEqual(100_000 + 2 * 65_536);
+    expect(pulled.cancelled).toBe(true);
+  });
+
+  it('an endless error body is read up to 4 KiB, then cancelled', async () => {
+    const { body, pulled } = endless(1024);
+    const { fetchFn } = fakeFetch(() => new Response(body, { status: 500 }));
+    const error: unknown = await presignedDownloadS3(URL_, fetchFn)
+      .headObject('b', 'k')
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ $metadata: { httpStatusCode: 500 } });
+    expect(pulled.bytes).toBeLessThanOrEqual(4096 + 2 * 1024);
+    expect(pulled.cancelled).toBe(true);
+  });
 });
