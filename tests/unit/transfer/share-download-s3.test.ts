@@ -133,6 +133,7 @@ describe('presignedDownloadS3', () => {
         key: 'k',
         startBytes: 0,
         endBytes: 10,
+        ifMatch: undefined,
       }),
     ).rejects.toMatchObject({ code: 'SHARE_LINK_BAD_ANSWER' });
     expect(pulled.bytes).toBeLessThanOrEqual(2 * 65_536);
@@ -147,6 +148,7 @@ describe('presignedDownloadS3', () => {
         key: 'k',
         startBytes: 0,
         endBytes: 100_000,
+        ifMatch: undefined,
       }),
     ).rejects.toMatchObject({ code: 'SHARE_LINK_BAD_ANSWER' });
     expect(pulled.bytes).toBeLessThanOrEqual(100_000 + 2 * 65_536);

@@ -21,7 +21,12 @@ import {
   type DownloadObject,
   type DownloadsDeps,
 } from '../../../../src/state/files/downloads-core';
-import { VaultCore, type StoredKey, type VaultStore } from '../../../../src/state/keys/vault-core';
+import {
+  VaultCore,
+  type SealedKey,
+  type StoredKey,
+  type VaultStore,
+} from '../../../../src/state/keys/vault-core';
 import { ourKeyring, patternBytes, testKeyBytes } from '../../core/helpers';
 import { FakeDownloadS3, MemorySink } from '../../transfer/download-fake-s3';
 
@@ -36,7 +41,7 @@ const KEY = testKeyBytes(256);
 const KEY_NAME = 'team';
 
 function memoryStore(): VaultStore {
-  const map = new Map<string, StoredKey>();
+  const map = new Map<string, StoredKey | SealedKey>();
   return {
     entries: () => Promise.resolve([...map.entries()]),
     set: (name, value) => Promise.resolve(void map.set(name, value)),

@@ -7,10 +7,15 @@ import { describe, expect, test } from 'vitest';
 import { serializeKeyFile, type RawAesKeyMaterial } from '../../../../src/core/key-file';
 import { KeysCore, type KeysCoreDeps, type PendingKey } from '../../../../src/state/keys/keys-core';
 import type { SaveOutcome, SaveRequest } from '../../../../src/state/keys/saved-copies';
-import { VaultCore, type StoredKey, type VaultStore } from '../../../../src/state/keys/vault-core';
+import {
+  VaultCore,
+  type SealedKey,
+  type StoredKey,
+  type VaultStore,
+} from '../../../../src/state/keys/vault-core';
 
 function memoryStore(): VaultStore {
-  const map = new Map<string, StoredKey>();
+  const map = new Map<string, StoredKey | SealedKey>();
   return {
     entries: () => Promise.resolve([...map.entries()]),
     set: (name, value) => Promise.resolve(void map.set(name, value)),

@@ -10,6 +10,7 @@ import {
   VaultCore,
   isStaleVaultKeyId,
   keyFingerprint,
+  type SealedKey,
   type StoredKey,
   type VaultKeyInfo,
   type VaultStore,
@@ -17,13 +18,13 @@ import {
 
 /** A store in a Map that counts writes, optionally failing them. */
 class MemoryStore implements VaultStore {
-  readonly map = new Map<string, StoredKey>();
+  readonly map = new Map<string, StoredKey | SealedKey>();
   writes = 0;
   failWrites = false;
   entries() {
     return Promise.resolve([...this.map.entries()]);
   }
-  set(keyName: string, value: StoredKey) {
+  set(keyName: string, value: StoredKey | SealedKey) {
     if (this.failWrites) return Promise.reject(new Error('QuotaExceededError'));
     this.writes++;
     this.map.set(keyName, value);
