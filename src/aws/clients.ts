@@ -76,6 +76,10 @@ export class AwsClients {
       forcePathStyle: this.target.forcePathStyle ?? false,
       requestChecksumCalculation: 'WHEN_SUPPORTED',
       responseChecksumValidation: 'WHEN_SUPPORTED',
+      // In the page, S3 answers never come from (or go to) the HTTP cache: a read right after a
+      // rewrap, restore or move must see the object as it is now, not a stored earlier range
+      // (whose total then disagrees with the HEAD: DOWNLOAD_OBJECT_CHANGED). Node ignores it.
+      requestHandler: { cache: 'no-store' },
       ...this.signed(),
     });
     return this.s3Client;
