@@ -26,6 +26,7 @@ import {
   VaultCore,
   type AddOptions,
   type VaultKeyInfo,
+  type VaultSealing,
   type VaultStore,
 } from './vault-core';
 
@@ -98,6 +99,14 @@ export class Vault {
   /** The PRF input and credential ids a passkey request needs (undefined without a lock). */
   passkeyRequest(): { vaultSalt: Uint8Array; credentialIds: Uint8Array[] } | undefined {
     return this.#lockCore.passkeyRequest();
+  }
+
+  /**
+   * The lock as other stores under it see it: none, locked, or the vault id and key (the user's
+   * key pair in state/people, [Note: the key pair under the lock]).
+   */
+  sealing(): VaultSealing | undefined {
+    return this.#lockCore.sealing();
   }
 
   /** Sets a lock with `passphrase` (see VaultLockCore.setUp); the vault stays unlocked. */

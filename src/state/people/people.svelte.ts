@@ -5,7 +5,9 @@
  * the public key, and the inbox ("Shared with me"). The S3 calls go through aws/bucket-s3.ts.
  * Once the key pair is loaded its keyring is held by the downloads ([Note: keys picked at the
  * prompt] in src/state/files/downloads.svelte.ts), so a file shared with the user downloads
- * through the normal path.
+ * through the normal path. Under the vault's lock ([Note: the key pair under the lock] in
+ * person-seal.ts) that keyring fails VAULT_LOCKED while the vault is locked, and locking drops
+ * the opened private key and the names read from the inbox.
  */
 import { createStore, del, get, set, type UseStore } from 'idb-keyval';
 import { bucketS3For, namesKeyStorageFor } from '../../aws/bucket-s3';
@@ -18,8 +20,16 @@ import { readInbox, type ReadNote } from '../../transfer/people-inbox';
 import { awsSession } from '../shared/credentials.svelte';
 import { downloads } from '../files/downloads.svelte';
 import { downloadS3For } from '../../transfer/download-s3';
+import { vault } from '../keys/vault.svelte';
 import { sharedFileBytes, type SharedSizeS3 } from './shared-size';
-import { KeyPairCore, isoTime, type KeyPairInfo, type KeyPairStore } from './key-pair-core';
+import {
+  KeyPairCore,
+  isoTime,
+  keyPairProtection,
+  type KeyPairInfo,
+  type KeyPairProtection,
+  type KeyPairStore,
+} from './key-pair-core';
 import {
   assessPeople,
   isPinned,
@@ -30,17 +40,17 @@ import {
   type PersonView,
 } from './pins';
 
-export type { KeyPairInfo } from './key-pair-core';
+export type { KeyPairInfo, KeyPairProtection } from './key-pair-core';
 export type { PersonView } from './pins';
 
-/** The key pair's store in IndexedDB (one entry). */
+/** The key pair's store in IndexedDB (the pair, and the record that it is sealed). */
 function indexedDbKeyPairStore(): KeyPairStore {
   let db: UseStore | undefined;
   const store = (): UseStore => (db ??= createStore('veil-people', 'key-pair'));
   return {
-    get: () => get('mine', store()),
-    set: (value) => set('mine', value, store()),
-    del: () => del('mine', store()),
+    get: (slot) => get(slot, store()),
+    set: (slot, value) => set(slot, value, store()),
+    del: (slot) => del(slot, store()),
   };
 }
 
@@ -79,8 +89,9 @@ const PINS_KEY = 'veil-people-pins:';
 
 /** The app's people: one per page. */
 export class People {
-  readonly #core = new KeyPairCore(indexedDbKeyPairStore());
+  readonly #core = new KeyPairCore(indexedDbKeyPairStore(), () => vault.sealing());
   #keyPair = $state<KeyPairInfo | undefined>(undefined);
+  #tampered = $state(false);
   #loaded = $state(false);
   #directory = $state<readonly PersonView[]>([]);
   #refused = $state<readonly RefusedEntry[]>([]);
@@ -91,8 +102,18 @@ export class People {
   #pins = $state<readonly Pin[]>([]);
   #scope = '';
 
+  constructor() {
+    vault.onLock(() => this.#locked());
+  }
+
   get keyPair(): KeyPairInfo | undefined {
     return this.#keyPair;
+  }
+
+  /** How the key pair is protected now (follows the vault's lock); undefined without one. */
+  get protection(): KeyPairProtection | undefined {
+    const info = this.#keyPair;
+    return info ? keyPairProtection(info, this.#tampered, vault.lock.status) : undefined;
   }
   get loaded(): boolean {
     return this.#loaded;
@@ -124,6 +145,7 @@ export class People {
 
   /** Reads the key pair from IndexedDB once, and hands its keyring to the downloads. */
   async load(): Promise<void> {
+    await vault.load();
     await this.#core.load();
     this.#sync();
     this.#loaded = true;
@@ -142,8 +164,15 @@ export class People {
     this.#sync();
   }
 
-  backup(): string {
+  /** See KeyPairCore.backup (VAULT_LOCKED under a locked vault). */
+  backup(): Promise<string> {
     return this.#core.backup();
+  }
+
+  /** See KeyPairCore.putUnderLock: the backup's passphrase puts an older pair under the lock. */
+  async putUnderLock(passphrase: string): Promise<void> {
+    await this.#core.putUnderLock(passphrase);
+    this.#sync();
   }
 
   async markBackupSaved(): Promise<void> {
@@ -204,12 +233,22 @@ export class People {
     return isPinned(this.#pins, fingerprint);
   }
 
-  /** Reads the inbox with the user's private key. */
+  /**
+   * Reads the inbox with the user's private key.
+   * @throws VeilError VAULT_LOCKED while the pair is under a locked vault (the list is emptied).
+   */
   async readInbox(config: VeilConfig): Promise<void> {
     const info = this.#core.info;
     if (!info) {
       this.#inbox = [];
       return;
+    }
+    try {
+      await this.#core.privateKey();
+    } catch (error) {
+      this.#inbox = [];
+      this.#unreadableNotes = 0;
+      throw error;
     }
     const prefix = peoplePrefixOf(config);
     this.#scope = pinScope(config.bucket, prefix);
@@ -249,8 +288,19 @@ export class People {
     this.#sizes = sizes;
   }
 
+  /** The vault locked: the private key and what it opened (the inbox's names) leave the page. */
+  #locked(): void {
+    this.#core.vaultLocked();
+    if (this.#core.info?.underLock) {
+      this.#inbox = [];
+      this.#unreadableNotes = 0;
+      this.#sizes = {};
+    }
+  }
+
   #sync(): void {
     this.#keyPair = this.#core.info;
+    this.#tampered = this.#core.tampered;
     if (this.#core.info) {
       downloads.holdKey(this.#core.keyring(), `person:${this.#core.info.fingerprint}`);
     }

@@ -9,7 +9,9 @@ import { RawRsaKeyring } from '../../../../src/keyrings/raw-rsa';
 import { importPrivateKey, pemToPkcs8 } from '../../../../src/keyrings/rsa-keys';
 import {
   KeyPairCore,
+  type KeyPairSlot,
   type KeyPairStore,
+  type PlainKeyPair,
   type StoredKeyPair,
 } from '../../../../src/state/people/key-pair-core';
 import { expectCode, patternBytes } from '../../core/helpers';
@@ -19,13 +21,16 @@ const PASSPHRASE = 'orbit lantern cactus mosaic';
 function memoryStore(): KeyPairStore & { value: StoredKeyPair | undefined } {
   const store = {
     value: undefined as StoredKeyPair | undefined,
-    get: () => Promise.resolve(store.value),
-    set: (value: StoredKeyPair) => {
-      store.value = value;
+    mark: undefined as string | undefined,
+    get: (slot: KeyPairSlot) => Promise.resolve(slot === 'mine' ? store.value : store.mark),
+    set: (slot: KeyPairSlot, value: StoredKeyPair | string) => {
+      if (slot === 'mine') store.value = value as StoredKeyPair;
+      else store.mark = value as string;
       return Promise.resolve();
     },
-    del: () => {
-      store.value = undefined;
+    del: (slot: KeyPairSlot) => {
+      if (slot === 'mine') store.value = undefined;
+      else store.mark = undefined;
       return Promise.resolve();
     },
   };
@@ -41,7 +46,8 @@ describe('KeyPairCore', () => {
     const info = mine.info!;
     expect(info.name).toBe('Bea');
     expect(info.backupSaved).toBe(false);
-    expect(store.value?.privateKey.extractable).toBe(false);
+    expect((store.value as PlainKeyPair).privateKey.extractable).toBe(false);
+    expect(mine.protection).toBe('no-lock');
     await expectCode(mine.create('Bea', PASSPHRASE), 'KEY_NAME_TAKEN');
 
     // What others share with the public key opens with the kept private key.
@@ -70,5 +76,6 @@ describe('KeyPairCore', () => {
     await reloaded.remove();
     expect(reloaded.info).toBeUndefined();
     expect(() => reloaded.keyring()).toThrow(/no key pair/);
+    await expectCode(reloaded.backup(), 'KEY_PAIR_MISSING');
   }, 60_000);
 });
