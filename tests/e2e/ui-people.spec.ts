@@ -3,11 +3,15 @@
  * of one bucket (each a guest with identity-pool credentials), in a location of its own with
  * private names (config.json rewritten for the page).
  *
- * - Bea creates a key pair in Keys (its backup is saved) and publishes her public key.
- * - Al creates his key pair, uploads a file (Model C), opens "Share <name> with a person", sees
+ * - Bea sets a vault lock (passphrase), then creates a key pair in Keys (its backup is saved): it
+ *   is stored sealed under the lock, with no CryptoKey in IndexedDB. She publishes her public key.
+ * - Al creates his key pair before setting a lock; Keys says it is not under the lock, and he puts
+ *   it under the lock with its backup passphrase. His page reloads (locked): sharing needs only
+ *   public keys and still works. He uploads a file (Model C), opens "Share <name> with a person", sees
  *   Bea with the fingerprint Bea's page shows, confirms it and shares.
  * - Bea sees the file under "Shared with me" in Files, with Al as the sharer, and downloads it
- *   byte-identically: opened with her private key through the normal download path.
+ *   byte-identically: opened with her private key through the normal download path. After "Lock
+ *   now" the list is gone and reading it fails VAULT_LOCKED; after unlocking, the file opens again.
  * - The storage adversary swaps Bea's directory entry: her object is overwritten with another
  *   key's entry (refused: its fingerprint is not its object's), and that key is published under
  *   the name Bea. Al's app flags Bea's key as changed and keeps Share disabled until Al confirms
@@ -39,6 +43,7 @@ const ROOT = `people-${randomBytes(3).toString('hex')}/`;
 const FILE_NAME = `budget-${TOKEN}.bin`;
 const CONTENT = new Uint8Array(randomBytes(200_000));
 const PASSPHRASE = 'orbit lantern cactus mosaic';
+const LOCK_PASSPHRASE = 'granite willow ferry lantern';
 
 let s3: S3Client;
 let bucket: string;
@@ -105,9 +110,50 @@ async function user(browser: Browser): Promise<User> {
   return { page, seen, errors };
 }
 
+/** Goes to a page by its link (no reload: an unlocked vault stays unlocked). */
+async function open(page: Page, link: 'Keys' | 'Files'): Promise<void> {
+  await page.getByRole('link', { name: link, exact: true }).click();
+}
+
+/** Sets a vault lock with the passphrase on Keys; the vault is unlocked after. */
+async function setLock(page: Page): Promise<void> {
+  await open(page, 'Keys');
+  await page.getByTestId('lock-passphrase').fill(LOCK_PASSPHRASE);
+  await page.getByTestId('lock-repeat').fill(LOCK_PASSPHRASE);
+  await page.getByTestId('lock-set').click();
+  await expect(page.getByTestId('vault-lock')).toHaveAttribute('data-status', 'unlocked', {
+    timeout: 15_000,
+  });
+}
+
+/** What IndexedDB holds of the key pair: its fields, whether any is a CryptoKey, the mark. */
+function storedPair(page: Page) {
+  return page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open('veil-people');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error ?? new Error('open'));
+    });
+    const read = (slot: string) =>
+      new Promise<unknown>((resolve, reject) => {
+        const get = db.transaction('key-pair').objectStore('key-pair').get(slot);
+        get.onsuccess = () => resolve(get.result);
+        get.onerror = () => reject(get.error ?? new Error('get'));
+      });
+    const value = (await read('mine')) as Record<string, unknown>;
+    const mark = await read('sealed-mark');
+    db.close();
+    return {
+      fields: Object.keys(value).sort(),
+      hasCryptoKey: Object.values(value).some((v) => v instanceof CryptoKey),
+      mark: typeof mark === 'string' ? mark : undefined,
+    };
+  });
+}
+
 /** Creates the user's key pair in Keys (catching the backup download); returns the fingerprint. */
 async function createKeyPair(page: Page, name: string): Promise<string> {
-  await page.goto(`${env('VEIL_APP_URL')}#/keys`);
+  await open(page, 'Keys');
   const pair = page.getByTestId('key-pair');
   await pair.getByLabel('Your name, as others will see it').fill(name);
   await pair.getByLabel('Passphrase for the backup').fill(PASSPHRASE);
@@ -133,13 +179,32 @@ test('Al shares a file with Bea by her public key; Bea downloads it; a swapped k
   const bea = await user(browser);
   const al = await user(browser);
 
-  // Bea: a key pair, published.
+  // Bea: a vault lock, then a key pair (sealed under it), published.
+  await setLock(bea.page);
   const beaFingerprint = await createKeyPair(bea.page, 'Bea');
+  const beaProtection = bea.page.getByTestId('key-pair-protection');
+  await expect(beaProtection).toHaveAttribute('data-state', 'unlocked');
+  const beaStored = await storedPair(bea.page);
+  expect(beaStored.fields).toEqual(['info', 'sealed']);
+  expect(beaStored.hasCryptoKey).toBe(false);
+  expect(beaStored.mark).toBe(beaFingerprint.replaceAll(' ', ''));
   await bea.page.getByTestId('publish-key').click();
   await expect(bea.page.getByTestId('key-pair-status')).toHaveText(/in the people directory/);
 
   // Al: a key pair of his own (the note says who shared), and a file.
   const alFingerprint = await createKeyPair(al.page, 'Al');
+  const alProtection = al.page.getByTestId('key-pair-protection');
+  await expect(alProtection).toHaveAttribute('data-state', 'no-lock');
+  expect((await storedPair(al.page)).hasCryptoKey).toBe(true);
+  // A lock set after the pair: not under it until Al gives the backup passphrase.
+  await setLock(al.page);
+  await expect(alProtection).toHaveAttribute('data-state', 'before-lock');
+  await al.page.getByTestId('seal-pair-passphrase').fill(PASSPHRASE);
+  await al.page.getByTestId('seal-pair-submit').click();
+  await expect(alProtection).toHaveAttribute('data-state', 'unlocked', { timeout: 15_000 });
+  const alStored = await storedPair(al.page);
+  expect(alStored.fields).toEqual(['info', 'sealed']);
+  expect(alStored.hasCryptoKey).toBe(false);
   const source = join(work, FILE_NAME);
   await writeFile(source, CONTENT);
   await al.page.goto(`${env('VEIL_APP_URL')}#/upload`);
@@ -170,7 +235,7 @@ test('Al shares a file with Bea by her public key; Bea downloads it; a swapped k
   await dialog.getByRole('button', { name: 'Close' }).click();
 
   // Bea: Shared with me, then the download, byte-identical.
-  await bea.page.goto(`${env('VEIL_APP_URL')}#/files`);
+  await open(bea.page, 'Files');
   const item = bea.page.getByTestId('shared-item').filter({ hasText: FILE_NAME });
   await expect(item).toContainText('from Al');
   await expect(item).toContainText(alFingerprint);
@@ -183,6 +248,29 @@ test('Al shares a file with Bea by her public key; Bea downloads it; a swapped k
   ]);
   expect(saved.suggestedFilename()).toBe(FILE_NAME);
   expect(Buffer.from(await readFile(await saved.path())).equals(Buffer.from(CONTENT))).toBe(true);
+
+  // Lock now: the private key leaves the page; the list goes and reading it says to unlock.
+  await open(bea.page, 'Keys');
+  await bea.page.getByTestId('lock-now').click();
+  await expect(beaProtection).toHaveAttribute('data-state', 'locked');
+  await expect(bea.page.getByTestId('my-fingerprint')).toHaveText(beaFingerprint);
+  await open(bea.page, 'Files');
+  await expect(bea.page.getByTestId('shared-error')).toHaveAttribute('data-code', 'VAULT_LOCKED', {
+    timeout: 20_000,
+  });
+  await expect(bea.page.getByTestId('shared-item')).toHaveCount(0);
+
+  // Unlocked again, the file opens again.
+  await open(bea.page, 'Keys');
+  await bea.page.getByTestId('unlock-passphrase').fill(LOCK_PASSPHRASE);
+  await bea.page.getByTestId('unlock-passphrase').press('Enter');
+  await expect(beaProtection).toHaveAttribute('data-state', 'unlocked', { timeout: 15_000 });
+  await open(bea.page, 'Files');
+  const [again] = await Promise.all([
+    bea.page.waitForEvent('download', { timeout: 60_000 }),
+    item.getByRole('button', { name: `Download ${FILE_NAME} shared with you` }).click(),
+  ]);
+  expect(Buffer.from(await readFile(await again.path())).equals(Buffer.from(CONTENT))).toBe(true);
 
   // The storage adversary swaps Bea's entry for another key.
   const people = peopleRoot(ROOT);
