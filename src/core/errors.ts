@@ -302,6 +302,10 @@ export const ERRORS = {
     'This share link was revoked: the file no longer holds its key, so it cannot be opened with it. Ask the person who shared the file for a new link.',
   SHARE_LINK_NOT_FOUND:
     'The file has no active share link with this id. Nothing was changed; list the links (veil share --list, or Share link… in Files) to see their ids.',
+  SHARE_LIST_CHANGED:
+    'The file’s list of links was changed by someone else while it was being rebuilt, or it can be read again. Nothing was written; close the Share dialog and open it again.',
+  SHARE_LIST_REBUILD_FAILED:
+    'The file’s list of links could not be written, so it was left as it was and every link still works as before. Check the connection and your permission to write under .veil/links/ (s3:PutObject), then rebuild the list again; the S3 error follows.',
   SHARE_TOO_LARGE_IN_MEMORY:
     'This browser can neither save a file through a save dialog nor stream it through a service worker, so the file would be held in memory, and it is larger than the limit named below. Open the link in a recent Chrome, Edge, Firefox or Safari.',
   // Sharing with people: key pairs, the people directory, inboxes (src/keyrings/raw-rsa.ts, src/transfer/people-*.ts).

@@ -42,6 +42,12 @@ export interface LinkEntry {
   readonly label: string;
   /** Whether the link carries the clear file name. */
   readonly nameIncluded: boolean;
+  /**
+   * Set on an entry a rebuilt list made from the header's link key (share-list-rebuild.ts): its
+   * details were lost, `createdAtMs` is when the list was rebuilt (the link is older) and
+   * `expiresAtMs` the latest its URL can work (7 days later).
+   */
+  readonly detailsUnknown?: true;
 }
 
 /** A stored list and its ETag, for the conditional write. */
@@ -79,7 +85,8 @@ function checkEntry(value: unknown): value is LinkEntry {
     Number.isSafeInteger(entry.createdAtMs) &&
     Number.isSafeInteger(entry.expiresAtMs) &&
     typeof entry.label === 'string' &&
-    typeof entry.nameIncluded === 'boolean'
+    typeof entry.nameIncluded === 'boolean' &&
+    (entry.detailsUnknown === undefined || entry.detailsUnknown === true)
   );
 }
 
@@ -101,6 +108,7 @@ export function parseEntries(bytes: Uint8Array, listKey: string): LinkEntry[] {
     expiresAtMs: e.expiresAtMs,
     label: e.label,
     nameIncluded: e.nameIncluded,
+    ...(e.detailsUnknown ? { detailsUnknown: true as const } : {}),
   }));
 }
 
@@ -125,6 +133,15 @@ async function readList(
 ): Promise<{ entries: LinkEntry[]; etag: string | undefined }> {
   const stored = await target.storage.read(listKey, target.signal);
   if (!stored) return { entries: [], etag: undefined };
+  return { entries: await openList(target, listKey, stored), etag: stored.etag };
+}
+
+/** A stored list's entries, authenticated and bound to `listKey`. */
+export async function openList(
+  target: LinkListTarget,
+  listKey: string,
+  stored: StoredList,
+): Promise<LinkEntry[]> {
   let context: Readonly<Record<string, string>> = {};
   let bytes: Uint8Array;
   try {
@@ -141,7 +158,7 @@ async function readList(
   if (context[PURPOSE_KEY] !== PURPOSE) {
     throw new VeilError('MALFORMED', `${listKey} is not a list of share links`);
   }
-  return { entries: parseEntries(bytes, listKey), etag: stored.etag };
+  return parseEntries(bytes, listKey);
 }
 
 /**
@@ -152,6 +169,19 @@ async function readList(
 export async function readLinks(target: LinkListTarget): Promise<LinkEntry[]> {
   const listKey = await linkListKey(target.location, target.objectKey);
   return (await readList(target, listKey)).entries;
+}
+
+/** The stored form of `entries`: the list encrypted and bound to `listKey`. */
+export function sealList(
+  target: LinkListTarget,
+  listKey: string,
+  entries: readonly LinkEntry[],
+): Promise<Uint8Array> {
+  return encryptBytes(utf8(JSON.stringify({ links: entries })), {
+    keyring: target.wrapWith,
+    encryptionContext: { ...target.context, [PURPOSE_KEY]: PURPOSE },
+    location: { bucket: target.location.bucket, key: listKey },
+  });
 }
 
 /**
@@ -174,11 +204,7 @@ export async function changeLinks(
       }
       continue;
     }
-    const body = await encryptBytes(utf8(JSON.stringify({ links: next })), {
-      keyring: target.wrapWith,
-      encryptionContext: { ...target.context, [PURPOSE_KEY]: PURPOSE },
-      location: { bucket: target.location.bucket, key: listKey },
-    });
+    const body = await sealList(target, listKey, next);
     const condition = etag === undefined ? { ifNoneMatch: '*' as const } : { ifMatch: etag };
     if (await target.storage.write(listKey, body, condition, target.signal)) return next;
   }

@@ -2,7 +2,8 @@
  * The "Share link…" dialog's logic ([Note: share links] in core/share-link.ts), pure: the
  * expiry choices the credentials allow, making a link (a rewrap, with progress), the file's
  * links (its header's link keys joined with its list: [Note: links from the header] in
- * transfer/share-list.ts; expired ones marked) and revoking one. The app's dependencies come in through
+ * transfer/share-list.ts; expired ones marked), revoking one, and rebuilding a list that cannot be
+ * used from the header ([Note: rebuilding a list of links] in transfer/share-list-rebuild.ts). The app's dependencies come in through
  * ShareDeps (share.svelte.ts); tests pass fakes.
  */
 import { VeilError } from '../../core/errors';
@@ -10,6 +11,7 @@ import { MAX_PRESIGN_SECONDS } from '../../core/share-link';
 import type { CreatedLink, FileLinks, NewLink } from '../../aws/share-link';
 import type { RewrapProgress } from '../../transfer/rewrap-options';
 import type { FileLink } from '../../transfer/share-list';
+import { canRebuildAfter } from '../../transfer/share-list-rebuild';
 
 /** One expiry the dialog offers. */
 export interface ExpiryChoice {
@@ -60,6 +62,12 @@ export interface ShareDeps {
   credentialsExpireAtMs(): Promise<number | undefined>;
   /** The file's links: its header's link keys joined with its list. */
   list(key: string): Promise<FileLinks>;
+  /**
+   * Replaces the file's unusable list by one rebuilt from its header's link keys (one PUT).
+   * @returns the file's links after it.
+   * @throws VeilError SHARE_LIST_CHANGED, SHARE_LIST_REBUILD_FAILED, the header's errors.
+   */
+  rebuild(key: string): Promise<FileLinks>;
   create(
     key: string,
     request: NewLink,
@@ -83,7 +91,7 @@ export interface ShareDeps {
 }
 
 /** Where the dialog is. */
-export type SharePhase = 'loading' | 'ready' | 'creating' | 'created' | 'revoking';
+export type SharePhase = 'loading' | 'ready' | 'creating' | 'created' | 'revoking' | 'rebuilding';
 
 /** A link as the dialog lists it. */
 export interface ListedLink extends FileLink {
@@ -106,6 +114,10 @@ export interface ShareView {
   links: ListedLink[];
   /** Why the file's list of links could not be read (the links then come from the header). */
   listError: VeilError | undefined;
+  /** The list cannot be used (not merely fetched): "Rebuild list" is offered. */
+  listRebuildable: boolean;
+  /** The list was just rebuilt from the header (the notice says so). */
+  listRebuilt: boolean;
   /** The link just made, with its real expiry (shown once; never stored). */
   created: { link: string; expiresAtMs: number; limitedBy: string } | undefined;
   /** Bytes sent and copied by the rewrap so far, of the total. */
@@ -124,6 +136,8 @@ export const EMPTY_SHARE_VIEW: ShareView = {
   expirySeconds: 0,
   links: [],
   listError: undefined,
+  listRebuildable: false,
+  listRebuilt: false,
   created: undefined,
   progress: undefined,
   error: undefined,
@@ -176,9 +190,10 @@ export class ShareCore {
     this.#view.phase = 'ready';
   }
 
-  async #reload(): Promise<void> {
+  async #reload(listed?: FileLinks): Promise<void> {
     const nowMs = this.#deps.nowMs();
-    const { links, listError } = await this.#deps.list(this.#key);
+    const { links, listError } = listed ?? (await this.#deps.list(this.#key));
+    this.#view.listRebuildable = canRebuildAfter(listError);
     this.#view.links = links.map((link) => ({
       ...link,
       expired: link.entry !== undefined && nowMs >= link.entry.expiresAtMs,
@@ -238,6 +253,25 @@ export class ShareCore {
     }
   }
 
+  /**
+   * Rebuilds the file's unusable list from its header (the view asked for confirmation): every
+   * link key stays in the file; the links are listed again, and new links can be made.
+   */
+  async rebuild(): Promise<void> {
+    if (this.busy || this.#view.phase === 'loading' || !this.#view.listRebuildable) return;
+    const before = this.#view.phase;
+    this.#view.phase = 'rebuilding';
+    this.#view.error = undefined;
+    try {
+      await this.#reload(await this.#deps.rebuild(this.#key));
+      this.#view.listRebuilt = this.#view.listError === undefined;
+    } catch (error) {
+      this.#view.error = asVeilError(error);
+    } finally {
+      this.#view.phase = before === 'created' ? 'created' : 'ready';
+    }
+  }
+
   /** Deletes the version the last revoke replaced (the view asked for confirmation). */
   async deleteKeptVersion(): Promise<void> {
     const kept = this.#view.kept;
@@ -253,8 +287,9 @@ export class ShareCore {
     }
   }
 
-  /** True while a rewrap runs (the dialog must not close). */
+  /** True while a rewrap or a rebuild runs (the dialog must not close). */
   get busy(): boolean {
-    return this.#view.phase === 'creating' || this.#view.phase === 'revoking';
+    const phase = this.#view.phase;
+    return phase === 'creating' || phase === 'revoking' || phase === 'rebuilding';
   }
 }

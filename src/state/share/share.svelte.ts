@@ -13,6 +13,7 @@ import {
   type ShareContext,
 } from '../../aws/share-link';
 import { VeilError } from '../../core/errors';
+import { rebuildShareList } from '../../aws/share-list-repair';
 import { rewrapS3For } from '../../transfer/rewrap-s3';
 import { deletePreviousVersion } from '../../transfer/rewrap-versions';
 import type { RewrapProgress } from '../../transfer/rewrap-options';
@@ -78,6 +79,7 @@ export function appShareDeps(config: VeilConfig): ShareDeps {
   return {
     credentialsExpireAtMs: () => credentialsExpireAtMs(awsSession.clients().s3()),
     list: async (key) => fileShareLinks(await contextFor(config, key)),
+    rebuild: async (key) => rebuildShareList(await contextFor(config, key)),
     create: async (key, request, onProgress) =>
       createShareLink(await contextFor(config, key, onProgress), request),
     revoke: async (key, linkId, onProgress) =>
@@ -120,6 +122,10 @@ export class ShareDialogState {
 
   revoke(linkId: string): Promise<void> {
     return this.#core.revoke(linkId);
+  }
+
+  rebuild(): Promise<void> {
+    return this.#core.rebuild();
   }
 
   deleteKeptVersion(): Promise<void> {

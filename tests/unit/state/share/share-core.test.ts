@@ -71,6 +71,7 @@ function fakes(credentialsEnd: number | undefined = undefined) {
     credentialsExpireAtMs: () => Promise.resolve(credentialsEnd),
     list: () =>
       Promise.resolve({ links: links.map((l) => ({ id: l.id, entry: l, inFile: true })) }),
+    rebuild: () => Promise.reject(new VeilError('SHARE_LIST_CHANGED')),
     create(key, request, onProgress) {
       calls.push(`create ${key} ${request.requestedSeconds} ${request.name ?? '-'}`);
       onProgress({
