@@ -9,30 +9,20 @@
  * --serial` runs one task at a time, in plan order, as `npm test` did before the plan.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import {
   checkPlan,
+  cpuSecondsFromTimes,
   E2E_REPORTS,
   TEST_PLAN,
+  TIMED,
   tasksBlocked,
   tasksToStart,
   VITEST_REPORTS,
   type Task,
   type TaskState,
 } from './test-plan';
-
-/** CPU seconds used by this process's finished children (and theirs), from /proc; 0 elsewhere. */
-function childCpuSeconds(): number {
-  try {
-    // Fields after the command's closing parenthesis; cutime and cstime are the 14th and 15th.
-    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
-    const ticks = Number(fields[13]) + Number(fields[14]);
-    return Number.isFinite(ticks) ? ticks / 100 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 function coresFromArgs(): number {
   // With 0 cores to share, a task starts only when nothing runs (see tasksToStart).
@@ -92,23 +82,28 @@ function run(task: Task): Promise<void> {
   states.set(name, 'running');
   log(`start ${name}`);
   const began = Date.now();
-  const [command = '', ...args] = task.command;
-  const child = spawn(command, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(TIMED[0], [...TIMED.slice(1), ...task.command], {
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     env: { ...process.env, ...task.env },
+    // Its own process group, so that an interrupt reaches everything it started.
+    detached: true,
   });
   children.add(child);
   prefixLines(child, name);
+  let times = '';
+  const timesStream = child.stdio[3];
+  if (timesStream && 'setEncoding' in timesStream) {
+    timesStream.setEncoding('utf8');
+    timesStream.on('data', (chunk: string) => (times += chunk));
+  }
   return new Promise((resolve) => {
-    const cpuBefore = childCpuSeconds();
     child.on('close', (code, signal) => {
       children.delete(child);
       const passed = code === 0 && !signal;
       states.set(name, passed ? 'passed' : 'failed');
-      // Approximate when children end at the same moment: each gets what was reaped meanwhile.
       const timing = {
         wallSeconds: (Date.now() - began) / 1000,
-        cpuSeconds: childCpuSeconds() - cpuBefore,
+        cpuSeconds: cpuSecondsFromTimes(times),
       };
       timings.set(name, timing);
       log(`${passed ? 'passed' : 'FAILED'} ${name} in ${timing.wallSeconds.toFixed(0)} s`);
@@ -119,7 +114,9 @@ function run(task: Task): Promise<void> {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    for (const child of children) child.kill(signal);
+    for (const child of children) {
+      if (child.pid) process.kill(-child.pid, signal);
+    }
     process.exit(130);
   });
 }

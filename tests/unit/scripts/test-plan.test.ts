@@ -4,12 +4,15 @@
  * is one a wrong scheduler would get wrong: starting a task before what it needs, oversubscribing
  * the cores, waiting for cores that do not exist, or running a task after a failure it needs.
  */
+import { spawnSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
 import {
   checkPlan,
+  cpuSecondsFromTimes,
   E2E_REPORTS,
   E2E_SHARDS,
   TEST_PLAN,
+  TIMED,
   tasksBlocked,
   tasksToStart,
   type Task,
@@ -52,10 +55,36 @@ describe('tasksToStart', () => {
     expect(names(tasksToStart(plan, now, 1))).toEqual([]);
   });
 
-  test('a later task that fits starts while an earlier one waits for cores', () => {
+  test('a ready task that waits for cores holds back the tasks after it', () => {
     const wide = [task('other', 1), task('big', 2), task('small', 0.5)];
     const now = new Map<string, TaskState>([['other', 'running']]);
-    expect(names(tasksToStart(wide, now, 2))).toEqual(['small']);
+    expect(names(tasksToStart(wide, now, 2))).toEqual([]);
+    expect(names(tasksToStart(wide, new Map([['other', 'passed']]), 2))).toEqual(['big']);
+    // A task that is not ready (its needs have not passed) holds back nothing.
+    const gated = [task('other', 1), task('later', 2, ['other']), task('small', 0.5)];
+    expect(names(tasksToStart(gated, now, 2))).toEqual(['small']);
+  });
+
+  test('on two cores the plan runs the integration tests beside one end-to-end shard only', () => {
+    const ready = new Map<string, TaskState>([
+      ['build', 'passed'],
+      ['build:cli', 'passed'],
+    ]);
+    const first = names(tasksToStart(TEST_PLAN, ready, 2));
+    expect(first).toEqual(['e2e 1/2', 'test:integration']);
+    const later = new Map<string, TaskState>([
+      ...ready,
+      ['e2e 1/2', 'passed'],
+      ['test:integration', 'running'],
+    ]);
+    expect(names(tasksToStart(TEST_PLAN, later, 2))).toEqual(['e2e 2/2']);
+    const last = new Map<string, TaskState>([
+      ...ready,
+      ['e2e 1/2', 'passed'],
+      ['test:integration', 'passed'],
+      ['e2e 2/2', 'running'],
+    ]);
+    expect(names(tasksToStart(TEST_PLAN, last, 2))).toEqual(['test:unit']);
   });
 
   test('with no cores to share (--serial), one task at a time in plan order', () => {
@@ -96,5 +125,26 @@ describe('checkPlan', () => {
     expect(() => checkPlan([task('a', 1), task('a', 1)])).toThrow(/twice/);
     expect(() => checkPlan([task('a', 1, ['b']), task('b', 1)])).toThrow(/needs b/);
     expect(() => checkPlan([task('a', 0)])).toThrow(/more than 0 cores/);
+  });
+});
+
+describe('the CPU time of a task', () => {
+  test("reads the children's user and system time from bash's times", () => {
+    expect(cpuSecondsFromTimes('0m0.010s 0m0.020s\n1m2.500s 0m0.250s\n')).toBeCloseTo(62.75);
+    expect(cpuSecondsFromTimes('')).toBe(0);
+  });
+
+  test('the timed command keeps its exit status and output, and counts what it computed', () => {
+    // About 0.3 s of CPU in a child, then exit 3.
+    const busy = 'let x = 0; const end = process.cpuUsage().user + 300000;';
+    const loop = 'while (process.cpuUsage().user < end) x++; console.log("out"); process.exit(3);';
+    const run = spawnSync(TIMED[0], [...TIMED.slice(1), process.execPath, '-e', busy + loop], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    });
+    expect(run.status).toBe(3);
+    expect(run.stdout).toBe('out\n');
+    const times = String(run.output[3] ?? '');
+    expect(cpuSecondsFromTimes(times)).toBeGreaterThanOrEqual(0.3);
   });
 });
