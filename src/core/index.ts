@@ -53,7 +53,7 @@ export type {
   RewriteHeaderInput,
   RewrittenHeader,
 } from './rewrap-header';
-export { splitEncryptedDataKeys } from './rewrap-keys';
+export { removingLinks, splitEncryptedDataKeys } from './rewrap-keys';
 export type { KeySplit, KeyToRemove } from './rewrap-keys';
 export type { EdkReEncrypter } from './rewrap-reencrypt';
 export type { RewrapOpening } from './rewrap-access';

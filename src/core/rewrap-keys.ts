@@ -8,6 +8,7 @@ import type { MessageHeader } from './header';
 import type { EncryptedDataKey } from './keyring';
 import { isLocationEdk } from './location';
 import { keysNeeded, neededKeyOf } from './provider-info';
+import { LINK_PROVIDER_ID } from './share-link';
 import { quoteUntrusted } from './untrusted-text';
 
 /** A key to remove from a header: its name, and optionally the provider id it must have. */
@@ -74,4 +75,29 @@ export function splitEncryptedDataKeys(
     throw new VeilError('REWRAP_KEY_NOT_FOUND', `not found: ${named}; the file has: ${present}`);
   }
   return { kept, removed };
+}
+
+/**
+ * [Note: a move ends its links] `remove` and, besides, every share link's EDK of the header
+ * (`veil-link`) that `remove` does not name already. A move or rename drops its file's links: a
+ * link's URL names the old stored key, so it stops opening there; were its EDK kept, moving the
+ * file back (or storage copying it back) would bring every revoked-by-rename link back to life.
+ * Links are made again after a move; people shared with (`veil-person`) keep their access.
+ */
+export function removingLinks(
+  header: MessageHeader,
+  remove: readonly KeyToRemove[],
+): readonly KeyToRemove[] {
+  const links: KeyToRemove[] = [];
+  for (const edk of header.encryptedDataKeys) {
+    if (edk.providerId !== LINK_PROVIDER_ID || isLocationEdk(edk)) continue;
+    const { keyName } = neededKeyOf(edk);
+    const named = [...remove, ...links].some(
+      (entry) =>
+        entry.keyName === keyName &&
+        (entry.providerId === undefined || entry.providerId === LINK_PROVIDER_ID),
+    );
+    if (!named) links.push({ keyName, providerId: LINK_PROVIDER_ID });
+  }
+  return [...remove, ...links];
 }

@@ -21,7 +21,7 @@
  * Moves keep no resume record (a failed multipart move is aborted and can be run again). On a
  * versioned bucket the source's versions stay under the old key, behind a delete marker.
  */
-import { VeilError } from '../core';
+import { VeilError, httpStatusOf } from '../core';
 import { copySource } from './rewrap-multipart';
 import { targetKey, type RewrapResult, type RewrapSetup } from './rewrap-options';
 import type { RewrapSession } from './rewrap-session';
@@ -61,6 +61,33 @@ export function movesAsCopy(setup: RewrapSetup, error: unknown): boolean {
 }
 
 /**
+ * Refuses a destination that exists before CopyObject. S3 refuses the copy itself
+ * (If-None-Match: *, kept on the request), but not every S3-compatible store does: moto ignores
+ * If-None-Match on CopyObject and would overwrite (tests/integration/rewrap-moto-conditions
+ * pins it). A file written in the moment between this look and the copy is left to the
+ * condition.
+ * @throws VeilError MOVE_DESTINATION_EXISTS
+ */
+async function refuseTakenDestination(
+  session: RewrapSession<RewrapSetup>,
+  destination: string,
+): Promise<void> {
+  const { s3, bucket } = session.setup;
+  // A 404 is the answer hoped for, taken here before the session reads it as a vanished source.
+  const taken = await session.send('HeadObject', (signal) =>
+    s3.headObject(bucket, destination, signal).then(
+      () => true,
+      (error: unknown) => {
+        const answer = error instanceof VeilError ? error.cause : error;
+        if (httpStatusOf(answer) === 404) return false;
+        throw error;
+      },
+    ),
+  );
+  if (taken) throw new VeilError('MOVE_DESTINATION_EXISTS', destination);
+}
+
+/**
  * Moves an object that is not a message with CopyObject, then deletes the source
  * ([Note: move by rewrap]).
  * @throws VeilError MOVE_DESTINATION_EXISTS, REWRAP_SOURCE_CHANGED, BAD_ARGUMENT for a seam
@@ -74,6 +101,7 @@ export async function moveByCopy(session: RewrapSession<RewrapSetup>): Promise<R
   const head = await session.send('HeadObject', (signal) => s3.headObject(bucket, key, signal));
   const etag = head.etag;
   if (etag === undefined) throw new VeilError('DOWNLOAD_CORS_HEADERS', 'move: no ETag');
+  await refuseTakenDestination(session, destination);
   session.report('copying');
   const copied = await session.send('PutObject', (signal) =>
     copyObject(

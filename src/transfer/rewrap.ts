@@ -18,6 +18,7 @@ import {
   DEFAULT_MAX_FRAME_BYTES,
   VeilError,
   concatBytes,
+  removingLinks,
   rewrapHeader,
   toBase64,
   tryParseHeader,
@@ -79,10 +80,12 @@ export async function rewrapObject(setup: RewrapSetup): Promise<RewrapResult> {
       throw error;
     });
     if (source === undefined) return await moveByCopy(session);
+    // A move drops the file's share links ([Note: a move ends its links] in core/rewrap-keys.ts).
+    const remove = isMove(setup) ? removingLinks(source.header, setup.remove ?? []) : setup.remove;
     const rewrapped = await rewrapHeader(source.header, {
       openWith: setup.openWith,
       ...(setup.addWith ? { addWith: setup.addWith } : {}),
-      ...(setup.remove ? { remove: setup.remove } : {}),
+      ...(remove && remove.length > 0 ? { remove } : {}),
       ...(setup.canOpenWith ? { canOpenWith: setup.canOpenWith } : {}),
       ...(setup.reEncrypt ? { reEncrypt: setup.reEncrypt } : {}),
       ...(setup.maxEncryptedDataKeys === undefined

@@ -9,11 +9,14 @@
  * - UploadPartCopy x-amz-copy-source-range: honoured (the part holds exactly the range).
  * - UploadPartCopy x-amz-copy-source-if-match: NOT enforced (a wrong ETag copies anyway).
  * - CompleteMultipartUpload If-Match: NOT enforced (a wrong ETag completes anyway).
+ * - CopyObject If-None-Match: *: NOT enforced (the copy overwrites an existing object), which is
+ *   why a plain move looks at its destination first (src/transfer/rewrap-move.ts).
  * - CopyPartResult.ChecksumCRC32 for an upload created with CRC32: not returned.
  */
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
@@ -169,5 +172,20 @@ describe('moto and the conditions a rewrap sends', () => {
     }
     expect(status).toBe('ok');
     expect((await read('complete-target')).toString()).toBe('new');
+  });
+
+  test('CopyObject If-None-Match: * is not enforced: the copy overwrites', async () => {
+    await put('copy-source', new TextEncoder().encode('moved'));
+    await put('copy-taken', new TextEncoder().encode('kept'));
+    const copy = client.send(
+      new CopyObjectCommand({
+        Bucket: BUCKET,
+        Key: 'copy-taken',
+        CopySource: `${BUCKET}/copy-source`,
+        IfNoneMatch: '*',
+      }),
+    );
+    expect(await statusOf(copy)).toBe('ok');
+    expect((await read('copy-taken')).toString()).toBe('moved');
   });
 });

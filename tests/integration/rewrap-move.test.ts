@@ -4,11 +4,21 @@
  * that exists is never overwritten (MOVE_DESTINATION_EXISTS, both kept); a swapped object (bound
  * elsewhere) is refused before anything is written, so a rename never launders it; a multipart
  * move copies the body inside S3 and leaves no open upload. An in-place rewrap of an object
- * written before bindings binds it.
+ * written before bindings binds it. A move ends the file's share links: moving the file back
+ * does not bring a link back ([Note: a move ends its links]). A plain (unencrypted) move onto a
+ * taken name keeps both, though moto ignores If-None-Match on CopyObject.
  */
 import { CopyObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { decryptBytes, encryptBytes, type Keyring, type ObjectLocation } from '../../src/core';
+import { linkKeyring } from '../../src/aws/share-link';
+import {
+  LINK_PROVIDER_ID,
+  decryptBytes,
+  encryptBytes,
+  parseHeaderBytes,
+  type Keyring,
+  type ObjectLocation,
+} from '../../src/core';
 import { objectParams } from '../../src/transfer/object-params';
 import { rewrapObject } from '../../src/transfer/rewrap';
 import { rewrapS3For, type RewrapS3 } from '../../src/transfer/rewrap-s3';
@@ -161,5 +171,64 @@ describe('move by rewrap', () => {
     expect(result.movedFrom).toEqual({ key: 'plain/a.txt', deleted: true });
     expect(sameBytes(await readObject(stack, 'plain/b.txt'), body)).toBe(true);
     expect(await exists('plain/a.txt')).toBe(false);
+  });
+
+  test('a plain move onto a taken name keeps both (moto would let the copy overwrite)', async () => {
+    const mine = patternBytes(300, 4);
+    const theirs = patternBytes(400, 5);
+    for (const [key, body] of [
+      ['plain/mine.txt', mine],
+      ['plain/theirs.txt', theirs],
+    ] as const) {
+      await stack.client.send(
+        new PutObjectCommand({
+          Bucket: stack.bucket,
+          Key: key,
+          Body: body,
+          ...objectParams(false, undefined, { type: 'SSE-S3' }),
+        }),
+      );
+    }
+    const error = await rejection(
+      move('plain/mine.txt', 'plain/theirs.txt', { bindingRule: 'if-present' }),
+    );
+    expect(error.code).toBe('MOVE_DESTINATION_EXISTS');
+    expect(sameBytes(await readObject(stack, 'plain/theirs.txt'), theirs)).toBe(true);
+    expect(sameBytes(await readObject(stack, 'plain/mine.txt'), mine)).toBe(true);
+  });
+
+  test("a move ends the file's links: moving it back brings no link back", async () => {
+    const plaintext = await storeBound('l/report.txt', 5000);
+    const linkId = 'AAAAAAAAAAAAAAAAAAAAAA';
+    const linkKey = patternBytes(32, 77);
+    await rewrapObject({
+      s3,
+      bucket: stack.bucket,
+      key: 'l/report.txt',
+      openWith: keyring,
+      addWith: await linkKeyring(linkId, linkKey),
+      bindingRule: 'required',
+      retry: FAST_RETRY,
+    });
+    const linkOpens = async (key: string) =>
+      decryptBytes(await readObject(stack, key), {
+        keyring: await linkKeyring(linkId, linkKey),
+        location: { expected: at(key), rule: 'required' },
+      });
+    expect(sameBytes(await linkOpens('l/report.txt'), plaintext)).toBe(true);
+
+    const moved = await move('l/report.txt', 'l/renamed.txt');
+    expect(moved.removed.map((edk) => edk.providerId)).toEqual([LINK_PROVIDER_ID]);
+    const providers = (key: string) =>
+      readObject(stack, key).then((bytes) =>
+        parseHeaderBytes(bytes).encryptedDataKeys.map((edk) => edk.providerId),
+      );
+    expect(await providers('l/renamed.txt')).not.toContain(LINK_PROVIDER_ID);
+    expect(sameBytes(await opensAt('l/renamed.txt'), plaintext)).toBe(true);
+
+    await move('l/renamed.txt', 'l/report.txt');
+    expect(await providers('l/report.txt')).not.toContain(LINK_PROVIDER_ID);
+    expect(sameBytes(await opensAt('l/report.txt'), plaintext)).toBe(true);
+    expect((await rejection(linkOpens('l/report.txt'))).code).toBe('NO_MATCHING_EDK');
   });
 });
