@@ -19,6 +19,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import {
   LINK_KEY_BYTES,
   LINK_PROVIDER_ID,
+  PERSON_PROVIDER_ID,
   VeilError,
   keysNeeded,
   newLinkId,
@@ -224,13 +225,19 @@ export interface FileLinks {
   readonly listError?: VeilError;
 }
 
+/** A file's links, and the people its header holds a key for (fingerprints, sorted). */
+export interface FileShares extends FileLinks {
+  readonly people: string[];
+}
+
 /**
  * The links of the file: the link keys of its header, opened with the session's keys (so the
  * header is authenticated) and checked by the location's binding rule, joined with its list
- * ([Note: links from the header] in transfer/share-list.ts).
+ * ([Note: links from the header] in transfer/share-list.ts), and the people (`veil-person` EDKs)
+ * it is shared with.
  * @throws the download's errors for the header (NO_MATCHING_EDK, WRONG_KEY, OBJECT_MISMATCH, S3_*).
  */
-export async function fileShareLinks(context: ShareContext): Promise<FileLinks> {
+export async function fileShareLinks(context: ShareContext): Promise<FileShares> {
   const opened = await inspectObject({
     s3: downloadS3For(context.client),
     bucket: context.bucket,
@@ -239,16 +246,19 @@ export async function fileShareLinks(context: ShareContext): Promise<FileLinks> 
     bindingRule: context.bindingRule,
     ...(context.signal ? { signal: context.signal } : {}),
   });
-  const headerIds = opened.header
-    ? keysNeeded(opened.header)
-        .filter((key) => key.providerId === LINK_PROVIDER_ID)
-        .map((key) => key.keyName)
-    : [];
+  const needed = opened.header ? keysNeeded(opened.header) : [];
+  const headerIds = needed
+    .filter((key) => key.providerId === LINK_PROVIDER_ID)
+    .map((key) => key.keyName);
+  const people = needed
+    .filter((key) => key.providerId === PERSON_PROVIDER_ID)
+    .map((key) => key.keyName)
+    .sort();
   try {
-    return { links: joinLinks(headerIds, await readLinks(listTarget(context))) };
+    return { links: joinLinks(headerIds, await readLinks(listTarget(context))), people };
   } catch (error) {
     if (!(error instanceof VeilError)) throw error;
-    return { links: joinLinks(headerIds, []), listError: error };
+    return { links: joinLinks(headerIds, []), listError: error, people };
   }
 }
 

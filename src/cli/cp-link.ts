@@ -15,10 +15,13 @@
  * (as `veil cp s3://...` does). On any failure neither FILE nor the temporary file is left.
  *
  * FILE may be a folder: the file then takes the name the link carries (without unsafe
- * characters, shareSaveName), or `shared-file` when it carries none.
+ * characters, shareSaveName), or `shared-file` when it carries none. FILE `-` writes the file to
+ * stdout, only once the whole message verified ([Note: stdout after verification] in
+ * cp-link-stdout.ts): on any failure stdout stays empty.
  */
 import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { hasLinkEdk, linkKeyring } from '../aws/share-link';
 import { VeilError } from '../core/errors';
 import type { MessageHeader } from '../core/header';
@@ -30,6 +33,7 @@ import type { DownloadS3 } from '../transfer/download-s3';
 import type { DownloadResult } from '../transfer/download-setup';
 import { fileSink, nodeDecryptor } from '../transfer/node';
 import { presignedDownloadS3 } from '../transfer/share-download-s3';
+import { stdoutSink } from './cp-link-stdout';
 import { trackPendingOutput } from './files';
 import { formatBytes, progressLine } from './progress-line';
 
@@ -37,8 +41,10 @@ import { formatBytes, progressLine } from './progress-line';
 export interface LinkDownloadOptions {
   /** The whole link (or anything holding `#/share/<payload>`). */
   readonly link: string;
-  /** FILE, or a folder to save the file in under the link's name. */
+  /** FILE, or a folder to save the file in under the link's name, or `-` for stdout. */
   readonly to: string;
+  /** Where `-` writes; default process.stdout. */
+  readonly stdout?: Writable;
   /** Replace an existing FILE. */
   readonly force: boolean;
   /** Fetch for the presigned URL; default Node's. */
@@ -135,11 +141,14 @@ export async function downloadLink(options: LinkDownloadOptions): Promise<Downlo
   if (isExpired(payload, (options.nowMs ?? Date.now)())) {
     throw new VeilError('SHARE_LINK_EXPIRED', new Date(payload.expiresAtMs).toISOString());
   }
-  const outPath = await outputPath(payload, options.to);
-  const exists = await access(outPath).then(
-    () => true,
-    () => false,
-  );
+  const toStdout = options.to === '-';
+  const outPath = toStdout ? 'stdout' : await outputPath(payload, options.to);
+  const exists =
+    !toStdout &&
+    (await access(outPath).then(
+      () => true,
+      () => false,
+    ));
   if (exists && !options.force) throw new VeilError('OUTPUT_EXISTS', outPath);
   const s3: DownloadS3 = presignedDownloadS3(payload.url, options.fetchFn ?? fetch);
   const where = { s3, bucket: payload.bucket, key: payload.key };
@@ -152,9 +161,12 @@ export async function downloadLink(options: LinkDownloadOptions): Promise<Downlo
   } catch (error) {
     throw explainLinkFailure(error);
   }
-  const sink = await fileSink(outPath, { mode: 0o600, noOverwrite: !options.force });
   const controller = new AbortController();
-  const untrack = trackPendingOutput(sink.tempPath, (reason) => controller.abort(reason));
+  const stop = (reason: unknown) => controller.abort(reason);
+  // To stdout: verified whole in a private file first ([Note: stdout after verification]).
+  const held = toStdout ? await stdoutSink(stop) : undefined;
+  const sink = held ?? (await fileSink(outPath, { mode: 0o600, noOverwrite: !options.force }));
+  const untrack = held ? () => undefined : trackPendingOutput(sink.tempPath, stop);
   const line = progressLine();
   try {
     const result = await downloadObject({
@@ -173,11 +185,17 @@ export async function downloadLink(options: LinkDownloadOptions): Promise<Downlo
           etaSeconds: progress.etaSeconds,
         }),
     });
-    line.end(`downloaded ${formatBytes(result.writtenBytes)} to ${outPath} (verified)`);
+    const summary = `downloaded ${formatBytes(result.writtenBytes)} to ${outPath} (verified)`;
+    line.end(held ? undefined : summary);
+    if (held) {
+      await held.release(options.stdout ?? process.stdout);
+      line.end(summary);
+    }
     return result;
   } catch (error) {
     line.end();
     await sink.abort(error).catch(() => undefined);
+    await held?.discard();
     const explained = explainLinkFailure(error);
     if (explained instanceof VeilError && explained.code === 'DOWNLOAD_SAVE_FAILED') {
       if (explained.detail === 'EEXIST') throw new VeilError('OUTPUT_EXISTS', outPath);

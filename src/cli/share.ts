@@ -2,7 +2,7 @@
  * `veil share`: share links on the command line ([Note: share links] in core/share-link.ts).
  *
  *   veil share KEYS --expires DURATION [--app-url URL] [--include-name] [--label TEXT] s3://BUCKET/KEY
- *   veil share KEYS --list s3://BUCKET/KEY
+ *   veil share KEYS --list [--json] s3://BUCKET/KEY                     (share-list.ts)
  *   veil share KEYS --revoke LINK_ID s3://BUCKET/KEY
  *   veil share KEYS --private-key-file MINE.pem --person FINGERPRINT s3://BUCKET/KEY...
  *   veil share KEYS --unshare-person FINGERPRINT s3://BUCKET/KEY...      (share-person.ts)
@@ -17,23 +17,22 @@
  * objects prints one link per line on stdout, in the order given, and each one's expiry on
  * stderr (share-targets.ts: one that fails does not stop the others).
  */
-import { isExpired, parseDuration } from '../core/share-link';
+import { parseDuration } from '../core/share-link';
 import { VeilError } from '../core/errors';
-import { escapeUntrusted } from '../core/untrusted-text';
 import { buildUploadContext } from '../keyrings/upload-context';
 import {
   createShareLink,
-  listShareLinks,
+  fileShareLinks,
   revokeShareLink,
   type ShareContext,
 } from '../aws/share-link';
 import { nodeRewrapS3 } from '../transfer/node';
-import type { LinkEntry } from '../transfer/share-list';
 import { cliKeyring, readKeyFlags, writeKeyFlags, type KeyringFlags } from './keyrings';
 import { namesFor, storedKeyOf } from './names';
 import { s3NamesKeyStorage } from './names-storage';
 import { cliS3, type S3Flags } from './s3-client';
 import { formatS3Url, type S3Location } from './s3-url';
+import { printShares } from './share-list';
 import { sharePerson } from './share-person';
 import { eachTarget } from './share-targets';
 
@@ -50,8 +49,9 @@ export interface ShareCommand {
   readonly label?: string | undefined;
   /** `--revoke LINK_ID`. */
   readonly revoke?: string | undefined;
-  /** `--list`. */
+  /** `--list`, and `--json` to list as JSON (share-list.ts). */
   readonly list: boolean;
+  readonly json?: boolean;
   /** `--person FINGERPRINT`, `--unshare-person FINGERPRINT` (share-person.ts). */
   readonly person?: string | undefined;
   readonly unsharePerson?: string | undefined;
@@ -78,18 +78,6 @@ export function formatSeconds(seconds: number): string {
   const parts = [days ? `${days}d` : '', hours ? `${hours}h` : '', minutes ? `${minutes}m` : ''];
   const text = parts.filter(Boolean).join(' ');
   return text || `${seconds}s`;
-}
-
-/** One line of `--list`. */
-export function linkLine(entry: LinkEntry, nowMs: number): string {
-  const expiry = new Date(entry.expiresAtMs).toISOString();
-  return [
-    entry.id,
-    `created ${new Date(entry.createdAtMs).toISOString()}`,
-    isExpired(entry, nowMs) ? `expired ${expiry}` : `expires ${expiry}`,
-    entry.nameIncluded ? 'name included' : 'name not included',
-    `label "${escapeUntrusted(entry.label)}"`,
-  ].join('  ');
 }
 
 const LIMIT_WORDS = {
@@ -153,6 +141,7 @@ function checkModes(command: ShareCommand): ShareMode {
   if (command.label !== undefined && mode !== 'make' && mode !== 'person') {
     usage('--label applies to making a link (--expires) or to --person');
   }
+  if (command.json && mode !== 'list') usage('--json applies to --list');
   if ((command.name !== undefined || command.peopleRoot !== undefined) && mode !== 'person') {
     usage('--name and --people-root apply to --person');
   }
@@ -185,7 +174,7 @@ export function revokeLines(
 
 /**
  * Runs `veil share` (see the header).
- * @throws VeilError USAGE; the errors of createShareLink, listShareLinks and revokeShareLink.
+ * @throws VeilError USAGE; the errors of createShareLink, fileShareLinks and revokeShareLink.
  */
 export async function share(command: ShareCommand): Promise<void> {
   const env = command.env ?? process.env;
@@ -240,9 +229,12 @@ export async function share(command: ShareCommand): Promise<void> {
         nowMs,
       };
       if (mode === 'list') {
-        const entries = await listShareLinks(context);
-        if (entries.length === 0) command.print('no share links');
-        for (const entry of entries) command.print(linkLine(entry, nowMs()));
+        printShares(formatS3Url(target), await fileShareLinks(context), {
+          json: command.json === true,
+          nowMs: nowMs(),
+          print: command.print,
+          warn,
+        });
         return;
       }
       if (mode === 'revoke') {

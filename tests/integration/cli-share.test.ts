@@ -136,7 +136,7 @@ describe('veil share', () => {
     );
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain(payload.linkId);
-    expect(listed.stdout).toContain('name not included');
+    expect(listed.stdout).toContain('\tno-name\t');
     expect(listed.stdout).not.toContain(Buffer.from(payload.linkKey).toString('base64url'));
 
     const revoked = await veil(
@@ -187,7 +187,7 @@ describe('veil share', () => {
     const listed = await share('--list');
     expect(listed.stdout).toContain(`${named.linkId}`);
     expect(listed.stdout).toContain(`${plain.linkId}`);
-    expect(listed.stdout).toContain('name included');
+    expect(listed.stdout).toContain('\tname-included\t');
     const unknown = await share('--revoke', 'AAAAAAAAAAAAAAAAAAAAAA');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^SHARE_LINK_NOT_FOUND/);
