@@ -12,6 +12,8 @@
  * - Bea sees the file under "Shared with me" in Files, with Al as the sharer, and downloads it
  *   byte-identically: opened with her private key through the normal download path. After "Lock
  *   now" the list is gone and reading it fails VAULT_LOCKED; after unlocking, the file opens again.
+ *   A plain CryptoKey pair planted in IndexedDB in place of the sealed one is refused after a
+ *   reload (VAULT_ENTRY_TAMPERED) and can be removed.
  * - The storage adversary swaps Bea's directory entry: her object is overwritten with another
  *   key's entry (refused: its fingerprint is not its object's), and that key is published under
  *   the name Bea. Al's app flags Bea's key as changed and keeps Share disabled until Al confirms
@@ -148,6 +150,40 @@ function storedPair(page: Page) {
       hasCryptoKey: Object.values(value).some((v) => v instanceof CryptoKey),
       mark: typeof mark === 'string' ? mark : undefined,
     };
+  });
+}
+
+/** Replaces the stored pair with a plain, non-extractable CryptoKey pair of another key. */
+function plantPlainPair(page: Page): Promise<void> {
+  return page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open('veil-people');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error ?? new Error('open'));
+    });
+    const pair = await crypto.subtle.generateKey(
+      {
+        name: 'RSA-OAEP',
+        hash: 'SHA-256',
+        modulusLength: 2048,
+        publicExponent: new Uint8Array([1, 0, 1]),
+      },
+      false,
+      ['encrypt', 'decrypt'],
+    );
+    await new Promise<void>((resolve, reject) => {
+      const store = db.transaction('key-pair', 'readwrite').objectStore('key-pair');
+      const get = store.get('mine');
+      get.onsuccess = () => {
+        const value = get.result as { info: Record<string, unknown> };
+        const info = { ...value.info, underLock: false };
+        const put = store.put({ info, privateKey: pair.privateKey, backup: 'x' }, 'mine');
+        put.onsuccess = () => resolve();
+        put.onerror = () => reject(put.error ?? new Error('put'));
+      };
+      get.onerror = () => reject(get.error ?? new Error('get'));
+    });
+    db.close();
   });
 }
 
@@ -296,6 +332,25 @@ test('Al shares a file with Bea by her public key; Bea downloads it; a swapped k
   await dialog.getByLabel('Bea confirmed the new key to me').check();
   await expect(share).toBeEnabled();
   await dialog.getByRole('button', { name: 'Close' }).click();
+
+  // Someone with access to Bea's storage plants a plain CryptoKey pair where her sealed pair is
+  // recorded: after a reload it is refused, named, never used, and can be removed.
+  await plantPlainPair(bea.page);
+  await bea.page.reload();
+  await bea.page.goto(`${env('VEIL_APP_URL')}#/settings`);
+  await bea.page.getByRole('button', { name: 'Get guest credentials' }).click();
+  await expect(bea.page.getByTestId('identity-id')).toHaveText(/^us-east-1:/);
+  await open(bea.page, 'Keys');
+  await expect(beaProtection).toHaveAttribute('data-state', 'tampered');
+  await open(bea.page, 'Files');
+  await expect(bea.page.getByTestId('shared-error')).toHaveAttribute(
+    'data-code',
+    'VAULT_ENTRY_TAMPERED',
+    { timeout: 20_000 },
+  );
+  await open(bea.page, 'Keys');
+  await bea.page.getByTestId('remove-key-pair').click();
+  await expect(bea.page.getByTestId('create-key-pair')).toBeVisible();
 
   expect([...al.errors, ...bea.errors]).toEqual([]);
 
