@@ -22,6 +22,7 @@ export default defineConfig({
           name: 'integration',
           include: ['tests/integration/**/*.test.ts', 'tests/proof/integration/**/*.test.ts'],
           exclude: ['**/*.waits.test.ts'],
+          globalSetup: ['tests/integration/support/global-setup.ts'],
           environment: 'node',
           testTimeout: 120_000,
           env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
@@ -36,6 +37,7 @@ export default defineConfig({
         test: {
           name: 'integration-waits',
           include: ['tests/integration/**/*.waits.test.ts'],
+          globalSetup: ['tests/integration/support/global-setup.ts'],
           environment: 'node',
           testTimeout: 150_000,
           env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },

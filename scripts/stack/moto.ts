@@ -34,8 +34,16 @@ function python(): string {
   return process.env.VEIL_PYTHON ?? 'python3';
 }
 
+/**
+ * Set to the Python that passed checkMoto, in this process and for its children: the probe
+ * imports moto's server, about a second of CPU, which a test run that starts a stack per file
+ * (the integration tests' global setup sets it) need not pay again for the same Python.
+ */
+export const MOTO_CHECKED_ENV = 'VEIL_MOTO_CHECKED_FOR';
+
 /** @throws StackError with the install command when Python or moto's server is missing. */
 export function checkMoto(): void {
+  if (process.env[MOTO_CHECKED_ENV] === python()) return;
   const probe = spawnSync(
     python(),
     ['-c', 'import moto, moto.server, flask_cors; print(moto.__version__)'],
@@ -53,6 +61,7 @@ export function checkMoto(): void {
       MOTO_INSTALL,
     );
   }
+  process.env[MOTO_CHECKED_ENV] = python();
 }
 
 const WRAPPER = fileURLToPath(new URL('./moto-server.py', import.meta.url));
