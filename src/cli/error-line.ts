@@ -5,6 +5,7 @@
  * here, so a CLI user is told what to do in a terminal.
  */
 import { VeilError, type ErrorCode } from '../core/errors';
+import { escapeUnsafeCharacters } from '../core/untrusted-text';
 
 /** The command line's words for the codes whose catalogue text speaks of the page. */
 const CLI_WORDING: Partial<Record<ErrorCode, string>> = {
@@ -27,8 +28,17 @@ function cliMessage(error: VeilError): string {
   return error.detail ? `${words} (${error.detail})` : words;
 }
 
-/** One line for stderr that starts with the error code; never key material. */
+/**
+ * One line for stderr that starts with the error code; never key material. Control,
+ * bidirectional and invisible characters are escaped: a detail can carry what a server or a
+ * file chose (an S3 error code from a link's host, a header's key name), and an escape sequence
+ * there would let it rewrite the terminal ([Note: untrusted text] in core/untrusted-text.ts).
+ */
 export function errorLine(error: unknown): string {
+  return escapeUnsafeCharacters(rawErrorLine(error));
+}
+
+function rawErrorLine(error: unknown): string {
   if (error instanceof VeilError) return `${error.code}: ${cliMessage(error)}`;
   const systemCode = (error as { code?: unknown } | null)?.code;
   if (typeof systemCode === 'string' && /^E[A-Z]+$/.test(systemCode)) {

@@ -63,6 +63,20 @@ export function escapeUntrusted(text: string): string {
 }
 
 /**
+ * `text` with every unsafe character written as a `\uXXXX` escape, backslashes left as they
+ * are: for a whole line that may hold pieces already escaped by escapeUntrusted (which must not
+ * be escaped twice) and pieces no one escaped, such as an error code a server chose. Pure.
+ */
+export function escapeUnsafeCharacters(text: string): string {
+  let escaped = '';
+  for (const char of text) {
+    const codePoint = char.codePointAt(0) ?? 0;
+    escaped += isUnsafeCodePoint(codePoint) ? codePointEscape(codePoint) : char;
+  }
+  return escaped;
+}
+
+/**
  * `text` from an unauthenticated header, quoted for an error message: long text cut short,
  * escaped by escapeUntrusted (backslashes included), and its double quotes written `\"`.
  */

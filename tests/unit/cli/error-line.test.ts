@@ -36,4 +36,21 @@ describe('errorLine', () => {
     expect(errorLine(enoent)).toBe('IO_FAILED: ENOENT: no such file');
     expect(errorLine(new Error('boom'))).toBe('INTERNAL_ERROR: boom');
   });
+
+  test('what a server or a file chose cannot drive the terminal: controls and bidi escaped', () => {
+    // An S3 error code from a hostile link host: clears the line, prints a green fake success.
+    const hostile = '\u001b]0;OWNED\u0007\u001b[2K\r\u001b[32mdownloaded (verified)\u001b[8m';
+    const line = errorLine(new VeilError('S3_REJECTED', `download: ${hostile}\u202e`));
+    expect(line).toMatch(/^S3_REJECTED: /);
+    const unsafe = [...line].filter((char) => {
+      const code = char.codePointAt(0) ?? 0;
+      return code < 0x20 || (code >= 0x7f && code <= 0x9f) || (code >= 0x202a && code <= 0x202e);
+    });
+    expect(unsafe).toEqual([]);
+    expect(line).toContain('\\u001b[32mdownloaded (verified)');
+    expect(line).toContain('\\u202e');
+    // Escapes already made by quoteUntrusted are not escaped twice; a plain backslash stays.
+    expect(errorLine(new VeilError('FRAME_TAMPERED', 'a \\u202e b'))).toContain('a \\u202e b');
+    expect(errorLine(new Error('bad\nline'))).toBe('INTERNAL_ERROR: bad\\u000aline');
+  });
 });
