@@ -13,6 +13,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { VeilError } from '../core/errors';
 import type { NamesKeyStorage } from '../transfer/names-key';
+import type { PeopleStorage } from '../transfer/people-directory';
+import { getCapped } from './capped-read';
 import { s3Commands } from '../transfer/s3-commands';
 
 /** One object of a listing. */
@@ -246,6 +248,34 @@ export function bucketS3For(client: S3Client, bucket: string): BucketS3 {
         key: error.Key ?? '',
         code: error.Code ?? 'UnknownError',
       }));
+    },
+  };
+}
+
+/**
+ * The people directory's and inboxes' calls on `bucket` ([Note: the people directory is
+ * untrusted] in transfer/people-directory.ts): the names key's GetObject and PutObject
+ * If-None-Match, reads capped by a Range and a body that stops at the cap ([Note: capped reads]
+ * in capped-read.ts), and the keys under a prefix, every page, newest first.
+ */
+export function peopleStorageOver(client: S3Client, bucket: string): PeopleStorage {
+  const names = namesKeyStorageFor(client, bucket);
+  const s3 = bucketS3For(client, bucket);
+  return {
+    read: (key, signal) => names.read(key, signal),
+    createOnly: (key, body, signal) => names.createOnly(key, body, signal),
+    readCapped: async (key, capBytes, signal) =>
+      (await getCapped(client, bucket, key, capBytes, signal))?.bytes,
+    async list(prefix, signal) {
+      const objects: ListedObject[] = [];
+      let token: string | undefined;
+      do {
+        const page = await s3.list({ prefix, ...(token ? { token } : {}) }, signal);
+        objects.push(...page.objects);
+        token = page.nextToken;
+      } while (token);
+      objects.sort((a, b) => (b.lastModifiedMs ?? 0) - (a.lastModifiedMs ?? 0));
+      return objects.map((o) => o.key);
     },
   };
 }

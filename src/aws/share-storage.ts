@@ -1,22 +1,16 @@
 /**
  * The S3 calls of a file's share links list ([Note: share links list] in
- * transfer/share-list.ts) over an SDK S3 client: a whole-object GET with its ETag (no object is
- * an answer), a PutObject with If-Match or If-None-Match, and a DeleteObject with If-Match;
+ * transfer/share-list.ts) over an SDK S3 client: a GET of at most MAX_LINK_LIST_BYTES with its
+ * ETag ([Note: capped reads] in capped-read.ts; no object is an answer), a PutObject with If-Match or If-None-Match, and a DeleteObject with If-Match;
  * a failed condition (412, or S3's 409 for racing conditional writes) is `false`.
  */
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { errorName, httpStatusOf, s3Failure } from '../core';
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { errorName, httpStatusOf, s3Failure, VeilError } from '../core';
 import type { LinkListStorage } from '../transfer/share-list';
+import { getCapped } from './capped-read';
 
-const NO_OBJECT: ReadonlySet<string> = new Set(['NoSuchKey', 'NotFound']);
-
-/** The SDK's body type mixes Node and browser streams; both have transformToByteArray. */
-type ByteBody = { transformToByteArray(): Promise<Uint8Array> } | undefined;
+/** Largest list read, in bytes: thousands of links' entries, far more than any file has. */
+export const MAX_LINK_LIST_BYTES = 1024 * 1024;
 
 const options = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
 
@@ -30,15 +24,10 @@ export function linkListStorageFor(client: S3Client, bucket: string): LinkListSt
   return {
     async read(key, signal) {
       try {
-        const reply = await client.send(
-          new GetObjectCommand({ Bucket: bucket, Key: key }),
-          options(signal),
-        );
-        const body = reply.Body as ByteBody;
-        const bytes = body ? await body.transformToByteArray() : new Uint8Array(0);
-        return { body: bytes, etag: reply.ETag ?? '' };
+        const stored = await getCapped(client, bucket, key, MAX_LINK_LIST_BYTES, signal);
+        return stored && { body: stored.bytes, etag: stored.etag };
       } catch (error) {
-        if (httpStatusOf(error) === 404 || NO_OBJECT.has(errorName(error))) return undefined;
+        if (error instanceof VeilError) throw error;
         throw s3Failure(error, { task: 'share', operation: 'GetObject' });
       }
     },

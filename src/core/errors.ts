@@ -321,6 +321,8 @@ export const ERRORS = {
     'There is no key pair of yours in this browser. Create one, or restore its backup, in Keys (“Your key pair”), then try again.',
   INBOX_ENTRY_INVALID:
     'A file shared with you could not be read: its note in your inbox is damaged or was not written for you. Ask the person who shared it to share it again.',
+  RECORD_TOO_LARGE:
+    'An item Veil keeps in the bucket (an inbox note, a people directory entry or a file’s list of share links) is larger than any Veil writes, so it was not read: whoever can write to the bucket may have put it there to slow this page down. The other items are read as usual; ask the bucket’s owner to delete that object.',
   // Settings: check connection (src/state/settings/connection-checks.ts).
   CONNECTION_CORS_BLOCKED:
     'S3 can be reached, but the bucket’s CORS rules do not allow this site, so the browser may not read its answers. Add the CORS rule shown below to the bucket (S3 console: Permissions, CORS), then check again.',

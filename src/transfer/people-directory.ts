@@ -54,8 +54,34 @@ export interface PersonEntry {
  * key uses them (GetObject, PutObject If-None-Match), and the keys under a prefix.
  */
 export interface PeopleStorage extends NamesKeyStorage {
-  /** Every object key under `prefix` (all pages). */
+  /** Every object key under `prefix` (all pages), newest first where the storage can tell. */
   list(prefix: string, signal?: AbortSignal): Promise<string[]>;
+  /**
+   * At most `capBytes` of an object ([Note: capped reads] in src/aws/capped-read.ts): undefined
+   * when there is none, RECORD_TOO_LARGE past the cap. Without it, `read` reads the whole object
+   * and its size is checked after.
+   */
+  readCapped?(key: string, capBytes: number, signal?: AbortSignal): Promise<Uint8Array | undefined>;
+}
+
+/**
+ * A small record of the directory or an inbox, never more than `capBytes` of it when the storage
+ * can cap its reads.
+ * @throws VeilError RECORD_TOO_LARGE when it is larger than `capBytes`; what the storage throws.
+ */
+export async function readRecord(
+  storage: PeopleStorage,
+  key: string,
+  capBytes: number,
+  signal?: AbortSignal,
+): Promise<Uint8Array | undefined> {
+  const bytes = storage.readCapped
+    ? await storage.readCapped(key, capBytes, signal)
+    : await storage.read(key, signal);
+  if (bytes && bytes.length > capBytes) {
+    throw new VeilError('RECORD_TOO_LARGE', `${key} is larger than ${capBytes} bytes`);
+  }
+  return bytes;
 }
 
 /** The people root of a location root ([Note: the people root]): '' or ending in '/'. */
@@ -185,7 +211,7 @@ export async function listPeople(
     const claimed = claimedFingerprint(peoplePrefix, key);
     try {
       if (!claimed) throw new VeilError('PERSON_ENTRY_INVALID', 'not named by a fingerprint');
-      const bytes = await storage.read(key, signal);
+      const bytes = await readRecord(storage, key, MAX_ENTRY_BYTES, signal);
       if (!bytes) continue;
       people.push(await parseEntry(bytes, claimed));
     } catch (error) {
@@ -211,7 +237,12 @@ export async function findPerson(
   if (!isFingerprint(fingerprint)) {
     throw new VeilError('PERSON_UNKNOWN', `“${escapeUntrusted(fingerprint)}” is not a fingerprint`);
   }
-  const bytes = await storage.read(entryKey(peoplePrefix, fingerprint), signal);
+  const bytes = await readRecord(
+    storage,
+    entryKey(peoplePrefix, fingerprint),
+    MAX_ENTRY_BYTES,
+    signal,
+  );
   if (!bytes) throw new VeilError('PERSON_UNKNOWN', fingerprint);
   return parseEntry(bytes, fingerprint);
 }

@@ -29,12 +29,18 @@ import {
   VeilError,
 } from '../core';
 import type { Keyring } from '../core';
-import type { PeopleStorage } from './people-directory';
+import { readRecord, type PeopleStorage } from './people-directory';
 
 /** The encryption context of every note (nothing secret, no name). */
 export const INBOX_NOTE_CONTEXT = { 'veil-purpose': 'inbox-note' } as const;
 /** Largest note read, in bytes (an object key is at most 1 KiB). */
-const MAX_NOTE_BYTES = 64 * 1024;
+export const MAX_NOTE_BYTES = 64 * 1024;
+/**
+ * Notes read in one view of an inbox, by default: anyone may write to anyone's inbox, and
+ * thousands of notes, each a GET and an RSA decryption, would hang the page. The listing says how
+ * many more there are; the storage lists newest first where it can tell.
+ */
+export const INBOX_NOTES_PER_VIEW = 100;
 
 /** What a note says. */
 export interface InboxNote {
@@ -130,11 +136,16 @@ function parseNote(bytes: Uint8Array): InboxNote {
 export interface InboxListing {
   readonly notes: readonly ReadNote[];
   readonly unreadable: readonly { readonly noteKey: string; readonly error: VeilError }[];
+  /** Notes of the inbox beyond `maxNotes`, not read in this view. */
+  readonly notRead: number;
 }
 
 /**
- * Reads every note of an inbox with the recipient's keyring (private key), newest first.
- * A note that does not open or parse is listed as unreadable (INBOX_ENTRY_INVALID), not thrown.
+ * Reads the first `maxNotes` notes of an inbox (in the storage's order, newest first where it
+ * can tell) with the recipient's keyring (private key), and sorts them newest first. A note that
+ * does not open or parse is listed as unreadable (INBOX_ENTRY_INVALID), and one larger than
+ * MAX_NOTE_BYTES too (RECORD_TOO_LARGE, [Note: capped reads] in src/aws/capped-read.ts), not
+ * thrown.
  * @throws what the storage throws for the listing.
  */
 export async function readInbox(
@@ -142,14 +153,16 @@ export async function readInbox(
   peoplePrefix: string,
   me: { readonly fingerprint: string; readonly keyring: Keyring },
   signal?: AbortSignal,
+  maxNotes = INBOX_NOTES_PER_VIEW,
 ): Promise<InboxListing> {
+  needs(Number.isSafeInteger(maxNotes) && maxNotes > 0, 'BAD_ARGUMENT', 'maxNotes');
   const notes: ReadNote[] = [];
   const unreadable: { noteKey: string; error: VeilError }[] = [];
-  for (const noteKey of await storage.list(inboxPrefix(peoplePrefix, me.fingerprint), signal)) {
+  const keys = await storage.list(inboxPrefix(peoplePrefix, me.fingerprint), signal);
+  for (const noteKey of keys.slice(0, maxNotes)) {
     try {
-      const bytes = await storage.read(noteKey, signal);
+      const bytes = await readRecord(storage, noteKey, MAX_NOTE_BYTES, signal);
       if (!bytes) continue;
-      if (bytes.length > MAX_NOTE_BYTES) throw new VeilError('INBOX_ENTRY_INVALID', 'size');
       let plaintext: Uint8Array;
       try {
         plaintext = await decryptBytes(bytes, {
@@ -167,5 +180,5 @@ export async function readInbox(
     }
   }
   notes.sort((a, b) => b.shared.localeCompare(a.shared));
-  return { notes, unreadable };
+  return { notes, unreadable, notRead: Math.max(0, keys.length - maxNotes) };
 }

@@ -10,13 +10,13 @@
  * the opened private key and the names read from the inbox.
  */
 import { createStore, del, get, set, type UseStore } from 'idb-keyval';
-import { bucketS3For, namesKeyStorageFor } from '../../aws/bucket-s3';
+import { bucketS3For, peopleStorageOver } from '../../aws/bucket-s3';
 import type { VeilConfig } from '../../aws/config';
 import { VeilError } from '../../core/errors';
 import { formatFingerprint } from '../../core/provider-info';
 import { listPeople, peopleRoot, publishEntry } from '../../transfer/people-directory';
 import type { PeopleStorage, RefusedEntry } from '../../transfer/people-directory';
-import { readInbox, type ReadNote } from '../../transfer/people-inbox';
+import { INBOX_NOTES_PER_VIEW, readInbox, type ReadNote } from '../../transfer/people-inbox';
 import { awsSession } from '../shared/credentials.svelte';
 import { downloads } from '../files/downloads.svelte';
 import { downloadS3For } from '../../transfer/download-s3';
@@ -66,23 +66,7 @@ export function peoplePrefixOf(config: Pick<VeilConfig, 'prefix'>): string {
 
 /** The people directory and inboxes of `config`'s bucket, with this session's credentials. */
 export function peopleStorageFor(config: Pick<VeilConfig, 'bucket'>): PeopleStorage {
-  const client = awsSession.clients().s3();
-  const names = namesKeyStorageFor(client, config.bucket);
-  const bucket = bucketS3For(client, config.bucket);
-  return {
-    read: (key, signal) => names.read(key, signal),
-    createOnly: (key, body, signal) => names.createOnly(key, body, signal),
-    async list(prefix, signal) {
-      const keys: string[] = [];
-      let token: string | undefined;
-      do {
-        const page = await bucket.list({ prefix, ...(token ? { token } : {}) }, signal);
-        keys.push(...page.objects.map((o) => o.key));
-        token = page.nextToken;
-      } while (token);
-      return keys;
-    },
-  };
+  return peopleStorageOver(awsSession.clients().s3(), config.bucket);
 }
 
 const PINS_KEY = 'veil-people-pins:';
@@ -97,6 +81,8 @@ export class People {
   #refused = $state<readonly RefusedEntry[]>([]);
   #inbox = $state<readonly ReadNote[]>([]);
   #unreadableNotes = $state(0);
+  #notesNotRead = $state(0);
+  #notesPerView = INBOX_NOTES_PER_VIEW;
   /** Each note's file size in bytes, once probed (shared-size.ts). */
   #sizes = $state<Readonly<Record<string, number>>>({});
   #pins = $state<readonly Pin[]>([]);
@@ -129,6 +115,10 @@ export class People {
   }
   get unreadableNotes(): number {
     return this.#unreadableNotes;
+  }
+  /** Notes of the inbox beyond those read in this view (newest first). */
+  get notesNotRead(): number {
+    return this.#notesNotRead;
   }
   /**
    * The size in bytes of the file a note points at, for the download's save path and progress;
@@ -234,10 +224,12 @@ export class People {
   }
 
   /**
-   * Reads the inbox with the user's private key.
+   * Reads the inbox with the user's private key: its newest INBOX_NOTES_PER_VIEW notes, or as
+   * many more as `more` asks for (each "Show more" reads the next batch too).
    * @throws VeilError VAULT_LOCKED while the pair is under a locked vault (the list is emptied).
    */
-  async readInbox(config: VeilConfig): Promise<void> {
+  async readInbox(config: VeilConfig, more = false): Promise<void> {
+    this.#notesPerView = more ? this.#notesPerView + INBOX_NOTES_PER_VIEW : INBOX_NOTES_PER_VIEW;
     const info = this.#core.info;
     if (!info) {
       this.#inbox = [];
@@ -253,12 +245,16 @@ export class People {
     const prefix = peoplePrefixOf(config);
     this.#scope = pinScope(config.bucket, prefix);
     this.#pins = parsePins(localStorage.getItem(PINS_KEY + this.#scope));
-    const listing = await readInbox(peopleStorageFor(config), prefix, {
-      fingerprint: info.fingerprint,
-      keyring: this.#core.keyring(),
-    });
+    const listing = await readInbox(
+      peopleStorageFor(config),
+      prefix,
+      { fingerprint: info.fingerprint, keyring: this.#core.keyring() },
+      undefined,
+      this.#notesPerView,
+    );
     this.#inbox = listing.notes;
     this.#unreadableNotes = listing.unreadable.length;
+    this.#notesNotRead = listing.notRead;
     await this.#probeSizes(config, listing.notes);
   }
 
