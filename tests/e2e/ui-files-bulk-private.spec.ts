@@ -6,18 +6,23 @@
  * it) carries a name in any form. Each name holds a random token, so a hit is a name, never
  * chance.
  */
-import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { expect, test, type BrowserContext, type Page, type Request } from '@playwright/test';
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
-import { startFaultProxy, type FaultProxy } from '../../scripts/stack/fault-proxy';
-import { serveStatic, type StaticServer } from '../../scripts/stack/static-server';
+import type { FaultProxy } from '../../scripts/stack/fault-proxy';
+import type { StaticServer } from '../../scripts/stack/static-server';
 import { namesKeyStorageFor } from '../../src/aws/bucket-s3';
 import { kmsApiFor } from '../../src/aws/clients';
 import { KmsKeyring } from '../../src/keyrings/kms';
 import { privateNames } from '../../src/transfer/location-names';
 import { readNamesKey } from '../../src/transfer/names-key';
 import { findNames, type NamedRequest } from './support/name-scan';
+import {
+  serveProxiedPrivateLocation,
+  type ProxiedPrivateLocation,
+} from './support/private-location';
+import { recordRequests } from './support/request-recorder';
 import { env } from './support/upload-ui';
 
 const LOCAL = { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' };
@@ -28,6 +33,7 @@ const FIRST = `Bericht-${TOKEN}.txt`;
 const FOLDER = `Ordner ${TOKEN}`;
 const DROPPED = `notiz-${TOKEN}.txt`;
 
+let location: ProxiedPrivateLocation;
 let s3: S3Client;
 let kms: KMSClient;
 let bucket: string;
@@ -53,68 +59,17 @@ function drawerRow(path: string) {
 test.describe.configure({ mode: 'serial', timeout: 90_000 });
 
 test.beforeAll(async ({ browser }) => {
-  bucket = env('VEIL_BUCKET');
-  s3 = new S3Client({
-    region: 'us-east-1',
-    endpoint: env('VEIL_MOTO_URL'),
-    forcePathStyle: true,
-    credentials: LOCAL,
-  });
+  location = await serveProxiedPrivateLocation(ROOT);
+  ({ s3, bucket, proxy, app } = location);
   kms = new KMSClient({ region: 'us-east-1', endpoint: env('VEIL_MOTO_URL'), credentials: LOCAL });
-  proxy = await startFaultProxy({ upstream: env('VEIL_MOTO_URL') });
-  const served = (await (
-    await fetch(`${new URL(env('VEIL_APP_URL')).origin}/config.json`)
-  ).json()) as Record<string, unknown>;
-  app = await serveStatic({
-    root: process.env.VEIL_DIST_DIR ?? 'dist',
-    port: Number(env('VEIL_HARNESS_PORT')),
-    config: {
-      ...served,
-      prefix: ROOT,
-      privateNames: true,
-      endpoints: {
-        s3: proxy.url,
-        kms: proxy.url,
-        cognitoIdentity: proxy.url,
-        cognitoIdentityProvider: proxy.url,
-      },
-    },
-  });
   context = await browser.newContext();
-  context.on('request', (request: Request) => {
-    seen.push(
-      (async () => {
-        const url = new URL(request.url());
-        const headers = await request.allHeaders().catch(() => request.headers());
-        return {
-          origin: url.origin,
-          method: request.method(),
-          target: url.pathname + url.search,
-          headerText: Object.entries(headers)
-            .map(([name, value]) => `${name}: ${value}`)
-            .join('\r\n'),
-          body: request.postDataBuffer() ?? Buffer.alloc(0),
-        };
-      })(),
-    );
-  });
+  recordRequests(context, seen);
   page = await context.newPage();
 });
 
 test.afterAll(async () => {
   await context?.close();
-  await app?.close();
-  await proxy?.close();
-  const left = s3 ? await keysUnder(ROOT) : [];
-  if (left.length > 0) {
-    await s3.send(
-      new DeleteObjectsCommand({
-        Bucket: bucket,
-        Delete: { Objects: left.map((Key) => ({ Key })) },
-      }),
-    );
-  }
-  s3?.destroy();
+  await location?.close();
   kms?.destroy();
 });
 

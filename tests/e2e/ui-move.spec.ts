@@ -18,26 +18,25 @@
  * - keyboard: the Rename button opens the dialog with the field focused, Esc closes it and focus
  *   returns to the button.
  */
-import {
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFaultProxy, type FaultProxy } from '../../scripts/stack/fault-proxy';
-import { serveStatic, type StaticServer } from '../../scripts/stack/static-server';
+import type { FaultProxy } from '../../scripts/stack/fault-proxy';
+import type { StaticServer } from '../../scripts/stack/static-server';
 import { namesKeyStorageFor } from '../../src/aws/bucket-s3';
 import { kmsApiFor } from '../../src/aws/clients';
 import { KmsKeyring } from '../../src/keyrings/kms';
 import { privateNames } from '../../src/transfer/location-names';
 import { readNamesKey } from '../../src/transfer/names-key';
 import { findNames, type NamedRequest } from './support/name-scan';
+import {
+  serveProxiedPrivateLocation,
+  type ProxiedPrivateLocation,
+} from './support/private-location';
 import { env } from './support/upload-ui';
 
 const LOCAL = { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' };
@@ -57,6 +56,7 @@ const FILES: Record<string, Uint8Array> = {
 };
 const DEST = `Ziel-${TOKEN}`;
 
+let location: ProxiedPrivateLocation;
 let s3: S3Client;
 let kms: KMSClient;
 let bucket: string;
@@ -112,34 +112,10 @@ async function runDialog(typed: string): Promise<void> {
 test.describe.configure({ mode: 'serial', timeout: 90_000 });
 
 test.beforeAll(async ({ browser }: { browser: Browser }) => {
-  bucket = env('VEIL_BUCKET');
-  s3 = new S3Client({
-    region: 'us-east-1',
-    endpoint: env('VEIL_MOTO_URL'),
-    forcePathStyle: true,
-    credentials: LOCAL,
-  });
+  location = await serveProxiedPrivateLocation(ROOT);
+  ({ s3, bucket, proxy, app } = location);
   kms = new KMSClient({ region: 'us-east-1', endpoint: env('VEIL_MOTO_URL'), credentials: LOCAL });
   work = await mkdtemp(join(tmpdir(), 'veil-move-'));
-  proxy = await startFaultProxy({ upstream: env('VEIL_MOTO_URL') });
-  const served = (await (
-    await fetch(`${new URL(env('VEIL_APP_URL')).origin}/config.json`)
-  ).json()) as Record<string, unknown>;
-  app = await serveStatic({
-    root: process.env.VEIL_DIST_DIR ?? 'dist',
-    port: Number(env('VEIL_HARNESS_PORT')),
-    config: {
-      ...served,
-      prefix: ROOT,
-      privateNames: true,
-      endpoints: {
-        s3: proxy.url,
-        kms: proxy.url,
-        cognitoIdentity: proxy.url,
-        cognitoIdentityProvider: proxy.url,
-      },
-    },
-  });
   const context = await browser.newContext({ acceptDownloads: true });
   page = await context.newPage();
   await page.addInitScript(NO_SAVE_PICKER);
@@ -147,18 +123,7 @@ test.beforeAll(async ({ browser }: { browser: Browser }) => {
 
 test.afterAll(async () => {
   await page?.context().close();
-  await app?.close();
-  await proxy?.close();
-  const left = s3 ? await keysUnder(ROOT) : [];
-  if (left.length > 0) {
-    await s3.send(
-      new DeleteObjectsCommand({
-        Bucket: bucket,
-        Delete: { Objects: left.map((Key) => ({ Key })) },
-      }),
-    );
-  }
-  s3?.destroy();
+  await location?.close();
   kms?.destroy();
   await rm(work, { recursive: true, force: true });
 });

@@ -27,19 +27,14 @@
  *   all, a link from it opening byte-identically; a file gone from the bucket fails on its own
  *   while the other's link is made.
  */
-import {
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { expect, test, type Browser, type Page } from '@playwright/test';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFaultProxy, type FaultProxy } from '../../scripts/stack/fault-proxy';
-import { serveStatic, type StaticServer } from '../../scripts/stack/static-server';
+import type { FaultProxy } from '../../scripts/stack/fault-proxy';
+import type { StaticServer } from '../../scripts/stack/static-server';
 import {
   encodeSharePayload,
   payloadOfLink,
@@ -49,9 +44,13 @@ import {
 import { linkListKey } from '../../src/transfer/share-list';
 import { SecretIndex, scanRequests, type WireRequest } from '../support/wire-scan';
 import { findNames, type NamedRequest } from './support/name-scan';
-import { env } from './support/upload-ui';
+import {
+  serveProxiedPrivateLocation,
+  type ProxiedPrivateLocation,
+} from './support/private-location';
+import { recordRequests } from './support/request-recorder';
+import { signInWithKeys, uploadInModelC } from './support/signed-in';
 
-const LOCAL = { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' };
 const SAVE_PICKER_STUB = `
   window.showSaveFilePicker = async (options) => {
     const root = await navigator.storage.getDirectory();
@@ -65,6 +64,7 @@ const NAME = `geheim-${TOKEN}.bin`;
 const CONTENT = new Uint8Array(randomBytes(1_300_000));
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
+let location: ProxiedPrivateLocation;
 let s3: S3Client;
 let bucket: string;
 let proxy: FaultProxy;
@@ -74,31 +74,10 @@ let sharer: Page;
 let link = '';
 const browserRequests: Promise<WireRequest>[] = [];
 
-async function record(context: BrowserContext): Promise<void> {
-  context.on('request', (request) => {
-    browserRequests.push(
-      (async () => {
-        const url = new URL(request.url());
-        const headers = await request.allHeaders().catch(() => request.headers());
-        return {
-          origin: url.origin,
-          method: request.method(),
-          target: url.pathname + url.search + url.hash,
-          headerText: Object.entries(headers)
-            .map(([name, value]) => `${name}: ${value}`)
-            .join('\r\n'),
-          body: new Uint8Array(request.postDataBuffer() ?? []),
-        };
-      })(),
-    );
-  });
-  await Promise.resolve();
-}
-
 /** A fresh context with no credentials, the save picker stub, recorded. */
 async function freshPage(browser: Browser, script = SAVE_PICKER_STUB): Promise<Page> {
   const context = await browser.newContext();
-  await record(context);
+  recordRequests(context, browserRequests);
   const page = await context.newPage();
   await page.addInitScript(script);
   return page;
@@ -146,73 +125,26 @@ async function makeLink(options: { includeName?: boolean; label?: string } = {})
 test.describe.configure({ mode: 'serial', timeout: 90_000 });
 
 test.beforeAll(async ({ browser }) => {
-  bucket = env('VEIL_BUCKET');
-  s3 = new S3Client({
-    region: 'us-east-1',
-    endpoint: env('VEIL_MOTO_URL'),
-    forcePathStyle: true,
-    credentials: LOCAL,
-  });
+  location = await serveProxiedPrivateLocation(ROOT);
+  ({ s3, bucket, proxy, app } = location);
   work = await mkdtemp(join(tmpdir(), 'veil-share-'));
-  proxy = await startFaultProxy({ upstream: env('VEIL_MOTO_URL') });
-  const served = (await (
-    await fetch(`${new URL(env('VEIL_APP_URL')).origin}/config.json`)
-  ).json()) as Record<string, unknown>;
-  app = await serveStatic({
-    root: process.env.VEIL_DIST_DIR ?? 'dist',
-    port: Number(env('VEIL_HARNESS_PORT')),
-    config: {
-      ...served,
-      prefix: ROOT,
-      privateNames: true,
-      endpoints: {
-        s3: proxy.url,
-        kms: proxy.url,
-        cognitoIdentity: proxy.url,
-        cognitoIdentityProvider: proxy.url,
-      },
-    },
-  });
   const context = await browser.newContext();
-  await record(context);
+  recordRequests(context, browserRequests);
   sharer = await context.newPage();
 });
 
 test.afterAll(async () => {
   await sharer?.context().close();
-  await app?.close();
-  await proxy?.close();
-  const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: ROOT }));
-  const left = (listed.Contents ?? []).map((object) => object.Key ?? '');
-  if (left.length > 0) {
-    await s3.send(
-      new DeleteObjectsCommand({
-        Bucket: bucket,
-        Delete: { Objects: left.map((Key) => ({ Key })) },
-      }),
-    );
-  }
-  s3?.destroy();
+  await location?.close();
   await rm(work, { recursive: true, force: true });
 });
 
 test('a link made in Files opens in a fresh context without credentials, byte-identical', async ({
   browser,
 }) => {
-  await sharer.goto(`${app.origin}/#/settings`);
-  const form = sharer.getByRole('form', { name: 'Use IAM access keys' });
-  // moto accepts any key; the app checks the form of an access key id.
-  await form.getByLabel('Access key id').fill('AKIAIOSFODNN7EXAMPLE');
-  await form.getByLabel('Secret access key').fill('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
-  await form.getByRole('button', { name: 'Use these keys' }).click();
-  await expect(sharer.getByTestId('credentials-status')).toContainText('IAM access keys');
+  await signInWithKeys(sharer, app.origin);
   await writeFile(join(work, NAME), CONTENT);
-  await sharer.getByRole('link', { name: 'Upload', exact: true }).click();
-  await sharer.getByTestId('mode-C').check();
-  await sharer.getByTestId('file-input').setInputFiles(join(work, NAME));
-  await expect(sharer.locator('[data-testid="upload-row"][data-phase="done"]')).toHaveCount(1, {
-    timeout: 30_000,
-  });
+  await uploadInModelC(sharer, join(work, NAME));
 
   link = await makeLink({ label: 'Ada' });
   expect(link.startsWith(`${app.origin}/#/share/`)).toBe(true);
