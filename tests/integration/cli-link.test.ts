@@ -10,82 +10,29 @@
  * (README "What the local services do not enforce"), so the expiry is the link's own; S3's
  * "Request has expired" answer is read as SHARE_LINK_EXPIRED in share-download-s3's unit tests.
  */
-import {
-  CopyObjectCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { CopyObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { toBase64Url } from '../../src/core/bytes';
 import { payloadOfLink, shareLinkUrl, type SharePayload } from '../../src/core/share-link';
-import { LOCAL_CREDENTIALS } from '../../scripts/stack/provision';
-import { cliRunner } from './cli-runner';
-import { useLocalStack } from './local-stack';
+import { APP, useCliS3 } from './support/cli-s3';
 
 vi.setConfig({ testTimeout: 120_000 });
 
-const local = useLocalStack(['http://127.0.0.1:5993']);
-const dir = mkdtempSync(join(tmpdir(), 'veil-cli-link-'));
-const path = (name: string) => join(dir, name);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const { veil, veilWith } = cliRunner(dir, join(dir, 'state'));
+const cli = useCliS3('link');
+const { veil, veilWith, path, outDir, upload, url } = cli;
 /** The recipient: no AWS credentials, region or endpoint at all. */
 const recipient = (...args: string[]) =>
   veilWith({ AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '' }, ...args);
-
-const APP = 'http://app.example/veil/';
-let s3: S3Client;
-let bucket = '';
-let aws: string[] = [];
-const url = (key: string) => `s3://${bucket}/${key}`;
-
-/** A fresh empty folder for one download, to see that nothing is left in it. */
-function outDir(name: string): string {
-  const made = path(name);
-  mkdirSync(made);
-  return made;
-}
-
-beforeAll(async () => {
-  bucket = local.stack.config.bucket;
-  aws = ['--region', local.stack.config.region, '--endpoint-url', local.stack.motoUrl];
-  s3 = new S3Client({
-    region: local.stack.config.region,
-    endpoint: local.stack.motoUrl,
-    credentials: LOCAL_CREDENTIALS,
-    forcePathStyle: true,
-  });
-  expect((await veil('keygen', 'team.jwk', '--kid', 'team-key')).code).toBe(0);
-});
-afterAll(() => s3?.destroy());
-
-async function upload(key: string, sizeBytes: number, ...extra: string[]): Promise<Buffer> {
-  const plaintext = randomBytes(sizeBytes);
-  writeFileSync(path('in.bin'), plaintext);
-  const up = await veil('cp', '--key-file', 'team.jwk', ...aws, ...extra, 'in.bin', url(key));
-  expect(up).toMatchObject({ code: 0, stderr: '' });
-  return plaintext;
-}
 
 async function makeLink(key: string, ...extra: string[]): Promise<string> {
   const made = await veil(
     'share',
     '--key-file',
     'team.jwk',
-    ...aws,
+    ...cli.aws(),
     '--expires',
     '1h',
     '--app-url',
@@ -162,7 +109,7 @@ describe('veil cp <share link>', () => {
       'share',
       '--key-file',
       'team.jwk',
-      ...aws,
+      ...cli.aws(),
       '--revoke',
       payloadOfLink(link).linkId,
       url('docs/revoked.bin'),
@@ -195,18 +142,18 @@ describe('veil cp <share link>', () => {
       'rewrap',
       '--key-file',
       'team.jwk',
-      ...aws,
+      ...cli.aws(),
       '--add-key-file',
       'link.jwk',
       url('docs/b.bin'),
     );
     expect(added.code).toBe(0);
     // ... then b.bin, bound to its own key, copied over a.bin by the storage.
-    await s3.send(
+    await cli.s3().send(
       new CopyObjectCommand({
-        Bucket: bucket,
+        Bucket: cli.bucket(),
         Key: 'docs/a.bin',
-        CopySource: `${bucket}/docs/b.bin`,
+        CopySource: `${cli.bucket()}/docs/b.bin`,
       }),
     );
     const out = outDir('swapped');
@@ -219,11 +166,12 @@ describe('veil cp <share link>', () => {
   test('a body byte changed in storage stops the download and removes what was written', async () => {
     await upload('docs/long.bin', 6 * 1024 * 1024);
     const link = await makeLink('docs/long.bin');
-    const reply = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'docs/long.bin' }));
-    const bytes = await reply.Body!.transformToByteArray();
+    const { bytes } = await cli.stored('docs/long.bin');
     const at = bytes.length - 100;
     bytes[at] = (bytes[at] ?? 0) ^ 1;
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'docs/long.bin', Body: bytes }));
+    await cli
+      .s3()
+      .send(new PutObjectCommand({ Bucket: cli.bucket(), Key: 'docs/long.bin', Body: bytes }));
     const out = outDir('tampered');
     const run = await recipient('cp', link, join(out, 'long.bin'));
     expect(run.code).toBe(1);

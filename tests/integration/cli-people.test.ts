@@ -10,13 +10,10 @@
  * and a fingerprint nobody published (PERSON_UNKNOWN), each leaving the object as it was and no
  * note; a bulk share with a missing object names it and still shares the others.
  */
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { buildClient, CommitmentPolicy, RawRsaKeyringNode } from '@aws-crypto/client-node';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { beforeAll, describe, expect, test, vi } from 'vitest';
 import { toBase64 } from '../../src/core/bytes';
 import { parseHeaderBytes } from '../../src/core';
 import { PERSON_PROVIDER_ID, formatFingerprint, keysNeeded } from '../../src/core/provider-info';
@@ -25,65 +22,29 @@ import { RawRsaKeyring } from '../../src/keyrings/raw-rsa';
 import { generateKeyPair, pkcs8ToPem, type NewKeyPair } from '../../src/keyrings/rsa-keys';
 import { findPerson, peopleRoot, type PeopleStorage } from '../../src/transfer/people-directory';
 import { inboxPrefix, readInbox } from '../../src/transfer/people-inbox';
-import { LOCAL_CREDENTIALS } from '../../scripts/stack/provision';
 import { cliPeopleStorage } from '../../src/cli/people-storage';
-import { cliRunner } from './cli-runner';
-import { useLocalStack } from './local-stack';
+import { APP, publicKeyPem, useCliS3 } from './support/cli-s3';
 
 vi.setConfig({ testTimeout: 180_000 });
 
-const local = useLocalStack(['http://127.0.0.1:5993']);
-const dir = mkdtempSync(join(tmpdir(), 'veil-cli-people-'));
-const path = (name: string) => join(dir, name);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const { veil } = cliRunner(dir, join(dir, 'state'));
+const cli = useCliS3('people');
+const { veil, path, upload, url, stored } = cli;
 
-const APP = 'http://app.example/veil/';
 const PEOPLE = peopleRoot('');
-let s3: S3Client;
 let storage: PeopleStorage;
-let bucket = '';
 let aws: string[] = [];
 let bea: NewKeyPair;
 let al: NewKeyPair;
 let eve: NewKeyPair;
-const url = (key: string) => `s3://${bucket}/${key}`;
-
-function publicPem(spki: Uint8Array): string {
-  const lines = toBase64(spki).match(/.{1,64}/g) ?? [];
-  return `-----BEGIN PUBLIC KEY-----\n${lines.join('\n')}\n-----END PUBLIC KEY-----\n`;
-}
 
 beforeAll(async () => {
-  bucket = local.stack.config.bucket;
-  aws = ['--region', local.stack.config.region, '--endpoint-url', local.stack.motoUrl];
-  s3 = new S3Client({
-    region: local.stack.config.region,
-    endpoint: local.stack.motoUrl,
-    credentials: LOCAL_CREDENTIALS,
-    forcePathStyle: true,
-  });
-  storage = cliPeopleStorage(s3, bucket, 'test');
+  aws = cli.aws();
+  storage = cliPeopleStorage(cli.s3(), cli.bucket(), 'test');
   [bea, al, eve] = await Promise.all([generateKeyPair(), generateKeyPair(), generateKeyPair()]);
   writeFileSync(path('bea.pem'), pkcs8ToPem(bea.pkcs8), { mode: 0o600 });
-  writeFileSync(path('bea.pub.pem'), publicPem(bea.publicKeySpki));
+  writeFileSync(path('bea.pub.pem'), publicKeyPem(bea.publicKeySpki));
   writeFileSync(path('al.pem'), pkcs8ToPem(al.pkcs8), { mode: 0o600 });
-  expect((await veil('keygen', 'team.jwk', '--kid', 'team-key')).code).toBe(0);
 }, 180_000);
-afterAll(() => s3?.destroy());
-
-async function upload(key: string, sizeBytes: number): Promise<Buffer> {
-  const plaintext = randomBytes(sizeBytes);
-  writeFileSync(path('in.bin'), plaintext);
-  const up = await veil('cp', '--key-file', 'team.jwk', ...aws, 'in.bin', url(key));
-  expect(up).toMatchObject({ code: 0, stderr: '' });
-  return plaintext;
-}
-
-async function stored(key: string): Promise<{ bytes: Uint8Array; etag: string }> {
-  const reply = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return { bytes: await reply.Body!.transformToByteArray(), etag: reply.ETag ?? '' };
-}
 
 /** The fingerprints of the people whose EDK the object holds. */
 async function peopleIn(key: string): Promise<string[]> {
@@ -262,9 +223,9 @@ describe('veil share --person', () => {
       ['claims/', entries['claims Bea']],
       ['under/', entries['under Bea']],
     ] as const) {
-      await s3.send(
+      await cli.s3().send(
         new PutObjectCommand({
-          Bucket: bucket,
+          Bucket: cli.bucket(),
           Key: `${peopleRoot(root)}${bea.fingerprint}.json`,
           Body: JSON.stringify(entry),
         }),

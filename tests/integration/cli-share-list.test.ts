@@ -11,11 +11,10 @@ import { CopyObjectCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-s
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { describe, expect, test, vi } from 'vitest';
-import { toBase64 } from '../../src/core/bytes';
 import { payloadOfLink } from '../../src/core/share-link';
 import { generateKeyPair, pkcs8ToPem } from '../../src/keyrings/rsa-keys';
 import { linkListKey } from '../../src/transfer/share-list';
-import { APP, useCliS3 } from './support/cli-s3';
+import { APP, publicKeyPem, useCliS3 } from './support/cli-s3';
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -70,11 +69,7 @@ describe('veil share --list', () => {
     await cli.upload('docs/a.bin', 10_000);
     const linkId = await makeLink('docs/a.bin', 'Ada');
     const bea = await generateKeyPair();
-    const lines = toBase64(bea.publicKeySpki).match(/.{1,64}/g) ?? [];
-    writeFileSync(
-      cli.path('bea.pub.pem'),
-      `-----BEGIN PUBLIC KEY-----\n${lines.join('\n')}\n-----END PUBLIC KEY-----\n`,
-    );
+    writeFileSync(cli.path('bea.pub.pem'), publicKeyPem(bea.publicKeySpki));
     writeFileSync(cli.path('bea.pem'), pkcs8ToPem(bea.pkcs8), { mode: 0o600 });
     const aws = cli.aws();
     const published = await veil(

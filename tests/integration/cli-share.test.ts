@@ -8,7 +8,6 @@
  * services do not enforce"): these tests check what the link holds and what the header holds,
  * not that S3 refuses a URL; the expiry printed is checked by arithmetic.
  */
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   buildClient,
   CommitmentPolicy,
@@ -16,49 +15,15 @@ import {
   RawAesWrappingSuiteIdentifier,
 } from '@aws-crypto/client-node';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { describe, expect, test, vi } from 'vitest';
 import { payloadOfLink, type SharePayload } from '../../src/core/share-link';
-import { LOCAL_CREDENTIALS } from '../../scripts/stack/provision';
-import { cliRunner } from './cli-runner';
-import { useLocalStack } from './local-stack';
+import { APP, useCliS3 } from './support/cli-s3';
 
 vi.setConfig({ testTimeout: 120_000 });
 
-const local = useLocalStack(['http://127.0.0.1:5993']);
-const dir = mkdtempSync(join(tmpdir(), 'veil-cli-share-'));
-const path = (name: string) => join(dir, name);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const { veil } = cliRunner(dir, join(dir, 'state'));
-
-const APP = 'http://app.example/veil/';
-let s3: S3Client;
-let bucket = '';
-let aws: string[] = [];
-const url = (key: string) => `s3://${bucket}/${key}`;
-
-beforeAll(async () => {
-  bucket = local.stack.config.bucket;
-  aws = ['--region', local.stack.config.region, '--endpoint-url', local.stack.motoUrl];
-  s3 = new S3Client({
-    region: local.stack.config.region,
-    endpoint: local.stack.motoUrl,
-    credentials: LOCAL_CREDENTIALS,
-    forcePathStyle: true,
-  });
-  expect((await veil('keygen', 'team.jwk', '--kid', 'team-key')).code).toBe(0);
-});
-afterAll(() => s3?.destroy());
-
-async function upload(key: string, sizeBytes: number): Promise<Buffer> {
-  const plaintext = randomBytes(sizeBytes);
-  writeFileSync(path('in.bin'), plaintext);
-  const up = await veil('cp', '--key-file', 'team.jwk', ...aws, 'in.bin', url(key));
-  expect(up).toMatchObject({ code: 0, stderr: '' });
-  return plaintext;
-}
+const cli = useCliS3('share');
+const { veil, path, upload, url } = cli;
 
 /** Opens the object with only what the link holds: its URL (no credentials) and its key. */
 async function openWithLink(payload: SharePayload): Promise<Buffer | string> {
@@ -81,9 +46,8 @@ async function openWithLink(payload: SharePayload): Promise<Buffer | string> {
 
 /** `veil inspect` of the object as stored now. */
 async function inspect(key: string): Promise<string> {
-  const reply = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   const file = `inspect-${randomBytes(3).toString('hex')}.bin`;
-  writeFileSync(path(file), await reply.Body!.transformToByteArray());
+  writeFileSync(path(file), (await cli.stored(key)).bytes);
   const run = await veil('inspect', file);
   expect(run.code).toBe(0);
   return run.stdout;
@@ -97,7 +61,7 @@ describe('veil share', () => {
       'share',
       '--key-file',
       'team.jwk',
-      ...aws,
+      ...cli.aws(),
       '--expires',
       '2h',
       '--app-url',
@@ -130,7 +94,7 @@ describe('veil share', () => {
       'share',
       '--key-file',
       'team.jwk',
-      ...aws,
+      ...cli.aws(),
       '--list',
       url('docs/report.bin'),
     );
@@ -143,7 +107,7 @@ describe('veil share', () => {
       'share',
       '--key-file',
       'team.jwk',
-      ...aws,
+      ...cli.aws(),
       '--revoke',
       payload.linkId,
       url('docs/report.bin'),
@@ -157,7 +121,7 @@ describe('veil share', () => {
       'share',
       '--key-file',
       'team.jwk',
-      ...aws,
+      ...cli.aws(),
       '--list',
       url('docs/report.bin'),
     );
@@ -167,7 +131,7 @@ describe('veil share', () => {
       'cp',
       '--key-file',
       'team.jwk',
-      ...aws,
+      ...cli.aws(),
       url('docs/report.bin'),
       'out.bin',
     );
@@ -177,7 +141,7 @@ describe('veil share', () => {
   test('--include-name carries the name; two links are listed; an unknown id is refused', async () => {
     await upload('docs/named.txt', 1000);
     const share = (...args: string[]) =>
-      veil('share', '--key-file', 'team.jwk', ...aws, ...args, url('docs/named.txt'));
+      veil('share', '--key-file', 'team.jwk', ...cli.aws(), ...args, url('docs/named.txt'));
     const first = await share('--expires', '7d', '--app-url', APP, '--include-name');
     expect(first.code).toBe(0);
     const named = payloadOfLink(first.stdout.split('\n')[0]!);

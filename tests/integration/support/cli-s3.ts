@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { LOCAL_CREDENTIALS } from '../../../scripts/stack/provision';
+import { toBase64 } from '../../../src/core/bytes';
 import { BIN, cliRunner } from '../cli-runner';
 import { useLocalStack } from '../local-stack';
 
@@ -113,6 +114,12 @@ export function useCliS3(name: string): CliS3 {
       return { bytes: await reply.Body!.transformToByteArray(), etag: reply.ETag ?? '' };
     },
   };
+}
+
+/** A public key (SubjectPublicKeyInfo) as the PEM `veil people publish` reads. */
+export function publicKeyPem(spki: Uint8Array): string {
+  const lines = toBase64(spki).match(/.{1,64}/g) ?? [];
+  return `-----BEGIN PUBLIC KEY-----\n${lines.join('\n')}\n-----END PUBLIC KEY-----\n`;
 }
 
 /** How one run ended, with stdout as bytes. */
