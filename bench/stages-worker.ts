@@ -1,10 +1,12 @@
 /**
  * The module worker of bench/stages.ts: times each stage of building upload parts, one at a time
  * on one thread, over a whole file, with the engine's own functions (src/transfer/build-part.ts
- * does the same work interleaved): reading 16 MiB slices, sealing 512 KiB frames (the core's
- * sealFrame, and raw AES-GCM for reference), copying frames into 8 MiB parts, the part checksum
- * (the engine's CRC-32 and the options of checksum-options.ts and WebCrypto SHA-256), and the
- * resume digests ([Note: resume digests]).
+ * does the same work interleaved): reading 16 MiB slices (and, for comparison, the whole file
+ * with bytes() and through a BYOB reader into one reused buffer), sealing 512 KiB frames (the
+ * core's sealFrame, and raw AES-GCM for reference), copying frames into 8 MiB parts (new ones,
+ * and one used again as recycled part buffers are), a Blob of the sealed frames without a part,
+ * the part checksum (the engine's CRC-32, the options of checksum-options.ts and WebCrypto
+ * SHA-256), and the resume digests ([Note: resume digests]).
  */
 import { sealFrame } from '../src/core';
 import { crc32 } from '../src/transfer/crc32';
@@ -40,6 +42,37 @@ async function measure({ file, frameBytes, partBytes }: StagesRequest): Promise<
   const messageId = crypto.getRandomValues(new Uint8Array(32));
   const wasm = wasmCrc32(partBytes + 4096);
   let seq = 0;
+  // The reading options, each over the whole file: bytes() (the engine's), and a byte stream
+  // read with a BYOB reader into one 16 MiB buffer used again for every slice.
+  await timed('read: Blob.slice(16 MiB).bytes() (engine)', async () => {
+    for (let at = 0; at < file.size; at += READ_BYTES) {
+      const end = Math.min(file.size, at + READ_BYTES);
+      const bytes = await (file.slice(at, end) as Blob & { bytes(): Promise<Uint8Array> }).bytes();
+      if (bytes.length !== end - at) throw new Error('short read');
+    }
+  });
+  await timed('read: File.stream() BYOB into a reused 16 MiB buffer', async () => {
+    let buffer = new ArrayBuffer(READ_BYTES);
+    const reader = file.stream().getReader({ mode: 'byob' });
+    let total = 0;
+    for (;;) {
+      let filled = 0;
+      let done = false;
+      while (filled < READ_BYTES) {
+        const read = await reader.read(new Uint8Array(buffer, filled, READ_BYTES - filled));
+        if (read.value) buffer = read.value.buffer;
+        if (read.done || !read.value) {
+          done = true;
+          break;
+        }
+        filled += read.value.byteLength;
+      }
+      total += filled;
+      if (done) break;
+    }
+    if (total !== file.size) throw new Error('short read');
+  });
+  const reusedPart = new Uint8Array(partBytes + (partBytes / frameBytes) * 4096);
   for (let at = 0; at < file.size; at += READ_BYTES) {
     const slice = await timed(
       'read',
@@ -89,6 +122,19 @@ async function measure({ file, frameBytes, partBytes }: StagesRequest): Promise<
           writeAt += prefix.length + body.length;
         }
         return bytes;
+      });
+      await timed('copy into a reused part (recycled buffers)', () => {
+        let writeAt = 0;
+        for (const { prefix, sealed: body } of sealed) {
+          reusedPart.set(prefix, writeAt);
+          reusedPart.set(body, writeAt + prefix.length);
+          writeAt += prefix.length + body.length;
+        }
+        return writeAt;
+      });
+      await timed('Blob of the sealed frames, in the worker (no part)', () => {
+        const blob = new Blob(sealed.flatMap(({ prefix, sealed: body }) => [prefix, body]));
+        if (blob.size !== part.length) throw new Error('blob size');
       });
       const expected = crc32Slice8(part);
       await timed('checksum: CRC-32 JS, engine (crc32.ts)', () => crc32(part));

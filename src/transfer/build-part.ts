@@ -13,21 +13,23 @@
  * of the file with a read always in flight. The page still holds at most `partsInFlight` parts:
  * a run counts as its parts (upload.ts sizes runs from `partsInFlight` and the pool size).
  *
+ * [Note: recycled part buffers] The first write to a new 8 MiB buffer costs about as much CPU as
+ * encrypting it (the page faults of fresh memory; [Note: fresh buffers] in the README's issue-22
+ * section), while a copy into a buffer used before costs a twentieth of that. So the engine hands
+ * each part's buffer back once it is done with the part (PartBuilder.recycle), the worker pool
+ * sends those buffers with the next job (`spare`, transferred), and a part whose size equals a
+ * spare buffer's length is written into it. Every byte of a reused buffer is written again (the
+ * size check at the end fails otherwise), so nothing of an earlier part can remain in it.
+ *
  * [Note: checksum as written] Each part's CRC-32 is carried along as its bytes are written (the
  * header, then each frame's prefix and sealed bytes, right after the seal returns them), not
  * computed over the finished 8 MiB part: the bytes are read while still in the core's cache, and
  * the CRC is of exactly the bytes written, in order, so it equals the CRC of the whole part.
  */
-import {
-  VeilError,
-  WRITTEN_FINAL_FRAME_FORM,
-  frameCount,
-  framesByteSize,
-  needs,
-  sealFrame,
-} from '../core';
+import { WRITTEN_FINAL_FRAME_FORM, frameCount, framesByteSize, needs, sealFrame } from '../core';
 import type { FinalFrameForm } from '../core';
 import { crc32, crc32Base64 } from './crc32';
+import { openRange } from './part-reader';
 import { frameHash, partDigest } from './part-digest';
 
 /** Plaintext bytes per slice read from the file, at most (rounded down to whole frames). */
@@ -58,6 +60,8 @@ export interface PartJob {
   readonly readBytes?: number;
   /** The plan's final-frame form (UploadPlan.finalFrameForm); default 'empty-final'. */
   readonly finalFrameForm?: FinalFrameForm;
+  /** Buffers the part may be written into ([Note: recycled part buffers]). */
+  readonly spare?: readonly ArrayBuffer[];
 }
 
 /** A run of consecutive parts to build in one job (see [Note: part runs]). */
@@ -74,6 +78,11 @@ export interface PartRunJob {
   readonly readBytes?: number;
   /** The plan's final-frame form (UploadPlan.finalFrameForm); default 'empty-final'. */
   readonly finalFrameForm?: FinalFrameForm;
+  /**
+   * Buffers the parts may be written into, each used for at most one part whose size equals its
+   * length; the others are dropped ([Note: recycled part buffers]).
+   */
+  readonly spare?: readonly ArrayBuffer[];
 }
 
 /** A built part. */
@@ -90,29 +99,12 @@ export interface BuiltPart {
   readonly plaintextDigest?: string;
 }
 
-/** A Blob slice's bytes: `bytes()` where the browser has it (faster in Chromium workers), else arrayBuffer(). */
-async function sliceBytes(slice: Blob): Promise<ArrayBuffer> {
-  const withBytes = slice as Blob & { bytes?: () => Promise<Uint8Array<ArrayBuffer>> };
-  if (typeof withBytes.bytes === 'function') {
-    const bytes = await withBytes.bytes();
-    return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-      ? bytes.buffer
-      : bytes.slice().buffer;
-  }
-  return slice.arrayBuffer();
-}
-
-async function readSlice(file: Blob, startBytes: number, endBytes: number): Promise<Uint8Array> {
-  let buffer: ArrayBuffer;
-  try {
-    buffer = await sliceBytes(file.slice(startBytes, endBytes));
-  } catch (cause) {
-    throw new VeilError('UPLOAD_FILE_UNREADABLE', `bytes ${startBytes}..${endBytes}`, { cause });
-  }
-  if (buffer.byteLength !== endBytes - startBytes) {
-    throw new VeilError('UPLOAD_FILE_UNREADABLE', 'the file is shorter than when it was picked');
-  }
-  return new Uint8Array(buffer);
+/** A buffer of exactly `sizeBytes`: one of `spare` (removed from it) when one fits, else a new one. */
+function partBuffer(spare: ArrayBuffer[], sizeBytes: number): Uint8Array<ArrayBuffer> {
+  const index = spare.findIndex((buffer) => buffer.byteLength === sizeBytes);
+  if (index < 0) return new Uint8Array(sizeBytes);
+  const [buffer] = spare.splice(index, 1);
+  return new Uint8Array(buffer ?? new ArrayBuffer(sizeBytes));
 }
 
 /**
@@ -165,6 +157,9 @@ export async function buildParts(job: PartRunJob): Promise<BuiltPart[]> {
   const runLast = job.parts[job.parts.length - 1]?.lastSeq ?? 0;
   const readFrames = Math.max(1, Math.floor((job.readBytes ?? DEFAULT_READ_BYTES) / frameBytes));
   const headerBytes = cipher?.headerBytes ?? new Uint8Array(0);
+  const spare = (job.spare ?? []).filter(
+    (buffer) => buffer instanceof ArrayBuffer && buffer.byteLength > 0,
+  );
   const outputs: Output[] = job.parts.map(({ firstSeq, lastSeq }, index) => {
     const head = index === 0 ? headerBytes.length : 0;
     const plaintextBytes = Math.min(totalBytes, lastSeq * frameBytes) - (firstSeq - 1) * frameBytes;
@@ -176,51 +171,61 @@ export async function buildParts(job: PartRunJob): Promise<BuiltPart[]> {
       lastSeq,
       frameHashes: [],
       plaintextBytes,
-      bytes: new Uint8Array(size),
+      bytes: partBuffer(spare, size),
       writeAt: head,
       crc: index === 0 ? crc32(headerBytes) : 0,
     };
   });
   outputs[0]?.bytes.set(headerBytes, 0);
 
-  // Slices of readFrames frames across the run; the next read starts before this one is sealed.
+  // Slices of readFrames frames across the run, from one reader of the run's bytes; the next read
+  // starts before this one is sealed ([Note: reused read buffers] in part-reader.ts).
   const sliceEnd = (seq: number): number => Math.min(runLast, seq + readFrames - 1);
-  const read = (seq: number): Promise<Uint8Array> =>
-    readSlice(job.file, (seq - 1) * frameBytes, Math.min(totalBytes, sliceEnd(seq) * frameBytes));
-  let partIndex = 0;
-  let next: Promise<Uint8Array> | undefined = read(runFirst);
-  for (let sliceSeq = runFirst; next; sliceSeq = sliceEnd(sliceSeq) + 1) {
-    const slice = await next;
-    const following = sliceEnd(sliceSeq) + 1;
-    next = following <= runLast ? read(following) : undefined;
-    // Keep a failing prefetch from surfacing as an unhandled rejection; it is awaited next turn.
-    next?.catch(() => undefined);
-    for (let seq = sliceSeq; seq <= sliceEnd(sliceSeq); seq++) {
-      while ((outputs[partIndex]?.lastSeq ?? Infinity) < seq) partIndex++;
-      const out = outputs[partIndex];
-      needs(out, 'INTERNAL_ERROR', 'frame outside the run');
-      const from = (seq - sliceSeq) * frameBytes;
-      const plaintext = slice.subarray(from, Math.min(slice.length, from + frameBytes));
-      if (!cipher) {
-        out.bytes.set(plaintext, out.writeAt);
-        out.writeAt += plaintext.length;
-        out.crc = crc32(plaintext, out.crc);
-        continue;
+  const startOf = (seq: number): number => (seq - 1) * frameBytes;
+  const endOf = (seq: number): number => Math.min(totalBytes, sliceEnd(seq) * frameBytes);
+  const reader = openRange(job.file, startOf(runFirst), endOf(runLast));
+  const read = (seq: number): Promise<Uint8Array<ArrayBuffer>> =>
+    reader.next(endOf(seq) - startOf(seq));
+  try {
+    let partIndex = 0;
+    let next: Promise<Uint8Array<ArrayBuffer>> | undefined = read(runFirst);
+    for (let sliceSeq = runFirst; next; sliceSeq = sliceEnd(sliceSeq) + 1) {
+      const slice = await next;
+      const following = sliceEnd(sliceSeq) + 1;
+      next = following <= runLast ? read(following) : undefined;
+      // Keep a failing prefetch from surfacing as an unhandled rejection; it is awaited next turn.
+      next?.catch(() => undefined);
+      for (let seq = sliceSeq; seq <= sliceEnd(sliceSeq); seq++) {
+        while ((outputs[partIndex]?.lastSeq ?? Infinity) < seq) partIndex++;
+        const out = outputs[partIndex];
+        needs(out, 'INTERNAL_ERROR', 'frame outside the run');
+        const from = (seq - sliceSeq) * frameBytes;
+        const plaintext = slice.subarray(from, Math.min(slice.length, from + frameBytes));
+        if (!cipher) {
+          out.bytes.set(plaintext, out.writeAt);
+          out.writeAt += plaintext.length;
+          out.crc = crc32(plaintext, out.crc);
+          continue;
+        }
+        // The hash runs beside the seal (WebCrypto works off the calling thread).
+        if (cipher.digestKey) out.frameHashes.push(frameHash(plaintext));
+        const { prefix, sealed } = await sealFrame({
+          contentKey: cipher.contentKey,
+          messageId: cipher.messageId,
+          seq,
+          isFinal: seq === frames,
+          plaintext,
+        });
+        out.bytes.set(prefix, out.writeAt);
+        out.bytes.set(sealed, out.writeAt + prefix.length);
+        out.writeAt += prefix.length + sealed.length;
+        out.crc = crc32(sealed, crc32(prefix, out.crc));
       }
-      // The hash runs beside the seal (WebCrypto works off the calling thread).
-      if (cipher.digestKey) out.frameHashes.push(frameHash(plaintext));
-      const { prefix, sealed } = await sealFrame({
-        contentKey: cipher.contentKey,
-        messageId: cipher.messageId,
-        seq,
-        isFinal: seq === frames,
-        plaintext,
-      });
-      out.bytes.set(prefix, out.writeAt);
-      out.bytes.set(sealed, out.writeAt + prefix.length);
-      out.writeAt += prefix.length + sealed.length;
-      out.crc = crc32(sealed, crc32(prefix, out.crc));
+      // Every frame of the slice was sealed and hashed (WebCrypto copied them): its buffer is free.
+      reader.release(slice);
     }
+  } finally {
+    reader.close();
   }
   const digestKey = cipher?.digestKey;
   const digests = await Promise.all(

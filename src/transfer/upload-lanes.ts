@@ -132,10 +132,15 @@ class Lanes {
     for (const part of built) this.#control.meter.addEncrypted(part.plaintextBytes);
     this.#control.report();
     const settled = await Promise.allSettled(
-      run.map((partNumber, index) => {
+      run.map(async (partNumber, index) => {
         const part = built[index];
         needs(part, 'INTERNAL_ERROR', 'part built');
-        return this.#sendPart(partNumber, part);
+        try {
+          await this.#sendPart(partNumber, part);
+        } finally {
+          // Sent or failed, the part is done with: its buffer serves a later part.
+          builder.recycle?.(part.bytes);
+        }
       }),
     );
     const failed: PartFailure[] = [];

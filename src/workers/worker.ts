@@ -78,7 +78,14 @@ function failure(id: number, error: unknown): WorkerReply {
 scope.onmessage = (event: MessageEvent<WorkerRequest>) => {
   const request = event.data;
   handle(request).then(
-    ({ reply, transfer }) => scope.postMessage(reply, transfer),
+    ({ reply, transfer }) => {
+      // A reply that cannot be posted (a buffer it cannot transfer) still answers the request.
+      try {
+        scope.postMessage(reply, transfer);
+      } catch (error) {
+        scope.postMessage(failure(request.id, error));
+      }
+    },
     (error: unknown) => scope.postMessage(failure(request.id, error)),
   );
 };

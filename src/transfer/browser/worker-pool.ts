@@ -2,7 +2,9 @@
  * The browser's PartBuilder and FrameDecryptor: the one pool of Veil's module workers, for both
  * directions. Its size follows `navigator.hardwareConcurrency`, capped; each job goes to the
  * least busy worker.
- * Uploads: the File crosses by reference and the built part comes back by transfer.
+ * Uploads: the File crosses by reference and the built part comes back by transfer; the buffers
+ * of parts the engine is done with go back to a worker with the next job, by transfer
+ * ([Note: recycled part buffers] in build-part.ts).
  * Downloads: a batch's ciphertext crosses by transfer, the content key by clone (a
  * non-extractable CryptoKey stays non-extractable), and each frame's plaintext comes back by
  * transfer.
@@ -23,9 +25,14 @@ export function defaultPoolSize(): number {
   return Math.min(MAX_POOL_WORKERS, Math.max(1, cores));
 }
 
+/** Part buffers the pool keeps for later jobs, at most ([Note: recycled part buffers]). */
+export const MAX_SPARE_BUFFERS = 4;
+
 /** A pool of Veil module workers. Call `terminate()` when done with it. */
 export class WorkerPool implements PartBuilder, FrameDecryptor {
   readonly #clients: WorkerClient[];
+  /** Buffers of parts the engine is done with, newest last, sent with the next jobs. */
+  readonly #spare: ArrayBuffer[] = [];
 
   /**
    * @param size workers to start, 1..16; default defaultPoolSize().
@@ -62,8 +69,12 @@ export class WorkerPool implements PartBuilder, FrameDecryptor {
    * ([Note: Blob request bodies] in s3-api.ts).
    */
   async buildPart(job: PartJob): Promise<BuiltPart> {
+    const spare = this.#takeSpare(1);
     const { bytes, plaintextBytes, buildMs, checksumCrc32, plaintextDigest } =
-      await this.#leastBusy().request<'buildPart'>({ type: 'buildPart', job });
+      await this.#leastBusy().request<'buildPart'>(
+        { type: 'buildPart', job: { ...job, spare } },
+        spare,
+      );
     return {
       bytes,
       plaintextBytes,
@@ -75,8 +86,30 @@ export class WorkerPool implements PartBuilder, FrameDecryptor {
 
   /** Builds a run of consecutive parts in the least busy worker ([Note: part runs]). */
   async buildParts(job: PartRunJob): Promise<BuiltPart[]> {
-    const { parts } = await this.#leastBusy().request<'buildParts'>({ type: 'buildParts', job });
+    const spare = this.#takeSpare(job.parts.length);
+    const { parts } = await this.#leastBusy().request<'buildParts'>(
+      { type: 'buildParts', job: { ...job, spare } },
+      spare,
+    );
     return parts;
+  }
+
+  /**
+   * Keeps the buffer of a part the engine is done with for a later job (at most
+   * MAX_SPARE_BUFFERS; [Note: recycled part buffers] in build-part.ts). Only a whole, attached
+   * buffer is kept; the caller must not touch `bytes` afterwards.
+   */
+  recycle(bytes: Uint8Array<ArrayBuffer>): void {
+    const { buffer } = bytes;
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength;
+    if (!whole || buffer.byteLength === 0 || this.#spare.includes(buffer)) return;
+    this.#spare.push(buffer);
+    if (this.#spare.length > MAX_SPARE_BUFFERS) this.#spare.shift();
+  }
+
+  /** Up to `count` spare buffers, newest first, removed from the pool (to be transferred). */
+  #takeSpare(count: number): ArrayBuffer[] {
+    return this.#spare.splice(Math.max(0, this.#spare.length - count)).reverse();
   }
 
   /** Decrypts one batch of frames in the least busy worker; `job.frames` is transferred. */
@@ -95,6 +128,7 @@ export class WorkerPool implements PartBuilder, FrameDecryptor {
 
   /** Stops every worker; pending builds reject with WORKER_FAILED. */
   terminate(): void {
+    this.#spare.length = 0;
     for (const client of this.#clients.splice(0)) client.terminate();
   }
 }
