@@ -11,8 +11,9 @@
  * between them), the integration tests 1.25 (the spawned `veil` processes, moto, the HSM proxy),
  * the unit tests, the checks, the builds and the CDK synth one each. So on two cores the
  * integration tests, the longest task, run beside one end-to-end shard at a time and no more
- * (beside both shards they took 1,102 s instead of 444 s, and a shard's tests slowed to their
- * timeouts); the unit tests follow beside the second shard, and the checks fill in as those end.
+ * (beside both shards they took 1,102 s instead of 444 s, and an end-to-end test failed that
+ * passes alone); the unit tests follow beside the second shard, and the checks fill in as those
+ * end.
  * On more cores more runs at once; with --serial, one at a time.
  */
 
