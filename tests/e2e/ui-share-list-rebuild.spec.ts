@@ -6,6 +6,7 @@
  * still lists the link from the file's header, and disables Create link; Rebuild list… (confirmed)
  * writes a fresh list, after which a new link is made and opens in a fresh context with no
  * credentials, byte-identical, and the old link still opens too (rebuilding removed no key).
+ * axe finds no serious violation in the dialog with the notice, nor after the rebuild.
  */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect, test, type Browser, type Page } from '@playwright/test';
@@ -15,15 +16,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { payloadOfLink } from '../../src/core/share-link';
 import { linkListKey } from '../../src/transfer/share-list';
+import { seriousViolations } from './support/axe';
 import { servePrivateLocation, type PrivateLocation } from './support/private-location';
+import { SAVE_PICKER_STUB, savedFile } from './support/saved-file';
 import { signInWithKeys, uploadInModelC } from './support/signed-in';
 
-const SAVE_PICKER_STUB = `
-  window.showSaveFilePicker = async (options) => {
-    const root = await navigator.storage.getDirectory();
-    return root.getFileHandle(options.suggestedName, { create: true });
-  };
-`;
 const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
 const ROOT = `rebuild-${hex(3)}/`;
 const NAME = `liste-${hex(5)}.bin`;
@@ -60,14 +57,9 @@ async function downloadInFreshContext(browser: Browser, link: string): Promise<s
   });
   await page.getByRole('button', { name: 'Download' }).click();
   await expect(page.getByTestId('share-done')).toBeVisible({ timeout: 30_000 });
-  const digest = await page.evaluate(async () => {
-    const root = await navigator.storage.getDirectory();
-    const file = await (await root.getFileHandle('shared-file')).getFile();
-    const bytes = new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
-    return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-  });
+  const saved = await savedFile(page, 'shared-file');
   await context.close();
-  return digest;
+  return saved.sha256;
 }
 
 async function openDialog(): Promise<ReturnType<Page['getByTestId']>> {
@@ -109,6 +101,7 @@ test('a garbage list: the notice, Rebuild list, then a new link opens and the ol
   await expect(dialog.getByRole('button', { name: 'Create link' })).toBeDisabled();
   const entry = dialog.locator(`li[data-link-id="${old.linkId}"]`);
   await expect(entry).toHaveAttribute('data-listed', 'false');
+  expect(await seriousViolations(sharer, 'share dialog, list unreadable')).toEqual([]);
 
   // Asked first; "Keep it as it is" writes nothing.
   await notice.getByRole('button', { name: 'Rebuild list…' }).click();
@@ -124,6 +117,7 @@ test('a garbage list: the notice, Rebuild list, then a new link opens and the ol
   const rebuilt = dialog.getByTestId('share-list-rebuilt');
   await expect(rebuilt).toBeVisible({ timeout: 30_000 });
   await expect(rebuilt).toBeFocused();
+  expect(await seriousViolations(sharer, 'share dialog, list rebuilt')).toEqual([]);
   await expect(dialog.getByTestId('share-list-error')).toHaveCount(0);
   await expect(entry).toHaveAttribute('data-listed', 'true');
   await expect(entry).toContainText(
