@@ -5,9 +5,10 @@
  * profiles with AWS_PROFILE, SSO, web identity, container and instance metadata), which the KMS
  * client uses when it is given none (the chain of @aws-sdk/credential-provider-node).
  *
- * Without `--kms-key` the keyring is a discovery keyring (decrypt only): it opens whichever KMS
- * EDK the file names, with a KMS client in the region of that key's ARN (also through
- * `--endpoint-url`, unless `--region` pins one). With `--kms-key` decrypt is strict:
+ * Without `--kms-key` the keyring is a discovery keyring (decrypt only): it opens a KMS EDK the
+ * file names, with a KMS client in the region of that key's ARN (also through `--endpoint-url`,
+ * unless `--region` pins one), only for keys of the caller's account or of VEIL_KMS_ACCOUNTS
+ * ([Note: the command line's KMS discovery] in kms-discovery.ts). With `--kms-key` decrypt is strict:
  * an alias or key id is resolved to its key ARN with DescribeKey and only EDKs of that key are
  * tried ([Note: KMS key names] in src/keyrings/kms.ts), which is narrower than an account filter.
  */
@@ -16,6 +17,7 @@ import { parseKmsKeyName, regionOfKeyName } from '../keyrings/kms-arn';
 import { KmsKeyring } from '../keyrings/kms';
 import { AwsClients, defaultSdkRegion } from '../aws/clients';
 import type { KmsClientSupplier } from '../keyrings/kms-api';
+import { cliDiscoveryFilter } from './kms-discovery';
 
 /** Flags of the KMS options, as parsed by the command line. */
 export interface CliKmsOptions {
@@ -96,7 +98,11 @@ export async function createCliKmsKeyring(options: CliKmsOptions): Promise<CliKm
   if (generator === undefined && endpoint !== undefined && options.region === undefined) {
     // Discovery through one endpoint: the region comes from each EDK's key ARN.
     const { supplier, close } = perRegionSupplier(endpoint);
-    const keyring = new KmsKeyring({ clients: supplier, discovery: true });
+    const keyring = new KmsKeyring({
+      clients: supplier,
+      discovery: true,
+      discoveryFilter: cliDiscoveryFilter(env, { region: undefined, endpoint }),
+    });
     return { keyring, region: undefined, close };
   }
   const arnRegion = keyNames.map(regionOfKeyName).find((region) => region !== undefined);
@@ -120,7 +126,11 @@ export async function createCliKmsKeyring(options: CliKmsOptions): Promise<CliKm
           generatorKeyId: generator.text,
           keyIds: others.map((keyName) => keyName.text),
         }
-      : { clients: clients.kmsSupplier(), discovery: true },
+      : {
+          clients: clients.kmsSupplier(),
+          discovery: true,
+          discoveryFilter: cliDiscoveryFilter(env, { region, endpoint }),
+        },
   );
   return { keyring, region, close: () => clients.destroy() };
 }

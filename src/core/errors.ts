@@ -21,7 +21,7 @@ export const ERRORS = {
   NO_MATCHING_EDK:
     'None of the keys at hand opens this file: it was encrypted under other keys. Use one of the keys it opens with, named in brackets.',
   NO_KEY_GIVEN:
-    'No key was given, and the file is not encrypted under an AWS KMS key that could be found without one. Give the key it was encrypted with (for example --key-file KEY.jwk, or --hsm-proxy URL); the keys it names follow.',
+    'No key was given, and the file is not encrypted under an AWS KMS key that could be found without one (only keys of your own AWS account are tried, or of the accounts VEIL_KMS_ACCOUNTS names). Give the key it was encrypted with (for example --key-file KEY.jwk, --hsm-proxy URL or --kms-key ARN); the keys it names follow.',
   WRONG_KEY:
     'The key has the right name but could not open the file: it is a different key with the same name. Use the original key file.',
   COMMITMENT_MISMATCH:

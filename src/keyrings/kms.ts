@@ -59,6 +59,12 @@ export interface KmsKeyringOptions {
    * these accounts). Used to open a file when the reader does not know which key wrapped it.
    */
   readonly discovery?: boolean | KmsDiscoveryFilter;
+  /**
+   * With `discovery: true`: the filter, found only when a file has a KMS EDK to try (the command
+   * line asks STS for the caller's account then, not for files of other models); asked once, a
+   * failure not kept.
+   */
+  readonly discoveryFilter?: () => Promise<KmsDiscoveryFilter>;
   /** KMS grant tokens passed on every call. */
   readonly grantTokens?: readonly string[];
 }
@@ -69,6 +75,8 @@ export class KmsKeyring implements Keyring {
   readonly keyIds: readonly string[];
   readonly discovery: boolean | KmsDiscoveryFilter;
   private readonly clients: KmsClientSupplier;
+  private readonly findFilter: (() => Promise<KmsDiscoveryFilter>) | undefined;
+  private foundFilter: Promise<KmsDiscoveryFilter> | undefined;
   private readonly grantTokens: string[] | undefined;
   private readonly names: readonly KmsKeyName[];
   /** Configured keys resolved to key ARNs ([Note: KMS key names]); one lookup per keyring. */
@@ -99,6 +107,14 @@ export class KmsKeyring implements Keyring {
         'discovery filter',
       );
     }
+    // Precondition: a filter to find only on a discovery keyring without one.
+    needs(
+      options.discoveryFilter === undefined ||
+        (discovery === true && typeof options.discoveryFilter === 'function'),
+      'KEYRING_INVALID',
+      'discoveryFilter needs discovery: true',
+    );
+    this.findFilter = options.discoveryFilter;
     this.names = all.map((text) => parseKmsKeyName(text));
     this.generatorKeyId = options.generatorKeyId;
     this.keyIds = keyIds;
@@ -174,6 +190,7 @@ export class KmsKeyring implements Keyring {
     const kmsEdks = request.encryptedDataKeys.filter((edk) => edk.providerId === KMS_PROVIDER_ID);
     if (kmsEdks.length === 0) return undefined;
     const allowed = this.discovery ? undefined : await this.resolveKeys();
+    const filter = typeof this.discovery === 'object' ? this.discovery : await this.filterFound();
     const context = plainContext(request.encryptionContext);
     const errors: VeilError[] = [...(allowed?.errors ?? [])];
     let tried = 0;
@@ -181,7 +198,7 @@ export class KmsKeyring implements Keyring {
       const arnText = decodeArn(edk.providerInfo);
       const arn = arnText === undefined ? undefined : asKeyArn(arnText);
       // The spec's precondition: provider info is a key ARN; anything else is not for us.
-      if (!arn || !this.mayTry(arn, allowed)) continue;
+      if (!arn || !this.mayTry(arn, allowed, filter)) continue;
       tried += 1;
       try {
         const opened = await this.call(arn, 'Decrypt', (api) =>
@@ -212,15 +229,31 @@ export class KmsKeyring implements Keyring {
   private mayTry(
     arn: Extract<KmsKeyName, { kind: 'key-arn' }>,
     allowed: ResolvedKeys | undefined,
+    filter: KmsDiscoveryFilter | undefined,
   ): boolean {
     if (allowed) return allowed.arns.has(arn.text);
-    if (typeof this.discovery === 'object') {
-      return (
-        arn.partition === this.discovery.partition &&
-        this.discovery.accountIds.includes(arn.accountId)
-      );
-    }
+    if (filter)
+      return arn.partition === filter.partition && filter.accountIds.includes(arn.accountId);
     return true;
+  }
+
+  /** The discovery filter to find, found once (a failure is not kept); undefined when none. */
+  private async filterFound(): Promise<KmsDiscoveryFilter | undefined> {
+    if (!this.findFilter) return undefined;
+    const pending = (this.foundFilter ??= this.findFilter());
+    try {
+      const filter = await pending;
+      // Precondition: a filter names a partition and at least one account.
+      needs(
+        typeof filter?.partition === 'string' && filter.accountIds.length > 0,
+        'KEYRING_INVALID',
+        'discovery filter',
+      );
+      return filter;
+    } catch (error) {
+      if (this.foundFilter === pending) this.foundFilter = undefined;
+      throw error;
+    }
   }
 
   /** Resolves configured keys to key ARNs once ([Note: KMS key names]). */

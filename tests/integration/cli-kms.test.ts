@@ -2,9 +2,12 @@
  * Model C from the command line, as users run it (node bin/veil.mjs), against KMS in moto:
  * encrypt under a KMS key plus a Model A recovery key, decrypt by discovery or with the key file,
  * and the official ESDK (client-node's KMS keyring) opens the CLI's output. Repeated --kms-key
- * each add an EDK, and discovery without --region takes the region from the key ARN.
+ * each add an EDK, and discovery without --region takes the region from the key ARN. Discovery
+ * asks KMS only about keys of the caller's own account (or VEIL_KMS_ACCOUNTS): a file planted
+ * under another account's key gets no Decrypt call ([Note: the command line's KMS discovery]).
  */
 import { KMS } from '@aws-sdk/client-kms';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { buildClient, CommitmentPolicy, KmsKeyringNode } from '@aws-crypto/client-node';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -24,13 +27,24 @@ const path = (name: string) => join(dir, name);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function veil(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return veilAs({}, ...args);
+}
+
+/** `veil` with more environment: other credentials, VEIL_KMS_ACCOUNTS. */
+function veilAs(
+  extra: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = {
     ...process.env,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_SESSION_TOKEN: '',
     AWS_REGION: '',
     AWS_DEFAULT_REGION: '',
     AWS_PROFILE: '',
+    VEIL_KMS_ACCOUNTS: '',
+    ...extra,
   };
   return new Promise((resolve) => {
     execFile(process.execPath, [BIN, ...args], { cwd: dir, env }, (error, stdout, stderr) =>
@@ -152,4 +166,82 @@ test('two --kms-key: two EDKs, either key alone decrypts; discovery without --re
   );
   expect(discovered).toMatchObject({ code: 0, stderr: '' });
   expect(readFileSync(path('discovered.out')).equals(plaintext)).toBe(true);
+});
+
+test("discovery asks KMS only about the caller's account: a key of another account is never tried", async () => {
+  // The planter: a role of another account (moto maps assumed-role credentials to it).
+  const region = local.stack.config.region;
+  const sts = new STSClient({
+    region,
+    endpoint: local.stack.motoUrl,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const assumed = await sts.send(
+    new AssumeRoleCommand({
+      RoleArn: 'arn:aws:iam::111111111111:role/planter',
+      RoleSessionName: 'planter',
+    }),
+  );
+  sts.destroy();
+  const credentials = assumed.Credentials;
+  if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken) {
+    throw new Error('moto gave no credentials');
+  }
+  const planter = {
+    AWS_ACCESS_KEY_ID: credentials.AccessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.SecretAccessKey,
+    AWS_SESSION_TOKEN: credentials.SessionToken,
+  };
+  const kms = new KMS({
+    region,
+    endpoint: local.stack.motoUrl,
+    credentials: {
+      accessKeyId: planter.AWS_ACCESS_KEY_ID,
+      secretAccessKey: planter.AWS_SECRET_ACCESS_KEY,
+      sessionToken: planter.AWS_SESSION_TOKEN,
+    },
+  });
+  const planterKey = (await kms.createKey({ Description: 'planted' })).KeyMetadata?.Arn;
+  kms.destroy();
+  expect(planterKey).toMatch(/^arn:aws:kms:[^:]+:111111111111:key\//);
+  writeFileSync(path('planted.bin'), 'pay the planter');
+  const aws = ['--region', region, '--endpoint-url', local.stack.motoUrl];
+  const planted = await veilAs(
+    planter,
+    'encrypt',
+    '--kms-key',
+    planterKey ?? '',
+    ...aws,
+    'planted.bin',
+    'planted.enc',
+  );
+  expect(planted).toMatchObject({ code: 0, stderr: '' });
+
+  // The victim's discovery (account 123456789012) never sends the planted EDK to KMS.
+  const victim = await veil('decrypt', ...aws, 'planted.enc', 'victim.out');
+  expect(victim.code).not.toBe(0);
+  expect(victim.stderr).toMatch(/^NO_KEY_GIVEN: .*VEIL_KMS_ACCOUNTS/);
+  expect(existsSync(path('victim.out'))).toBe(false);
+  // Naming the account lets discovery try the key; moto then answers as KMS does for a key of
+  // another account whose policy does not let this one in (moto models no cross-account key
+  // policies, so no local test can show the planted key opening).
+  const named = await veilAs(
+    { VEIL_KMS_ACCOUNTS: '111111111111' },
+    'decrypt',
+    ...aws,
+    'planted.enc',
+    'named.out',
+  );
+  expect(named.code).not.toBe(0);
+  expect(named.stderr).toMatch(/^KMS_KEY_NOT_FOUND: /);
+  // A malformed account list is a usage error before anything is read.
+  const typo = await veilAs(
+    { VEIL_KMS_ACCOUNTS: '11111111111' },
+    'decrypt',
+    ...aws,
+    'planted.enc',
+    'typo.out',
+  );
+  expect(typo.code).toBe(2);
+  expect(typo.stderr).toMatch(/^USAGE: .*VEIL_KMS_ACCOUNTS: "11111111111" is not/);
 });

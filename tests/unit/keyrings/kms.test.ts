@@ -233,6 +233,68 @@ describe('decrypt', () => {
     ).toBeUndefined();
   });
 
+  test('a filter found later: asked once, only for a KMS EDK, and keeps other accounts out', async () => {
+    const kms = new FakeKms();
+    const { dataKey, edks } = await encrypted(kms);
+    let asked = 0;
+    const keyring = (accountIds: string[]) =>
+      new KmsKeyring({
+        clients: () => kms,
+        discovery: true,
+        discoveryFilter: () => {
+          asked += 1;
+          return Promise.resolve({ partition: 'aws', accountIds });
+        },
+      });
+    const planted = keyring(['999999999999']);
+    const rawEdk = {
+      providerId: 'veil',
+      providerInfo: new Uint8Array(4),
+      ciphertext: new Uint8Array(60),
+    };
+    expect(
+      await planted.onDecrypt({
+        suiteId: SUITE,
+        encryptionContext: EC,
+        encryptedDataKeys: [rawEdk],
+      }),
+    ).toBeUndefined();
+    expect(asked).toBe(0);
+    const request = { suiteId: SUITE, encryptionContext: EC, encryptedDataKeys: edks };
+    expect(await planted.onDecrypt(request)).toBeUndefined();
+    expect(await planted.onDecrypt(request)).toBeUndefined();
+    expect(asked).toBe(1);
+    expect(kms.count('decrypt')).toBe(0);
+    expect(await keyring([ACCOUNT]).onDecrypt(request)).toEqual(dataKey);
+  });
+
+  test('a filter that cannot be found fails the decrypt, and is asked again next time', async () => {
+    const kms = new FakeKms();
+    const { edks } = await encrypted(kms);
+    let asked = 0;
+    const keyring = new KmsKeyring({
+      clients: () => kms,
+      discovery: true,
+      discoveryFilter: () => {
+        asked += 1;
+        return Promise.reject(new VeilError('CREDENTIALS_MISSING'));
+      },
+    });
+    const request = { suiteId: SUITE, encryptionContext: EC, encryptedDataKeys: edks };
+    expect(await codeOf(keyring.onDecrypt(request))).toBe('CREDENTIALS_MISSING');
+    expect(await codeOf(keyring.onDecrypt(request))).toBe('CREDENTIALS_MISSING');
+    expect(asked).toBe(2);
+    expect(kms.count('decrypt')).toBe(0);
+    expect(
+      () =>
+        new KmsKeyring({
+          clients: () => kms,
+          generatorKeyId: ALIAS,
+          discoveryFilter: () => Promise.reject(new Error('x')),
+        }),
+    ).toThrow(VeilError);
+  });
+
   test('another context is KMS_CONTEXT_MISMATCH', async () => {
     const kms = new FakeKms();
     const { edks } = await encrypted(kms);
