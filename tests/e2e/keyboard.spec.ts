@@ -16,39 +16,17 @@ import { LOCAL_CREDENTIALS } from '../../scripts/stack/provision';
 import { serveStatic, type StaticServer } from '../../scripts/stack/static-server';
 import { focused, tabTo } from './support/keyboard';
 import { env } from './support/upload-ui';
+import { SAVE_PICKER_STUB, savedFile } from './support/saved-file';
 
 const ROOT = `keys-only-${randomBytes(3).toString('hex')}/`;
 const NAME = 'keyboard.bin';
 const CONTENT = new Uint8Array(randomBytes(700_000));
-const SAVE_PICKER_STUB = `
-  window.showSaveFilePicker = async (options) => {
-    const root = await navigator.storage.getDirectory();
-    return root.getFileHandle(options.suggestedName, { create: true });
-  };
-`;
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 let s3: S3Client;
 let bucket: string;
 let app: StaticServer;
 let work: string;
-
-function savedFile(page: Page, name: string): Promise<{ sha256: string; sizeBytes: number }> {
-  return page.evaluate(async (fileName) => {
-    const root = await navigator.storage.getDirectory();
-    let file: File;
-    try {
-      file = await (await root.getFileHandle(fileName)).getFile();
-    } catch {
-      return { sha256: '', sizeBytes: -1 };
-    }
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
-    return {
-      sha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''),
-      sizeBytes: file.size,
-    };
-  }, name);
-}
 
 async function storedKeys(): Promise<string[]> {
   const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: ROOT }));

@@ -24,17 +24,11 @@ import { serializeKeyFile } from '../../src/core/key-file';
 import { parseHeaderBytes } from '../../src/core/message';
 import { encryptBytes } from '../../src/core/one-shot';
 import { RawAesKeyring } from '../../src/keyrings/raw-aes';
+import { SAVE_PICKER_STUB, savedFile } from './support/saved-file';
 
 const KEY_NAME = 'files-team';
 const KEY_BYTES = Uint8Array.from({ length: 32 }, (_, i) => (i * 7 + 3) & 0xff);
 const FRAME = 512 * 1024;
-/** Replaces the save picker with one that returns an origin-private file (see download.spec.ts). */
-const SAVE_PICKER_STUB = `
-  window.showSaveFilePicker = async (options) => {
-    const root = await navigator.storage.getDirectory();
-    return root.getFileHandle(options.suggestedName, { create: true });
-  };
-`;
 const NO_SAVE_PICKER = `delete window.showSaveFilePicker;`;
 
 function env(name: string): string {
@@ -88,24 +82,6 @@ const MODEL_A = { 'veil-format': 'esdk-v2-0478-framed', 'veil-model': 'A' };
 async function keysUnder(prefix: string): Promise<string[]> {
   const reply = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
   return (reply.Contents ?? []).map((object) => object.Key ?? '');
-}
-
-/** SHA-256 and size of a file in the page's origin-private file system ('' when absent). */
-function savedFile(target: Page, name: string): Promise<{ sha256: string; sizeBytes: number }> {
-  return target.evaluate(async (fileName) => {
-    const root = await navigator.storage.getDirectory();
-    let file: File;
-    try {
-      file = await (await root.getFileHandle(fileName)).getFile();
-    } catch {
-      return { sha256: '', sizeBytes: -1 };
-    }
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
-    return {
-      sha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''),
-      sizeBytes: file.size,
-    };
-  }, name);
 }
 
 function row(target: Page, name: string) {

@@ -15,6 +15,7 @@ import { encryptBytes } from '../../src/core/one-shot';
 import { HsmProxyKeyring } from '../../src/keyrings/hsm-proxy';
 import { RawAesKeyring } from '../../src/keyrings/raw-aes';
 import { env } from './support/upload-ui';
+import { savedFile } from './support/saved-file';
 
 const KEY_NAME = 'rough-team';
 const KEY_BYTES = Uint8Array.from({ length: 32 }, (_, i) => (i * 11 + 5) & 0xff);
@@ -76,24 +77,6 @@ async function pickerPage(browser: Browser): Promise<{ context: BrowserContext; 
 
 const savePickerCalls = (page: Page): Promise<number> =>
   page.evaluate(() => (window as unknown as { __savePickerCalls: number }).__savePickerCalls);
-
-/** SHA-256 and size of a file in the page's origin-private file system (size -1 when absent). */
-function savedFile(page: Page, name: string): Promise<{ sha256: string; sizeBytes: number }> {
-  return page.evaluate(async (fileName) => {
-    const root = await navigator.storage.getDirectory();
-    let file: File;
-    try {
-      file = await (await root.getFileHandle(fileName)).getFile();
-    } catch {
-      return { sha256: '', sizeBytes: -1 };
-    }
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
-    return {
-      sha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''),
-      sizeBytes: file.size,
-    };
-  }, name);
-}
 
 async function connectGuest(page: Page): Promise<void> {
   await page.goto(`${env('VEIL_APP_URL')}#/settings`);
