@@ -158,10 +158,18 @@ test('a link made in Files opens in a fresh context without credentials, byte-id
   await expect(shared).toHaveAttribute('data-state', 'ready');
   await expect(page.getByTestId('share-name')).toContainText('not shared');
   await expect(page.getByTestId('share-by')).toHaveText('Ada');
+  // The label is the link's own claim ([Note: the link's label is a claim]), and the key left
+  // the address bar and history once it opened the file ([Note: the link key leaves the address
+  // bar]); Download below still works from the page's memory.
+  await expect(page.getByTestId('share-by-unverified')).toHaveText(
+    '(as written in the link, not verified)',
+  );
+  expect(await page.evaluate(() => window.location.hash)).toBe('#/share/');
   await expect(page.getByTestId('share-size')).toHaveText('1.2 MiB');
   await expect(page.getByTestId('share-size')).toHaveAttribute('title', '1,300,000 bytes');
   await page.getByRole('button', { name: 'Download' }).click();
   await expect(page.getByTestId('share-done')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('share-done')).toContainText('Who made the link is not verified');
   expect(await savedFile(page, 'shared-file')).toEqual({
     sha256: sha256(CONTENT),
     sizeBytes: CONTENT.length,

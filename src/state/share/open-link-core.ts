@@ -8,7 +8,20 @@
  * and save targets as Files. A link whose key does not open the file is refused with no save
  * dialog; nothing is released before its frame authenticates: the engine aborts the sink on any
  * failure. The page's dependencies come in through OpenLinkDeps.
+ *
+ * [Note: the link's label is a claim] Anyone who can put an object in the deployment's bucket can
+ * make a link on the company's own domain, with any "Shared by" label and name: the payload is
+ * not signed. So the page shows the label as what the link says, never as a fact (sharedByView),
+ * and says "verified" only of what the download checks: that every part of the file is intact
+ * and that it is the object the link names (its location binding).
+ *
+ * [Note: the link key leaves the address bar] Once the link key opened the header, the page takes
+ * the payload out of the address bar and the history (OpenLinkDeps.forgetLink: replaceState to
+ * `#/share/`) and keeps it in memory for Download. A reload then finds no payload ('forgotten'),
+ * and the page says to open the link again from where it came. An expired link keeps its payload:
+ * nothing was opened with its key, and a reload checks it again.
  */
+import { escapeUntrusted } from '../../core/untrusted-text';
 import { VeilError } from '../../core/errors';
 import type { MessageHeader } from '../../core/header';
 import {
@@ -44,11 +57,44 @@ export interface OpenLinkDeps {
     sink: DownloadSink,
     onProgress: (progress: DownloadProgress) => void,
   ): Promise<DownloadResult>;
+  /** Takes the payload out of the address bar and history ([Note: the link key leaves the address bar]). */
+  forgetLink?(): void;
+}
+
+/** Why the "Shared by" label is not believed, for the page and screen readers. */
+export const UNVERIFIED_LABEL_WHY =
+  'Whoever makes a share link writes its “Shared by” label and name themselves, and nothing checks them: anyone who can store a file in this bucket can make a link that names anyone. Download the file only if you expected it, and ask the sender by another channel when in doubt.';
+
+/** What the page shows of who shared the file ([Note: the link's label is a claim]). */
+export interface SharedByView {
+  /** The label as the link gives it, escaped; undefined when the link names no one. */
+  readonly claimed: string | undefined;
+  /** Always false: the payload carries no signature. */
+  readonly verified: false;
+  /** Shown (and read by screen readers) right after the label. */
+  readonly note: string;
+}
+
+/** The "Shared by" of a link: a claim, never verified. */
+export function sharedByView(label: string | undefined): SharedByView {
+  const claimed = label ? escapeUntrusted(label) : undefined;
+  return {
+    claimed,
+    verified: false,
+    note: '(as written in the link, not verified)',
+  };
+}
+
+/** What the page says once the file is saved: only what the download verified. */
+export function savedText(writtenBytesText: string): string {
+  return `Saved ${writtenBytesText}, decrypted; its integrity is verified (every part is intact and it is the file this link names). Who made the link is not verified.`;
 }
 
 /** What the page shows. */
 export type LinkView =
   | { state: 'opening' }
+  /** The page was reloaded after its payload left the address bar. */
+  | { state: 'forgotten' }
   | { state: 'malformed'; error: VeilError }
   | { state: 'checking'; payload: SharePayload }
   | { state: 'expired'; payload: SharePayload }
@@ -92,14 +138,23 @@ export class OpenLinkCore {
   #payload: SharePayload | undefined;
   /** True once the link key opened the header (the save dialog may be shown). */
   #checked = false;
+  /** The state last shown. */
+  #last: LinkView['state'] = 'opening';
 
   constructor(deps: OpenLinkDeps, set: (view: LinkView) => void) {
     this.#deps = deps;
-    this.#set = set;
+    this.#set = (view) => {
+      this.#last = view.state;
+      set(view);
+    };
   }
 
   /** Reads the payload (the hash after `#/share/`) and checks the link. */
   async open(fragment: string): Promise<void> {
+    if (fragment === '') {
+      this.#set({ state: 'forgotten' });
+      return;
+    }
     let payload: SharePayload;
     try {
       payload = decodeSharePayload(fragment);
@@ -118,6 +173,12 @@ export class OpenLinkCore {
     } catch (error) {
       this.#failed(payload, error);
     }
+    if (this.#checked || this.#final()) this.#deps.forgetLink?.();
+  }
+
+  /** The key was read and can do no more here: revoked, or refused by the file. */
+  #final(): boolean {
+    return this.#last === 'revoked' || this.#last === 'refused';
   }
 
   /**
@@ -161,6 +222,7 @@ export class OpenLinkCore {
       }
       // A check that failed for a passing reason (the network) runs again before any dialog.
       if (!this.#checked && !(await this.#check(payload))) return;
+      this.#deps.forgetLink?.();
       const sink = await this.#deps.chooseSink(shareSaveName(payload), payload.sizeBytes);
       this.#set({ state: 'downloading', payload, writtenBytes: 0, totalBytes: payload.sizeBytes });
       const result = await this.#deps.download(payload, sink, (progress) =>

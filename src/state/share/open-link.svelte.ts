@@ -18,7 +18,7 @@ import { workerPool } from '../shared/transfers';
 import { OpenLinkCore, type LinkView, type OpenLinkDeps } from './open-link-core';
 
 export type { LinkView } from './open-link-core';
-export { linkErrorText } from './open-link-core';
+export { UNVERIFIED_LABEL_WHY, linkErrorText, savedText, sharedByView } from './open-link-core';
 
 /** The page's dependencies in the browser. */
 export function browserOpenLinkDeps(): OpenLinkDeps {
@@ -63,6 +63,8 @@ export function browserOpenLinkDeps(): OpenLinkDeps {
         sink,
         onProgress,
       }),
+    // [Note: the link key leaves the address bar]: no hashchange fires, so the page keeps it.
+    forgetLink: () => history.replaceState(history.state, '', `${location.pathname}#/share/`),
   };
 }
 

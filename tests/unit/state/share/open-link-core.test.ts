@@ -12,6 +12,8 @@ import { encodeSharePayload, newLinkId, type SharePayload } from '../../../../sr
 import {
   OpenLinkCore,
   linkErrorText,
+  savedText,
+  sharedByView,
   type LinkView,
   type OpenLinkDeps,
 } from '../../../../src/state/share/open-link-core';
@@ -194,5 +196,57 @@ describe('OpenLinkCore', () => {
     await core.download();
     expect(last()?.state).toBe('done');
     expect(calls).toEqual(['header', 'header', 'key', 'sink']);
+  });
+
+  it('the link key leaves the address bar once it opened the file, not while it is still needed', async () => {
+    const forgot: string[] = [];
+    const opened = run({ forgetLink: () => forgot.push('ready') });
+    await opened.core.open(encodeSharePayload(payload()));
+    expect(opened.last()?.state).toBe('ready');
+    expect(forgot).toEqual(['ready']);
+
+    // Revoked or refused: the key can do no more on this page.
+    const revoked = run({ hasLinkEdk: () => false, forgetLink: () => forgot.push('revoked') });
+    await revoked.core.open(encodeSharePayload(payload()));
+    expect(forgot).toContain('revoked');
+
+    // Expired: nothing opened with the key, and a reload checks it again.
+    const expired = run({ forgetLink: () => forgot.push('expired') });
+    await expired.core.open(encodeSharePayload(payload({ expiresAtMs: NOW })));
+    // A network failure: the key is still needed to check again at Download.
+    const offline = run({
+      readHeader: () => Promise.reject(new VeilError('S3_UNREACHABLE', 'offline')),
+      forgetLink: () => forgot.push('offline'),
+    });
+    await offline.core.open(encodeSharePayload(payload()));
+    expect(forgot).toEqual(['ready', 'revoked']);
+  });
+
+  it('a reload after the key left the address bar asks for the link again', async () => {
+    const { core, last, calls } = run();
+    await core.open('');
+    expect(last()).toEqual({ state: 'forgotten' });
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('what the page claims', () => {
+  it('shows the sharer’s label as the link’s unverified claim, escaped', () => {
+    // Anyone who can store an object in the bucket can make a link naming anyone.
+    const by = sharedByView('IT Security\u202Etxt.exe\u0007');
+    expect(by.verified).toBe(false);
+    expect(by.note).toBe('(as written in the link, not verified)');
+    expect(by.claimed).toBe('IT Security\\u202etxt.exe\\u0007');
+    expect(by.claimed).not.toContain('\u202E');
+    expect(sharedByView(undefined).claimed).toBeUndefined();
+    expect(sharedByView('').claimed).toBeUndefined();
+  });
+
+  it('says verified only of the file’s integrity and binding, not of who shared it', () => {
+    const text = savedText('1.2 MiB');
+    expect(text).toContain('its integrity is verified');
+    expect(text).toContain('it is the file this link names');
+    expect(text).toContain('Who made the link is not verified');
+    expect(text).not.toContain('decrypted and verified');
   });
 });
