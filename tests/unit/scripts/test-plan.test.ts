@@ -85,6 +85,14 @@ describe('tasksToStart', () => {
       ['e2e 2/2', 'running'],
     ]);
     expect(names(tasksToStart(TEST_PLAN, last, 2))).toEqual(['test:unit']);
+    // Integration tests that outlast both shards have the unit tests beside them.
+    const slow = new Map<string, TaskState>([
+      ...ready,
+      ['e2e 1/2', 'passed'],
+      ['e2e 2/2', 'passed'],
+      ['test:integration', 'running'],
+    ]);
+    expect(names(tasksToStart(TEST_PLAN, slow, 2))).toEqual(['test:unit']);
   });
 
   test('with no cores to share (--serial), one task at a time in plan order', () => {
