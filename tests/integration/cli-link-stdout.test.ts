@@ -18,13 +18,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test, vi } from 'vitest';
 import { payloadOfLink, shareLinkUrl, type SharePayload } from '../../src/core/share-link';
 import { BIN } from './cli-runner';
-import { APP, useCliS3, veilRaw } from './support/cli-s3';
+import { APP, NO_AWS, useCliS3, veilRaw } from './support/cli-s3';
 
 vi.setConfig({ testTimeout: 180_000 });
 
 const cli = useCliS3('link-stdout');
-/** No AWS credentials, and a TMPDIR of the test's own. */
-const noAws = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '' };
 const tmpRoot = mkdtempSync(join(tmpdir(), 'veil-stdout-tmp-'));
 let tmpCount = 0;
 const freshTmp = () => mkdtempSync(join(tmpRoot, `run${tmpCount++}-`));
@@ -34,25 +32,11 @@ const leftIn = (tmp: string) => readdirSync(tmp).filter((name) => !name.startsWi
 /** `veil cp LINK -` with its own TMPDIR; the run and what TMPDIR holds afterwards. */
 async function toStdout(link: string) {
   const tmp = freshTmp();
-  const run = await veilRaw(cli, { ...noAws, TMPDIR: tmp }, 'cp', link, '-');
+  const run = await veilRaw(cli, { ...NO_AWS, TMPDIR: tmp }, 'cp', link, '-');
   return { ...run, left: leftIn(tmp) };
 }
 
-async function makeLink(key: string): Promise<string> {
-  const made = await cli.veil(
-    'share',
-    '--key-file',
-    'team.jwk',
-    ...cli.aws(),
-    '--expires',
-    '1h',
-    '--app-url',
-    APP,
-    cli.url(key),
-  );
-  expect(made).toMatchObject({ code: 0, stderr: '' });
-  return made.stdout.split('\n')[0] ?? '';
-}
+const { makeLink } = cli;
 
 const changed = (link: string, change: Partial<SharePayload>) =>
   shareLinkUrl(APP, { ...payloadOfLink(link), ...change });
@@ -178,7 +162,7 @@ describe('veil cp <share link> -', () => {
         [BIN, 'cp', changed(link, { url: relayed.href }), '-'],
         {
           cwd: cli.dir,
-          env: cli.veilEnv({ ...noAws, TMPDIR: tmp }),
+          env: cli.veilEnv({ ...NO_AWS, TMPDIR: tmp }),
         },
       );
       const stdout: Buffer[] = [];

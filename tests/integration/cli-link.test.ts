@@ -22,27 +22,7 @@ import { APP, useCliS3 } from './support/cli-s3';
 vi.setConfig({ testTimeout: 120_000 });
 
 const cli = useCliS3('link');
-const { veil, veilWith, path, outDir, upload, url } = cli;
-/** The recipient: no AWS credentials, region or endpoint at all. */
-const recipient = (...args: string[]) =>
-  veilWith({ AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '' }, ...args);
-
-async function makeLink(key: string, ...extra: string[]): Promise<string> {
-  const made = await veil(
-    'share',
-    '--key-file',
-    'team.jwk',
-    ...cli.aws(),
-    '--expires',
-    '1h',
-    '--app-url',
-    APP,
-    ...extra,
-    url(key),
-  );
-  expect(made).toMatchObject({ code: 0, stderr: '' });
-  return made.stdout.split('\n')[0] ?? '';
-}
+const { veil, path, outDir, upload, url, makeLink, recipient } = cli;
 
 /** The link with some of its payload changed (as anyone holding it could). */
 function changed(link: string, change: Partial<SharePayload>): string {

@@ -14,23 +14,19 @@ import { describe, expect, test, vi } from 'vitest';
 import { payloadOfLink } from '../../src/core/share-link';
 import { generateKeyPair, pkcs8ToPem } from '../../src/keyrings/rsa-keys';
 import { linkListKey } from '../../src/transfer/share-list';
-import { APP, publicKeyPem, useCliS3 } from './support/cli-s3';
+import { publicKeyPem, useCliS3 } from './support/cli-s3';
 
 vi.setConfig({ testTimeout: 180_000 });
 
 const cli = useCliS3('share-list');
-const { veil, veilWith } = cli;
-/** The recipient of a link: no AWS credentials. */
-const recipient = (...args: string[]) =>
-  veilWith({ AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '' }, ...args);
+const { veil, recipient } = cli;
 
 const share = (key: string, ...args: string[]) =>
   veil('share', '--key-file', 'team.jwk', ...cli.aws(), ...args, cli.url(key));
 
+/** Makes a link for `key` labelled `label`; its id. */
 async function makeLink(key: string, label = 'Ada'): Promise<string> {
-  const made = await share(key, '--expires', '1h', '--app-url', APP, '--label', label);
-  expect(made).toMatchObject({ code: 0, stderr: '' });
-  return payloadOfLink(made.stdout.split('\n')[0] ?? '').linkId;
+  return payloadOfLink(await cli.makeLink(key, '--label', label)).linkId;
 }
 
 /** The stored list of links of the file at `key` (plain names: root ''). */
@@ -56,11 +52,9 @@ async function revokeAndCheck(key: string, linkId: string, link: string): Promis
   expect(listed.stdout).not.toContain(linkId);
 }
 
-/** Makes a link and returns it whole, with its id. */
+/** Makes a link; the link and its id. */
 async function makeFullLink(key: string): Promise<{ link: string; id: string }> {
-  const made = await share(key, '--expires', '1h', '--app-url', APP);
-  expect(made.code).toBe(0);
-  const link = made.stdout.split('\n')[0] ?? '';
+  const link = await cli.makeLink(key);
   return { link, id: payloadOfLink(link).linkId };
 }
 

@@ -21,6 +21,9 @@ import { useLocalStack } from '../local-stack';
 /** The app URL links are made for (never fetched). */
 export const APP = 'http://app.example/veil/';
 
+/** The environment of a link's recipient: no AWS credentials at all. */
+export const NO_AWS = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '' };
+
 /** What a CLI test on S3 works with; the S3 values are set once the stack started. */
 export interface CliS3 {
   /** The test folder (the runner's working directory). */
@@ -42,6 +45,10 @@ export interface CliS3 {
   readonly upload: (key: string, sizeBytes: number, ...extra: string[]) => Promise<Buffer>;
   /** The object's bytes and ETag as stored now. */
   readonly stored: (key: string) => Promise<{ bytes: Uint8Array; etag: string }>;
+  /** `veil share` with team.jwk, `--expires 1h --app-url APP` and `extra`: the link printed. */
+  readonly makeLink: (key: string, ...extra: string[]) => Promise<string>;
+  /** `veil` run as a link's recipient, without AWS credentials (NO_AWS). */
+  readonly recipient: (...args: string[]) => ReturnType<ReturnType<typeof cliRunner>['veil']>;
 }
 
 /**
@@ -113,6 +120,23 @@ export function useCliS3(name: string): CliS3 {
       const reply = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       return { bytes: await reply.Body!.transformToByteArray(), etag: reply.ETag ?? '' };
     },
+    async makeLink(key, ...extra) {
+      const made = await runner.veil(
+        'share',
+        '--key-file',
+        'team.jwk',
+        ...aws,
+        '--expires',
+        '1h',
+        '--app-url',
+        APP,
+        ...extra,
+        url(key),
+      );
+      expect(made).toMatchObject({ code: 0, stderr: '' });
+      return made.stdout.split('\n')[0] ?? '';
+    },
+    recipient: (...args) => runner.veilWith(NO_AWS, ...args),
   };
 }
 
