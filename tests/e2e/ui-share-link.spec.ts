@@ -49,14 +49,9 @@ import {
   type ProxiedPrivateLocation,
 } from './support/private-location';
 import { recordRequests } from './support/request-recorder';
+import { SAVE_PICKER_STUB, savedFile } from './support/saved-file';
 import { signInWithKeys, uploadInModelC } from './support/signed-in';
 
-const SAVE_PICKER_STUB = `
-  window.showSaveFilePicker = async (options) => {
-    const root = await navigator.storage.getDirectory();
-    return root.getFileHandle(options.suggestedName, { create: true });
-  };
-`;
 const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
 const TOKEN = hex(5);
 const ROOT = `share-${hex(3)}/`;
@@ -81,23 +76,6 @@ async function freshPage(browser: Browser, script = SAVE_PICKER_STUB): Promise<P
   const page = await context.newPage();
   await page.addInitScript(script);
   return page;
-}
-
-function savedFile(target: Page, name: string): Promise<{ sha256: string; sizeBytes: number }> {
-  return target.evaluate(async (fileName) => {
-    const root = await navigator.storage.getDirectory();
-    let file: File;
-    try {
-      file = await (await root.getFileHandle(fileName)).getFile();
-    } catch {
-      return { sha256: '', sizeBytes: -1 };
-    }
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
-    return {
-      sha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''),
-      sizeBytes: file.size,
-    };
-  }, name);
 }
 
 /** Opens the share dialog of the file, makes a link, returns it. */
