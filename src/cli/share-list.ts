@@ -17,7 +17,9 @@
  * STATE is `active`, `expired` (its URL no longer works; its key is still in the file),
  * `unknown` (its key is in the file, the list does not know it) or `gone` (listed, its key is
  * no longer in the file); CREATED and EXPIRES are ISO 8601 times from the list; NAME is
- * `name-included` or `no-name`; LABEL is the sharer's label with unsafe characters escaped.
+ * `name-included` or `no-name`; LABEL is the sharer's label with unsafe characters escaped. A
+ * link of a rebuilt list (details lost) is `unknown` with NAME `-`, CREATED the rebuild (the
+ * link is older) and EXPIRES the latest its URL can work.
  * With --json: one object {file, links, people, listError}, ASCII only (see listJson).
  */
 import { isExpired } from '../core/share-link';
@@ -29,11 +31,15 @@ import { errorLine } from './error-line';
 /** What a link is, as listed (see the header). */
 export type LinkState = 'active' | 'expired' | 'unknown' | 'gone';
 
-/** A link's state: from the header (in the file?) and the list (known? expired?). */
+/**
+ * A link's state: from the header (in the file?) and the list (known? expired?). An entry of a
+ * rebuilt list (its details lost, share-list-rebuild.ts) is unknown until its bound expires.
+ */
 export function linkState(link: FileLink, nowMs: number): LinkState {
   if (!link.inFile) return 'gone';
   if (!link.entry) return 'unknown';
-  return isExpired(link.entry, nowMs) ? 'expired' : 'active';
+  if (isExpired(link.entry, nowMs)) return 'expired';
+  return link.entry.detailsUnknown ? 'unknown' : 'active';
 }
 
 function isoOrDash(ms: number | undefined): string {
@@ -49,7 +55,7 @@ export function linkLine(link: FileLink, nowMs: number): string {
     linkState(link, nowMs),
     isoOrDash(entry?.createdAtMs),
     isoOrDash(entry?.expiresAtMs),
-    entry ? (entry.nameIncluded ? 'name-included' : 'no-name') : '-',
+    entry && !entry.detailsUnknown ? (entry.nameIncluded ? 'name-included' : 'no-name') : '-',
     entry && entry.label !== '' ? escapeUntrusted(entry.label) : '-',
   ].join('\t');
 }
@@ -88,7 +94,7 @@ function asciiJson(value: unknown): string {
 
 /**
  * `--list --json`: `{ file, links: [{ id, state, inFile, listed, createdAt, expiresAt,
- * nameIncluded, label }], people: [{ fingerprint }], listError: { code, message } | null }`,
+ * nameIncluded, label, detailsUnknown }], people: [{ fingerprint }], listError: { code, message } | null }`,
  * with null for what the list does not say and the label as stored. Pure.
  */
 export function listJson(file: string, shares: FileShares, nowMs: number): string {
@@ -101,8 +107,9 @@ export function listJson(file: string, shares: FileShares, nowMs: number): strin
       listed: link.entry !== undefined,
       createdAt: link.entry ? new Date(link.entry.createdAtMs).toISOString() : null,
       expiresAt: link.entry ? new Date(link.entry.expiresAtMs).toISOString() : null,
-      nameIncluded: link.entry ? link.entry.nameIncluded : null,
+      nameIncluded: link.entry && !link.entry.detailsUnknown ? link.entry.nameIncluded : null,
       label: link.entry ? link.entry.label : null,
+      detailsUnknown: link.entry?.detailsUnknown === true,
     })),
     people: shares.people.map((fingerprint) => ({ fingerprint })),
     listError: shares.listError

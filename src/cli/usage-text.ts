@@ -137,6 +137,8 @@ const SHARE_LIST_TEXT = `Lines of veil share --list (tab-separated, always seven
 STATE: active; expired (its URL no longer works, its key is still in the file); unknown
 (its key is in the file but not in the file's list of links: revoke it with --revoke ID if
 you did not make it); gone (listed, but its key is no longer in the file: it opens nothing).
+A link of a rebuilt list (its details lost) is unknown with NAME -, CREATED the rebuild
+(the link is older) and EXPIRES the latest its URL can work.
 CREATED and EXPIRES are ISO 8601 times from the list; NAME is name-included or no-name;
 LABEL is the sharer's label, unsafe characters escaped. A list that is missing or cannot be
 read is reported on stderr, and the header's links are still listed.`;

@@ -39,6 +39,14 @@ describe('linkState', () => {
     expect(linkState({ id: 'd', entry: entry('d'), inFile: false }, NOW)).toBe('gone');
     // Gone wins over expired: the key is out of the file either way.
     expect(linkState({ id: 'e', entry: old, inFile: false }, NOW)).toBe('gone');
+    // A rebuilt list's entry (details lost): unknown until its bound passes.
+    const rebuilt = entry('r', { detailsUnknown: true, label: '' });
+    expect(linkState({ id: 'r', entry: rebuilt, inFile: true }, NOW)).toBe('unknown');
+    expect(linkLine({ id: 'r', entry: rebuilt, inFile: true }, NOW)).toMatch(
+      /\tunknown\t.*\t-\t-$/,
+    );
+    const bound = { ...rebuilt, expiresAtMs: NOW - 1 };
+    expect(linkState({ id: 'r', entry: bound, inFile: true }, NOW)).toBe('expired');
   });
 });
 
@@ -125,6 +133,7 @@ describe('listJson', () => {
           expiresAt: null,
           nameIncluded: null,
           label: null,
+          detailsUnknown: false,
         },
         {
           id: 'g',
@@ -135,6 +144,7 @@ describe('listJson', () => {
           expiresAt: '2026-01-11T00:00:00.000Z',
           nameIncluded: false,
           label,
+          detailsUnknown: false,
         },
       ],
       people: [{ fingerprint: FP }],
