@@ -14,6 +14,8 @@ import { RawRsaKeyring } from '../../keyrings/raw-rsa';
 import { downloadS3For } from '../../transfer/download-s3';
 import { headerReader } from '../../transfer/rewrap-batch-plan';
 import { removePersonAccess, shareWithPerson } from '../../transfer/people-share';
+import { deleteOlderVersions, versionsHoldingPerson } from '../../transfer/people-versions';
+import { personVersionsS3For } from './person-versions';
 import { rewrapS3For } from '../../transfer/rewrap-s3';
 import { shownError, type ShownError } from '../app/shown-error';
 import { awsSession } from '../shared/credentials.svelte';
@@ -25,6 +27,18 @@ import { people, peoplePrefixOf, peopleStorageFor } from './people.svelte';
 import { mayShare, type PersonView } from './pins';
 
 export type SharePhase = 'loading' | 'choosing' | 'sharing' | 'shared' | 'removing' | 'failed';
+
+/**
+ * Older versions that still give a removed person access ([Note: removed people and older
+ * versions] in transfer/people-versions.ts).
+ */
+export interface StaleAccess {
+  readonly fingerprint: string;
+  readonly name: string;
+  readonly versionIds: readonly string[];
+  /** Versions whose deletion failed, with why (shown per version). */
+  readonly failed: readonly { readonly versionId: string; readonly message: string }[];
+}
 
 /** One file to share. */
 export interface ShareTarget {
@@ -45,6 +59,7 @@ export class SharePerson {
   /** The user confirmed that the chosen person's key changed. */
   confirmedChange = $state(false);
   #done = $state('');
+  #stale = $state<StaleAccess | undefined>(undefined);
 
   constructor(config: VeilConfig, target: ShareTarget) {
     this.#config = config;
@@ -59,6 +74,10 @@ export class SharePerson {
   }
   get done(): string {
     return this.#done;
+  }
+  /** After Remove access on a versioned bucket: older versions that still hold the person's key. */
+  get stale(): StaleAccess | undefined {
+    return this.#stale;
   }
   /** Fingerprints of the people whose key the file holds now. */
   get withAccess(): readonly string[] {
@@ -135,7 +154,55 @@ export class SharePerson {
         fingerprint,
       );
       await this.#readAccess();
-      this.#done = `Removed ${this.nameOf(fingerprint)}’s access to ${this.target.name}.`;
+      const name = this.nameOf(fingerprint);
+      this.#done = `Removed ${name}’s access to the current version of ${this.target.name}.`;
+      this.#stale = undefined;
+      const versionIds = await this.#staleVersions(fingerprint);
+      if (versionIds === undefined) {
+        this.#done += ` Older versions of the file could not be listed (s3:ListBucketVersions), so any that still give ${name} access were not found.`;
+      } else if (versionIds.length > 0) {
+        this.#stale = { fingerprint, name, versionIds, failed: [] };
+        this.#done += ` ${versionIds.length} older ${versionIds.length === 1 ? 'version' : 'versions'} of the file still ${versionIds.length === 1 ? 'gives' : 'give'} ${name} access.`;
+      }
+      this.#phase = 'shared';
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  /** The older versions holding the person's EDK; undefined when they cannot be listed. */
+  async #staleVersions(fingerprint: string): Promise<string[] | undefined> {
+    try {
+      const s3 = personVersionsS3For(awsSession.clients().s3(), this.#config.bucket);
+      const found = await versionsHoldingPerson(s3, this.target.key, fingerprint);
+      return found.map((v) => v.versionId);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Deletes the older versions named by `stale` (after the user confirmed), never the current
+   * one; the versions that failed stay listed with why. Never throws.
+   */
+  async deleteStaleVersions(): Promise<void> {
+    const stale = this.#stale;
+    if (!stale) return;
+    this.#phase = 'removing';
+    this.#error = undefined;
+    try {
+      const s3 = personVersionsS3For(awsSession.clients().s3(), this.#config.bucket);
+      const result = await deleteOlderVersions(s3, this.target.key, stale.versionIds);
+      const failed = result.failed.map((f) => ({
+        versionId: f.versionId,
+        message: f.error.message,
+      }));
+      this.#stale = failed.length
+        ? { ...stale, versionIds: failed.map((f) => f.versionId), failed }
+        : undefined;
+      this.#done = failed.length
+        ? `Deleted ${result.deleted.length} older versions; ${failed.length} could not be deleted and still give ${stale.name} access.`
+        : `Deleted ${result.deleted.length} older ${result.deleted.length === 1 ? 'version' : 'versions'}: no version of ${this.target.name} gives ${stale.name} access any more.`;
       this.#phase = 'shared';
     } catch (error) {
       this.#fail(error);
