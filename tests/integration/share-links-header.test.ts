@@ -97,7 +97,7 @@ describe('the Share dialog lists links from the header', () => {
     // The attack: the link still opens the file, and the list no longer knows it.
     expect(await linkOpens(key, link.id, link.linkKey)).toBe(true);
     const after = await fileShareLinks(context(key));
-    expect(after).toEqual({ links: [{ id: link.id, inFile: true }] });
+    expect(after).toEqual({ links: [{ id: link.id, inFile: true }], people: [] });
 
     await revokeShareLink(context(key), link.id);
     expect(await linkIdsInHeader(key)).toEqual([]);
