@@ -133,7 +133,11 @@ async function measure({ file, frameBytes, partBytes }: StagesRequest): Promise<
         return writeAt;
       });
       await timed('Blob of the sealed frames, in the worker (no part)', () => {
-        const blob = new Blob(sealed.flatMap(({ prefix, sealed: body }) => [prefix, body]));
+        const pieces: BlobPart[] = sealed.flatMap(({ prefix, sealed: body }) => [
+          prefix as Uint8Array<ArrayBuffer>,
+          body as Uint8Array<ArrayBuffer>,
+        ]);
+        const blob = new Blob(pieces);
         if (blob.size !== part.length) throw new Error('blob size');
       });
       const expected = crc32Slice8(part);
