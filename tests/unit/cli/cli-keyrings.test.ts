@@ -32,12 +32,25 @@ const b64 = (bytes: number, fill: number): string => Buffer.alloc(bytes, fill).t
 async function body(request: IncomingMessage): Promise<Record<string, string>> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, string>;
+  const text = Buffer.concat(chunks).toString('utf8');
+  // STS (awsQuery) sends a form; KMS and the HSM proxy JSON.
+  if (text.startsWith('Action=')) return Object.fromEntries(new URLSearchParams(text));
+  return JSON.parse(text || '{}') as Record<string, string>;
 }
+
+/** STS GetCallerIdentity's answer: the caller is a user of ACCOUNT. */
+const CALLER_XML = `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::${ACCOUNT}:user/tester</Arn><UserId>AIDAEXAMPLE</UserId><Account>${ACCOUNT}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>`;
 
 beforeAll(async () => {
   server = createServer((request, response) => {
     void body(request).then((input) => {
+      if (input.Action === 'GetCallerIdentity') {
+        // STS, asked once by a discovery keyring for the caller's account.
+        seen.calls.push('sts.GetCallerIdentity');
+        response.writeHead(200, { 'content-type': 'text/xml' });
+        response.end(CALLER_XML);
+        return;
+      }
       const target = request.headers['x-amz-target'];
       if (typeof target === 'string') {
         // KMS (awsJson1_1): the region is in the SigV4 credential scope.
@@ -141,6 +154,30 @@ describe('KMS discovery through --endpoint-url', () => {
     });
     reader.close();
     expect(dataKey).toHaveLength(32);
-    expect(seen.calls).toEqual([`TrentService.Decrypt eu-west-1 ${KEY_WEST}`]);
+    // The caller's account is asked first ([Note: the command line's KMS discovery]).
+    expect(seen.calls).toEqual([
+      'sts.GetCallerIdentity',
+      `TrentService.Decrypt eu-west-1 ${KEY_WEST}`,
+    ]);
+  });
+
+  test("a key of another account than the caller's is never sent to KMS", async () => {
+    seen.calls.length = 0;
+    const reader = await createCliKmsKeyring({ endpointUrl: url, env: {} });
+    const planted = 'arn:aws:kms:eu-west-1:999999999999:key/11111111-2222-3333-4444-555555555555';
+    const dataKey = await reader.keyring.onDecrypt({
+      suiteId: 0x0478,
+      encryptionContext: {},
+      encryptedDataKeys: [
+        {
+          providerId: 'aws-kms',
+          providerInfo: new TextEncoder().encode(planted),
+          ciphertext: new Uint8Array(40),
+        },
+      ],
+    });
+    reader.close();
+    expect(dataKey).toBeUndefined();
+    expect(seen.calls).toEqual(['sts.GetCallerIdentity']);
   });
 });
