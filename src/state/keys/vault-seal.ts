@@ -225,14 +225,48 @@ export async function sealEntry(
   keyBytes: Uint8Array,
   binding: EntryBinding,
 ): Promise<SealedEntry> {
+  return sealBytes(vaultKey, keyBytes, entryAad(binding));
+}
+
+/**
+ * AES-256-GCM of `plaintext` under the vault key with a fresh IV, bound to `aad`: the one seal
+ * of every entry kind (Model A keys here, the person key pair in state/people/person-seal.ts).
+ */
+export async function sealBytes(
+  vaultKey: CryptoKey,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+): Promise<SealedEntry> {
   const iv = randomBytes(IV_BYTES);
-  const aad = entryAad(binding);
   const ciphertext = await crypto.subtle.encrypt(
     { name: 'AES-GCM', iv: asBufferSource(iv), additionalData: asBufferSource(aad) },
     vaultKey,
-    asBufferSource(keyBytes),
+    asBufferSource(plaintext),
   );
   return { iv, ciphertext: new Uint8Array(ciphertext) };
+}
+
+/**
+ * Opens what sealBytes sealed under the same `aad`.
+ * @throws VeilError VAULT_ENTRY_TAMPERED naming `what` when the seal fails.
+ */
+export async function openBytes(
+  vaultKey: CryptoKey,
+  sealed: SealedEntry,
+  aad: Uint8Array,
+  what: string,
+): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(
+      await crypto.subtle.decrypt(
+        { name: 'AES-GCM', iv: asBufferSource(sealed.iv), additionalData: asBufferSource(aad) },
+        vaultKey,
+        asBufferSource(sealed.ciphertext),
+      ),
+    );
+  } catch (error) {
+    throw new VeilError('VAULT_ENTRY_TAMPERED', what, { cause: error });
+  }
 }
 
 /**
@@ -246,22 +280,7 @@ export async function openEntry(
   sealed: SealedEntry,
   binding: EntryBinding,
 ): Promise<Uint8Array> {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(
-      await crypto.subtle.decrypt(
-        {
-          name: 'AES-GCM',
-          iv: asBufferSource(sealed.iv),
-          additionalData: asBufferSource(entryAad(binding)),
-        },
-        vaultKey,
-        asBufferSource(sealed.ciphertext),
-      ),
-    );
-  } catch (error) {
-    throw new VeilError('VAULT_ENTRY_TAMPERED', `"${binding.keyName}"`, { cause: error });
-  }
+  const bytes = await openBytes(vaultKey, sealed, entryAad(binding), `"${binding.keyName}"`);
   if (
     ![16, 24, 32].includes(bytes.length) ||
     (await keyFingerprint(bytes)) !== binding.fingerprint

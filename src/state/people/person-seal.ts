@@ -19,17 +19,16 @@
  * only have been planted. Someone able to rewrite all of the browser's storage can remove the
  * record too; they still cannot open the sealed key without the vault's passkey or passphrase.
  */
-import { asBufferSource, concatBytes, readU32, u32, utf8 } from '../../core/bytes';
+import { concatBytes, readU32, u32, utf8 } from '../../core/bytes';
 import { VeilError, needs } from '../../core/errors';
 import { PERSON_PROVIDER_ID } from '../../core/provider-info';
 import { importPrivateKey, type PersonKeyPair } from '../../keyrings/rsa-keys';
-import { randomBytes, type SealedEntry } from '../keys/vault-seal';
+import { openBytes, sealBytes, type SealedEntry } from '../keys/vault-seal';
 
 /** The name and namespace a sealed key pair is bound to (no Model A key may use the label). */
 export const PERSON_ENTRY_NAME = 'person-key';
 export const PERSON_ENTRY_NAMESPACE = PERSON_PROVIDER_ID;
 const PERSON_AAD = 'veil vault person key v1';
-const IV_BYTES = 12;
 /** Largest PKCS#8 accepted in a seal (an RSA-16384 key is about 9.4 KiB). */
 const MAX_PKCS8_BYTES = 16 * 1024;
 
@@ -75,13 +74,7 @@ export async function sealPersonKey(
   const aad = personAad(binding);
   const payload = concatBytes(u32(pkcs8.length), pkcs8, utf8(backup));
   try {
-    const iv = randomBytes(IV_BYTES);
-    const ciphertext = await crypto.subtle.encrypt(
-      { name: 'AES-GCM', iv: asBufferSource(iv), additionalData: asBufferSource(aad) },
-      vaultKey,
-      asBufferSource(payload),
-    );
-    return { iv, ciphertext: new Uint8Array(ciphertext) };
+    return await sealBytes(vaultKey, payload, aad);
   } finally {
     payload.fill(0);
   }
@@ -98,22 +91,7 @@ export async function openPersonKey(
   sealed: SealedEntry,
   binding: PersonBinding,
 ): Promise<OpenedPersonKey> {
-  let payload: Uint8Array;
-  try {
-    payload = new Uint8Array(
-      await crypto.subtle.decrypt(
-        {
-          name: 'AES-GCM',
-          iv: asBufferSource(sealed.iv),
-          additionalData: asBufferSource(personAad(binding)),
-        },
-        vaultKey,
-        asBufferSource(sealed.ciphertext),
-      ),
-    );
-  } catch (cause) {
-    throw new VeilError('VAULT_ENTRY_TAMPERED', 'your key pair', { cause });
-  }
+  const payload = await openBytes(vaultKey, sealed, personAad(binding), 'your key pair');
   try {
     const pkcs8Bytes = payload.length >= 4 ? readU32(payload, 0) : -1;
     if (pkcs8Bytes <= 0 || 4 + pkcs8Bytes > payload.length) {

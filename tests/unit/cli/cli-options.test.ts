@@ -181,10 +181,10 @@ describe('passphrase backups (.jwe) as written by the app', () => {
     expect(existsSync(path('g3.out'))).toBe(false);
   });
 
+  const hasScript = spawnSync('script', ['--version']).status === 0;
   // `script` gives the command a pseudo-terminal; the passphrase is typed after the prompt.
   // Skipped only where util-linux's `script` is missing: it is what gives the CLI a real
   // terminal (a pty) to prompt on; .ci/run's Debian machines have it, so CI runs this test.
-  const hasScript = spawnSync('script', ['--version']).status === 0;
   it.skipIf(!hasScript)('on a terminal, asks for the passphrase without echoing it', () => {
     const command = `${process.execPath} ${BIN} decrypt --key-file gamma.jwe g.enc g4.out`;
     // Types only once the prompt is on the terminal (echo is off by then), however slow the start.

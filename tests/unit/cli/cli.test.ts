@@ -229,11 +229,11 @@ describe('failures leave no output', () => {
 });
 
 describe('memory stays flat in the file size', () => {
+  const slow = process.env.VEIL_SLOW_TESTS === '1';
   // Skipped unless VEIL_SLOW_TESTS=1, with a reason: it writes 3 GiB to disk (the file, its
   // ciphertext and the output) and encrypts and decrypts 1 GiB, minutes of CPU on a CI machine's
   // two cores for one test; the streaming code it runs is the one the tests above run on small
   // files, and `npm run bench:upload`/`bench:download` measure the app's memory at 1 and 2 GiB.
-  const slow = process.env.VEIL_SLOW_TESTS === '1';
   it.skipIf(!slow)(
     'encrypts and decrypts 1 GiB under 250 MB of RSS (opt-in: VEIL_SLOW_TESTS=1)',
     () => {
