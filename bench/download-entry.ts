@@ -17,6 +17,8 @@ import { WorkerPool } from '../src/transfer/browser/worker-pool';
 import { createEncryptStream } from '../src/core/encrypt-stream';
 import type { DownloadS3 } from '../src/transfer/download-s3';
 
+import { markCpu, runOrder } from './detached-order';
+
 export { primitiveDecryptMs, rawAesMs } from './primitives';
 
 let pool: WorkerPool | undefined;
@@ -195,3 +197,79 @@ export async function downloadMs(params: {
 export function releaseMemoryObject(): void {
   memoryObject = undefined;
 }
+
+/** A job for a detached page ([Note: detached page] in detached-page.ts). */
+export type DetachedJob =
+  | {
+      readonly kind: 'compare';
+      readonly endpoint: string;
+      readonly keyBase64: string;
+      readonly workers: number;
+      readonly runs: number;
+      readonly veilKey: string;
+      readonly plainKey: string;
+    }
+  | {
+      readonly kind: 'download';
+      readonly endpoint: string;
+      readonly keyBase64: string;
+      readonly workers: number;
+      readonly key: string;
+      /** True for an object stored as it is (a plain download), false for a Veil object. */
+      readonly plain?: boolean;
+    };
+
+/** What a detached page reports: per run the milliseconds, and the page's heap peak. */
+export interface DetachedResult {
+  readonly veilMs: number[];
+  readonly plainMs: number[];
+  /** Plaintext bytes the last Veil download wrote. */
+  readonly writtenBytes: number;
+  /** The page's JS heap in use at its peak (performance.memory, sampled every 100 ms). */
+  readonly heapPeakBytes: number;
+}
+
+/** The JS heap in use, where Chromium tells it (performance.memory). */
+const heapUsedBytes = (): number =>
+  (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0;
+
+async function runDetachedJob(job: DetachedJob): Promise<DetachedResult> {
+  // The save picker, as the bench stubs it under Playwright: a file in OPFS (a persistent profile).
+  (window as unknown as { showSaveFilePicker: unknown }).showSaveFilePicker = async (options: {
+    suggestedName: string;
+  }) =>
+    (await navigator.storage.getDirectory()).getFileHandle(options.suggestedName, {
+      create: true,
+    });
+  let heapPeakBytes = heapUsedBytes();
+  const sampler = setInterval(
+    () => (heapPeakBytes = Math.max(heapPeakBytes, heapUsedBytes())),
+    100,
+  );
+  const veilMs: number[] = [];
+  const plainMs: number[] = [];
+  let writtenBytes = 0;
+  const run = async (key: string, kind: string): Promise<number> => {
+    await markCpu(`${key} start`);
+    const result = await downloadMs({ ...job, key });
+    await markCpu(`${key} end`);
+    if (result.kind !== kind) throw new Error(`${key} downloaded as ${result.kind}`);
+    if (kind !== 'plain' || job.kind === 'download') writtenBytes = result.writtenBytes;
+    return result.ms;
+  };
+  try {
+    if (job.kind === 'download') {
+      veilMs.push(await run(job.key, job.plain === true ? 'plain' : 'esdk-framed'));
+    } else {
+      for (let i = 0; i < job.runs; i++) {
+        veilMs.push(await run(job.veilKey, 'esdk-framed'));
+        plainMs.push(await run(job.plainKey, 'plain'));
+      }
+    }
+  } finally {
+    clearInterval(sampler);
+  }
+  return { veilMs, plainMs, writtenBytes, heapPeakBytes };
+}
+
+void runOrder(runDetachedJob);

@@ -11,12 +11,16 @@
  *     its source's cost);
  * (a) download + decrypt (worker pool) + write to the origin-private file system of a Veil object
  *     against the plain download of an object of the same size through the same engine and save
- *     path (no decryption), from a disk-backed S3 stand-in on loopback (download-server.ts);
+ *     path (no decryption), from a disk-backed S3 stand-in on loopback (download-server.ts):
+ *     alternated in a Chromium with no DevTools client attached (the figure users get; [Note:
+ *     detached page] in detached-page.ts), and again in the Playwright page for comparison;
  * (b) peak memory of Chromium (sum of the RSS of its processes, of its renderers alone, and the
- *     page's JS heap; memory-sampler.ts) while a 1 GiB and a 2 GiB Veil object download from that disk-backed stand-in, to OPFS in a
- *     persistent profile (the incognito profile keeps OPFS in memory) through the save picker, and
- *     into the browser's downloads through Veil's service worker (the target for browsers without
- *     the picker); each service-worker download is checked complete and of the right size.
+ *     page's JS heap; memory-sampler.ts) while a 1 GiB and a 2 GiB Veil object download from
+ *     that disk-backed stand-in, to OPFS in a persistent profile (the incognito profile keeps
+ *     OPFS in memory) through the save picker, in a detached Chromium and in the Playwright page,
+ *     and into the browser's downloads through Veil's service worker (the target for browsers
+ *     without the picker; Playwright's page, which can accept the browser's download); each
+ *     service-worker download is checked complete and of the right size.
  *
  * Env: VEIL_BENCH_MIB (object for 0 and a, default 256), VEIL_BENCH_RUNS (median of, default 3;
  * 0 skips a), VEIL_BENCH_MEMORY_RUNS (median of 0, default 5; 0 skips),
@@ -36,6 +40,7 @@ import { chromiumLaunchOptions } from '../scripts/chromium';
 import { buildAndServe } from '../tests/e2e/harness/serve';
 import { loadAverage, withCpu } from './chromium-proc';
 import { sampleMemory } from './memory-sampler';
+import { runDetached } from './detached-page';
 import { startDiskS3 } from './download-server';
 import type * as Entry from './download-entry';
 
@@ -222,12 +227,51 @@ try {
       if (plain.kind !== 'plain') throw new Error('plain run');
       plainMs.push(plain.ms);
     }
+    // The same pairs in a Chromium without DevTools attached ([Note: detached page]); the first
+    // pair starts the workers and is not counted.
+    const { result: detached, marks } = await runDetached<Entry.DetachedJob, Entry.DetachedResult>(
+      served.url,
+      {
+        kind: 'compare',
+        endpoint: s3.url,
+        keyBase64: KEY_BASE64,
+        workers,
+        runs: runs + 1,
+        veilKey: 'veil-a',
+        plainKey: 'plain-a',
+      },
+    );
+    if (detached.writtenBytes !== sizeBytes) throw new Error('detached veil run');
+    const detachedVeilMs = detached.veilMs.slice(1);
+    const detachedPlainMs = detached.plainMs.slice(1);
+    // Chromium's CPU time of each run, from the page's marks around it (the first pair dropped).
+    const cpuOf = (key: string): number[] => {
+      const spans: number[] = [];
+      marks.forEach((mark, index) => {
+        const end = marks[index + 1];
+        if (mark.label === `${key} start` && end?.label === `${key} end`) {
+          spans.push(end.cpuMs - mark.cpuMs);
+        }
+      });
+      return spans.slice(1);
+    };
+    const perGiB = (cpuMs: number[], bytes: number): number =>
+      round((median(cpuMs) * 1024 * MiB) / bytes, 0);
+    const veilCpuMsPerGiB = perGiB(cpuOf('veil-a'), sizeBytes);
+    const plainCpuMsPerGiB = perGiB(cpuOf('plain-a'), objectBytes);
     pipeline = {
       objectMiB: round(objectBytes / MiB),
       workers,
-      decryptMBps: round(mbps(sizeBytes, median(veilMs))),
-      plainMBps: round(mbps(objectBytes, median(plainMs))),
-      ratio: round(median(plainMs) / median(veilMs), 2),
+      loadAverage: await loadAverage(),
+      decryptMBps: round(mbps(sizeBytes, median(detachedVeilMs))),
+      plainMBps: round(mbps(objectBytes, median(detachedPlainMs))),
+      ratio: round(median(detachedPlainMs) / median(detachedVeilMs), 2),
+      decryptCpuMsPerGiB: veilCpuMsPerGiB,
+      plainCpuMsPerGiB,
+      cpuRatio: round(plainCpuMsPerGiB / veilCpuMsPerGiB, 2),
+      devToolsDecryptMBps: round(mbps(sizeBytes, median(veilMs))),
+      devToolsPlainMBps: round(mbps(objectBytes, median(plainMs))),
+      devToolsRatio: round(median(plainMs) / median(veilMs), 2),
     };
     console.log('download + decrypt + write vs plain download + write:', pipeline);
   }
@@ -236,6 +280,30 @@ try {
   for (const gib of bigGiB) {
     const key = `veil-big-${gib}`;
     await writeVeilObject(join(dir, key), gib * 1024 * MiB);
+    // Through the save picker in a detached Chromium ([Note: detached page]): its baseline is
+    // taken once the page is ready; the page reports its own heap.
+    let sampler: Awaited<ReturnType<typeof sampleMemory>> | undefined;
+    const { result: detached } = await runDetached<Entry.DetachedJob, Entry.DetachedResult>(
+      served.url,
+      { kind: 'download', endpoint: s3.url, keyBase64: KEY_BASE64, workers, key },
+      {
+        onReady: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 2000)); // the new browser settles
+          sampler = await sampleMemory(undefined);
+        },
+      },
+    );
+    const seen = await sampler?.stop();
+    if (!seen || detached.writtenBytes !== gib * 1024 * MiB) throw new Error('detached run');
+    memory.push({
+      objectGiB: gib,
+      target: 'opfs (detached)',
+      MBps: round(mbps(detached.writtenBytes, detached.veilMs[0] ?? 0)),
+      loadAverage: await loadAverage(),
+      ...seen,
+      heapPeakMiB: Math.round(detached.heapPeakBytes / MiB),
+    });
+    console.log('peak memory:', memory.at(-1));
     for (const target of ['opfs', 'service-worker'] as const) {
       const sampler = await sampleMemory(page);
       const started = target === 'service-worker' ? page.waitForEvent('download') : undefined;
@@ -251,7 +319,7 @@ try {
       const figures = await sampler.stop();
       const row = {
         objectGiB: gib,
-        target,
+        target: `${target} (DevTools attached)`,
         MBps: round(mbps(result.writtenBytes, result.ms)),
         loadAverage: await loadAverage(),
         ...figures,

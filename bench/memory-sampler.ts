@@ -26,15 +26,17 @@ export interface MemoryFigures {
 
 /**
  * Takes the baseline, then samples until `stop()`, which returns the peaks and growths.
- * @param page the page whose heap is read through a DevTools session of its own.
+ * @param page the page whose heap is read through a DevTools session of its own; without one
+ *   (a detached page, detached-page.ts) the heap figures are 0 and the page reports its own.
  */
 export async function sampleMemory(
-  page: Page,
+  page: Page | undefined,
   intervalMs = 100,
 ): Promise<{ stop(): Promise<MemoryFigures> }> {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Performance.enable');
+  const cdp = page ? await page.context().newCDPSession(page) : undefined;
+  await cdp?.send('Performance.enable');
   const heapBytes = async (): Promise<number> => {
+    if (!cdp) return 0;
     const { metrics } = await cdp.send('Performance.getMetrics');
     return metrics.find((metric) => metric.name === 'JSHeapUsedSize')?.value ?? 0;
   };
@@ -54,7 +56,7 @@ export async function sampleMemory(
     async stop() {
       sampling = false;
       await sampler;
-      await cdp.detach().catch(() => undefined);
+      await cdp?.detach().catch(() => undefined);
       return {
         peakMiB: round(peak.total),
         growthMiB: round(peak.total - baseline.total),

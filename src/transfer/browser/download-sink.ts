@@ -20,18 +20,55 @@ function saveFailed(cause: unknown): VeilError {
       });
 }
 
-/** A sink over a WritableStream (e.g. from FileSystemFileHandle.createWritable()). */
-export function sinkFromWritable(writable: WritableStream<Uint8Array>): DownloadSink {
+/** Bytes per write to a WritableStream sink: smaller chunks are joined up to this. */
+export const WRITE_BLOCK_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A sink over a WritableStream (e.g. from FileSystemFileHandle.createWritable()).
+ *
+ * [Note: joined writes] Each write to a FileSystemWritableFileStream is a round trip to the
+ * browser process, and a framed download hands over one chunk per 512 KiB frame: written as they
+ * come, OPFS took them at about 55 MB/s here against 75 MB/s for 8 MiB writes (bench:download).
+ * So chunks smaller than `blockBytes` are copied into one buffer, reused for the whole download,
+ * and written when it fills and at close; a chunk of `blockBytes` or more that meets an empty
+ * buffer is written as it is. Joining holds back at most `blockBytes` of verified plaintext,
+ * which an abort drops with the rest (the writable commits nothing until close).
+ */
+export function sinkFromWritable(
+  writable: WritableStream<Uint8Array>,
+  blockBytes = WRITE_BLOCK_BYTES,
+): DownloadSink {
   const writer = writable.getWriter();
+  let block: Uint8Array<ArrayBuffer> | undefined;
+  let filled = 0;
+  const put = async (bytes: Uint8Array): Promise<void> => {
+    try {
+      await writer.write(bytes);
+    } catch (cause) {
+      throw saveFailed(cause);
+    }
+  };
+  const flush = async (): Promise<void> => {
+    if (!block || filled === 0) return;
+    const bytes = block.subarray(0, filled);
+    filled = 0;
+    await put(bytes);
+  };
   return {
     async write(chunk) {
-      try {
-        await writer.write(chunk);
-      } catch (cause) {
-        throw saveFailed(cause);
+      if (filled === 0 && chunk.length >= blockBytes) return put(chunk);
+      let at = 0;
+      while (at < chunk.length) {
+        block ??= new Uint8Array(blockBytes);
+        const taken = Math.min(blockBytes - filled, chunk.length - at);
+        block.set(chunk.subarray(at, at + taken), filled);
+        filled += taken;
+        at += taken;
+        if (filled === blockBytes) await flush();
       }
     },
     async close() {
+      await flush();
       try {
         await writer.close();
       } catch (cause) {
@@ -39,6 +76,7 @@ export function sinkFromWritable(writable: WritableStream<Uint8Array>): Download
       }
     },
     async abort(reason) {
+      filled = 0;
       await writer.abort(reason).catch(() => undefined);
     },
   };
