@@ -37,10 +37,13 @@ function bundleIsCurrent() {
   }
 }
 
-if (process.env.VEIL_CLI_FROM_SOURCE !== '1' && bundleIsCurrent()) {
-  await import(pathToFileURL(bundle).href);
-} else {
+async function commandLine() {
+  if (process.env.VEIL_CLI_FROM_SOURCE !== '1' && bundleIsCurrent()) {
+    return import(pathToFileURL(bundle).href);
+  }
   const { register } = await import('tsx/esm/api');
   register();
-  await import('../src/cli/main.ts');
+  return import('../src/cli/main.ts');
 }
+
+await (await commandLine()).runProgram();

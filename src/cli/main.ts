@@ -1,5 +1,5 @@
 /**
- * The `veil` command line (bin/veil.mjs runs this file through tsx), on the same core as the app:
+ * The `veil` command line (bin/veil.mjs runs it: runProgram), on the same core as the app:
  *
  *   veil encrypt KEYS [--frame-bytes N] [--context k=v]... [--force] IN OUT
  *   veil decrypt [KEYS] [--force] IN OUT
@@ -254,28 +254,42 @@ const CANCEL_BOUND_MS = 10_000;
 /** Set once a signal arrived: the command's own failure (a cancel) is then not printed too. */
 let exiting = false;
 
-// On Ctrl-C (SIGINT) or SIGTERM: stop the pipes, remove the temporary outputs, exit 128+signal.
-for (const [signal, exitCode] of [
-  ['SIGINT', 130],
-  ['SIGTERM', 143],
-] as const) {
-  process.once(signal, () => {
-    exiting = true;
-    const interrupted = new VeilError('INTERRUPTED', signal);
-    discardPendingOutputs(interrupted);
-    process.stderr.write(`${errorLine(interrupted)}\n`);
-    // A rewrap aborts its multipart uploads first; a request that hangs does not hold the exit.
-    setTimeout(() => process.exit(exitCode), CANCEL_BOUND_MS);
-    void cancelRunningRewraps().finally(() => process.exit(exitCode));
-  });
+/**
+ * Runs one command line (`argv`: the words after `veil`) to its end and returns the exit status:
+ * 0, or after the one error line on stderr 1 (2 for usage errors, 130 for an interrupt). It
+ * writes through process.stdout and process.stderr and reads process.env and the working
+ * folder; runProgram runs it for the process, the integration tests also in theirs
+ * (tests/integration/support/cli-in-process.ts).
+ */
+export async function runCommandLine(argv: readonly string[]): Promise<number> {
+  try {
+    await run(argv);
+    return 0;
+  } catch (error) {
+    if (exiting) await new Promise<never>(() => undefined); // the signal handler exits
+    process.stderr.write(`${errorLine(error).replace(/\s*\n\s*/g, ' ')}\n`);
+    const code = error instanceof VeilError ? error.code : undefined;
+    // Ctrl-C at the passphrase prompt (raw mode: no SIGINT) exits as an interrupt would.
+    return code === 'USAGE' ? 2 : code === 'INTERRUPTED' ? 130 : 1;
+  }
 }
 
-try {
-  await run(process.argv.slice(2));
-} catch (error) {
-  if (exiting) await new Promise<never>(() => undefined); // the signal handler exits
-  process.stderr.write(`${errorLine(error).replace(/\s*\n\s*/g, ' ')}\n`);
-  const code = error instanceof VeilError ? error.code : undefined;
-  // Ctrl-C at the passphrase prompt (raw mode: no SIGINT) exits as an interrupt would.
-  process.exitCode = code === 'USAGE' ? 2 : code === 'INTERRUPTED' ? 130 : 1;
+/** The `veil` process (bin/veil.mjs calls it): signal handling, then this process's command line. */
+export async function runProgram(): Promise<void> {
+  // On Ctrl-C (SIGINT) or SIGTERM: stop the pipes, remove the temporary outputs, exit 128+signal.
+  for (const [signal, exitCode] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.once(signal, () => {
+      exiting = true;
+      const interrupted = new VeilError('INTERRUPTED', signal);
+      discardPendingOutputs(interrupted);
+      process.stderr.write(`${errorLine(interrupted)}\n`);
+      // A rewrap aborts its multipart uploads first; a request that hangs does not hold the exit.
+      setTimeout(() => process.exit(exitCode), CANCEL_BOUND_MS);
+      void cancelRunningRewraps().finally(() => process.exit(exitCode));
+    });
+  }
+  process.exitCode = await runCommandLine(process.argv.slice(2));
 }
