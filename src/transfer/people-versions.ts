@@ -1,7 +1,7 @@
 /**
- * After "Remove access" of a person on a versioned bucket ([Note: rewrap and versions] in
- * rewrap-versions.ts): the older versions of the file that still hold that person's EDK, and
- * their deletion.
+ * After "Remove access" of a person, or the revoke of a share link, on a versioned bucket ([Note:
+ * rewrap and versions] in rewrap-versions.ts): the older versions of the file that still hold
+ * that person's EDK (or that link's key), and their deletion.
  *
  * [Note: removed people and older versions] Removing a person's EDK writes a new version; S3
  * keeps the older ones, and each that holds their EDK still opens with their private key, which
@@ -10,10 +10,14 @@
  * each version's header by versionId) and offer to delete them by versionId. The current version
  * is never listed nor deleted, even if it were to hold the EDK (a deletion re-reads the listing
  * and refuses it: REWRAP_VERSION_CURRENT), and each deletion that fails is reported on its own.
- * The S3 calls come in through PersonVersionsS3 (aws/object-versions.ts and the download
- * engine's header reader, composed by the caller).
+ * The S3 calls come in through PersonVersionsS3 (aws/older-versions.ts: aws/object-versions.ts
+ * and the download engine's header reader).
+ *
+ * A revoked link is the same case: its key (a `veil-link` EDK named by the link id) stays in
+ * every older version written while the link existed, and anyone holding the link and a way to
+ * read a version by its id opens it. versionsHoldingLink finds them with the same search.
  */
-import { PERSON_PROVIDER_ID, VeilError, keysNeeded, needs } from '../core';
+import { LINK_PROVIDER_ID, PERSON_PROVIDER_ID, VeilError, keysNeeded, needs } from '../core';
 import type { MessageHeader } from '../core';
 
 /** One version of a listing, as the search needs it. */
@@ -70,24 +74,32 @@ export function holdsPerson(header: MessageHeader, fingerprint: string): boolean
   );
 }
 
+/** True when `header` holds the key of the share link `linkId` (a `veil-link` EDK). */
+export function holdsLink(header: MessageHeader, linkId: string): boolean {
+  return keysNeeded(header).some((k) => k.providerId === LINK_PROVIDER_ID && k.keyName === linkId);
+}
+
+/** An older version found by the search; `unread` when its header could not be read. */
+export type HoldingVersion = PersonVersion & { readonly unread?: true };
+
 /**
- * The older versions of `key` whose header still holds the EDK of `fingerprint`, newest first
- * ([Note: removed people and older versions]). The current version and delete markers are left
- * out; a version whose header cannot be read is listed too (it may hold the EDK: deleting it is
- * the user's choice), with `unread` set.
+ * The older versions of `key` whose header `holds` says yes to, newest first ([Note: removed
+ * people and older versions]). The current version and delete markers are left out; a version
+ * whose header cannot be read is listed too (it may hold the EDK: deleting it is the user's
+ * choice), with `unread` set.
  * @throws what the listing throws.
  */
-export async function versionsHoldingPerson(
+export async function versionsHolding(
   s3: PersonVersionsS3,
   key: string,
-  fingerprint: string,
+  holds: (header: MessageHeader) => boolean,
   signal?: AbortSignal,
-): Promise<(PersonVersion & { readonly unread?: true })[]> {
+): Promise<HoldingVersion[]> {
   needs(typeof key === 'string' && key.length > 0, 'BAD_ARGUMENT', 'key');
   const older = (await versionsOfKey(s3, key, signal)).filter(
     (v) => !v.isLatest && !v.deleteMarker,
   );
-  const found: (PersonVersion & { readonly unread?: true })[] = [];
+  const found: HoldingVersion[] = [];
   for (const version of older) {
     let header: MessageHeader | undefined;
     try {
@@ -96,9 +108,38 @@ export async function versionsHoldingPerson(
       found.push({ ...version, unread: true });
       continue;
     }
-    if (header && holdsPerson(header, fingerprint)) found.push(version);
+    if (header && holds(header)) found.push(version);
   }
   return found.sort((a, b) => (b.lastModifiedMs ?? 0) - (a.lastModifiedMs ?? 0));
+}
+
+/**
+ * The older versions of `key` whose header still holds the EDK of `fingerprint`, newest first
+ * (versionsHolding).
+ * @throws what the listing throws.
+ */
+export function versionsHoldingPerson(
+  s3: PersonVersionsS3,
+  key: string,
+  fingerprint: string,
+  signal?: AbortSignal,
+): Promise<HoldingVersion[]> {
+  return versionsHolding(s3, key, (header) => holdsPerson(header, fingerprint), signal);
+}
+
+/**
+ * The older versions of `key` whose header still holds the key of link `linkId`, newest first
+ * (versionsHolding).
+ * @throws what the listing throws.
+ */
+export function versionsHoldingLink(
+  s3: PersonVersionsS3,
+  key: string,
+  linkId: string,
+  signal?: AbortSignal,
+): Promise<HoldingVersion[]> {
+  needs(typeof linkId === 'string' && linkId.length > 0, 'BAD_ARGUMENT', 'linkId');
+  return versionsHolding(s3, key, (header) => holdsLink(header, linkId), signal);
 }
 
 /** What a deletion did, version by version. */

@@ -12,6 +12,14 @@ import type { CreatedLink, FileLinks, NewLink } from '../../aws/share-link';
 import type { RewrapProgress } from '../../transfer/rewrap-options';
 import type { FileLink } from '../../transfer/share-list';
 import { canRebuildAfter } from '../../transfer/share-list-rebuild';
+import {
+  deleteKept,
+  keptAfterRevoke,
+  type KeptVersions,
+  type LinkVersionsDeps,
+} from './link-versions';
+
+export type { KeptVersions } from './link-versions';
 
 /** One expiry the dialog offers. */
 export interface ExpiryChoice {
@@ -56,8 +64,8 @@ export function expiryChoices(
   return { choices, defaultSeconds: choices.length > 0 ? defaultSeconds : 0 };
 }
 
-/** What the dialog calls on the app. */
-export interface ShareDeps {
+/** What the dialog calls on the app (the older versions' calls: link-versions.ts). */
+export interface ShareDeps extends LinkVersionsDeps {
   /** When the session's credentials expire (undefined: long-term keys). */
   credentialsExpireAtMs(): Promise<number | undefined>;
   /** The file's links: its header's link keys joined with its list. */
@@ -82,11 +90,6 @@ export interface ShareDeps {
     linkId: string,
     onProgress: (progress: RewrapProgress) => void,
   ): Promise<{ readonly previousVersionId?: string } | undefined>;
-  /**
-   * Deletes version `versionId` of the file (not the current one): deletePreviousVersion.
-   * @throws VeilError REWRAP_VERSION_CURRENT, S3_*.
-   */
-  deleteVersion(key: string, versionId: string): Promise<void>;
   nowMs(): number;
 }
 
@@ -97,13 +100,6 @@ export type SharePhase = 'loading' | 'ready' | 'creating' | 'created' | 'revokin
 export interface ListedLink extends FileLink {
   /** Its listed expiry has passed (false when the list does not know the link). */
   readonly expired: boolean;
-}
-
-/** The version a revoke replaced, which still holds the link's key. */
-export interface KeptVersion {
-  readonly versionId: string;
-  state: 'kept' | 'deleting' | 'deleted';
-  error?: VeilError;
 }
 
 /** The dialog's state, as the view shows it. */
@@ -124,10 +120,10 @@ export interface ShareView {
   progress: { doneBytes: number; totalBytes: number | undefined } | undefined;
   error: VeilError | undefined;
   /**
-   * After a revoke on a versioned bucket: the replaced version, which still holds the revoked
-   * link's key until it is deleted, and where its deletion is.
+   * After a revoke on a versioned bucket: the older versions that still hold the revoked link's
+   * key until they are deleted, and where their deletion is (link-versions.ts).
    */
-  kept: KeptVersion | undefined;
+  kept: KeptVersions | undefined;
 }
 
 export const EMPTY_SHARE_VIEW: ShareView = {
@@ -241,9 +237,12 @@ export class ShareCore {
         linkId,
         (progress) => (this.#view.progress = progressOf(progress)),
       );
-      if (removed?.previousVersionId) {
-        this.#view.kept = { versionId: removed.previousVersionId, state: 'kept' };
-      }
+      this.#view.kept = await keptAfterRevoke(
+        this.#deps,
+        this.#key,
+        linkId,
+        removed?.previousVersionId,
+      );
       await this.#reload();
     } catch (error) {
       this.#view.error = asVeilError(error);
@@ -272,19 +271,14 @@ export class ShareCore {
     }
   }
 
-  /** Deletes the version the last revoke replaced (the view asked for confirmation). */
-  async deleteKeptVersion(): Promise<void> {
+  /**
+   * Deletes the older versions that still hold the last revoked link's key (the view asked for
+   * confirmation), never the current one; the ones that fail stay listed with why.
+   */
+  async deleteKeptVersions(): Promise<void> {
     const kept = this.#view.kept;
     if (!kept || kept.state !== 'kept' || this.busy) return;
-    kept.state = 'deleting';
-    delete kept.error;
-    try {
-      await this.#deps.deleteVersion(this.#key, kept.versionId);
-      kept.state = 'deleted';
-    } catch (error) {
-      kept.error = asVeilError(error);
-      kept.state = 'kept';
-    }
+    await deleteKept(this.#deps, this.#key, kept);
   }
 
   /** True while a rewrap or a rebuild runs (the dialog must not close). */

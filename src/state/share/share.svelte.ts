@@ -14,6 +14,8 @@ import {
 } from '../../aws/share-link';
 import { VeilError } from '../../core/errors';
 import { rebuildShareList } from '../../aws/share-list-repair';
+import { olderVersionsS3For } from '../../aws/older-versions';
+import { deleteOlderVersions, versionsHoldingLink } from '../../transfer/people-versions';
 import { rewrapS3For } from '../../transfer/rewrap-s3';
 import { deletePreviousVersion } from '../../transfer/rewrap-versions';
 import type { RewrapProgress } from '../../transfer/rewrap-options';
@@ -84,6 +86,20 @@ export function appShareDeps(config: VeilConfig): ShareDeps {
       createShareLink(await contextFor(config, key, onProgress), request),
     revoke: async (key, linkId, onProgress) =>
       revokeShareLink(await contextFor(config, key, onProgress), linkId),
+    olderVersionsHolding: async (key, linkId) =>
+      (
+        await versionsHoldingLink(
+          olderVersionsS3For(awsSession.clients().s3(), config.bucket),
+          key,
+          linkId,
+        )
+      ).map((v) => v.versionId),
+    deleteVersions: (key, versionIds) =>
+      deleteOlderVersions(
+        olderVersionsS3For(awsSession.clients().s3(), config.bucket),
+        key,
+        versionIds,
+      ),
     deleteVersion: (key, versionId) =>
       deletePreviousVersion(
         rewrapS3For(awsSession.clients().s3(), { blobBodies: true }),
@@ -128,8 +144,8 @@ export class ShareDialogState {
     return this.#core.rebuild();
   }
 
-  deleteKeptVersion(): Promise<void> {
-    return this.#core.deleteKeptVersion();
+  deleteKeptVersions(): Promise<void> {
+    return this.#core.deleteKeptVersions();
   }
 
   set expirySeconds(seconds: number) {

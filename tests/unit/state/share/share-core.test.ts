@@ -1,8 +1,9 @@
 /**
  * The share dialog's core with fakes: the expiry choices never pass the credentials' end (and
  * default to one hour or less), a made link is shown once with its real expiry and the list is
- * read again, expired links are marked, a revoke reloads the list, and failures become the
- * dialog's error without losing its state.
+ * read again, expired links are marked, a revoke reloads the list and names the older versions
+ * that still hold the link's key (or, when they cannot be listed, the one it replaced), their
+ * deletion lists what failed, and failures become the dialog's error without losing its state.
  */
 import { describe, expect, it } from 'vitest';
 import { VeilError } from '../../../../src/core/errors';
@@ -63,6 +64,8 @@ describe('expiryChoices', () => {
 
 /** The version a fake revoke reports as replaced (a versioned bucket), or none. */
 let keptVersionId: string | undefined;
+/** The older versions the fake search finds holding the link's key, or 'unlistable'. */
+let olderHolding: string[] | 'unlistable' = [];
 
 function fakes(credentialsEnd: number | undefined = undefined) {
   let links: LinkEntry[] = [entry('old', NOW - 1)];
@@ -108,6 +111,23 @@ function fakes(credentialsEnd: number | undefined = undefined) {
         ? Promise.reject(new VeilError('REWRAP_VERSION_CURRENT', versionId))
         : Promise.resolve();
     },
+    olderVersionsHolding(key, linkId) {
+      calls.push(`search ${key} ${linkId}`);
+      return olderHolding === 'unlistable'
+        ? Promise.reject(new VeilError('S3_REJECTED', 'ListObjectVersions'))
+        : Promise.resolve(olderHolding);
+    },
+    deleteVersions(key, versionIds) {
+      calls.push(`delete ${key} ${versionIds.join(' ')}`);
+      const refused = versionIds.filter((v) => v === 'v-current');
+      return Promise.resolve({
+        deleted: versionIds.filter((v) => v !== 'v-current'),
+        failed: refused.map((versionId) => ({
+          versionId,
+          error: new VeilError('REWRAP_VERSION_CURRENT', versionId),
+        })),
+      });
+    },
     nowMs: () => NOW,
   };
   const view: ShareView = { ...EMPTY_SHARE_VIEW };
@@ -142,52 +162,84 @@ describe('ShareCore', () => {
   it('revokes and lists again; a failed revoke becomes the error and keeps the list', async () => {
     const { core, view, calls } = fakes();
     await core.open('team/a');
-    await core.revoke(view.links[0]!.id);
+    const id = view.links[0]!.id;
+    await core.revoke(id);
     expect(view.links).toEqual([]);
     await core.revoke('missing'.padEnd(22, 'A'));
     expect(view.error?.code).toBe('SHARE_LINK_NOT_FOUND');
     expect(view.phase).toBe('ready');
-    expect(calls).toHaveLength(2);
+    expect(calls).toEqual([`revoke team/a ${id}`, `search team/a ${id}`, expect.any(String)]);
   });
 
-  it('a revoke on a versioned bucket names the version that still holds the key; it can be deleted', async () => {
+  it('a revoke on a versioned bucket names every older version holding the key; they can be deleted', async () => {
     const { core, view, calls } = fakes();
-    keptVersionId = 'v-old';
+    keptVersionId = 'v-3';
+    olderHolding = ['v-3', 'v-2'];
     try {
       await core.open('team/a');
       expect(view.kept).toBeUndefined();
       await core.revoke(view.links[0]!.id);
-      expect(view.kept).toEqual({ versionId: 'v-old', state: 'kept' });
-      await core.deleteKeptVersion();
-      expect(view.kept).toEqual({ versionId: 'v-old', state: 'deleted' });
-      await core.deleteKeptVersion();
-      expect(calls.filter((c) => c.startsWith('delete'))).toEqual(['delete team/a v-old']);
+      expect(view.kept).toMatchObject({ versionIds: ['v-3', 'v-2'], listed: true, state: 'kept' });
+      await core.deleteKeptVersions();
+      expect(view.kept).toMatchObject({ versionIds: [], state: 'deleted', deletedCount: 2 });
+      await core.deleteKeptVersions();
+      expect(calls.filter((c) => c.startsWith('delete'))).toEqual(['delete team/a v-3 v-2']);
       keptVersionId = undefined;
       await core.revoke('missing'.padEnd(22, 'A'));
       expect(view.kept).toBeUndefined();
     } finally {
       keptVersionId = undefined;
+      olderHolding = [];
     }
   });
 
-  it('a failed deletion of the kept version is shown and can be tried again', async () => {
+  it('a failed deletion stays listed with why and can be tried again', async () => {
     const { core, view } = fakes();
-    keptVersionId = 'v-current';
+    olderHolding = ['v-current', 'v-1'];
     try {
       await core.open('team/a');
       await core.revoke(view.links[0]!.id);
-      await core.deleteKeptVersion();
-      expect(view.kept).toMatchObject({ state: 'kept', error: { code: 'REWRAP_VERSION_CURRENT' } });
+      await core.deleteKeptVersions();
+      expect(view.kept).toMatchObject({
+        state: 'kept',
+        versionIds: ['v-current'],
+        deletedCount: 1,
+        failed: [{ versionId: 'v-current', error: { code: 'REWRAP_VERSION_CURRENT' } }],
+      });
     } finally {
-      keptVersionId = undefined;
+      olderHolding = [];
     }
   });
 
-  it('an unversioned bucket: nothing kept', async () => {
+  it('versions that cannot be listed: the replaced one is offered, deleted after a HEAD check', async () => {
+    const { core, view, calls } = fakes();
+    keptVersionId = 'v-old';
+    olderHolding = 'unlistable';
+    try {
+      await core.open('team/a');
+      await core.revoke(view.links[0]!.id);
+      expect(view.kept).toMatchObject({ versionIds: ['v-old'], listed: false, state: 'kept' });
+      await core.deleteKeptVersions();
+      expect(view.kept).toMatchObject({ state: 'deleted', deletedCount: 1 });
+      expect(calls.filter((c) => c.startsWith('delete'))).toEqual(['delete team/a v-old']);
+    } finally {
+      keptVersionId = undefined;
+      olderHolding = [];
+    }
+  });
+
+  it('an unversioned bucket: nothing kept, even when versions cannot be listed', async () => {
     const { core, view } = fakes();
     await core.open('team/a');
     await core.revoke(view.links[0]!.id);
     expect(view.kept).toBeUndefined();
+    olderHolding = 'unlistable';
+    try {
+      await core.revoke(view.links[0]?.id ?? 'old'.padEnd(22, 'A'));
+      expect(view.kept).toBeUndefined();
+    } finally {
+      olderHolding = [];
+    }
   });
 
   it('a link key the list lacks is listed as unknown, not expired, with the list’s error', async () => {
