@@ -287,6 +287,8 @@ export const ERRORS = {
     'This key was stored before the vault had a lock, as a key no script can read back, so it cannot be exported. Use its key file or backup; importing one of them again puts the key under the lock and makes it exportable.',
   VAULT_LAST_METHOD:
     'The passphrase is the vault’s fallback and cannot be removed. Remove a passkey instead, or keep the passphrase.',
+  VAULT_UNLOCK_CANCELLED:
+    'Cancelled: the vault stayed locked, so this was not done and nothing was changed. Try again when you are ready to unlock it.',
   PASSKEY_UNAVAILABLE:
     'This browser or passkey cannot unlock the vault: it lacks WebAuthn’s PRF extension, which derives the vault’s unlock key. Use the vault passphrase, or a recent Chrome, Edge or Safari with a passkey provider that supports PRF.',
   PASSKEY_CANCELLED:

@@ -269,8 +269,9 @@ test('a locked vault gives no key to an upload; export later opens the upload wi
     'VAULT_ENTRY_TAMPERED',
   );
   await expect(page.getByTestId('lock-refused')).toContainText('locked-key');
-  await keyRow.getByTestId('export-key').click();
-  await expect(page.locator('[data-code="VAULT_ENTRY_TAMPERED"]')).toHaveCount(2);
+  // Shown as refused, with no export: only Delete.
+  await expect(keyRow.getByTestId('key-refused')).toHaveText('refused');
+  await expect(keyRow.getByTestId('export-key')).toHaveCount(0);
   await expect(page.getByTestId('pending-key')).toHaveCount(0);
   await page.setViewportSize({ width: 390, height: 844 });
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);

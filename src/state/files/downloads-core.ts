@@ -289,7 +289,9 @@ export class DownloadItemCore {
   #fail(error: unknown): void {
     const shown = shownError(error);
     this.#view.error = shown;
-    this.#to(shown.code === 'DOWNLOAD_CANCELLED' ? 'cancelled' : 'failed');
+    const cancelled =
+      shown.code === 'DOWNLOAD_CANCELLED' || shown.code === 'VAULT_UNLOCK_CANCELLED';
+    this.#to(cancelled ? 'cancelled' : 'failed');
   }
 
   /**

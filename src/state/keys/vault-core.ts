@@ -19,77 +19,32 @@
  * Under a lock ([Note: the vault envelope] in vault-seal.ts) a key is stored sealed instead: its
  * bytes encrypted under the vault key, opened into a non-extractable key in memory on unlock
  * (unseal) and dropped on lock (dropSealed). [Note: keys stored before the lock] Keys stored
- * before a lock was set stay as they were, non-extractable CryptoKeys usable without unlocking:
- * their bytes cannot be read back to seal them. The view says so; importing the key's file or
- * backup again while unlocked puts it under the lock (the same key merges, stored sealed).
+ * before a lock was set stay non-extractable CryptoKeys (their bytes cannot be read back to seal
+ * them), vouched for by the vault key ([Note: keys vouched for by the lock] in vault-vouch.ts):
+ * usable only while unlocked, once their vouch checks; an unsealed entry without a vouch that
+ * checks is refused. The view says so; importing the key's file or backup again while unlocked
+ * puts it under the lock (the same key merges, stored sealed).
  */
 import { asBufferSource } from '../../core/bytes';
 import { VeilError } from '../../core/errors';
 import type { RawAesKeyMaterial } from '../../core/key-file';
 import { RawAesKeyring } from '../../keyrings/raw-aes';
-import { LockedVaultKeyring } from './locked-keyring';
+import { LockedVaultKeyring, type LockedCode } from './locked-keyring';
 import { openEntry, sealEntry, type SealedEntry } from './vault-seal';
 import { keyFingerprint } from './vault-fingerprint';
+import { checkVouch, vouchFor } from './vault-vouch';
+
+import {
+  isSealedKey,
+  isStoredKey,
+  shownInfo,
+  type VaultKeyInfo,
+  type VaultSealing,
+  type VaultStore,
+} from './vault-entry';
 
 export { keyFingerprint } from './vault-fingerprint';
-
-/** What the UI shows of a key (no key material). */
-export interface VaultKeyInfo {
-  /** The raw AES key name (the key file's `kid`), unique in the vault. */
-  readonly keyName: string;
-  readonly keyNamespace: string;
-  readonly bits: 128 | 192 | 256;
-  /** 16 hex digits of a hash of the key, in groups of four (see keyFingerprint). */
-  readonly fingerprint: string;
-  readonly createdAtMs: number;
-  /** Copies the user saved outside this browser (key file, passphrase backup). */
-  readonly copies: { readonly keyFile: boolean; readonly backup: boolean };
-  /** True when kept for this page only (not in the store). */
-  readonly sessionOnly: boolean;
-  /** True when stored sealed under the vault's lock (usable only while unlocked). */
-  readonly underLock?: boolean;
-}
-
-/** The store the vault keeps keys in (idb-keyval's functions bound to one store, or a fake). */
-export interface VaultStore {
-  entries(): Promise<readonly (readonly [unknown, unknown])[]>;
-  set(keyName: string, value: StoredKey | SealedKey): Promise<void>;
-  del(keyName: string): Promise<void>;
-}
-
-/** One stored entry: what the UI shows and the non-extractable key. */
-export interface StoredKey {
-  readonly info: VaultKeyInfo;
-  readonly key: CryptoKey;
-}
-
-/** One entry stored under the lock: what the UI shows and the sealed bytes. */
-export interface SealedKey {
-  readonly info: VaultKeyInfo;
-  readonly sealed: SealedEntry;
-}
-
-/** The lock as the vault sees it: none, locked, or unlocked with the vault key in memory. */
-export type VaultSealing = { readonly vaultId: string; readonly vaultKey: CryptoKey } | 'locked';
-
-function isStoredKey(value: unknown): value is StoredKey {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as { info?: { keyName?: unknown }; key?: unknown };
-  return typeof v.info?.keyName === 'string' && v.key instanceof CryptoKey;
-}
-
-function isSealedKey(value: unknown): value is SealedKey {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as {
-    info?: { keyName?: unknown };
-    sealed?: { iv?: unknown; ciphertext?: unknown };
-  };
-  return (
-    typeof v.info?.keyName === 'string' &&
-    v.sealed?.iv instanceof Uint8Array &&
-    v.sealed.ciphertext instanceof Uint8Array
-  );
-}
+export type { SealedKey, StoredKey, VaultKeyInfo, VaultSealing, VaultStore } from './vault-entry';
 
 /** Options of VaultCore.add. */
 export interface AddOptions {
@@ -115,8 +70,13 @@ export class VaultCore {
   readonly #store: VaultStore;
   readonly #onChange: (keys: readonly VaultKeyInfo[]) => void;
   #keys: readonly VaultKeyInfo[] = [];
-  // CryptoKeys never reach what the UI shows; they stay here.
+  // CryptoKeys never reach what the UI shows; they stay here. Open sealed keys and this page's
+  // keys; unsealed stored entries are in #plain.
   readonly #cryptoKeys = new Map<string, CryptoKey>();
+  // Entries stored unsealed (before a lock, or with no lock), with the lock's vouch if any.
+  readonly #plain = new Map<string, { key: CryptoKey; vouch?: SealedEntry }>();
+  // Unsealed entries whose vouch checked on the last unlock.
+  readonly #vouched = new Set<string>();
   // Entries stored under the lock, by name; their keys are in #cryptoKeys only while unlocked.
   readonly #sealed = new Map<string, SealedEntry>();
   // Sealed entries that failed their seal on the last unlock: never used.
@@ -157,8 +117,9 @@ export class VaultCore {
           this.#sealed.set(value.info.keyName, value.sealed);
           this.#put({ ...value.info, underLock: true });
         } else if (isStoredKey(value)) {
-          this.#cryptoKeys.set(value.info.keyName, value.key);
-          this.#put(value.info);
+          const { key, vouch } = value;
+          this.#plain.set(value.info.keyName, vouch ? { key, vouch } : { key });
+          this.#put(shownInfo(value.info));
         }
       }
     })().catch((error: unknown) => {
@@ -222,11 +183,15 @@ export class VaultCore {
         const sealed = await sealEntry(sealing.vaultKey, keyBytes, { ...info, ...sealing });
         await this.#store.set(info.keyName, { info, sealed });
         this.#sealed.set(info.keyName, sealed);
+        this.#plain.delete(info.keyName);
+        this.#vouched.delete(info.keyName);
         this.#tampered.delete(info.keyName);
       } else if (!sessionOnly) {
         await this.#store.set(info.keyName, { info, key });
+        this.#plain.set(info.keyName, { key });
+        this.#tampered.delete(info.keyName);
       }
-      this.#cryptoKeys.set(info.keyName, key);
+      if (sealing || sessionOnly) this.#cryptoKeys.set(info.keyName, key);
       this.#put(info);
       return info;
     } finally {
@@ -237,13 +202,14 @@ export class VaultCore {
   /** Records that the user saved a copy of a key outside the browser (stored with the key). */
   async markCopy(keyName: string, copy: 'keyFile' | 'backup'): Promise<void> {
     const info = this.#keys.find((k) => k.keyName === keyName);
-    const key = this.#cryptoKeys.get(keyName);
     const sealed = this.#sealed.get(keyName);
-    if (!info || (!key && !sealed)) return;
+    const plain = this.#plain.get(keyName);
+    if (!info || (!sealed && !plain && !this.#cryptoKeys.has(keyName))) return;
     const next: VaultKeyInfo = { ...info, copies: { ...info.copies, [copy]: true } };
-    if (sealed) await this.#store.set(keyName, { info: next, sealed });
-    else if (!next.sessionOnly && key) await this.#store.set(keyName, { info: next, key });
-    this.#put(next);
+    const { refused, ...stored } = next;
+    if (sealed) await this.#store.set(keyName, { info: stored, sealed });
+    else if (plain) await this.#store.set(keyName, { info: shownInfo(stored), ...plain });
+    this.#put(refused ? next : stored);
   }
 
   /** Deletes a key from the store and this page. */
@@ -251,40 +217,65 @@ export class VaultCore {
     await this.#store.del(keyName);
     this.#cryptoKeys.delete(keyName);
     this.#sealed.delete(keyName);
+    this.#plain.delete(keyName);
+    this.#vouched.delete(keyName);
     this.#tampered.delete(keyName);
     this.#set(this.#keys.filter((k) => k.keyName !== keyName));
   }
 
   /**
    * The raw AES keyring of one key.
-   * @throws VeilError VAULT_KEY_MISSING when no key has that name; VAULT_LOCKED when it is
-   *   under the lock and the vault is locked (or its entry did not open).
+   * @throws VeilError VAULT_KEY_MISSING when no key has that name; VAULT_LOCKED when the vault
+   *   has a lock and is locked (or the entry is not open yet); VAULT_ENTRY_TAMPERED for an entry
+   *   that failed its check; VAULT_LOCK_INVALID for an unsealed entry beside a lock record that
+   *   is gone.
    */
   keyring(keyName: string): RawAesKeyring {
     const info = this.#keys.find((k) => k.keyName === keyName);
-    const key = this.#cryptoKeys.get(keyName);
-    if (info && !key && this.#tampered.has(keyName)) {
-      throw new VeilError('VAULT_ENTRY_TAMPERED', `"${keyName}"`);
-    }
-    if (info && !key && this.#sealed.has(keyName)) throw new VeilError('VAULT_LOCKED', keyName);
-    if (!info || !key) throw new VeilError('VAULT_KEY_MISSING', keyName);
+    const key = this.#usable(keyName);
+    if (!info || !key) throw new VeilError(this.#refusal(keyName), `"${keyName}"`);
     return new RawAesKeyring({ keyNamespace: info.keyNamespace, keyName, wrappingKey: key });
   }
 
   /**
-   * Keyrings of every key held, for opening downloads; a key under the lock that is not open
-   * stands as a LockedVaultKeyring (VAULT_LOCKED when an object names it).
+   * Keyrings of every key held, for opening downloads; a key that is not usable now stands as a
+   * LockedVaultKeyring, which fails with why (VAULT_LOCKED, …) when an object names it, or, for
+   * VAULT_LOCKED, first waits for `unlock` (the unlock prompt) and then opens with the key.
    */
-  keyrings(): (RawAesKeyring | LockedVaultKeyring)[] {
+  keyrings(unlock?: () => Promise<void>): (RawAesKeyring | LockedVaultKeyring)[] {
     return this.#keys.map((info) =>
-      this.#cryptoKeys.has(info.keyName)
+      this.#usable(info.keyName)
         ? this.keyring(info.keyName)
-        : new LockedVaultKeyring(
-            info.keyNamespace,
-            info.keyName,
-            this.#tampered.has(info.keyName) ? 'VAULT_ENTRY_TAMPERED' : 'VAULT_LOCKED',
-          ),
+        : new LockedVaultKeyring(info.keyNamespace, info.keyName, this.#refusal(info.keyName), {
+            unlock,
+            keyring: () => this.keyring(info.keyName),
+          }),
     );
+  }
+
+  /** The key of an entry when it may be used now ([Note: keys stored before the lock]). */
+  #usable(keyName: string): CryptoKey | undefined {
+    if (this.#tampered.has(keyName)) return undefined;
+    const plain = this.#plain.get(keyName);
+    if (!plain) return this.#cryptoKeys.get(keyName);
+    const sealing = this.#sealing();
+    if (sealing === undefined) return this.#lockGone() ? undefined : plain.key;
+    return sealing !== 'locked' && this.#vouched.has(keyName) ? plain.key : undefined;
+  }
+
+  /** Why an entry cannot be used now. */
+  #refusal(keyName: string): LockedCode {
+    if (this.#tampered.has(keyName)) return 'VAULT_ENTRY_TAMPERED';
+    if (!this.#sealed.has(keyName) && !this.#plain.has(keyName)) return 'VAULT_KEY_MISSING';
+    return this.#sealing() === undefined ? 'VAULT_LOCK_INVALID' : 'VAULT_LOCKED';
+  }
+
+  /**
+   * True when the store holds what only a vault with a lock writes (sealed entries, vouches)
+   * but no lock is set: the lock record was removed, so no unsealed entry is trusted.
+   */
+  #lockGone(): boolean {
+    return this.#sealed.size > 0 || [...this.#plain.values()].some((p) => p.vouch !== undefined);
   }
 
   /**
@@ -306,7 +297,23 @@ export class VaultCore {
         this.#cryptoKeys.set(keyName, key);
         this.#tampered.delete(keyName);
       } catch (error) {
-        this.#tampered.add(keyName);
+        this.#refuse(keyName);
+        errors.push(
+          error instanceof VeilError ? error : new VeilError('VAULT_ENTRY_TAMPERED', keyName),
+        );
+      }
+    }
+    for (const [keyName, { key, vouch }] of this.#plain) {
+      if (this.#vouched.has(keyName) || this.#tampered.has(keyName)) continue;
+      const info = this.#keys.find((k) => k.keyName === keyName);
+      try {
+        if (!vouch || !info) throw new VeilError('VAULT_ENTRY_TAMPERED', `"${keyName}"`);
+        await checkVouch(sealing.vaultKey, key, vouch, { ...info, ...sealing });
+        const now = this.#sealing();
+        if (now === undefined || now === 'locked' || now.vaultKey !== sealing.vaultKey) break;
+        this.#vouched.add(keyName);
+      } catch (error) {
+        this.#refuse(keyName);
         errors.push(
           error instanceof VeilError ? error : new VeilError('VAULT_ENTRY_TAMPERED', keyName),
         );
@@ -315,9 +322,30 @@ export class VaultCore {
     return errors;
   }
 
-  /** Drops the keys of sealed entries from memory (on lock); keys stored before the lock stay. */
+  /**
+   * Vouches for every unsealed entry under the vault key (when a lock is set, or at the first
+   * unlock of a lock set before vouches existed: [Note: keys vouched for by the lock]), so each
+   * is usable while unlocked and a planted one is refused.
+   * @throws VeilError VAULT_LOCKED when the vault is not unlocked; errors of the store.
+   */
+  async vouchPlain(): Promise<void> {
+    await this.load();
+    const sealing = this.#sealing();
+    if (sealing === undefined || sealing === 'locked') throw new VeilError('VAULT_LOCKED');
+    for (const [keyName, { key }] of this.#plain) {
+      const info = this.#keys.find((k) => k.keyName === keyName);
+      if (!info || this.#tampered.has(keyName)) continue;
+      const vouch = await vouchFor(sealing.vaultKey, key, { ...info, ...sealing });
+      await this.#store.set(keyName, { info: shownInfo(info), key, vouch });
+      this.#plain.set(keyName, { key, vouch });
+      this.#vouched.add(keyName);
+    }
+  }
+
+  /** Drops the keys of stored entries from memory (on lock); this page's keys stay. */
   dropSealed(): void {
     for (const keyName of this.#sealed.keys()) this.#cryptoKeys.delete(keyName);
+    this.#vouched.clear();
   }
 
   /**
@@ -355,6 +383,12 @@ export class VaultCore {
     } finally {
       bytes.fill(0);
     }
+  }
+
+  #refuse(keyName: string): void {
+    this.#tampered.add(keyName);
+    const info = this.#keys.find((k) => k.keyName === keyName);
+    if (info) this.#put({ ...info, refused: true });
   }
 
   #put(info: VaultKeyInfo): void {

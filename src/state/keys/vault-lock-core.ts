@@ -65,6 +65,11 @@ export interface LockRecord {
   readonly vaultSalt: Uint8Array;
   readonly idleMinutes: number;
   readonly methods: readonly LockMethod[];
+  /**
+   * True once the vault vouched for its unsealed keys ([Note: keys vouched for by the lock] in
+   * vault-vouch.ts); a lock of an earlier version lacks it and is migrated at its next unlock.
+   */
+  readonly entriesVouched?: true;
 }
 
 /** Where the record is kept (idb-keyval bound to one store, or a variable). */
@@ -278,6 +283,22 @@ export class VaultLockCore {
     needs(Number.isInteger(minutes) && minutes >= 1 && minutes <= 1440, 'OUT_OF_RANGE', 'minutes');
     needs(this.#vaultKey, 'VAULT_LOCKED');
     await this.#save({ ...this.#need(), idleMinutes: minutes });
+  }
+
+  /** True when the record says the unsealed keys are vouched for (see LockRecord). */
+  get entriesVouched(): boolean {
+    return this.#record?.entriesVouched === true;
+  }
+
+  /**
+   * Records that the unsealed keys are vouched for, once VaultCore.vouchPlain is done.
+   * @throws VeilError VAULT_LOCKED; errors of the store.
+   */
+  async markEntriesVouched(): Promise<void> {
+    needs(this.#vaultKey, 'VAULT_LOCKED');
+    const record = this.#need();
+    if (record.entriesVouched) return;
+    await this.#save({ ...record, entriesVouched: true });
   }
 
   /** Drops the vault key from memory. */

@@ -34,6 +34,7 @@ export function isLockRecord(value: unknown): value is LockRecord {
   if (!isObject(value) || value.version !== 1) return false;
   if (typeof value.vaultId !== 'string' || !isBytes(value.vaultSalt, 16)) return false;
   if (!Number.isInteger(value.idleMinutes) || (value.idleMinutes as number) < 1) return false;
+  if (value.entriesVouched !== undefined && value.entriesVouched !== true) return false;
   const methods = value.methods;
   return (
     Array.isArray(methods) &&

@@ -13,6 +13,7 @@ import type { RawAesKeyMaterial } from '../../core/key-file';
 import type { RawAesKeyring } from '../../keyrings/raw-aes';
 import { preferences } from '../shared/preferences.svelte';
 import { IdleLock } from './idle-lock';
+import { unlockPrompter } from './unlock-request';
 import type { LockedVaultKeyring } from './locked-keyring';
 import {
   VaultLockCore,
@@ -109,18 +110,25 @@ export class Vault {
     return this.#lockCore.sealing();
   }
 
-  /** Sets a lock with `passphrase` (see VaultLockCore.setUp); the vault stays unlocked. */
+  /**
+   * Sets a lock with `passphrase` (see VaultLockCore.setUp); the vault stays unlocked, and the
+   * keys stored until now are vouched for ([Note: keys vouched for by the lock]).
+   */
   async setUpLock(passphrase: string): Promise<void> {
     await this.#lockCore.setUp(passphrase);
+    await this.#vouchOnce();
+    this.#keys = [...this.#core.keys];
     this.#watchIdle();
   }
 
   /**
-   * Unlocks and opens every sealed key; entries that fail their seal are returned and not used.
+   * Unlocks and opens every sealed key and checks every vouched one; entries that fail are
+   * returned and not used. A lock set before vouches existed vouches for its unsealed keys now.
    * @throws VeilError VAULT_UNLOCK_FAILED.
    */
   async unlock(proof: UnlockProof): Promise<VeilError[]> {
     await this.#lockCore.unlock(proof);
+    await this.#vouchOnce();
     const errors = await this.#core.unseal();
     this.#keys = [...this.#core.keys];
     this.#watchIdle();
@@ -171,6 +179,13 @@ export class Vault {
       );
     }
     return this.#core.exportMaterial(keyName);
+  }
+
+  /** Vouches for the unsealed keys once per lock; the record says so only after all are done. */
+  async #vouchOnce(): Promise<void> {
+    if (this.#lockCore.entriesVouched) return;
+    await this.#core.vouchPlain();
+    await this.#lockCore.markEntriesVouched();
   }
 
   /** Starts the idle lock while unlocked, with activity listeners added once. */
@@ -232,10 +247,14 @@ export class Vault {
     return this.#core.keyring(keyName);
   }
 
-  /** Keyrings of every key held, for opening downloads (a locked key stands as VAULT_LOCKED). */
+  /**
+   * Keyrings of every key held, for opening downloads: a locked key asks the app's unlock prompt
+   * when an object names it, then opens ([Note: unlock where the user is]); without a prompt,
+   * or for a refused entry, it fails with VAULT_LOCKED or why.
+   */
   keyrings(): (RawAesKeyring | LockedVaultKeyring)[] {
     void this.#keys;
-    return this.#core.keyrings();
+    return this.#core.keyrings(unlockPrompter());
   }
 }
 

@@ -21,6 +21,7 @@ import { awsSession } from '../shared/credentials.svelte';
 import { downloads } from '../files/downloads.svelte';
 import { downloadS3For } from '../../transfer/download-s3';
 import { vault } from '../keys/vault.svelte';
+import { withUnlockedVault } from '../keys/unlock-request';
 import { sharedFileBytes, type SharedSizeS3 } from './shared-size';
 import {
   KeyPairCore,
@@ -154,9 +155,12 @@ export class People {
     this.#sync();
   }
 
-  /** See KeyPairCore.backup (VAULT_LOCKED under a locked vault). */
+  /**
+   * See KeyPairCore.backup; a locked vault asks for the unlock first ([Note: unlock where the
+   * user is]).
+   */
   backup(): Promise<string> {
-    return this.#core.backup();
+    return withUnlockedVault(() => this.#core.backup());
   }
 
   /** See KeyPairCore.putUnderLock: the backup's passphrase puts an older pair under the lock. */

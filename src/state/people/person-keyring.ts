@@ -2,8 +2,10 @@
  * The keyring that opens what was shared with the user's key pair, as downloads and the inbox
  * hold it: one object for the page's life, which asks for the private key only when an object
  * names it ([Note: the key pair under the lock] in person-seal.ts). Under a locked vault that
- * ask fails with VAULT_LOCKED (VAULT_ENTRY_TAMPERED for an entry that failed its check), so the
- * user is told to unlock instead of being told that no key opens the file; an object that names
+ * ask opens the app's unlock prompt and goes on once unlocked ([Note: unlock where the user is]
+ * in src/state/keys/unlock-request.ts); with no prompt it fails with VAULT_LOCKED
+ * (VAULT_ENTRY_TAMPERED for an entry that failed its check), so the user is told to unlock
+ * instead of being told that no key opens the file; an object that names
  * another key is not held up by it (undefined, as any keyring whose key is not named).
  */
 import { utf8 } from '../../core/bytes';
@@ -11,6 +13,7 @@ import { VeilError } from '../../core/errors';
 import type { DecryptRequest, EncryptResult, Keyring } from '../../core/keyring';
 import { PERSON_PROVIDER_ID } from '../../core/provider-info';
 import { RawRsaKeyring } from '../../keyrings/raw-rsa';
+import { withUnlockedVault } from '../keys/unlock-request';
 
 export class PersonKeyring implements Keyring {
   readonly keyNamespace = PERSON_PROVIDER_ID;
@@ -44,7 +47,8 @@ export class PersonKeyring implements Keyring {
         edk.providerInfo.every((byte, index) => byte === this.#keyNameBytes[index]),
     );
     if (!named) return undefined;
-    const privateKey = await this.#privateKey();
+    // Locked: the app's unlock prompt asks, and the file opens once unlocked.
+    const privateKey = await withUnlockedVault(() => this.#privateKey());
     return new RawRsaKeyring({ keyName: this.keyName, privateKey }).onDecrypt(request);
   }
 }

@@ -1,0 +1,47 @@
+/**
+ * [Note: unlock where the user is] An action that needs the locked vault (a download of a Model
+ * A file, opening a file shared with the user's key pair, "Save backup" of the key pair…) does not
+ * fail with VAULT_LOCKED and send the user to Keys: it asks for the unlock where it stands, as a
+ * password manager does, and goes on by itself once the vault is unlocked. There is one prompt
+ * for the app (unlock-prompt.svelte.ts, shown by views/keys/UnlockDialog.svelte), registered here
+ * when the app starts; the places that meet a locked vault go through this module: keyrings ask
+ * `unlockVault` when an object names a locked key (locked-keyring.ts, person-keyring.ts), and
+ * actions run through `withUnlockedVault`. Cancelling rejects with VAULT_UNLOCK_CANCELLED, which
+ * says only that the action was not done. With no prompt registered (the command line, tests),
+ * nothing changes: the action fails with VAULT_LOCKED as before.
+ */
+import { VeilError } from '../../core/errors';
+
+/** Asks the user to unlock; resolves once unlocked, rejects (VAULT_UNLOCK_CANCELLED) if not. */
+export type UnlockPrompter = () => Promise<void>;
+
+let prompter: UnlockPrompter | undefined;
+
+/** Registers the app's prompt (undefined removes it); returns the undo. */
+export function useUnlockPrompt(prompt: UnlockPrompter | undefined): () => void {
+  prompter = prompt;
+  return () => {
+    if (prompter === prompt) prompter = undefined;
+  };
+}
+
+/** The registered prompt, if any (a keyring asks it when an object names a locked key). */
+export function unlockPrompter(): UnlockPrompter | undefined {
+  return prompter;
+}
+
+/**
+ * Runs `action`; when it fails with VAULT_LOCKED and a prompt is registered, asks the user to
+ * unlock and runs it once more.
+ * @throws what `action` throws; VAULT_UNLOCK_CANCELLED when the user cancels the unlock.
+ */
+export async function withUnlockedVault<T>(action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    const prompt = prompter;
+    if (!(error instanceof VeilError) || error.code !== 'VAULT_LOCKED' || !prompt) throw error;
+    await prompt();
+    return action();
+  }
+}
