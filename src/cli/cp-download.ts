@@ -9,17 +9,23 @@
  * Objects that are not ESDK messages are refused (MALFORMED): nothing authenticates them, and
  * `veil cp` promises verified plaintext. `aws s3 cp` copies such objects as they are.
  *
+ * FILE `-` writes the plaintext to stdout, only once the whole object verified, through the
+ * private temporary file of `veil cp '<share link>' -` ([Note: stdout after verification] in
+ * cp-link-stdout.ts): on any failure, or Ctrl-C, stdout stays empty and the file is removed.
+ *
  * KEY is the clear key: in a private location ([Note: names on the command line] in names.ts)
  * it is mapped to the stored, encrypted key, and the object must be bound to that key
  * (bindingRule 'required'): a swapped object, or an unencrypted one under an encrypted name, is
  * refused with OBJECT_MISMATCH before a byte of it is written.
  */
 import { access } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 import { VeilError } from '../core/errors';
 import { downloadObject } from '../transfer/download';
 import { downloadS3For } from '../transfer/download-s3';
 import type { DownloadResult, DownloadSink } from '../transfer/download-setup';
 import { fileSink, nodeDecryptor } from '../transfer/node';
+import { stdoutSink } from './cp-link-stdout';
 import { trackPendingOutput } from './files';
 import { cliKeyring, explainDecryptFailure, readKeyFlags, type KeyringFlags } from './keyrings';
 import { namesFor, storedKeyOf } from './names';
@@ -33,9 +39,12 @@ export interface DownloadFileOptions {
   readonly keys: KeyringFlags;
   readonly s3: S3Flags;
   readonly source: S3Location;
+  /** FILE, or `-` for stdout. */
   readonly outPath: string;
   /** Replace an existing FILE. */
   readonly force: boolean;
+  /** Where `-` writes; default process.stdout. */
+  readonly stdout?: Writable;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -70,10 +79,13 @@ function explainSaveFailure(error: unknown, outPath: string): unknown {
 export async function downloadFile(options: DownloadFileOptions): Promise<DownloadResult> {
   const env = options.env ?? process.env;
   const { outPath, force } = options;
-  const exists = await access(outPath).then(
-    () => true,
-    () => false,
-  );
+  const toStdout = outPath === '-';
+  const exists =
+    !toStdout &&
+    (await access(outPath).then(
+      () => true,
+      () => false,
+    ));
   if (exists && !force) throw new VeilError('OUTPUT_EXISTS', outPath);
   const keyFlags = readKeyFlags(options.keys);
   const s3 = await cliS3(options.s3, env);
@@ -87,10 +99,13 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
         () => Promise.resolve(keyring),
       );
       const key = storedKeyOf(names, options.source.key);
-      // Plaintext is written owner-only (0600): it was worth encrypting.
-      const sink = await fileSink(outPath, { mode: 0o600, noOverwrite: !force });
       const controller = new AbortController();
-      const untrack = trackPendingOutput(sink.tempPath, (reason) => controller.abort(reason));
+      const stop = (reason: unknown) => controller.abort(reason);
+      // Plaintext is written owner-only (0600): it was worth encrypting. To stdout: verified
+      // whole in a private file first, which stdoutSink tracks for a signal itself.
+      const held = toStdout ? await stdoutSink(stop) : undefined;
+      const sink = held ?? (await fileSink(outPath, { mode: 0o600, noOverwrite: !force }));
+      const untrack = held ? () => undefined : trackPendingOutput(sink.tempPath, stop);
       const line = progressLine();
       try {
         const result = await downloadObject({
@@ -118,11 +133,17 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
           );
         }
         await sink.close();
-        line.end(`downloaded ${formatBytes(result.writtenBytes)} to ${outPath} (verified)`);
+        const summary = `downloaded ${formatBytes(result.writtenBytes)} to ${toStdout ? 'stdout' : outPath} (verified)`;
+        if (held) {
+          line.end();
+          await held.release(options.stdout ?? process.stdout);
+        }
+        line.end(summary);
         return result;
       } catch (error) {
         line.end();
-        await sink.abort(error);
+        await sink.abort(error).catch(() => undefined);
+        await held?.discard();
         throw explainSaveFailure(explainDecryptFailure(error, keyFlags), outPath);
       } finally {
         untrack();

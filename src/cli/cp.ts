@@ -1,8 +1,8 @@
 /**
  * `veil cp`: which way the copy goes. Exactly one side is an `s3://BUCKET/KEY` location: a local
  * FILE to S3 is an encrypting upload (cp-upload.ts), S3 to a local FILE a verifying download
- * (cp-download.ts). As with `aws s3 cp`, a key ending in `/` takes the file's name, and a local
- * folder the key's last segment. Copies between two local files are `veil encrypt` / `veil
+ * (cp-download.ts), or to stdout with FILE `-`. As with `aws s3 cp`, a key ending in `/` takes
+ * the file's name, and a local folder the key's last segment. Copies between two local files are `veil encrypt` / `veil
  * decrypt`, and copies inside S3 are not offered. A share link as the source is a download with
  * the link's own key and no AWS credentials (cp-link.ts).
  */
@@ -139,7 +139,8 @@ export async function copy(options: CopyOptions): Promise<void> {
     keys: options.keys,
     s3: options.s3,
     source,
-    outPath: await downloadPath(source, options.to),
+    // `-` is stdout, written once the whole object verified (cp-download.ts).
+    outPath: options.to === '-' ? '-' : await downloadPath(source, options.to),
     force: options.force,
   });
 }

@@ -6,7 +6,7 @@
  *   veil inspect IN [KEYS]
  *   veil keygen OUT.jwk [--kid NAME] [--namespace NS]
  *   veil cp KEYS [--context k=v]... FILE s3://BUCKET/KEY        (cp.ts, cp-upload.ts)
- *   veil cp [KEYS] [--force] s3://BUCKET/KEY FILE                (cp-download.ts)
+ *   veil cp [KEYS] [--force] s3://BUCKET/KEY FILE|-              (cp-download.ts)
  *   veil cp [--force] '<share link>' FILE|-                      (cp-link.ts, cp-link-stdout.ts)
  *   veil ls [KEYS] s3://BUCKET[/PREFIX]                          (ls.ts)
  *   veil mv [KEYS] [--dry-run] s3://BUCKET/PATH s3://BUCKET/NEWPATH (mv.ts)
@@ -16,7 +16,7 @@
  *   veil share KEYS --expires D [--app-url URL] [--include-name] s3://BUCKET/KEY... (share.ts)
  *   veil share KEYS --list [--json] s3://BUCKET/KEY              (share-list.ts)
  *   veil share KEYS --private-key-file MINE.pem --person FP s3://BUCKET/KEY...  (share-person.ts)
- *   veil share KEYS --unshare-person FP s3://BUCKET/KEY...
+ *   veil share KEYS --unshare-person FP [--delete-older-versions] s3://BUCKET/KEY...
  *   veil people ls|show [FINGERPRINT] s3://BUCKET/ROOT/          (people.ts)
  *   veil people publish --public-key-file F|--private-key-file F --name NAME s3://BUCKET/ROOT/
  *
@@ -240,6 +240,7 @@ async function run(argv: readonly string[]): Promise<void> {
         json: values.json === true,
         person: values.person,
         unsharePerson: values['unshare-person'],
+        deleteOlderVersions: values['delete-older-versions'] === true,
         name: values.name,
         peopleRoot: values['people-root'],
         print: (line) => process.stdout.write(`${line}\n`),

@@ -1,6 +1,7 @@
 /**
  * `veil share KEYS --private-key-file MINE.pem --person FINGERPRINT [--name NAME] [--label ME]
- * s3://BUCKET/KEY...` and `veil share KEYS --unshare-person FINGERPRINT s3://BUCKET/KEY...`:
+ * s3://BUCKET/KEY...` and `veil share KEYS --unshare-person FINGERPRINT [--delete-older-versions]
+ * s3://BUCKET/KEY...`:
  * sharing with a person on the command line, by the app's engine (shareWithPerson and
  * removePersonAccess in transfer/people-share.ts, over the rewrap engine).
  *
@@ -20,6 +21,7 @@
  * root ('' with plain names, the names key's folder with private ones), or --people-root PREFIX/
  * (the app's: its deployment prefix before `{identityId}`).
  */
+import type { S3Client } from '@aws-sdk/client-s3';
 import { VeilError } from '../core/errors';
 import { formatFingerprint, isFingerprint } from '../core/provider-info';
 import { escapeUntrusted } from '../core/untrusted-text';
@@ -36,6 +38,7 @@ import { loadKeyPair } from './decrypt-private-key';
 import { cliKeyring, readKeyFlags, type KeyringFlags } from './keyrings';
 import { namesFor, storedKeyOf } from './names';
 import { s3NamesKeyStorage } from './names-storage';
+import { handleOlderVersions } from './older-versions';
 import { cliPeopleStorage } from './people-storage';
 import { cliS3, type S3Flags } from './s3-client';
 import { formatS3Url, type S3Location } from './s3-url';
@@ -55,6 +58,8 @@ export interface PersonShareCommand {
   readonly label?: string | undefined;
   /** `--people-root PREFIX/`: the people directory's root, default the location's. */
   readonly peopleRoot?: string | undefined;
+  /** `--delete-older-versions` (unshare): delete the older versions holding their key. */
+  readonly deleteOlderVersions?: boolean;
   readonly print: (line: string) => void;
   readonly warn: (line: string) => void;
   readonly env?: NodeJS.ProcessEnv;
@@ -116,17 +121,40 @@ function noteName(command: PersonShareCommand, target: S3Location): string {
   return name;
 }
 
-/** The lines after taking a person's access away. */
-function unshareLines(fingerprint: string, url: string, previousVersionId?: string): string[] {
-  const lines = [`removed ${formatFingerprint(fingerprint)}’s access to ${url}`];
-  if (previousVersionId) {
-    lines.push(
-      `the bucket keeps versions: the previous version (${previousVersionId}) still holds ` +
-        `this person's key; delete it in the app's Versions… or with aws s3api delete-object ` +
-        `--version-id ${previousVersionId}`,
-    );
+/**
+ * Takes the person's EDK out of the current version and prints it; then the older versions that
+ * still hold it are named, or deleted with --delete-older-versions (older-versions.ts). With
+ * that flag a current version that no longer holds the key is not a failure: the older ones are
+ * what is left to do.
+ */
+async function unshareOne(
+  command: PersonShareCommand,
+  rewrap: Parameters<typeof removePersonAccess>[0],
+  client: S3Client,
+  fingerprint: string,
+  url: string,
+): Promise<void> {
+  const deleteOlder = command.deleteOlderVersions === true;
+  let previousVersionId: string | undefined;
+  try {
+    ({ previousVersionId } = await removePersonAccess(rewrap, fingerprint));
+    command.print(`removed ${formatFingerprint(fingerprint)}’s access to ${url}`);
+  } catch (error) {
+    const gone = error instanceof VeilError && error.code === 'REWRAP_KEY_NOT_FOUND';
+    if (!gone || !deleteOlder) throw error;
+    command.print(`the current version of ${url} does not hold this person’s key`);
   }
-  return lines;
+  await handleOlderVersions({
+    client,
+    bucket: rewrap.bucket,
+    key: rewrap.key,
+    url,
+    holder: { kind: 'person', fingerprint },
+    previousVersionId,
+    deleteOlder,
+    print: command.print,
+    warn: command.warn,
+  });
 }
 
 /**
@@ -146,6 +174,9 @@ export async function sharePerson(command: PersonShareCommand): Promise<void> {
   }
   if (command.action === 'unshare' && (command.name !== undefined || command.label !== undefined)) {
     usage('--name and --label apply to --person');
+  }
+  if (command.action === 'share' && command.deleteOlderVersions === true) {
+    usage('--delete-older-versions applies to --unshare-person and --revoke');
   }
   const s3 = await cliS3(command.s3, env);
   // One sharer per people directory, read once (a backup's passphrase is asked for once).
@@ -172,10 +203,7 @@ export async function sharePerson(command: PersonShareCommand): Promise<void> {
           };
           const url = formatS3Url(target);
           if (command.action === 'unshare') {
-            const result = await removePersonAccess(rewrap, fingerprint);
-            for (const line of unshareLines(fingerprint, url, result.previousVersionId)) {
-              command.print(line);
-            }
+            await unshareOne(command, rewrap, s3.client, fingerprint, url);
             return;
           }
           const storage = cliPeopleStorage(s3.client, bucket, 'share');

@@ -3,9 +3,10 @@
  *
  *   veil share KEYS --expires DURATION [--app-url URL] [--include-name] [--label TEXT] s3://BUCKET/KEY
  *   veil share KEYS --list [--json] s3://BUCKET/KEY                     (share-list.ts)
- *   veil share KEYS --revoke LINK_ID s3://BUCKET/KEY
+ *   veil share KEYS --revoke LINK_ID [--delete-older-versions] s3://BUCKET/KEY
  *   veil share KEYS --private-key-file MINE.pem --person FINGERPRINT s3://BUCKET/KEY...
- *   veil share KEYS --unshare-person FINGERPRINT s3://BUCKET/KEY...      (share-person.ts)
+ *   veil share KEYS --unshare-person FINGERPRINT [--delete-older-versions] s3://BUCKET/KEY...
+ *                                                                       (share-person.ts)
  *
  * Making a link adds the link key's EDK to the object by rewrap (the body is copied inside S3)
  * and prints the link, then its real expiry: the earliest of DURATION, the end of the
@@ -15,7 +16,9 @@
  * the link names only the stored key unless --include-name is given. The app URL comes from
  * --app-url or VEIL_APP_URL (the address the app is hosted at). Making links for several
  * objects prints one link per line on stdout, in the order given, and each one's expiry on
- * stderr (share-targets.ts: one that fails does not stop the others).
+ * stderr (share-targets.ts: one that fails does not stop the others). After a revoke (and after
+ * --unshare-person), on a versioned bucket, the older versions that still hold the link's key
+ * are named, or deleted with --delete-older-versions (older-versions.ts).
  */
 import { parseDuration } from '../core/share-link';
 import { VeilError } from '../core/errors';
@@ -30,6 +33,7 @@ import { nodeRewrapS3 } from '../transfer/node';
 import { cliKeyring, readKeyFlags, writeKeyFlags, type KeyringFlags } from './keyrings';
 import { namesFor, storedKeyOf } from './names';
 import { s3NamesKeyStorage } from './names-storage';
+import { handleOlderVersions } from './older-versions';
 import { cliS3, type S3Flags } from './s3-client';
 import { formatS3Url, type S3Location } from './s3-url';
 import { printShares } from './share-list';
@@ -55,6 +59,8 @@ export interface ShareCommand {
   /** `--person FINGERPRINT`, `--unshare-person FINGERPRINT` (share-person.ts). */
   readonly person?: string | undefined;
   readonly unsharePerson?: string | undefined;
+  /** `--delete-older-versions` (with --revoke or --unshare-person: older-versions.ts). */
+  readonly deleteOlderVersions?: boolean;
   /** `--name` (the note's file name) and `--people-root` (share-person.ts). */
   readonly name?: string | undefined;
   readonly peopleRoot?: string | undefined;
@@ -142,6 +148,9 @@ function checkModes(command: ShareCommand): ShareMode {
     usage('--label applies to making a link (--expires) or to --person');
   }
   if (command.json && mode !== 'list') usage('--json applies to --list');
+  if (command.deleteOlderVersions && mode !== 'revoke' && mode !== 'unshare-person') {
+    usage('--delete-older-versions applies to --revoke and --unshare-person');
+  }
   if ((command.name !== undefined || command.peopleRoot !== undefined) && mode !== 'person') {
     usage('--name and --people-root apply to --person');
   }
@@ -153,23 +162,51 @@ function checkModes(command: ShareCommand): ShareMode {
 }
 
 /**
- * What `veil share --revoke` prints: what was removed and, on a versioned bucket, that the
- * replaced version still holds the link's key.
+ * What `veil share --revoke` prints of the current version: what was removed. The older
+ * versions that still hold the link's key are older-versions.ts's lines.
  */
 export function revokeLines(
   linkId: string,
   result: { readonly previousVersionId?: string } | undefined,
 ): string[] {
   if (!result) return [`revoked ${linkId}: the file no longer held its key; removed from the list`];
-  const lines = [`revoked ${linkId}: its key was removed from the file`];
-  if (result.previousVersionId) {
-    lines.push(
-      `the bucket keeps versions: the previous version (${result.previousVersionId}) still holds ` +
-        `this link's key; delete it in the app's Versions… or with aws s3api delete-object ` +
-        `--version-id ${result.previousVersionId}`,
-    );
+  return [`revoked ${linkId}: its key was removed from the file`];
+}
+
+/**
+ * `veil share --revoke`: the rewrap and the list, then the older versions (see the header). With
+ * --delete-older-versions a link the file and its list no longer know is not a failure: the
+ * older versions are what is left to do.
+ */
+async function revokeOne(
+  command: ShareCommand,
+  context: ShareContext,
+  url: string,
+  warn: (line: string) => void,
+): Promise<void> {
+  const linkId = command.revoke ?? '';
+  const deleteOlder = command.deleteOlderVersions === true;
+  let previousVersionId: string | undefined;
+  try {
+    const result = await revokeShareLink(context, linkId);
+    previousVersionId = result?.previousVersionId;
+    for (const line of revokeLines(linkId, result)) command.print(line);
+  } catch (error) {
+    const gone = error instanceof VeilError && error.code === 'SHARE_LINK_NOT_FOUND';
+    if (!gone || !deleteOlder) throw error;
+    command.print(`the current version of ${url} does not hold link ${linkId}`);
   }
-  return lines;
+  await handleOlderVersions({
+    client: context.client,
+    bucket: context.bucket,
+    key: context.key,
+    url,
+    holder: { kind: 'link', linkId },
+    previousVersionId,
+    deleteOlder,
+    print: command.print,
+    warn,
+  });
 }
 
 /**
@@ -190,6 +227,7 @@ export async function share(command: ShareCommand): Promise<void> {
       name: command.name,
       label: command.label,
       peopleRoot: command.peopleRoot,
+      ...(command.deleteOlderVersions ? { deleteOlderVersions: true } : {}),
       print: command.print,
       warn,
       env,
@@ -238,9 +276,7 @@ export async function share(command: ShareCommand): Promise<void> {
         return;
       }
       if (mode === 'revoke') {
-        const linkId = command.revoke ?? '';
-        const result = await revokeShareLink(context, linkId);
-        for (const line of revokeLines(linkId, result)) command.print(line);
+        await revokeOne(command, context, formatS3Url(target), warn);
         return;
       }
       const created = await createShareLink(context, {

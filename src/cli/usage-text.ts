@@ -10,7 +10,8 @@ export const USAGE_TEXT = `Usage:
   veil keygen OUT.jwk [--kid NAME] [--namespace NS]
   veil cp KEYS [--context k=v]... [--pad padme] FILE s3://BUCKET/KEY
                                           encrypt and upload (--pad: pad the size, below)
-  veil cp [KEYS] [--force] s3://BUCKET/KEY FILE             download and decrypt
+  veil cp [KEYS] [--force] s3://BUCKET/KEY FILE             download and decrypt (FILE -
+                                          writes to stdout, only once every byte verified)
   veil cp [--force] '<share link>' FILE   download a file shared by link, with the link's
                                           key and no AWS credentials (FILE may be a folder:
                                           the name the link carries, else shared-file;
@@ -52,10 +53,13 @@ export const USAGE_TEXT = `Usage:
                                           what the file is shared with, from its header
                                           joined with its list of links: one line each,
                                           tab-separated (veil share --help); --json: JSON
-  veil share KEYS --revoke LINK_ID s3://BUCKET/KEY
+  veil share KEYS --revoke LINK_ID [--delete-older-versions] s3://BUCKET/KEY
                                           remove that link's key from the file (rewrap):
                                           the link stops opening at once (also a link
-                                          --list shows as unknown)
+                                          --list shows as unknown); on a versioned bucket,
+                                          names the older versions that still hold its key
+                                          (--delete-older-versions deletes them, never the
+                                          current version)
   veil share KEYS --private-key-file MINE.pem --person FINGERPRINT [--name NAME]
              [--label ME] [--people-root PREFIX/] s3://BUCKET/KEY...
                                           share with the person the people directory has
@@ -65,8 +69,11 @@ export const USAGE_TEXT = `Usage:
                                           encrypted to them, names it (NAME, default the
                                           key's last segment) and you (your key pair's
                                           fingerprint and --label or your published name)
-  veil share KEYS --unshare-person FINGERPRINT s3://BUCKET/KEY...
-                                          take that person's key out of the file (rewrap)
+  veil share KEYS --unshare-person FINGERPRINT [--delete-older-versions] s3://BUCKET/KEY...
+                                          take that person's key out of the file (rewrap);
+                                          on a versioned bucket, names the older versions
+                                          that still hold it (--delete-older-versions
+                                          deletes them, never the current version)
   veil people ls s3://BUCKET/ROOT/        the people directory: who published a public key
                                           (fingerprint, name), and entries refused
   veil people show FINGERPRINT s3://BUCKET/ROOT/

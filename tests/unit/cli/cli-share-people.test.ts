@@ -197,6 +197,12 @@ describe('veil share usage, before any request', () => {
     ['--label with --unshare-person', { unsharePerson: 'a'.repeat(64), label: 'Al' }],
     ['--name on two files', { person: 'a'.repeat(64), name: 'x', targets: two }],
     ['--unshare-person that is no fingerprint', { unsharePerson: 'bea' }],
+    ['--delete-older-versions with --expires', { expires: '1h', deleteOlderVersions: true }],
+    [
+      '--delete-older-versions with --person',
+      { person: 'a'.repeat(64), deleteOlderVersions: true },
+    ],
+    ['--delete-older-versions with --list', { list: true, deleteOlderVersions: true }],
     ['no mode', {}],
   ] as const)('%s is USAGE', async (_name, change) => {
     expect(await codeOf(share({ ...base, ...change }))).toBe('USAGE');
