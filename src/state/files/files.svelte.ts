@@ -38,6 +38,7 @@ import {
 } from './listing';
 import type { FilesS3 } from '../../aws/bucket-s3';
 import { rootPrefix } from '../shared/object-paths';
+import { destinationOf } from './upload-here';
 
 /** Rows per ListObjectsV2 page. */
 export const PAGE_KEYS = 100;
@@ -73,6 +74,10 @@ export class FilesBrowser {
   readonly #probes: ProbeQueue;
   /** Bumped on every navigation, so late answers for another folder are dropped. */
   #generation = 0;
+  /** Bumped on every openPath, so a folder asked for earlier never replaces a later one. */
+  #pathAsked = 0;
+  /** The latest openPath until its folder is set; undefined once it is. */
+  #navigation: Promise<void> | undefined;
 
   constructor(config: VeilConfig, deps: FilesDeps = appDeps) {
     this.config = config;
@@ -196,10 +201,39 @@ export class FilesBrowser {
     this.#probes.request(row.key, row.etag, row.sizeBytes);
   }
 
-  /** Shows the folder a hash path names (see prefixFromHashPath). */
-  async openPath(path: string): Promise<void> {
-    const names = await this.#openNames();
-    return this.open(prefixFromHashPath(this.root, path, names));
+  /**
+   * Shows the folder a hash path names (see prefixFromHashPath), once the location's names are
+   * open.
+   *
+   * [Note: folder asked for, folder shown] Between a navigation and the names answering, the
+   * folder shown is still the previous one. So: a navigation asked for later wins even when its
+   * names answer first; a refresh asked for meanwhile lists the new folder; and "Upload here"
+   * takes its destination only once the folder asked for is set (uploadDestination), never the
+   * folder being left.
+   */
+  openPath(path: string): Promise<void> {
+    const asked = ++this.#pathAsked;
+    let listed: Promise<void> = Promise.resolve();
+    const navigation = this.#openNames().then((names) => {
+      if (asked !== this.#pathAsked) return;
+      listed = this.open(prefixFromHashPath(this.root, path, names));
+    });
+    this.#navigation = navigation;
+    void navigation.finally(() => {
+      if (this.#navigation === navigation) this.#navigation = undefined;
+    });
+    return navigation.then(() => listed);
+  }
+
+  /** Settles once the folder shown is the one asked for last ([Note: folder asked for, ...]). */
+  async #settled(): Promise<void> {
+    for (let at = this.#navigation; at !== undefined; at = this.#navigation) await at;
+  }
+
+  /** Where "Upload here" sends (destinationOf), once the folder asked for last is shown. */
+  async uploadDestination(): Promise<string | undefined> {
+    await this.#settled();
+    return destinationOf(this.root, this.#prefix, this.#names);
   }
 
   /** The location's names, once connected; undefined before or when the root is not known. */
@@ -227,9 +261,10 @@ export class FilesBrowser {
     await this.#page(generation, undefined);
   }
 
-  /** Lists the folder again (after an upload elsewhere, a delete, new credentials). */
+  /** Lists the folder again; during a navigation, the one asked for ([Note: folder asked ...]). */
   refresh(): Promise<void> {
-    return this.open(this.#prefix);
+    if (this.#navigation === undefined) return this.open(this.#prefix);
+    return this.#settled().then(() => this.open(this.#prefix));
   }
 
   /** Fetches the next page. */
@@ -252,6 +287,7 @@ export class FilesBrowser {
     this.#loading = true;
     try {
       const names = await this.#openNames();
+      if (generation !== this.#generation) return;
       const page = await this.#s3().list({
         prefix: this.#prefix,
         delimiter: '/',
