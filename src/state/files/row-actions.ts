@@ -1,7 +1,8 @@
 /**
  * What a row of the Files view offers: one list of actions, each saying which rows it applies
  * to and how it names itself to a screen reader. The table renders the list in order
- * (views/files/RowActions.svelte); features add an entry here and a handler in Files.svelte,
+ * (views/files/RowActions.svelte): the primary actions as buttons, the rest as the items of
+ * the row's "More actions" menu; features add an entry here and a handler in Files.svelte,
  * instead of another button written twice (once for folders, once for files). Pure.
  */
 import type { FileRow, Row } from './listing';
@@ -20,6 +21,8 @@ export interface RowAction {
   readonly run: (row: Row, trigger: HTMLElement) => void;
   /** Shown as destructive. */
   readonly danger?: boolean;
+  /** Shown as a button on the row; the others are items of its "More actions" menu. */
+  readonly primary?: boolean;
 }
 
 /** What the standard actions call; an absent handler leaves its action out. */
@@ -59,6 +62,7 @@ export function standardRowActions(handlers: RowActionHandlers): RowAction[] {
       run: (row) => {
         if (isFile(row)) handlers.download(row);
       },
+      primary: true,
     },
     {
       id: 'details',
@@ -158,4 +162,29 @@ export function standardRowActions(handlers: RowActionHandlers): RowAction[] {
 /** The actions `row` offers, in order. */
 export function actionsOf(actions: readonly RowAction[], row: Row): RowAction[] {
   return actions.filter((action) => action.appliesTo(row));
+}
+
+/** At most this many actions show as buttons on a row; the rest go in its menu. */
+export const MAX_PRIMARY_ACTIONS = 2;
+
+/**
+ * The actions `row` offers, split into the buttons shown on the row (the first
+ * MAX_PRIMARY_ACTIONS marked primary) and the items of its "More actions" menu, each in order.
+ */
+export function splitRowActions(
+  actions: readonly RowAction[],
+  row: Row,
+): { buttons: RowAction[]; menu: RowAction[] } {
+  const buttons: RowAction[] = [];
+  const menu: RowAction[] = [];
+  for (const action of actionsOf(actions, row)) {
+    if (action.primary && buttons.length < MAX_PRIMARY_ACTIONS) buttons.push(action);
+    else menu.push(action);
+  }
+  return { buttons, menu };
+}
+
+/** The accessible name of a row's menu button: "More actions for folder photos". */
+export function moreActionsName(row: Row): string {
+  return `More actions for ${rowNoun(row)}`;
 }
