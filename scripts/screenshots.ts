@@ -50,6 +50,13 @@ async function view(page: Page, origin: string, hash: string, name: string): Pro
   await shoot(page, name);
 }
 
+/** Opens the "More actions" menu of the Files row `rowName` and clicks its item `itemName`. */
+async function rowItem(page: Page, rowName: string, itemName: string): Promise<void> {
+  const row = page.locator(`[data-testid="row"][data-name="${rowName}"]`);
+  await row.getByTestId('row-menu').click();
+  await row.getByRole('menuitem', { name: itemName, exact: true }).click();
+}
+
 async function walk(page: Page, origin: string, work: string): Promise<void> {
   await page.goto(`${origin}/#/upload`);
   await page.getByTestId('worker-status').getByText('Worker ready').waitFor();
@@ -87,16 +94,22 @@ async function walk(page: Page, origin: string, work: string): Promise<void> {
   await page.locator('[data-testid="row"][data-name="photo.bin"]').waitFor();
   await page.getByRole('checkbox', { name: 'Select photo.bin' }).check();
   await shoot(page, 'files-selection');
-  await page.getByRole('button', { name: 'Details of photo.bin', exact: true }).click();
+  // A row's "More actions" menu, open on its items.
+  const photoRow = page.locator('[data-testid="row"][data-name="photo.bin"]');
+  await photoRow.getByTestId('row-menu').click();
+  await photoRow.getByRole('menu').waitFor();
+  await shoot(page, 'files-row-menu');
+  await page.keyboard.press('Escape');
+  await rowItem(page, 'photo.bin', 'Details of photo.bin');
   await page.getByTestId('details-dialog').getByTestId('details-keys').waitFor();
   await shoot(page, 'files-details');
   await page.keyboard.press('Escape');
-  await page.getByRole('button', { name: 'Delete photo.bin', exact: true }).click();
+  await rowItem(page, 'photo.bin', 'Delete photo.bin');
   await page.getByTestId('delete-dialog').getByRole('button', { name: 'Cancel' }).waitFor();
   await shoot(page, 'files-delete');
   await page.keyboard.press('Escape');
 
-  await page.getByRole('button', { name: 'Share link to photo.bin', exact: true }).click();
+  await rowItem(page, 'photo.bin', 'Share link to photo.bin');
   const share = page.getByTestId('share-dialog');
   await share.getByRole('button', { name: 'Create link' }).click();
   await share.getByTestId('share-created').waitFor({ timeout: TIMEOUT_MS });

@@ -25,6 +25,7 @@ import { LOCAL_CREDENTIALS } from '../../scripts/stack/provision';
 import { serveStatic, type StaticServer } from '../../scripts/stack/static-server';
 import { payloadOfLink, shareLinkUrl } from '../../src/core/share-link';
 import { seriousViolations } from './support/axe';
+import { rowAction } from './support/row-menu';
 import { env } from './support/upload-ui';
 
 const ROOT = `a11y-${randomBytes(3).toString('hex')}/`;
@@ -60,14 +61,18 @@ async function openFiles(): Promise<void> {
   await expect(page.getByTestId('file-table')).toBeVisible();
 }
 
-/** Opens a row's dialog by its button, checks it, closes it with Esc. */
+/** Opens a dialog by its button's name (or by `open`), checks it, closes it with Esc. */
 async function checkDialog(
-  buttonName: string,
+  opener: string | (() => Promise<void>),
   testid: string,
   state: string,
   ready?: (dialog: Locator) => Promise<void>,
 ): Promise<void> {
-  await page.getByRole('button', { name: buttonName, exact: true }).click();
+  if (typeof opener === 'string') {
+    await page.getByRole('button', { name: opener, exact: true }).click();
+  } else {
+    await opener();
+  }
   const dialog = page.getByTestId(testid).and(page.locator('dialog[open]'));
   await expect(dialog).toBeVisible();
   if (ready) await ready(dialog);
@@ -184,31 +189,47 @@ test('Files with rows, a selection, and every row dialog', async () => {
   await check(page, 'files (a selection)');
   await page.getByTestId('clear-selection').click();
 
-  await checkDialog('Details of notes.txt', 'details-dialog', 'details dialog', (dialog) =>
-    expect(dialog.getByTestId('details-keys')).toContainText('Model C'),
-  );
-  await checkDialog('Preview notes.txt', 'preview-dialog', 'preview dialog', (dialog) =>
-    expect(dialog.getByTestId('preview-text')).toContainText('Notes for the accessibility'),
-  );
-  await checkDialog('Versions of notes.txt', 'versions-dialog', 'versions dialog', (dialog) =>
-    expect(dialog.getByRole('heading', { name: /Versions of/ })).toBeVisible(),
+  /** Opens a row's dialog from the item named `itemName` of the row's menu. */
+  const item = (rowName: string, itemName: string) => () => rowAction(page, rowName, itemName);
+  await checkDialog(
+    item('notes.txt', 'Details of notes.txt'),
+    'details-dialog',
+    'details dialog',
+    (dialog) => expect(dialog.getByTestId('details-keys')).toContainText('Model C'),
   );
   await checkDialog(
-    'Share notes.txt with a person',
+    item('notes.txt', 'Preview notes.txt'),
+    'preview-dialog',
+    'preview dialog',
+    (dialog) =>
+      expect(dialog.getByTestId('preview-text')).toContainText('Notes for the accessibility'),
+  );
+  await checkDialog(
+    item('notes.txt', 'Versions of notes.txt'),
+    'versions-dialog',
+    'versions dialog',
+    (dialog) => expect(dialog.getByRole('heading', { name: /Versions of/ })).toBeVisible(),
+  );
+  await checkDialog(
+    item('notes.txt', 'Share notes.txt with a person'),
     'share-person-dialog',
     'share with a person dialog',
   );
-  await checkDialog('Change protection of notes.txt', 'protection-dialog', 'protection dialog');
-  await checkDialog('Rename notes.txt', 'move-dialog', 'rename dialog');
-  await checkDialog('Move notes.txt', 'move-dialog', 'move dialog');
-  await checkDialog('Delete folder album', 'delete-dialog', 'delete confirmation');
+  await checkDialog(
+    item('notes.txt', 'Change protection of notes.txt'),
+    'protection-dialog',
+    'protection dialog',
+  );
+  await checkDialog(item('notes.txt', 'Rename notes.txt'), 'move-dialog', 'rename dialog');
+  await checkDialog(item('notes.txt', 'Move notes.txt'), 'move-dialog', 'move dialog');
+  await checkDialog(item('album', 'Delete folder album'), 'delete-dialog', 'delete confirmation');
   await checkDialog('New folder…', 'new-folder-dialog', 'new folder dialog');
 });
 
 test('Files: the share link dialog, and a failed download’s error notice', async () => {
   await expect(page.getByTestId('file-table')).toBeVisible();
 
-  await page.getByRole('button', { name: 'Share link to notes.txt', exact: true }).click();
+  await rowAction(page, 'notes.txt', 'Share link to notes.txt');
   const share = page.getByTestId('share-dialog');
   await expect(share).toHaveAttribute('data-phase', 'ready');
   await check(page, 'share link dialog');

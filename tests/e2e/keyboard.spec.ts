@@ -137,27 +137,40 @@ test('upload, download and delete with the keyboard only', async ({ browser }) =
     sizeBytes: CONTENT.length,
   });
 
-  // Details: the dialog takes focus; Esc closes it and focus is back on the button.
-  await tabTo(page, `Details of ${NAME}`);
+  // Details, in the row's menu: Enter opens it on its first item and a typed "d" jumps to
+  // Details; the dialog takes focus; Esc closes it and focus is back on the menu button.
+  const more = `More actions for ${NAME}`;
+  const focusedName = async (): Promise<string> => (await focused(page)).name;
+  await tabTo(page, more);
+  await page.keyboard.press('Enter');
+  await expect.poll(focusedName).toBe(`Preview ${NAME}`);
+  await page.keyboard.press('d');
+  await expect.poll(focusedName).toBe(`Details of ${NAME}`);
   await page.keyboard.press('Enter');
   await expect(page.getByTestId('details-dialog')).toBeVisible();
   await expect.poll(async () => (await focused(page)).inDialog).toBe('details-dialog');
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('details-dialog')).toBeHidden();
-  await expect.poll(async () => (await focused(page)).name).toBe(`Details of ${NAME}`);
+  await expect.poll(focusedName).toBe(more);
 
-  // Delete: Space opens the confirmation on Cancel; Esc keeps the file and returns focus.
-  await tabTo(page, `Delete ${NAME}`);
+  // Delete: ArrowUp opens the menu on its last item, Delete; Space opens the confirmation on
+  // Cancel; Esc keeps the file and returns focus to the menu button.
+  await page.keyboard.press('ArrowUp');
+  await expect.poll(focusedName).toBe(`Delete ${NAME}`);
   await page.keyboard.press('Space');
   const dialog = page.getByTestId('delete-dialog').and(page.locator('dialog[open]'));
   await expect(dialog).toBeVisible();
   await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
-  await expect.poll(async () => (await focused(page)).name).toBe(`Delete ${NAME}`);
+  await expect.poll(focusedName).toBe(more);
   expect(await storedKeys()).toEqual([`${ROOT}${NAME}`]);
 
-  // Again, and this time Tab within the dialog to the confirming button.
+  // Again (Enter opens the menu, End goes to Delete), and this time Tab within the dialog to
+  // the confirming button.
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('End');
+  await expect.poll(focusedName).toBe(`Delete ${NAME}`);
   await page.keyboard.press('Enter');
   await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
   await expect(dialog.getByTestId('confirm-delete')).toBeEnabled();

@@ -18,6 +18,7 @@ import {
 import { expect, test } from '@playwright/test';
 import type { BrowserContext, Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
+import { rowAction } from './support/row-menu';
 
 function env(name: string): string {
   const value = process.env[name];
@@ -244,7 +245,7 @@ test('New folder writes a marker that lists as a folder after a reload, and a de
   await row(page, 'Empty one').getByRole('link').click();
   await expect(page.getByTestId('files-empty')).toContainText('This folder is empty');
   await openFolder(page, `${top}/sel/`);
-  await row(page, 'Empty one').getByRole('button', { name: 'Delete folder Empty one' }).click();
+  await rowAction(page, 'Empty one', 'Delete folder Empty one');
   const confirm = page.getByTestId('delete-dialog');
   await expect(confirm.getByTestId('delete-count')).toContainText('1 object');
   await confirm.getByTestId('confirm-delete').click();

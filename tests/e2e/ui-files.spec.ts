@@ -24,6 +24,7 @@ import { serializeKeyFile } from '../../src/core/key-file';
 import { parseHeaderBytes } from '../../src/core/message';
 import { encryptBytes } from '../../src/core/one-shot';
 import { RawAesKeyring } from '../../src/keyrings/raw-aes';
+import { rowAction, rowMenuButton } from './support/row-menu';
 import { SAVE_PICKER_STUB, savedFile } from './support/saved-file';
 
 const KEY_NAME = 'files-team';
@@ -364,7 +365,7 @@ test('without the save picker the object is saved by the browser (Blob download)
 
 test('details show the suite, the key and the encryption context; plain objects say so', async () => {
   await openFolder(page, `${top}/docs/`);
-  await row(page, 'report.pdf').getByRole('button', { name: 'Details of report.pdf' }).click();
+  await rowAction(page, 'report.pdf', 'Details of report.pdf');
   const dialog = page.getByTestId('details-dialog');
   await expect(dialog.getByTestId('details-suite')).toHaveText(
     '0x0478 · AES-256-GCM, HKDF-SHA512, key commitment',
@@ -381,12 +382,10 @@ test('details show the suite, the key and the encryption context; plain objects 
   await screenshots(page, 'files-details');
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
-  // Focus returns to the button that opened the dialog.
-  await expect(
-    row(page, 'report.pdf').getByRole('button', { name: 'Details of report.pdf' }),
-  ).toBeFocused();
+  // Focus returns to the menu button whose item opened the dialog.
+  await expect(rowMenuButton(page, 'report.pdf')).toBeFocused();
 
-  await row(page, 'notes.txt').getByRole('button', { name: 'Details of notes.txt' }).click();
+  await rowAction(page, 'notes.txt', 'Details of notes.txt');
   await expect(dialog.getByTestId('details-plain')).toContainText('Not encrypted');
   await page.keyboard.press('Escape');
 });
@@ -429,7 +428,7 @@ test('cancel stops a download and keeps nothing', async () => {
 
 test('a file and a folder are deleted after confirmation', async () => {
   await openFolder(page, `${top}/`);
-  await row(page, 'raw.bin').getByRole('button', { name: 'Delete raw.bin' }).click();
+  await rowAction(page, 'raw.bin', 'Delete raw.bin');
   const dialog = page.getByTestId('delete-dialog');
   await expect(dialog.getByRole('heading')).toHaveText('Delete “raw.bin”?');
   // Focus starts on Cancel; the file and folder texts say the same about versions.
@@ -438,14 +437,14 @@ test('a file and a folder are deleted after confirmation', async () => {
   // Cancel keeps it.
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await expect(row(page, 'raw.bin')).toBeVisible();
-  await row(page, 'raw.bin').getByRole('button', { name: 'Delete raw.bin' }).click();
+  await rowAction(page, 'raw.bin', 'Delete raw.bin');
   await dialog.getByTestId('confirm-delete').click();
   await expect(row(page, 'raw.bin')).toHaveCount(0);
   await expect(
     s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `${top}/raw.bin` })),
   ).rejects.toThrow();
 
-  await row(page, 'trash').getByRole('button', { name: 'Delete folder trash' }).click();
+  await rowAction(page, 'trash', 'Delete folder trash');
   await expect(dialog.getByRole('heading')).toHaveText('Delete folder “trash”?');
   await expect(dialog.getByTestId('delete-count')).toContainText('3 objects');
   await expect(dialog.getByTestId('delete-count')).toContainText(

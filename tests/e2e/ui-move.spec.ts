@@ -15,8 +15,8 @@
  *   leaves the file where it was and writes nothing at the new name;
  * - no request the proxy saw (uploads, listings, moves) holds a file or folder name ([Note: name
  *   scan] in support/name-scan.ts);
- * - keyboard: the Rename button opens the dialog with the field focused, Esc closes it and focus
- *   returns to the button.
+ * - keyboard: Rename… in the row's menu opens the dialog with the field focused, Esc closes it
+ *   and focus returns to the menu button.
  */
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -37,6 +37,7 @@ import {
   serveProxiedPrivateLocation,
   type ProxiedPrivateLocation,
 } from './support/private-location';
+import { rowAction, rowMenuButton } from './support/row-menu';
 import { env } from './support/upload-ui';
 
 const LOCAL = { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' };
@@ -149,9 +150,7 @@ test('a file renamed and a nested folder moved: new clear names in Files, none i
   // Rename a file: the field starts with its name and refuses bad names as they are typed.
   await openFolder(TOP);
   const old = `alt-${TOKEN}.txt`;
-  await row(old)
-    .getByRole('button', { name: `Rename ${old}` })
-    .click();
+  await rowAction(page, old, `Rename ${old}`);
   const dialog = page.getByTestId('move-dialog');
   await expect(dialog).toHaveAttribute('data-phase', 'editing');
   await expect(dialog.getByTestId('move-input')).toHaveValue(old);
@@ -177,9 +176,7 @@ test('a file renamed and a nested folder moved: new clear names in Files, none i
   // Move a nested folder (two objects) into another folder, typed as a clear path.
   await openFolder(TOP, `sub-${TOKEN}`);
   const deep = `tief-${TOKEN}`;
-  await row(deep)
-    .getByRole('button', { name: `Move folder ${deep}` })
-    .click();
+  await rowAction(page, deep, `Move folder ${deep}`);
   await expect(dialog).toHaveAttribute('data-kind', 'move');
   await expect(dialog.getByTestId('move-input')).toHaveValue(`${TOP}/sub-${TOKEN}/`);
   await dialog.getByTestId('move-input').fill(`${TOP}/sub-${TOKEN}/${deep}/x`);
@@ -231,9 +228,7 @@ test('renaming onto a name that exists fails with the clear message, and both fi
   const bytesBefore = [sha256(await getObject(takenKey)), sha256(await getObject(renamedKey))];
 
   await openFolder(TOP);
-  await row(taken)
-    .getByRole('button', { name: `Rename ${taken}` })
-    .click();
+  await rowAction(page, taken, `Rename ${taken}`);
   const dialog = page.getByTestId('move-dialog');
   await runDialog(RENAMED);
   // The plan said so before the run.
@@ -271,9 +266,7 @@ test('a rename cancelled while its PutObject is held leaves the file where it wa
     await route.abort().catch(() => undefined);
   });
   await openFolder(TOP);
-  await row(taken)
-    .getByRole('button', { name: `Rename ${taken}` })
-    .click();
+  await rowAction(page, taken, `Rename ${taken}`);
   const dialog = page.getByTestId('move-dialog');
   await dialog.getByTestId('move-input').fill(`abgebrochen-${TOKEN}.txt`);
   await dialog.getByTestId('move-input').press('Enter');
@@ -308,8 +301,12 @@ test('no request to AWS held a file or folder name', () => {
 
 test('keyboard: the dialog opens with its field focused, Esc closes it, focus returns', async () => {
   await openFolder(TOP);
-  const button = row(RENAMED).getByRole('button', { name: `Rename ${RENAMED}` });
+  // In the row's menu: Enter opens it, a typed "r" jumps to Rename…, Enter runs it.
+  const button = rowMenuButton(page, RENAMED);
   await button.focus();
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('r');
+  await expect(page.getByRole('menuitem', { name: `Rename ${RENAMED}` })).toBeFocused();
   await page.keyboard.press('Enter');
   const dialog = page.getByTestId('move-dialog');
   await expect(dialog).toBeVisible();
@@ -319,13 +316,13 @@ test('keyboard: the dialog opens with its field focused, Esc closes it, focus re
   await expect(dialog).not.toBeVisible();
   await expect(button).toBeFocused();
 
-  await row(RENAMED)
-    .getByRole('button', { name: `Move ${RENAMED}` })
-    .focus();
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('m');
+  await expect(page.getByRole('menuitem', { name: `Move ${RENAMED}` })).toBeFocused();
   await page.keyboard.press('Enter');
   await expect(dialog.getByTestId('move-input')).toBeFocused();
   await expect(dialog.getByTestId('move-input')).toHaveValue(`${TOP}/`);
   await page.keyboard.press('Escape');
   await expect(dialog).not.toBeVisible();
-  await expect(row(RENAMED).getByRole('button', { name: `Move ${RENAMED}` })).toBeFocused();
+  await expect(button).toBeFocused();
 });

@@ -37,6 +37,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair } from '../../src/keyrings/rsa-keys';
 import { entryKey, peopleRoot, serializeEntry } from '../../src/transfer/people-directory';
+import { rowAction } from './support/row-menu';
 import { env } from './support/upload-ui';
 
 const LOCAL = { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' };
@@ -204,8 +205,9 @@ async function createKeyPair(page: Page, name: string): Promise<string> {
   return fingerprint;
 }
 
-function shareButton(page: Page) {
-  return page.getByRole('button', { name: `Share ${FILE_NAME} with a person` });
+/** Opens "Share <file> with a person…" from the file's row menu. */
+function openSharePerson(page: Page): Promise<void> {
+  return rowAction(page, FILE_NAME, `Share ${FILE_NAME} with a person`);
 }
 
 test('Al shares a file with Bea by her public key; Bea downloads it; a swapped key is flagged', async ({
@@ -252,7 +254,7 @@ test('Al shares a file with Bea by her public key; Bea downloads it; a swapped k
 
   // Al shares it with Bea after seeing her fingerprint.
   await al.page.goto(`${env('VEIL_APP_URL')}#/files`);
-  await shareButton(al.page).click();
+  await openSharePerson(al.page);
   const dialog = al.page.getByTestId('share-person-dialog');
   const beaRow = dialog.getByTestId('person').filter({ hasText: 'Bea' });
   // Reading the directory and the file's header takes a few requests.
@@ -321,7 +323,7 @@ test('Al shares a file with Bea by her public key; Bea downloads it; a swapped k
   for (const key of [entryKey(people, beaHex), entryKey(people, mallory.fingerprint)]) {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: forged }));
   }
-  await shareButton(al.page).click();
+  await openSharePerson(al.page);
   await expect(dialog.getByTestId('people-refused')).toBeVisible({ timeout: 20_000 });
   const swapped = dialog.getByTestId('person').filter({ hasText: 'Bea' });
   await expect(swapped).toHaveAttribute('data-status', 'changed');

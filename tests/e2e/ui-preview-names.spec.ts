@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync, crc32 } from 'node:zlib';
 import { servePrivateLocation, type PrivateLocation } from './support/private-location';
+import { rowAction, rowMenuButton } from './support/row-menu';
 
 const TOKEN = randomBytes(5).toString('hex');
 const ROOT = `pv-${randomBytes(3).toString('hex')}/`;
@@ -89,9 +90,7 @@ async function connectAndOpenFolder(): Promise<void> {
 
 /** The stored (encrypted) key of `name`, from its Details. */
 async function storedKey(name: string): Promise<string> {
-  await fileRow(name)
-    .getByRole('button', { name: `Details of ${name}` })
-    .click();
+  await rowAction(page, name, `Details of ${name}`);
   const key = page.getByTestId('details-facts').locator('code.key').first();
   const text = (await key.textContent()) ?? '';
   await page.keyboard.press('Escape');
@@ -101,9 +100,7 @@ async function storedKey(name: string): Promise<string> {
 }
 
 async function preview(name: string): Promise<void> {
-  await fileRow(name)
-    .getByRole('button', { name: `Preview ${name}` })
-    .click();
+  await rowAction(page, name, `Preview ${name}`);
   await expect(page.getByTestId('preview-dialog')).toBeVisible();
 }
 
@@ -185,5 +182,5 @@ test('an object copied over another in storage is refused with OBJECT_MISMATCH, 
   await expect(page.getByTestId('preview-text')).toHaveCount(0);
   await expect(page.getByTestId('preview-image')).toHaveCount(0);
   await page.keyboard.press('Escape');
-  await expect(fileRow(TEXT).getByRole('button', { name: `Preview ${TEXT}` })).toBeFocused();
+  await expect(rowMenuButton(page, TEXT)).toBeFocused();
 });

@@ -11,7 +11,8 @@
  * - an object whose last frame was changed through the S3 API shows an error and no content;
  * - a WAV plays (its duration is read from the blob: URL) and a PDF opens in Chromium's viewer
  *   inside the (unsandboxed) frame;
- * - Esc closes the dialog and focus returns to the row's Preview button;
+ * - Esc closes the dialog and focus returns to the row's menu button (Preview is one of its
+ *   items);
  * - no CSP violation is reported during the whole spec.
  * The policy's other refusals are checked by csp.spec.ts.
  */
@@ -24,6 +25,7 @@ import { serializeKeyFile } from '../../src/core/key-file';
 import { parseHeaderBytes } from '../../src/core/message';
 import { encryptBytes } from '../../src/core/one-shot';
 import { RawAesKeyring } from '../../src/keyrings/raw-aes';
+import { rowAction, rowMenuButton } from './support/row-menu';
 import { env, MiB } from './support/upload-ui';
 
 const KEY_NAME = 'preview-team';
@@ -132,9 +134,7 @@ function row(name: string) {
 const dialog = () => page.getByTestId('preview-dialog');
 
 async function openPreview(name: string): Promise<void> {
-  await row(name)
-    .getByRole('button', { name: `Preview ${name}` })
-    .click();
+  await rowAction(page, name, `Preview ${name}`);
   await expect(dialog()).toBeVisible();
   await expect(dialog().getByRole('heading')).toHaveText(`Preview of ${name}`);
 }
@@ -142,7 +142,7 @@ async function openPreview(name: string): Promise<void> {
 async function closeWithEsc(name: string): Promise<void> {
   await page.keyboard.press('Escape');
   await expect(dialog()).toBeHidden();
-  await expect(row(name).getByRole('button', { name: `Preview ${name}` })).toBeFocused();
+  await expect(rowMenuButton(page, name)).toBeFocused();
 }
 
 test.describe.configure({ mode: 'serial', timeout: 120_000 });

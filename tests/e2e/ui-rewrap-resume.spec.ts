@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { serializeKeyFile } from '../../src/core/key-file';
 import { decryptBytes } from '../../src/core/one-shot';
 import { bodyAfterHeader, ours } from './support/rewrap-checks';
+import { rowAction } from './support/row-menu';
 import { MiB, connectGuest, env } from './support/upload-ui';
 
 const run = randomBytes(3).toString('hex');
@@ -101,10 +102,7 @@ test('a change whose copies fail on the network is resumed from Files after a re
     route.request().headers()['x-amz-copy-source'] ? route.abort('failed') : route.continue(),
   );
   await openFolder();
-  await page
-    .locator(`[data-testid="row"][data-name="${NAME}"]`)
-    .getByRole('button', { name: `Change protection of ${NAME}` })
-    .click();
+  await rowAction(page, NAME, `Change protection of ${NAME}`);
   const dialog = page.getByTestId('protection-dialog');
   await dialog.getByTestId('op-add').check();
   await dialog.getByTestId('add-model').selectOption('A');

@@ -29,6 +29,7 @@ import { HsmProxyKeyring } from '../../src/keyrings/hsm-proxy';
 import { KmsKeyring } from '../../src/keyrings/kms';
 import { parseHeaderBytes } from '../../src/core/message';
 import { bodyAfterHeader, ours, peer, theirs } from './support/rewrap-checks';
+import { rowAction, rowMenuButton } from './support/row-menu';
 import { MiB, connectGuest, env } from './support/upload-ui';
 
 const run = randomBytes(3).toString('hex');
@@ -179,7 +180,7 @@ test('files uploaded under key X get key Y instead: selection, plan, run, checke
 
 test('removing the only key of a file is refused with REWRAP_LAST_KEY; the object is untouched', async () => {
   await openFolder();
-  await fileRow('last.txt').getByRole('button', { name: 'Change protection of last.txt' }).click();
+  await rowAction(page, 'last.txt', 'Change protection of last.txt');
   const dialog = page.getByTestId('protection-dialog');
   await expect(dialog).toHaveAttribute('data-phase', 'choosing');
   await dialog.getByTestId('op-remove').check();
@@ -191,9 +192,7 @@ test('removing the only key of a file is refused with REWRAP_LAST_KEY; the objec
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
-  await expect(
-    fileRow('last.txt').getByRole('button', { name: 'Change protection of last.txt' }),
-  ).toBeFocused();
+  await expect(rowMenuButton(page, 'last.txt')).toBeFocused();
   expect(Buffer.compare(await getObject('last.txt'), uploaded.get('last.txt')!)).toBe(0);
 });
 
@@ -211,9 +210,7 @@ test('a change cancelled while its PutObject is held leaves the object untouched
     await gate;
     await route.abort().catch(() => undefined);
   });
-  await fileRow('cancel.txt')
-    .getByRole('button', { name: 'Change protection of cancel.txt' })
-    .click();
+  await rowAction(page, 'cancel.txt', 'Change protection of cancel.txt');
   const dialog = page.getByTestId('protection-dialog');
   await expect(dialog).toHaveAttribute('data-phase', 'choosing');
   await dialog.getByTestId('op-add').check();
@@ -259,9 +256,7 @@ test('Rotate this key in Keys moves the files that name X to Z, then X is retire
 
 test('Change model from A to C: the KMS key opens the file, the vault key no longer does', async () => {
   await openFolder();
-  await fileRow('small.txt')
-    .getByRole('button', { name: 'Change protection of small.txt' })
-    .click();
+  await rowAction(page, 'small.txt', 'Change protection of small.txt');
   const dialog = page.getByTestId('protection-dialog');
   await expect(dialog).toHaveAttribute('data-phase', 'choosing');
   await dialog.getByTestId('op-model').check();
@@ -302,7 +297,6 @@ test('Change model from A to C: the KMS key opens the file, the vault key no lon
 
 test('a folder change pauses after the objects in flight and resumes', async () => {
   await page.goto(`${env('VEIL_APP_URL')}#/files`);
-  const folderRow = page.locator(`[data-testid="row"][data-name="${FOLDER}"]`);
   let held = 0;
   let release: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => (release = resolve));
@@ -313,7 +307,7 @@ test('a folder change pauses after the objects in flight and resumes', async () 
     await gate;
     await route.continue().catch(() => undefined);
   });
-  await folderRow.getByRole('button', { name: `Change protection of folder ${FOLDER}` }).click();
+  await rowAction(page, FOLDER, `Change protection of folder ${FOLDER}`);
   const dialog = page.getByTestId('protection-dialog');
   await expect(dialog).toHaveAttribute('data-phase', 'choosing');
   await expect(dialog).toContainText('5 objects selected');
@@ -355,7 +349,7 @@ test('signed in as the demo user, the HSM key is added to a file and opens it', 
   await form.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByTestId('credentials-status')).toContainText('Signed in as demo');
   await openFolder();
-  await fileRow('last.txt').getByRole('button', { name: 'Change protection of last.txt' }).click();
+  await rowAction(page, 'last.txt', 'Change protection of last.txt');
   const dialog = page.getByTestId('protection-dialog');
   await expect(dialog).toHaveAttribute('data-phase', 'choosing');
   await dialog.getByTestId('op-add').check();

@@ -49,6 +49,7 @@ import {
   type ProxiedPrivateLocation,
 } from './support/private-location';
 import { recordRequests } from './support/request-recorder';
+import { rowAction, rowMenuButton } from './support/row-menu';
 import { SAVE_PICKER_STUB, savedFile } from './support/saved-file';
 import { signInWithKeys, uploadInModelC } from './support/signed-in';
 
@@ -81,7 +82,7 @@ async function freshPage(browser: Browser, script = SAVE_PICKER_STUB): Promise<P
 /** Opens the share dialog of the file, makes a link, returns it. */
 async function makeLink(options: { includeName?: boolean; label?: string } = {}): Promise<string> {
   await sharer.goto(`${app.origin}/#/files/`);
-  await sharer.getByRole('button', { name: `Share link to ${NAME}` }).click();
+  await rowAction(sharer, NAME, `Share link to ${NAME}`);
   const dialog = sharer.getByTestId('share-dialog');
   await expect(dialog).toHaveAttribute('data-phase', 'ready');
   // IAM keys do not expire: one hour by default, presets up to 7 days.
@@ -196,7 +197,7 @@ test('wire audit: no request holds the link key, the fragment or the private nam
 test('revoke: the same link now shows revoked while its URL still answers', async ({ browser }) => {
   const payload = payloadOfLink(link);
   await sharer.goto(`${app.origin}/#/files/`);
-  await sharer.getByRole('button', { name: `Share link to ${NAME}` }).click();
+  await rowAction(sharer, NAME, `Share link to ${NAME}`);
   const dialog = sharer.getByTestId('share-dialog');
   const entry = dialog.locator(`li[data-link-id="${payload.linkId}"]`);
   await expect(entry).toBeVisible();
@@ -206,7 +207,7 @@ test('revoke: the same link now shows revoked while its URL still answers', asyn
   await expect(dialog).toHaveAttribute('data-phase', 'ready');
   await sharer.keyboard.press('Escape');
   await expect(dialog).not.toBeVisible();
-  await expect(sharer.getByRole('button', { name: `Share link to ${NAME}` })).toBeFocused();
+  await expect(rowMenuButton(sharer, NAME)).toBeFocused();
 
   // The presigned URL still answers (moto does not verify it, AWS would until it expires).
   expect((await fetch(payload.url)).status).toBe(200);
@@ -301,7 +302,7 @@ test('a deleted list of links: the dialog shows the link from the header, and Re
   const listKey = await linkListKey({ bucket, root: ROOT }, payload.key);
   await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: listKey }));
   await sharer.goto(`${app.origin}/#/files/`);
-  await sharer.getByRole('button', { name: `Share link to ${NAME}` }).click();
+  await rowAction(sharer, NAME, `Share link to ${NAME}`);
   const dialog = sharer.getByTestId('share-dialog');
   await expect(dialog).toHaveAttribute('data-phase', 'ready', { timeout: 30_000 });
   const entry = dialog.locator(`li[data-link-id="${payload.linkId}"]`);

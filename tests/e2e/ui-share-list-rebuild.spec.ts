@@ -18,6 +18,7 @@ import { payloadOfLink } from '../../src/core/share-link';
 import { linkListKey } from '../../src/transfer/share-list';
 import { seriousViolations } from './support/axe';
 import { servePrivateLocation, type PrivateLocation } from './support/private-location';
+import { rowAction } from './support/row-menu';
 import { SAVE_PICKER_STUB, savedFile } from './support/saved-file';
 import { signInWithKeys, uploadInModelC } from './support/signed-in';
 
@@ -64,7 +65,7 @@ async function downloadInFreshContext(browser: Browser, link: string): Promise<s
 
 async function openDialog(): Promise<ReturnType<Page['getByTestId']>> {
   await sharer.goto(`${location.app.origin}/#/files/`);
-  await sharer.getByRole('button', { name: `Share link to ${NAME}` }).click();
+  await rowAction(sharer, NAME, `Share link to ${NAME}`);
   const dialog = sharer.getByTestId('share-dialog');
   await expect(dialog).toHaveAttribute('data-phase', 'ready', { timeout: 30_000 });
   return dialog;

@@ -45,6 +45,7 @@ import { KmsKeyring } from '../../src/keyrings/kms';
 import { privateNames } from '../../src/transfer/location-names';
 import { readNamesKey } from '../../src/transfer/names-key';
 import { findNames, type NamedRequest } from './support/name-scan';
+import { rowAction, rowMenuButton } from './support/row-menu';
 import { env } from './support/upload-ui';
 
 const LOCAL = { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' };
@@ -144,9 +145,7 @@ const dialog = (page: Page) => page.getByTestId('versions-dialog');
 const versionRows = (page: Page) => dialog(page).getByTestId('version');
 
 async function openVersions(page: Page, name: string): Promise<void> {
-  await fileRow(page, name)
-    .getByRole('button', { name: `Versions of ${name}` })
-    .click();
+  await rowAction(page, name, `Versions of ${name}`);
   await expect(dialog(page)).toBeVisible();
   await expect(dialog(page).getByRole('heading', { name: `Versions of “${name}”` })).toBeVisible();
 }
@@ -316,9 +315,13 @@ test('versions of a file: list, download, restore and delete one, by keyboard to
   );
   expect(sha256(current)).toBe(sha256(V1));
 
-  // Keyboard: Enter opens, Esc closes a delete confirmation first, then the dialog.
-  const versionsButton = fileRow(page, NAME).getByRole('button', { name: `Versions of ${NAME}` });
+  // Keyboard: Enter opens the row's menu, "v" jumps to Versions…, Enter opens it; Esc closes a
+  // delete confirmation first, then the dialog, and focus is back on the menu button.
+  const versionsButton = rowMenuButton(page, NAME);
   await versionsButton.focus();
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('v');
+  await expect(page.getByRole('menuitem', { name: `Versions of ${NAME}` })).toBeFocused();
   await page.keyboard.press('Enter');
   await expect(dialog(page)).toBeVisible();
   await expect(versionRows(page)).toHaveCount(3);
@@ -428,9 +431,7 @@ test('a bucket without versioning: the dialog says versioning is off, with no ac
   const name = `flat-${hex(3)}.txt`;
   await upload(page, name, V1);
   await page.getByRole('link', { name: 'Files' }).click();
-  await fileRow(page, name)
-    .getByRole('button', { name: `Versions of ${name}` })
-    .click();
+  await rowAction(page, name, `Versions of ${name}`);
   await expect(dialog(page).getByTestId('versioning-off')).toContainText(
     'Versioning is off for this bucket',
   );
