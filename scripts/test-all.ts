@@ -1,12 +1,12 @@
 /**
- * `npm test`: runs the test plan (scripts/test-plan.ts, [Note: test plan]) with several tasks at
- * once, each line of their output prefixed with the task's name, then prints how long each task
- * took and the closing count (scripts/test-summary.ts). Every task runs even when another fails
- * (except those that need a failed one), so one run shows every failure; the exit status is 1 if
- * any task failed, did not run, or the summary counts a failed test.
+ * Runs the test plan (scripts/test-plan.ts, [Note: test plan]): `npm run test:parallel` with
+ * several tasks at once, `npm test` with `--serial`, one task at a time in plan order (see
+ * package.json). Each line of the tasks' output is prefixed with the task's name; then it prints
+ * how long each task took and the closing count (scripts/test-summary.ts). Every task runs even
+ * when another fails (except those that need a failed one), so one run shows every failure; the
+ * exit status is 1 if any task failed, did not run, or the summary counts a failed test.
  *
- * `npm test -- --cores N` schedules for N cores instead of the machine's count; `npm test --
- * --serial` runs one task at a time, in plan order, as `npm test` did before the plan.
+ * `npm run test:parallel -- --cores N` schedules for N cores instead of the machine's count.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
