@@ -30,6 +30,9 @@ import { WRITTEN_FINAL_FRAME_FORM, frameCount, framesByteSize, needs, sealFrame 
 import type { FinalFrameForm } from '../core';
 import { crc32, crc32Base64 } from './crc32';
 import { openRange } from './part-reader';
+
+/** The worker's kept read buffers, wiped on lock and sign-out (for worker.ts, which imports only this file). */
+export { wipeKeptBuffers } from './part-reader';
 import { frameHash, partDigest } from './part-digest';
 
 /** Plaintext bytes per slice read from the file, at most (rounded down to whole frames). */

@@ -131,3 +131,15 @@ export function openRange(file: Blob, startBytes: number, endBytes: number): Ran
     },
   };
 }
+
+/**
+ * Zeroes and drops the read buffers this thread keeps between jobs (they hold the plaintext of
+ * the last file read): called when the vault locks or the user signs out. A buffer a job is
+ * reading into is not kept while it is in use, so a job in flight is not disturbed.
+ * @returns how many buffers were wiped.
+ */
+export function wipeKeptBuffers(): number {
+  const wiped = keptBuffers.splice(0);
+  for (const buffer of wiped) new Uint8Array(buffer).fill(0);
+  return wiped.length;
+}

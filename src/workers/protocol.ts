@@ -8,7 +8,7 @@ import type { ErrorCode } from '../core/errors';
 import type { BuiltPart, PartJob, PartRunJob } from '../transfer/build-part';
 import type { FramesJob } from '../transfer/download-frames';
 
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 export type WorkerRequest =
   | { id: number; type: 'ping'; sentAtMs: number }
@@ -17,7 +17,9 @@ export type WorkerRequest =
   /** Build a run of consecutive parts in one job ([Note: part runs] in build-part.ts). */
   | { id: number; type: 'buildParts'; job: PartRunJob }
   /** Decrypt one ranged GET of whole frames; see src/transfer/download-frames.ts. */
-  | { id: number; type: 'decryptFrames'; job: FramesJob };
+  | { id: number; type: 'decryptFrames'; job: FramesJob }
+  /** Zero and drop the read buffers the worker keeps between jobs (part-reader.ts). */
+  | { id: number; type: 'wipeBuffers' };
 
 export type WorkerReplyBody =
   | {
@@ -48,6 +50,11 @@ export type WorkerReplyBody =
       /** Each frame's plaintext, in order, released only after every tag verified; transferred. */
       plaintext: readonly Uint8Array<ArrayBuffer>[];
       decryptMs: number;
+    }
+  | {
+      type: 'wipeBuffers';
+      /** How many kept buffers were zeroed and dropped. */
+      wiped: number;
     };
 
 export type WorkerReply =

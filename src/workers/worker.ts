@@ -4,7 +4,7 @@
  * (see protocol.ts).
  */
 import { VeilError } from '../core/errors';
-import { buildPart, buildParts } from '../transfer/build-part';
+import { buildPart, buildParts, wipeKeptBuffers } from '../transfer/build-part';
 import { decryptFrames } from '../transfer/download-frames';
 import { PROTOCOL_VERSION, type WorkerReply, type WorkerRequest } from './protocol';
 
@@ -54,6 +54,15 @@ async function handle(request: WorkerRequest): Promise<Answer> {
         transfer: opened.plaintext.map((frame) => frame.buffer),
       };
     }
+    case 'wipeBuffers':
+      return {
+        reply: {
+          id: request.id,
+          ok: true,
+          body: { type: 'wipeBuffers', wiped: wipeKeptBuffers() },
+        },
+        transfer: [],
+      };
     default: {
       const unknown = request as { id: number; type: string };
       throw Object.assign(new VeilError('WORKER_UNKNOWN_REQUEST', unknown.type), {

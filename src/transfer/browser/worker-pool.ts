@@ -121,6 +121,25 @@ export class WorkerPool implements PartBuilder, FrameDecryptor {
     return { plaintext, decryptMs };
   }
 
+  /**
+   * Zeroes and drops every buffer kept between jobs: the pool's spare part buffers (an upload
+   * without client-side encryption leaves plaintext in them) and each worker's read buffers
+   * (plaintext of the last file read). For the vault's lock and sign-out; jobs in flight keep
+   * their own buffers.
+   * @returns how many buffers were wiped.
+   */
+  async wipeBuffers(): Promise<number> {
+    const spare = this.#spare.splice(0);
+    for (const buffer of spare) new Uint8Array(buffer).fill(0);
+    const inWorkers = await Promise.all(
+      this.#clients.map(async (client) => {
+        const { wiped } = await client.request<'wipeBuffers'>({ type: 'wipeBuffers' }, []);
+        return wiped;
+      }),
+    );
+    return spare.length + inWorkers.reduce((sum, count) => sum + count, 0);
+  }
+
   /** Round trip of a ping to every worker, in milliseconds. */
   async ping(): Promise<number[]> {
     return Promise.all(this.#clients.map(async (client) => (await client.ping()).roundTripMs));

@@ -9,7 +9,7 @@ import { decryptBytes } from '../../../src/core/one-shot';
 import { createMessageHeader } from '../../../src/core/message';
 import { RawAesKeyring } from '../../../src/keyrings/raw-aes';
 import { buildParts } from '../../../src/transfer/build-part';
-import { openRange } from '../../../src/transfer/part-reader';
+import { openRange, wipeKeptBuffers } from '../../../src/transfer/part-reader';
 
 const FRAME = 4096;
 
@@ -42,6 +42,23 @@ describe('openRange', () => {
     // The BYOB reader took the buffer over: the first slice's view is detached now.
     expect(first.buffer.byteLength).toBe(0);
     expect(Buffer.compare(second, bytes.subarray(4000))).toBe(0);
+    reader.close();
+  });
+
+  test('wiping zeroes the kept buffers and the next slice is read into new memory', async () => {
+    wipeKeptBuffers();
+    const bytes = pattern(8000, 3);
+    const reader = openRange(new Blob([bytes]), 0, 8000);
+    const first = await reader.next(4000);
+    reader.release(first);
+    expect(wipeKeptBuffers()).toBe(1);
+    // The plaintext it held is gone, and the buffer is not handed out again.
+    expect(first.every((byte) => byte === 0)).toBe(true);
+    const second = await reader.next(4000);
+    expect(first.buffer.byteLength).toBe(4000);
+    expect(second.buffer).not.toBe(first.buffer);
+    expect(Buffer.compare(second, bytes.subarray(4000))).toBe(0);
+    expect(wipeKeptBuffers()).toBe(0);
     reader.close();
   });
 

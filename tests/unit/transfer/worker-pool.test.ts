@@ -32,7 +32,44 @@ class FakeWorker {
   }
 }
 
+/** A stand-in Worker that answers wipeBuffers, saying it wiped `kept` buffers. */
+class WipingWorker extends FakeWorker {
+  constructor(readonly kept: number) {
+    super();
+  }
+  override postMessage(request: WorkerRequest): void {
+    super.postMessage(request);
+    if (request.type !== 'wipeBuffers') return;
+    this.onmessage?.({
+      data: { id: request.id, ok: true, body: { type: 'wipeBuffers', wiped: this.kept } },
+    } as MessageEvent<WorkerReply>);
+  }
+}
+
 describe('WorkerPool', () => {
+  test('wipeBuffers zeroes the spare part buffers and asks every worker to wipe its own', async () => {
+    const fakes: WipingWorker[] = [];
+    const pool = new WorkerPool(2, () => {
+      const fake = new WipingWorker(fakes.length + 1);
+      fakes.push(fake);
+      return new WorkerClient(fake as unknown as Worker);
+    });
+    const spare = new Uint8Array(1024).fill(0x5a);
+    pool.recycle(spare);
+    expect(await pool.wipeBuffers()).toBe(1 + 1 + 2);
+    expect(spare.every((byte) => byte === 0)).toBe(true);
+    expect(fakes.map((fake) => fake.received.map((request) => request.type))).toEqual([
+      ['wipeBuffers'],
+      ['wipeBuffers'],
+    ]);
+    // Nothing is left to hand out: the next job carries no spare buffer.
+    const file = new Blob([new Uint8Array(1024).fill(7)]);
+    await pool.buildPart({ file, frameBytes: 1024, firstSeq: 1, lastSeq: 1 });
+    const sent = fakes.flatMap((fake) => fake.received).find((r) => r.type === 'buildPart');
+    expect(sent?.type === 'buildPart' && sent.job.spare).toEqual([]);
+    pool.terminate();
+  });
+
   test('spreads parts over the least busy workers and returns their bytes', async () => {
     const fakes: FakeWorker[] = [];
     const pool = new WorkerPool(3, () => {
