@@ -2,9 +2,13 @@
  * When to lock the vault for idleness, as pure logic over an injected clock and timer (the app
  * passes Date.now and setTimeout, tests a fake clock). Activity only records a time, so a busy
  * page costs no timer churn; the one timer, when it fires, either locks (idle long enough) or
- * sleeps again until the new deadline.
+ * sleeps again until the new deadline. A timer is armed for at most MAX_TIMER_MS: a longer delay
+ * would overflow setTimeout's 32-bit delay and fire at once, again and again, never locking.
  */
 import { needs } from '../../core/errors';
+
+/** The longest delay setTimeout keeps (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The clock and timer the idle lock runs on. */
 export interface IdleClock {
@@ -63,7 +67,7 @@ export class IdleLock {
   }
 
   #arm(delayMs: number): void {
-    this.#timer = this.#clock.setTimeout(() => this.#fire(), delayMs);
+    this.#timer = this.#clock.setTimeout(() => this.#fire(), Math.min(delayMs, MAX_TIMER_MS));
   }
 
   #fire(): void {

@@ -6,6 +6,9 @@
  */
 import type { LockMethod, LockRecord } from './vault-lock-core';
 
+/** The longest idle time a record may hold, in minutes (one day; setIdleMinutes allows no more). */
+export const MAX_IDLE_MINUTES = 1440;
+
 type Loose = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null;
@@ -33,7 +36,9 @@ function isMethod(value: unknown): value is LockMethod {
 export function isLockRecord(value: unknown): value is LockRecord {
   if (!isObject(value) || value.version !== 1) return false;
   if (typeof value.vaultId !== 'string' || !isBytes(value.vaultSalt, 16)) return false;
-  if (!Number.isInteger(value.idleMinutes) || (value.idleMinutes as number) < 1) return false;
+  if (!Number.isInteger(value.idleMinutes)) return false;
+  const idleMinutes = value.idleMinutes as number;
+  if (idleMinutes < 1 || idleMinutes > MAX_IDLE_MINUTES) return false;
   if (value.entriesVouched !== undefined && value.entriesVouched !== true) return false;
   const methods = value.methods;
   return (

@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { VeilError } from '../../../../src/core/errors';
-import { IdleLock, type IdleClock } from '../../../../src/state/keys/idle-lock';
+import { IdleLock, MAX_TIMER_MS, type IdleClock } from '../../../../src/state/keys/idle-lock';
 
 /** A clock whose timers run only when advance() passes their time. */
 class FakeClock implements IdleClock {
@@ -14,9 +14,13 @@ class FakeClock implements IdleClock {
   now() {
     return this.nowMs;
   }
+  arms = 0;
   setTimeout(run: () => void, delayMs: number) {
     const id = this.#next++;
-    this.#timers.set(id, { at: this.nowMs + delayMs, run });
+    this.arms++;
+    // As in browsers and Node: a delay past 2^31 - 1 ms overflows and fires almost at once.
+    const at = this.nowMs + (delayMs > MAX_TIMER_MS ? 1 : delayMs);
+    this.#timers.set(id, { at, run });
     return id;
   }
   clearTimeout(handle: unknown) {
@@ -94,6 +98,20 @@ describe('the idle lock', () => {
     expect(locks()).toBe(0);
     clock.advance(1);
     expect(locks()).toBe(1);
+  });
+
+  test("attack: an idle time past setTimeout's limit still locks, arming a timer only a few times", () => {
+    const { clock, idle, locks } = setup();
+    const idleMs = 1_000_000 * 60_000; // a planted record's 10^6 minutes
+    idle.start(idleMs);
+    clock.advance(1000);
+    expect(clock.arms).toBe(1);
+    expect(locks()).toBe(0);
+    clock.advance(idleMs - 1001);
+    expect(locks()).toBe(0);
+    clock.advance(1);
+    expect(locks()).toBe(1);
+    expect(clock.arms).toBeLessThanOrEqual(Math.ceil(idleMs / MAX_TIMER_MS) + 1);
   });
 
   test('guard: a non-positive or non-finite idle time is refused', () => {

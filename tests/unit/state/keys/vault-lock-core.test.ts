@@ -343,6 +343,18 @@ describe('the vault lock', () => {
     expect(await codeOf(() => world(stores).lock.load())).toBe('VAULT_LOCK_INVALID');
   });
 
+  test('attack: a record rewritten with an idle time over a day is refused as a whole', async () => {
+    const { lock, stores } = world();
+    await lock.setUp(PASSPHRASE);
+    const good = stores.lock.record as LockRecord;
+    stores.lock.record = { ...good, idleMinutes: 1440 };
+    await world(stores).lock.load();
+    for (const idleMinutes of [1441, 1_000_000, Number.MAX_SAFE_INTEGER]) {
+      stores.lock.record = { ...good, idleMinutes };
+      expect(await codeOf(() => world(stores).lock.load())).toBe('VAULT_LOCK_INVALID');
+    }
+  });
+
   test("the real passphrase iterations are 600,000 (the key backups' figure)", async () => {
     const lock = new VaultLockCore(new MemoryLockStore());
     const store = new MemoryLockStore();
