@@ -43,13 +43,13 @@ async function scan(): Promise<{
   return { parents, chromium };
 }
 
-/** The Chromium processes that descend from this Node process. */
-async function ours(): Promise<ChromiumProcess[]> {
+/** The Chromium processes that descend from `root` (default: this Node process). */
+async function ours(root = process.pid): Promise<ChromiumProcess[]> {
   const { parents, chromium } = await scan();
   const found: ChromiumProcess[] = [];
   for (const [pid, figures] of chromium) {
     for (let at: number | undefined = pid; at; at = parents.get(at)) {
-      if (at === process.pid) {
+      if (at === root) {
         found.push(figures);
         break;
       }
@@ -58,21 +58,29 @@ async function ours(): Promise<ChromiumProcess[]> {
   return found;
 }
 
-/** Sum of VmRSS of this process's Chromium descendants, in bytes: all, and the renderers alone. */
-export async function chromiumRssBytes(): Promise<{ total: number; renderer: number }> {
+/**
+ * Sum of VmRSS of this process's Chromium descendants (or those of `root`, one browser's own), in
+ * bytes: all, and the renderers alone.
+ */
+export async function chromiumRssBytes(
+  root?: number,
+): Promise<{ total: number; renderer: number }> {
   let total = 0;
   let renderer = 0;
-  for (const process of await ours()) {
+  for (const process of await ours(root)) {
     total += process.rssBytes;
     if (process.renderer) renderer += process.rssBytes;
   }
   return { total, renderer };
 }
 
-/** CPU time used so far by this process's Chromium descendants, in ms (USER_HZ is 100). */
-export async function chromiumCpuMs(): Promise<number> {
+/**
+ * CPU time used so far by this process's Chromium descendants (or those of `root`), in ms
+ * (USER_HZ is 100).
+ */
+export async function chromiumCpuMs(root?: number): Promise<number> {
   let ticks = 0;
-  for (const process of await ours()) ticks += process.cpuTicks;
+  for (const process of await ours(root)) ticks += process.cpuTicks;
   return ticks * 10;
 }
 

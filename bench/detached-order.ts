@@ -28,19 +28,48 @@ export async function markCpu(label: string): Promise<void> {
 }
 
 /**
- * Runs `work` for the order in the address, if any: tells the bench it is ready, waits for its
- * answer, then sends the result, or the failure's message.
+ * Runs `work` for the order in the address, if any: runs `prepare` (say, making a file), tells the
+ * bench it is ready and waits for its answer, then runs `work` with what `prepare` made and sends
+ * the result, or the failure's message.
  */
-export async function runOrder<Job, Result>(work: (job: Job) => Promise<Result>): Promise<void> {
+export async function runOrder<Job, Result, Prepared = undefined>(
+  work: (job: Job, prepared: Prepared) => Promise<Result>,
+  prepare?: (job: Job) => Promise<Prepared>,
+): Promise<void> {
   const order = detachedOrder<Job>();
   if (!order) return;
   reportUrl = order.reportUrl;
-  await fetch(`${order.reportUrl}ready`, { method: 'POST' });
   let answer: { result?: Result; error?: string };
   try {
-    answer = { result: await work(order.job) };
+    const prepared = (await prepare?.(order.job)) as Prepared;
+    await fetch(`${order.reportUrl}ready`, { method: 'POST' });
+    answer = { result: await work(order.job, prepared) };
   } catch (error) {
     answer = { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
   }
   await fetch(`${order.reportUrl}result`, { method: 'POST', body: JSON.stringify(answer) });
+}
+
+/** The JS heap in use, where Chromium tells it (performance.memory). */
+const heapUsedBytes = (): number =>
+  (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0;
+
+/** The page's JS heap in use: at its peak, and its growth over the start; bytes. */
+export interface HeapFigures {
+  readonly peakBytes: number;
+  readonly growthBytes: number;
+}
+
+/** Samples the page's JS heap every 100 ms until `stop()`. */
+export function sampleHeap(): { stop(): HeapFigures } {
+  const baselineBytes = heapUsedBytes();
+  let peakBytes = baselineBytes;
+  const timer = setInterval(() => (peakBytes = Math.max(peakBytes, heapUsedBytes())), 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      peakBytes = Math.max(peakBytes, heapUsedBytes());
+      return { peakBytes, growthBytes: peakBytes - baselineBytes };
+    },
+  };
 }

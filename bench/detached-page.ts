@@ -9,8 +9,8 @@
  * without it, and the kept 8 MiB ranges add to the renderer's memory. So the download figures
  * are measured in a Chromium started here with the page's address alone: the page reads its job
  * from the address's fragment, runs it, and POSTs the result to a one-shot server on loopback.
- * The Chromium is this process's child, so chromium-proc.ts finds its processes for CPU and
- * memory.
+ * The Chromium is this process's child: its CPU and memory are read from its own processes
+ * (chromium-proc.ts), apart from any other browser the bench runs.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -47,7 +47,7 @@ export interface DetachedRun<Result> {
 export async function runDetached<Job, Result>(
   pageUrl: string,
   job: Job,
-  options: { onReady?: () => Promise<void>; timeoutMs?: number } = {},
+  options: { onReady?: (browserPid: number) => Promise<void>; timeoutMs?: number } = {},
 ): Promise<DetachedRun<Result>> {
   let cpuAtReadyMs = 0;
   let cpuAtResultMs = 0;
@@ -66,7 +66,7 @@ export async function runDetached<Job, Result>(
       };
       if (request.method !== 'POST') return answer();
       if (request.url === '/mark') {
-        void chromiumCpuMs().then((cpuMs) => {
+        void chromiumCpuMs(browser.pid).then((cpuMs) => {
           marks.push({ label: body, cpuMs });
           answer();
         });
@@ -74,8 +74,8 @@ export async function runDetached<Job, Result>(
       }
       if (request.url === '/ready') {
         (async () => {
-          await options.onReady?.();
-          cpuAtReadyMs = await chromiumCpuMs();
+          await options.onReady?.(browser.pid ?? 0);
+          cpuAtReadyMs = await chromiumCpuMs(browser.pid);
         })().then(answer, (error: Error) => {
           answer();
           settle?.reject(error);
@@ -83,7 +83,7 @@ export async function runDetached<Job, Result>(
         return;
       }
       answer();
-      void chromiumCpuMs().then((cpuMs) => {
+      void chromiumCpuMs(browser.pid).then((cpuMs) => {
         cpuAtResultMs = cpuMs;
         settle?.resolve(body);
       });

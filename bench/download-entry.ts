@@ -17,7 +17,7 @@ import { WorkerPool } from '../src/transfer/browser/worker-pool';
 import { createEncryptStream } from '../src/core/encrypt-stream';
 import type { DownloadS3 } from '../src/transfer/download-s3';
 
-import { markCpu, runOrder } from './detached-order';
+import { markCpu, runOrder, sampleHeap, type HeapFigures } from './detached-order';
 
 export { primitiveDecryptMs, rawAesMs } from './primitives';
 
@@ -225,13 +225,9 @@ export interface DetachedResult {
   readonly plainMs: number[];
   /** Plaintext bytes the last Veil download wrote. */
   readonly writtenBytes: number;
-  /** The page's JS heap in use at its peak (performance.memory, sampled every 100 ms). */
-  readonly heapPeakBytes: number;
+  /** The page's JS heap (performance.memory, sampled every 100 ms). */
+  readonly heap: HeapFigures;
 }
-
-/** The JS heap in use, where Chromium tells it (performance.memory). */
-const heapUsedBytes = (): number =>
-  (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0;
 
 async function runDetachedJob(job: DetachedJob): Promise<DetachedResult> {
   // The save picker, as the bench stubs it under Playwright: a file in OPFS (a persistent profile).
@@ -241,14 +237,11 @@ async function runDetachedJob(job: DetachedJob): Promise<DetachedResult> {
     (await navigator.storage.getDirectory()).getFileHandle(options.suggestedName, {
       create: true,
     });
-  let heapPeakBytes = heapUsedBytes();
-  const sampler = setInterval(
-    () => (heapPeakBytes = Math.max(heapPeakBytes, heapUsedBytes())),
-    100,
-  );
+  const heapSampler = sampleHeap();
   const veilMs: number[] = [];
   const plainMs: number[] = [];
   let writtenBytes = 0;
+  let heap: HeapFigures;
   const run = async (key: string, kind: string): Promise<number> => {
     await markCpu(`${key} start`);
     const result = await downloadMs({ ...job, key });
@@ -267,9 +260,9 @@ async function runDetachedJob(job: DetachedJob): Promise<DetachedResult> {
       }
     }
   } finally {
-    clearInterval(sampler);
+    heap = heapSampler.stop();
   }
-  return { veilMs, plainMs, writtenBytes, heapPeakBytes };
+  return { veilMs, plainMs, writtenBytes, heap };
 }
 
 void runOrder(runDetachedJob);

@@ -287,9 +287,9 @@ try {
       served.url,
       { kind: 'download', endpoint: s3.url, keyBase64: KEY_BASE64, workers, key },
       {
-        onReady: async () => {
+        onReady: async (browserPid) => {
           await new Promise((resolve) => setTimeout(resolve, 2000)); // the new browser settles
-          sampler = await sampleMemory(undefined);
+          sampler = await sampleMemory(undefined, { browserPid });
         },
       },
     );
@@ -301,7 +301,8 @@ try {
       MBps: round(mbps(detached.writtenBytes, detached.veilMs[0] ?? 0)),
       loadAverage: await loadAverage(),
       ...seen,
-      heapPeakMiB: Math.round(detached.heapPeakBytes / MiB),
+      heapPeakMiB: Math.round(detached.heap.peakBytes / MiB),
+      heapGrowthMiB: Math.round(detached.heap.growthBytes / MiB),
     });
     console.log('peak memory:', memory.at(-1));
     for (const target of ['opfs', 'service-worker'] as const) {

@@ -28,11 +28,14 @@ export interface MemoryFigures {
  * Takes the baseline, then samples until `stop()`, which returns the peaks and growths.
  * @param page the page whose heap is read through a DevTools session of its own; without one
  *   (a detached page, detached-page.ts) the heap figures are 0 and the page reports its own.
+ * @param options.browserPid only that browser's processes (a detached one), not every Chromium
+ *   this process started.
  */
 export async function sampleMemory(
   page: Page | undefined,
-  intervalMs = 100,
+  options: { intervalMs?: number; browserPid?: number } = {},
 ): Promise<{ stop(): Promise<MemoryFigures> }> {
+  const intervalMs = options.intervalMs ?? 100;
   const cdp = page ? await page.context().newCDPSession(page) : undefined;
   await cdp?.send('Performance.enable');
   const heapBytes = async (): Promise<number> => {
@@ -40,12 +43,15 @@ export async function sampleMemory(
     const { metrics } = await cdp.send('Performance.getMetrics');
     return metrics.find((metric) => metric.name === 'JSHeapUsedSize')?.value ?? 0;
   };
-  const baseline = { ...(await chromiumRssBytes()), heap: await heapBytes() };
+  const baseline = { ...(await chromiumRssBytes(options.browserPid)), heap: await heapBytes() };
   const peak = { ...baseline };
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      const [rss, heap] = await Promise.all([chromiumRssBytes(), heapBytes().catch(() => 0)]);
+      const [rss, heap] = await Promise.all([
+        chromiumRssBytes(options.browserPid),
+        heapBytes().catch(() => 0),
+      ]);
       peak.total = Math.max(peak.total, rss.total);
       peak.renderer = Math.max(peak.renderer, rss.renderer);
       peak.heap = Math.max(peak.heap, heap);
