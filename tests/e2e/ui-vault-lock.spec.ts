@@ -220,7 +220,12 @@ test('a locked vault gives no key to an upload; export later opens the upload wi
   const second = join(work, 'second.txt');
   await writeFile(second, plain);
   await page.getByTestId('file-input').setInputFiles(second);
-  await expect(page.locator('[data-code="VAULT_LOCKED"]').first()).toBeVisible({ timeout: 15_000 });
+  // The upload asks for the unlock where the user is; cancelled, nothing is uploaded.
+  await expect(page.getByTestId('unlock-prompt')).toBeVisible({ timeout: 15_000 });
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('unlock-prompt')).toBeHidden();
+  await expect(page.locator('[data-code="VAULT_UNLOCK_CANCELLED"]').first()).toBeVisible();
+  await expect(row(page, 'second.txt')).toHaveCount(0);
 
   // Attack: a wrong passphrase does not unlock (typed, then Enter).
   await page.getByRole('link', { name: 'Keys', exact: true }).click();

@@ -11,8 +11,8 @@
  * Unlock where the user is ([Note: unlock where the user is] in src/state/keys/unlock-request.ts):
  * with a passphrase lock, after "Lock now", downloading a Model A file opens the unlock dialog;
  * Escape cancels (nothing saved, a calm "Cancelled"), a wrong passphrase is shown in the dialog
- * and the vault stays locked, and the right one lets the download go on to identical bytes.
- * axe runs with the dialog open.
+ * and the vault stays locked, and the right one lets the download go on to identical bytes; an
+ * upload with the locked key asks the same way and goes on. axe runs with the dialog open.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { createHash } from 'node:crypto';
@@ -249,6 +249,21 @@ test('a download that needs the locked vault opens the unlock dialog: Escape can
   });
   await page.getByRole('link', { name: 'Keys', exact: true }).click();
   await expect(lockStatus(page)).toHaveAttribute('data-status', 'unlocked');
+
+  // An upload with the locked key asks the same way, and goes on once unlocked.
+  await page.getByTestId('lock-now').click();
+  await expect(lockStatus(page)).toHaveAttribute('data-status', 'locked');
+  await page.getByRole('link', { name: 'Upload', exact: true }).click();
+  await page.getByTestId('mode-A').check();
+  await page.getByLabel(/Destination folder/).fill('unlock-prompt');
+  const again = join(work, 'again.txt');
+  await writeFile(again, plain);
+  await page.getByTestId('file-input').setInputFiles(again);
+  await expect(dialog).toBeVisible({ timeout: 15_000 });
+  await page.getByTestId('unlock-prompt-passphrase').fill(PASSPHRASE);
+  await page.getByTestId('unlock-prompt-passphrase').press('Enter');
+  await expect(dialog).toBeHidden({ timeout: 15_000 });
+  await expect(row(page, 'again.txt')).toHaveAttribute('data-phase', 'done', { timeout: 30_000 });
   expect(errors).toEqual([]);
   await context.close();
 });

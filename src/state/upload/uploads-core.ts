@@ -17,6 +17,7 @@ import { withPadding } from '../../core/padding';
 import type { Keyring } from '../../core/keyring';
 import type { LocationNames } from '../../transfer/location-names';
 import type { UploadRecord } from '../../transfer/upload-store';
+import { withUnlockedVault } from '../keys/unlock-request';
 import type { WriteKeys } from '../shared/keyrings';
 import type { ModelId, Protection } from '../shared/protection';
 import { protectionOf, sseOf, type UploadChoice } from './choice';
@@ -167,7 +168,11 @@ export class UploadsCore {
     try {
       this.#deps.s3();
       if (protection.kind === 'client-side') {
-        keys = this.#deps.keys.write(protection.model, config);
+        const { model } = protection;
+        // A locked vault key asks for the unlock here ([Note: unlock where the user is]).
+        keys = await withUnlockedVault(() =>
+          Promise.resolve().then(() => this.#deps.keys.write(model, config)),
+        );
       }
       if (this.#deps.names) {
         const writer = keys && { keyring: keys.keyring, encryptionContext: keys.encryptionContext };
