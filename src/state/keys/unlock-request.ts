@@ -1,14 +1,15 @@
 /**
- * [Note: unlock where the user is] An action that needs the locked vault (a download of a Model
- * A file, opening a file shared with the user's key pair, "Save backup" of the key pair…) does not
- * fail with VAULT_LOCKED and send the user to Keys: it asks for the unlock where it stands, as a
- * password manager does, and goes on by itself once the vault is unlocked. There is one prompt
- * for the app (unlock-prompt.svelte.ts, shown by views/keys/UnlockDialog.svelte), registered here
- * when the app starts; the places that meet a locked vault go through this module: keyrings ask
- * `unlockVault` when an object names a locked key (locked-keyring.ts, person-keyring.ts), and
- * actions run through `withUnlockedVault`. Cancelling rejects with VAULT_UNLOCK_CANCELLED, which
- * says only that the action was not done. With no prompt registered (the command line, tests),
- * nothing changes: the action fails with VAULT_LOCKED as before.
+ * [Note: unlock where the user is] An action that needs the locked vault (an upload or download
+ * with a Model A key, opening a file shared with the user's key pair, "Save backup" of the key
+ * pair…) does not fail with VAULT_LOCKED and send the user to Keys: it asks for the unlock where
+ * it stands, as a password manager does, and goes on by itself once the vault is unlocked. There
+ * is one prompt for the app (unlock-prompt.svelte.ts, shown by views/keys/UnlockDialog.svelte),
+ * registered here when the app starts; the places that meet a locked vault go through this
+ * module: a locked key's stand-in keyring asks `unlockPrompter()` when an object names it
+ * (locked-keyring.ts), and actions run through `withUnlockedVault` (person-keyring.ts, the
+ * upload's key choice, the key pair's backup). Cancelling rejects with VAULT_UNLOCK_CANCELLED,
+ * which says only that the action was not done. With no prompt registered (the command line,
+ * tests), nothing changes: the action fails with VAULT_LOCKED as before.
  */
 import { VeilError } from '../../core/errors';
 
