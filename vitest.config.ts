@@ -2,7 +2,8 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
 
 // Two tiers run by `npm test` in order: unit (pure, fast) and integration (against the local
-// services, which each test file starts on free ports and stops).
+// services on free ports: one stack for the run, and stacks of their own for the files that
+// need one).
 export default defineConfig({
   test: {
     projects: [
@@ -22,7 +23,12 @@ export default defineConfig({
           name: 'integration',
           include: ['tests/integration/**/*.test.ts', 'tests/proof/integration/**/*.test.ts'],
           exclude: ['**/*.waits.test.ts'],
-          globalSetup: ['tests/integration/support/global-setup.ts'],
+          // One local stack for the run, each file in a bucket of its own on it ([Note: one
+          // stack per run] in tests/integration/support/shared-stack.ts).
+          globalSetup: [
+            'tests/integration/support/global-setup.ts',
+            'tests/integration/support/shared-stack-setup.ts',
+          ],
           environment: 'node',
           testTimeout: 120_000,
           env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },

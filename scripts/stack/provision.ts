@@ -83,7 +83,10 @@ function errorName(error: unknown): string {
   return error instanceof Error ? error.name : '';
 }
 
-export async function provisionBucket(s3: S3Client, o: ProvisionOptions): Promise<void> {
+export async function provisionBucket(
+  s3: S3Client,
+  o: Pick<ProvisionOptions, 'bucket' | 'origins'>,
+): Promise<void> {
   try {
     await s3.send(new HeadBucketCommand({ Bucket: o.bucket }));
   } catch (error) {

@@ -1,40 +1,29 @@
 /**
- * Model B from the command line, as users run it (node bin/veil.mjs), against the real HSM proxy
- * on a SoftHSM2 token: encrypt with an HSM key plus a Model A recovery key, decrypt with either.
+ * Model B from the command line (in process: [Note: command line in process]), against the real HSM
+ * proxy on a SoftHSM2 token: encrypt with an HSM key plus a Model A recovery key, decrypt with
+ * either.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, expect, test } from 'vitest';
 import { DEMO } from '../../scripts/stack/stack';
 import { useLocalStack } from './local-stack';
+import { veilInProcess } from './support/cli-in-process';
 
 const local = useLocalStack(['http://127.0.0.1:5996']);
-const BIN = fileURLToPath(new URL('../../bin/veil.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'veil-cli-hsm-'));
 const path = (name: string) => join(dir, name);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function veil(
+/** `veil` in this process ([Note: command line in process]): the test needs its output. */
+async function veil(
   env: NodeJS.ProcessEnv,
   ...args: string[]
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: dir, env: { ...process.env, ...env } },
-      (error, stdout, stderr) =>
-        resolve({
-          code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
-          stdout,
-          stderr,
-        }),
-    );
-  });
+  const run = await veilInProcess(args, dir, { ...process.env, ...env });
+  return { ...run, stdout: run.stdout.toString('utf8') };
 }
 
 test('encrypts under an HSM key and a recovery key; either decrypts; missing tokens are usage errors', async () => {

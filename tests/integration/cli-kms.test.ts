@@ -1,27 +1,25 @@
 /**
- * Model C from the command line, as users run it (node bin/veil.mjs), against KMS in moto:
+ * Model C from the command line (in process: [Note: command line in process]), against KMS in moto:
  * encrypt under a KMS key plus a Model A recovery key, decrypt by discovery or with the key file,
- * and the official ESDK (client-node's KMS keyring) opens the CLI's output. Repeated --kms-key
- * each add an EDK, and discovery without --region takes the region from the key ARN. Discovery
- * asks KMS only about keys of the caller's own account (or VEIL_KMS_ACCOUNTS): a file planted
- * under another account's key gets no Decrypt call ([Note: the command line's KMS discovery]).
+ * and the official ESDK (client-node's KMS keyring) opens the CLI's output. Repeated --kms-key each
+ * add an EDK, and discovery without --region takes the region from the key ARN. Discovery asks KMS
+ * only about keys of the caller's own account (or VEIL_KMS_ACCOUNTS): a file planted under another
+ * account's key gets no Decrypt call ([Note: the command line's KMS discovery]).
  */
 import { KMS } from '@aws-sdk/client-kms';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { buildClient, CommitmentPolicy, KmsKeyringNode } from '@aws-crypto/client-node';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, expect, test } from 'vitest';
 import { LOCAL_CREDENTIALS } from '../../scripts/stack/provision';
 import { DEMO } from '../../scripts/stack/stack';
 import { useLocalStack } from './local-stack';
+import { veilInProcess } from './support/cli-in-process';
 
 const local = useLocalStack(['http://127.0.0.1:5995']);
-const BIN = fileURLToPath(new URL('../../bin/veil.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'veil-cli-kms-'));
 const path = (name: string) => join(dir, name);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,7 +29,7 @@ function veil(...args: string[]): Promise<{ code: number; stdout: string; stderr
 }
 
 /** `veil` with more environment: other credentials, VEIL_KMS_ACCOUNTS. */
-function veilAs(
+async function veilAs(
   extra: Record<string, string>,
   ...args: string[]
 ): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -46,15 +44,9 @@ function veilAs(
     VEIL_KMS_ACCOUNTS: '',
     ...extra,
   };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: dir, env }, (error, stdout, stderr) =>
-      resolve({
-        code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
-        stdout,
-        stderr,
-      }),
-    );
-  });
+  // In this process ([Note: command line in process]): the tests need the output and status.
+  const run = await veilInProcess(args, dir, env);
+  return { ...run, stdout: run.stdout.toString('utf8') };
 }
 
 test('encrypts under a KMS key and a recovery key; discovery, the key file and client-node decrypt', async () => {

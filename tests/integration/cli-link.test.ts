@@ -1,14 +1,14 @@
 /**
- * `veil cp '<share link>' FILE` as users run it (node bin/veil.mjs) against S3 in moto, with no
- * AWS credentials in its environment: a link made by `veil share` downloads byte for byte (a
- * padded file comes back unpadded; a folder takes the link's name). The attacks, each leaving
+ * `veil cp '<share link>' FILE` (in process: [Note: command line in process]) against S3 in moto,
+ * with no AWS credentials in its environment: a link made by `veil share` downloads byte for byte
+ * (a padded file comes back unpadded; a folder takes the link's name). The attacks, each leaving
  * neither FILE nor a temporary file behind: a revoked link (SHARE_LINK_REVOKED), a link whose key
  * was changed in its fragment (WRONG_KEY), a cut fragment (SHARE_LINK_MALFORMED), a link past its
- * expiry (SHARE_LINK_EXPIRED), an object swapped under the link's key for another one the link
- * key opens but that is bound elsewhere (OBJECT_MISMATCH), and a body byte changed in storage
+ * expiry (SHARE_LINK_EXPIRED), an object swapped under the link's key for another one the link key
+ * opens but that is bound elsewhere (OBJECT_MISMATCH), and a body byte changed in storage
  * (FRAME_TAMPERED, found after part of the file was written). moto does not verify presigned URLs
- * (README "What the local services do not enforce"), so the expiry is the link's own; S3's
- * "Request has expired" answer is read as SHARE_LINK_EXPIRED in share-download-s3's unit tests.
+ * (README "What the local services do not enforce"), so the expiry is the link's own; S3's "Request
+ * has expired" answer is read as SHARE_LINK_EXPIRED in share-download-s3's unit tests.
  */
 import { CopyObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';

@@ -1,17 +1,17 @@
 /**
- * `veil mv` and `veil names rotate` (node bin/veil.mjs against S3 in moto). In a private
- * location: a file and a nested folder move by their clear paths (veil ls then shows the new
- * clear names, sorted, the bucket holds no clear name, the moved files download byte for byte
- * and the old paths are gone); a move onto an existing file fails with MOVE_DESTINATION_EXISTS
- * and leaves both files as they were; `--dry-run` changes nothing. In a plain location an
- * unencrypted object moves by copy. A names key rotation renames every object, and one stopped
- * part-way (a destination taken, so one object fails) continues when run again: afterwards every
- * file downloads by its clear name, no stored key from before remains and the names key object
- * changed; one stopped inside its last step finishes. Ctrl-C during a move leaves the object in
- * flight as it was, with no multipart upload kept.
+ * `veil mv` and `veil names rotate` (in process, Ctrl-C spawned: [Note: command line in process];
+ * against S3 in moto). In a private location: a file and a nested folder move by their clear paths
+ * (veil ls then shows the new clear names, sorted, the bucket holds no clear name, the moved files
+ * download byte for byte and the old paths are gone); a move onto an existing file fails with
+ * MOVE_DESTINATION_EXISTS and leaves both files as they were; `--dry-run` changes nothing. In a
+ * plain location an unencrypted object moves by copy. A names key rotation renames every object,
+ * and one stopped part-way (a destination taken, so one object fails) continues when run again:
+ * afterwards every file downloads by its clear name, no stored key from before remains and the
+ * names key object changed; one stopped inside its last step finishes. Ctrl-C during a move leaves
+ * the object in flight as it was, with no multipart upload kept.
  *
- * Setup and checks run in this process (uploadFile, downloadFile, listObjects); the commands
- * under test run as a user would run them.
+ * Setup and checks call the functions the commands use (uploadFile, downloadFile, listObjects);
+ * the commands under test run through their command line, in process but for Ctrl-C.
  */
 import {
   DeleteObjectCommand,

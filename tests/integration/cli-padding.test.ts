@@ -1,5 +1,5 @@
 /**
- * [Note: size padding] with `veil cp --pad padme` against S3 in moto, as users run it: the
+ * [Note: size padding] with `veil cp --pad padme` against S3 in moto, in process: the
  * object is the Padmé size, `veil cp` down and `veil decrypt` give the file back byte for byte,
  * the official ESDK (client-node) outputs the file then exactly the ISO padding and the README's
  * one-line command strips it, `veil inspect` shows the marker, a rewrap keeps the padding, and

@@ -1,14 +1,15 @@
 /**
- * Sharing with people from the command line (node bin/veil.mjs) against S3 in moto, read back by
- * the functions the app uses: `veil people publish` writes the entry the app's directory reader
- * accepts (findPerson), from a public key PEM or a private key file, and never overwrites one;
- * `veil share --person FINGERPRINT` adds Bea's EDK, so client-node's RawRsaKeyringNode (oaepHash
- * sha256) opens the file byte for byte with her PEM, and writes the note the app's inbox reader
- * (readInbox) opens with her private key, naming the file and the sharer; `--unshare-person`
- * takes it back. Several s3:// URLs share each file, one line each. The attacks: an entry whose
- * fingerprint is not its key's, and one stored under another fingerprint (PERSON_ENTRY_INVALID),
- * and a fingerprint nobody published (PERSON_UNKNOWN), each leaving the object as it was and no
- * note; a bulk share with a missing object names it and still shares the others.
+ * Sharing with people from the command line (in process: [Note: command line in process]) against
+ * S3 in moto, read back by the functions the app uses: `veil people publish` writes the entry the
+ * app's directory reader accepts (findPerson), from a public key PEM or a private key file, and
+ * never overwrites one; `veil share --person FINGERPRINT` adds Bea's EDK, so client-node's
+ * RawRsaKeyringNode (oaepHash sha256) opens the file byte for byte with her PEM, and writes the
+ * note the app's inbox reader (readInbox) opens with her private key, naming the file and the
+ * sharer; `--unshare-person` takes it back. Several s3:// URLs share each file, one line each. The
+ * attacks: an entry whose fingerprint is not its key's, and one stored under another fingerprint
+ * (PERSON_ENTRY_INVALID), and a fingerprint nobody published (PERSON_UNKNOWN), each leaving the
+ * object as it was and no note; a bulk share with a missing object names it and still shares the
+ * others.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { buildClient, CommitmentPolicy, RawRsaKeyringNode } from '@aws-crypto/client-node';

@@ -1,10 +1,11 @@
 /**
- * `veil rewrap` that continues and cleans up (node bin/veil.mjs against S3 in moto): a rewrap
- * killed (SIGKILL) once its record is written leaves the object as it was, and the same command
- * run again continues it ("resumed"): the object opens with the new key, its bytes after the
- * header unchanged, with no multipart upload and no record left. On a versioned bucket,
- * --delete-previous-version leaves only the new version (which the removed key does not open);
- * without it a note names the previous version, which the removed key still opens.
+ * `veil rewrap` that continues and cleans up (in process, interrupted ones spawned: [Note: command
+ * line in process]; against S3 in moto): a rewrap killed (SIGKILL) once its record is written
+ * leaves the object as it was, and the same command run again continues it ("resumed"): the object
+ * opens with the new key, its bytes after the header unchanged, with no multipart upload and no
+ * record left. On a versioned bucket, --delete-previous-version leaves only the new version (which
+ * the removed key does not open); without it a note names the previous version, which the removed
+ * key still opens.
  */
 import {
   CreateBucketCommand,

@@ -1,12 +1,12 @@
 /**
- * `veil rewrap` as users run it (node bin/veil.mjs), against S3 and KMS in moto and the HSM proxy
- * on SoftHSM2. After each change (add, remove, replace, A→C with KMS, A→B with the HSM proxy)
- * the object opens byte for byte with the new keys through `veil cp` and through the official
- * ESDK (client-node; not for the HSM key, which only Veil's proxy keyring speaks), no longer
- * opens with a removed key, and its bytes after the header are the same as before. A prefix of
- * several objects with one plain object among them; the refusals (an object no ESDK wrote, a
- * key that does not open it, removing the last key) leave the object as it was (ETag and
- * bytes); a dry run changes nothing; a local file round trip.
+ * `veil rewrap` (in process, a signalled one spawned: [Note: command line in process]), against S3
+ * and KMS in moto and the HSM proxy on SoftHSM2. After each change (add, remove, replace, A→C with
+ * KMS, A→B with the HSM proxy) the object opens byte for byte with the new keys through `veil cp`
+ * and through the official ESDK (client-node; not for the HSM key, which only Veil's proxy keyring
+ * speaks), no longer opens with a removed key, and its bytes after the header are the same as
+ * before. A prefix of several objects with one plain object among them; the refusals (an object no
+ * ESDK wrote, a key that does not open it, removing the last key) leave the object as it was (ETag
+ * and bytes); a dry run changes nothing; a local file round trip.
  */
 import {
   GetObjectCommand,

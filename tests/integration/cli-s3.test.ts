@@ -1,10 +1,11 @@
 /**
- * `veil cp` and `veil ls` as users run them (node bin/veil.mjs), against S3 and KMS in moto and
- * the HSM proxy on SoftHSM2: round trips at the part and frame boundaries under Model A, one
- * size each under Models B and C, the object's metadata as the app writes it, the official ESDK
- * (client-node) opening what `veil cp` uploaded, `veil cp` downloading what the upload engine
- * wrote, and the failures: a tampered object, a wrong key, an existing FILE, a missing bucket, an
- * unreachable endpoint, and an upload killed midway that the same command resumes.
+ * `veil cp` and `veil ls` (in process; killed uploads spawned: [Note: command line in process]),
+ * against S3 and KMS in moto and the HSM proxy on SoftHSM2: round trips at the part and frame
+ * boundaries under Model A, one size each under Models B and C, the object's metadata as the app
+ * writes it, the official ESDK (client-node) opening what `veil cp` uploaded, `veil cp` downloading
+ * what the upload engine wrote, and the failures: a tampered object, a wrong key, an existing FILE,
+ * a missing bucket, an unreachable endpoint, and an upload killed midway that the same command
+ * resumes.
  */
 import {
   AbortMultipartUploadCommand,

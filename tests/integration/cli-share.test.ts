@@ -1,12 +1,12 @@
 /**
- * `veil share` as users run it (node bin/veil.mjs) against S3 in moto: the link it prints opens
- * the object byte for byte with only what the link holds (its presigned URL fetched without
+ * `veil share` (in process: [Note: command line in process]) against S3 in moto: the link it prints
+ * opens the object byte for byte with only what the link holds (its presigned URL fetched without
  * credentials, its key in client-node's RawAesKeyringNode under `veil-link` / the link id); the
- * object's header gains exactly that EDK (veil inspect) and loses it on --revoke, after which
- * the same key no longer opens the object although its URL still answers. The list shows
- * each link without its key. moto does not verify presigned URLs (README "What the local
- * services do not enforce"): these tests check what the link holds and what the header holds,
- * not that S3 refuses a URL; the expiry printed is checked by arithmetic.
+ * object's header gains exactly that EDK (veil inspect) and loses it on --revoke, after which the
+ * same key no longer opens the object although its URL still answers. The list shows each link
+ * without its key. moto does not verify presigned URLs (README "What the local services do not
+ * enforce"): these tests check what the link holds and what the header holds, not that S3 refuses a
+ * URL; the expiry printed is checked by arithmetic.
  */
 import {
   buildClient,

@@ -122,6 +122,7 @@ async function call(
 
 const aadOf = (text: string) => Buffer.from(text).toString('base64');
 
+// A stack of its own (hsmEnv): its proxy runs with these limits, and the tests read its audit log.
 const local = useLocalStack([ORIGIN], {
   hsmEnv: {
     VEIL_HSM_RATE_PER_SECOND: '100000',

@@ -13,45 +13,35 @@
  *   why a plain move looks at its destination first (src/transfer/rewrap-move.ts).
  * - CopyPartResult.ChecksumCRC32 for an upload created with CRC32: not returned.
  */
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
-  CreateBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
   PutObjectCommand,
-  S3Client,
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startMoto } from '../../scripts/stack/moto';
-import { freePort, type Managed } from '../../scripts/stack/process';
+import { startRewrapMoto, type RewrapMoto } from './rewrap-moto';
 
 const BUCKET = 'veil-rewrap-conditions';
 const MIB = 1024 * 1024;
 const WRONG_ETAG = '"00000000000000000000000000000000"';
 
-let moto: Managed | undefined;
+let stack: RewrapMoto | undefined;
 let client: S3Client;
 
 beforeAll(async () => {
-  const port = await freePort();
-  moto = await startMoto(port);
-  client = new S3Client({
-    region: 'us-east-1',
-    endpoint: `http://127.0.0.1:${port}`,
-    credentials: { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' },
-    forcePathStyle: true,
-  });
-  await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  stack = await startRewrapMoto(BUCKET);
+  client = stack.client;
 });
 
 afterAll(async () => {
-  client?.destroy();
-  await moto?.stop();
+  await stack?.stop();
 });
 
 /** The HTTP status of a rejected SDK call, or 'ok' when it succeeded. */

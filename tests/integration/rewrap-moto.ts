@@ -1,15 +1,13 @@
 /**
- * What the rewrap integration tests share: moto on a free port, an SDK client for it, messages
+ * What the rewrap integration tests share: a bucket on moto, an SDK client for it, messages
  * stored as an upload would store them, reads and the count of open multipart uploads.
  */
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
-  CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   ListMultipartUploadsCommand,
-  PutBucketVersioningCommand,
   PutObjectCommand,
-  S3Client,
 } from '@aws-sdk/client-s3';
 import { startMoto } from '../../scripts/stack/moto';
 import { freePort, type Managed } from '../../scripts/stack/process';
@@ -19,6 +17,7 @@ import { RawAesKeyring } from '../../src/keyrings/raw-aes';
 import type { NamesKeyStorage } from '../../src/transfer/names-key';
 import { objectParams } from '../../src/transfer/object-params';
 import { patternBytes } from '../unit/core/helpers';
+import { createFileBucket, motoS3, removeFileBucket, sharedStack } from './support/shared-stack';
 
 export const MIB = 1024 * 1024;
 export const FAST_RETRY = { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 };
@@ -32,32 +31,32 @@ export interface RewrapMoto {
   stop(): Promise<void>;
 }
 
+/**
+ * `bucket` (versioned when asked) on the run's shared moto ([Note: one stack per run]), or in a
+ * project without one on a moto of its own; `stop` deletes the bucket, or stops that moto.
+ */
 export async function startRewrapMoto(bucket: string, versioned = false): Promise<RewrapMoto> {
-  const port = await freePort();
-  const moto: Managed = await startMoto(port);
-  const url = `http://127.0.0.1:${port}`;
-  const client = new S3Client({
-    region: 'us-east-1',
-    endpoint: url,
-    credentials: { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' },
-    forcePathStyle: true,
-  });
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  if (versioned) {
-    await client.send(
-      new PutBucketVersioningCommand({
-        Bucket: bucket,
-        VersioningConfiguration: { Status: 'Enabled' },
-      }),
-    );
+  const shared = sharedStack();
+  let moto: Managed | undefined;
+  let url = shared?.motoUrl;
+  if (!url) {
+    const port = await freePort();
+    moto = await startMoto(port);
+    url = `http://127.0.0.1:${port}`;
   }
+  const client = motoS3(url);
+  await createFileBucket(client, bucket, { versioned });
   return {
     url,
     client,
     bucket,
     async stop() {
-      client.destroy();
-      await moto.stop();
+      try {
+        if (moto) await moto.stop();
+        else await removeFileBucket(client, bucket);
+      } finally {
+        client.destroy();
+      }
     },
   };
 }

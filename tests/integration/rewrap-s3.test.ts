@@ -7,17 +7,14 @@
  * refused copy aborts the multipart upload and leaves the original. What moto does not enforce
  * (the copy condition, Complete's If-Match: rewrap-moto-conditions.test.ts) is said at each test.
  */
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
-  CreateBucketCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   PutObjectCommand,
-  S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startMoto } from '../../scripts/stack/moto';
-import { freePort, type Managed } from '../../scripts/stack/process';
 import { VeilError, decryptBytes, encryptBytes, parseHeaderBytes } from '../../src/core';
 import type { ErrorCode, Keyring } from '../../src/core';
 import { RawAesKeyring } from '../../src/keyrings/raw-aes';
@@ -32,6 +29,7 @@ import {
   peerKeyring,
   testKeyBytes,
 } from '../unit/core/helpers';
+import { startRewrapMoto, type RewrapMoto } from './rewrap-moto';
 
 const BUCKET = 'veil-rewrap';
 const MIB = 1024 * 1024;
@@ -39,24 +37,16 @@ const OLD_KEY = testKeyBytes(256, 11);
 const NEW_KEY = testKeyBytes(256, 12);
 const FAST_RETRY = { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 };
 
-let moto: Managed | undefined;
+let stack: RewrapMoto | undefined;
 let client: S3Client;
 
 beforeAll(async () => {
-  const port = await freePort();
-  moto = await startMoto(port);
-  client = new S3Client({
-    region: 'us-east-1',
-    endpoint: `http://127.0.0.1:${port}`,
-    credentials: { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' },
-    forcePathStyle: true,
-  });
-  await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  stack = await startRewrapMoto(BUCKET);
+  client = stack.client;
 });
 
 afterAll(async () => {
-  client?.destroy();
-  await moto?.stop();
+  await stack?.stop();
 });
 
 const keyring = (bytes: Uint8Array, keyName: string): Promise<Keyring> =>

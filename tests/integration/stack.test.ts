@@ -34,7 +34,9 @@ import { useLocalStack } from './local-stack';
 
 const ORIGIN = 'http://127.0.0.1:5999';
 
-const local = useLocalStack([ORIGIN]);
+// A stack of its own: these tests check what starting a stack makes (the bucket's rules, the
+// token and its key, the proxy's CORS), not a bucket on the run's shared stack.
+const local = useLocalStack([ORIGIN], { own: true });
 
 function clientConfig() {
   return {

@@ -1,7 +1,7 @@
 /**
  * The set-up the command-line tests on S3 share (cli-link, cli-people, cli-share,
- * cli-share-list, cli-link-stdout): the local stack, a test folder removed afterwards, the
- * `veil` runner in it (cli-runner.ts), an S3 client for the stack's bucket, the region and
+ * cli-share-list, cli-link-stdout, cli-spawned): the local stack, a test folder removed
+ * afterwards, the `veil` runners in it (cli-runner.ts), an S3 client for the stack's bucket, the region and
  * endpoint options every command takes, and a team key file (team.jwk, key name team-key)
  * uploads are made with. Call `useCliS3` once at the top of a test file: it registers its own
  * beforeAll and afterAll.
@@ -35,6 +35,9 @@ export interface CliS3 {
   readonly veil: ReturnType<typeof cliRunner>['veil'];
   readonly veilWith: ReturnType<typeof cliRunner>['veilWith'];
   readonly veilEnv: ReturnType<typeof cliRunner>['veilEnv'];
+  /** `veil` as a process of bin/veil.mjs ([Note: command line in process]). */
+  readonly veilSpawned: ReturnType<typeof cliRunner>['veilSpawned'];
+  readonly veilSpawnedWith: ReturnType<typeof cliRunner>['veilSpawnedWith'];
   /** The S3 client, the bucket and `--region R --endpoint-url URL` for the stack. */
   readonly s3: () => S3Client;
   readonly bucket: () => string;
@@ -97,6 +100,8 @@ export function useCliS3(name: string): CliS3 {
     veil: runner.veil,
     veilWith: runner.veilWith,
     veilEnv: runner.veilEnv,
+    veilSpawned: runner.veilSpawned,
+    veilSpawnedWith: runner.veilSpawnedWith,
     s3,
     bucket: () => bucket,
     aws: () => aws,
@@ -153,7 +158,10 @@ export interface RawRun {
   stderr: string;
 }
 
-/** Runs `veil` as `cli.veilWith` does, keeping stdout as bytes (for binary output). */
+/**
+ * Runs `veil` as a process of bin/veil.mjs, as `cli.veilSpawnedWith` does, keeping stdout as
+ * bytes (for binary output through a pipe).
+ */
 export function veilRaw(cli: CliS3, extra: NodeJS.ProcessEnv, ...args: string[]): Promise<RawRun> {
   return new Promise((resolve) => {
     execFile(

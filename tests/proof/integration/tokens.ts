@@ -7,6 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { createHash, createSign, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import type { Stack } from '../../../scripts/stack/stack';
 
+/** What the tokens are made from: a file's stack (useLocalStack), without its processes. */
+type TokenStack = Omit<Stack, 'services' | 'stop'>;
+
 let motoKey: JsonWebKey | undefined;
 
 /** moto's private user-pool JWK (n, e and d only). */
@@ -56,7 +59,7 @@ export function rs256(data: Buffer, jwk: JsonWebKey): string {
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** Claims of a demo-group ID token of the stack's pool, expired an hour ago unless overridden. */
-function claims(stack: Stack, overrides: Record<string, unknown>): Record<string, unknown> {
+function claims(stack: TokenStack, overrides: Record<string, unknown>): Record<string, unknown> {
   const nowSeconds = Math.floor(Date.now() / 1000);
   return {
     iss: `https://cognito-idp.${stack.config.region}.amazonaws.com/${stack.aws.userPoolId}`,
@@ -72,13 +75,13 @@ function claims(stack: Stack, overrides: Record<string, unknown>): Record<string
 }
 
 /** A token signed with moto's user-pool key. */
-export function motoSignedToken(stack: Stack, overrides: Record<string, unknown>): string {
+export function motoSignedToken(stack: TokenStack, overrides: Record<string, unknown>): string {
   const input = `${b64({ alg: 'RS256', kid: 'dummy' })}.${b64(claims(stack, overrides))}`;
   return `${input}.${rs256(Buffer.from(input), motoPrivateJwk())}`;
 }
 
 /** A token with the pool's claims and moto's key id, signed with a key nobody trusts. */
-export function foreignToken(stack: Stack, overrides: Record<string, unknown>): string {
+export function foreignToken(stack: TokenStack, overrides: Record<string, unknown>): string {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const input = `${b64({ alg: 'RS256', kid: 'dummy' })}.${b64(claims(stack, overrides))}`;
   const signature = createSign('RSA-SHA256').update(input).sign(privateKey).toString('base64url');
