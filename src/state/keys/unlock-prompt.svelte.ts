@@ -51,11 +51,12 @@ export class UnlockPrompt {
   }
 
   /**
-   * Resolves once the vault is unlocked (at once when it is not locked); rejects with
-   * VAULT_UNLOCK_CANCELLED when the user cancels.
+   * Resolves once the vault is unlocked (at once when it is not locked, unless `fresh` asks for a
+   * new proof while unlocked); rejects with VAULT_UNLOCK_CANCELLED when the user cancels.
    */
-  request(): Promise<void> {
-    if (this.#deps.vault.lock.status !== 'locked') return Promise.resolve();
+  request(fresh = false): Promise<void> {
+    const status = this.#deps.vault.lock.status;
+    if (status === 'none' || (status === 'unlocked' && !fresh)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.#waiters.push({ resolve, reject });
       if (!this.#open) this.#error = undefined;

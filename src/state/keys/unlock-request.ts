@@ -13,10 +13,16 @@
  */
 import { VeilError } from '../../core/errors';
 
-/** Asks the user to unlock; resolves once unlocked, rejects (VAULT_UNLOCK_CANCELLED) if not. */
-export type UnlockPrompter = () => Promise<void>;
+/**
+ * Asks the user to unlock (with `fresh`, to prove it again even while unlocked); resolves once
+ * done, rejects (VAULT_UNLOCK_CANCELLED) if not.
+ */
+export type UnlockPrompter = (options?: { fresh?: boolean }) => Promise<void>;
 
 let prompter: UnlockPrompter | undefined;
+
+/** The failures an unlock mends. */
+const RETRIED = new Set(['VAULT_LOCKED', 'VAULT_REAUTH_NEEDED']);
 
 /** Registers the app's prompt (undefined removes it); returns the undo. */
 export function useUnlockPrompt(prompt: UnlockPrompter | undefined): () => void {
@@ -32,8 +38,9 @@ export function unlockPrompter(): UnlockPrompter | undefined {
 }
 
 /**
- * Runs `action`; when it fails with VAULT_LOCKED and a prompt is registered, asks the user to
- * unlock and runs it once more.
+ * Runs `action`; when it fails with VAULT_LOCKED, or VAULT_REAUTH_NEEDED (an unlock older than
+ * 2 minutes, [Note: a fresh unlock]), and a prompt is registered, asks the user to unlock (a
+ * fresh proof) and runs it once more.
  * @throws what `action` throws; VAULT_UNLOCK_CANCELLED when the user cancels the unlock.
  */
 export async function withUnlockedVault<T>(action: () => Promise<T>): Promise<T> {
@@ -41,8 +48,9 @@ export async function withUnlockedVault<T>(action: () => Promise<T>): Promise<T>
     return await action();
   } catch (error) {
     const prompt = prompter;
-    if (!(error instanceof VeilError) || error.code !== 'VAULT_LOCKED' || !prompt) throw error;
-    await prompt();
+    const retried = error instanceof VeilError && RETRIED.has(error.code);
+    if (!retried || !prompt) throw error;
+    await prompt({ fresh: error.code === 'VAULT_REAUTH_NEEDED' });
     return action();
   }
 }

@@ -18,10 +18,16 @@
 import { VeilError } from '../../core/errors';
 import type { Keyring } from '../../core/keyring';
 import { createKeyPairBackup, openKeyPairBackup } from '../../keyrings/rsa-backup';
-import { generateKeyPair, pemToPkcs8, type PersonKeyPair } from '../../keyrings/rsa-keys';
+import {
+  generateKeyPair,
+  pemToPkcs8,
+  spkiFingerprint,
+  type PersonKeyPair,
+} from '../../keyrings/rsa-keys';
 import { checkPersonName } from '../../transfer/people-directory';
 import type { VaultSealing } from '../keys/vault-core';
 import type { SealedEntry } from '../keys/vault-seal';
+import { privateKeyMatches } from './key-match';
 import { PersonKeyring } from './person-keyring';
 import { openPersonKey, sealPersonKey } from './person-seal';
 
@@ -121,6 +127,7 @@ type Unlocked = Exclude<VaultSealing, 'locked'>;
 export class KeyPairCore {
   readonly #store: KeyPairStore;
   #sealing: () => VaultSealing | undefined;
+  readonly #isFresh: () => boolean;
   #stored: StoredKeyPair | undefined;
   // A plain CryptoKey entry found where the store records a sealed pair: never used.
   #tampered = false;
@@ -129,10 +136,18 @@ export class KeyPairCore {
   #keyring: PersonKeyring | undefined;
   #loaded: Promise<void> | undefined;
 
-  /** `sealing` says whether the vault has a lock and holds its key (none by default). */
-  constructor(store: KeyPairStore, sealing: () => VaultSealing | undefined = () => undefined) {
+  /**
+   * `sealing` says whether the vault has a lock and holds its key (none by default); `isFresh`
+   * whether it was unlocked within 2 minutes (Vault.isFresh, [Note: a fresh unlock]).
+   */
+  constructor(
+    store: KeyPairStore,
+    sealing: () => VaultSealing | undefined = () => undefined,
+    isFresh: () => boolean = () => false,
+  ) {
     this.#store = store;
     this.#sealing = sealing;
+    this.#isFresh = isFresh;
   }
 
   /** The key pair, once loaded; undefined when there is none. */
@@ -156,7 +171,8 @@ export class KeyPairCore {
 
   /**
    * Reads the store once (a failed read is tried again on the next call). A plain entry beside
-   * the record of a sealed pair is kept as tampered, never used.
+   * the record of a sealed pair, or info whose fingerprint is not its public key's, is kept as
+   * tampered, never used.
    */
   load(): Promise<void> {
     this.#loaded ??= (async () => {
@@ -167,6 +183,10 @@ export class KeyPairCore {
       this.#held = undefined;
       this.#stored = isSealed(value) || isPlain(value) ? value : undefined;
       this.#tampered = this.#stored !== undefined && !isSealed(value) && mark !== undefined;
+      const info = this.#stored?.info;
+      if (info && (await spkiFingerprint(info.publicKeySpki)) !== info.fingerprint) {
+        this.#tampered = true;
+      }
     })().catch((error: unknown) => {
       this.#loaded = undefined;
       throw error;
@@ -250,19 +270,38 @@ export class KeyPairCore {
   }
 
   /**
-   * The backup text, for "Save backup".
-   * @throws VeilError KEY_PAIR_MISSING; VAULT_LOCKED under a locked vault; VAULT_ENTRY_TAMPERED.
+   * The backup text, for "Save backup"; of a pair under the lock only after a fresh unlock, as a
+   * Model A key's export.
+   * @throws VeilError KEY_PAIR_MISSING; VAULT_LOCKED under a locked vault; VAULT_REAUTH_NEEDED
+   *   without a fresh unlock; VAULT_ENTRY_TAMPERED.
    */
   async backup(): Promise<string> {
     const stored = this.#usable();
     if (isPlain(stored)) return stored.backup;
     const sealing = this.#unlocked('to save the backup');
+    if (!this.#isFresh()) throw new VeilError('VAULT_REAUTH_NEEDED');
     const opened = await openPersonKey(
       sealing.vaultKey,
       stored.sealed,
       this.#binding(stored, sealing),
     );
     return opened.backup;
+  }
+
+  /**
+   * The info to publish, only once the private key (opened from its seal under the lock) is
+   * shown to belong to its public key: stored info rewritten with another key is never
+   * published under the user's name.
+   * @throws VeilError KEY_PAIR_MISSING; VAULT_LOCKED; VAULT_ENTRY_TAMPERED when the keys differ.
+   */
+  async publishable(): Promise<KeyPairInfo> {
+    await this.load();
+    const info = this.#usable().info;
+    const privateKey = await this.privateKey();
+    if (this.#stored?.info !== info || !(await privateKeyMatches(info.publicKeySpki, privateKey))) {
+      throw new VeilError('VAULT_ENTRY_TAMPERED', 'your key pair');
+    }
+    return info;
   }
 
   /** Records that the user saved the backup. */

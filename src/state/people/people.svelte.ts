@@ -74,7 +74,11 @@ const PINS_KEY = 'veil-people-pins:';
 
 /** The app's people: one per page. */
 export class People {
-  readonly #core = new KeyPairCore(indexedDbKeyPairStore(), () => vault.sealing());
+  readonly #core = new KeyPairCore(
+    indexedDbKeyPairStore(),
+    () => vault.sealing(),
+    () => vault.isFresh(),
+  );
   #keyPair = $state<KeyPairInfo | undefined>(undefined);
   #tampered = $state(false);
   #loaded = $state(false);
@@ -188,10 +192,13 @@ export class People {
     return this.#core.keyring();
   }
 
-  /** Publishes the public key in the people directory (If-None-Match). */
+  /**
+   * Publishes the public key in the people directory (If-None-Match), only from a pair whose
+   * private key opens (asking for the unlock under a locked vault) and matches it.
+   */
   async publish(config: VeilConfig): Promise<'published' | 'already'> {
-    const info = this.#core.info;
-    if (!info) throw new VeilError('KEY_PAIR_MISSING');
+    if (!this.#core.info) throw new VeilError('KEY_PAIR_MISSING');
+    const info = await withUnlockedVault(() => this.#core.publishable());
     return publishEntry(peopleStorageFor(config), peoplePrefixOf(config), {
       name: info.name,
       publicKeySpki: info.publicKeySpki,

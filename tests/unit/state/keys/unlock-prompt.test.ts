@@ -99,6 +99,26 @@ describe('the unlock prompt', () => {
     ).toBe('VAULT_LOCKED');
   });
 
+  test('an unlock older than 2 minutes (VAULT_REAUTH_NEEDED) asks for a fresh proof, then goes on', async () => {
+    const vault = fakeVault();
+    vault.state.lock = { ...vault.state.lock, status: 'unlocked' };
+    const prompt = new UnlockPrompt({ vault });
+    undo = useUnlockPrompt((options) => prompt.request(options?.fresh));
+    // Fresh once the user proved it again in the dialog.
+    const action = withUnlockedVault(() =>
+      vault.state.tries > 0
+        ? Promise.resolve('saved')
+        : Promise.reject(new VeilError('VAULT_REAUTH_NEEDED')),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(prompt.open).toBe(true);
+    expect(await prompt.submit({ passphrase: PASSPHRASE })).toBe(true);
+    expect(await action).toBe('saved');
+    // Unlocked and not asked for a fresh proof: no dialog.
+    await prompt.request();
+    expect(prompt.open).toBe(false);
+  });
+
   test('other failures are not turned into a prompt', async () => {
     const prompt = new UnlockPrompt({ vault: fakeVault() });
     undo = useUnlockPrompt(() => prompt.request());

@@ -82,7 +82,7 @@ beforeAll(async () => {
 
 /** A core over `store` with Bea's pair restored while `lock` is as it is. */
 async function restored(lock: FakeLock, store = memoryStore()) {
-  const core = new KeyPairCore(store, lock.sealing);
+  const core = new KeyPairCore(store, lock.sealing, () => true);
   await core.restore(backup, PASSPHRASE, 'Bea');
   return { core, store };
 }
