@@ -9,15 +9,10 @@
  * opened by the team key. The link is then revoked with --delete-older-versions: the version
  * that held it is deleted too, and the link's key opens no version left.
  */
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  ListObjectVersionsCommand,
-  PutBucketVersioningCommand,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { beforeAll, describe, expect, test, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { linkKeyring } from '../../src/aws/share-link';
 import { decryptBytes, type Keyring } from '../../src/core';
 import { formatFingerprint } from '../../src/core/provider-info';
@@ -25,6 +20,7 @@ import { payloadOfLink } from '../../src/core/share-link';
 import { RawRsaKeyring } from '../../src/keyrings/raw-rsa';
 import { generateKeyPair, pkcs8ToPem, type NewKeyPair } from '../../src/keyrings/rsa-keys';
 import { APP, publicKeyPem, useCliS3 } from './support/cli-s3';
+import { createFileBucket, removeFileBucket } from './support/shared-stack';
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -40,21 +36,7 @@ let plaintext: Buffer;
 
 beforeAll(async () => {
   aws = cli.aws();
-  const region = aws[1] ?? 'us-east-1';
-  await cli.s3().send(
-    new CreateBucketCommand({
-      Bucket: versioned,
-      ...(region === 'us-east-1'
-        ? {}
-        : { CreateBucketConfiguration: { LocationConstraint: region as 'eu-west-1' } }),
-    }),
-  );
-  await cli.s3().send(
-    new PutBucketVersioningCommand({
-      Bucket: versioned,
-      VersioningConfiguration: { Status: 'Enabled' },
-    }),
-  );
+  await createFileBucket(cli.s3(), versioned, { versioned: true });
   [bea, al] = await Promise.all([generateKeyPair(), generateKeyPair()]);
   writeFileSync(path('bea.pub.pem'), publicKeyPem(bea.publicKeySpki));
   writeFileSync(path('al.pem'), pkcs8ToPem(al.pkcs8), { mode: 0o600 });
@@ -74,6 +56,8 @@ beforeAll(async () => {
   const up = await veil('cp', '--key-file', 'team.jwk', ...aws, 'plan.bin', URL_);
   expect(up).toMatchObject({ code: 0, stderr: '' });
 }, 180_000);
+
+afterAll(() => removeFileBucket(cli.s3(), versioned));
 
 /** Every version of KEY (no delete markers), as S3 lists them. */
 async function versions(): Promise<{ versionId: string; isLatest: boolean }[]> {
