@@ -13,6 +13,7 @@ import type { RawAesKeyMaterial } from '../../core/key-file';
 import type { RawAesKeyring } from '../../keyrings/raw-aes';
 import { preferences } from '../shared/preferences.svelte';
 import { IdleLock } from './idle-lock';
+import { browserLockChannel, LockBroadcast, type LockChannel } from './vault-broadcast';
 import { unlockPrompter } from './unlock-request';
 import type { LockedVaultKeyring } from './locked-keyring';
 import {
@@ -65,8 +66,15 @@ export class Vault {
   #listening = false;
   // Not reactive: no view reads it.
   #lockListeners: readonly (() => void)[] = [];
+  #unlockListeners: readonly (() => void)[] = [];
+  readonly #broadcast: LockBroadcast;
 
-  constructor(store: VaultStore = indexedDbStore(), lockStore: LockStore = indexedDbLockStore()) {
+  constructor(
+    store: VaultStore = indexedDbStore(),
+    lockStore: LockStore = indexedDbLockStore(),
+    channel: LockChannel | undefined = browserLockChannel(),
+  ) {
+    this.#broadcast = new LockBroadcast(channel, () => this.#lockHere());
     this.#lockCore = new VaultLockCore(lockStore, (view) => {
       this.#lock = view;
     });
@@ -132,6 +140,7 @@ export class Vault {
     const errors = await this.#core.unseal();
     this.#keys = [...this.#core.keys];
     this.#watchIdle();
+    for (const listener of this.#unlockListeners) listener();
     return errors;
   }
 
@@ -151,8 +160,16 @@ export class Vault {
     this.#watchIdle();
   }
 
-  /** Locks now: the vault key and every sealed key leave memory; listeners (onLock) are told. */
+  /**
+   * Locks now: the vault key and every sealed key leave memory; listeners (onLock) are told, and
+   * so are the other tabs, which lock too ([Note: one lock for every tab]).
+   */
   lockNow(): void {
+    this.#lockHere();
+    this.#broadcast.announce();
+  }
+
+  #lockHere(): void {
     this.#idle.stop();
     this.#lockCore.lock();
     this.#core.dropSealed();
@@ -165,6 +182,14 @@ export class Vault {
     this.#lockListeners = [...this.#lockListeners, listener];
     return () => {
       this.#lockListeners = this.#lockListeners.filter((other) => other !== listener);
+    };
+  }
+
+  /** Calls `listener` each time an unlock succeeds (to open again what the lock closed). */
+  onUnlock(listener: () => void): () => void {
+    this.#unlockListeners = [...this.#unlockListeners, listener];
+    return () => {
+      this.#unlockListeners = this.#unlockListeners.filter((other) => other !== listener);
     };
   }
 

@@ -265,6 +265,26 @@ export class LocationNamesCore {
   }
 }
 
+/** What the names follow of the vault (Vault.onLock and Vault.onUnlock; each returns its undo). */
+export interface VaultLockEvents {
+  onLock(listener: () => void): () => void;
+  onUnlock(listener: () => void): () => void;
+}
+
+/**
+ * A private location's names key is opened with the vault's keys, so the names are forgotten when
+ * the vault locks (the clear names must not outlive the keys that opened them) and again when it
+ * unlocks, so names that did not open while locked are asked for again. Returns the undo.
+ */
+export function followVaultLock(names: Pick<LocationNamesCore, 'reset'>, vault: VaultLockEvents) {
+  const offLock = vault.onLock(() => names.reset());
+  const offUnlock = vault.onUnlock(() => names.reset());
+  return (): void => {
+    offLock();
+    offUnlock();
+  };
+}
+
 /** What Settings says of a location's names, and what the user may change. */
 export interface NamesSummary {
   /** One line: "Private names: on — names key in the bucket", … */

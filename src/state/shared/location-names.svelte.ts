@@ -2,7 +2,8 @@
  * The names of the app's current location, reactive: LocationNamesCore (location-names-core.ts,
  * [Note: names of the current location]) over the app's session, vault and preferences. One
  * instance for the page (`locationNames`), shared by Files, Upload, Downloads and Settings, so
- * the names key is read once.
+ * the names key is read once. The names are forgotten when the vault locks and asked again after
+ * an unlock (followVaultLock).
  */
 import { namesKeyStorageFor } from '../../aws/bucket-s3';
 import type { VeilConfig } from '../../aws/config';
@@ -12,6 +13,7 @@ import { vault } from '../keys/vault.svelte';
 import { awsSession } from './credentials.svelte';
 import { readKeyring } from './keyrings';
 import {
+  followVaultLock,
   LocationNamesCore,
   locationId,
   namesPlace,
@@ -48,6 +50,7 @@ export class CurrentLocationNames {
       },
       this.#view,
     );
+    followVaultLock(this.#core, vault);
   }
 
   get status(): NamesStatus {

@@ -9,6 +9,7 @@ import type { Keyring } from '../../../../src/core';
 import { RawAesKeyring } from '../../../../src/keyrings/raw-aes';
 import { ensureNamesKey, type NamesKeyStorage } from '../../../../src/transfer/names-key';
 import {
+  followVaultLock,
   LocationNamesCore,
   locationId,
   namesPlace,
@@ -183,6 +184,62 @@ describe('LocationNamesCore', () => {
     });
     expect(bucket.calls.create).toBe(0);
     expect((await names.forUpload(PLAIN, undefined)).objectKey('a')).toBe('team/a');
+  });
+});
+
+describe('followVaultLock', () => {
+  /** A vault whose keyring is at hand only while unlocked, with its lock and unlock events. */
+  function fakeVault(read: Keyring) {
+    const lockListeners = new Set<() => void>();
+    const unlockListeners = new Set<() => void>();
+    let unlocked = true;
+    const on = (set: Set<() => void>) => (listener: () => void) => {
+      set.add(listener);
+      return () => void set.delete(listener);
+    };
+    return {
+      events: { onLock: on(lockListeners), onUnlock: on(unlockListeners) },
+      readKeyring: () => Promise.resolve(unlocked ? read : undefined),
+      lock: () => {
+        unlocked = false;
+        for (const listener of lockListeners) listener();
+      },
+      unlock: () => {
+        unlocked = true;
+        for (const listener of unlockListeners) listener();
+      },
+      listeners: () => lockListeners.size + unlockListeners.size,
+    };
+  }
+
+  it('attack: after the vault locks no clear name is shown; after an unlock they open again', async () => {
+    const bucket = memoryStorage();
+    const k1 = await keyring(1);
+    await ensureNamesKey(bucket.storage, PLAIN, k1, CONTEXT);
+    const vault = fakeVault(k1);
+    const names = new LocationNamesCore({
+      storage: () => bucket.storage,
+      readKeyring: vault.readKeyring,
+    });
+    const undo = followVaultLock(names, vault.events);
+    const key = (await names.open(PLAIN)).objectKey('merger plan.txt');
+    expect(names.shownPath(key)).toBe('merger plan.txt');
+
+    vault.lock();
+    expect(names.shownPath(key)).toBe(key);
+    expect(names.current).toBeUndefined();
+    expect(names.status.state).toBe('unknown');
+    const locked = await names.open(PLAIN);
+    expect(names.status.state).toBe('unreadable');
+    expect(locked.clearPath(key)).toBeUndefined();
+    expect(names.shownPath(key)).toBe(key);
+
+    vault.unlock();
+    await names.open(PLAIN);
+    expect(names.status.state).toBe('private');
+    expect(names.shownPath(key)).toBe('merger plan.txt');
+    undo();
+    expect(vault.listeners()).toBe(0);
   });
 });
 
