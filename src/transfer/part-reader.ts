@@ -84,11 +84,48 @@ function sliceReader(file: Blob, startBytes: number): RangeReader {
   };
 }
 
+/** A read of the range's stream that brings nothing for this long is given up as stalled. */
+export const STALLED_READ_MS = 30_000;
+
+/**
+ * One BYOB read, or 'stalled' when it brings nothing within `stallMs` ([Note: stalled reads]).
+ * @throws what the read throws.
+ */
+async function readOrStall(
+  reader: ReadableStreamBYOBReader,
+  view: Uint8Array<ArrayBuffer>,
+  stallMs: number,
+): Promise<ReadableStreamReadResult<Uint8Array<ArrayBuffer>> | 'stalled'> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stalled = new Promise<'stalled'>((resolve) => {
+    timer = setTimeout(() => resolve('stalled'), stallMs);
+  });
+  try {
+    return await Promise.race([reader.read(view), stalled]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Opens bytes `startBytes..endBytes` of `file` for reading in consecutive slices
  * ([Note: reused read buffers]). Call `next` only after the previous `next` settled.
+ *
+ * [Note: stalled reads] Under heavy load, once in a bench run of 1 GiB from a picked file, the
+ * upload stopped for good at two parts: no request was in flight and no job answered, while every
+ * later part had been sent. A Blob's stream that stops delivering gives no error, so the reader
+ * cannot tell a stall from a slow disk except by time: a read that brings nothing for `stallMs`
+ * (STALLED_READ_MS) is given up, the stream cancelled, and this slice and the rest of the range
+ * are read slice by slice as without a byte stream. The bytes read are the same file's, checked
+ * for length as always, so a stall costs time, never content.
  */
-export function openRange(file: Blob, startBytes: number, endBytes: number): RangeReader {
+export function openRange(
+  file: Blob,
+  startBytes: number,
+  endBytes: number,
+  options: { readonly stallMs?: number } = {},
+): RangeReader {
+  const stallMs = options.stallMs ?? STALLED_READ_MS;
   let reader: ReadableStreamBYOBReader;
   // Held until close: the stream of a slice no one holds may stall once the slice is collected.
   let range: Blob | undefined = file.slice(startBytes, endBytes);
@@ -98,20 +135,34 @@ export function openRange(file: Blob, startBytes: number, endBytes: number): Ran
     return sliceReader(file, startBytes);
   }
   let at = startBytes;
+  /** Set once a read stalled: the rest of the range is read slice by slice. */
+  let slices: RangeReader | undefined;
   return {
     async next(lengthBytes) {
+      if (slices) return slices.next(lengthBytes);
       const from = at;
       at += lengthBytes;
       let buffer = takeBuffer(lengthBytes);
       let filled = 0;
       while (filled < lengthBytes) {
-        let read: ReadableStreamReadResult<Uint8Array<ArrayBuffer>>;
+        let read: ReadableStreamReadResult<Uint8Array<ArrayBuffer>> | 'stalled';
         try {
-          read = await reader.read(new Uint8Array(buffer, filled, lengthBytes - filled));
+          read = await readOrStall(
+            reader,
+            new Uint8Array(buffer, filled, lengthBytes - filled),
+            stallMs,
+          );
         } catch (cause) {
           throw new VeilError('UPLOAD_FILE_UNREADABLE', `bytes ${from}..${from + lengthBytes}`, {
             cause,
           });
+        }
+        if (read === 'stalled') {
+          // The pending read holds the buffer: this slice is read again, whole, on its own.
+          reader.cancel().catch(() => undefined);
+          range = undefined;
+          slices = sliceReader(file, from);
+          return slices.next(lengthBytes);
         }
         if (read.done || !read.value) throw shorter();
         buffer = read.value.buffer;

@@ -80,6 +80,68 @@ describe('openRange', () => {
     });
   });
 
+  test('a stream that stops delivering is given up and the range read slice by slice', async () => {
+    const bytes = pattern(600, 5);
+    const blob = new Blob([bytes]);
+    let sliceReads = 0;
+    const file = {
+      slice: (start: number, end: number) => ({
+        // The range's byte stream delivers 100 bytes, then nothing ever again.
+        stream: () => {
+          let sent = false;
+          return new ReadableStream({
+            type: 'bytes',
+            pull(controller) {
+              if (sent) return new Promise<void>(() => undefined);
+              sent = true;
+              controller.enqueue(bytes.slice(start, start + 100));
+              return undefined;
+            },
+          });
+        },
+        arrayBuffer: () => {
+          sliceReads++;
+          return blob.slice(start, end).arrayBuffer();
+        },
+      }),
+    } as unknown as Blob;
+    const reader = openRange(file, 0, 600, { stallMs: 20 });
+    const first = await reader.next(300);
+    expect(Buffer.compare(first, bytes.subarray(0, 300))).toBe(0);
+    const second = await reader.next(300);
+    expect(Buffer.compare(second, bytes.subarray(300, 600))).toBe(0);
+    expect(sliceReads).toBe(2);
+    reader.close();
+  });
+
+  test('a slow stream that keeps delivering is not given up', async () => {
+    const bytes = pattern(400, 6);
+    let sliceReads = 0;
+    const file = {
+      slice: (start: number) => ({
+        stream: () => {
+          let at = start;
+          return new ReadableStream({
+            type: 'bytes',
+            async pull(controller) {
+              await new Promise((resolve) => setTimeout(resolve, 5));
+              controller.enqueue(bytes.slice(at, at + 50));
+              at += 50;
+            },
+          });
+        },
+        arrayBuffer: () => {
+          sliceReads++;
+          return Promise.reject(new Error('not expected'));
+        },
+      }),
+    } as unknown as Blob;
+    const reader = openRange(file, 0, 400, { stallMs: 1000 });
+    expect(Buffer.compare(await reader.next(400), bytes)).toBe(0);
+    expect(sliceReads).toBe(0);
+    reader.close();
+  });
+
   test('without a byte stream each slice is read on its own, and checked', async () => {
     const bytes = pattern(300, 4);
     const blob = new Blob([bytes]);
