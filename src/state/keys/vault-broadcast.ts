@@ -12,10 +12,11 @@ export const VAULT_CHANNEL = 'veil-vault';
 /** The one message sent. */
 const LOCKED = { type: 'locked' } as const;
 
-/** The part of BroadcastChannel used here (tests pass a fake). */
+/** What is used of a BroadcastChannel (tests pass a fake). */
 export interface LockChannel {
   postMessage(message: unknown): void;
-  onmessage: ((event: { data: unknown }) => void) | null;
+  /** Calls `onMessage` with the data of each message from another tab. */
+  listen(onMessage: (data: unknown) => void): void;
 }
 
 /** True for the "locked" message; anything else on the channel is ignored. */
@@ -28,7 +29,13 @@ export function isLockedMessage(data: unknown): boolean {
 /** The browser's channel, or undefined where there is none (Node, an old browser). */
 export function browserLockChannel(): LockChannel | undefined {
   if (typeof window === 'undefined' || typeof BroadcastChannel === 'undefined') return undefined;
-  return new BroadcastChannel(VAULT_CHANNEL);
+  const channel = new BroadcastChannel(VAULT_CHANNEL);
+  return {
+    postMessage: (message) => channel.postMessage(message),
+    listen: (onMessage) => {
+      channel.addEventListener('message', (event: MessageEvent<unknown>) => onMessage(event.data));
+    },
+  };
 }
 
 /** Tells the other tabs of a lock, and runs `onLockedElsewhere` when another tab locks. */
@@ -37,11 +44,9 @@ export class LockBroadcast {
 
   constructor(channel: LockChannel | undefined, onLockedElsewhere: () => void) {
     this.#channel = channel;
-    if (channel) {
-      channel.onmessage = (event) => {
-        if (isLockedMessage(event.data)) onLockedElsewhere();
-      };
-    }
+    channel?.listen((data) => {
+      if (isLockedMessage(data)) onLockedElsewhere();
+    });
   }
 
   /** Tells the other tabs that this one locked (BroadcastChannel does not echo to the sender). */

@@ -18,18 +18,22 @@
 import { VeilError } from '../../core/errors';
 import type { Keyring } from '../../core/keyring';
 import { createKeyPairBackup, openKeyPairBackup } from '../../keyrings/rsa-backup';
-import {
-  generateKeyPair,
-  pemToPkcs8,
-  spkiFingerprint,
-  type PersonKeyPair,
-} from '../../keyrings/rsa-keys';
+import { generateKeyPair, pemToPkcs8, type PersonKeyPair } from '../../keyrings/rsa-keys';
 import { checkPersonName } from '../../transfer/people-directory';
 import type { VaultSealing } from '../keys/vault-core';
 import type { SealedEntry } from '../keys/vault-seal';
+import {
+  infoMatchesKey,
+  isPlain,
+  isSealed,
+  keyPairProtection,
+  type KeyPairProtection,
+} from './key-pair-shape';
 import { privateKeyMatches } from './key-match';
 import { PersonKeyring } from './person-keyring';
 import { openPersonKey, sealPersonKey } from './person-seal';
+
+export { keyPairProtection, type KeyPairProtection } from './key-pair-shape';
 
 /** What the UI shows of the key pair (no key material). */
 export interface KeyPairInfo {
@@ -72,54 +76,9 @@ export interface KeyPairStore {
   del(slot: KeyPairSlot): Promise<void>;
 }
 
-/** How the key pair is protected, for the view. */
-export type KeyPairProtection =
-  /** The vault has no lock: a non-extractable key, usable at any time. */
-  | 'no-lock'
-  /** The vault has a lock but the pair was stored before it: not under it yet. */
-  | 'before-lock'
-  /** Under the lock, the vault locked: the private key cannot be used. */
-  | 'locked'
-  /** Under the lock, the vault unlocked. */
-  | 'unlocked'
-  /** The stored pair failed its check (VAULT_ENTRY_TAMPERED): never used. */
-  | 'tampered';
-
-/** The protection of `info` given the vault's lock status (pure). */
-export function keyPairProtection(
-  info: Pick<KeyPairInfo, 'underLock'>,
-  tampered: boolean,
-  lockStatus: 'none' | 'locked' | 'unlocked',
-): KeyPairProtection {
-  if (tampered) return 'tampered';
-  if (!info.underLock) return lockStatus === 'none' ? 'no-lock' : 'before-lock';
-  return lockStatus === 'unlocked' ? 'unlocked' : 'locked';
-}
-
 /** A time in milliseconds since the epoch as ISO 8601 (the directory's `created`). */
 export function isoTime(ms: number): string {
   return new Date(ms).toISOString();
-}
-
-function hasInfo(v: { info?: Partial<KeyPairInfo> }): boolean {
-  return typeof v.info?.fingerprint === 'string' && v.info.publicKeySpki instanceof Uint8Array;
-}
-
-function isPlain(value: unknown): value is PlainKeyPair {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Partial<PlainKeyPair>;
-  return typeof v.backup === 'string' && v.privateKey instanceof CryptoKey && hasInfo(v);
-}
-
-function isSealed(value: unknown): value is SealedKeyPair {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as { info?: Partial<KeyPairInfo>; sealed?: Partial<SealedEntry> };
-  return (
-    hasInfo(v) &&
-    v.sealed?.iv instanceof Uint8Array &&
-    v.sealed.ciphertext instanceof Uint8Array &&
-    !('privateKey' in v)
-  );
 }
 
 type Unlocked = Exclude<VaultSealing, 'locked'>;
@@ -183,10 +142,7 @@ export class KeyPairCore {
       this.#held = undefined;
       this.#stored = isSealed(value) || isPlain(value) ? value : undefined;
       this.#tampered = this.#stored !== undefined && !isSealed(value) && mark !== undefined;
-      const info = this.#stored?.info;
-      if (info && (await spkiFingerprint(info.publicKeySpki)) !== info.fingerprint) {
-        this.#tampered = true;
-      }
+      if (this.#stored && !(await infoMatchesKey(this.#stored.info))) this.#tampered = true;
     })().catch((error: unknown) => {
       this.#loaded = undefined;
       throw error;

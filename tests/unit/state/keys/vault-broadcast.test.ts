@@ -11,18 +11,17 @@ import {
 
 /** Channels of one origin: a message posted on one reaches every other (not the sender). */
 function origin() {
-  const channels: LockChannel[] = [];
+  const listeners: { channel: LockChannel; onMessage: (data: unknown) => void }[] = [];
   return {
     open(): LockChannel {
       const channel: LockChannel = {
-        onmessage: null,
         postMessage(message: unknown) {
-          for (const other of channels) {
-            if (other !== channel) other.onmessage?.({ data: structuredClone(message) });
+          for (const other of listeners) {
+            if (other.channel !== channel) other.onMessage(structuredClone(message));
           }
         },
+        listen: (onMessage) => void listeners.push({ channel, onMessage }),
       };
-      channels.push(channel);
       return channel;
     },
   };
