@@ -17,6 +17,7 @@ import {
   streamReadMs as streamRead,
 } from './primitives';
 import { pageStages, workerStages } from './stages';
+import { runOrder, sampleHeap, type HeapFigures } from './detached-order';
 
 const files = new Map<string, File>();
 let pool: WorkerPool | undefined;
@@ -181,3 +182,52 @@ export async function stagesPerGiB(
     ...(await pageStages(file.size, partBytes)),
   };
 }
+
+/** A job for a detached page ([Note: detached page] in detached-page.ts): one big upload. */
+export interface DetachedUpload {
+  readonly endpoint: string;
+  readonly fileBytes: number;
+  readonly workers: number;
+}
+
+/** What the detached page reports. */
+export interface DetachedUploadResult {
+  readonly ms: number;
+  readonly objectBytes: number;
+  /** The page's JS heap (performance.memory, sampled every 100 ms). */
+  readonly heap: HeapFigures;
+}
+
+/**
+ * Writes a file of `fileBytes` to the origin-private file system (on disk in the detached page's
+ * profile) and returns it as a File read from disk, as a picked file is: 8 MiB blocks of random
+ * bytes, each block's first 8 bytes its number.
+ */
+async function opfsFile(fileBytes: number): Promise<File> {
+  const root = await navigator.storage.getDirectory();
+  const handle = await root.getFileHandle('bench-upload.bin', { create: true });
+  const writable = await handle.createWritable();
+  const block = new Uint8Array(8 * 1024 * 1024);
+  for (let at = 0; at < block.length; at += 65536) {
+    crypto.getRandomValues(block.subarray(at, at + 65536));
+  }
+  for (let at = 0; at < fileBytes; at += block.length) {
+    new DataView(block.buffer).setFloat64(0, at);
+    await writable.write(block.subarray(0, Math.min(block.length, fileBytes - at)));
+  }
+  await writable.close();
+  return handle.getFile();
+}
+
+void runOrder<DetachedUpload, DetachedUploadResult, File>(
+  async (job, file) => {
+    files.set('detached', file);
+    const heap = sampleHeap();
+    const ms = await uploadMs('detached', job.workers, 'client-side', {
+      endpoint: job.endpoint,
+      bucket: 'bench',
+    });
+    return { ms, objectBytes: lastObjectBytes, heap: heap.stop() };
+  },
+  (job) => opfsFile(job.fileBytes),
+);

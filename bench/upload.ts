@@ -12,8 +12,11 @@
  * (b) an encrypted upload against a plaintext upload of the same in-memory file, same engine,
  *     same moto;
  * (c) peak memory of Chromium (sum of the RSS of its processes, of the renderer, which holds
- *     the page and its workers, and the page's JS heap; memory-sampler.ts) while a 1 GiB and a 2 GiB file picked from disk upload to the
- *     disk-backed S3 stand-in (download-server.ts; moto would hold them in memory).
+ *     the page and its workers, and the page's JS heap; memory-sampler.ts) while a 1 GiB and a
+ *     2 GiB file upload to the disk-backed S3 stand-in (download-server.ts; moto would hold them
+ *     in memory): in a Chromium with no DevTools client attached ([Note: detached page] in
+ *     detached-page.ts), from a file its page wrote to OPFS on disk, and in the Playwright page,
+ *     from a file picked from disk.
  *
  * Env: VEIL_BENCH_PIPELINE_MIB (file for a, default 512), VEIL_BENCH_MIB (file for b, default
  * 64), VEIL_BENCH_RUNS (medians of a, default 5), VEIL_BENCH_UPLOAD_RUNS (medians of b, default
@@ -30,10 +33,11 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMoto } from '../scripts/stack/moto';
 import { freePort } from '../scripts/stack/process';
-import { provisionBucket, type ProvisionOptions } from '../scripts/stack/provision';
+import { provisionBucket } from '../scripts/stack/provision';
 import { buildAndServe } from '../tests/e2e/harness/serve';
 import { loadAverage } from './chromium-proc';
 import { sampleMemory } from './memory-sampler';
+import { runDetached } from './detached-page';
 import { measurePipeline } from './upload-pipeline';
 import { startDiskS3 } from './download-server';
 import type * as Entry from './upload-entry';
@@ -108,17 +112,53 @@ async function peakMemory(
   await page.evaluate(() => window.bench.release('big'));
   await rm(path, { force: true });
   // The object the disk-backed endpoint assembled: exactly the message's size.
-  const objectBytes = await page.evaluate(() => window.bench.lastUploadObjectBytes());
+  await takeStoredObject(diskDir, await page.evaluate(() => window.bench.lastUploadObjectBytes()));
+  return {
+    fileGiB: gib,
+    page: 'Playwright (DevTools attached)',
+    uploadMBps: round(mbps(gib * 1024 * MiB, ms)),
+    loadAverage: await loadAverage(),
+    ...figures,
+  };
+}
+
+/** The single object the disk-backed endpoint holds: checked to be `objectBytes`, then removed. */
+async function takeStoredObject(diskDir: string, objectBytes: number): Promise<void> {
   const stored = (await readdir(diskDir)).filter((name) => !name.startsWith('.'));
   if (stored.length !== 1 || (await stat(join(diskDir, stored[0] ?? ''))).size !== objectBytes) {
     throw new Error(`the uploaded object is missing or has the wrong size: ${stored.join(', ')}`);
   }
   await rm(join(diskDir, stored[0] ?? ''), { force: true });
+}
+
+/**
+ * The same upload in a Chromium with no DevTools client attached ([Note: detached page]): the
+ * page writes the file to its origin-private file system on disk first and uploads it from
+ * there; the baseline is taken once the file is written.
+ */
+async function detachedPeakMemory(gib: number, diskS3Url: string, diskDir: string) {
+  let sampler: Awaited<ReturnType<typeof sampleMemory>> | undefined;
+  const { result } = await runDetached<Entry.DetachedUpload, Entry.DetachedUploadResult>(
+    served.url,
+    { endpoint: diskS3Url, fileBytes: gib * 1024 * MiB, workers },
+    {
+      onReady: async (browserPid) => {
+        await new Promise((resolve) => setTimeout(resolve, 2000)); // the written file settles
+        sampler = await sampleMemory(undefined, { browserPid });
+      },
+    },
+  );
+  const figures = await sampler?.stop();
+  if (!figures) throw new Error('the detached page never got ready');
+  await takeStoredObject(diskDir, result.objectBytes);
   return {
     fileGiB: gib,
-    uploadMBps: round(mbps(gib * 1024 * MiB, ms)),
+    page: 'detached',
+    uploadMBps: round(mbps(gib * 1024 * MiB, result.ms)),
     loadAverage: await loadAverage(),
     ...figures,
+    heapPeakMiB: Math.round(result.heap.peakBytes / MiB),
+    heapGrowthMiB: Math.round(result.heap.growthBytes / MiB),
   };
 }
 
@@ -142,7 +182,7 @@ try {
     credentials: { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' },
   });
   const bucket = 'veil-bench-upload';
-  await provisionBucket(s3, { bucket, origins: [new URL(served.url).origin] } as ProvisionOptions);
+  await provisionBucket(s3, { bucket, origins: [new URL(served.url).origin] });
   s3.destroy();
 
   const page = await browser.newPage();
@@ -218,7 +258,10 @@ try {
     await mkdir(diskDir);
     const disk = await startDiskS3(diskDir);
     try {
-      for (const gib of bigGiB) memory.push(await peakMemory(page, dir, gib, disk.url, diskDir));
+      for (const gib of bigGiB) {
+        memory.push(await detachedPeakMemory(gib, disk.url, diskDir));
+        memory.push(await peakMemory(page, dir, gib, disk.url, diskDir));
+      }
     } finally {
       await disk.close();
     }

@@ -14,7 +14,7 @@ import { expect, test } from '@playwright/test';
 import type { Download, Page } from '@playwright/test';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { provisionBucket, type ProvisionOptions } from '../../scripts/stack/provision';
+import { provisionBucket } from '../../scripts/stack/provision';
 import { buildAndServe, type ServedHarness } from './harness/serve';
 import type * as DownloadHarness from './harness/download-entry';
 import type { DownloadParams, SaveTargetParams } from './harness/download-entry';
@@ -104,7 +104,7 @@ test.beforeAll(async ({ browser }) => {
     credentials: { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' },
   });
   bucket = `veil-download-sw-${Date.now().toString(36)}`;
-  await provisionBucket(s3, { bucket, origins: [new URL(served.url).origin] } as ProvisionOptions);
+  await provisionBucket(s3, { bucket, origins: [new URL(served.url).origin] });
   const context = await browser.newContext({ acceptDownloads: true });
   page = await context.newPage();
   await page.addInitScript(NO_PICKER);

@@ -19,7 +19,7 @@ import { expect, test } from '@playwright/test';
 import type { Page, Request } from '@playwright/test';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { provisionBucket, type ProvisionOptions } from '../../scripts/stack/provision';
+import { provisionBucket } from '../../scripts/stack/provision';
 import { parseHeaderBytes } from '../../src/core/message';
 import { buildAndServe, type ServedHarness } from './harness/serve';
 import type * as DownloadHarness from './harness/download-entry';
@@ -170,7 +170,7 @@ test.beforeAll(async ({ browser }) => {
     credentials: { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' },
   });
   bucket = `veil-download-${Date.now().toString(36)}`;
-  await provisionBucket(s3, { bucket, origins: [new URL(served.url).origin] } as ProvisionOptions);
+  await provisionBucket(s3, { bucket, origins: [new URL(served.url).origin] });
   page = await browser.newPage();
   await page.addInitScript(SAVE_PICKER_STUB);
   await page.goto(served.url);

@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { expect, test } from '@playwright/test';
 import type { Page } from '@playwright/test';
-import { provisionBucket, type ProvisionOptions } from '../../scripts/stack/provision';
+import { provisionBucket } from '../../scripts/stack/provision';
 import { concatBytes, parseHeaderBytes, rewrapHeader } from '../../src/core';
 import { RawAesKeyring } from '../../src/keyrings/raw-aes';
 import { buildAndServe, type ServedHarness } from './harness/serve';
@@ -82,7 +82,7 @@ test.beforeAll(async ({ browser }) => {
     credentials: { accessKeyId: 'veil-local', secretAccessKey: 'veil-local-secret' },
   });
   bucket = `veil-tamper-${Date.now().toString(36)}`;
-  await provisionBucket(s3, { bucket, origins: [new URL(served.url).origin] } as ProvisionOptions);
+  await provisionBucket(s3, { bucket, origins: [new URL(served.url).origin] });
   page = await browser.newPage();
   await page.addInitScript(SAVE_PICKER_STUB);
   await page.goto(served.url);

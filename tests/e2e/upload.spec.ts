@@ -32,7 +32,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Page, Request } from '@playwright/test';
-import { provisionBucket, type ProvisionOptions } from '../../scripts/stack/provision';
+import { provisionBucket } from '../../scripts/stack/provision';
 import { serializeKeyFile } from '../../src/core/key-file';
 import { decryptBytes } from '../../src/core/one-shot';
 import { encryptFrame } from '../../src/core/frame';
@@ -171,7 +171,7 @@ test.beforeAll(async ({ browser }) => {
   await provisionBucket(s3, {
     bucket,
     origins: [new URL(served.url).origin],
-  } as ProvisionOptions);
+  });
   page = await browser.newPage();
   await page.goto(served.url);
   await page.waitForFunction(() => document.title === 'ready');
